@@ -1,0 +1,101 @@
+"""Shared pandera (polars backend) conventions: strict, ordered, and readable failures.
+
+Every table of the pipeline has a ``TableModel`` subclass. Validation failures raise
+:class:`SchemaViolation`, whose message names the table, each failing column, the rule and a few
+failing rows, so that an asset fails loudly before anything is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+import pandera.polars as pa
+import polars as pl
+from pandera.errors import SchemaError, SchemaErrors
+
+VALIDATION_BATCH_ROWS = 1_000_000
+
+
+class TableModel(pa.DataFrameModel):
+    """Base for every table schema: exact columns, exact order, coerced types."""
+
+    class Config:
+        strict = True
+        ordered = True
+        coerce = False
+
+
+class SchemaViolation(ValueError):
+    """A table did not satisfy its schema; the message says where and which rule."""
+
+    def __init__(self, table: str, failure_cases: pl.DataFrame, message: str) -> None:
+        super().__init__(message)
+        self.table = table
+        self.failure_cases = failure_cases
+
+
+def _describe_failures(table: str, failure_cases: pl.DataFrame, max_rows: int = 5) -> str:
+    lines = [f"{table}: schema validation failed ({failure_cases.height} failure case(s))"]
+    cols = [c for c in ("column", "check", "failure_case", "index") if c in failure_cases.columns]
+    grouped = failure_cases.select(cols).with_columns(pl.all().cast(pl.String))
+    for (column, check), group in grouped.group_by(["column", "check"], maintain_order=True):
+        sample = group.head(max_rows)
+        rows = ", ".join(
+            f"row {idx}: {val!r}" for idx, val in zip(sample["index"], sample["failure_case"], strict=True)
+        )
+        lines.append(f"  column {column!r} violates {check!r}: {group.height} row(s), e.g. {rows}")
+    return "\n".join(lines)
+
+
+def validate(model: type[TableModel], frame: pl.DataFrame, table: str | None = None) -> pl.DataFrame:
+    """Validate ``frame`` against ``model`` (all rules, lazily) or raise :class:`SchemaViolation`."""
+    name = table or model.__name__
+    try:
+        return model.validate(frame, lazy=True)
+    except SchemaErrors as exc:
+        cases = exc.failure_cases
+        raise SchemaViolation(name, cases, _describe_failures(name, cases)) from None
+    except SchemaError as exc:  # pragma: no cover - lazy=True reports SchemaErrors
+        raise SchemaViolation(name, pl.DataFrame(), f"{name}: {exc}") from None
+
+
+def validate_query(
+    model: type[TableModel],
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    table: str,
+    batch_rows: int = VALIDATION_BATCH_ROWS,
+) -> int:
+    """Validate the rows of a (possibly huge) DuckDB query batch by batch; returns rows checked.
+
+    Memory stays bounded by ``batch_rows``: half-hourly tables are never loaded whole.
+    Row indices in the error are offsets within the query result.
+    """
+    reader = con.sql(sql).to_arrow_reader(batch_rows)
+    checked = 0
+    for batch in reader:
+        frame = pl.from_arrow(batch)
+        assert isinstance(frame, pl.DataFrame)
+        try:
+            validate(model, frame, table)
+        except SchemaViolation as exc:
+            cases = exc.failure_cases
+            if "index" in cases.columns and cases.height:
+                cases = cases.with_columns((pl.col("index").cast(pl.Int64) + checked).alias("index"))
+            raise SchemaViolation(table, cases, _describe_failures(table, cases)) from None
+        checked += frame.height
+    return checked
+
+
+def column_names(model: type[TableModel]) -> list[str]:
+    return list(model.to_schema().columns)
+
+
+def column_descriptions(model: type[TableModel]) -> dict[str, str]:
+    return {name: (col.description or "") for name, col in model.to_schema().columns.items()}
+
+
+def select_in_schema_order(model: type[TableModel], columns: Iterable[str] | None = None) -> str:
+    """A SQL column list in the model's order (DuckDB inserts are positional)."""
+    return ", ".join(columns or column_names(model))

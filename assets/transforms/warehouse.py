@@ -1,0 +1,107 @@
+"""DuckDB warehouse access: one writer at a time, bounded memory, atomic table writes.
+
+DuckDB allows a single writing process per database file. Every connection made here first takes
+an exclusive file lock beside the database (``<file>.lock``), so Dagster runs, backfills, the
+monthly schedule, the CLI and tests queue behind each other instead of failing with DuckDB's
+``Could not set lock on file``. Nothing here knows about Dagster.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import filelock
+import polars as pl
+
+DEFAULT_LOCK_TIMEOUT_S = 6 * 3600.0
+
+
+@dataclass(frozen=True)
+class WarehouseSettings:
+    """Where the DuckDB file lives and how much of the machine one connection may use."""
+
+    path: Path
+    memory_limit: str = "4GB"
+    threads: int = 2
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    @property
+    def temp_directory(self) -> Path:
+        return self.path.with_name(self.path.name + ".tmp")
+
+
+@contextmanager
+def connect(settings: WarehouseSettings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse exclusively (waiting for other writers) with bounded memory."""
+    settings.path.parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(settings.lock_path), timeout=settings.lock_timeout_s)
+    with lock:
+        con = duckdb.connect(str(settings.path))
+        try:
+            con.execute(f"SET memory_limit = '{settings.memory_limit}'")
+            con.execute(f"SET threads = {int(settings.threads)}")
+            con.execute(f"SET temp_directory = '{settings.temp_directory}'")
+            con.execute("SET preserve_insertion_order = false")
+            con.execute("SET TimeZone = 'UTC'")
+            yield con
+        finally:
+            con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All-or-nothing: on any exception the table contents are exactly as before."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    else:
+        con.execute("COMMIT")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection, qualified_table: str) -> None:
+    schema = qualified_table.split(".")[0] if "." in qualified_table else "main"
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, qualified_table: str) -> bool:
+    schema, _, name = qualified_table.rpartition(".")
+    schema = schema or "main"
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, qualified_table: str, frame: pl.DataFrame) -> int:
+    """Replace a whole (small, per-household) table with ``frame`` atomically; returns rows written."""
+    ensure_schema(con, qualified_table)
+    with transaction(con):
+        con.register("_replacement", frame.to_arrow())
+        try:
+            con.execute(f"CREATE OR REPLACE TABLE {qualified_table} AS SELECT * FROM _replacement")
+        finally:
+            con.unregister("_replacement")
+    return frame.height
+
+
+def read_table(con: duckdb.DuckDBPyConnection, qualified_table: str, where: str = "") -> pl.DataFrame:
+    """Read a per-household table into polars (never used for half-hourly tables)."""
+    sql = f"SELECT * FROM {qualified_table}" + (f" WHERE {where}" if where else "")
+    return con.sql(sql).pl()
+
+
+def default_warehouse_path() -> Path:
+    return Path(os.environ.get("METER_WAREHOUSE", "data/warehouse.duckdb"))
