@@ -99,3 +99,33 @@ def column_descriptions(model: type[TableModel]) -> dict[str, str]:
 def select_in_schema_order(model: type[TableModel], columns: Iterable[str] | None = None) -> str:
     """A SQL column list in the model's order (DuckDB inserts are positional)."""
     return ", ".join(columns or column_names(model))
+
+
+_DUCKDB_TYPES = {
+    "String": "VARCHAR",
+    "Datetime": "TIMESTAMP",
+    "Date": "DATE",
+    "Int64": "BIGINT",
+    "Int32": "INTEGER",
+    "Int16": "SMALLINT",
+    "Float64": "DOUBLE",
+    "Boolean": "BOOLEAN",
+}
+
+
+def duckdb_columns(model: type[TableModel]) -> str:
+    """``name TYPE, ...`` for CREATE TABLE, in the model's column order."""
+    parts = []
+    for name, column in model.to_schema().columns.items():
+        dtype = type(column.dtype.type).__name__ if not isinstance(column.dtype.type, type) else column.dtype.type.__name__
+        sql_type = _DUCKDB_TYPES.get(dtype)
+        if sql_type is None:
+            raise TypeError(f"{model.__name__}.{name}: no DuckDB type for {column.dtype}")
+        parts.append(f"{name} {sql_type}")
+    return ", ".join(parts)
+
+
+def create_table_if_missing(con: duckdb.DuckDBPyConnection, table: str, model: type[TableModel]) -> None:
+    schema = table.split(".")[0]
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({duckdb_columns(model)})")

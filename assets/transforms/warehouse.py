@@ -52,6 +52,7 @@ def connect(settings: WarehouseSettings) -> Iterator[duckdb.DuckDBPyConnection]:
             con.execute(f"SET temp_directory = '{settings.temp_directory}'")
             con.execute("SET preserve_insertion_order = false")
             con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")
             yield con
         finally:
             con.close()

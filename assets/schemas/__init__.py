@@ -1,0 +1,1 @@
+"""pandera (polars backend) models, one per table: strict, ordered, every column described."""

@@ -1,0 +1,1 @@
+"""Domain logic as plain functions (polars / DuckDB SQL). Nothing here imports Dagster."""

@@ -1,0 +1,219 @@
+"""Recognise the LCL file layouts from their content and parse a file into raw rows.
+
+Layouts (detected from the first lines, never from file names):
+
+* ``lds_6col``  London Datastore "withAcornGps": ``LCLid,stdorToU,DateTime,KWH/hh (per half hour) ,Acorn,Acorn_grouped``
+* ``lds_4col``  London Datastore without Acorn: ``LCLid,stdorToU,DateTime,KWH/hh (per half hour)``
+* ``lcl_3col``  ``LCLid,DateTime,KWH/hh`` with or without a header
+* ``kaggle_3col`` Kaggle "halfhourly_dataset": ``LCLid,tstp,energy(kWh/hh)``
+* ``parquet``   any of the above as Parquet columns
+
+Files may be gzip-compressed, have CRLF or LF endings, pad values with spaces, and carry ``Null``.
+Every physical line becomes one raw row (with its 1-based line number and original text), so
+nothing is lost: malformed lines are kept for the VEE rules to quarantine.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    field_count: int
+    id_field: int
+    timestamp_field: int
+    kwh_field: int
+    tariff_field: int | None = None
+
+
+LAYOUTS = {
+    "lds_6col": Layout("lds_6col", 6, 0, 2, 3, 1),
+    "lds_4col": Layout("lds_4col", 4, 0, 2, 3, 1),
+    "lcl_3col": Layout("lcl_3col", 3, 0, 1, 2),
+    "kaggle_3col": Layout("kaggle_3col", 3, 0, 1, 2),
+}
+TIMESTAMP_HEADERS = {"datetime", "tstp"}
+KWH_HEADERS = {"kwh/hh (per half hour)", "kwh/hh", "energy(kwh/hh)", "kwh"}
+
+
+class SourceFileError(ValueError):
+    """A source file cannot be read at all (binary, wrong encoding, corrupt gzip, no layout)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+def read_text(path: Path, display_name: str | None = None) -> str:
+    """Decompress (if gzip) and decode a file as strict UTF-8, or raise SourceFileError naming it."""
+    name = display_name or str(path)
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise SourceFileError(name, f"corrupt gzip stream ({exc})") from None
+    if b"\x00" in data[:65536]:
+        raise SourceFileError(name, "binary content (NUL bytes): not a text file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceFileError(
+            name, f"not valid UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 8]!r})"
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def _normalise_header(fields: list[str]) -> list[str]:
+    return [f.strip().lower() for f in fields]
+
+
+def detect_layout(first_lines: list[str]) -> tuple[Layout, bool] | None:
+    """Return (layout, has_header) from the first non-empty lines, or None if not readings."""
+    lines = [ln.rstrip("\r") for ln in first_lines if ln.strip()]
+    if not lines:
+        return None
+    head = _normalise_header(lines[0].split(","))
+    if head and head[0] == "lclid":
+        if len(head) == 3 and head[1] == "tstp" and head[2] in KWH_HEADERS:
+            return LAYOUTS["kaggle_3col"], True
+        if len(head) == 3 and head[1] in TIMESTAMP_HEADERS and head[2] in KWH_HEADERS:
+            return LAYOUTS["lcl_3col"], True
+        if len(head) in (4, 6) and head[1] == "stdortou" and head[2] in TIMESTAMP_HEADERS:
+            return LAYOUTS["lds_6col" if len(head) == 6 else "lds_4col"], True
+        return None
+    # No header: look at the shape of the data lines (majority vote over the sample).
+    votes: dict[str, int] = {}
+    for line in lines[:20]:
+        fields = [f.strip() for f in line.split(",")]
+        if len(fields) in (4, 6) and fields[1] in ("Std", "ToU") and _looks_like_timestamp(fields[2]):
+            key = "lds_6col" if len(fields) == 6 else "lds_4col"
+        elif len(fields) == 3 and _looks_like_timestamp(fields[1]):
+            key = "lcl_3col"
+        else:
+            continue
+        votes[key] = votes.get(key, 0) + 1
+    if not votes:
+        return None
+    best = max(votes, key=lambda k: votes[k])
+    return LAYOUTS[best], False
+
+
+def _looks_like_timestamp(text: str) -> bool:
+    return len(text) >= 16 and text[4] == "-" and text[7] == "-" and text[:4].isdigit()
+
+
+def parse_timestamps(col: pl.Expr) -> pl.Expr:
+    """Parse timestamp text (any LCL spelling) into naive datetime; None where unparseable."""
+    stripped = col.str.strip_chars()
+    return pl.coalesce(
+        [stripped.str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in TIMESTAMP_FORMATS]
+    )
+
+
+def lines_to_raw_rows(lines: list[str], layout: Layout, has_header: bool, source_file: str) -> pl.DataFrame:
+    """Turn the physical lines of one file into raw rows (see RawReadings schema)."""
+    first_line_no = 2 if has_header else 1
+    body = lines[1:] if has_header else lines
+    frame = pl.DataFrame({"raw_line": pl.Series(body, dtype=pl.String)}).with_row_index(
+        "source_line", offset=first_line_no
+    )
+    fields = pl.col("raw_line").str.split(",")
+
+    def field(i: int | None) -> pl.Expr:
+        if i is None:
+            return pl.lit(None, dtype=pl.String)
+        text = fields.list.get(i, null_on_oob=True).str.strip_chars()
+        return pl.when(text == "").then(None).otherwise(text)
+
+    frame = frame.with_columns(
+        pl.col("raw_line").str.strip_chars_end("\r"),
+    ).with_columns(
+        field(layout.id_field).alias("household_id"),
+        field(layout.tariff_field).alias("tariff_group"),
+        field(layout.timestamp_field).alias("reading_ts_text"),
+        field(layout.kwh_field).alias("kwh_text"),
+        fields.list.len().cast(pl.Int32).alias("field_count"),
+    )
+    return _finish(frame, layout.name, source_file)
+
+
+def parquet_to_raw_rows(path: Path, source_file: str) -> pl.DataFrame:
+    """Parquet with the columns of any text layout; row number stands in for the line number."""
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # polars raises several error types for corrupt files
+        raise SourceFileError(source_file, f"cannot be read as Parquet ({type(exc).__name__}: {exc})") from None
+    cols = {c.strip().lower(): c for c in frame.columns}
+    ts_col = next((cols[c] for c in ("tstp", "datetime") if c in cols), None)
+    kwh_col = next((cols[c] for c in KWH_HEADERS if c in cols), None)
+    if "lclid" not in cols or ts_col is None or kwh_col is None:
+        raise SourceFileError(source_file, f"Parquet columns {frame.columns} match no readings layout")
+    tariff = pl.col(cols["stdortou"]).cast(pl.String) if "stdortou" in cols else pl.lit(None, pl.String)
+    frame = frame.select(
+        pl.col(cols["lclid"]).cast(pl.String).str.strip_chars().alias("household_id"),
+        tariff.alias("tariff_group"),
+        pl.col(ts_col).cast(pl.String).alias("reading_ts_text"),
+        pl.col(kwh_col).cast(pl.String).str.strip_chars().alias("kwh_text"),
+    ).with_row_index("source_line", offset=1)
+    frame = frame.with_columns(
+        pl.concat_str(
+            [pl.col(c).fill_null("") for c in ("household_id", "reading_ts_text", "kwh_text")], separator=","
+        ).alias("raw_line"),
+        pl.lit(3, dtype=pl.Int32).alias("field_count"),
+    )
+    return _finish(frame, "parquet", source_file)
+
+
+def _finish(frame: pl.DataFrame, layout_name: str, source_file: str) -> pl.DataFrame:
+    parsed = parse_timestamps(pl.col("reading_ts_text"))
+    frame = frame.with_columns(
+        parsed.alias("reading_end_utc"),
+        pl.lit(source_file).alias("source_file"),
+        pl.col("source_line").cast(pl.Int64),
+        pl.lit(layout_name).alias("source_layout"),
+    ).with_columns(
+        # Partition month of the end stamp; unparseable stamps take the month of the nearest
+        # preceding parseable line of the same file (files are in time order), else the next one.
+        pl.col("reading_end_utc").dt.truncate("1mo").dt.date().forward_fill().backward_fill().alias("reading_month")
+    )
+    if frame.height and frame["reading_month"].null_count() == frame.height:
+        raise SourceFileError(source_file, "no line has a parseable timestamp: not a readings file")
+    return frame.select(
+        "household_id",
+        "tariff_group",
+        "reading_ts_text",
+        "kwh_text",
+        "reading_end_utc",
+        "source_file",
+        "source_line",
+        "source_layout",
+        "raw_line",
+        "field_count",
+        "reading_month",
+    )
+
+
+def read_readings_file(path: Path, source_file: str) -> pl.DataFrame:
+    """Parse one readings file (any layout, gzip or not) into raw rows."""
+    if path.name.lower().endswith(".parquet"):
+        return parquet_to_raw_rows(path, source_file)
+    text = read_text(path, source_file)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the file's final line ending
+    detected = detect_layout(lines[:21])
+    if detected is None:
+        raise SourceFileError(source_file, "content matches no readings layout")
+    layout, has_header = detected
+    return lines_to_raw_rows(lines, layout, has_header, source_file)

@@ -1,0 +1,1 @@
+"""The Dagster code location of meter-personas: definitions, partitions, resources, jobs, schedules."""
