@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from pipelines.partitions import monthly_partitions
 
 INGEST_AND_CLEAN = dg.AssetSelection.groups("ingest", "clean")
 
@@ -10,6 +9,5 @@ ingest_and_clean_job = dg.define_asset_job(
     name="ingest_and_clean",
     selection=dg.AssetSelection.assets("raw_readings", "clean_readings", "quarantined_readings",
                                        "household_month_coverage"),
-    partitions_def=monthly_partitions,
     description="Load and clean the month(s) of the run. A partition range runs as one run.",
 )

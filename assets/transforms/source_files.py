@@ -31,14 +31,12 @@ class SourceFile:
 
 def _head_text(path: Path, display: str, limit: int = 65536) -> str:
     try:
-        if path.name.endswith(".gz"):
-            with gzip.open(path, "rb") as fh:
-                data = fh.read(limit)
-        else:
-            with path.open("rb") as fh:
-                data = fh.read(limit)
+        with path.open("rb") as fh:
+            compressed = fh.read(2) == b"\x1f\x8b"
+        with (gzip.open(path, "rb") if compressed else path.open("rb")) as fh:
+            data = fh.read(limit)
     except (OSError, EOFError, zlib.error) as exc:
-        raise SourceFileError(display, f"cannot be decompressed ({exc})") from None
+        raise SourceFileError(display, f"corrupt gzip stream ({exc})") from None
     if b"\x00" in data:
         raise SourceFileError(display, "binary content (NUL bytes): not a text file")
     # Only the header decides the kind; a readings file is decoded strictly (UTF-8) when loaded,

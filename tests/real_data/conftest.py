@@ -1,0 +1,44 @@
+"""The real LCL sample, materialized once per session through the Dagster assets (read in place)."""
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.definitions import defs
+from pipelines.resources import MeterSource, ReportsDir, Warehouse
+
+REAL_RANGE = {"dagster/asset_partition_range_start": "2011-12-01", "dagster/asset_partition_range_end": "2014-02-01"}
+
+
+@pytest.fixture(scope="session")
+def real_warehouse(lcl_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("real") / "warehouse.duckdb"
+    definitions = defs()
+    resources = {
+        "warehouse": Warehouse(path=str(path)),
+        "source": MeterSource(source_dir=str(lcl_sample)),
+        "reports": ReportsDir(path=str(path.parent / "reports")),
+    }
+    instance = dg.DagsterInstance.ephemeral(tempdir=str(path.parent / "dagster_home"))
+    graph = definitions.resolve_asset_graph()
+    partitioned = [k for k in graph.get_all_asset_keys() if graph.get(k).is_partitioned]
+    result = dg.materialize(
+        definitions.assets, selection=dg.AssetSelection.assets(*partitioned), resources=resources,
+        instance=instance, tags=REAL_RANGE,
+    )
+    assert result.success
+    result = dg.materialize(
+        definitions.assets, selection=dg.AssetSelection.assets("households", "tariff_schedule"),
+        resources=resources, instance=instance,
+    )
+    assert result.success
+    return path
+
+
+@pytest.fixture
+def real_con(real_warehouse: Path):
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    yield con
+    con.close()
