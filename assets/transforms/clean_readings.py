@@ -77,7 +77,8 @@ def _classified_sql(where: str, settings: VeeSettings) -> str:
         ]
     )
     return f"""
-        SELECT *, CASE {reason} END AS rule_id
+        SELECT household_id, reading_end_utc, value, source_file, source_line, reading_month,
+               CASE {reason} END AS rule_id
         FROM (SELECT *, TRY_CAST(kwh_text AS DOUBLE) AS value FROM {RAW_TABLE} WHERE {where})
     """
 
@@ -89,13 +90,16 @@ def _stage(con: duckdb.DuckDBPyConnection, start: date, end: date, settings: Vee
         f"""CREATE OR REPLACE TEMP TABLE _classified AS
         {_classified_sql(f"reading_month >= DATE '{start}' AND reading_month < DATE '{end}'", settings)}"""
     )
-    # Valid single-value rows per (household, stamp): conflicting duplicates -> V09.
+    # Stamps read more than once (rare): one value -> exact duplicates (D01), several -> V09.
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _valid AS
-        SELECT household_id, reading_end_utc, any_value(reading_month) AS reading_month,
-               min(value) AS value, count(*) AS n_rows, count(DISTINCT value) AS n_values,
+        """CREATE OR REPLACE TEMP TABLE _dupkeys AS
+        WITH keys AS (
+            SELECT household_id, reading_end_utc FROM _classified WHERE rule_id IS NULL
+            GROUP BY household_id, reading_end_utc HAVING count(*) > 1)
+        SELECT household_id, reading_end_utc, count(*) AS n_rows, count(DISTINCT value) AS n_values,
                min((source_file, source_line)) AS first_src
-        FROM _classified WHERE rule_id IS NULL
+        FROM _classified JOIN keys USING (household_id, reading_end_utc)
+        WHERE rule_id IS NULL
         GROUP BY household_id, reading_end_utc"""
     )
     # Anchors from neighbouring months (valid, unambiguous) so gaps at month edges can be filled.
@@ -128,20 +132,30 @@ def clean_window(
             con.execute(f"DELETE FROM {table} WHERE {window}")
         reasons = " ".join(f"WHEN '{r.rule_id}' THEN '{_sql_quote(r.description)}'" for r in RULES_BY_ID.values())
         con.execute(
+            """CREATE OR REPLACE TEMP TABLE _rejected AS
+            SELECT source_file, source_line, rule_id FROM _classified WHERE rule_id IS NOT NULL
+            UNION ALL
+            SELECT c.source_file, c.source_line, 'V09_CONFLICTING_DUPLICATE'
+            FROM _classified c JOIN _dupkeys d USING (household_id, reading_end_utc)
+            WHERE c.rule_id IS NULL AND d.n_values > 1"""
+        )
+        con.execute(
             f"""INSERT INTO {QUARANTINE_TABLE}
-            SELECT c.source_file, c.source_line, c.household_id, c.reading_ts_text, c.kwh_text, c.raw_line,
-                   coalesce(c.rule_id, 'V09_CONFLICTING_DUPLICATE'),
-                   CASE coalesce(c.rule_id, 'V09_CONFLICTING_DUPLICATE') {reasons} END,
-                   c.reading_month
-            FROM _classified c
-            LEFT JOIN (SELECT household_id, reading_end_utc FROM _valid WHERE n_values > 1) v
-              ON c.rule_id IS NULL AND c.household_id = v.household_id AND c.reading_end_utc = v.reading_end_utc
-            WHERE c.rule_id IS NOT NULL OR v.household_id IS NOT NULL"""
+            SELECT r.source_file, r.source_line, r.household_id, r.reading_ts_text, r.kwh_text, r.raw_line,
+                   x.rule_id, CASE x.rule_id {reasons} END, r.reading_month
+            FROM {RAW_TABLE} r JOIN _rejected x USING (source_file, source_line)
+            WHERE r.{window}"""
         )
         # Actual rows, with the spike flag from the household-month distribution.
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _actual AS
-            WITH ok AS (SELECT * FROM _valid WHERE n_values = 1),
+            WITH ok AS (
+                SELECT c.household_id, c.reading_end_utc, c.value, c.reading_month,
+                       coalesce(d.n_rows, 1) AS n_rows, c.source_file, c.source_line
+                FROM _classified c LEFT JOIN _dupkeys d USING (household_id, reading_end_utc)
+                WHERE c.rule_id IS NULL
+                  AND (d.household_id IS NULL
+                       OR (d.n_values = 1 AND (c.source_file, c.source_line) = d.first_src))),
             stats AS (
                 SELECT household_id, reading_month,
                        quantile_cont(value, 0.25) AS q25, quantile_cont(value, 0.75) AS q75
@@ -153,7 +167,7 @@ def clean_window(
                    (ok.value > s.q75 + {float(settings.spike_iqr_multiplier)} * (s.q75 - s.q25)
                     AND ok.value >= {float(settings.spike_min_kwh)}) AS is_spike,
                    CAST(ok.n_rows - 1 AS INTEGER) AS duplicate_rows,
-                   ok.first_src[1] AS source_file, ok.first_src[2] AS source_line,
+                   ok.source_file, ok.source_line,
                    ok.reading_month
             FROM ok JOIN stats s USING (household_id, reading_month)"""
         )

@@ -142,17 +142,16 @@ def lines_to_raw_rows(lines: list[str], layout: Layout, has_header: bool, source
     frame = pl.DataFrame({"raw_line": pl.Series(body, dtype=pl.String)}).with_row_index(
         "source_line", offset=first_line_no
     )
-    fields = pl.col("raw_line").str.split(",")
+    frame = frame.with_columns(pl.col("raw_line").str.strip_chars_end("\r"))
+    fields = frame["raw_line"].str.split(",")  # split once, then pick fields by position
 
-    def field(i: int | None) -> pl.Expr:
+    def field(i: int | None) -> pl.Series:
         if i is None:
-            return pl.lit(None, dtype=pl.String)
+            return pl.Series(values=[None] * frame.height, dtype=pl.String)
         text = fields.list.get(i, null_on_oob=True).str.strip_chars()
-        return pl.when(text == "").then(None).otherwise(text)
+        return text.set(text == "", None)
 
     frame = frame.with_columns(
-        pl.col("raw_line").str.strip_chars_end("\r"),
-    ).with_columns(
         field(layout.id_field).alias("household_id"),
         field(layout.tariff_field).alias("tariff_group"),
         field(layout.timestamp_field).alias("reading_ts_text"),
