@@ -1,0 +1,142 @@
+"""Half-hourly kWh of a block of households on the UTC grid, vectorised with numpy.
+
+``kWh[h, k] = scale_h * expected_h(k) * weather(k) * day_factor_h(day(k)) * noise_h(k) * response_h(k)``
+
+- ``expected``: the household's weekday/weekend shape at the LOCAL slot of the interval start, times
+  a general season factor ``1 + a_h * cos(2 pi (doy - 15) / 365.25)`` (winter higher), plus winter
+  evening lighting and, for night storage heaters, a winter-only heating charge in the night window;
+- ``weather``: a day-to-day factor common to all households (cold spells), stronger for heating;
+- ``day_factor``: per household and local day, lognormal (sd 0.12);
+- ``noise``: per half hour, lognormal with autocorrelated log-noise (moving average of 4 half hours,
+  weights 0.6^j, sd 0.35), mean 1;
+- ``response``: ``1 + true_high_effect_pct`` in half hours whose START is a High label of the local
+  schedule, ``1 + true_low_effect_pct`` in Low ones (responders only, so only in 2013).
+
+Values are rounded to 3 decimals (integer milli-kWh), clipped to [0, 19.999] kWh. Every household's
+random numbers come from its own stream (seed, household index), so a household's series does not
+depend on the block size or on the other households.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from assets.synthetic.archetypes import bump, household_shape
+from assets.synthetic.tariff_calendar import HIGH, LOW
+from assets.synthetic.timegrid import TimeGrid
+
+NOISE_SD = 0.35
+NOISE_WEIGHTS = 0.6 ** np.arange(4)  # log-noise = sum_j w_j eps_{t-j}: AR(1)-like, cheap
+DAY_SD = 0.12
+WEATHER_SD = 0.08
+WEATHER_PHI = 0.7
+MAX_MILLI_KWH = 19_999
+# Share of values >= 1 kWh written with single-precision artefacts (1.0779999 / 1.2410001), as in LCL.
+ARTEFACT_SHARE = 0.12
+
+_LIGHTING = 0.12 * bump(18.0, 2.0)
+
+
+@dataclass(frozen=True)
+class GridFeatures:
+    """Per-slot calendar/tariff features shared by all households of a generation run."""
+
+    slot: np.ndarray  # local slot of the interval start (0..47)
+    weekend: np.ndarray  # local weekend (Saturday/Sunday)
+    day: np.ndarray  # local day index
+    winter: np.ndarray  # cos(2 pi (doy - 15) / 365.25), +1 mid January, -1 mid July
+    heat_season: np.ndarray  # clip(winter, 0)^1.5
+    weather: np.ndarray  # per local day, common log-factor
+    band: np.ndarray  # NORMAL/HIGH/LOW of the interval start (UTC grid)
+
+    @classmethod
+    def build(cls, grid: TimeGrid, bands: np.ndarray, seed: int) -> GridFeatures:
+        doy = grid.local_day_of_year.astype(float)
+        winter = np.cos(2.0 * np.pi * (doy - 15.0) / 365.25)
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 5]))
+        n_days = grid.n_local_days
+        shocks = rng.normal(0.0, WEATHER_SD * np.sqrt(1 - WEATHER_PHI**2), size=n_days)
+        shocks[0] = rng.normal(0.0, WEATHER_SD)
+        weather_day = np.empty(n_days)
+        level = 0.0
+        for d in range(n_days):  # AR(1) over days (a few hundred), once per run
+            level = WEATHER_PHI * level + shocks[d]
+            weather_day[d] = level
+        return cls(
+            slot=grid.local_slot.astype(np.int64),
+            weekend=grid.local_weekend.astype(np.int64),
+            day=grid.local_day_index.astype(np.int64),
+            winter=winter,
+            heat_season=np.clip(winter, 0.0, None) ** 1.5,
+            weather=weather_day,
+            band=bands,
+        )
+
+
+def household_rng(seed: int, index: int, stream: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, stream, int(index)]))
+
+
+def block_milli_kwh(
+    households: pl.DataFrame,
+    features: GridFeatures,
+    seed: int,
+    respond: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """kWh (integer milli-kWh, int32) and text variant (int8: 0 plain, 1 ``…9999``, 2 ``…0001``).
+
+    Both of shape ``(households.height, n_slots)``, for the full grid (callers cut each household's
+    active span).
+    """
+    n_h = households.height
+    n_k = features.slot.shape[0]
+    n_days = features.weather.shape[0]
+    shapes = np.empty((n_h, 2, 48))
+    heating = np.empty((n_h, 48))
+    lags = NOISE_WEIGHTS.shape[0] - 1
+    eps = np.empty((n_h, n_k + lags))
+    day_noise = np.empty((n_h, n_days))
+    u = np.empty((n_h, n_k))
+    for i, (index, archetype) in enumerate(zip(households["index"], households["archetype"], strict=True)):
+        shape = household_shape(archetype, household_rng(seed, index, 3))
+        shapes[i, 0], shapes[i, 1], heating[i] = shape.weekday, shape.weekend, shape.heating
+        rng = household_rng(seed, index, 2)
+        eps[i] = rng.standard_normal(n_k + lags)
+        day_noise[i] = rng.standard_normal(n_days)
+        u[i] = rng.random(n_k)
+
+    slot, weekend = features.slot, features.weekend
+    season = 1.0 + households["season_amplitude"].to_numpy()[:, None] * features.winter[None, :]
+    relative = (
+        shapes[:, weekend, slot] * season + (_LIGHTING[slot] * np.clip(features.winter, 0, None))[None, :]
+    )
+    weather_k = features.weather[features.day]
+    relative *= np.exp(weather_k)[None, :]
+    relative += heating[:, slot] * (features.heat_season * np.clip(1.0 + 3.0 * weather_k, 0.2, None))[None, :]
+
+    # Autocorrelated log-noise (moving average over the current and 3 previous half hours).
+    log_noise = np.zeros((n_h, n_k))
+    for j, w in enumerate(NOISE_WEIGHTS):
+        log_noise += w * eps[:, lags - j : lags - j + n_k]
+    log_noise *= NOISE_SD / np.sqrt(np.sum(NOISE_WEIGHTS**2))
+    log_day = day_noise * DAY_SD
+    log_total = log_noise + log_day[:, features.day] - (NOISE_SD**2 + DAY_SD**2) / 2.0
+    kwh = households["scale"].to_numpy()[:, None] * relative * np.exp(log_total)
+
+    if respond:
+        high = households["true_high_effect_pct"].to_numpy()
+        low = households["true_low_effect_pct"].to_numpy()
+        is_high = features.band == HIGH
+        is_low = features.band == LOW
+        kwh[:, is_high] *= 1.0 + high[:, None]
+        kwh[:, is_low] *= 1.0 + low[:, None]
+
+    milli = np.clip(np.rint(kwh * 1000.0), 0, MAX_MILLI_KWH).astype(np.int32)
+    variant = np.zeros((n_h, n_k), dtype=np.int8)
+    big = milli >= 1000
+    variant[big & (u < ARTEFACT_SHARE)] = 1
+    variant[big & (u >= ARTEFACT_SHARE) & (u < 2 * ARTEFACT_SHARE)] = 2
+    return milli, variant

@@ -1,0 +1,157 @@
+"""The synthetic household population: ids, archetypes, Acorn, tariff group, response, layout, span.
+
+Everything here is one small table (one row per household) drawn from the seed. Counts use quotas
+(largest-remainder rounding) so small populations still contain every archetype, both tariff groups
+and both file layouts:
+
+- archetypes by :data:`ARCHETYPE_SHARES` (night storage heating ~4 %);
+- Acorn group drawn given the archetype (moderate association), category uniform within the group,
+  ~1 % ``ACORN-U`` (no group);
+- exactly ``round(tou_share * n)`` ToU households, chosen at random;
+- responders: half (rounded) of the ToU households that are not storage heaters, with
+  ``true_high_effect_pct`` ~ U[-0.25, -0.10] and ``true_low_effect_pct`` ~ U[+0.10, +0.30] (rounded to
+  4 decimals, the rounded value is what is applied);
+- ~10 % of households written in the Kaggle layout (one file each), the rest in block files;
+- ~15 % start late (meter installed mid-day, 09:00-16:00 UTC, within the first 40 % of the span), ~8 %
+  stop early (within the last 30 %).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from assets.synthetic.archetypes import (
+    ACORN_CATEGORIES,
+    ACORN_GROUP_GIVEN_ARCHETYPE,
+    ACORN_GROUP_SCALE,
+    ACORN_GROUPS,
+    ARCHETYPE_SHARES,
+    ARCHETYPES,
+    NIGHT_STORAGE_HEATING,
+)
+
+ACORN_U_SHARE = 0.01
+RESPONDER_SHARE_OF_TOU = 0.5
+HIGH_EFFECT_RANGE = (-0.25, -0.10)
+LOW_EFFECT_RANGE = (0.10, 0.30)
+LATE_START_SHARE = 0.15
+EARLY_STOP_SHARE = 0.08
+MEAN_KWH_PER_HALF_HOUR = 0.2
+SCALE_LOG_SD = 0.45
+
+LAYOUT_LDS = "lds_6col"
+LAYOUT_KAGGLE = "kaggle_3col"
+
+
+def household_id(index: int) -> str:
+    return f"MAC{index + 1:06d}"
+
+
+def quota(n: int, shares: list[float]) -> np.ndarray:
+    """Largest-remainder rounding of ``n * shares`` (sums to ``n``)."""
+    raw = np.asarray(shares, dtype=float) / float(np.sum(shares)) * n
+    counts = np.floor(raw).astype(int)
+    remainder = n - int(counts.sum())
+    order = np.argsort(-(raw - counts), kind="stable")
+    counts[order[:remainder]] += 1
+    return counts
+
+
+def _choose(rng: np.random.Generator, candidates: np.ndarray, k: int) -> np.ndarray:
+    k = max(0, min(k, candidates.size))
+    return np.sort(rng.choice(candidates, size=k, replace=False)) if k else np.array([], dtype=int)
+
+
+def sample_population(
+    n: int,
+    seed: int,
+    n_slots: int,
+    tou_share: float = 0.2,
+    kaggle_share: float = 0.1,
+    households_per_block: int = 50,
+) -> pl.DataFrame:
+    """One row per household (ordered by id). ``n_slots``: half hours in the span (UTC grid)."""
+    if n < 1:
+        raise ValueError("need at least one household")
+    if not 0.0 <= tou_share <= 1.0:
+        raise ValueError("tou_share must be within [0, 1]")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    idx = np.arange(n)
+
+    counts = quota(n, [ARCHETYPE_SHARES[a] for a in ARCHETYPES])
+    archetype = rng.permutation(np.repeat(np.array(ARCHETYPES), counts))
+
+    group = np.empty(n, dtype=object)
+    for a in ARCHETYPES:
+        sel = archetype == a
+        group[sel] = rng.choice(np.array(ACORN_GROUPS), size=int(sel.sum()), p=ACORN_GROUP_GIVEN_ARCHETYPE[a])
+    acorn = np.array(
+        [ACORN_CATEGORIES[g][rng.integers(len(ACORN_CATEGORIES[g]))] for g in group], dtype=object
+    )
+    scale_group = np.array([ACORN_GROUP_SCALE[g] for g in group])
+    n_u = round(ACORN_U_SHARE * n)
+    unknown = _choose(rng, idx, n_u)
+    acorn[unknown] = "ACORN-U"
+    group[unknown] = "ACORN-U"
+
+    n_tou = round(tou_share * n)
+    tou = np.zeros(n, dtype=bool)
+    tou[_choose(rng, idx, n_tou)] = True
+    eligible = idx[tou & (archetype != NIGHT_STORAGE_HEATING)]
+    responder = np.zeros(n, dtype=bool)
+    responder[_choose(rng, eligible, round(RESPONDER_SHARE_OF_TOU * eligible.size))] = True
+    high = np.round(rng.uniform(*HIGH_EFFECT_RANGE, size=n), 4)
+    low = np.round(rng.uniform(*LOW_EFFECT_RANGE, size=n), 4)
+    high = np.where(responder, high, 0.0)
+    low = np.where(responder, low, 0.0)
+
+    n_kaggle = round(kaggle_share * n)
+    if kaggle_share > 0 and n >= 2:
+        n_kaggle = max(1, n_kaggle)
+    layout = np.full(n, LAYOUT_LDS, dtype=object)
+    layout[_choose(rng, idx, n_kaggle)] = LAYOUT_KAGGLE
+
+    scale = (
+        MEAN_KWH_PER_HALF_HOUR
+        * np.exp(rng.normal(0.0, SCALE_LOG_SD, size=n) - SCALE_LOG_SD**2 / 2)
+        * scale_group
+    )
+    season_amplitude = rng.uniform(0.12, 0.30, size=n)
+
+    n_days = n_slots // 48
+    first = np.zeros(n, dtype=np.int64)
+    stop = np.full(n, n_slots, dtype=np.int64)
+    late_candidates = rng.random(n) < LATE_START_SHARE
+    late_day = rng.integers(1, max(2, int(0.4 * n_days)), size=n)
+    late_slot = rng.integers(18, 33, size=n)  # meter installed 09:00-16:00 UTC
+    if n_days >= 2:
+        first = np.where(late_candidates, np.minimum(late_day, n_days - 1) * 48 + late_slot, 0)
+    early = rng.random(n) < EARLY_STOP_SHARE
+    early_by = (rng.uniform(0.0, 0.3, size=n) * n_slots).astype(np.int64) + 1
+    if n_days >= 2:
+        stop = np.where(early, n_slots - early_by, n_slots)
+    # Keep at least a third of the span for everybody.
+    stop = np.maximum(stop, first + max(1, n_slots // 3))
+    stop = np.minimum(stop, n_slots)
+
+    ids = [household_id(i) for i in idx]
+    return pl.DataFrame(
+        {
+            "index": idx.astype(np.int64),
+            "household_id": ids,
+            "archetype": archetype.astype(str),
+            "tariff_group": np.where(tou, "ToU", "Std"),
+            "acorn_written": acorn.astype(str),
+            "acorn_group_written": group.astype(str),
+            "is_responder": responder,
+            "true_high_effect_pct": high,
+            "true_low_effect_pct": low,
+            "layout": layout.astype(str),
+            "block": (idx // max(1, households_per_block)).astype(np.int64),
+            "scale": scale,
+            "season_amplitude": season_amplitude,
+            "first_slot": first.astype(np.int64),
+            "stop_slot": stop.astype(np.int64),
+        }
+    )
