@@ -23,3 +23,4 @@ class SegmentAssignments(TableModel):
     persona_probability: pl.Float64 = pa.Field(nullable=True, ge=0, le=1, description="GMM only: posterior probability of the assigned segment; None for K-means.")
     pca_1: pl.Float64 = pa.Field(description="First principal component of the scaled lifestyle features (for the persona scatter).")
     pca_2: pl.Float64 = pa.Field(description="Second principal component of the scaled lifestyle features.")
+    used_in_fit: pl.Boolean = pa.Field(description="False for households left out of fitting (mean daily kWh below settings.min_daily_kwh_for_fit: vacant homes / metering faults); they are assigned all the same.")

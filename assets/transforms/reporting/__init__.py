@@ -1,0 +1,1 @@
+"""Persona report: matplotlib figures (PNG bytes), self-contained HTML and a Markdown summary."""

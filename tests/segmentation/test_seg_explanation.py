@@ -1,0 +1,103 @@
+"""Stage 2 statistics against scipy on constructed data with a known association."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+from scipy.stats.contingency import association
+
+from assets.transforms.segmentation.persona_explanation import (
+    adjust_p_values,
+    chi_square_cramers_v,
+    cliffs_delta,
+    contingency_table,
+    kruskal_epsilon_squared,
+)
+
+
+def _expand(table: np.ndarray) -> tuple[list[str], list[str]]:
+    groups, cats = [], []
+    for i, row in enumerate(table):
+        for j, c in enumerate(row):
+            groups += [f"g{i}"] * int(c)
+            cats += [f"c{j}"] * int(c)
+    return groups, cats
+
+
+def test_chi_square_and_cramers_v_match_scipy():
+    table = np.array([[30, 10, 5], [8, 25, 12], [4, 6, 40]])
+    groups, cats = _expand(table)
+    assert np.array_equal(contingency_table(groups, cats), table)
+    r = chi_square_cramers_v(groups, cats)
+    ref = stats.chi2_contingency(table, correction=False)
+    assert r.statistic == pytest.approx(ref.statistic, rel=1e-12)
+    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+    assert r.dof == ref.dof == 4
+    assert r.cramers_v == pytest.approx(association(table, method="cramer", correction=False), rel=1e-12)
+    assert r.cramers_v == pytest.approx(np.sqrt(ref.statistic / (table.sum() * 2)), rel=1e-12)
+    assert r.n == table.sum()
+    # 2 x 2: still no Yates correction
+    t2 = np.array([[20, 5], [6, 19]])
+    g2, c2 = _expand(t2)
+    r2 = chi_square_cramers_v(g2, c2)
+    assert r2.statistic == pytest.approx(stats.chi2_contingency(t2, correction=False).statistic)
+    # independence -> V = 0; a single category -> undefined
+    g3, c3 = _expand(np.array([[10, 20], [10, 20]]))
+    assert chi_square_cramers_v(g3, c3).cramers_v == pytest.approx(0.0, abs=1e-12)
+    assert np.isnan(chi_square_cramers_v(["a", "b"], ["x", "x"]).statistic)
+
+
+def test_kruskal_epsilon_squared_matches_scipy():
+    rng = np.random.default_rng(0)
+    a, b, c = rng.normal(0, 1, 40), rng.normal(1, 1, 35), rng.normal(2, 1, 25)
+    values = np.concatenate([a, b, c, [np.nan]])
+    groups = ["a"] * 40 + ["b"] * 35 + ["c"] * 25 + ["a"]
+    r = kruskal_epsilon_squared(values, groups)
+    ref = stats.kruskal(a, b, c)
+    assert r.statistic == pytest.approx(ref.statistic, rel=1e-12)
+    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+    n = 100
+    assert r.n == n and r.n_groups == 3
+    assert r.epsilon_squared == pytest.approx(ref.statistic / (n - 1), rel=1e-12)
+    assert r.epsilon_squared == pytest.approx(ref.statistic / ((n**2 - 1) / (n + 1)), rel=1e-12)
+    assert np.isnan(kruskal_epsilon_squared([1.0, 1.0, 1.0, 1.0], ["a", "a", "b", "b"]).statistic)
+
+
+def test_benjamini_hochberg_and_holm():
+    p = np.array([0.01, 0.04, 0.03, 0.005, 0.20])
+    bh = adjust_p_values(p, "bh")
+    # hand: sorted 0.005,0.01,0.03,0.04,0.20 -> x5/1, x5/2, x5/3, x5/4, x5/5 = .025,.025,.05,.05,.2 (monotone)
+    assert bh == pytest.approx([0.025, 0.05, 0.05, 0.025, 0.20])
+    assert bh == pytest.approx(stats.false_discovery_control(p, method="bh"))
+    holm = adjust_p_values(p, "holm")
+    # hand: .005x5=.025, .01x4=.04, .03x3=.09, .04x2=.08->.09 (monotone), .2x1=.2
+    assert holm == pytest.approx([0.04, 0.09, 0.09, 0.025, 0.20])
+    with_nan = adjust_p_values([0.01, np.nan, 0.02], "bh")
+    assert np.isnan(with_nan[1]) and with_nan[[0, 2]] == pytest.approx([0.02, 0.02])
+    assert adjust_p_values([0.9, 0.95], "bh").max() <= 1.0
+    with pytest.raises(ValueError):
+        adjust_p_values(p, "bonferroni")
+
+
+def test_cliffs_delta_by_hand():
+    assert cliffs_delta([1, 2, 3], [1, 2]) == pytest.approx(1 / 3)
+    assert cliffs_delta([5, 6], [1, 2]) == 1.0
+    assert cliffs_delta([1, 2], [5, 6]) == -1.0
+
+
+def test_persona_tests_on_synthetic(outputs):
+    tests = outputs["personas"].tests
+    contrasts = outputs["personas"].contrasts
+    assert set(tests["feature"]) >= {"acorn_group", "acorn", "tariff_group", "evening_share", "night_share"}
+    row = tests.filter(pl.col("feature") == "acorn_group").row(0, named=True)
+    assert row["test"] == "chi_square" and row["significant"] and 0 < row["effect_size"] <= 1
+    row = tests.filter(pl.col("feature") == "night_share").row(0, named=True)
+    assert row["test"] == "kruskal_wallis" and row["effect_size"] > 0.5 and row["significant"]
+    assert (tests["p_adjusted"] >= tests["p_value"] - 1e-15).all()
+    night = outputs["personas"].personas.filter(pl.col("persona_name") == "night storage heating")[
+        "persona_id"
+    ][0]
+    top = contrasts.filter((pl.col("persona_id") == night) & (pl.col("feature") == "night_share"))
+    assert top["direction"][0] == "higher" and top["effect_size"][0] > 0.9

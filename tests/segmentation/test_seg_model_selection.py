@@ -1,0 +1,82 @@
+"""Behavioural model sweep: K-means vs GMM metrics, stability, choice rule."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import polars as pl
+
+from assets.transforms.segmentation.behavioural import make_behaviour_pipeline
+from assets.transforms.segmentation.model_selection import (
+    METRICS_SCHEMA,
+    choose_behaviour_model,
+    rank_candidates,
+)
+from assets.transforms.segmentation.stability import bootstrap_stability
+
+
+def test_metrics_table_covers_both_families(fitted, fast_settings):
+    model, _ = fitted
+    m = model.behaviour_metrics
+    assert set(m["model_family"]) == {"kmeans", "gmm"}
+    assert sorted(m.filter(pl.col("model_family") == "gmm")["k"].to_list()) == list(range(2, 8))
+    assert m.filter(pl.col("model_family") == "gmm")["bic"].null_count() == 0
+    assert m.filter(pl.col("model_family") == "kmeans")["bic"].null_count() == 6
+    assert m["stability_ari"].null_count() == 0
+    chosen = m.filter((pl.col("model_family") == model.behaviour.family) & (pl.col("k") == model.behaviour.k))
+    assert chosen["eligible"].to_list() == [True]
+    assert model.behaviour.k == 5
+    assert chosen["stability_ari"][0] > 0.9
+    # planted data are well separated but not trivially (silhouette is in a sane range)
+    assert 0.2 < chosen["silhouette"][0] < 0.95
+
+
+def _metrics(rows):
+    return pl.DataFrame(rows, schema=METRICS_SCHEMA, orient="row")
+
+
+def test_choice_rule_ranks_and_filters(fast_settings):
+    s = dataclasses.replace(fast_settings, min_stability_ari=0.6, min_cluster_size=5, bic_delta=10.0)
+    rows = [
+        # family, k, sil, db, ch, bic, inertia, ari, smallest, distinct
+        ("kmeans", 3, 0.30, 1.0, 100.0, None, 10.0, 0.9, 20, 3),
+        ("kmeans", 4, 0.35, 0.9, 120.0, None, 8.0, 0.9, 15, 4),  # best on all three
+        ("gmm", 4, 0.50, 0.5, 300.0, 1000.0, 8.0, 0.3, 15, 4),  # unstable -> ineligible
+        ("gmm", 5, 0.50, 0.5, 300.0, 1030.0, 8.0, 0.9, 15, 5),  # BIC 30 worse than the best GMM -> ineligible
+        ("gmm", 2, 0.60, 0.4, 400.0, 1001.0, 8.0, 0.9, 2, 2),  # a cluster of 2 -> ineligible
+    ]
+    ranked = rank_candidates(_metrics(rows), s)
+    assert ranked.filter(pl.col("eligible"))["k"].to_list() == [4, 3]
+    choice = choose_behaviour_model(_metrics(rows), s)
+    assert (choice.family, choice.k) == ("kmeans", 4)
+    # ties on every metric: smaller K, then K-means before GMM
+    tie = [
+        ("gmm", 3, 0.3, 1.0, 100.0, 500.0, 1.0, 0.9, 20, 3),
+        ("kmeans", 3, 0.3, 1.0, 100.0, None, 1.0, 0.9, 20, 3),
+    ]
+    choice = choose_behaviour_model(_metrics(tie), s)
+    assert (choice.family, choice.k) == ("kmeans", 3)
+
+
+def test_bootstrap_stability_is_seeded(synthetic, fast_settings):
+    from assets.transforms.segmentation.inputs import behaviour_matrix, prepare_features
+
+    features, _ = synthetic
+    x = behaviour_matrix(prepare_features(features), fast_settings)
+    ref = make_behaviour_pipeline("kmeans", 5, fast_settings).fit(x).predict(x)
+    a1, reps1 = bootstrap_stability(
+        lambda seed: make_behaviour_pipeline("kmeans", 5, fast_settings, seed), x, ref, 3, 0.8, 1
+    )
+    a2, reps2 = bootstrap_stability(
+        lambda seed: make_behaviour_pipeline("kmeans", 5, fast_settings, seed), x, ref, 3, 0.8, 1
+    )
+    assert reps1 == reps2 and len(reps1) == 3 and a1 == a2 > 0.95
+    assert bootstrap_stability(lambda seed: None, x, ref, 0, 0.8, 1) == (None, [])
+    # random labels are not stable
+    noise = np.random.default_rng(0).normal(size=(120, 4))
+    ref = make_behaviour_pipeline("kmeans", 6, fast_settings).fit(noise).predict(noise)
+    a, _ = bootstrap_stability(
+        lambda seed: make_behaviour_pipeline("kmeans", 6, fast_settings, seed), noise, ref, 3, 0.5, 1
+    )
+    assert a < 0.9

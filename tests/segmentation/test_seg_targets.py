@@ -1,0 +1,202 @@
+"""Interventions, DR targets (ranking vs textbook rule), pseudonyms and small-group suppression."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import polars as pl
+import pytest
+
+from assets.schemas.interventions import PROGRAMS as SCHEMA_PROGRAMS
+from assets.transforms.segmentation.dr_targets import (
+    RANKING_RULE,
+    TEXTBOOK_RULE,
+    rank_dr_targets,
+    textbook_cluster_choice,
+)
+from assets.transforms.segmentation.interventions import build_interventions
+from assets.transforms.segmentation.privacy import pseudonymise_ids, suppress_small_groups
+from assets.transforms.segmentation.settings import PROGRAMS, SegmentationSettings
+
+
+def test_interventions_cover_every_persona(outputs):
+    personas = outputs["personas"].personas
+    iv = outputs["interventions"]
+    assert iv["persona_id"].to_list() == personas["persona_id"].to_list()
+    assert set(iv["program"]) <= set(PROGRAMS)
+    assert list(PROGRAMS) == SCHEMA_PROGRAMS
+    for col in ("expected_reduction_kw", "expected_reduction_pct", "expected_reduction_kw_per_household"):
+        assert iv[col].is_finite().all() and (iv[col] >= 0).all()
+    assert iv["rationale"].str.len_chars().min() > 20
+    responsive = iv.join(personas.select("persona_id", "is_price_responsive"), on="persona_id")
+    assert (
+        responsive.filter(pl.col("is_price_responsive"))["program"] == "critical-peak pricing / dynamic ToU"
+    ).all()
+    # expected kW for price programs = sum(peak_kw * r) from the household expectations
+    e = outputs["expectations"].group_by("persona_id").agg(pl.col("expected_kw_reduction").sum().alias("kw"))
+    j = iv.join(e, on="persona_id").filter(pl.col("program") == "critical-peak pricing / dynamic ToU")
+    assert j["expected_reduction_kw"].to_list() == pytest.approx(j["kw"].to_list())
+
+
+def _expectations() -> pl.DataFrame:
+    # hand-made: 6 households, textbook clusters 0/1/2; cluster 1 has the highest mean peak kW
+    return pl.DataFrame(
+        {
+            "household_id": ["h1", "h2", "h3", "h4", "h5", "h6"],
+            "persona_id": ["p-a", "p-a", "p-b", "p-b", "p-c", "p-c"],
+            "persona_name": ["a", "a", "b", "b", "c", "c"],
+            "textbook_cluster": pl.Series([0, 1, 1, 2, 0, 2], dtype=pl.Int32),
+            "peak_kw": [1.0, 3.0, 2.0, 0.5, 1.5, 2.5],
+            "response_source": [
+                "measured",
+                "segment prior",
+                "measured",
+                "segment prior",
+                "measured",
+                "segment prior",
+            ],
+            "expected_reduction_pct": [20.0, 2.0, 0.0, 10.0, 10.0, 6.0],
+            "is_responsive": [True, False, False, False, True, False],
+            "response_measured": [True, False, True, False, True, False],
+            "mean_daily_kwh": [8.0, 20.0, 15.0, 4.0, 10.0, 12.0],
+            "flexible_kw": [0.5, 2.0, 1.0, 0.1, 0.6, 1.5],
+            "is_price_responsive_persona": [True, False, False, False, True, False],
+        }
+    ).with_columns(
+        (pl.col("peak_kw") * pl.col("expected_reduction_pct") / 100).alias("expected_kw_reduction")
+    )
+
+
+def test_dr_ranking_and_textbook_comparison():
+    e = _expectations()
+    # expected kW: h1 .20, h2 .06, h3 0, h4 .05, h5 .15, h6 .15 -> h1, h5, h6 (tie -> id order), h2, h4, h3
+    assert textbook_cluster_choice(e) == 1  # mean peak: c0 1.25, c1 2.5, c2 1.5
+    dr = rank_dr_targets(e, SegmentationSettings())
+    t = dr.targets
+    assert t["household_ref"].to_list() == ["h1", "h5", "h6", "h2", "h4", "h3"]
+    assert t["rank"].to_list() == [1, 2, 3, 4, 5, 6]
+    assert t["expected_kw_reduction"].to_list() == pytest.approx([0.2, 0.15, 0.15, 0.06, 0.05, 0.0])
+    assert t.filter(pl.col("selected_by_textbook"))["household_ref"].sort().to_list() == ["h2", "h3"]
+    assert t.filter(pl.col("selected_by_ranking"))["household_ref"].to_list() == ["h1", "h5"]
+    assert dr.n_selected == 2
+    c = {r["rule"]: r for r in dr.comparison.iter_rows(named=True)}
+    assert c[RANKING_RULE]["expected_kw_captured"] == pytest.approx(0.35)
+    assert c[TEXTBOOK_RULE]["expected_kw_captured"] == pytest.approx(0.06)
+    assert c[TEXTBOOK_RULE]["peak_kw_covered"] == pytest.approx(5.0)
+    assert c[RANKING_RULE]["overlap_households"] == 0 and c[RANKING_RULE]["jaccard"] == 0.0
+    assert c[RANKING_RULE]["measured_responders_selected"] == 2
+    assert c[RANKING_RULE]["share_of_total_expected_kw"] == pytest.approx(0.35 / 0.61)
+    # explicit budget
+    dr3 = rank_dr_targets(e, SegmentationSettings(dr_budget_households=3))
+    assert dr3.targets["selected_by_ranking"].sum() == 3
+
+
+def test_dr_targets_on_synthetic(outputs):
+    dr, e = outputs["dr"], outputs["expectations"]
+    t = dr.targets
+    assert t.height == outputs["assignments"].height
+    assert (t["expected_kw_reduction"].diff().drop_nulls() <= 1e-15).all()
+    assert t["selected_by_ranking"].sum() == t["selected_by_textbook"].sum() == dr.n_selected
+    c = {r["rule"]: r for r in dr.comparison.iter_rows(named=True)}
+    assert c[RANKING_RULE]["expected_kw_captured"] >= c[TEXTBOOK_RULE]["expected_kw_captured"]
+    # measured households use their own shrunk estimate, others their segment prior
+    measured = e.filter(pl.col("response_measured"))
+    assert measured["expected_reduction_pct"].to_list() == pytest.approx(
+        measured["high_reduction_shrunk_pct"].clip(0, 50).to_list()
+    )
+    unmeasured = e.filter(~pl.col("response_measured"))
+    assert unmeasured["expected_reduction_pct"].to_list() == pytest.approx(
+        unmeasured["segment_prior_pct"].clip(0, 50).to_list()
+    )
+    assert (e["expected_kw_reduction"] == e["peak_kw"] * e["expected_reduction_pct"] / 100).all()
+
+
+def test_pseudonymisation():
+    ids = pl.Series(["MAC000002", "MAC000003", None])
+    a = pseudonymise_ids(ids, key="k1", salt="s")
+    assert a.to_list() == pseudonymise_ids(ids, key="k1", salt="s").to_list()
+    b = pseudonymise_ids(ids, key="k2", salt="s")
+    assert a[0] != b[0] and a[1] != b[1] and a[0] != a[1]
+    assert pseudonymise_ids(ids, key="k1", salt="other")[0] != a[0]
+    assert a[2] is None and a[0].startswith("HH-") and len(a[0]) == 3 + 16
+    with pytest.raises(ValueError):
+        pseudonymise_ids(ids, key="")
+    e = _expectations()
+    s = SegmentationSettings(pseudonymise=True, pseudonym_key="secret")
+    refs = rank_dr_targets(e, s).targets["household_ref"].to_list()
+    assert not set(refs) & set(e["household_id"].to_list())
+    assert refs[0] == pseudonymise_ids(["h1"], key="secret", salt=s.pseudonym_salt)[0]
+    with pytest.raises(ValueError):
+        SegmentationSettings(pseudonymise=True)
+
+
+def test_suppress_small_groups():
+    f = pl.DataFrame(
+        {"name": ["a", "b", "c"], "n": [3, 5, 12], "kw": [1.0, 2.0, 3.0], "text": ["x", "y", "z"]}
+    )
+    out = suppress_small_groups(f, "n", k=5, keep_columns=("name",))
+    assert out["suppressed"].to_list() == [True, False, False]
+    assert out.row(0) == ("a", None, None, None, True)
+    assert out.row(1) == ("b", 5, 2.0, "y", False)
+    assert out.schema["n"] == pl.Int64 and out.schema["kw"] == pl.Float64
+    assert suppress_small_groups(f, "n", k=1)["suppressed"].sum() == 0
+    with pytest.raises(KeyError):
+        suppress_small_groups(f, "missing")
+
+
+def test_intervention_rules_hand_made():
+    e = _expectations()
+    personas = pl.DataFrame(
+        {
+            "persona_id": ["p-a", "p-b", "p-c"],
+            "persona_name": ["a", "b", "c"],
+            "is_price_responsive": [True, False, False],
+            "n_households": [2, 2, 2],
+        }
+    )
+    s = SegmentationSettings(
+        ptr_min_reduction_pct=5.0, automation_peak_quantile=0.5, automation_min_flexible_share=0.3
+    )
+    iv = {r["persona_id"]: r for r in build_interventions(personas, e, s).iter_rows(named=True)}
+    assert iv["p-a"]["program"] == "critical-peak pricing / dynamic ToU"
+    assert iv["p-a"]["expected_reduction_kw"] == pytest.approx(0.2 + 0.06)
+    # p-c: price response (0.15+0.15)/(1.5+2.5) = 7.5% >= 5% -> peak-time rebate
+    assert iv["p-c"]["program"] == "peak-time rebate"
+    assert iv["p-c"]["expected_reduction_pct"] == pytest.approx(7.5)
+    # p-b: 0.05 / 2.5 = 2% price response; mean peak 1.25 < median peak 1.75 -> not automation;
+    # mean daily kWh 9.5 < median 11 -> no efficiency advice -> no action
+    assert iv["p-b"]["program"] == "no action" and iv["p-b"]["expected_reduction_kw"] == 0.0
+    # raise p-b's peaks: automation on its flexible load
+    e2 = e.with_columns(
+        pl.when(pl.col("persona_id") == "p-b")
+        .then(pl.col("peak_kw") * 4)
+        .otherwise(pl.col("peak_kw"))
+        .alias("peak_kw"),
+        pl.when(pl.col("persona_id") == "p-b")
+        .then(pl.lit(3.0))
+        .otherwise(pl.col("flexible_kw"))
+        .alias("flexible_kw"),
+    )
+    r = {x["persona_id"]: x for x in build_interventions(personas, e2, s).iter_rows(named=True)}["p-b"]
+    assert r["program"] == "automation / direct load control"
+    assert r["expected_reduction_kw"] == pytest.approx(max(0.05, 0.3 * 6.0))
+    # high use without big peaks: efficiency advice
+    e3 = e.with_columns(
+        pl.when(pl.col("persona_id") == "p-b")
+        .then(pl.lit(40.0))
+        .otherwise(pl.col("mean_daily_kwh"))
+        .alias("mean_daily_kwh")
+    )
+    r = {x["persona_id"]: x for x in build_interventions(personas, e3, s).iter_rows(named=True)}["p-b"]
+    assert r["program"] == "efficiency advice"
+    assert r["expected_reduction_kw"] == pytest.approx(0.02 * 2.5)
+    assert np.isfinite(r["expected_reduction_pct"])
+
+
+def test_settings_validation():
+    with pytest.raises(ValueError):
+        SegmentationSettings(k_min=4, textbook_k=3)
+    with pytest.raises(ValueError):
+        SegmentationSettings(model_families=("dbscan",))
+    assert dataclasses.replace(SegmentationSettings(), k_anonymity=3).k_anonymity == 3
