@@ -4,16 +4,20 @@ import warnings
 
 import dagster as dg
 
-import assets.clean
-import assets.ingest
-from pipelines.jobs import ingest_and_clean_job
-from pipelines.resources import resources_from_env
-
-# Backfill policies and pools are beta in Dagster 1.13; we rely on them deliberately.
+# Backfill policies and pools are beta in Dagster 1.13; we rely on them deliberately. (Set before
+# the asset modules are imported: their decorators emit the warnings.)
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
-ASSET_MODULES = [assets.ingest, assets.clean]
+import assets.clean  # noqa: E402
+import assets.features  # noqa: E402
+import assets.ingest  # noqa: E402
+from pipelines.jobs import ingest_and_clean_job  # noqa: E402
+from pipelines.resources import resources_from_env  # noqa: E402
+from pipelines.schedules import SCHEDULES  # noqa: E402
+from pipelines.sensors import SENSORS  # noqa: E402
+
+ASSET_MODULES = [assets.ingest, assets.clean, assets.features]
 
 
 @dg.definitions
@@ -22,6 +26,8 @@ def defs() -> dg.Definitions:
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
         jobs=[ingest_and_clean_job],
+        schedules=SCHEDULES,
+        sensors=SENSORS,
         resources=resources_from_env(),
         executor=dg.in_process_executor,
     )

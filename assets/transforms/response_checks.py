@@ -1,0 +1,31 @@
+"""Sanity checks on the population response summary (plain functions; the asset emits them)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+
+def _row(effects: pl.DataFrame, analysis: str, band: str) -> dict | None:
+    rows = effects.filter(
+        (pl.col("analysis") == analysis) & (pl.col("band") == band) & (pl.col("window_kind") == "event")
+        & (pl.col("start_bucket") == "all")
+    )
+    return rows.row(0, named=True) if rows.height else None
+
+
+def placebo_covers_zero(effects: pl.DataFrame) -> tuple[bool, dict]:
+    """The schedule shifted onto the baseline year must show no effect: its CI covers 0."""
+    row = _row(effects, "placebo", "High")
+    if row is None or row["ci_low_pct"] is None or row["ci_high_pct"] is None:
+        return True, {"note": "no placebo estimate (no baseline-year data for treated households)"}
+    covers = row["ci_low_pct"] <= 0 <= row["ci_high_pct"]
+    return covers, {k: row[k] for k in ("effect_pct", "ci_low_pct", "ci_high_pct", "n_households", "n_events")}
+
+
+def high_effect_negative(effects: pl.DataFrame) -> tuple[bool, dict]:
+    """Households on the dynamic tariff use less in High half hours: the CI lies below 0."""
+    row = _row(effects, "treatment", "High")
+    if row is None or row["ci_high_pct"] is None:
+        return False, {"note": "no High-event estimate"}
+    return row["ci_high_pct"] < 0, {k: row[k] for k in ("effect_pct", "ci_low_pct", "ci_high_pct",
+                                                        "n_households", "n_events")}
