@@ -12,12 +12,14 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 import assets.clean  # noqa: E402
 import assets.features  # noqa: E402
 import assets.ingest  # noqa: E402
+import assets.model  # noqa: E402
+import assets.reports  # noqa: E402
 from pipelines.jobs import ingest_and_clean_job  # noqa: E402
 from pipelines.resources import resources_from_env  # noqa: E402
 from pipelines.schedules import SCHEDULES  # noqa: E402
 from pipelines.sensors import SENSORS  # noqa: E402
 
-ASSET_MODULES = [assets.ingest, assets.clean, assets.features]
+ASSET_MODULES = [assets.ingest, assets.clean, assets.features, assets.model, assets.reports]
 
 
 @dg.definitions

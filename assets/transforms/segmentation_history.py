@@ -1,0 +1,85 @@
+"""Segmentation as of each month, kept for comparison: persona drift between consecutive fits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import polars as pl
+from sklearn.metrics import adjusted_rand_score
+
+HISTORY_TABLE = "model.segment_assignment_history"
+HISTORY_DDL = (
+    "as_of_month DATE, household_id VARCHAR, load_shape_cluster INTEGER, load_shape_name VARCHAR, "
+    "persona_id VARCHAR, persona_name VARCHAR, model_fingerprint VARCHAR"
+)
+
+
+@dataclass(frozen=True)
+class Drift:
+    previous_month: date | None
+    households_compared: int
+    adjusted_rand_index: float | None
+    share_changed: float | None
+    transitions: pl.DataFrame  # from_persona, to_persona, households
+
+
+def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFrame, fingerprint: str) -> int:
+    """Replace the month's snapshot of assignments (idempotent per month); returns rows written."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS model")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} ({HISTORY_DDL})")
+    snapshot = assignments.select(
+        pl.lit(as_of).alias("as_of_month"), "household_id", "load_shape_cluster", "load_shape_name",
+        "persona_id", "persona_name", pl.lit(fingerprint).alias("model_fingerprint"),
+    )
+    con.execute(f"DELETE FROM {HISTORY_TABLE} WHERE as_of_month = ?", [as_of])
+    con.register("_snapshot", snapshot.to_arrow())
+    try:
+        con.execute(f"INSERT INTO {HISTORY_TABLE} SELECT * FROM _snapshot")
+    finally:
+        con.unregister("_snapshot")
+    return snapshot.height
+
+
+def drift_against_previous(con: duckdb.DuckDBPyConnection, as_of: date) -> Drift:
+    """Transition matrix and ARI of personas between the previous snapshot and ``as_of``'s."""
+    previous = con.execute(
+        f"SELECT max(as_of_month) FROM {HISTORY_TABLE} WHERE as_of_month < ?", [as_of]
+    ).fetchall()[0][0]
+    empty = pl.DataFrame(schema={"from_persona": pl.String, "to_persona": pl.String, "households": pl.Int64})
+    if previous is None:
+        return Drift(None, 0, None, None, empty)
+    pairs = con.sql(
+        f"""SELECT p.persona_name AS from_persona, c.persona_name AS to_persona
+            FROM {HISTORY_TABLE} p JOIN {HISTORY_TABLE} c USING (household_id)
+            WHERE p.as_of_month = DATE '{previous}' AND c.as_of_month = DATE '{as_of}'"""
+    ).pl()
+    return drift_between(pairs, previous)
+
+
+def drift_between(pairs: pl.DataFrame, previous: date | None) -> Drift:
+    if pairs.height == 0:
+        return Drift(previous, 0, None, None, pairs.group_by("from_persona", "to_persona").len("households"))
+    transitions = (
+        pairs.group_by("from_persona", "to_persona").len("households")
+        .with_columns(pl.col("households").cast(pl.Int64))
+        .sort("from_persona", "to_persona")
+    )
+    ari = float(adjusted_rand_score(pairs["from_persona"].to_list(), pairs["to_persona"].to_list()))
+    changed = float((pairs["from_persona"] != pairs["to_persona"]).mean())
+    return Drift(previous, pairs.height, ari, changed, transitions)
+
+
+def transition_matrix_markdown(drift: Drift) -> str:
+    if drift.previous_month is None:
+        return "_First segmentation: nothing to compare with yet._"
+    if drift.transitions.height == 0:
+        return f"_No household in common with the segmentation of {drift.previous_month}._"
+    wide = drift.transitions.pivot(on="to_persona", index="from_persona", values="households").fill_null(0)
+    cols = wide.columns
+    lines = ["| from \\ to | " + " | ".join(cols[1:]) + " |", "|---" * len(cols) + "|"]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in wide.iter_rows()]
+    return (f"Since {drift.previous_month}: {drift.households_compared} households compared, "
+            f"adjusted Rand index {drift.adjusted_rand_index:.3f}, {drift.share_changed:.1%} changed persona.\n\n"
+            + "\n".join(lines))
