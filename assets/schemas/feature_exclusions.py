@@ -16,9 +16,24 @@ HOUSEHOLD_REASONS = ["no_readings", "no_lifestyle_window"]
 
 EXCLUSION_COLS: list[Col] = [
     Col("household_id", pl.String, "LCLid.", {"unique": True}),
-    Col("stage", pl.String, "Feature table the household is missing from.", {"isin": ["baseline_features", "household_features"]}),
-    Col("lifestyle_window", pl.String, "Window that was tried last ('baseline' or 'treatment_normal_days'); None if no readings.", {"nullable": True}),
-    Col("coverage", pl.Float64, "Actual half hours / half hours of that window (None if not computed).", {"nullable": True, "ge": 0, "le": 1}),
+    Col(
+        "stage",
+        pl.String,
+        "Feature table the household is missing from.",
+        {"isin": ["baseline_features", "household_features"]},
+    ),
+    Col(
+        "lifestyle_window",
+        pl.String,
+        "Window that was tried last ('baseline' or 'treatment_normal_days'); None if no readings.",
+        {"nullable": True},
+    ),
+    Col(
+        "coverage",
+        pl.Float64,
+        "Actual half hours / half hours of that window (None if not computed).",
+        {"nullable": True, "ge": 0, "le": 1},
+    ),
     Col("actual_half_hours", pl.Int64, "Actual half hours in that window.", {"nullable": True, "ge": 0}),
     Col("expected_half_hours", pl.Int64, "Half hours in that window.", {"nullable": True, "ge": 0}),
     Col("coverage_threshold", pl.Float64, "The coverage gate in force.", {"gt": 0, "le": 1}),

@@ -8,7 +8,9 @@ the mean daily kWh of its members. Rules, first match wins (thresholds in ``Nami
 3. ``flat baseload``           profile max/mean <= flat_max_to_mean
 4. ``morning and evening double peak``
                                morning (06-10) and evening (16-22) peaks both >= double_peak_min
-                               and morning peak >= double_peak_morning_vs_evening x evening peak
+                               and morning peak >= double_peak_morning_vs_evening x evening peak,
+                               separated by a midday trough (11-15 mean <= double_peak_max_trough
+                               x the lower peak)
 5. ``daytime at home``         daytime (10:00-16:00) share >= daytime_share and >= evening share
 6. ``evening peaker``          evening (16:00-22:00) share >= evening_share
 7. ``all-day mixed use``       otherwise
@@ -40,6 +42,7 @@ MORNING = slice(12, 20)  # 06:00-10:00
 DAYTIME = slice(20, 32)  # 10:00-16:00
 EVENING = slice(32, 44)  # 16:00-22:00
 PEAK = slice(32, 40)  # 16:00-20:00
+MIDDAY = slice(22, 30)  # 11:00-15:00
 
 SHIFTER_FORMS = {
     "night storage heating": "night-storage shifter",
@@ -65,6 +68,7 @@ class ProfileLevels:
     evening_peak: float
     peak_offpeak_ratio: float
     mean_daily_kwh: float
+    midday_level: float = 0.0  # mean of 11:00-15:00 (the trough a double peak must have)
 
 
 def levels_from_profile(profile: Sequence[float] | np.ndarray, mean_daily_kwh: float) -> ProfileLevels:
@@ -89,6 +93,7 @@ def levels_from_profile(profile: Sequence[float] | np.ndarray, mean_daily_kwh: f
         evening_peak=float(p[EVENING].max()),
         peak_offpeak_ratio=float(p[peak_mask].mean() / p[~peak_mask].mean()),
         mean_daily_kwh=float(mean_daily_kwh),
+        midday_level=float(p[MIDDAY].mean()),
     )
 
 
@@ -115,11 +120,13 @@ def name_from_levels(levels: ProfileLevels, rules: NamingRules) -> tuple[str, st
         lv.morning_peak >= rules.double_peak_min
         and lv.evening_peak >= rules.double_peak_min
         and lv.morning_peak >= rules.double_peak_morning_vs_evening * lv.evening_peak
+        and lv.midday_level <= rules.double_peak_max_trough * min(lv.morning_peak, lv.evening_peak)
     ):
         return "morning and evening double peak", (
             f"two peaks: morning (06-10) {lv.morning_peak:.2f} x and evening (16-22) {lv.evening_peak:.2f} x "
             f"the mean (rule: both >= {rules.double_peak_min}, morning >= "
-            f"{rules.double_peak_morning_vs_evening:.0%} of evening)"
+            f"{rules.double_peak_morning_vs_evening:.0%} of evening, with a midday trough of "
+            f"{lv.midday_level:.2f} x <= {rules.double_peak_max_trough:.0%} of the lower peak)"
         )
     if lv.daytime_share >= rules.daytime_share and lv.daytime_share >= lv.evening_share:
         return "daytime at home", (

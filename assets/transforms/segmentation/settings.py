@@ -102,6 +102,7 @@ class NamingRules:
     high_use_daily_kwh: float = 20.0
     double_peak_min: float = 1.3
     double_peak_morning_vs_evening: float = 0.6
+    double_peak_max_trough: float = 0.75
     daytime_share: float = 0.30
     evening_share: float = 0.32
 

@@ -1,0 +1,132 @@
+"""One settings object for every feature table (baseline, treatment, summary, household features).
+
+All hours are UK local clock hours of the START of a half hour and must sit on the half-hour grid.
+Windows are half-open ranges of UK local dates: ``[start, end)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+# England and Wales bank holidays 2011-2014 (gov.uk). The copy in the LCL sample
+# (calendar/uk_bank_holidays.csv) has day and month swapped for days <= 12, so it is not used.
+ENGLAND_WALES_BANK_HOLIDAYS: tuple[date, ...] = (
+    date(2011, 12, 26), date(2011, 12, 27),
+    date(2012, 1, 2), date(2012, 4, 6), date(2012, 4, 9), date(2012, 5, 7), date(2012, 6, 4),
+    date(2012, 6, 5), date(2012, 8, 27), date(2012, 12, 25), date(2012, 12, 26),
+    date(2013, 1, 1), date(2013, 3, 29), date(2013, 4, 1), date(2013, 5, 6), date(2013, 5, 27),
+    date(2013, 8, 26), date(2013, 12, 25), date(2013, 12, 26),
+    date(2014, 1, 1), date(2014, 4, 18), date(2014, 4, 21), date(2014, 5, 5), date(2014, 5, 26),
+    date(2014, 8, 25), date(2014, 12, 25), date(2014, 12, 26),
+)  # fmt: skip
+
+CONTROL_MATCHING_MODES = ("knn", "all")
+START_BUCKET_NAMES = ("night", "morning", "afternoon", "evening")
+
+
+def _half_hour_slot(hour: float, name: str) -> int:
+    slot = hour * 2
+    if slot != int(slot) or not 0 <= slot <= 48:
+        raise ValueError(f"{name}={hour!r} must be a local hour on the half-hour grid within [0, 24]")
+    return int(slot)
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """Every knob of the feature layer (defaults reproduce the LCL analysis design)."""
+
+    # --- windows (UK local dates, [start, end)) -------------------------------------------------
+    baseline_start: date = date(2012, 1, 1)
+    baseline_end: date = date(2013, 1, 1)
+    treatment_start: date = date(2013, 1, 1)
+    treatment_end: date = date(2014, 1, 1)
+    timezone: str = "Europe/London"
+
+    # --- data sufficiency -----------------------------------------------------------------------
+    coverage_threshold: float = 0.8  # actual half hours / half hours in the window (Octopus-style gate)
+
+    # --- lifestyle features (local hours of the interval start) ----------------------------------
+    peak_hours: tuple[float, float] = (16.0, 20.0)
+    base_load_hours: tuple[float, float] = (1.0, 5.0)
+    base_load_quantile: float = 0.10
+    morning_peak_window: tuple[float, float] = (5.0, 12.0)
+    evening_peak_window: tuple[float, float] = (16.0, 24.0)
+    night_share_hours: tuple[float, float] = (0.0, 7.0)
+    daytime_share_hours: tuple[float, float] = (10.0, 16.0)
+    evening_share_hours: tuple[float, float] = (16.0, 22.0)
+    winter_months: tuple[int, ...] = (12, 1, 2)
+    summer_months: tuple[int, ...] = (6, 7, 8)
+    min_season_half_hours: int = 14 * 48  # fewer actual half hours in a season -> ratio is None
+    entropy_block_hours: int = 4  # daily-shape types: the 4-h block with the largest share ...
+    entropy_flat_max_share: float = 0.25  # ... or 'flat' when no block holds this share of the day
+    bank_holidays: tuple[date, ...] = ENGLAND_WALES_BANK_HOLIDAYS  # count as weekend days
+
+    # --- response (difference in differences) ----------------------------------------------------
+    reference_weeks: int = 3  # within-window reference: event week +- this many local weeks
+    baseline_month_tolerance: int = 1  # baseline-year reference: same calendar month +- this
+    prefer_baseline_year: bool = True  # primary method where the household passed baseline coverage
+    control_matching: str = "knn"  # 'knn' (nearest controls on lifestyle) or 'all' (leave-one-out mean)
+    n_matched_controls: int = 20
+    rebound_hours: float = 3.0
+    preload_hours: float = 3.0
+    min_reference_kwh: float = 0.005  # % response is None when the reference mean is below this
+    start_buckets: tuple[tuple[str, float, float], ...] = (
+        ("night", 23.0, 5.0),
+        ("morning", 5.0, 11.0),
+        ("afternoon", 11.0, 17.0),
+        ("evening", 17.0, 23.0),
+    )
+
+    # --- significance and summary ------------------------------------------------------------------
+    fdr_alpha: float = 0.10
+    bootstrap_replicates: int = 500
+    bootstrap_block_days: int = 7  # events are resampled in blocks of local weeks (Mon-Sun) ...
+    bootstrap_households: bool = True  # ... and households independently (two-way bootstrap)
+    ci_level: float = 0.95
+    seed: int = 20130101
+    winsor_quantiles: tuple[float, float] = (0.01, 0.99)
+    placebo_shift_days: int = 364  # whole weeks: weekdays and local clock times are preserved
+    responder_thresholds: tuple[float, ...] = tuple(round(0.01 * i, 2) for i in range(0, 31))
+    fdr_curve_levels: tuple[float, ...] = (0.01, 0.05, 0.10, 0.20, 0.30, 0.50)
+
+    # --- inputs ------------------------------------------------------------------------------------
+    readings_table: str = "clean.clean_readings"
+    tariff_table: str = "ingest.tariff_schedule"
+    households_table: str = "ingest.households"
+    control_group: str = "Std"
+    treated_group: str = "ToU"
+
+    def __post_init__(self) -> None:
+        if not (self.baseline_start < self.baseline_end and self.treatment_start < self.treatment_end):
+            raise ValueError("windows must be non-empty [start, end) date ranges")
+        if not 0 < self.coverage_threshold <= 1:
+            raise ValueError("coverage_threshold must be in (0, 1]")
+        for name in (
+            "peak_hours", "base_load_hours", "morning_peak_window", "evening_peak_window",
+            "night_share_hours", "daytime_share_hours", "evening_share_hours",
+        ):  # fmt: skip
+            lo, hi = getattr(self, name)
+            if _half_hour_slot(lo, name) >= _half_hour_slot(hi, name):
+                raise ValueError(f"{name} must be an increasing (start, end) pair of local hours")
+        if tuple(b[0] for b in self.start_buckets) != START_BUCKET_NAMES:
+            raise ValueError(f"start_buckets must be named {START_BUCKET_NAMES} (the table columns use them)")
+        for name, start, end in self.start_buckets:
+            _half_hour_slot(start, f"start_buckets[{name}]")
+            _half_hour_slot(end, f"start_buckets[{name}]")
+        if self.control_matching not in CONTROL_MATCHING_MODES:
+            raise ValueError(f"control_matching must be one of {CONTROL_MATCHING_MODES}")
+        if self.placebo_shift_days % 7:
+            raise ValueError("placebo_shift_days must be whole weeks to keep weekdays")
+        if 24 % self.entropy_block_hours:
+            raise ValueError("entropy_block_hours must divide 24")
+        if self.bootstrap_replicates < 1 or self.reference_weeks < 0 or self.n_matched_controls < 1:
+            raise ValueError("bootstrap_replicates, n_matched_controls >= 1 and reference_weeks >= 0")
+        _half_hour_slot(self.rebound_hours, "rebound_hours")
+        _half_hour_slot(self.preload_hours, "preload_hours")
+
+    # slot helpers (local half-hour slot 0..47 of the interval start)
+    @staticmethod
+    def slots(hours: tuple[float, float]) -> tuple[int, int]:
+        """[first, last) local slots of an (start, end) pair of local hours."""
+        return int(hours[0] * 2), int(hours[1] * 2)

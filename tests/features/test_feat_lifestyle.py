@@ -1,0 +1,199 @@
+"""Exact lifestyle features on hand-made series, DST days, coverage gate and exclusions."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+import numpy as np
+import polars as pl
+import pytest
+
+from assets.schemas.lifestyle_features import PROFILE_COLUMNS, SHAPE_COLUMNS
+from assets.transforms.features.baseline_features import compute_baseline_features
+from assets.transforms.features.lifestyle import compute_lifestyle_features, lifestyle_aggregates
+from assets.transforms.features.settings import FeatureSettings
+
+# Four whole local weeks (Mon 9 Jan - Sun 5 Feb 2012), no bank holiday, winter only.
+START, END = date(2012, 1, 9), date(2012, 2, 6)
+S = FeatureSettings(baseline_start=START, baseline_end=END)
+
+# weekday profile by local slot; weekends are exactly twice it
+W = np.array([0.2] * 14 + [0.5, 0.9] + [0.5] * 16 + [1.5] * 4 + [2.0] + [1.5] * 3 + [0.6] * 8)
+assert W.size == 48
+
+
+def step_profile() -> pl.Expr:
+    value = pl.col("slot").replace_strict(list(range(48)), W.tolist(), return_dtype=pl.Float64)
+    return pl.when(pl.col("weekday") >= 6).then(value * 2).otherwise(value)
+
+
+def row_of(frame: pl.DataFrame, household: str) -> dict:
+    return frame.filter(pl.col("household_id") == household).row(0, named=True)
+
+
+@pytest.fixture
+def step_con(builder):
+    return builder.household("STEP").add_readings("STEP", START, END, step_profile).build()
+
+
+def test_step_profile_exact_features(step_con):
+    res = compute_baseline_features(step_con, S)
+    assert res.exclusions.height == 0
+    r = row_of(res.features, "STEP")
+    p = W * (20 + 8 * 2) / 28  # slot means over 20 weekdays and 8 weekend days
+    mean_hh = p.mean()
+    totals = np.array([W.sum()] * 20 + [2 * W.sum()] * 8)
+    assert r["coverage"] == 1.0 and r["actual_half_hours"] == r["expected_half_hours"] == 28 * 48
+    assert r["complete_days"] == 28
+    assert r["mean_daily_kwh"] == pytest.approx(totals.mean())
+    assert r["mean_kwh_per_half_hour"] == pytest.approx(mean_hh)
+    assert r["peak_kwh_per_half_hour"] == pytest.approx(p[32:40].mean())
+    assert r["peak_offpeak_ratio"] == pytest.approx(p[32:40].mean() / np.r_[p[:32], p[40:]].mean())
+    assert r["daily_cv"] == pytest.approx(totals.std(ddof=1) / totals.mean())
+    assert r["load_factor"] == pytest.approx(mean_hh / 4.0)  # max reading: weekend 18:00 = 2 x 2.0
+    assert r["base_load_kwh"] == pytest.approx(0.2)  # p10 of 01:00-05:00 readings (160 x 0.2, 64 x 0.4)
+    assert r["morning_peak_hour"] == 7.5
+    assert r["evening_peak_hour"] == 18.0
+    assert r["weekday_weekend_ratio"] == pytest.approx(0.5)
+    assert r["winter_summer_ratio"] is None  # no summer in the window
+    assert r["shape_entropy"] == 0.0  # every day has the same shape type
+    assert r["night_share"] == pytest.approx(p[:14].sum() / p.sum())
+    assert r["daytime_share"] == pytest.approx(p[20:32].sum() / p.sum())
+    assert r["evening_share"] == pytest.approx(p[32:44].sum() / p.sum())
+    shape = np.array([r[c] for c in SHAPE_COLUMNS])
+    np.testing.assert_allclose(shape, p / mean_hh)
+    assert shape.mean() == pytest.approx(1.0)
+    np.testing.assert_allclose([r[c] for c in PROFILE_COLUMNS], p)
+
+
+def test_peak_window_is_configurable(step_con):
+    settings = FeatureSettings(baseline_start=START, baseline_end=END, peak_hours=(18.0, 18.5))
+    r = row_of(compute_baseline_features(step_con, settings).features, "STEP")
+    p = W * 36 / 28
+    assert r["peak_kwh_per_half_hour"] == pytest.approx(p[36])
+    assert r["peak_offpeak_ratio"] == pytest.approx(p[36] / np.delete(p, 36).mean())
+
+
+def test_flat_household_and_entropy_of_two_alternating_shapes(builder):
+    evening = pl.when(pl.col("slot").is_between(32, 39)).then(1.0).otherwise(0.1)
+    morning = pl.when(pl.col("slot").is_between(8, 15)).then(1.0).otherwise(0.1)
+    con = (
+        builder.household("FLAT").add_readings("FLAT", START, END, 0.3)
+        .household("ALT").add_readings(
+            "ALT", START, END, lambda: pl.when(pl.col("day_index") % 2 == 0).then(evening).otherwise(morning)
+        )
+        .build()
+    )  # fmt: skip
+    f = compute_baseline_features(con, S).features
+    flat = row_of(f, "FLAT")
+    assert flat["mean_daily_kwh"] == pytest.approx(0.3 * 48)
+    assert flat["daily_cv"] == pytest.approx(0.0)
+    assert flat["load_factor"] == pytest.approx(1.0)
+    assert flat["peak_offpeak_ratio"] == pytest.approx(1.0)
+    assert flat["weekday_weekend_ratio"] == pytest.approx(1.0)
+    assert flat["shape_entropy"] == 0.0  # all days 'flat'
+    assert flat["morning_peak_hour"] == 5.0 and flat["evening_peak_hour"] == 16.0  # earliest slot on ties
+    alt = row_of(f, "ALT")
+    assert alt["shape_entropy"] == pytest.approx(math.log(2) / math.log(7))
+
+
+def test_winter_summer_ratio(builder):
+    s = FeatureSettings(baseline_start=date(2012, 1, 1), baseline_end=date(2013, 1, 1))
+    value = (
+        pl.when(pl.col("month").is_in([12, 1, 2])).then(0.6).when(pl.col("month").is_in([6, 7, 8])).then(0.2)
+    )
+    con = builder.household("SEAS").add_readings("SEAS", date(2012, 1, 1), date(2013, 1, 1),
+                                                 lambda: value.otherwise(0.4)).build()  # fmt: skip
+    r = row_of(compute_baseline_features(con, s).features, "SEAS")
+    assert r["winter_summer_ratio"] == pytest.approx(3.0)
+    assert r["coverage"] == 1.0 and r["expected_half_hours"] == 366 * 48
+
+
+def test_bank_holidays_count_as_weekend(builder):
+    start, end = date(2012, 4, 2), date(2012, 4, 16)  # Good Friday 6 Apr, Easter Monday 9 Apr
+    holidays = [date(2012, 4, 6), date(2012, 4, 9)]
+    off = (pl.col("weekday") >= 6) | pl.col("local_date").is_in(holidays)
+    con = (
+        builder.household("BH")
+        .add_readings("BH", start, end, lambda: pl.when(off).then(1.0).otherwise(0.5))
+        .build()
+    )
+    with_bh = row_of(
+        compute_baseline_features(con, FeatureSettings(baseline_start=start, baseline_end=end)).features, "BH"
+    )
+    assert with_bh["weekday_weekend_ratio"] == pytest.approx(0.5)
+    without = FeatureSettings(baseline_start=start, baseline_end=end, bank_holidays=())
+    r = row_of(compute_baseline_features(con, without).features, "BH")
+    assert r["weekday_weekend_ratio"] == pytest.approx((8 * 0.5 + 2 * 1.0) / 10 / 1.0)
+
+
+def test_dst_days_local_slots_and_day_totals(builder):
+    """18:00-18:30 local is the peak in winter and summer; day totals follow 46/48/50 half hours."""
+    peak = lambda: pl.when(pl.col("slot") == 36).then(1.0).otherwise(0.1)  # noqa: E731
+    con = (
+        builder.household("DST")
+        .add_readings("DST", date(2012, 3, 19), date(2012, 4, 2), peak)
+        .add_readings("DST", date(2012, 10, 22), date(2012, 11, 5), peak)
+        .build()
+    )
+    # the summer peak reading starts at 17:00 UTC, the winter one at 18:00 UTC
+    utc = con.execute(
+        "SELECT interval_start_utc FROM clean.clean_readings WHERE kwh = 1.0 ORDER BY interval_start_utc"
+    ).fetchall()
+    stamps = [u[0] for u in utc]
+    assert datetime(2012, 3, 24, 18) in stamps and datetime(2012, 3, 26, 17) in stamps
+    assert datetime(2012, 10, 27, 17) in stamps and datetime(2012, 10, 29, 18) in stamps
+
+    s = FeatureSettings(baseline_start=date(2012, 3, 19), baseline_end=date(2012, 11, 5))
+    _, day, _ = lifestyle_aggregates(con, s, "baseline")
+    days = {r["local_date"]: r for r in day.iter_rows(named=True)}
+    assert days[date(2012, 3, 25)]["n"] == days[date(2012, 3, 25)]["day_half_hours"] == 46
+    assert days[date(2012, 3, 25)]["total"] == pytest.approx(45 * 0.1 + 1.0)
+    assert days[date(2012, 10, 28)]["n"] == days[date(2012, 10, 28)]["day_half_hours"] == 50
+    assert days[date(2012, 10, 28)]["total"] == pytest.approx(49 * 0.1 + 1.0)
+    assert days[date(2012, 3, 26)]["total"] == pytest.approx(47 * 0.1 + 1.0)
+
+    for window in ((date(2012, 3, 26), date(2012, 4, 2)), (date(2012, 10, 22), date(2012, 10, 28))):
+        f = compute_lifestyle_features(con, FeatureSettings(baseline_start=window[0], baseline_end=window[1]))
+        assert row_of(f, "DST")["evening_peak_hour"] == 18.0
+    whole = row_of(compute_lifestyle_features(con, s), "DST")
+    assert whole["evening_peak_hour"] == 18.0
+    assert whole["profile_kwh_s36"] == pytest.approx(1.0)
+    assert whole["profile_kwh_s02"] == pytest.approx(0.1)  # the repeated hour is two observations, not 0.2
+    complete = [d["total"] for d in days.values() if d["n"] == d["day_half_hours"]]
+    assert whole["mean_daily_kwh"] == pytest.approx(np.mean(complete))
+
+
+def test_coverage_gate_and_exclusions_with_reasons(builder):
+    drop_week = ~pl.col("local_date").is_between(date(2012, 1, 16), date(2012, 1, 22))  # 7 of 28 days
+    drop_two = ~pl.col("local_date").is_in([date(2012, 1, 16), date(2012, 1, 17)])
+    estimated = pl.when(pl.col("local_date") == date(2012, 1, 18)).then(pl.lit("E")).otherwise(pl.lit("A"))
+    con = (
+        builder.household("LOW").add_readings("LOW", START, END, 0.5, keep=lambda: drop_week)
+        .household("OK").add_readings("OK", START, END, 0.5, keep=lambda: drop_two)
+        .household("EST").add_readings("EST", START, END, 0.5, quality=lambda: estimated)
+        .household("LATE").add_readings("LATE", date(2013, 1, 1), date(2013, 1, 8), 0.5)
+        .build()
+    )  # fmt: skip
+    res = compute_baseline_features(con, S)
+    assert sorted(res.features["household_id"]) == ["EST", "OK"]
+    ok = row_of(res.features, "OK")
+    assert ok["coverage"] == pytest.approx(26 / 28) and ok["complete_days"] == 26
+    est = row_of(res.features, "EST")
+    assert est["coverage"] == pytest.approx(27 / 28) and est["actual_half_hours"] == 27 * 48
+    ex = {r["household_id"]: r for r in res.exclusions.iter_rows(named=True)}
+    assert set(ex) == {"LOW", "LATE"}
+    assert ex["LOW"]["reason"] == "below_coverage_threshold"
+    assert ex["LOW"]["coverage"] == pytest.approx(0.75)
+    assert ex["LOW"]["actual_half_hours"] == 21 * 48 and ex["LOW"]["expected_half_hours"] == 28 * 48
+    assert "0.75" in ex["LOW"]["detail"]
+    assert ex["LATE"]["reason"] == "no_actual_readings_in_window" and ex["LATE"]["coverage"] == 0.0
+    assert set(res.exclusions["stage"]) == {"baseline_features"}
+
+
+def test_empty_window_gives_empty_validated_frames(builder):
+    con = builder.household("X").add_readings("X", date(2013, 1, 1), date(2013, 1, 3), 0.5).build()
+    res = compute_baseline_features(con, S)
+    assert res.features.height == 0
+    assert res.exclusions["reason"].to_list() == ["no_actual_readings_in_window"]
