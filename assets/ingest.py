@@ -84,7 +84,7 @@ def households(warehouse: Warehouse, source: MeterSource) -> dg.MaterializeResul
         missing = con.execute(
             f"""SELECT count(DISTINCT household_id) FROM {RAW_TABLE}
                 WHERE household_id IS NOT NULL AND household_id NOT IN (SELECT household_id FROM {HOUSEHOLDS_TABLE})"""
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     groups = table.group_by("tariff_group", "acorn_group").len().sort("tariff_group", "acorn_group")
     return dg.MaterializeResult(
         metadata={

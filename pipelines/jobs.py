@@ -11,3 +11,14 @@ ingest_and_clean_job = dg.define_asset_job(
                                        "household_month_coverage"),
     description="Load and clean the month(s) of the run. A partition range runs as one run.",
 )
+
+# The whole graph: a run for month M reloads and re-cleans M (the monthly assets), then recomputes
+# the unpartitioned layers over all stored months (features, model, personas, reports) "as of" M,
+# keeping M's segmentation in the history for drift. Scheduled by pipelines/schedules.py on the 2nd
+# of each month for the month before.
+monthly_resegmentation = dg.define_asset_job(
+    name="monthly_resegmentation",
+    selection=dg.AssetSelection.all(),
+    description="Monthly re-segmentation: ingest and clean the month of the run, recompute features, re-fit "
+    "the models, rebuild personas, interventions and reports as of that month.",
+)
