@@ -1,4 +1,4 @@
-"""The real LCL sample, materialized once per session through the Dagster assets (read in place)."""
+"""The real LCL sample, every asset materialized once per session through Dagster (read in place)."""
 
 from pathlib import Path
 
@@ -29,8 +29,9 @@ def real_warehouse(lcl_sample: Path, tmp_path_factory: pytest.TempPathFactory) -
         instance=instance, tags=REAL_RANGE,
     )
     assert result.success
+    unpartitioned = [k for k in graph.get_all_asset_keys() if not graph.get(k).is_partitioned]
     result = dg.materialize(
-        definitions.assets, selection=dg.AssetSelection.assets("households", "tariff_schedule"),
+        definitions.assets, selection=dg.AssetSelection.assets(*unpartitioned),
         resources=resources, instance=instance,
     )
     assert result.success
