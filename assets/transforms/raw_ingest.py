@@ -1,7 +1,9 @@
 """Load the raw readings of a window of months into ``ingest.raw_readings``, idempotently.
 
 Each call replaces the window's rows in one transaction: re-running a month never duplicates, and
-a file that cannot be read aborts the whole call with the table exactly as it was. Every physical
+a file that cannot be read aborts the whole call with the table exactly as it was. Rows are staged
+in a scratch table first, so memory stays bounded however many files a window spans (DuckDB keeps
+the appends of an open transaction in memory; one INSERT ... SELECT does not). Every physical
 line of every readings file whose month falls in the window is stored with its file and line.
 
 A small index (``ingest.source_file_index``) remembers which months each file version covers, so
@@ -26,6 +28,7 @@ from assets.transforms.warehouse import transaction
 
 RAW_TABLE = "ingest.raw_readings"
 INDEX_TABLE = "ingest.source_file_index"
+STAGING_TABLE = "ingest._raw_readings_staging"
 INDEX_DDL = (
     "source_file VARCHAR PRIMARY KEY, size_bytes BIGINT, mtime_ns BIGINT, source_layout VARCHAR, "
     "first_month DATE, last_month DATE, line_rows BIGINT"
@@ -84,33 +87,44 @@ def load_raw_readings(
             result.files_skipped += 1
         else:
             to_read.append(f)
-    with transaction(con):
-        con.execute(f"DELETE FROM {RAW_TABLE} WHERE reading_month >= ? AND reading_month < ?", [start, end])
+    # Parsed rows go to a scratch table first (committed batch by batch, so memory stays bounded by
+    # one file); only when every file has been read does one transaction swap the window in. A file
+    # that cannot be read stops the load before the stored table is touched.
+    con.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
+    con.execute(f"CREATE TABLE {STAGING_TABLE} AS SELECT * FROM {RAW_TABLE} LIMIT 0")
+    index_updates = []
+    try:
         for f, frame in _parsed(to_read):
             result.files_read += 1
             months = frame["reading_month"]
-            con.execute(f"DELETE FROM {INDEX_TABLE} WHERE source_file = ?", [f.relative])
-            con.execute(
-                f"INSERT INTO {INDEX_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [f.relative, f.size_bytes, f.mtime_ns, frame["source_layout"][0] if frame.height else None,
-                 months.min(), months.max(), frame.height],
-            )
+            index_updates.append([f.relative, f.size_bytes, f.mtime_ns,
+                                  frame["source_layout"][0] if frame.height else None,
+                                  months.min(), months.max(), frame.height])
             window = validate(
                 RawReadings,
                 frame.filter((pl.col("reading_month") >= start) & (pl.col("reading_month") < end)),
                 f"{RAW_TABLE} ({f.relative})",
             )
+            del frame
             if window.height == 0:
                 continue
             con.register("_raw_batch", window.to_arrow())
             try:
-                con.execute(f"INSERT INTO {RAW_TABLE} SELECT * FROM _raw_batch")
+                con.execute(f"INSERT INTO {STAGING_TABLE} SELECT * FROM _raw_batch")
             finally:
                 con.unregister("_raw_batch")
             for month, n in window.group_by("reading_month").len().iter_rows():
                 result.rows_by_month[month] = result.rows_by_month.get(month, 0) + n
             layout = window["source_layout"][0]
             result.rows_by_layout[layout] = result.rows_by_layout.get(layout, 0) + window.height
+        with transaction(con):
+            con.execute(f"DELETE FROM {RAW_TABLE} WHERE reading_month >= ? AND reading_month < ?", [start, end])
+            con.execute(f"INSERT INTO {RAW_TABLE} SELECT * FROM {STAGING_TABLE}")
+            for row in index_updates:
+                con.execute(f"DELETE FROM {INDEX_TABLE} WHERE source_file = ?", [row[0]])
+                con.execute(f"INSERT INTO {INDEX_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
     return result
 
 
