@@ -1,6 +1,5 @@
 """Clean assets: VEE-cleaned half-hourly readings, the quarantine, and coverage (monthly)."""
 
-
 import dagster as dg
 import polars as pl
 
@@ -36,23 +35,43 @@ class VeeConfig(dg.Config):
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec("clean_readings", deps=[raw_readings], group_name="clean", kinds={"duckdb"}, owners=OWNERS,
-                     description="One row per (household, UTC half hour): actual readings that passed VEE and "
-                                 "short-gap estimates (quality_code E, never used for response features).",
-                     metadata={"partition_expr": "reading_month", "dagster/table_name": CLEAN_TABLE}),
-        dg.AssetSpec("quarantined_readings", deps=[raw_readings], group_name="clean", kinds={"duckdb"},
-                     owners=OWNERS,
-                     description="Every rejected raw row with its file, line, rule id, reason and original text.",
-                     metadata={"partition_expr": "reading_month", "dagster/table_name": QUARANTINE_TABLE}),
-        dg.AssetSpec("household_month_coverage", deps=[raw_readings], group_name="clean", kinds={"duckdb"},
-                     owners=OWNERS,
-                     description="Per household and month: expected, actual, estimated and missing half hours.",
-                     metadata={"partition_expr": "reading_month", "dagster/table_name": COVERAGE_TABLE}),
+        dg.AssetSpec(
+            "clean_readings",
+            deps=[raw_readings],
+            group_name="clean",
+            kinds={"duckdb"},
+            owners=OWNERS,
+            description="One row per (household, UTC half hour): actual readings that passed VEE and "
+            "short-gap estimates (quality_code E, never used for response features).",
+            metadata={"partition_expr": "reading_month", "dagster/table_name": CLEAN_TABLE},
+        ),
+        dg.AssetSpec(
+            "quarantined_readings",
+            deps=[raw_readings],
+            group_name="clean",
+            kinds={"duckdb"},
+            owners=OWNERS,
+            description="Every rejected raw row with its file, line, rule id, reason and original text.",
+            metadata={"partition_expr": "reading_month", "dagster/table_name": QUARANTINE_TABLE},
+        ),
+        dg.AssetSpec(
+            "household_month_coverage",
+            deps=[raw_readings],
+            group_name="clean",
+            kinds={"duckdb"},
+            owners=OWNERS,
+            description="Per household and month: expected, actual, estimated and missing half hours.",
+            metadata={"partition_expr": "reading_month", "dagster/table_name": COVERAGE_TABLE},
+        ),
     ],
     check_specs=[
-        dg.AssetCheckSpec("conservation", asset="clean_readings", blocking=True,
-                          description="Per month: raw rows = clean actual rows + quarantined rows + collapsed "
-                                      "exact duplicates. Nothing is lost."),
+        dg.AssetCheckSpec(
+            "conservation",
+            asset="clean_readings",
+            blocking=True,
+            description="Per month: raw rows = clean actual rows + quarantined rows + collapsed "
+            "exact duplicates. Nothing is lost.",
+        ),
     ],
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -74,8 +93,14 @@ def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Wareh
     )
     conservation = pl.DataFrame(
         [
-            {"month": c.month, "raw": c.raw_rows, "clean_actual": c.clean_actual_rows,
-             "quarantined": c.quarantined_rows, "collapsed_duplicates": c.collapsed_duplicates, "holds": c.holds}
+            {
+                "month": c.month,
+                "raw": c.raw_rows,
+                "clean_actual": c.clean_actual_rows,
+                "quarantined": c.quarantined_rows,
+                "collapsed_duplicates": c.collapsed_duplicates,
+                "holds": c.holds,
+            }
             for c in result.conservation
         ]
     )
@@ -87,8 +112,13 @@ def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Wareh
     yield dg.MaterializeResult(
         asset_key="clean_readings",
         metadata={
-            **table_metadata(CleanReadings, CLEAN_TABLE, result.clean_rows, lineage=CLEAN_LINEAGE,
-                             partition_row_count=result.clean_rows),
+            **table_metadata(
+                CleanReadings,
+                CLEAN_TABLE,
+                result.clean_rows,
+                lineage=CLEAN_LINEAGE,
+                partition_row_count=result.clean_rows,
+            ),
             "estimated_rows": result.estimated_rows,
             "spike_rows": result.spike_rows,
             **dq,
@@ -97,16 +127,21 @@ def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Wareh
     yield dg.MaterializeResult(
         asset_key="quarantined_readings",
         metadata={
-            **table_metadata(QuarantinedReadings, QUARANTINE_TABLE, result.quarantined_rows,
-                             partition_row_count=result.quarantined_rows),
+            **table_metadata(
+                QuarantinedReadings,
+                QUARANTINE_TABLE,
+                result.quarantined_rows,
+                partition_row_count=result.quarantined_rows,
+            ),
             "rows_by_rule": dq["rows_by_rule"],
         },
     )
     yield dg.MaterializeResult(
         asset_key="household_month_coverage",
         metadata={
-            **table_metadata(HouseholdMonthCoverage, COVERAGE_TABLE, result.coverage_rows,
-                             partition_row_count=result.coverage_rows),
+            **table_metadata(
+                HouseholdMonthCoverage, COVERAGE_TABLE, result.coverage_rows, partition_row_count=result.coverage_rows
+            ),
             "mean_coverage": dq["mean_coverage"],
         },
     )

@@ -21,33 +21,66 @@ from pipelines.resources import Warehouse
 
 # asset name -> (DuckDB table, schema, lineage key in feat.column_lineage, description)
 FEATURE_TABLES: dict[str, tuple[str, type[TableModel], str | None, str]] = {
-    "baseline_features": ("features.baseline_features", BaselineFeatures, "baseline_features",
-                          "One row per household that passed the baseline-window coverage gate: mean daily kWh, "
-                          "48-slot local-time profile (kWh and shape), peak/off-peak, volatility, load factor, base "
-                          "load, peak timing, weekday/weekend and winter/summer ratios, shape entropy, coverage."),
-    "baseline_exclusions": ("features.baseline_exclusions", BaselineExclusions, None,
-                            "Households with readings but no baseline features, with coverage and the reason."),
-    "normal_day_lifestyle": ("features.normal_day_lifestyle", NormalDayLifestyle, "normal_day_lifestyle",
-                             "The same lifestyle features over trial-window days without any High/Low half hour "
-                             "(for households without a baseline year)."),
-    "treatment_features": ("features.treatment_features", TreatmentFeatures, "treatment_features",
-                           "Per household of the trial window: High/Low difference-in-differences (kWh/half hour "
-                           "and %), rebound, pre-loading, response by event start time, method used, empirical "
-                           "p-value against the control placebo distribution and BH responder flag."),
-    "treatment_event_responses": ("features.treatment_event_responses", TreatmentEventResponses,
-                                  "treatment_event_responses",
-                                  "Per household and event: own change, matched-control change and DiD."),
-    "tariff_response_summary": ("features.tariff_response_summary", TariffResponseSummaryTable,
-                                "tariff_response_summary",
-                                "Population effect of High and Low events (and by event start time, rebound, "
-                                "pre-loading, placebo on the baseline year) with block-bootstrap CIs."),
-    "responder_share_curve": ("features.responder_share_curve", ResponderShareCurve, "responder_share_curve",
-                              "Share of ToU households counted as responders, as a curve over thresholds."),
-    "household_features": ("features.household_features", HouseholdFeatures, "household_features",
-                           "Baseline, treatment and socio-demographic features joined: the model's input "
-                           "(docs/CONTRACTS.md)."),
-    "household_feature_exclusions": ("features.household_feature_exclusions", HouseholdFeatureExclusions, None,
-                                     "Households without household features, with the reason."),
+    "baseline_features": (
+        "features.baseline_features",
+        BaselineFeatures,
+        "baseline_features",
+        "One row per household that passed the baseline-window coverage gate: mean daily kWh, "
+        "48-slot local-time profile (kWh and shape), peak/off-peak, volatility, load factor, base "
+        "load, peak timing, weekday/weekend and winter/summer ratios, shape entropy, coverage.",
+    ),
+    "baseline_exclusions": (
+        "features.baseline_exclusions",
+        BaselineExclusions,
+        None,
+        "Households with readings but no baseline features, with coverage and the reason.",
+    ),
+    "normal_day_lifestyle": (
+        "features.normal_day_lifestyle",
+        NormalDayLifestyle,
+        "normal_day_lifestyle",
+        "The same lifestyle features over trial-window days without any High/Low half hour "
+        "(for households without a baseline year).",
+    ),
+    "treatment_features": (
+        "features.treatment_features",
+        TreatmentFeatures,
+        "treatment_features",
+        "Per household of the trial window: High/Low difference-in-differences (kWh/half hour "
+        "and %), rebound, pre-loading, response by event start time, method used, empirical "
+        "p-value against the control placebo distribution and BH responder flag.",
+    ),
+    "treatment_event_responses": (
+        "features.treatment_event_responses",
+        TreatmentEventResponses,
+        "treatment_event_responses",
+        "Per household and event: own change, matched-control change and DiD.",
+    ),
+    "tariff_response_summary": (
+        "features.tariff_response_summary",
+        TariffResponseSummaryTable,
+        "tariff_response_summary",
+        "Population effect of High and Low events (and by event start time, rebound, "
+        "pre-loading, placebo on the baseline year) with block-bootstrap CIs.",
+    ),
+    "responder_share_curve": (
+        "features.responder_share_curve",
+        ResponderShareCurve,
+        "responder_share_curve",
+        "Share of ToU households counted as responders, as a curve over thresholds.",
+    ),
+    "household_features": (
+        "features.household_features",
+        HouseholdFeatures,
+        "household_features",
+        "Baseline, treatment and socio-demographic features joined: the model's input (docs/CONTRACTS.md).",
+    ),
+    "household_feature_exclusions": (
+        "features.household_feature_exclusions",
+        HouseholdFeatureExclusions,
+        None,
+        "Households without household features, with the reason.",
+    ),
 }
 
 UPSTREAM = {
@@ -88,16 +121,29 @@ class FeatureConfig(dg.Config):
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(name, deps=UPSTREAM[name], group_name="features", kinds={"duckdb", "polars"}, owners=OWNERS,
-                     description=description, metadata={"dagster/table_name": table})
+        dg.AssetSpec(
+            name,
+            deps=UPSTREAM[name],
+            group_name="features",
+            kinds={"duckdb", "polars"},
+            owners=OWNERS,
+            description=description,
+            metadata={"dagster/table_name": table},
+        )
         for name, (table, _, _, description) in FEATURE_TABLES.items()
     ],
     check_specs=[
-        dg.AssetCheckSpec("placebo_covers_zero", asset="tariff_response_summary",
-                          description="The 2013 schedule shifted 364 days back onto the baseline year gives a "
-                                      "population High effect whose confidence interval covers 0."),
-        dg.AssetCheckSpec("high_effect_negative", asset="tariff_response_summary",
-                          description="The population High-event effect is negative (upper CI bound < 0)."),
+        dg.AssetCheckSpec(
+            "placebo_covers_zero",
+            asset="tariff_response_summary",
+            description="The 2013 schedule shifted 364 days back onto the baseline year gives a "
+            "population High effect whose confidence interval covers 0.",
+        ),
+        dg.AssetCheckSpec(
+            "high_effect_negative",
+            asset="tariff_response_summary",
+            description="The population High-event effect is negative (upper CI bound < 0).",
+        ),
     ],
     pool="duckdb",
     name="features",
@@ -123,8 +169,9 @@ def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse
             "household_feature_exclusions": household.exclusions,
         }
         # Validate everything before writing anything: a schema failure stores nothing.
-        validated = {name: validate(FEATURE_TABLES[name][1], frame, FEATURE_TABLES[name][0])
-                     for name, frame in frames.items()}
+        validated = {
+            name: validate(FEATURE_TABLES[name][1], frame, FEATURE_TABLES[name][0]) for name, frame in frames.items()
+        }
         for name, frame in validated.items():
             replace_table(con, FEATURE_TABLES[name][0], frame)
     for name, frame in validated.items():
@@ -132,9 +179,16 @@ def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse
         lineage = feat.column_lineage(lineage_key) if lineage_key else None
         yield dg.MaterializeResult(
             asset_key=name,
-            metadata={**table_metadata(model, table, frame.height, preview=frame.head(5) if frame.width < 30
-                                       else frame.select(frame.columns[:12]).head(5),
-                                       lineage=_as_asset_lineage(lineage)), **_extra_metadata(name, frame)},
+            metadata={
+                **table_metadata(
+                    model,
+                    table,
+                    frame.height,
+                    preview=frame.head(5) if frame.width < 30 else frame.select(frame.columns[:12]).head(5),
+                    lineage=_as_asset_lineage(lineage),
+                ),
+                **_extra_metadata(name, frame),
+            },
         )
     yield from _summary_checks(summary.effects)
 
@@ -154,8 +208,21 @@ def _as_asset_lineage(lineage: dict | None) -> dict | None:
 
 def _extra_metadata(name: str, frame: pl.DataFrame) -> dict:
     if name == "tariff_response_summary" and frame.height:
-        cols = [c for c in ("analysis", "band", "window_kind", "start_bucket", "effect_pct", "ci_low_pct",
-                            "ci_high_pct", "n_events", "n_households") if c in frame.columns]
+        cols = [
+            c
+            for c in (
+                "analysis",
+                "band",
+                "window_kind",
+                "start_bucket",
+                "effect_pct",
+                "ci_low_pct",
+                "ci_high_pct",
+                "n_events",
+                "n_households",
+            )
+            if c in frame.columns
+        ]
         return {"effects": dg.MetadataValue.md(markdown_table(frame.select(cols).head(40)))}
     if name == "treatment_features" and "responder" in frame.columns:
         return {"responders": dg.MetadataValue.int(int(frame["responder"].fill_null(False).sum()))}
@@ -166,8 +233,18 @@ def _extra_metadata(name: str, frame: pl.DataFrame) -> dict:
 
 def _summary_checks(effects: pl.DataFrame):
     passed, meta = placebo_covers_zero(effects)
-    yield dg.AssetCheckResult(asset_key="tariff_response_summary", check_name="placebo_covers_zero",
-                              passed=passed, metadata=meta, severity=dg.AssetCheckSeverity.WARN)
+    yield dg.AssetCheckResult(
+        asset_key="tariff_response_summary",
+        check_name="placebo_covers_zero",
+        passed=passed,
+        metadata=meta,
+        severity=dg.AssetCheckSeverity.WARN,
+    )
     passed, meta = high_effect_negative(effects)
-    yield dg.AssetCheckResult(asset_key="tariff_response_summary", check_name="high_effect_negative",
-                              passed=passed, metadata=meta, severity=dg.AssetCheckSeverity.WARN)
+    yield dg.AssetCheckResult(
+        asset_key="tariff_response_summary",
+        check_name="high_effect_negative",
+        passed=passed,
+        metadata=meta,
+        severity=dg.AssetCheckSeverity.WARN,
+    )

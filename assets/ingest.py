@@ -1,6 +1,5 @@
 """Ingest assets: raw half-hourly readings (monthly), the household register, the tariff schedule."""
 
-
 import dagster as dg
 import polars as pl
 
@@ -111,9 +110,12 @@ def tariff_schedule(warehouse: Warehouse, source: MeterSource) -> dg.Materialize
     with warehouse.connect() as con:
         replace_table(con, TARIFF_TABLE, schedule)
     bands = schedule.group_by("band").len().sort("band")
-    events = schedule.filter(pl.col("event_id").is_not_null()).group_by("band").agg(
-        pl.col("event_id").n_unique().alias("events")
-    ).sort("band")
+    events = (
+        schedule.filter(pl.col("event_id").is_not_null())
+        .group_by("band")
+        .agg(pl.col("event_id").n_unique().alias("events"))
+        .sort("band")
+    )
     return dg.MaterializeResult(
         metadata={
             **table_metadata(TariffSchedule, TARIFF_TABLE, schedule.height),

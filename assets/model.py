@@ -43,8 +43,11 @@ class SegmentationConfig(dg.Config):
         import os
 
         return SegmentationSettings(
-            random_state=self.random_state, k_max=self.k_max, persona_k_max=self.persona_k_max,
-            pseudonymise=self.pseudonymise_ids, pseudonym_key=os.environ.get("METER_PSEUDONYM_KEY"),
+            random_state=self.random_state,
+            k_max=self.k_max,
+            persona_k_max=self.persona_k_max,
+            pseudonymise=self.pseudonymise_ids,
+            pseudonym_key=os.environ.get("METER_PSEUDONYM_KEY"),
             k_anonymity=self.k_anonymity,
         )
 
@@ -69,8 +72,9 @@ def write(con: duckdb.DuckDBPyConnection, table: str, model: type[TableModel], f
     return table_metadata(model, table, frame.height, preview=frame.select(frame.columns[:14]).head(10))
 
 
-@dg.asset(deps=["household_features"], group_name="model", kinds={"scikitlearn", "duckdb"}, owners=OWNERS,
-          pool="duckdb")
+@dg.asset(
+    deps=["household_features"], group_name="model", kinds={"scikitlearn", "duckdb"}, owners=OWNERS, pool="duckdb"
+)
 def cluster_model(context: dg.AssetExecutionContext, config: SegmentationConfig, warehouse: Warehouse):
     """The fitted scikit-learn pipelines: load-shape K-means (K swept 2..10 by elbow and silhouette,
     K=3 kept as the textbook comparison) and behavioural personas (K-means vs Gaussian mixture,
@@ -84,31 +88,49 @@ def cluster_model(context: dg.AssetExecutionContext, config: SegmentationConfig,
         path = model_registry.model_path(Path(warehouse.path).parent / "models", model.fingerprint, model.version)
         save_model(model, path)
         meta = write(con, METRICS_TABLE, ClusterMetrics, metrics)
-        model_registry.register(con, model_registry.ModelRecord(
-            as_of_month=month, fitted_at=datetime.now(UTC).replace(tzinfo=None), version=model.version,
-            fingerprint=model.fingerprint, path=str(path), load_shape_k=model.load_shape.k,
-            persona_family=model.behaviour.family, persona_k=model.behaviour.k, n_households=model.n_households))
+        model_registry.register(
+            con,
+            model_registry.ModelRecord(
+                as_of_month=month,
+                fitted_at=datetime.now(UTC).replace(tzinfo=None),
+                version=model.version,
+                fingerprint=model.fingerprint,
+                path=str(path),
+                load_shape_k=model.load_shape.k,
+                persona_family=model.behaviour.family,
+                persona_k=model.behaviour.k,
+                n_households=model.n_households,
+            ),
+        )
     summary = model_summary(model)
     sweep = metrics.filter(pl.col("segmentation") == "load_shape").select(
-        "k", "inertia", "silhouette", "davies_bouldin", "stability_ari", "chosen")
-    return dg.MaterializeResult(metadata={
-        **meta,
-        "model_path": dg.MetadataValue.path(str(path)),
-        "model_version": model.version,
-        "training_fingerprint_sha256": model.fingerprint,
-        "as_of_month": str(month),
-        "households_in_fit": model.n_households,
-        "load_shape_k": model.load_shape.k,
-        "load_shape_k_reason": summary["load_shape"]["reason"],
-        "persona_model": f"{model.behaviour.family}, K={model.behaviour.k}",
-        "persona_model_reason": summary["behaviour"]["reason"],
-        "load_shape_sweep": dg.MetadataValue.md(markdown_table(sweep)),
-        "summary": dg.MetadataValue.json(summary),
-    })
+        "k", "inertia", "silhouette", "davies_bouldin", "stability_ari", "chosen"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **meta,
+            "model_path": dg.MetadataValue.path(str(path)),
+            "model_version": model.version,
+            "training_fingerprint_sha256": model.fingerprint,
+            "as_of_month": str(month),
+            "households_in_fit": model.n_households,
+            "load_shape_k": model.load_shape.k,
+            "load_shape_k_reason": summary["load_shape"]["reason"],
+            "persona_model": f"{model.behaviour.family}, K={model.behaviour.k}",
+            "persona_model_reason": summary["behaviour"]["reason"],
+            "load_shape_sweep": dg.MetadataValue.md(markdown_table(sweep)),
+            "summary": dg.MetadataValue.json(summary),
+        }
+    )
 
 
-@dg.asset(deps=[cluster_model, "household_features"], group_name="model", kinds={"polars", "duckdb"},
-          owners=OWNERS, pool="duckdb")
+@dg.asset(
+    deps=[cluster_model, "household_features"],
+    group_name="model",
+    kinds={"polars", "duckdb"},
+    owners=OWNERS,
+    pool="duckdb",
+)
 def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse):
     """Household -> load-shape cluster (and the textbook K=3 cluster), persona, distance to the
     centroid or membership probability, PCA coordinates. The month's snapshot is also kept in
@@ -122,18 +144,26 @@ def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse)
         segmentation_history.record(con, month, assignments, record.fingerprint)
         drift = segmentation_history.drift_against_previous(con, month)
     sizes = assignments.group_by("persona_name").len("households").sort("households", descending=True)
-    return dg.MaterializeResult(metadata={
-        **meta,
-        "as_of_month": str(month),
-        "households_by_persona": dg.MetadataValue.md(markdown_table(sizes)),
-        "persona_drift": dg.MetadataValue.md(segmentation_history.transition_matrix_markdown(drift)),
-        "drift_adjusted_rand_index": dg.MetadataValue.float(drift.adjusted_rand_index)
-        if drift.adjusted_rand_index is not None else dg.MetadataValue.text("n/a (first segmentation)"),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            **meta,
+            "as_of_month": str(month),
+            "households_by_persona": dg.MetadataValue.md(markdown_table(sizes)),
+            "persona_drift": dg.MetadataValue.md(segmentation_history.transition_matrix_markdown(drift)),
+            "drift_adjusted_rand_index": dg.MetadataValue.float(drift.adjusted_rand_index)
+            if drift.adjusted_rand_index is not None
+            else dg.MetadataValue.text("n/a (first segmentation)"),
+        }
+    )
 
 
-@dg.asset(deps=[segment_assignments, cluster_model], group_name="model", kinds={"polars", "duckdb"},
-          owners=OWNERS, pool="duckdb")
+@dg.asset(
+    deps=[segment_assignments, cluster_model],
+    group_name="model",
+    kinds={"polars", "duckdb"},
+    owners=OWNERS,
+    pool="duckdb",
+)
 def personas(warehouse: Warehouse):
     """Per persona: size, centroid profile, distinguishing features and a plain-language explanation,
     named by rules from its feature levels (never a cluster number). Stage 2 of the framework:
@@ -147,15 +177,24 @@ def personas(warehouse: Warehouse):
         meta = write(con, PERSONAS_TABLE, Personas, result.personas)
         replace_table(con, TESTS_TABLE, result.tests)
         replace_table(con, CONTRASTS_TABLE, result.contrasts)
-    overview = result.personas.select("persona_name", "n_households", "share", "is_price_responsive",
-                                      "mean_high_reduction_pct", "mean_daily_kwh", "explanation")
-    return dg.MaterializeResult(metadata={
-        **meta,
-        "personas": dg.MetadataValue.md(markdown_table(overview)),
-        "feature_tests": dg.MetadataValue.md(markdown_table(result.tests.head(30))),
-        "feature_tests_table": TESTS_TABLE,
-        "feature_contrasts_table": CONTRASTS_TABLE,
-        "feature_tests_schema": dg.MetadataValue.table_schema(column_schema(PersonaFeatureTests)),
-        "feature_contrasts_rows": result.contrasts.height,
-        "contrasts_schema": dg.MetadataValue.table_schema(column_schema(PersonaFeatureContrasts)),
-    })
+    overview = result.personas.select(
+        "persona_name",
+        "n_households",
+        "share",
+        "is_price_responsive",
+        "mean_high_reduction_pct",
+        "mean_daily_kwh",
+        "explanation",
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **meta,
+            "personas": dg.MetadataValue.md(markdown_table(overview)),
+            "feature_tests": dg.MetadataValue.md(markdown_table(result.tests.head(30))),
+            "feature_tests_table": TESTS_TABLE,
+            "feature_contrasts_table": CONTRASTS_TABLE,
+            "feature_tests_schema": dg.MetadataValue.table_schema(column_schema(PersonaFeatureTests)),
+            "feature_contrasts_rows": result.contrasts.height,
+            "contrasts_schema": dg.MetadataValue.table_schema(column_schema(PersonaFeatureContrasts)),
+        }
+    )

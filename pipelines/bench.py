@@ -51,9 +51,23 @@ STAGES = {"generate": _stage_generate, "ingest": _stage_ingest, "clean": _stage_
 
 
 def _run_stage(stage: str, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, "-m", "pipelines.bench", "--stage", stage, "--data", args.data,
-           "--warehouse", args.warehouse, "--households", str(args.households), "--seed", str(args.seed),
-           "--memory-limit", args.memory_limit]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipelines.bench",
+        "--stage",
+        stage,
+        "--data",
+        args.data,
+        "--warehouse",
+        args.warehouse,
+        "--households",
+        str(args.households),
+        "--seed",
+        str(args.seed),
+        "--memory-limit",
+        args.memory_limit,
+    ]
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     _, status, rusage = os.wait4(proc.pid, 0)
@@ -62,8 +76,12 @@ def _run_stage(stage: str, args: argparse.Namespace) -> dict:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"stage {stage} failed")
     result = json.loads(out.strip().splitlines()[-1])
-    result.update(stage=stage, seconds=round(seconds, 1), peak_rss_mib=round(rusage.ru_maxrss / 1024, 1),
-                  rows_per_second=round(result["rows"] / seconds) if seconds else None)
+    result.update(
+        stage=stage,
+        seconds=round(seconds, 1),
+        peak_rss_mib=round(rusage.ru_maxrss / 1024, 1),
+        rows_per_second=round(result["rows"] / seconds) if seconds else None,
+    )
     return result
 
 
@@ -89,8 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running {stage} ...", flush=True)
         results.append(_run_stage(stage, args))
         r = results[-1]
-        print(f"  {stage:9s} {r['rows']:>13,} rows  {r['seconds']:>8.1f} s  {r['rows_per_second'] or 0:>12,} rows/s"
-              f"  peak RSS {r['peak_rss_mib']:>8,.0f} MiB", flush=True)
+        print(
+            f"  {stage:9s} {r['rows']:>13,} rows  {r['seconds']:>8.1f} s  {r['rows_per_second'] or 0:>12,} rows/s"
+            f"  peak RSS {r['peak_rss_mib']:>8,.0f} MiB",
+            flush=True,
+        )
     out = Path("bench-results") / f"{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"households": args.households, "results": results}, indent=2))

@@ -42,14 +42,21 @@ def main() -> int:
     partitioned = [k for k in keys if graph.get(k).is_partitioned]
     unpartitioned = [k for k in keys if not graph.get(k).is_partitioned and graph.get(k).is_materializable]
     for label, selection, tags in (
-        ("partitioned layers (one run over the whole range)", partitioned,
-         {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}),
+        (
+            "partitioned layers (one run over the whole range)",
+            partitioned,
+            {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
+        ),
         ("unpartitioned layers", unpartitioned, {}),
     ):
         print(f"materializing {label}: {', '.join(k.to_user_string() for k in selection)}", flush=True)
         result = dg.materialize(
-            definitions.assets, selection=dg.AssetSelection.assets(*selection), resources=resources,
-            instance=instance, tags={**tags, "meter/trigger": "make-demo"}, raise_on_error=False,
+            definitions.assets,
+            selection=dg.AssetSelection.assets(*selection),
+            resources=resources,
+            instance=instance,
+            tags={**tags, "meter/trigger": "make-demo"},
+            raise_on_error=False,
         )
         if not result.success:
             print(f"FAILED: run {result.run_id}", file=sys.stderr)

@@ -23,8 +23,9 @@ def column_schema(model: type[TableModel]) -> dg.TableSchema:
             other=[str(check) for check in column.checks],
         )
         columns.append(
-            dg.TableColumn(name=name, type=str(column.dtype), description=column.description or "",
-                           constraints=constraints)
+            dg.TableColumn(
+                name=name, type=str(column.dtype), description=column.description or "", constraints=constraints
+            )
         )
     return dg.TableSchema(columns=columns)
 

@@ -117,7 +117,9 @@ def duckdb_columns(model: type[TableModel]) -> str:
     """``name TYPE, ...`` for CREATE TABLE, in the model's column order."""
     parts = []
     for name, column in model.to_schema().columns.items():
-        dtype = type(column.dtype.type).__name__ if not isinstance(column.dtype.type, type) else column.dtype.type.__name__
+        dtype = (
+            type(column.dtype.type).__name__ if not isinstance(column.dtype.type, type) else column.dtype.type.__name__
+        )
         sql_type = _DUCKDB_TYPES.get(dtype)
         if sql_type is None:
             raise TypeError(f"{model.__name__}.{name}: no DuckDB type for {column.dtype}")

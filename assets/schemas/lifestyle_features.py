@@ -120,8 +120,7 @@ FEATURE_COLS: list[Col] = [
     Col(
         "shape_entropy",
         F,
-        "Normalised Shannon entropy (0..1) of complete days over 7 daily-shape types "
-        "(dominant 4-h block, or flat).",
+        "Normalised Shannon entropy (0..1) of complete days over 7 daily-shape types (dominant 4-h block, or flat).",
         {"nullable": True, "ge": 0, "le": 1.0000001},
     ),
     Col(
@@ -167,8 +166,7 @@ LIFESTYLE_COLS: list[Col] = [
     Col(
         "lifestyle_window",
         pl.String,
-        "'baseline' (baseline year) or 'treatment_normal_days' "
-        "(trial-year days without any High/Low half hour).",
+        "'baseline' (baseline year) or 'treatment_normal_days' (trial-year days without any High/Low half hour).",
         {"isin": ["baseline", "treatment_normal_days"]},
     ),
     *COVERAGE_COLS,

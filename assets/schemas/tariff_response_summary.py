@@ -99,9 +99,7 @@ CURVE_COLS: list[Col] = [
         "Share of control households meeting it (false-positive baseline).",
         {"nullable": True, "ge": 0, "le": 1},
     ),
-    Col(
-        "excess_share", F, "share_treated - share_control: a rough estimate of the truly responsive share.", N
-    ),
+    Col("excess_share", F, "share_treated - share_control: a rough estimate of the truly responsive share.", N),
 ]
 
 ResponderShareCurve = table_model(

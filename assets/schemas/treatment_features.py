@@ -26,9 +26,7 @@ TREATMENT_COLS: list[Col] = [
     Col("household_id", pl.String, "LCLid.", {"unique": True}),
     Col("tariff_group", pl.String, "Std (control) or ToU (treated).", {"isin": ["Std", "ToU"]}),
     Col("is_treated", pl.Boolean, "tariff_group == 'ToU'."),
-    Col(
-        "treatment_coverage", F, "Actual half hours / half hours of the treatment window.", {"ge": 0, "le": 1}
-    ),
+    Col("treatment_coverage", F, "Actual half hours / half hours of the treatment window.", {"ge": 0, "le": 1}),
     Col("treatment_actual_half_hours", pl.Int64, "Actual half hours in the treatment window.", {"ge": 0}),
     Col(
         "baseline_coverage",
@@ -136,8 +134,7 @@ TREATMENT_COLS: list[Col] = [
     Col(
         "responder",
         pl.Boolean,
-        "Treated and discovered by Benjamini-Hochberg at fdr_alpha over treated p-values; "
-        "False for controls.",
+        "Treated and discovered by Benjamini-Hochberg at fdr_alpha over treated p-values; False for controls.",
     ),
 ]
 
@@ -155,8 +152,7 @@ EVENT_RESPONSE_COLS: list[Col] = [
     Col(
         "kind",
         pl.String,
-        "'event' (its half hours), 'rebound' / 'preload' "
-        "(Normal half hours in the 3 h after / before a High event).",
+        "'event' (its half hours), 'rebound' / 'preload' (Normal half hours in the 3 h after / before a High event).",
         {"isin": ["event", "rebound", "preload"]},
     ),
     Col(

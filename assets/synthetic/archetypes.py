@@ -103,12 +103,7 @@ def household_shape(archetype: str, rng: np.random.Generator) -> HouseholdShape:
     if archetype == EVENING_PEAKER:
         base = 0.35 * amp()
         evening = 1.7 * amp()
-        wd = (
-            base
-            + 0.25 * bump(7.5 + shift[0], 1.0)
-            + 0.12 * window(9, 16)
-            + evening * bump(19.0 + shift[1], 1.5)
-        )
+        wd = base + 0.25 * bump(7.5 + shift[0], 1.0) + 0.12 * window(9, 16) + evening * bump(19.0 + shift[1], 1.5)
         we = (
             base
             + 0.35 * bump(9.5 + shift[0], 1.3)

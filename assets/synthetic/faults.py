@@ -159,12 +159,8 @@ def plan_faults(population: pl.DataFrame, bands: np.ndarray, seed: int) -> list[
                 milli = int(rng.integers(25_000, 999_001))
             elif kind == CONFLICTING_DUPLICATE:
                 milli = int(rng.integers(50, 501))
-            minutes = (
-                int(rng.choice([n for n in range(1, 30) if n != 15])) if kind == OFF_GRID_TIMESTAMP else 0
-            )
-            planned.append(
-                PlannedFault(fid, kind, h, k, length=length, milli=milli, minutes=minutes, variant=i % 2)
-            )
+            minutes = int(rng.choice([n for n in range(1, 30) if n != 15])) if kind == OFF_GRID_TIMESTAMP else 0
+            planned.append(PlannedFault(fid, kind, h, k, length=length, milli=milli, minutes=minutes, variant=i % 2))
             fid += 1
     return planned
 

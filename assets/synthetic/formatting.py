@@ -74,10 +74,6 @@ def build_lines(prefix: str, ts: pl.Series, values: pl.Series, suffix: str) -> p
     """``prefix + ts + ',' + value + suffix`` for every row, vectorised."""
     return (
         pl.DataFrame({"ts": ts, "val": values})
-        .select(
-            pl.concat_str([pl.lit(prefix), pl.col("ts"), pl.lit(","), pl.col("val"), pl.lit(suffix)]).alias(
-                "line"
-            )
-        )
+        .select(pl.concat_str([pl.lit(prefix), pl.col("ts"), pl.lit(","), pl.col("val"), pl.lit(suffix)]).alias("line"))
         .to_series()
     )

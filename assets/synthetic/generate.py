@@ -106,8 +106,7 @@ class GenerationSummary:
             f"  rows written     {self.rows_written:,}",
             f"  files            {self.n_files} ({self.readings_files} readings files, "
             f"{self.bytes_written / 1e6:,.1f} MB)",
-            f"  faults planted   {self.faults_total}: "
-            + ", ".join(f"{k}={v}" for k, v in self.faults_by_kind.items()),
+            f"  faults planted   {self.faults_total}: " + ", ".join(f"{k}={v}" for k, v in self.faults_by_kind.items()),
             f"  elapsed          {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)",
         ]
         return "\n".join(lines)
@@ -142,9 +141,7 @@ def _ground_truth_frame(pop: pl.DataFrame, grid: TimeGrid, gzip: bool) -> pl.Dat
         source_file=pl.when(pl.col("layout") == LAYOUT_KAGGLE)
         .then(pl.concat_str([pl.lit(KAGGLE_DIR + "/"), pl.col("household_id"), pl.lit(ext)]))
         .otherwise(
-            pl.concat_str(
-                [pl.lit(READINGS_DIR + "/block_"), pl.col("block").cast(pl.String).str.zfill(3), pl.lit(ext)]
-            )
+            pl.concat_str([pl.lit(READINGS_DIR + "/block_"), pl.col("block").cast(pl.String).str.zfill(3), pl.lit(ext)])
         ),
         first_reading_end_utc=pl.Series(first).dt.strftime("%Y-%m-%d %H:%M:%S"),
         last_reading_end_utc=pl.Series(last).dt.strftime("%Y-%m-%d %H:%M:%S"),
@@ -322,18 +319,12 @@ def _locate_faults(frame: pl.DataFrame, rel: str, records: dict[int, FaultRecord
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="python -m assets.synthetic.generate", description=__doc__.split("\n")[0]
-    )
+    p = argparse.ArgumentParser(prog="python -m assets.synthetic.generate", description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--households", type=int, default=300)
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument(
-        "--start", type=date.fromisoformat, default=DEFAULT_START, help="first UTC day (YYYY-MM-DD)"
-    )
-    p.add_argument(
-        "--end", type=date.fromisoformat, default=DEFAULT_END, help="day after the last (exclusive)"
-    )
+    p.add_argument("--start", type=date.fromisoformat, default=DEFAULT_START, help="first UTC day (YYYY-MM-DD)")
+    p.add_argument("--end", type=date.fromisoformat, default=DEFAULT_END, help="day after the last (exclusive)")
     p.add_argument("--tou-share", type=float, default=0.2)
     p.add_argument("--households-per-block", type=int, default=50)
     p.add_argument("--no-faults", action="store_true", help="do not plant data-quality faults")

@@ -110,9 +110,7 @@ def block_milli_kwh(
 
     slot, weekend = features.slot, features.weekend
     season = 1.0 + households["season_amplitude"].to_numpy()[:, None] * features.winter[None, :]
-    relative = (
-        shapes[:, weekend, slot] * season + (_LIGHTING[slot] * np.clip(features.winter, 0, None))[None, :]
-    )
+    relative = shapes[:, weekend, slot] * season + (_LIGHTING[slot] * np.clip(features.winter, 0, None))[None, :]
     weather_k = features.weather[features.day]
     relative *= np.exp(weather_k)[None, :]
     relative += heating[:, slot] * (features.heat_season * np.clip(1.0 + 3.0 * weather_k, 0.2, None))[None, :]

@@ -86,9 +86,7 @@ def sample_population(
     for a in ARCHETYPES:
         sel = archetype == a
         group[sel] = rng.choice(np.array(ACORN_GROUPS), size=int(sel.sum()), p=ACORN_GROUP_GIVEN_ARCHETYPE[a])
-    acorn = np.array(
-        [ACORN_CATEGORIES[g][rng.integers(len(ACORN_CATEGORIES[g]))] for g in group], dtype=object
-    )
+    acorn = np.array([ACORN_CATEGORIES[g][rng.integers(len(ACORN_CATEGORIES[g]))] for g in group], dtype=object)
     scale_group = np.array([ACORN_GROUP_SCALE[g] for g in group])
     n_u = round(ACORN_U_SHARE * n)
     unknown = _choose(rng, idx, n_u)
@@ -112,11 +110,7 @@ def sample_population(
     layout = np.full(n, LAYOUT_LDS, dtype=object)
     layout[_choose(rng, idx, n_kaggle)] = LAYOUT_KAGGLE
 
-    scale = (
-        MEAN_KWH_PER_HALF_HOUR
-        * np.exp(rng.normal(0.0, SCALE_LOG_SD, size=n) - SCALE_LOG_SD**2 / 2)
-        * scale_group
-    )
+    scale = MEAN_KWH_PER_HALF_HOUR * np.exp(rng.normal(0.0, SCALE_LOG_SD, size=n) - SCALE_LOG_SD**2 / 2) * scale_group
     season_amplitude = rng.uniform(0.12, 0.30, size=n)
 
     n_days = n_slots // 48

@@ -90,9 +90,7 @@ class TariffSchedule:
 
     def events(self) -> pl.DataFrame:
         """One row per event: band, local start label, number of half hours."""
-        df = self.frame().with_columns(
-            run=(pl.col("band") != pl.col("band").shift(1)).fill_null(True).cum_sum()
-        )
+        df = self.frame().with_columns(run=(pl.col("band") != pl.col("band").shift(1)).fill_null(True).cum_sum())
         return (
             df.group_by("run", maintain_order=True)
             .agg(pl.col("band").first(), pl.col("local_label_start").first(), n_slots=pl.len())

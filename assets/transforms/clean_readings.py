@@ -68,8 +68,7 @@ def _classified_sql(where: str, settings: VeeSettings) -> str:
             ("V01_MALFORMED_LINE", f"field_count <> {EXPECTED_FIELDS}"),
             ("V02_MISSING_HOUSEHOLD", "household_id IS NULL"),
             ("V03_BAD_TIMESTAMP", "reading_end_utc IS NULL"),
-            ("V04_OFF_GRID_TIMESTAMP",
-             "minute(reading_end_utc) NOT IN (0, 30) OR microsecond(reading_end_utc) <> 0"),
+            ("V04_OFF_GRID_TIMESTAMP", "minute(reading_end_utc) NOT IN (0, 30) OR microsecond(reading_end_utc) <> 0"),
             ("V05_NULL_VALUE", "kwh_text IS NULL OR lower(kwh_text) IN ('null', 'nan', 'na', '')"),
             ("V06_NON_NUMERIC_VALUE", "value IS NULL OR NOT isfinite(value)"),
             ("V07_NEGATIVE_VALUE", "value < 0"),
@@ -106,9 +105,14 @@ def _stage(con: duckdb.DuckDBPyConnection, start: date, end: date, settings: Vee
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _anchors AS
         SELECT household_id, reading_end_utc, min(value) AS value
-        FROM ({_classified_sql(
-            f"reading_month >= DATE '{start}' - INTERVAL 1 MONTH AND reading_month < DATE '{end}' + INTERVAL 1 MONTH"
-            f" AND (reading_month < DATE '{start}' OR reading_month >= DATE '{end}')", settings)})
+        FROM ({
+            _classified_sql(
+                f"reading_month >= DATE '{start}' - INTERVAL 1 MONTH"
+                f" AND reading_month < DATE '{end}' + INTERVAL 1 MONTH"
+                f" AND (reading_month < DATE '{start}' OR reading_month >= DATE '{end}')",
+                settings,
+            )
+        })
         WHERE rule_id IS NULL
           AND reading_end_utc >= TIMESTAMP '{start}' - {margin}
           AND reading_end_utc < TIMESTAMP '{end}' + {margin}
@@ -121,8 +125,11 @@ def clean_window(
 ) -> CleanResult:
     """Replace the clean, quarantine and coverage rows of months ``start <= m < end``."""
     settings = settings or VeeSettings()
-    for table, model in ((CLEAN_TABLE, CleanReadings), (QUARANTINE_TABLE, QuarantinedReadings),
-                         (COVERAGE_TABLE, HouseholdMonthCoverage)):
+    for table, model in (
+        (CLEAN_TABLE, CleanReadings),
+        (QUARANTINE_TABLE, QuarantinedReadings),
+        (COVERAGE_TABLE, HouseholdMonthCoverage),
+    ):
         create_table_if_missing(con, table, model)
     window = f"reading_month >= DATE '{start}' AND reading_month < DATE '{end}'"
     max_gap = int(settings.max_gap_half_hours_to_estimate)
@@ -222,10 +229,8 @@ def clean_window(
         )
         # Validate what was written (batch by batch) before the transaction commits.
         validate_query(CleanReadings, con, f"SELECT * FROM {CLEAN_TABLE} WHERE {window}", CLEAN_TABLE)
-        validate_query(QuarantinedReadings, con, f"SELECT * FROM {QUARANTINE_TABLE} WHERE {window}",
-                       QUARANTINE_TABLE)
-        validate_query(HouseholdMonthCoverage, con, f"SELECT * FROM {COVERAGE_TABLE} WHERE {window}",
-                       COVERAGE_TABLE)
+        validate_query(QuarantinedReadings, con, f"SELECT * FROM {QUARANTINE_TABLE} WHERE {window}", QUARANTINE_TABLE)
+        validate_query(HouseholdMonthCoverage, con, f"SELECT * FROM {COVERAGE_TABLE} WHERE {window}", COVERAGE_TABLE)
         result = _summarise(con, window)
     return result
 

@@ -45,18 +45,27 @@ def households_seen_in_readings(con: duckdb.DuckDBPyConnection, raw_table: str) 
 
 def build_households(registered: list[pl.DataFrame], seen: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
     """Register first (first file wins), then readings-only households; returns (table, stats)."""
-    schema = {"household_id": pl.String, "tariff_group": pl.String, "acorn": pl.String,
-              "acorn_group": pl.String, "source_file": pl.String}
+    schema = {
+        "household_id": pl.String,
+        "tariff_group": pl.String,
+        "acorn": pl.String,
+        "acorn_group": pl.String,
+        "source_file": pl.String,
+    }
     reg = pl.concat([f.cast(schema) for f in registered], how="vertical") if registered else pl.DataFrame(schema=schema)
     reg = reg.filter(pl.col("household_id").is_not_null()).unique("household_id", keep="first", maintain_order=True)
     extra = seen.cast(schema).join(reg.select("household_id"), on="household_id", how="anti")
     conflicts = seen.join(reg, on="household_id", suffix="_reg").filter(
         pl.col("tariff_group") != pl.col("tariff_group_reg")
     )
-    table = pl.concat([reg, extra]).with_columns(
-        pl.when(pl.col("acorn").is_in(NOT_REAL_ACORN)).then(None).otherwise(pl.col("acorn")).alias("acorn"),
-        pl.when(pl.col("acorn_group").is_in(ACORN_GROUPS)).then(pl.col("acorn_group")).alias("acorn_group"),
-    ).sort("household_id")
+    table = (
+        pl.concat([reg, extra])
+        .with_columns(
+            pl.when(pl.col("acorn").is_in(NOT_REAL_ACORN)).then(None).otherwise(pl.col("acorn")).alias("acorn"),
+            pl.when(pl.col("acorn_group").is_in(ACORN_GROUPS)).then(pl.col("acorn_group")).alias("acorn_group"),
+        )
+        .sort("household_id")
+    )
     stats = {
         "from_register": reg.height,
         "from_readings_only": extra.height,

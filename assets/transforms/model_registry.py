@@ -41,11 +41,24 @@ def register(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
     """Record a fit; the registry keeps one row per (as_of_month, fingerprint)."""
     con.execute("CREATE SCHEMA IF NOT EXISTS model")
     con.execute(f"CREATE TABLE IF NOT EXISTS {REGISTRY_TABLE} ({REGISTRY_DDL})")
-    con.execute(f"DELETE FROM {REGISTRY_TABLE} WHERE as_of_month = ? AND fingerprint = ?",
-                [record.as_of_month, record.fingerprint])
-    con.execute(f"INSERT INTO {REGISTRY_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [record.as_of_month, record.fitted_at, record.version, record.fingerprint, record.path,
-                 record.load_shape_k, record.persona_family, record.persona_k, record.n_households])
+    con.execute(
+        f"DELETE FROM {REGISTRY_TABLE} WHERE as_of_month = ? AND fingerprint = ?",
+        [record.as_of_month, record.fingerprint],
+    )
+    con.execute(
+        f"INSERT INTO {REGISTRY_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            record.as_of_month,
+            record.fitted_at,
+            record.version,
+            record.fingerprint,
+            record.path,
+            record.load_shape_k,
+            record.persona_family,
+            record.persona_k,
+            record.n_households,
+        ],
+    )
 
 
 def latest(con: duckdb.DuckDBPyConnection) -> ModelRecord:

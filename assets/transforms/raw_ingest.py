@@ -74,9 +74,7 @@ def _parsed(files: list[SourceFile], workers: int = 2) -> Iterator[tuple[SourceF
             yield g, fut.result()
 
 
-def load_raw_readings(
-    con: duckdb.DuckDBPyConnection, files: list[SourceFile], start: date, end: date
-) -> RawLoadResult:
+def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], start: date, end: date) -> RawLoadResult:
     """Replace ``ingest.raw_readings`` rows with ``start <= reading_month < end`` from ``files``."""
     create_table_if_missing(con, RAW_TABLE, RawReadings)
     index = _index(con)
@@ -97,9 +95,17 @@ def load_raw_readings(
         for f, frame in _parsed(to_read):
             result.files_read += 1
             months = frame["reading_month"]
-            index_updates.append([f.relative, f.size_bytes, f.mtime_ns,
-                                  frame["source_layout"][0] if frame.height else None,
-                                  months.min(), months.max(), frame.height])
+            index_updates.append(
+                [
+                    f.relative,
+                    f.size_bytes,
+                    f.mtime_ns,
+                    frame["source_layout"][0] if frame.height else None,
+                    months.min(),
+                    months.max(),
+                    frame.height,
+                ]
+            )
             window = validate(
                 RawReadings,
                 frame.filter((pl.col("reading_month") >= start) & (pl.col("reading_month") < end)),
@@ -135,5 +141,4 @@ def months_covered(con: duckdb.DuckDBPyConnection) -> list[date]:
     if not row or row[0] is None:
         return []
     first, last = row
-    return [d.date() if hasattr(d, "date") else d for d in
-            pl.date_range(first, last, "1mo", eager=True).to_list()]
+    return [d.date() if hasattr(d, "date") else d for d in pl.date_range(first, last, "1mo", eager=True).to_list()]

@@ -7,7 +7,9 @@ import polars as pl
 
 def _row(effects: pl.DataFrame, analysis: str, band: str) -> dict | None:
     rows = effects.filter(
-        (pl.col("analysis") == analysis) & (pl.col("band") == band) & (pl.col("window_kind") == "event")
+        (pl.col("analysis") == analysis)
+        & (pl.col("band") == band)
+        & (pl.col("window_kind") == "event")
         & (pl.col("start_bucket") == "all")
     )
     return rows.row(0, named=True) if rows.height else None
@@ -27,5 +29,6 @@ def high_effect_negative(effects: pl.DataFrame) -> tuple[bool, dict]:
     row = _row(effects, "treatment", "High")
     if row is None or row["ci_high_pct"] is None:
         return False, {"note": "no High-event estimate"}
-    return row["ci_high_pct"] < 0, {k: row[k] for k in ("effect_pct", "ci_low_pct", "ci_high_pct",
-                                                        "n_households", "n_events")}
+    return row["ci_high_pct"] < 0, {
+        k: row[k] for k in ("effect_pct", "ci_low_pct", "ci_high_pct", "n_households", "n_events")
+    }

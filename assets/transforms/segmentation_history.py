@@ -30,8 +30,13 @@ def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFram
     con.execute("CREATE SCHEMA IF NOT EXISTS model")
     con.execute(f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} ({HISTORY_DDL})")
     snapshot = assignments.select(
-        pl.lit(as_of).alias("as_of_month"), "household_id", "load_shape_cluster", "load_shape_name",
-        "persona_id", "persona_name", pl.lit(fingerprint).alias("model_fingerprint"),
+        pl.lit(as_of).alias("as_of_month"),
+        "household_id",
+        "load_shape_cluster",
+        "load_shape_name",
+        "persona_id",
+        "persona_name",
+        pl.lit(fingerprint).alias("model_fingerprint"),
     )
     con.execute(f"DELETE FROM {HISTORY_TABLE} WHERE as_of_month = ?", [as_of])
     con.register("_snapshot", snapshot.to_arrow())
@@ -44,9 +49,9 @@ def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFram
 
 def drift_against_previous(con: duckdb.DuckDBPyConnection, as_of: date) -> Drift:
     """Transition matrix and ARI of personas between the previous snapshot and ``as_of``'s."""
-    previous = con.execute(
-        f"SELECT max(as_of_month) FROM {HISTORY_TABLE} WHERE as_of_month < ?", [as_of]
-    ).fetchall()[0][0]
+    previous = con.execute(f"SELECT max(as_of_month) FROM {HISTORY_TABLE} WHERE as_of_month < ?", [as_of]).fetchall()[
+        0
+    ][0]
     empty = pl.DataFrame(schema={"from_persona": pl.String, "to_persona": pl.String, "households": pl.Int64})
     if previous is None:
         return Drift(None, 0, None, None, empty)
@@ -62,7 +67,8 @@ def drift_between(pairs: pl.DataFrame, previous: date | None) -> Drift:
     if pairs.height == 0:
         return Drift(previous, 0, None, None, pairs.group_by("from_persona", "to_persona").len("households"))
     transitions = (
-        pairs.group_by("from_persona", "to_persona").len("households")
+        pairs.group_by("from_persona", "to_persona")
+        .len("households")
         .with_columns(pl.col("households").cast(pl.Int64))
         .sort("from_persona", "to_persona")
     )
@@ -80,6 +86,8 @@ def transition_matrix_markdown(drift: Drift) -> str:
     cols = wide.columns
     lines = ["| from \\ to | " + " | ".join(cols[1:]) + " |", "|---" * len(cols) + "|"]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in wide.iter_rows()]
-    return (f"Since {drift.previous_month}: {drift.households_compared} households compared, "
-            f"adjusted Rand index {drift.adjusted_rand_index:.3f}, {drift.share_changed:.1%} changed persona.\n\n"
-            + "\n".join(lines))
+    return (
+        f"Since {drift.previous_month}: {drift.households_compared} households compared, "
+        f"adjusted Rand index {drift.adjusted_rand_index:.3f}, {drift.share_changed:.1%} changed persona.\n\n"
+        + "\n".join(lines)
+    )

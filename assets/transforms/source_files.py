@@ -33,7 +33,7 @@ def _head_text(path: Path, display: str, limit: int = 65536) -> str:
     try:
         with path.open("rb") as fh:
             compressed = fh.read(2) == b"\x1f\x8b"
-        with (gzip.open(path, "rb") if compressed else path.open("rb")) as fh:
+        with gzip.open(path, "rb") if compressed else path.open("rb") as fh:
             data = fh.read(limit)
     except (OSError, EOFError, zlib.error) as exc:
         raise SourceFileError(display, f"corrupt gzip stream ({exc})") from None

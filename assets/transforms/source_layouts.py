@@ -69,7 +69,7 @@ def read_text(path: Path, display_name: str | None = None) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SourceFileError(
-            name, f"not valid UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 8]!r})"
+            name, f"not valid UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 8]!r})"
         ) from None
     return text.removeprefix("\ufeff")
 
@@ -116,9 +116,7 @@ def _looks_like_timestamp(text: str) -> bool:
 def parse_timestamps(col: pl.Expr) -> pl.Expr:
     """Parse timestamp text (any LCL spelling) into naive datetime; None where unparseable."""
     stripped = col.str.strip_chars()
-    return pl.coalesce(
-        [stripped.str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in TIMESTAMP_FORMATS]
-    )
+    return pl.coalesce([stripped.str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in TIMESTAMP_FORMATS])
 
 
 def parse_timestamp_series(text: pl.Series) -> pl.Series:

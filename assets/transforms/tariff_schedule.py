@@ -75,10 +75,15 @@ def normalise_schedule(labels: pl.DataFrame) -> pl.DataFrame:
     """Map labels onto every UTC half hour of the schedule's span (see module docstring)."""
     first_local, last_local = labels["local_label_start"].min(), labels["local_label_start"].max()
     bounds = pl.select(
-        pl.lit(first_local).dt.replace_time_zone(LOCAL_TZ, ambiguous="earliest", non_existent="null")
-        .dt.convert_time_zone("UTC").alias("a"),
-        (pl.lit(last_local).dt.replace_time_zone(LOCAL_TZ, ambiguous="latest", non_existent="null")
-         .dt.convert_time_zone("UTC")).alias("b"),
+        pl.lit(first_local)
+        .dt.replace_time_zone(LOCAL_TZ, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+        .alias("a"),
+        (
+            pl.lit(last_local)
+            .dt.replace_time_zone(LOCAL_TZ, ambiguous="latest", non_existent="null")
+            .dt.convert_time_zone("UTC")
+        ).alias("b"),
     ).row(0)
     grid = pl.DataFrame(
         {"utc": pl.datetime_range(bounds[0], bounds[1], "30m", eager=True, time_zone="UTC")}

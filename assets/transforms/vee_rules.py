@@ -17,7 +17,9 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("V01_MALFORMED_LINE", "quarantine", "wrong number of fields for the file's layout (truncated or extra columns)"),
+    Rule(
+        "V01_MALFORMED_LINE", "quarantine", "wrong number of fields for the file's layout (truncated or extra columns)"
+    ),
     Rule("V02_MISSING_HOUSEHOLD", "quarantine", "household id is empty"),
     Rule("V03_BAD_TIMESTAMP", "quarantine", "timestamp cannot be parsed"),
     Rule("V04_OFF_GRID_TIMESTAMP", "quarantine", "timestamp is not on the :00/:30 half-hour grid"),
@@ -26,9 +28,13 @@ RULES: tuple[Rule, ...] = (
     Rule("V07_NEGATIVE_VALUE", "quarantine", "negative import reading"),
     Rule("V08_IMPLAUSIBLE_VALUE", "quarantine", "value above the plausible maximum per half hour"),
     Rule("V09_CONFLICTING_DUPLICATE", "quarantine", "same household and half hour read twice with different values"),
-    Rule("D01_EXACT_DUPLICATE", "collapse", "same household, half hour and value read more than once: kept once, counted"),
+    Rule(
+        "D01_EXACT_DUPLICATE", "collapse", "same household, half hour and value read more than once: kept once, counted"
+    ),
     Rule("F01_SPIKE", "flag", "value far above the household's usual range in the month: flagged, kept"),
-    Rule("E01_SHORT_GAP_INTERPOLATED", "estimate", "gap of at most the configured length filled by linear interpolation"),
+    Rule(
+        "E01_SHORT_GAP_INTERPOLATED", "estimate", "gap of at most the configured length filled by linear interpolation"
+    ),
 )
 
 RULES_BY_ID = {rule.rule_id: rule for rule in RULES}

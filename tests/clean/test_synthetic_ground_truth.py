@@ -1,7 +1,6 @@
 """Ingest + clean of generated data find exactly the planted faults, at their file and line."""
 
 from datetime import date
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -31,9 +30,11 @@ def cleaned(tmp_path_factory):
 
 def test_every_quarantine_fault_is_found_at_its_line(cleaned):
     faults, quarantine, _, _ = cleaned
-    expected = faults.with_columns(pl.col("detail").str.extract(r"rule=(\w+)").alias("rule_id")).filter(
-        pl.col("rule_id").str.starts_with("V")
-    ).select("source_file", pl.col("source_line").cast(pl.Int64), "rule_id")
+    expected = (
+        faults.with_columns(pl.col("detail").str.extract(r"rule=(\w+)").alias("rule_id"))
+        .filter(pl.col("rule_id").str.starts_with("V"))
+        .select("source_file", pl.col("source_line").cast(pl.Int64), "rule_id")
+    )
     assert expected.height > 0
     found = expected.join(quarantine, on=["source_file", "source_line", "rule_id"], how="inner")
     assert found.height == expected.height, expected.join(quarantine, on=["source_file", "source_line"], how="anti")
@@ -53,10 +54,21 @@ def test_planted_spikes_flagged_and_short_gaps_estimated(cleaned):
     spikes = faults.filter(pl.col("kind") == "spike").select("source_file", pl.col("source_line").cast(pl.Int64))
     flagged = clean.filter(pl.col("is_spike")).select("source_file", "source_line")
     assert spikes.join(flagged, on=["source_file", "source_line"], how="anti").height == 0
-    short = faults.filter(pl.col("kind") == "short_gap")["detail"].str.extract(r"missing_half_hours=(\d+)").cast(pl.Int64)
+    short = (
+        faults.filter(pl.col("kind") == "short_gap")["detail"].str.extract(r"missing_half_hours=(\d+)").cast(pl.Int64)
+    )
     estimated = clean.filter(pl.col("quality_code") == "E").height
     # single-reading faults (Null, abc, conflicting copies...) leave one-slot gaps that get estimated
-    single = faults.filter(pl.col("kind").is_in(["null_value", "non_numeric_value", "negative_value",
-                                                 "implausible_value", "malformed_line",
-                                                 "conflicting_duplicate"])).height
+    single = faults.filter(
+        pl.col("kind").is_in(
+            [
+                "null_value",
+                "non_numeric_value",
+                "negative_value",
+                "implausible_value",
+                "malformed_line",
+                "conflicting_duplicate",
+            ]
+        )
+    ).height
     assert short.sum() <= estimated <= short.sum() + single

@@ -21,8 +21,13 @@ def stamps(start: str, n: int) -> list[str]:
     return [(t0 + timedelta(minutes=30 * i)).strftime("%Y-%m-%d %H:%M:%S") for i in range(n)]
 
 
-def load_and_clean(con: duckdb.DuckDBPyConnection, folder: Path, settings: VeeSettings | None = None,
-                   start: date = JAN, end: date = FEB):
+def load_and_clean(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    settings: VeeSettings | None = None,
+    start: date = JAN,
+    end: date = FEB,
+):
     load_raw_readings(con, of_kind(discover(folder), "readings"), start, end)
     return clean_window(con, start, end, settings)
 
@@ -34,31 +39,43 @@ def quarantine(con) -> dict[int, str]:
 def test_each_quarantine_rule_fires_on_its_line(con, tmp_path: Path):
     ts = stamps("2012-01-10 00:30:00", 12)
     lines = [
-        lds_line("MAC1", ts[0], "0.2"),                       # 1 ok
+        lds_line("MAC1", ts[0], "0.2"),  # 1 ok
         "MAC1,Std,2012-01-10 01:00:00.0000000, 0.2 ,ACORN-B",  # 2 V01 (5 fields)
-        lds_line("", ts[2], "0.2"),                           # 3 V02
-        lds_line("MAC1", "2012-01-1x 02:00:00", "0.2"),       # 4 V03
-        lds_line("MAC1", "2012-01-10 02:17:00", "0.2"),       # 5 V04
-        lds_line("MAC1", ts[5], "Null"),                      # 6 V05
-        lds_line("MAC1", ts[6], "abc"),                       # 7 V06
-        lds_line("MAC1", ts[7], "-0.1"),                      # 8 V07
-        lds_line("MAC1", ts[8], "30.5"),                      # 9 V08
-        lds_line("MAC1", ts[9], "0.3"),                       # 10 V09 (conflicts with 11)
-        lds_line("MAC1", ts[9], "0.4"),                       # 11 V09
-        lds_line("MAC1", ts[10], "0.2"),                      # 12 ok
-        lds_line("MAC1", ts[10], "0.2"),                      # 13 D01 exact duplicate, collapsed
+        lds_line("", ts[2], "0.2"),  # 3 V02
+        lds_line("MAC1", "2012-01-1x 02:00:00", "0.2"),  # 4 V03
+        lds_line("MAC1", "2012-01-10 02:17:00", "0.2"),  # 5 V04
+        lds_line("MAC1", ts[5], "Null"),  # 6 V05
+        lds_line("MAC1", ts[6], "abc"),  # 7 V06
+        lds_line("MAC1", ts[7], "-0.1"),  # 8 V07
+        lds_line("MAC1", ts[8], "30.5"),  # 9 V08
+        lds_line("MAC1", ts[9], "0.3"),  # 10 V09 (conflicts with 11)
+        lds_line("MAC1", ts[9], "0.4"),  # 11 V09
+        lds_line("MAC1", ts[10], "0.2"),  # 12 ok
+        lds_line("MAC1", ts[10], "0.2"),  # 13 D01 exact duplicate, collapsed
     ]
     write_lines(tmp_path / "src" / "f.csv", lines, crlf=True)
     result = load_and_clean(con, tmp_path / "src")
     assert quarantine(con) == {
-        2: "V01_MALFORMED_LINE", 3: "V02_MISSING_HOUSEHOLD", 4: "V03_BAD_TIMESTAMP", 5: "V04_OFF_GRID_TIMESTAMP",
-        6: "V05_NULL_VALUE", 7: "V06_NON_NUMERIC_VALUE", 8: "V07_NEGATIVE_VALUE", 9: "V08_IMPLAUSIBLE_VALUE",
-        10: "V09_CONFLICTING_DUPLICATE", 11: "V09_CONFLICTING_DUPLICATE",
+        2: "V01_MALFORMED_LINE",
+        3: "V02_MISSING_HOUSEHOLD",
+        4: "V03_BAD_TIMESTAMP",
+        5: "V04_OFF_GRID_TIMESTAMP",
+        6: "V05_NULL_VALUE",
+        7: "V06_NON_NUMERIC_VALUE",
+        8: "V07_NEGATIVE_VALUE",
+        9: "V08_IMPLAUSIBLE_VALUE",
+        10: "V09_CONFLICTING_DUPLICATE",
+        11: "V09_CONFLICTING_DUPLICATE",
     }
-    row = con.execute("SELECT raw_line, source_file, reason FROM clean.quarantined_readings WHERE source_line = 2").fetchone()
+    row = con.execute(
+        "SELECT raw_line, source_file, reason FROM clean.quarantined_readings WHERE source_line = 2"
+    ).fetchone()
     assert row[0] == lines[1] and row[1] == "f.csv" and "fields" in row[2]
-    dup = con.execute("SELECT duplicate_rows, source_line FROM clean.clean_readings "
-                      "WHERE interval_end_utc = ? AND quality_code = 'A'", [datetime.fromisoformat(ts[10])]).fetchone()
+    dup = con.execute(
+        "SELECT duplicate_rows, source_line FROM clean.clean_readings "
+        "WHERE interval_end_utc = ? AND quality_code = 'A'",
+        [datetime.fromisoformat(ts[10])],
+    ).fetchone()
     assert dup == (1, 12)
     (c,) = result.conservation
     assert (c.raw_rows, c.clean_actual_rows, c.quarantined_rows, c.collapsed_duplicates) == (13, 2, 10, 1)
@@ -67,19 +84,23 @@ def test_each_quarantine_rule_fires_on_its_line(con, tmp_path: Path):
 
 def test_short_gaps_estimated_long_gaps_missing(con, tmp_path: Path):
     ts = stamps("2012-01-10 00:30:00", 40)
-    keep = [0, 1, 2] + [6, 7] + list(range(20, 40))  # gap of 3 (estimated), gap of 12 (> 6: missing)
+    keep = [0, 1, 2, 6, 7, *range(20, 40)]  # gap of 3 (estimated), gap of 12 (> 6: missing)
     values = {i: f"{0.1 * (i % 5) + 0.1:.1f}" for i in keep}
     write_lines(tmp_path / "src" / "f.csv", [lds_line("MAC1", ts[i], values[i]) for i in keep])
     result = load_and_clean(con, tmp_path / "src")
-    est = con.execute("SELECT interval_end_utc, kwh, raw_kwh, source_file FROM clean.clean_readings "
-                      "WHERE quality_code = 'E' ORDER BY 1").fetchall()
+    est = con.execute(
+        "SELECT interval_end_utc, kwh, raw_kwh, source_file FROM clean.clean_readings "
+        "WHERE quality_code = 'E' ORDER BY 1"
+    ).fetchall()
     assert [e[0] for e in est] == [datetime.fromisoformat(ts[i]) for i in (3, 4, 5)]
     v2, v6 = float(values[2]), float(values[6])
     assert [round(e[1], 9) for e in est] == [round(v2 + (v6 - v2) * k / 4, 9) for k in (1, 2, 3)]
     assert all(e[2] is None and e[3] is None for e in est)
     assert result.estimated_rows == 3
-    cov = con.execute("SELECT actual_half_hours, estimated_half_hours, missing_half_hours, expected_half_hours "
-                      "FROM clean.household_month_coverage").fetchone()
+    cov = con.execute(
+        "SELECT actual_half_hours, estimated_half_hours, missing_half_hours, expected_half_hours "
+        "FROM clean.household_month_coverage"
+    ).fetchone()
     assert cov == (len(keep), 3, 31 * 48 - len(keep) - 3, 31 * 48)
 
 
@@ -102,7 +123,9 @@ def test_implausible_bound_is_configurable(con, tmp_path: Path):
 
 def test_rerun_is_idempotent_and_range_equals_months(con, tmp_path: Path):
     ts = stamps("2012-01-30 00:30:00", 48 * 4)  # spans Jan -> Feb
-    write_lines(tmp_path / "src" / "f.csv", [lds_line("MAC1", t, "0.25") for t in ts] + [lds_line("MAC1", ts[5], "0.25")])
+    write_lines(
+        tmp_path / "src" / "f.csv", [lds_line("MAC1", t, "0.25") for t in ts] + [lds_line("MAC1", ts[5], "0.25")]
+    )
     load_and_clean(con, tmp_path / "src", start=JAN, end=date(2012, 3, 1))
     snapshot = con.execute("SELECT * FROM clean.clean_readings ORDER BY ALL").fetchall()
     load_and_clean(con, tmp_path / "src", start=JAN, end=FEB)  # re-run one month of the range
@@ -117,7 +140,9 @@ def test_gap_across_month_boundary_is_estimated_from_neighbouring_month(con, tmp
     write_lines(tmp_path / "src" / "f.csv", [lds_line("MAC1", ts[i], "0.4") for i in keep])
     load_raw_readings(con, of_kind(discover(tmp_path / "src"), "readings"), JAN, date(2012, 3, 1))
     clean_window(con, FEB, date(2012, 3, 1))  # only February: its anchor before the gap lies in January
-    est = con.execute("SELECT interval_end_utc FROM clean.clean_readings WHERE quality_code = 'E' ORDER BY 1").fetchall()
+    est = con.execute(
+        "SELECT interval_end_utc FROM clean.clean_readings WHERE quality_code = 'E' ORDER BY 1"
+    ).fetchall()
     assert [e[0] for e in est] == [datetime.fromisoformat(ts[i]) for i in (4, 5)]
 
 

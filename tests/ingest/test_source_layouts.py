@@ -23,8 +23,13 @@ def test_lds_6col_without_header_crlf_gzip(tmp_path: Path):
 
 
 def test_lds_6col_with_header_and_4col_and_3col(tmp_path: Path):
-    six = write_lines(tmp_path / "a.csv", ["LCLid,stdorToU,DateTime,KWH/hh (per half hour) ,Acorn,Acorn_grouped",
-                                           lds_line("MAC1", "2012-01-01 00:30:00", "1")])
+    six = write_lines(
+        tmp_path / "a.csv",
+        [
+            "LCLid,stdorToU,DateTime,KWH/hh (per half hour) ,Acorn,Acorn_grouped",
+            lds_line("MAC1", "2012-01-01 00:30:00", "1"),
+        ],
+    )
     four = write_lines(tmp_path / "b.csv", ["MAC2,ToU,2012-01-01 00:30:00.0000000, Null "])
     three = write_lines(tmp_path / "c.csv", ["LCLid,DateTime,KWH/hh (per half hour) ", "MAC3,2012-01-01 00:30:00, 2 "])
     assert read_readings_file(six, "a")["source_line"].to_list() == [2]
@@ -35,7 +40,9 @@ def test_lds_6col_with_header_and_4col_and_3col(tmp_path: Path):
 
 
 def test_kaggle_layout_and_parquet(tmp_path: Path):
-    path = write_lines(tmp_path / "k.csv", ["LCLid,tstp,energy(kWh/hh)", kaggle_line("MAC9", "2013-01-01 00:00:00", "0.219")])
+    path = write_lines(
+        tmp_path / "k.csv", ["LCLid,tstp,energy(kWh/hh)", kaggle_line("MAC9", "2013-01-01 00:00:00", "0.219")]
+    )
     frame = read_readings_file(path, "k")
     assert frame["source_layout"][0] == "kaggle_3col" and frame["kwh_text"][0] == "0.219"
     pq = tmp_path / "k.parquet"
@@ -46,7 +53,11 @@ def test_kaggle_layout_and_parquet(tmp_path: Path):
 
 
 def test_malformed_lines_are_kept_with_their_line_number(tmp_path: Path):
-    lines = [lds_line("MAC1", "2012-01-01 00:30:00", "1"), "MAC1,Std,2012-01-01 01:00", lds_line("MAC1", "2012-01-01 01:30:00", "1")]
+    lines = [
+        lds_line("MAC1", "2012-01-01 00:30:00", "1"),
+        "MAC1,Std,2012-01-01 01:00",
+        lds_line("MAC1", "2012-01-01 01:30:00", "1"),
+    ]
     frame = read_readings_file(write_lines(tmp_path / "m.csv", lines, crlf=True), "m.csv")
     bad = frame.filter(pl.col("source_line") == 2).row(0, named=True)
     assert bad["field_count"] == 3 and bad["raw_line"] == lines[1]
@@ -58,8 +69,11 @@ def test_malformed_lines_are_kept_with_their_line_number(tmp_path: Path):
     [
         (b"\x1f\x8b\x08\x00garbage-not-gzip", "corrupt gzip"),
         (bytes(range(256)) * 4, "binary content"),
-        ("MAC1,Std,2012-01-01 00:30:00.0000000, 0.1 ,ACORN-B,Affluent\nMAC1,Std,2012-01-01 01:00:00.0000000, £ ,A,B\n"
-         .encode("latin-1"), "not valid UTF-8"),
+        (
+            "MAC1,Std,2012-01-01 00:30:00.0000000, 0.1 ,ACORN-B,Affluent\n"
+            "MAC1,Std,2012-01-01 01:00:00.0000000, £ ,A,B\n".encode("latin-1"),
+            "not valid UTF-8",
+        ),
     ],
 )
 def test_unreadable_file_raises_naming_the_file(tmp_path: Path, content: bytes, problem: str):

@@ -30,8 +30,13 @@ class Pipeline:
         return duckdb.connect(str(self.warehouse), read_only=True)
 
     def materialize(self, keys, **kwargs) -> dg.ExecuteInProcessResult:
-        result = dg.materialize(self.definitions.assets, selection=dg.AssetSelection.assets(*keys),
-                                resources=self.resources, instance=self.instance, **kwargs)
+        result = dg.materialize(
+            self.definitions.assets,
+            selection=dg.AssetSelection.assets(*keys),
+            resources=self.resources,
+            instance=self.instance,
+            **kwargs,
+        )
         assert result.success
         return result
 
@@ -50,11 +55,24 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     instance = dg.DagsterInstance.ephemeral(tempdir=str(root / "dagster_home"))
     graph = definitions.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
-    run = Pipeline(folder, root / "warehouse.duckdb", root / "reports",
-                   pl.read_csv(folder / "ground_truth" / "households.csv"), definitions, resources, instance, [])
-    run.results.append(run.materialize(
-        [k for k in keys if graph.get(k).is_partitioned],
-        tags={"dagster/asset_partition_range_start": "2012-01-01",
-              "dagster/asset_partition_range_end": "2014-01-01"}))
+    run = Pipeline(
+        folder,
+        root / "warehouse.duckdb",
+        root / "reports",
+        pl.read_csv(folder / "ground_truth" / "households.csv"),
+        definitions,
+        resources,
+        instance,
+        [],
+    )
+    run.results.append(
+        run.materialize(
+            [k for k in keys if graph.get(k).is_partitioned],
+            tags={
+                "dagster/asset_partition_range_start": "2012-01-01",
+                "dagster/asset_partition_range_end": "2014-01-01",
+            },
+        )
+    )
     run.results.append(run.materialize([k for k in keys if not graph.get(k).is_partitioned]))
     return run

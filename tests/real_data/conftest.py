@@ -25,14 +25,19 @@ def real_warehouse(lcl_sample: Path, tmp_path_factory: pytest.TempPathFactory) -
     graph = definitions.resolve_asset_graph()
     partitioned = [k for k in graph.get_all_asset_keys() if graph.get(k).is_partitioned]
     result = dg.materialize(
-        definitions.assets, selection=dg.AssetSelection.assets(*partitioned), resources=resources,
-        instance=instance, tags=REAL_RANGE,
+        definitions.assets,
+        selection=dg.AssetSelection.assets(*partitioned),
+        resources=resources,
+        instance=instance,
+        tags=REAL_RANGE,
     )
     assert result.success
     unpartitioned = [k for k in graph.get_all_asset_keys() if not graph.get(k).is_partitioned]
     result = dg.materialize(
-        definitions.assets, selection=dg.AssetSelection.assets(*unpartitioned),
-        resources=resources, instance=instance,
+        definitions.assets,
+        selection=dg.AssetSelection.assets(*unpartitioned),
+        resources=resources,
+        instance=instance,
     )
     assert result.success
     return path

@@ -17,12 +17,14 @@ def test_exact_midnight_duplicates_collapsed_and_conserved(real_con):
     # README: 368 exact duplicate rows in lds_acorn_6col, all at 00:00; none in the Kaggle layout.
     dups = real_con.execute(
         "SELECT sum(duplicate_rows), count(*) FILTER (WHERE duplicate_rows > 0 AND hour(interval_end_utc) <> 0) "
-        "FROM clean.clean_readings").fetchone()
+        "FROM clean.clean_readings"
+    ).fetchone()
     assert dups == (368, 0)
     raw, actual, quarantined = real_con.execute(
         """SELECT (SELECT count(*) FROM ingest.raw_readings),
                   (SELECT count(*) FROM clean.clean_readings WHERE quality_code = 'A'),
-                  (SELECT count(*) FROM clean.quarantined_readings)""").fetchone()
+                  (SELECT count(*) FROM clean.quarantined_readings)"""
+    ).fetchone()
     assert raw == actual + quarantined + 368
     assert quarantined == 0  # the sample has no Null, off-grid or negative values
 
@@ -31,7 +33,8 @@ def test_readings_are_utc_48_per_day_on_clock_change_days(real_con):
     # UK clock time would give 46 (spring) / 50 (autumn) stamps; UTC gives at most 48.
     worst = real_con.execute(
         """SELECT max(n) FROM (SELECT household_id, CAST(interval_start_utc AS DATE) d, count(*) n
-           FROM clean.clean_readings WHERE quality_code = 'A' GROUP BY ALL)""").fetchone()[0]
+           FROM clean.clean_readings WHERE quality_code = 'A' GROUP BY ALL)"""
+    ).fetchone()[0]
     assert worst == 48
 
 
@@ -43,7 +46,8 @@ def test_gaps_match_inventory(real_con, lcl_sample):
         """SELECT household_id AS LCLid,
                   CAST(epoch(max(interval_end_utc) - min(interval_end_utc)) / 1800 + 1 AS BIGINT)
                   - count(*) FILTER (WHERE quality_code = 'A') AS missing
-           FROM clean.clean_readings GROUP BY 1""").pl()
+           FROM clean.clean_readings GROUP BY 1"""
+    ).pl()
     joined = inv.join(cov, on="LCLid")
     assert joined.height == 219
     assert (joined["missing_half_hours_inside_range"] == joined["missing"]).all()

@@ -25,7 +25,8 @@ events AS (
 rel AS (
     SELECT e.band, e.utc_offset > INTERVAL 0 MINUTE AS bst, e.event_id,
            CAST(epoch(r.t - e.event_start_utc) / 1800 AS INTEGER) AS k, r.r
-    FROM events e JOIN ratio r ON r.t BETWEEN e.event_start_utc - INTERVAL 2 HOUR AND e.event_start_utc + INTERVAL 30 MINUTE),
+    FROM events e JOIN ratio r
+      ON r.t BETWEEN e.event_start_utc - INTERVAL 2 HOUR AND e.event_start_utc + INTERVAL 30 MINUTE),
 normalised AS (
     SELECT band, bst, event_id, k,
            r / avg(r) FILTER (WHERE k IN (-4, -3)) OVER (PARTITION BY event_id) AS rn
@@ -43,8 +44,11 @@ def steps(real_con) -> dict[tuple[str, bool, int], float]:
 def test_schedule_matches_published_counts(real_con):
     bands = dict(real_con.execute("SELECT band, count(*) FROM ingest.tariff_schedule GROUP BY 1").fetchall())
     assert bands == {"High": 788, "Low": 1660, "Normal": 15072}
-    events = dict(real_con.execute(
-        "SELECT band, count(DISTINCT event_id) FROM ingest.tariff_schedule WHERE event_id IS NOT NULL GROUP BY 1").fetchall())
+    events = dict(
+        real_con.execute(
+            "SELECT band, count(DISTINCT event_id) FROM ingest.tariff_schedule WHERE event_id IS NOT NULL GROUP BY 1"
+        ).fetchall()
+    )
     assert events == {"High": 69, "Low": 92}
 
 

@@ -77,9 +77,7 @@ def compute_baseline_features(con: duckdb.DuckDBPyConnection, settings: FeatureS
     lifestyle = compute_lifestyle_features(con, settings, "baseline")
     universe = distinct_households(con, settings.readings_table)
     expected = expected_half_hours(con, settings, "baseline")
-    passed, excluded = gate_on_coverage(
-        lifestyle, universe, settings, "baseline", "baseline_features", expected
-    )
+    passed, excluded = gate_on_coverage(lifestyle, universe, settings, "baseline", "baseline_features", expected)
     return BaselineResult(
         features=validate(BaselineFeatures, passed, "features.baseline_features"),
         exclusions=validate(BaselineExclusions, excluded, "features.baseline_exclusions"),

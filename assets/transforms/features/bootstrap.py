@@ -73,9 +73,7 @@ def _estimate(
         total = weight.sum(axis=1)
         kwh = np.where(total > 0, (weight * did_h).sum(axis=1) / np.where(total > 0, total, 1.0), np.nan)
         ref_sum = (weight * ref_h).sum(axis=1)
-        pct = np.where(
-            ref_sum > 0, (weight * did_h).sum(axis=1) / np.where(ref_sum > 0, ref_sum, 1.0), np.nan
-        )
+        pct = np.where(ref_sum > 0, (weight * did_h).sum(axis=1) / np.where(ref_sum > 0, ref_sum, 1.0), np.nan)
     return kwh, pct
 
 
@@ -83,20 +81,14 @@ def _opt(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
 
 
-def population_effect(
-    rows: pl.DataFrame, settings: FeatureSettings, rng: np.random.Generator
-) -> PopulationEffect:
+def population_effect(rows: pl.DataFrame, settings: FeatureSettings, rng: np.random.Generator) -> PopulationEffect:
     """``rows``: event-level rows (household_id, event_id, block_id, n_half_hours, ref_kwh, did_kwh)."""
     rows = rows.filter(pl.col("did_kwh").is_not_null() & (pl.col("n_half_hours") > 0))
     if rows.height == 0:
         return PopulationEffect(0, 0, 0, None, None, None, None, None, None, None, "no event responses")
     hh = rows["household_id"].unique().sort()
     ev = rows.select("event_id", "block_id").unique("event_id").sort("event_id")
-    h_idx = (
-        rows.select(pl.col("household_id").replace_strict(hh, pl.Series(range(hh.len()))))
-        .to_series()
-        .to_numpy()
-    )
+    h_idx = rows.select(pl.col("household_id").replace_strict(hh, pl.Series(range(hh.len())))).to_series().to_numpy()
     e_idx = (
         rows.select(pl.col("event_id").replace_strict(ev["event_id"], pl.Series(range(ev.height))))
         .to_series()

@@ -69,9 +69,9 @@ def compute_event_responses(
     if not schedule.has_events or schedule.members.height == 0 or not methods:
         return empty_event_responses()
     lo, hi = window_utc_bounds(*window, settings.timezone)
-    hh = households.select(
-        "household_id", is_control=(pl.col("tariff_group") == settings.control_group)
-    ).unique("household_id")
+    hh = households.select("household_id", is_control=(pl.col("tariff_group") == settings.control_group)).unique(
+        "household_id"
+    )
     with scratch(con) as s:
         g = s.frame(
             "grid",

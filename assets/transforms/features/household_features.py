@@ -69,8 +69,7 @@ def build_household_features(
             treatment_coverage=pl.col("treatment_coverage").fill_null(0.0),
             n_high_events=pl.col("n_high_events").fill_null(0),
             n_low_events=pl.col("n_low_events").fill_null(0),
-            responder=pl.col("responder").fill_null(False)
-            & (pl.col("tariff_group") == settings.treated_group),
+            responder=pl.col("responder").fill_null(False) & (pl.col("tariff_group") == settings.treated_group),
         )
         .sort("household_id")
     )
@@ -105,9 +104,7 @@ def build_household_features(
     base_only = (
         missing.join(tried, on="household_id", how="anti")
         .join(
-            baseline.exclusions.select(
-                "household_id", "coverage", "actual_half_hours", "expected_half_hours"
-            ),
+            baseline.exclusions.select("household_id", "coverage", "actual_half_hours", "expected_half_hours"),
             on="household_id",
             how="inner",
         )
@@ -153,9 +150,7 @@ def build_household_features(
         .sort("household_id")
     )
     return HouseholdFeaturesResult(
-        features=validate(
-            HouseholdFeatures, conform(features, HOUSEHOLD_FEATURE_COLS), "features.household_features"
-        ),
+        features=validate(HouseholdFeatures, conform(features, HOUSEHOLD_FEATURE_COLS), "features.household_features"),
         exclusions=validate(
             HouseholdFeatureExclusions,
             conform(exclusions, EXCLUSION_COLS),

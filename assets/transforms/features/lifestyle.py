@@ -105,13 +105,11 @@ def _aggregate_sql(con, settings: FeatureSettings, grid: pl.DataFrame, start: da
         )
         slot = fetch(
             con,
-            f"SELECT r.household_id, g.slot, g.day_type, g.season, sum(r.kwh) AS kwh, count(*) AS n {src} "
-            "GROUP BY ALL",
+            f"SELECT r.household_id, g.slot, g.day_type, g.season, sum(r.kwh) AS kwh, count(*) AS n {src} GROUP BY ALL",
             [lo, hi],
         )
         blocks = ", ".join(
-            f"coalesce(sum(r.kwh) FILTER (WHERE g.slot // {block_slots} = {k}), 0) AS b{k}"
-            for k in range(n_blocks)
+            f"coalesce(sum(r.kwh) FILTER (WHERE g.slot // {block_slots} = {k}), 0) AS b{k}" for k in range(n_blocks)
         )
         day = fetch(
             con,
@@ -129,13 +127,9 @@ def _aggregate_sql(con, settings: FeatureSettings, grid: pl.DataFrame, start: da
     return slot, day, night
 
 
-def _slot_window_mean(
-    profile: pl.DataFrame, lo: int, hi: int, name: str, inside: bool = True
-) -> pl.DataFrame:
+def _slot_window_mean(profile: pl.DataFrame, lo: int, hi: int, name: str, inside: bool = True) -> pl.DataFrame:
     cond = pl.col("slot").is_between(lo, hi - 1)
-    return (
-        profile.filter(cond if inside else ~cond).group_by("household_id").agg(pl.col("p").mean().alias(name))
-    )
+    return profile.filter(cond if inside else ~cond).group_by("household_id").agg(pl.col("p").mean().alias(name))
 
 
 def _peak_hour(profile: pl.DataFrame, hours: tuple[float, float], name: str) -> pl.DataFrame:
@@ -168,8 +162,7 @@ def _entropy(day: pl.DataFrame, settings: FeatureSettings) -> pl.DataFrame:
     counts = typed.group_by("household_id", "shape_type").agg(pl.len().alias("k"))
     return counts.group_by("household_id").agg(
         shape_entropy=(
-            -(pl.col("k") / pl.col("k").sum() * (pl.col("k") / pl.col("k").sum()).log()).sum()
-            / np.log(n_types)
+            -(pl.col("k") / pl.col("k").sum() * (pl.col("k") / pl.col("k").sum()).log()).sum() / np.log(n_types)
         ).abs()  # abs(): -0.0 -> 0.0 for single-type households
     )
 
@@ -214,9 +207,7 @@ def compute_lifestyle_features(
             .group_by("household_id")
             .agg(pl.col("p").mean().alias(name), pl.col("n").sum().alias(f"{name}_n"))
         )
-        return part.with_columns(pl.when(pl.col(f"{name}_n") >= min_n).then(pl.col(name)).alias(name)).drop(
-            f"{name}_n"
-        )
+        return part.with_columns(pl.when(pl.col(f"{name}_n") >= min_n).then(pl.col(name)).alias(name)).drop(f"{name}_n")
 
     peak_lo, peak_hi = settings.slots(settings.peak_hours)
     shares = []
@@ -275,10 +266,7 @@ def compute_lifestyle_features(
         night_share=_ratio(pl.col("night_share_kwh"), pl.col("profile_total")),
         daytime_share=_ratio(pl.col("daytime_share_kwh"), pl.col("profile_total")),
         evening_share=_ratio(pl.col("evening_share_kwh"), pl.col("profile_total")),
-        **{
-            shape: _ratio(pl.col(prof), mean_hh)
-            for shape, prof in zip(SHAPE_COLUMNS, PROFILE_COLUMNS, strict=True)
-        },
+        **{shape: _ratio(pl.col(prof), mean_hh) for shape, prof in zip(SHAPE_COLUMNS, PROFILE_COLUMNS, strict=True)},
     )
     return conform_lifestyle(out)
 

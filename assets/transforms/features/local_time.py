@@ -72,13 +72,9 @@ def local_grid(start: date, end: date, settings: FeatureSettings) -> pl.DataFram
         .with_columns(local_start=utc_to_local(pl.col("interval_start_utc"), settings.timezone))
         .with_columns(local_date=pl.col("local_start").dt.date())
         .with_columns(
-            slot=(pl.col("local_start").dt.hour() * 2 + pl.col("local_start").dt.minute() // 30).cast(
-                pl.Int16
-            ),
+            slot=(pl.col("local_start").dt.hour() * 2 + pl.col("local_start").dt.minute() // 30).cast(pl.Int16),
             day_half_hours=pl.len().over("local_date").cast(pl.Int16),
-            day_type=pl.when(
-                (pl.col("local_date").dt.weekday() >= 6) | pl.col("local_date").is_in(holidays.implode())
-            )
+            day_type=pl.when((pl.col("local_date").dt.weekday() >= 6) | pl.col("local_date").is_in(holidays.implode()))
             .then(pl.lit("weekend"))
             .otherwise(pl.lit("weekday")),
             month=pl.col("local_date").dt.month().cast(pl.Int8),

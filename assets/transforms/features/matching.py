@@ -26,9 +26,7 @@ PAIRS_SCHEMA = {"household_id": pl.String, "control_id": pl.String, "rank": pl.I
 
 def matching_profiles(*lifestyles: pl.DataFrame) -> pl.DataFrame:
     """One lifestyle row per household: the first frame that has the household wins."""
-    frames = [
-        f.select("household_id", "mean_kwh_per_half_hour", *SHAPE_COLUMNS) for f in lifestyles if f.height
-    ]
+    frames = [f.select("household_id", "mean_kwh_per_half_hour", *SHAPE_COLUMNS) for f in lifestyles if f.height]
     if not frames:
         return pl.DataFrame(schema={"household_id": pl.String, "mean_kwh_per_half_hour": pl.Float64})
     return (
@@ -49,9 +47,7 @@ def _vectors(profiles: pl.DataFrame) -> np.ndarray:
     return z
 
 
-def match_controls(
-    profiles: pl.DataFrame, households: pl.DataFrame, settings: FeatureSettings
-) -> pl.DataFrame:
+def match_controls(profiles: pl.DataFrame, households: pl.DataFrame, settings: FeatureSettings) -> pl.DataFrame:
     """(household_id, control_id, rank, distance): the k nearest controls of every profiled household.
 
     ``households`` has household_id and tariff_group. Empty when control_matching == 'all' or when
@@ -59,9 +55,9 @@ def match_controls(
     """
     if settings.control_matching == "all":
         return pl.DataFrame(schema=PAIRS_SCHEMA)
-    prof = profiles.join(
-        households.select("household_id", "tariff_group"), on="household_id", how="inner"
-    ).sort("household_id")
+    prof = profiles.join(households.select("household_id", "tariff_group"), on="household_id", how="inner").sort(
+        "household_id"
+    )
     if prof.height == 0:
         return pl.DataFrame(schema=PAIRS_SCHEMA)
     z = _vectors(prof)

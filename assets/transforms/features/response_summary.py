@@ -43,15 +43,11 @@ def primary_rows(treatment: TreatmentResult, settings: FeatureSettings) -> pl.Da
     """Event rows of treated households under their primary method."""
     primary = treatment.features.filter(
         (pl.col("tariff_group") == settings.treated_group) & (pl.col("response_method") != "none")
-    ).select(
-        "household_id", method=pl.col("response_method").replace_strict(LABEL_METHOD, return_dtype=pl.String)
-    )
+    ).select("household_id", method=pl.col("response_method").replace_strict(LABEL_METHOD, return_dtype=pl.String))
     return treatment.event_responses.join(primary, on=["household_id", "method"], how="inner")
 
 
-def _row(
-    analysis: str, band: str, kind: str, bucket: str, method: str, eff: PopulationEffect, s: FeatureSettings
-):
+def _row(analysis: str, band: str, kind: str, bucket: str, method: str, eff: PopulationEffect, s: FeatureSettings):
     return {
         "analysis": analysis,
         "band": band,
@@ -91,9 +87,7 @@ def responder_curve(features: pl.DataFrame, settings: FeatureSettings) -> pl.Dat
 
     rows = []
     for thr in settings.responder_thresholds:
-        rows.append(
-            ("high_did_pct_below", thr, t_pct.size, share(t_pct < -thr), c_pct.size, share(c_pct < -thr))
-        )
+        rows.append(("high_did_pct_below", thr, t_pct.size, share(t_pct < -thr), c_pct.size, share(c_pct < -thr)))
     for q in settings.fdr_curve_levels:
         rows.append(
             (

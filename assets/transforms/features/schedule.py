@@ -91,9 +91,7 @@ def shift_schedule(schedule: pl.DataFrame, days: int, settings: FeatureSettings)
     )
 
 
-def build_event_schedule(
-    schedule: pl.DataFrame, grid: pl.DataFrame, settings: FeatureSettings
-) -> EventSchedule:
+def build_event_schedule(schedule: pl.DataFrame, grid: pl.DataFrame, settings: FeatureSettings) -> EventSchedule:
     """Events, their windows and the event-free days of the window described by ``grid``."""
     half_hour = timedelta(minutes=30)
     labelled = grid.join(schedule.select("interval_start_utc", "band"), on="interval_start_utc", how="left")

@@ -53,9 +53,7 @@ class TreatmentResult:
 
 
 def read_households(con: duckdb.DuckDBPyConnection, settings: FeatureSettings) -> pl.DataFrame:
-    return fetch(
-        con, f"SELECT household_id, tariff_group, acorn, acorn_group FROM {settings.households_table}"
-    )
+    return fetch(con, f"SELECT household_id, tariff_group, acorn, acorn_group FROM {settings.households_table}")
 
 
 def _window_counts(con: duckdb.DuckDBPyConnection, settings: FeatureSettings, start, end) -> pl.DataFrame:
@@ -91,9 +89,7 @@ def household_did(rows: pl.DataFrame, settings: FeatureSettings, prefix: str) ->
     )
 
 
-def choose_methods(
-    event_rows: pl.DataFrame, baseline_passed: pl.Series, settings: FeatureSettings
-) -> pl.DataFrame:
+def choose_methods(event_rows: pl.DataFrame, baseline_passed: pl.Series, settings: FeatureSettings) -> pl.DataFrame:
     """(household_id, method) of the primary method of every household with any event DiD."""
     avail = (
         event_rows.filter((pl.col("kind") == "event") & pl.col("did_kwh").is_not_null())
@@ -115,9 +111,7 @@ def choose_methods(
     )
 
 
-def summarise_responses(
-    event_rows: pl.DataFrame, primary: pl.DataFrame, settings: FeatureSettings
-) -> pl.DataFrame:
+def summarise_responses(event_rows: pl.DataFrame, primary: pl.DataFrame, settings: FeatureSettings) -> pl.DataFrame:
     """Household-level response columns (primary method) from event rows."""
     rows = event_rows.join(primary, on=["household_id", "method"], how="inner")
     event = pl.col("kind") == "event"
@@ -133,9 +127,9 @@ def summarise_responses(
         parts.append(part.select("household_id", pl.col("b_did_pct").alias(f"high_did_pct_{name}"),
                                  pl.col("b_did_kwh").alias(f"high_did_kwh_{name}")))  # fmt: skip
     for method in ("within", "baseline"):
-        part = household_did(
-            event_rows.filter(event & high & (pl.col("method") == method)), settings, "m"
-        ).select("household_id", pl.col("m_did_pct").alias(f"high_did_pct_{method}"))
+        part = household_did(event_rows.filter(event & high & (pl.col("method") == method)), settings, "m").select(
+            "household_id", pl.col("m_did_pct").alias(f"high_did_pct_{method}")
+        )
         parts.append(part)
     out = primary
     for part in parts:
@@ -205,9 +199,7 @@ def compute_treatment_features(
             treatment_actual_half_hours=pl.col("actual_half_hours").cast(pl.Int64),
             treatment_coverage=pl.col("actual_half_hours") / expected,
             baseline_coverage=pl.col("baseline_coverage").fill_null(0.0),
-            response_method=pl.col("method").replace_strict(
-                METHOD_LABEL, default="none", return_dtype=pl.String
-            ),
+            response_method=pl.col("method").replace_strict(METHOD_LABEL, default="none", return_dtype=pl.String),
             response_status=status,
             n_matched_controls=pl.col("n_matched_controls").fill_null(0),
             n_high_events=pl.col("high_events").fill_null(0),

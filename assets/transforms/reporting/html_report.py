@@ -136,12 +136,8 @@ def personas_for_report(inputs: ReportInputs) -> pl.DataFrame:
         "explanation",
     )
     p = suppress_small_groups(p, "n_households", k, keep_columns=("persona_name",))
-    small_measured = (
-        pl.col("n_measured").is_not_null() & (pl.col("n_measured") < k) & (pl.col("n_measured") > 0)
-    )
-    small_resp = (
-        pl.col("n_responsive").is_not_null() & (pl.col("n_responsive") < k) & (pl.col("n_responsive") > 0)
-    )
+    small_measured = pl.col("n_measured").is_not_null() & (pl.col("n_measured") < k) & (pl.col("n_measured") > 0)
+    small_resp = pl.col("n_responsive").is_not_null() & (pl.col("n_responsive") < k) & (pl.col("n_responsive") > 0)
     return p.with_columns(
         pl.when(small_measured)
         .then(None)
@@ -240,11 +236,7 @@ def render_html_report(inputs: ReportInputs) -> str:
         + "<h3>What each persona is</h3><ul>"
         + "".join(
             f"<li><b>{html.escape(r['persona_name'])}</b>: "
-            + (
-                html.escape(r["explanation"])
-                if r["explanation"]
-                else f"suppressed (fewer than {k} households)"
-            )
+            + (html.escape(r["explanation"]) if r["explanation"] else f"suppressed (fewer than {k} households)")
             + "</li>"
             for r in pr.iter_rows(named=True)
         )
@@ -253,9 +245,7 @@ def render_html_report(inputs: ReportInputs) -> str:
         + _img(images["persona_pca"], "persona scatter")
     )
 
-    iv = suppress_small_groups(
-        inputs.interventions, "n_households", k, keep_columns=("persona_name", "program")
-    )
+    iv = suppress_small_groups(inputs.interventions, "n_households", k, keep_columns=("persona_name", "program"))
     parts["interventions"] = (
         "<p>One program per persona, chosen by fixed rules from its measured responsiveness and peak load "
         "(rules and formulas in the method section).</p>"
@@ -314,9 +304,7 @@ def render_html_report(inputs: ReportInputs) -> str:
         .len("n_households")
         .sort("load_shape_cluster")
     )
-    sizes = suppress_small_groups(
-        sizes, "n_households", k, keep_columns=("load_shape_cluster", "load_shape_name")
-    )
+    sizes = suppress_small_groups(sizes, "n_households", k, keep_columns=("load_shape_cluster", "load_shape_name"))
     parts["load-shapes"] = (
         "<p>The textbook segmentation clusters each household's daily shape (load divided by its own mean, "
         "so "
@@ -482,8 +470,7 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
             lines.append(f"| {r['rule']} | < {k} | – | – |")
         else:
             lines.append(
-                f"| {r['rule']} | {r['n_households']} | {r['expected_kw_captured']:.1f} | "
-                f"{r['overlap_households']} |"
+                f"| {r['rule']} | {r['n_households']} | {r['expected_kw_captured']:.1f} | {r['overlap_households']} |"
             )
     return "\n".join(lines) + "\n"
 

@@ -99,9 +99,7 @@ def plot_load_shape_clusters(
     return _png(fig)
 
 
-def plot_k_sweep(
-    sweep: pl.DataFrame, chosen_k: int, textbook_k: int = 3, title: str = "Load-shape K-means"
-) -> bytes:
+def plot_k_sweep(sweep: pl.DataFrame, chosen_k: int, textbook_k: int = 3, title: str = "Load-shape K-means") -> bytes:
     """Elbow (inertia) and silhouette curves over K, chosen and textbook K marked."""
     s = sweep.sort("k")
     ks = s["k"].to_numpy()
@@ -172,19 +170,13 @@ def plot_responsiveness(
     ``response_by_household``: persona_name, response_measured, high_reduction_shrunk_pct,
     expected_reduction_pct. Personas with fewer than ``k`` measured households show no box.
     """
-    names = (
-        list(persona_order)
-        if persona_order
-        else sorted(response_by_household["persona_name"].unique().to_list())
-    )
+    names = list(persona_order) if persona_order else sorted(response_by_household["persona_name"].unique().to_list())
     fig = Figure(figsize=(max(6.0, 1.2 * len(names) + 2), 4.6), layout="constrained")
     ax = fig.add_subplot(1, 1, 1)
     data, positions, priors = [], [], []
     for i, name in enumerate(names):
         part = response_by_household.filter(pl.col("persona_name") == name)
-        measured = (
-            part.filter(pl.col("response_measured"))["high_reduction_shrunk_pct"].drop_nulls().to_numpy()
-        )
+        measured = part.filter(pl.col("response_measured"))["high_reduction_shrunk_pct"].drop_nulls().to_numpy()
         if measured.size >= k:
             data.append(measured)
             positions.append(i)
@@ -205,9 +197,7 @@ def plot_responsiveness(
     ax.set_xticklabels(names, rotation=25, ha="right", fontsize=8)
     ax.set_xlim(-0.6, len(names) - 0.4)
     ax.set_ylabel("reduction in High-price periods (%)")
-    ax.set_title(
-        f"Price responsiveness per persona (boxes: measured households, only where >= {k})", fontsize=10
-    )
+    ax.set_title(f"Price responsiveness per persona (boxes: measured households, only where >= {k})", fontsize=10)
     ax.legend(fontsize=8)
     return _png(fig)
 
@@ -259,9 +249,7 @@ def plot_acorn_composition(
     ax.set_xticklabels(names, rotation=25, ha="right", fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_ylabel("share of persona")
-    ax.set_title(
-        f"Acorn composition per persona (groups with < {k} households omitted or merged)", fontsize=10
-    )
+    ax.set_title(f"Acorn composition per persona (groups with < {k} households omitted or merged)", fontsize=10)
     ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
     return _png(fig)
 

@@ -62,9 +62,7 @@ def compute_personas(features: pl.DataFrame, assignments: pl.DataFrame, model: C
     return result
 
 
-def compute_expectations(
-    features: pl.DataFrame, assignments: pl.DataFrame, model: ClusterModel
-) -> pl.DataFrame:
+def compute_expectations(features: pl.DataFrame, assignments: pl.DataFrame, model: ClusterModel) -> pl.DataFrame:
     """Per-household expected peak reduction (input of interventions, DR targets and report)."""
     return expected_household_reduction(features, assignments, household_response(features, model), model)
 
@@ -73,9 +71,7 @@ def compute_interventions(
     features: pl.DataFrame, assignments: pl.DataFrame, personas: pl.DataFrame, model: ClusterModel
 ) -> pl.DataFrame:
     expectations = compute_expectations(features, assignments, model)
-    return validate(
-        Interventions, build_interventions(personas, expectations, model.settings), "interventions"
-    )
+    return validate(Interventions, build_interventions(personas, expectations, model.settings), "interventions")
 
 
 def compute_dr_targets(features: pl.DataFrame, assignments: pl.DataFrame, model: ClusterModel) -> DrTargets:

@@ -23,9 +23,7 @@ from assets.transforms.segmentation.clustering import FittedClusters, canonical_
 from assets.transforms.segmentation.settings import SegmentationSettings
 
 
-def make_behaviour_pipeline(
-    family: str, k: int, settings: SegmentationSettings, seed: int | None = None
-) -> Pipeline:
+def make_behaviour_pipeline(family: str, k: int, settings: SegmentationSettings, seed: int | None = None) -> Pipeline:
     seed = settings.random_state if seed is None else seed
     steps: list = [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
     if settings.pca_components is not None:
@@ -67,8 +65,6 @@ def scatter_coordinates(fitted: FittedClusters, pca: PCA, x: np.ndarray) -> np.n
     if coords.shape[1] < 2:
         coords = np.hstack([coords, np.zeros((coords.shape[0], 2 - coords.shape[1]))])
     # PCA signs are arbitrary: fix them so that each axis' largest loading is positive
-    signs = np.sign(
-        pca.components_[np.arange(pca.components_.shape[0]), np.abs(pca.components_).argmax(axis=1)]
-    )
+    signs = np.sign(pca.components_[np.arange(pca.components_.shape[0]), np.abs(pca.components_).argmax(axis=1)])
     signs = np.concatenate([signs, np.ones(2 - len(signs))]) if len(signs) < 2 else signs
     return coords * signs

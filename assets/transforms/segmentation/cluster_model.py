@@ -195,9 +195,7 @@ def _assign(features: pl.DataFrame, model: ClusterModel) -> pl.DataFrame:
             "persona_probability": pl.Series(prob if prob is not None else [None] * n, dtype=pl.Float64),
             "pca_1": pl.Series(coords[:, 0], dtype=pl.Float64),
             "pca_2": pl.Series(coords[:, 1], dtype=pl.Float64),
-            "used_in_fit": pl.Series(
-                [h not in excluded for h in frame["household_id"].to_list()], dtype=pl.Boolean
-            ),
+            "used_in_fit": pl.Series([h not in excluded for h in frame["household_id"].to_list()], dtype=pl.Boolean),
         }
     )
 
@@ -234,13 +232,10 @@ def cluster_metrics_table(model: ClusterModel) -> pl.DataFrame:
         "smallest_cluster",
         "eligible",
         "mean_rank",
-        ((pl.col("model_family") == model.behaviour.family) & (pl.col("k") == model.behaviour.k)).alias(
-            "chosen"
-        ),
+        ((pl.col("model_family") == model.behaviour.family) & (pl.col("k") == model.behaviour.k)).alias("chosen"),
         pl.lit(False).alias("textbook_default"),
     ).sort("model_family", "k")
     out = pl.concat([ls, bh], how="vertical")
     return out.with_columns(
-        pl.col(c).fill_nan(None)
-        for c in ("silhouette", "davies_bouldin", "calinski_harabasz", "bic", "inertia")
+        pl.col(c).fill_nan(None) for c in ("silhouette", "davies_bouldin", "calinski_harabasz", "bic", "inertia")
     )

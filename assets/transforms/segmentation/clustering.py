@@ -94,9 +94,7 @@ def partition_metrics(space: np.ndarray, labels: np.ndarray, random_state: int, 
     }
     if 2 <= len(distinct) <= n - 1:
         sample = max_samples if n > max_samples else None
-        out["silhouette"] = float(
-            silhouette_score(space, labels, sample_size=sample, random_state=random_state)
-        )
+        out["silhouette"] = float(silhouette_score(space, labels, sample_size=sample, random_state=random_state))
         out["davies_bouldin"] = float(davies_bouldin_score(space, labels))
         out["calinski_harabasz"] = float(calinski_harabasz_score(space, labels))
     return out

@@ -57,9 +57,7 @@ def expected_household_reduction(
             how="inner",
         )
         .join(
-            response.select(
-                "household_id", "response_measured", "high_reduction_shrunk_pct", "is_responsive"
-            ),
+            response.select("household_id", "response_measured", "high_reduction_shrunk_pct", "is_responsive"),
             on="household_id",
             how="left",
         )
@@ -80,9 +78,7 @@ def expected_household_reduction(
             .fill_null(0.0)
             .alias("flexible_kw"),
         )
-        .with_columns(
-            (pl.col("peak_kw") * pl.col("expected_reduction_pct") / 100.0).alias("expected_kw_reduction")
-        )
+        .with_columns((pl.col("peak_kw") * pl.col("expected_reduction_pct") / 100.0).alias("expected_kw_reduction"))
         .sort("household_id")
     )
 
@@ -108,9 +104,7 @@ class DrTargets:
 def rank_dr_targets(expectations: pl.DataFrame, settings: SegmentationSettings) -> DrTargets:
     """The ranked household table and the two-row comparison of the selection rules."""
     tb = textbook_cluster_choice(expectations)
-    ranked = expectations.sort(
-        ["expected_kw_reduction", "household_id"], descending=[True, False]
-    ).with_columns(
+    ranked = expectations.sort(["expected_kw_reduction", "household_id"], descending=[True, False]).with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"),
         (pl.col("textbook_cluster") == tb).alias("selected_by_textbook"),
     )

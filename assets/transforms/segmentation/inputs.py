@@ -73,9 +73,7 @@ def prepare_features(features: pl.DataFrame) -> pl.DataFrame:
     return usable.sort("household_id").with_columns(
         pl.col("mean_daily_kwh").log().alias("log_mean_daily_kwh"),
         (pl.coalesce(pl.col("peak_kwh_per_half_hour"), peak_from_shape) * 2.0).alias("peak_kw"),
-        (pl.sum_horizontal(pl.col(MORNING_COLUMNS)) / pl.sum_horizontal(pl.col(SHAPE_COLUMNS))).alias(
-            "morning_share"
-        ),
+        (pl.sum_horizontal(pl.col(MORNING_COLUMNS)) / pl.sum_horizontal(pl.col(SHAPE_COLUMNS))).alias("morning_share"),
     )
 
 

@@ -72,9 +72,7 @@ def build_interventions(
                 f"{price_pct:.1f}% of their "
                 f"peak). Price signals work for them: keep or offer dynamic ToU / critical-peak pricing."
             )
-            formula = (
-                f"sum(peak_kw x measured reduction) x cpp_response_factor ({settings.cpp_response_factor:g})"
-            )
+            formula = f"sum(peak_kw x measured reduction) x cpp_response_factor ({settings.cpp_response_factor:g})"
         elif price_pct >= settings.ptr_min_reduction_pct:
             program = PTR
             kw = price_kw * settings.ptr_response_factor
@@ -83,9 +81,7 @@ def build_interventions(
                 "not shown "
                 f"by each member: a peak-time rebate rewards reductions without bill risk."
             )
-            formula = (
-                f"sum(peak_kw x expected reduction) x ptr_response_factor ({settings.ptr_response_factor:g})"
-            )
+            formula = f"sum(peak_kw x expected reduction) x ptr_response_factor ({settings.ptr_response_factor:g})"
             basis = "segment prior" if not r["n_measured"] else basis
         elif r["mean_peak_kw"] >= auto_kw and flex_share >= settings.automation_min_flexible_share:
             program = AUTOMATION

@@ -149,9 +149,7 @@ def choose_load_shape_k(sweep: pl.DataFrame, settings: SegmentationSettings) -> 
     k = int(ranked[0])
     sil = float(eligible.filter(pl.col("k") == k)["silhouette"][0])
     if tied.height == 1:
-        reason = (
-            f"K={k}: best silhouette ({sil:.3f}) among the eligible K of {settings.k_min}..{settings.k_max}"
-        )
+        reason = f"K={k}: best silhouette ({sil:.3f}) among the eligible K of {settings.k_min}..{settings.k_max}"
     else:
         reason = (
             f"K={k}: silhouette {sil:.3f}; K in {sorted(tied['k'].to_list())} are within "

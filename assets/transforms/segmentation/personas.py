@@ -72,9 +72,7 @@ def build_persona_catalogue(
     for seg in seg_ids:
         members = segments == seg
         level = float(kwh[members].mean())
-        name, reason = name_from_levels(
-            levels_from_profile(shapes[members].mean(axis=0), level), settings.naming
-        )
+        name, reason = name_from_levels(levels_from_profile(shapes[members].mean(axis=0), level), settings.naming)
         names.append(name)
         reasons.append(reason)
         levels_kwh.append(level)
@@ -83,10 +81,7 @@ def build_persona_catalogue(
     for seg, name, reason in zip(seg_ids, unique_names, reasons, strict=True):
         p = priors[seg]
         base = name
-        if (
-            p["n_measured"] >= settings.min_measured_for_label
-            and p["prior_pct"] < settings.unresponsive_below_pct
-        ):
+        if p["n_measured"] >= settings.min_measured_for_label and p["prior_pct"] < settings.unresponsive_below_pct:
             base = unresponsive_name(name)
             reason += (
                 f"; 'unresponsive' because its {int(p['n_measured'])} measured member(s) give a prior "
@@ -108,9 +103,7 @@ def build_persona_catalogue(
                 prior_pct=float(p["prior_pct"]),
             )
         )
-    ids = [e.base_persona_id for e in entries] + [
-        e.responsive_persona_id for e in entries if e.responsive_persona_id
-    ]
+    ids = [e.base_persona_id for e in entries] + [e.responsive_persona_id for e in entries if e.responsive_persona_id]
     if len(set(ids)) != len(ids):
         raise ValueError(f"persona ids are not unique: {ids}")
     return tuple(entries)
@@ -142,9 +135,7 @@ class PersonaResult:
     contrasts: pl.DataFrame
 
 
-def _responsiveness_sentence(
-    n_measured: int, n_resp: int, mean_red: float | None, prior: float, k: int
-) -> str:
+def _responsiveness_sentence(n_measured: int, n_resp: int, mean_red: float | None, prior: float, k: int) -> str:
     if n_measured == 0:
         return (
             "None of its households were on the dynamic tariff, so their price response is not measured; "
@@ -180,9 +171,7 @@ def build_personas(
     """
     frame = (
         features.join(
-            assignments.select(
-                "household_id", "persona_id", "persona_name", "segment", "is_price_responsive_persona"
-            ),
+            assignments.select("household_id", "persona_id", "persona_name", "segment", "is_price_responsive_persona"),
             on="household_id",
             how="inner",
         )

@@ -156,9 +156,7 @@ def estimate_household_response(
             "response_measured": pl.Series(measured, dtype=pl.Boolean),
             "high_reduction_pct": raw["high_reduction_pct"],
             "high_reduction_se": pl.Series(np.where(measured, se, np.nan), dtype=pl.Float64).fill_nan(None),
-            "shrinkage_weight": pl.Series(np.where(measured, weight, np.nan), dtype=pl.Float64).fill_nan(
-                None
-            ),
+            "shrinkage_weight": pl.Series(np.where(measured, weight, np.nan), dtype=pl.Float64).fill_nan(None),
             "high_reduction_shrunk_pct": pl.Series(shrunk, dtype=pl.Float64).fill_nan(None),
             "is_responsive": pl.Series(responsive, dtype=pl.Boolean),
         }
