@@ -27,7 +27,7 @@ class Warehouse(dg.ConfigurableResource):
     """The DuckDB warehouse. Connections are exclusive (a file lock serialises writers)."""
 
     path: str = Field(description="DuckDB database file.")
-    memory_limit: str = Field(default="4GB", description="DuckDB memory_limit per connection.")
+    memory_limit: str = Field(default="3GB", description="DuckDB memory_limit per connection.")
     threads: int = Field(default=2, description="DuckDB worker threads.")
 
     @contextmanager

@@ -123,7 +123,13 @@ def _stage(con: duckdb.DuckDBPyConnection, start: date, end: date, settings: Vee
 def clean_window(
     con: duckdb.DuckDBPyConnection, start: date, end: date, settings: VeeSettings | None = None
 ) -> CleanResult:
-    """Replace the clean, quarantine and coverage rows of months ``start <= m < end``."""
+    """Replace the clean, quarantine and coverage rows of months ``start <= m < end``.
+
+    Months are cleaned one at a time, each in its own transaction, so memory is bounded by one
+    month of readings however long the range (a month's work needs only its own rows plus a few
+    hours of the neighbouring months as anchors for gap estimation). A failure leaves every month
+    either fully replaced or untouched.
+    """
     settings = settings or VeeSettings()
     for table, model in (
         (CLEAN_TABLE, CleanReadings),
@@ -131,6 +137,15 @@ def clean_window(
         (COVERAGE_TABLE, HouseholdMonthCoverage),
     ):
         create_table_if_missing(con, table, model)
+    month = start.replace(day=1)
+    while month < end:
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        _clean_month(con, month, following, settings)
+        month = following
+    return _summarise(con, f"reading_month >= DATE '{start}' AND reading_month < DATE '{end}'")
+
+
+def _clean_month(con: duckdb.DuckDBPyConnection, start: date, end: date, settings: VeeSettings) -> None:
     window = f"reading_month >= DATE '{start}' AND reading_month < DATE '{end}'"
     max_gap = int(settings.max_gap_half_hours_to_estimate)
     with transaction(con):
@@ -231,8 +246,8 @@ def clean_window(
         validate_query(CleanReadings, con, f"SELECT * FROM {CLEAN_TABLE} WHERE {window}", CLEAN_TABLE)
         validate_query(QuarantinedReadings, con, f"SELECT * FROM {QUARANTINE_TABLE} WHERE {window}", QUARANTINE_TABLE)
         validate_query(HouseholdMonthCoverage, con, f"SELECT * FROM {COVERAGE_TABLE} WHERE {window}", COVERAGE_TABLE)
-        result = _summarise(con, window)
-    return result
+    for temp in ("_classified", "_dupkeys", "_anchors", "_rejected", "_actual", "_estimated"):
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
 
 
 def _summarise(con: duckdb.DuckDBPyConnection, window: str) -> CleanResult:
@@ -261,11 +276,11 @@ def _summarise(con: duckdb.DuckDBPyConnection, window: str) -> CleanResult:
     clean_rows, estimated, spikes, households = con.execute(
         f"""SELECT count(*), count(*) FILTER (WHERE quality_code = 'E'), count(*) FILTER (WHERE is_spike),
                    count(DISTINCT household_id) FROM {CLEAN_TABLE} WHERE {window}"""
-    ).fetchone()
-    quarantined = con.execute(f"SELECT count(*) FROM {QUARANTINE_TABLE} WHERE {window}").fetchone()[0]
+    ).fetchall()[0]
+    quarantined = con.execute(f"SELECT count(*) FROM {QUARANTINE_TABLE} WHERE {window}").fetchall()[0][0]
     coverage_rows, mean_cov = con.execute(
         f"SELECT count(*), avg(coverage) FROM {COVERAGE_TABLE} WHERE {window}"
-    ).fetchone()
+    ).fetchall()[0]
     return CleanResult(
         conservation=conservation,
         rows_by_rule={k: int(v) for k, v in rows_by_rule.items()},

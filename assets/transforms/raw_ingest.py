@@ -133,12 +133,3 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
         con.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
     return result
 
-
-def months_covered(con: duckdb.DuckDBPyConnection) -> list[date]:
-    """Months that the indexed source files cover (for demos, sensors and backfill planning)."""
-    _index(con)
-    row = con.execute(f"SELECT min(first_month), max(last_month) FROM {INDEX_TABLE}").fetchone()
-    if not row or row[0] is None:
-        return []
-    first, last = row
-    return [d.date() if hasattr(d, "date") else d for d in pl.date_range(first, last, "1mo", eager=True).to_list()]

@@ -26,7 +26,7 @@ class WarehouseSettings:
     """Where the DuckDB file lives and how much of the machine one connection may use."""
 
     path: Path
-    memory_limit: str = "4GB"
+    memory_limit: str = "3GB"
     threads: int = 2
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 
@@ -74,16 +74,6 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 def ensure_schema(con: duckdb.DuckDBPyConnection, qualified_table: str) -> None:
     schema = qualified_table.split(".")[0] if "." in qualified_table else "main"
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, qualified_table: str) -> bool:
-    schema, _, name = qualified_table.rpartition(".")
-    schema = schema or "main"
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, name],
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, qualified_table: str, frame: pl.DataFrame) -> int:
