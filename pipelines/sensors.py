@@ -1,0 +1,302 @@
+"""Sensors: reload the months touched by new, changed or deleted files in ``METER_SOURCE_DIR``.
+
+Every minute the sensor walks the source folder and compares each file's (size, mtime) with the
+cursor. For a new or changed readings file it reads only the first and last 64 KiB (gzip files are
+streamed; Parquet is read) to find the first and last month it covers: readings files are in time
+order. The months of every new, changed or deleted file, clipped to the existing partitions, are
+grouped into contiguous ranges and each range is requested as ONE run of the ``ingest_and_clean``
+job (single-run backfill policy: one pass over the files, one replace per table). The run key is
+derived from the file fingerprints, so the same change is never requested twice.
+
+* Cursor: JSON ``{relative path: [size, mtime_ns, first_month, last_month]}``; the months
+  (``YYYY-MM-01`` or null for files that are not readings) let a deleted or shrunk file reload the
+  months it used to cover.
+* A file modified less than ``SETTLE_SECONDS`` ago is left for a later tick (still being copied).
+* The current, incomplete month is not a partition yet: the monthly schedule loads it later.
+* Household and tariff files do not trigger runs (they feed unpartitioned assets).
+* A file that cannot be read is logged; if it used to be readable, its old months are requested so
+  the run fails loudly, naming the file.
+* Skipped when ``METER_SOURCE_DIR`` is unset (the built-in synthetic data does not change).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import time
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from assets.transforms.source_files import classify
+from assets.transforms.source_layouts import (
+    SourceFileError,
+    detect_layout,
+    parse_timestamps,
+    read_readings_file,
+)
+from pipelines.jobs import ingest_and_clean_job
+from pipelines.partitions import monthly_partitions
+from pipelines.resources import MeterSource
+from pipelines.schedules import automation_running
+
+SETTLE_SECONDS = 30.0
+TICK_BUDGET_SECONDS = 40.0  # below Dagster's 60 s sensor evaluation timeout; the rest waits a tick
+SCAN_BYTES = 64 * 1024
+SAMPLE_LINES = 50
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+CursorEntry = list  # [size, mtime_ns, first_month | None, last_month | None]
+
+
+@dataclass(frozen=True)
+class FileStat:
+    size: int
+    mtime_ns: int
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.size}:{self.mtime_ns}"
+
+
+def walk(folder: Path) -> dict[str, FileStat]:
+    """Every file below ``folder`` (relative POSIX path -> size, mtime); hidden paths skipped."""
+    found = {}
+    for path in folder.rglob("*"):
+        relative = path.relative_to(folder).as_posix()
+        if any(part.startswith(".") for part in Path(relative).parts):
+            continue
+        try:
+            if not path.is_file():
+                continue
+            stat = path.stat()
+        except OSError:  # vanished between listing and stat
+            continue
+        found[relative] = FileStat(stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def _head_and_tail(path: Path, display: str) -> tuple[list[str], list[str]]:
+    """Complete lines from the first and last SCAN_BYTES of the (decompressed) file."""
+    with path.open("rb") as fh:
+        compressed = fh.read(2) == b"\x1f\x8b"
+    try:
+        if compressed:
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(SCAN_BYTES)
+                tail, whole = head, len(head) < SCAN_BYTES
+                while chunk := fh.read(1 << 20):
+                    tail, whole = (tail + chunk)[-SCAN_BYTES:], False
+        else:
+            size = path.stat().st_size
+            with path.open("rb") as fh:
+                head = fh.read(SCAN_BYTES)
+                whole = size <= SCAN_BYTES
+                fh.seek(max(0, size - SCAN_BYTES))
+                tail = fh.read()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SourceFileError(display, f"cannot be decompressed ({exc})") from None
+    if b"\x00" in head or b"\x00" in tail:
+        raise SourceFileError(display, "binary content (NUL bytes): not a text file")
+    head_lines = head.decode("utf-8", errors="replace").removeprefix("\ufeff").split("\n")
+    tail_lines = tail.decode("utf-8", errors="replace").split("\n")
+    if not whole:  # cut lines at the edges of the windows
+        head_lines, tail_lines = head_lines[:-1], tail_lines[1:]
+    return _lines(head_lines), _lines(tail_lines)
+
+
+def _lines(raw: list[str]) -> list[str]:
+    return [ln.rstrip("\r") for ln in raw if ln.strip()]
+
+
+def file_months(path: Path, display: str) -> tuple[date, date] | None:
+    """(first month, last month) a readings file covers, or None if it is not a readings file.
+
+    Text files: the first and last parseable timestamps among the first and last lines. Raises
+    :class:`SourceFileError` if the file cannot be read.
+    """
+    if path.name.lower().endswith(".parquet"):
+        months = read_readings_file(path, display)["reading_month"].drop_nulls()
+        return (months.min(), months.max()) if months.len() else None
+    head, tail = _head_and_tail(path, display)
+    detected = detect_layout(head[:21])
+    if detected is None:
+        return None
+    layout, has_header = detected
+    body_head = head[1:] if has_header else head
+    sample = body_head[:SAMPLE_LINES] + tail[-SAMPLE_LINES:]
+    stamps = pl.Series("t", sample, dtype=pl.String).str.split(",").list.get(layout.timestamp_field, null_on_oob=True)
+    parsed = pl.select(parse_timestamps(pl.lit(stamps))).to_series().drop_nulls()
+    if parsed.len() == 0:
+        return None
+    return parsed.min().date().replace(day=1), parsed.max().date().replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def months_between(first: date, last: date) -> list[date]:
+    """Every first-of-month from ``first`` to ``last`` inclusive."""
+    months, current = [], first.replace(day=1)
+    while current <= last:
+        months.append(current)
+        current = next_month(current)
+    return months
+
+
+def contiguous_ranges(months: Iterable[date]) -> list[tuple[date, date]]:
+    """Sorted months grouped into [(first, last)] runs of consecutive months."""
+    ranges: list[tuple[date, date]] = []
+    for month in sorted(set(months)):
+        if ranges and next_month(ranges[-1][1]) == month:
+            ranges[-1] = (ranges[-1][0], month)
+        else:
+            ranges.append((month, month))
+    return ranges
+
+
+def parse_cursor(text: str | None) -> dict[str, CursorEntry]:
+    if not text:
+        return {}
+    data = json.loads(text)
+    return {k: list(v) + [None] * (4 - len(v)) for k, v in data.items()}
+
+
+def _entry_months(entry: CursorEntry | None) -> list[date]:
+    if not entry or entry[2] is None or entry[3] is None:
+        return []
+    return months_between(date.fromisoformat(entry[2]), date.fromisoformat(entry[3]))
+
+
+@dataclass
+class Plan:
+    """What one tick decided: runs to request (by month range), the new cursor, and notes."""
+
+    cursor: dict[str, CursorEntry]
+    fingerprints_by_month: dict[date, list[str]]
+    notes: list[str]
+    pending: int = 0
+
+    def run_requests(self, existing_months: set[date]) -> list[dg.RunRequest]:
+        months = [m for m in self.fingerprints_by_month if m in existing_months]
+        requests = []
+        for first, last in contiguous_ranges(months):
+            prints = sorted({p for m in months_between(first, last) for p in self.fingerprints_by_month[m]})
+            digest = hashlib.sha256("\n".join(prints).encode()).hexdigest()[:16]
+            run_key = f"source-files:{first}..{last}:{digest}"
+            tags = {"meter/trigger": "source_files_sensor", "meter/changed_files": str(len(prints))}
+            if first == last:
+                requests.append(dg.RunRequest(run_key=run_key, partition_key=first.isoformat(), tags=tags))
+            else:
+                tags |= {RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()}
+                requests.append(dg.RunRequest(run_key=run_key, tags=tags))
+        return requests
+
+
+def plan_tick(
+    folder: Path,
+    previous: Mapping[str, CursorEntry],
+    now: float | None = None,
+    settle_seconds: float = SETTLE_SECONDS,
+    budget_seconds: float = TICK_BUDGET_SECONDS,
+) -> Plan:
+    """Compare the folder with the cursor; find the months touched by every change."""
+    now = time.time() if now is None else now
+    started = time.monotonic()
+    current = walk(folder)
+    cursor: dict[str, CursorEntry] = {}
+    by_month: dict[date, list[str]] = {}
+    notes: list[str] = []
+    pending = 0
+
+    def touch(months: Iterable[date], fingerprint: str) -> None:
+        for month in months:
+            by_month.setdefault(month, []).append(fingerprint)
+
+    for relative in sorted(current):
+        stat, old = current[relative], previous.get(relative)
+        if old is not None and (old[0], old[1]) == (stat.size, stat.mtime_ns):
+            cursor[relative] = old
+            continue
+        too_fresh = now - stat.mtime_ns / 1e9 < settle_seconds
+        if too_fresh or time.monotonic() - started > budget_seconds:
+            pending += 1  # decided on a later tick; keep what we knew
+            if old is not None:
+                cursor[relative] = old
+            continue
+        fingerprint = f"{relative}:{stat.fingerprint}"
+        path = folder / relative
+        try:
+            kind = classify(path, relative)
+            months = file_months(path, relative) if kind == "readings" else None
+        except (SourceFileError, OSError) as exc:
+            notes.append(f"cannot read {relative}: {exc}")
+            cursor[relative] = [stat.size, stat.mtime_ns, None, None]
+            touch(_entry_months(old), fingerprint)  # it used to hold these months: fail loudly
+            continue
+        if months is None:
+            cursor[relative] = [stat.size, stat.mtime_ns, None, None]
+            if kind in ("households", "tariffs"):
+                notes.append(f"{kind} file {relative} changed (re-materialize the '{kind}' asset)")
+            touch(_entry_months(old), fingerprint)
+            continue
+        first, last = months
+        cursor[relative] = [stat.size, stat.mtime_ns, first.isoformat(), last.isoformat()]
+        touch(set(months_between(first, last)) | set(_entry_months(old)), fingerprint)
+
+    for relative in sorted(set(previous) - set(current)):
+        old = previous[relative]
+        touch(_entry_months(old), f"{relative}:deleted:{old[0]}:{old[1]}")
+        notes.append(f"{relative} was deleted")
+    return Plan(cursor=cursor, fingerprints_by_month=by_month, notes=notes, pending=pending)
+
+
+def existing_months(now: datetime | None = None) -> set[date]:
+    """Months that are partitions now (complete months since the first)."""
+    current_time = now or datetime.now(UTC)
+    keys = monthly_partitions.get_partition_keys(current_time=current_time)
+    return {date.fromisoformat(k) for k in keys}
+
+
+@dg.sensor(
+    name="source_files_sensor",
+    job=ingest_and_clean_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING if automation_running() else dg.DefaultSensorStatus.STOPPED,
+    description="Reload the months touched by new, changed or deleted files in METER_SOURCE_DIR.",
+)
+def source_files_sensor(context: dg.SensorEvaluationContext, source: MeterSource):
+    if source.is_synthetic:
+        return dg.SkipReason("METER_SOURCE_DIR is not set: the built-in synthetic data does not change.")
+    folder = Path(source.source_dir)
+    if not folder.is_dir():
+        return dg.SkipReason(f"METER_SOURCE_DIR={folder} is not a folder.")
+    plan = plan_tick(folder, parse_cursor(context.cursor))
+    for note in plan.notes:
+        if note.startswith("cannot read"):
+            context.log.warning(note)
+        else:
+            context.log.info(note)
+    existing = existing_months()
+    outside = sorted(m for m in plan.fingerprints_by_month if m not in existing)
+    if outside:
+        context.log.info(f"not partitions (yet): {', '.join(str(m) for m in outside)}")
+    requests = plan.run_requests(existing)
+    cursor = json.dumps(plan.cursor, sort_keys=True, separators=(",", ":"))
+    if requests:
+        return dg.SensorResult(run_requests=requests, cursor=cursor)
+    reason = "no new, changed or deleted readings files"
+    if plan.pending:
+        reason += f" ({plan.pending} file(s) still being written or left for the next tick)"
+    return dg.SensorResult(skip_reason=dg.SkipReason(reason), cursor=cursor)
+
+
+SENSORS = [source_files_sensor]

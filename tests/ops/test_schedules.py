@@ -1,0 +1,77 @@
+"""The monthly re-segmentation schedule: cron, the month it requests, default status from the env."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, datetime
+
+import dagster as dg
+import pytest
+
+import pipelines.definitions
+import pipelines.schedules
+import pipelines.sensors
+from pipelines.partitions import monthly_partitions
+
+# Dagster's own build_schedule_from_partitioned_job calls the deprecated
+# JobDefinition.run_request_for_partition on every tick (dagster 1.13.27); not our code.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Function `JobDefinition.run_request_for_partition` is deprecated:DeprecationWarning"
+)
+
+
+@pytest.fixture(scope="module")
+def defs() -> dg.Definitions:
+    return pipelines.definitions.defs()
+
+
+def tick(schedule: dg.ScheduleDefinition, when: datetime) -> list[dg.RunRequest]:
+    context = dg.build_schedule_context(scheduled_execution_time=when)
+    return list(schedule.evaluate_tick(context).run_requests or [])
+
+
+def test_runs_on_the_2nd_at_3_utc(defs: dg.Definitions):
+    schedule = defs.resolve_schedule_def("monthly_resegmentation_schedule")
+    assert schedule.cron_schedule == "0 3 2 * *"
+    assert schedule.execution_timezone == "UTC"
+    assert schedule.job_name == "monthly_resegmentation"
+
+
+@pytest.mark.parametrize(
+    ("when", "partition"),
+    [
+        (datetime(2026, 11, 2, 3, 0, tzinfo=UTC), "2026-10-01"),
+        (datetime(2027, 1, 2, 3, 0, tzinfo=UTC), "2026-12-01"),  # across the year boundary
+        (datetime(2013, 3, 2, 3, 0, tzinfo=UTC), "2013-02-01"),
+    ],
+)
+def test_tick_requests_the_previous_month(defs: dg.Definitions, when: datetime, partition: str):
+    requests = tick(defs.resolve_schedule_def("monthly_resegmentation_schedule"), when)
+    assert [(r.partition_key, r.run_key) for r in requests] == [(partition, partition)]
+
+
+def test_job_covers_every_monthly_asset_and_is_monthly(defs: dg.Definitions):
+    """Unpartitioned assets may join the job (they recompute over all months), the monthly ones must."""
+    graph = defs.resolve_asset_graph()
+    monthly = {k for k in graph.materializable_asset_keys if graph.get(k).partitions_def == monthly_partitions}
+    job = defs.resolve_job_def("monthly_resegmentation")
+    assert monthly and monthly <= job.asset_layer.selected_asset_keys
+    assert job.partitions_def == monthly_partitions
+
+
+@pytest.mark.parametrize(("value", "status"), [("1", "RUNNING"), ("", "STOPPED"), (None, "STOPPED")])
+def test_default_status_from_env(monkeypatch: pytest.MonkeyPatch, value: str | None, status: str):
+    """Schedule and sensor start STOPPED unless METER_SCHEDULES_RUNNING=1 when the code loads."""
+    if value is None:
+        monkeypatch.delenv("METER_SCHEDULES_RUNNING", raising=False)
+    else:
+        monkeypatch.setenv("METER_SCHEDULES_RUNNING", value)
+    try:
+        schedules = importlib.reload(pipelines.schedules)
+        sensors = importlib.reload(pipelines.sensors)
+        assert schedules.monthly_resegmentation_schedule.default_status.value == status
+        assert sensors.source_files_sensor.default_status.value == status
+    finally:
+        monkeypatch.undo()
+        importlib.reload(pipelines.schedules)
+        importlib.reload(pipelines.sensors)

@@ -1,0 +1,211 @@
+"""The source-files sensor on a temporary folder of small LCL-layout files (Jan-Mar 2013)."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+import pipelines.definitions
+from pipelines.resources import MeterSource, Warehouse
+from pipelines.sensors import (
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    contiguous_ranges,
+    file_months,
+    parse_cursor,
+    source_files_sensor,
+)
+from tests.lcl_files import kaggle_line, lds_line, write_lines
+from tests.ops.services import MONTHS, rows_by_month, settle, write_source
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
+    folder = tmp_path / "source"
+    return folder, write_source(folder)
+
+
+def evaluate(folder: Path | None, cursor: str | None = None) -> dg.SensorResult | dg.SkipReason:
+    context = dg.build_sensor_context(
+        cursor=cursor,
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"source": MeterSource(source_dir=str(folder) if folder else "")},
+    )
+    return source_files_sensor(context)
+
+
+def requested(result: dg.SensorResult) -> list[tuple[str, str]]:
+    """(first month, last month) of each run request."""
+    out = []
+    for r in result.run_requests or []:
+        if r.partition_key:
+            out.append((r.partition_key, r.partition_key))
+        else:
+            out.append((r.tags[RANGE_START_TAG], r.tags[RANGE_END_TAG]))
+    return out
+
+
+def touch(path: Path, seconds_later: int = 1) -> None:
+    mtime = path.stat().st_mtime_ns + seconds_later * 10**9
+    os.utime(path, ns=(mtime, mtime))
+
+
+def test_first_tick_requests_all_months_as_one_range_run(source):
+    folder, _ = source
+    result = evaluate(folder)
+    assert requested(result) == [(MONTHS[0], MONTHS[-1])]
+    request = result.run_requests[0]
+    assert request.run_key.startswith("source-files:2013-01-01..2013-03-01:")
+    cursor = json.loads(result.cursor)
+    readings = {k: v for k, v in cursor.items() if v[2] is not None}
+    assert sorted(v[2] for v in readings.values()) == list(MONTHS)  # each file covers its own month
+    # Household and tariff files are remembered but trigger nothing.
+    assert cursor["households/informations_households.csv"][2:] == [None, None]
+    assert cursor["tariffs/Tariffs.csv"][2:] == [None, None]
+
+
+def test_unchanged_files_request_nothing(source):
+    folder, _ = source
+    first = evaluate(folder)
+    second = evaluate(folder, first.cursor)
+    assert not second.run_requests
+    assert "no new, changed or deleted readings files" in second.skip_reason.skip_message
+    assert second.cursor == first.cursor
+
+
+def test_touching_one_file_requests_only_its_month(source):
+    folder, files = source
+    first = evaluate(folder)
+    touch(files[MONTHS[1]])
+    second = evaluate(folder, first.cursor)
+    assert requested(second) == [(MONTHS[1], MONTHS[1])]
+    assert second.run_requests[0].partition_key == MONTHS[1]
+    # Same change seen again from the same cursor -> the same run key (Dagster drops duplicates).
+    again = evaluate(folder, first.cursor)
+    assert [r.run_key for r in again.run_requests] == [r.run_key for r in second.run_requests]
+    # And after the cursor moved on, nothing more.
+    assert not evaluate(folder, second.cursor).run_requests
+
+
+def test_changes_in_two_separate_months_give_two_runs(source):
+    folder, files = source
+    cursor = evaluate(folder).cursor
+    touch(files[MONTHS[0]])
+    touch(files[MONTHS[2]])
+    assert requested(evaluate(folder, cursor)) == [(MONTHS[0], MONTHS[0]), (MONTHS[2], MONTHS[2])]
+
+
+def test_new_multi_month_file_and_deleted_file(source):
+    folder, files = source
+    cursor = evaluate(folder).cursor
+    lines = [
+        lds_line("MAC000200", ts, "0.2") for ts in ("2013-02-27 10:00:00", "2013-03-01 00:00:00", "2013-04-01 00:00:00")
+    ]
+    new = write_lines(folder / "late" / "MAC000200.csv", lines, crlf=True)
+    settle(new)
+    assert requested(evaluate(folder, cursor)) == [(MONTHS[1], "2013-04-01")]
+    files[MONTHS[0]].unlink()
+    assert requested(evaluate(folder, cursor)) == [(MONTHS[0], "2013-04-01")]  # Jan (deleted) + Feb..Apr
+
+
+def test_file_still_being_written_waits_for_a_later_tick(source):
+    folder, _ = source
+    cursor = evaluate(folder).cursor
+    fresh = write_lines(
+        folder / "fresh.csv", ["LCLid,tstp,energy(kWh/hh)", kaggle_line("MAC9", "2013-05-01 00:30:00", "1")]
+    )
+    result = evaluate(folder, cursor)
+    assert not result.run_requests and "still being written" in result.skip_reason.skip_message
+    assert "fresh.csv" not in json.loads(result.cursor)
+    settle(fresh)
+    assert requested(evaluate(folder, result.cursor)) == [("2013-05-01", "2013-05-01")]
+
+
+def test_current_month_is_not_requested(source):
+    folder, _ = source
+    cursor = evaluate(folder).cursor
+    now = datetime.now(UTC).replace(day=1)
+    path = write_lines(folder / "now.csv", [f"MAC7,{now:%Y-%m-%d} 00:30:00, 0.1 "])
+    settle(path, 60)
+    result = evaluate(folder, cursor)
+    assert not result.run_requests
+    assert json.loads(result.cursor)["now.csv"][2] == f"{now:%Y-%m-01}"
+
+
+def test_unreadable_file_is_logged_and_a_formerly_good_file_fails_its_months_loudly(source):
+    folder, files = source
+    cursor = evaluate(folder).cursor
+    broken = folder / "broken.csv.gz"
+    broken.write_bytes(b"\x1f\x8b not really gzip")
+    settle(broken)
+    result = evaluate(folder, cursor)
+    assert not result.run_requests  # new and unreadable: no months known
+    assert json.loads(result.cursor)["broken.csv.gz"][2:] == [None, None]
+    march = files[MONTHS[2]]  # a gzip file
+    march.write_bytes(b"\x1f\x8b truncated")
+    settle(march, 60)
+    assert requested(evaluate(folder, result.cursor)) == [(MONTHS[2], MONTHS[2])]
+
+
+def test_skipped_without_a_source_folder(tmp_path: Path):
+    result = evaluate(None)
+    assert isinstance(result, dg.SkipReason) and "METER_SOURCE_DIR is not set" in result.skip_message
+    assert "is not a folder" in evaluate(tmp_path / "missing").skip_message
+
+
+def test_file_months_reads_only_the_ends(tmp_path: Path):
+    rows = [kaggle_line("MAC1", f"2012-{m:02d}-15 10:00:00", "0.1") for m in range(1, 13)] * 2000
+    rows = sorted(rows, key=lambda r: r.split(",")[1])
+    plain = write_lines(tmp_path / "k.csv", ["LCLid,tstp,energy(kWh/hh)", *rows])
+    gz = write_lines(tmp_path / "k.csv.gz", ["LCLid,tstp,energy(kWh/hh)", *rows], gz=True)
+    assert plain.stat().st_size > 200_000  # larger than the two 64 KiB windows
+    for path in (plain, gz):
+        assert file_months(path, path.name) == (date(2012, 1, 1), date(2012, 12, 1))
+    no_header = write_lines(tmp_path / "n.csv", [lds_line("MAC1", "2011-12-01 00:00:00", "1")], crlf=True)
+    assert file_months(no_header, "n.csv") == (date(2011, 12, 1), date(2011, 12, 1))
+    parquet = tmp_path / "p.parquet"
+    pl.DataFrame(
+        {
+            "LCLid": ["MAC1", "MAC1"],
+            "tstp": ["2013-01-01 00:30:00", "2013-02-01 00:30:00"],
+            "energy(kWh/hh)": ["0.1", "0.2"],
+        }
+    ).write_parquet(parquet)
+    assert file_months(parquet, "p.parquet") == (date(2013, 1, 1), date(2013, 2, 1))
+    readme = write_lines(tmp_path / "README.txt", ["not a readings file"])
+    assert file_months(readme, "README.txt") is None
+
+
+def test_helpers():
+    assert contiguous_ranges([date(2013, 3, 1), date(2013, 1, 1), date(2012, 12, 1), date(2013, 5, 1)]) == [
+        (date(2012, 12, 1), date(2013, 1, 1)),
+        (date(2013, 3, 1), date(2013, 3, 1)),
+        (date(2013, 5, 1), date(2013, 5, 1)),
+    ]
+    assert parse_cursor(None) == {}
+    assert parse_cursor('{"a.csv": [1, 2]}') == {"a.csv": [1, 2, None, None]}  # cursor of [size, mtime] only
+
+
+def test_range_request_runs_the_ingest_and_clean_job(source, tmp_path: Path):
+    """The request's tags are a valid single-run range for the job: one run loads all three months."""
+    folder, _ = source
+    request = evaluate(folder).run_requests[0]
+    defs = pipelines.definitions.defs()
+    job = defs.resolve_job_def("ingest_and_clean")
+    warehouse = tmp_path / "wh.duckdb"
+    result = job.execute_in_process(
+        tags=request.tags,
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={
+            "warehouse": Warehouse(path=str(warehouse)),
+            "source": MeterSource(source_dir=str(folder)),
+        },
+    )
+    assert result.success
+    assert set(rows_by_month(warehouse, "clean.clean_readings")) == set(MONTHS)
