@@ -1,5 +1,6 @@
 """Model assets: the fitted cluster model, household segment assignments, and the personas."""
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -65,6 +66,21 @@ def as_of_month(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnectio
 def load_latest(con: duckdb.DuckDBPyConnection):
     record = model_registry.latest(con)
     return record, load_model(record.path, expected_fingerprint=record.fingerprint)
+
+
+@dataclass(frozen=True)
+class SegmentationInputs:
+    """What every downstream step of the model reads: the latest fit and the tables it scored."""
+
+    record: model_registry.ModelRecord
+    model: object
+    features: pl.DataFrame
+    assignments: pl.DataFrame
+
+
+def load_segmentation_inputs(con: duckdb.DuckDBPyConnection) -> SegmentationInputs:
+    record, model = load_latest(con)
+    return SegmentationInputs(record, model, read_table(con, FEATURES_TABLE), read_table(con, ASSIGNMENTS_TABLE))
 
 
 def write(con: duckdb.DuckDBPyConnection, table: str, model: type[TableModel], frame: pl.DataFrame) -> dict:
@@ -170,10 +186,8 @@ def personas(warehouse: Warehouse):
     chi-square with Cramér's V (categorical) and Kruskal-Wallis with epsilon² (continuous), p-values
     corrected for multiple tests, in ``model.persona_feature_tests`` / ``_contrasts``."""
     with warehouse.connect() as con:
-        _, model = load_latest(con)
-        features = read_table(con, FEATURES_TABLE)
-        assignments = read_table(con, ASSIGNMENTS_TABLE)
-        result = seg.compute_personas(features, assignments, model)
+        run = load_segmentation_inputs(con)
+        result = seg.compute_personas(run.features, run.assignments, run.model)
         meta = write(con, PERSONAS_TABLE, Personas, result.personas)
         replace_table(con, TESTS_TABLE, result.tests)
         replace_table(con, CONTRASTS_TABLE, result.contrasts)

@@ -1,14 +1,23 @@
 """Report assets: the intervention toolkit, the DR target list and the persona report."""
 
 import dagster as dg
+import polars as pl
 
-from assets.model import ASSIGNMENTS_TABLE, FEATURES_TABLE, PERSONAS_TABLE, as_of_month, load_latest, write
+from assets.model import (
+    CONTRASTS_TABLE,
+    PERSONAS_TABLE,
+    TESTS_TABLE,
+    as_of_month,
+    load_segmentation_inputs,
+    write,
+)
 from assets.model import personas as personas_asset
 from assets.model import segment_assignments as assignments_asset
 from assets.schemas.dr_targets import DrTargetComparison, DrTargets
 from assets.schemas.interventions import Interventions
 from assets.transforms import segmentation_history
 from assets.transforms.segmentation import api as seg
+from assets.transforms.segmentation.dr_targets import DrTargets as DrTargetsResult
 from assets.transforms.segmentation.personas import PersonaResult
 from assets.transforms.warehouse import read_table, replace_table
 from pipelines.metadata import OWNERS, column_schema, markdown_table, png_markdown
@@ -31,9 +40,8 @@ def interventions(warehouse: Warehouse):
     peak-time rebate, automation or direct load control, efficiency advice, no action), its
     rationale, the formula used and the expected peak reduction in kW and %."""
     with warehouse.connect() as con:
-        _, model = load_latest(con)
-        features, assignments = read_table(con, FEATURES_TABLE), read_table(con, ASSIGNMENTS_TABLE)
-        table = seg.compute_interventions(features, assignments, read_table(con, PERSONAS_TABLE), model)
+        run = load_segmentation_inputs(con)
+        table = seg.compute_interventions(run.features, run.assignments, read_table(con, PERSONAS_TABLE), run.model)
         meta = write(con, INTERVENTIONS_TABLE, Interventions, table)
     view = table.select(
         "persona_name", "n_households", "program", "expected_reduction_kw", "expected_reduction_pct", "rationale"
@@ -54,9 +62,8 @@ def dr_targets(warehouse: Warehouse):
     beside the textbook rule (every household of the highest-load cluster). IDs are pseudonymised
     when configured; the comparison table says what each rule captures."""
     with warehouse.connect() as con:
-        _, model = load_latest(con)
-        features, assignments = read_table(con, FEATURES_TABLE), read_table(con, ASSIGNMENTS_TABLE)
-        result = seg.compute_dr_targets(features, assignments, model)
+        run = load_segmentation_inputs(con)
+        result = seg.compute_dr_targets(run.features, run.assignments, run.model)
         meta = write(con, DR_TARGETS_TABLE, DrTargets, result.targets)
         replace_table(con, DR_COMPARISON_TABLE, result.comparison)
     return dg.MaterializeResult(
@@ -84,16 +91,17 @@ def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repo
     intervention toolkit, the DR target comparison and persona drift since the last month.
     Written as HTML (self-contained) plus PNGs and Markdown; the plots are also in this metadata."""
     with warehouse.connect() as con:
-        record, model = load_latest(con)
-        features, assignments = read_table(con, FEATURES_TABLE), read_table(con, ASSIGNMENTS_TABLE)
+        run = load_segmentation_inputs(con)
         persona_result = PersonaResult(
-            read_table(con, PERSONAS_TABLE),
-            read_table(con, "model.persona_feature_tests"),
-            read_table(con, "model.persona_feature_contrasts"),
+            read_table(con, PERSONAS_TABLE), read_table(con, TESTS_TABLE), read_table(con, CONTRASTS_TABLE)
         )
-        dr = seg.compute_dr_targets(features, assignments, model)
         report = seg.compute_report(
-            features, model, assignments, persona_result, read_table(con, "reports.interventions"), dr
+            run.features,
+            run.model,
+            run.assignments,
+            persona_result,
+            read_table(con, INTERVENTIONS_TABLE),
+            stored_dr_targets(con),
         )
         month = as_of_month(context, con)
         drift = segmentation_history.drift_against_previous(con, month)
@@ -114,11 +122,23 @@ def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repo
             "report_html": dg.MetadataValue.path(str(paths[0].resolve())),
             "report_history": dg.MetadataValue.path(str(paths[1].resolve())),
             "as_of_month": str(month),
-            "model_version": record.version,
+            "model_version": run.record.version,
             "summary": dg.MetadataValue.md(markdown),
             **{f"plot_{name}": png_markdown(png, name) for name, png in report.images.items()},
             "plots": len(report.images),
         }
+    )
+
+
+def stored_dr_targets(con) -> DrTargetsResult:
+    """The ranking the ``dr_targets`` asset stored (the report shows it, it does not recompute it)."""
+    targets = read_table(con, DR_TARGETS_TABLE)
+    textbook = targets.filter(pl.col("selected_by_textbook"))["textbook_cluster"]
+    return DrTargetsResult(
+        targets=targets,
+        comparison=read_table(con, DR_COMPARISON_TABLE),
+        textbook_cluster=int(textbook[0]) if textbook.len() else -1,
+        n_selected=int(targets["selected_by_ranking"].sum()),
     )
 
 
