@@ -56,6 +56,8 @@ def main() -> int:
             resources=resources,
             instance=instance,
             tags={**tags, "meter/trigger": "make-demo"},
+            # Step events stay in the run's event log (make ui); the terminal shows warnings only.
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             raise_on_error=False,
         )
         if not result.success:
