@@ -147,6 +147,19 @@ class DagsterServices:
             self.source.mkdir(parents=True, exist_ok=True)
             env["METER_SOURCE_DIR"] = str(self.source)
         self.env = env | dict(extra_env or {})
+        self.init_instance()
+
+    def init_instance(self) -> None:
+        """Create the SQLite storages once, before several processes open them: a webserver and a
+        daemon initializing a fresh instance at the same moment can both stamp the schema
+        ("Version table 'alembic_version' has more than one head present")."""
+        import dagster as dg
+
+        with dg.DagsterInstance.from_config(str(self.home)) as instance:
+            instance.get_runs(limit=1)
+            instance.get_backfills(limit=1)
+            instance.all_instigator_state()
+            instance.event_log_storage.get_asset_records()
 
     def _spawn(self, name: str, args: list[str]) -> None:
         log = (self.root / f"{name}.log").open("wb")

@@ -7,9 +7,9 @@ session fixture (conftest.py) loads them once with the CLI; the tests run in fil
 (b) ``python -m pipelines.backfill launch``: GraphQL asset backfill of the range -> one run.
 (c) A backfill, a launchpad-style run and a CLI run at the same time: all succeed, the queued runs
     do not overlap, no "Could not set lock" anywhere, no duplicated rows.
-(d) One month fails on its own (its file is corrupted in place: same size, same mtime, so the
-    other months' runs skip it by the file index); after the fix, ``python -m pipelines.backfill
-    rerun`` re-executes only that partition from the failure.
+(d) One month fails on its own (its file is corrupted in place: same size, same mtime, so runs of
+    other months skip it by the file index; March loads meanwhile); after the fix,
+    ``python -m pipelines.backfill rerun`` re-executes only that partition from the failure.
 """
 
 from __future__ import annotations
@@ -152,17 +152,17 @@ def test_d_failed_partition_is_rerun_alone(loaded_services: LoadedServices):
     february = loaded_services.files[MONTHS[1]]
     original = corrupt_in_place(february)
     try:
-        # One run per month, as the monthly schedule and the sensor launch them (February and, to show
-        # that other months are unaffected, March); no automatic retry, so the failure is final.
-        run_ids = {
-            month: bf.launch_partition_run(
-                client, "ingest_and_clean", month, tags={"meter/test": "d", "dagster/max_retries": "0"}
-            )
-            for month in MONTHS[1:]
-        }
-        statuses = {m: bf.wait_for_run(client, r, timeout_s=240, progress=None) for m, r in run_ids.items()}
-        assert statuses == {MONTHS[1]: "FAILURE", MONTHS[2]: "SUCCESS"}
-        events = client.execute(STEP_FAILURES, {"id": run_ids[MONTHS[1]]})["logsForRun"]["events"]
+        # February as the monthly schedule and the sensor launch a month (no automatic retry, so the
+        # failure is final) and, at the same time, March from the CLI: other months are unaffected.
+        february_run = bf.launch_partition_run(
+            client, "ingest_and_clean", MONTHS[1], tags={"meter/test": "d", "dagster/max_retries": "0"}
+        )
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            march = pool.submit(cli_materialize, services, ",".join(INGEST_CLEAN_ASSETS), f"{MONTHS[2]}...{MONTHS[2]}")
+            assert bf.wait_for_run(client, february_run, timeout_s=240, progress=None) == "FAILURE"
+            march_proc = march.result(timeout=240)
+        assert march_proc.returncode == 0, march_proc.stdout[-3000:] + march_proc.stderr[-3000:]
+        events = client.execute(STEP_FAILURES, {"id": february_run})["logsForRun"]["events"]
         failures = [e for e in events if e["__typename"] == "ExecutionStepFailureEvent"]
         assert [f["stepKey"] for f in failures] == ["raw_readings"]
         error = failures[0]["error"]
@@ -172,14 +172,14 @@ def test_d_failed_partition_is_rerun_alone(loaded_services: LoadedServices):
         restore(february, original)
 
     before = {r["runId"] for r in all_runs(services)}
-    proc = backfill_script(services, "rerun", run_ids[MONTHS[1]])
+    proc = backfill_script(services, "rerun", february_run)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     new_runs = [r for r in all_runs(services) if r["runId"] not in before]
     assert len(new_runs) == 1, new_runs  # only February ran again
     rerun = new_runs[0]
     assert rerun["status"] == "SUCCESS"
     assert rerun["tags"]["dagster/partition"] == MONTHS[1]
-    assert rerun["tags"]["dagster/parent_run_id"] == run_ids[MONTHS[1]]
+    assert rerun["tags"]["dagster/parent_run_id"] == february_run
     latest = client.execute(LATEST_MATERIALIZATION, {"partition": MONTHS[1]})["assetNodeOrError"]
     assert latest["assetMaterializations"][0]["runId"] == rerun["runId"]
     assert_three_months_loaded_once(services.warehouse)
