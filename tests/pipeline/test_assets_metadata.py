@@ -1,6 +1,9 @@
 """Every asset reports row counts, its column schema and a description; plots reach the UI."""
 
 import dagster as dg
+import pytest
+
+pytestmark = pytest.mark.slow  # the whole graph on 300 generated households
 
 
 def materializations(pipeline) -> dict[str, dg.AssetMaterialization]:

@@ -1,7 +1,10 @@
 """Features and personas recover what the generator planted."""
 
 import polars as pl
+import pytest
 from sklearn.metrics import adjusted_rand_score
+
+pytestmark = pytest.mark.slow  # the whole graph on 300 generated households
 
 
 def test_population_effects_match_planted_truth(pipeline):

@@ -1,5 +1,7 @@
 """Re-running is safe: same data -> same model, same personas, same rows."""
 
+import pytest
+
 
 def snapshot(pipeline):
     with pipeline.con() as con:
@@ -18,6 +20,9 @@ def snapshot(pipeline):
                 "SELECT count(*), sum(CAST(round(kwh * 1e6) AS HUGEINT)) FROM clean.clean_readings"
             ).fetchall(),
         }
+
+
+pytestmark = pytest.mark.slow  # the whole graph on 300 generated households
 
 
 def test_refit_on_same_data_gives_same_personas(pipeline):
