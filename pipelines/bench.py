@@ -29,9 +29,9 @@ def _stage_generate(args: argparse.Namespace) -> dict:
 
 
 def _stage_ingest(args: argparse.Namespace) -> dict:
-    from assets.transforms.raw_ingest import load_raw_readings
-    from assets.transforms.source_files import discover, of_kind
-    from assets.transforms.warehouse import WarehouseSettings, connect
+    from assets.common.warehouse import WarehouseSettings, connect
+    from assets.ingest.raw_ingest import load_raw_readings
+    from assets.ingest.source_files import discover, of_kind
 
     files = of_kind(discover(Path(args.data)), "readings")
     with connect(WarehouseSettings(Path(args.warehouse), memory_limit=args.memory_limit)) as con:
@@ -40,8 +40,8 @@ def _stage_ingest(args: argparse.Namespace) -> dict:
 
 
 def _stage_clean(args: argparse.Namespace) -> dict:
-    from assets.transforms.clean_readings import clean_window
-    from assets.transforms.warehouse import WarehouseSettings, connect
+    from assets.clean.clean_readings import clean_window
+    from assets.common.warehouse import WarehouseSettings, connect
 
     with connect(WarehouseSettings(Path(args.warehouse), memory_limit=args.memory_limit)) as con:
         result = clean_window(con, date(2011, 11, 1), date(2015, 1, 1))

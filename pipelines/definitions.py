@@ -9,17 +9,23 @@ import dagster as dg
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
-import assets.clean  # noqa: E402
-import assets.features  # noqa: E402
-import assets.ingest  # noqa: E402
-import assets.model  # noqa: E402
-import assets.reports  # noqa: E402
+import assets.clean.assets  # noqa: E402
+import assets.features.assets  # noqa: E402
+import assets.ingest.assets  # noqa: E402
+import assets.model.assets  # noqa: E402
+import assets.reports.assets  # noqa: E402
+from assets.common.resources import resources_from_env  # noqa: E402
 from pipelines.jobs import ingest_and_clean_job  # noqa: E402
-from pipelines.resources import resources_from_env  # noqa: E402
 from pipelines.schedules import SCHEDULES  # noqa: E402
 from pipelines.sensors import SENSORS  # noqa: E402
 
-ASSET_MODULES = [assets.ingest, assets.clean, assets.features, assets.model, assets.reports]
+ASSET_MODULES = [
+    assets.ingest.assets,
+    assets.clean.assets,
+    assets.features.assets,
+    assets.model.assets,
+    assets.reports.assets,
+]
 
 
 @dg.definitions

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.transforms.source_files import discover, of_kind
-from assets.transforms.source_months import file_month_range, months_between
+from assets.ingest.source_files import discover, of_kind
+from assets.ingest.source_months import file_month_range, months_between
 from pipelines.definitions import defs
 
 

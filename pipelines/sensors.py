@@ -34,16 +34,16 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from assets.transforms.source_files import classify
-from assets.transforms.source_layouts import (
+from assets.common.partitions import monthly_partitions
+from assets.common.resources import MeterSource
+from assets.ingest.source_files import classify
+from assets.ingest.source_layouts import (
     SourceFileError,
     detect_layout,
     parse_timestamps,
     read_readings_file,
 )
 from pipelines.jobs import ingest_and_clean_job
-from pipelines.partitions import monthly_partitions
-from pipelines.resources import MeterSource
 from pipelines.schedules import automation_running
 
 SETTLE_SECONDS = 30.0

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.transforms.warehouse import WarehouseSettings, connect
+from assets.common.warehouse import WarehouseSettings, connect
 
 REPO = Path(__file__).resolve().parents[1]
 LCL_SAMPLE = REPO.parent / "shared" / "data" / "lcl"

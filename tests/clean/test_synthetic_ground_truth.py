@@ -5,17 +5,17 @@ from datetime import date
 import polars as pl
 import pytest
 
+from assets.clean.clean_readings import clean_window
+from assets.ingest.raw_ingest import load_raw_readings
+from assets.ingest.source_files import discover, of_kind
 from assets.synthetic.generate import generate
-from assets.transforms.clean_readings import clean_window
-from assets.transforms.raw_ingest import load_raw_readings
-from assets.transforms.source_files import discover, of_kind
 
 START, END = date(2012, 1, 1), date(2012, 4, 1)
 
 
 @pytest.fixture(scope="module")
 def cleaned(tmp_path_factory):
-    from assets.transforms.warehouse import WarehouseSettings, connect
+    from assets.common.warehouse import WarehouseSettings, connect
 
     folder = tmp_path_factory.mktemp("synthetic")
     generate(folder, households=40, seed=3, start=START, end=END)

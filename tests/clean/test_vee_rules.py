@@ -6,11 +6,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.transforms.clean_readings import clean_window
-from assets.transforms.raw_ingest import load_raw_readings
-from assets.transforms.source_files import discover, of_kind
-from assets.transforms.source_layouts import SourceFileError
-from assets.transforms.vee_rules import VeeSettings
+from assets.clean.clean_readings import clean_window
+from assets.clean.vee_rules import VeeSettings
+from assets.ingest.raw_ingest import load_raw_readings
+from assets.ingest.source_files import discover, of_kind
+from assets.ingest.source_layouts import SourceFileError
 from tests.lcl_files import lds_line, write_lines
 
 JAN, FEB = date(2012, 1, 1), date(2012, 2, 1)

@@ -17,12 +17,12 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from assets.schemas.base import validate
-from assets.schemas.clean_readings import CleanReadings
-from assets.schemas.households import Households
-from assets.schemas.tariff_schedule import TariffSchedule
-from assets.transforms.features.local_time import utc_to_local, window_utc_bounds
-from assets.transforms.features.settings import FeatureSettings
+from assets.clean.schemas.clean_readings import CleanReadings
+from assets.common.table_model import validate
+from assets.features.local_time import utc_to_local, window_utc_bounds
+from assets.features.settings import FeatureSettings
+from assets.ingest.schemas.households import Households
+from assets.ingest.schemas.tariff_schedule import TariffSchedule
 
 TZ = "Europe/London"
 PRICES = {"High": 67.20, "Normal": 11.76, "Low": 3.99}
@@ -62,9 +62,7 @@ class WarehouseBuilder:
     schedule_window: tuple[date, date] | None = None
     events: list[Event] = field(default_factory=list)
 
-    def household(
-        self, household_id: str, group: str = "Std", acorn: str | None = "ACORN-B"
-    ) -> WarehouseBuilder:
+    def household(self, household_id: str, group: str = "Std", acorn: str | None = "ACORN-B") -> WarehouseBuilder:
         self.households.append(
             {
                 "household_id": household_id,
@@ -115,9 +113,7 @@ class WarehouseBuilder:
             for i in range(i0, i0 + ev.half_hours):
                 assert bands[i] == "Normal", "overlapping events in fixture"
                 bands[i], ids[i] = ev.band, k
-        frame = grid.with_columns(
-            band=pl.Series(bands), event_id=pl.Series(ids, dtype=pl.Int32)
-        ).with_columns(
+        frame = grid.with_columns(band=pl.Series(bands), event_id=pl.Series(ids, dtype=pl.Int32)).with_columns(
             interval_end_utc=pl.col("interval_start_utc") + timedelta(minutes=30),
             local_label_start=pl.col("local_start"),
             price_p_per_kwh=pl.col("band").replace_strict(PRICES, return_dtype=pl.Float64),
@@ -275,25 +271,16 @@ def base_profile(level: float = 1.0) -> Callable[[], pl.Expr]:
 def profile_values(level: float = 1.0, weekend: bool = False) -> list[float]:
     out = []
     for s in range(48):
-        v = (
-            0.2
-            + (0.3 if 12 <= s <= 17 else 0.0)
-            + (0.6 if 32 <= s <= 43 else 0.0)
-            + (0.1 if weekend else 0.0)
-        )
+        v = 0.2 + (0.3 if 12 <= s <= 17 else 0.0) + (0.6 if 32 <= s <= 43 else 0.0) + (0.1 if weekend else 0.0)
         out.append(v * level)
     return out
 
 
 def trial_builder(events: list[Event] | None = None) -> WarehouseBuilder:
-    b = WarehouseBuilder().schedule(
-        date(2013, 1, 1), date(2014, 1, 1), TRIAL_EVENTS if events is None else events
-    )
+    b = WarehouseBuilder().schedule(date(2013, 1, 1), date(2014, 1, 1), TRIAL_EVENTS if events is None else events)
     for hid, level in CONTROL_LEVELS.items():
         b.household(hid, "Std")
-        b.add_readings(hid, *BASE_WINDOW, base_profile(level)).add_readings(
-            hid, *TRIAL_WINDOW, base_profile(level)
-        )
+        b.add_readings(hid, *BASE_WINDOW, base_profile(level)).add_readings(hid, *TRIAL_WINDOW, base_profile(level))
     # T1: baseline data; 10 % more load in 2013 than in 2012
     b.household("T1", "ToU", "ACORN-H")
     b.add_readings("T1", *BASE_WINDOW, base_profile(1.0)).add_readings("T1", *TRIAL_WINDOW, base_profile(1.1))
@@ -336,11 +323,7 @@ def noisy_trial_builder(
     """
     rng = np.random.default_rng(seed)
     mondays = [date(2013, 1, 14) + timedelta(weeks=k) for k in range(6)]
-    events = [
-        Event(datetime.combine(d + timedelta(days=off), time(17)), 6, "High")
-        for d in mondays
-        for off in (1, 3)
-    ]
+    events = [Event(datetime.combine(d + timedelta(days=off), time(17)), 6, "High") for d in mondays for off in (1, 3)]
     b = WarehouseBuilder().schedule(date(2013, 1, 1), date(2014, 1, 1), events)
     treated = list((responders or {}).keys()) + [f"N{i}" for i in range(n_null_treated)]
     ids = [(f"S{i:02d}", "Std") for i in range(n_controls)] + [(h, "ToU") for h in treated]
@@ -350,7 +333,5 @@ def noisy_trial_builder(
         for window in (BASE_WINDOW, TRIAL_WINDOW):
             n = local_frame(*window).height
             noise = pl.Series(np.clip(1.0 + rng.normal(0.0, 0.25, n), 0.05, None))
-            b.add_readings(
-                hid, *window, lambda level=level, noise=noise: base_profile(level)() * pl.lit(noise)
-            )
+            b.add_readings(hid, *window, lambda level=level, noise=noise: base_profile(level)() * pl.lit(noise))
     return b, events

@@ -6,14 +6,14 @@ import polars as pl
 import pytest
 from feature_fixtures import modify_readings, trial_builder, trial_settings
 
-from assets.schemas.base import column_names
-from assets.schemas.household_features import HouseholdFeatures
-from assets.transforms.features import (
+from assets.common.table_model import column_names
+from assets.features.compute import (
     build_household_features,
     compute_baseline_features,
     compute_treatment_features,
     read_households,
 )
+from assets.features.schemas.household_features import HouseholdFeatures
 
 CONTRACT = [
     "household_id",

@@ -9,10 +9,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.schemas.lifestyle_features import PROFILE_COLUMNS, SHAPE_COLUMNS
-from assets.transforms.features.baseline_features import compute_baseline_features
-from assets.transforms.features.lifestyle import compute_lifestyle_features, lifestyle_aggregates
-from assets.transforms.features.settings import FeatureSettings
+from assets.features.baseline_features import compute_baseline_features
+from assets.features.lifestyle import compute_lifestyle_features, lifestyle_aggregates
+from assets.features.schemas.lifestyle_features import PROFILE_COLUMNS, SHAPE_COLUMNS
+from assets.features.settings import FeatureSettings
 
 # Four whole local weeks (Mon 9 Jan - Sun 5 Feb 2012), no bank holiday, winter only.
 START, END = date(2012, 1, 9), date(2012, 2, 6)
@@ -100,9 +100,7 @@ def test_flat_household_and_entropy_of_two_alternating_shapes(builder):
 
 def test_winter_summer_ratio(builder):
     s = FeatureSettings(baseline_start=date(2012, 1, 1), baseline_end=date(2013, 1, 1))
-    value = (
-        pl.when(pl.col("month").is_in([12, 1, 2])).then(0.6).when(pl.col("month").is_in([6, 7, 8])).then(0.2)
-    )
+    value = pl.when(pl.col("month").is_in([12, 1, 2])).then(0.6).when(pl.col("month").is_in([6, 7, 8])).then(0.2)
     con = builder.household("SEAS").add_readings("SEAS", date(2012, 1, 1), date(2013, 1, 1),
                                                  lambda: value.otherwise(0.4)).build()  # fmt: skip
     r = row_of(compute_baseline_features(con, s).features, "SEAS")
@@ -114,11 +112,7 @@ def test_bank_holidays_count_as_weekend(builder):
     start, end = date(2012, 4, 2), date(2012, 4, 16)  # Good Friday 6 Apr, Easter Monday 9 Apr
     holidays = [date(2012, 4, 6), date(2012, 4, 9)]
     off = (pl.col("weekday") >= 6) | pl.col("local_date").is_in(holidays)
-    con = (
-        builder.household("BH")
-        .add_readings("BH", start, end, lambda: pl.when(off).then(1.0).otherwise(0.5))
-        .build()
-    )
+    con = builder.household("BH").add_readings("BH", start, end, lambda: pl.when(off).then(1.0).otherwise(0.5)).build()
     with_bh = row_of(
         compute_baseline_features(con, FeatureSettings(baseline_start=start, baseline_end=end)).features, "BH"
     )

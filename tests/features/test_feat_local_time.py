@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 from feature_fixtures import Event
 
-from assets.transforms.features.local_time import local_grid, window_utc_bounds
-from assets.transforms.features.schedule import build_event_schedule, load_schedule, shift_schedule
-from assets.transforms.features.settings import FeatureSettings
+from assets.features.local_time import local_grid, window_utc_bounds
+from assets.features.schedule import build_event_schedule, load_schedule, shift_schedule
+from assets.features.settings import FeatureSettings
 
 S = FeatureSettings()
 
@@ -60,10 +60,7 @@ def test_day_types_and_bank_holidays():
     assert types[date(2012, 4, 9)] == "weekend"  # Easter Monday
     assert types[date(2012, 4, 10)] == "weekday"
     plain = local_grid(date(2012, 4, 5), date(2012, 4, 11), FeatureSettings(bank_holidays=()))
-    assert (
-        dict(plain.group_by("local_date").agg(pl.col("day_type").first()).iter_rows())[date(2012, 4, 6)]
-        == "weekday"
-    )
+    assert dict(plain.group_by("local_date").agg(pl.col("day_type").first()).iter_rows())[date(2012, 4, 6)] == "weekday"
 
 
 def test_event_schedule_windows_and_buckets(builder):
@@ -91,9 +88,7 @@ def test_event_schedule_windows_and_buckets(builder):
 
 
 def test_placebo_shift_keeps_local_clock_and_weekday(builder):
-    con = builder.schedule(
-        date(2013, 1, 1), date(2014, 1, 1), [Event(datetime(2013, 7, 9, 17), 6, "High")]
-    ).build()
+    con = builder.schedule(date(2013, 1, 1), date(2014, 1, 1), [Event(datetime(2013, 7, 9, 17), 6, "High")]).build()
     shifted = shift_schedule(load_schedule(con, S), 364, S)
     high = shifted.filter(pl.col("band") == "High").sort("interval_start_utc")
     assert high["local_label_start"][0] == datetime(2012, 7, 10, 17)  # Tuesday -> Tuesday, 17:00 local

@@ -17,8 +17,8 @@ from feature_fixtures import (
     trial_settings,
 )
 
-from assets.transforms.features.baseline_features import compute_baseline_features
-from assets.transforms.features.treatment_features import compute_treatment_features
+from assets.features.baseline_features import compute_baseline_features
+from assets.features.treatment_features import compute_treatment_features
 
 CONTROLS = list(CONTROL_LEVELS)
 # local slots of the High events' half hours (all on weekdays)
@@ -108,9 +108,7 @@ def test_p_values_against_control_distribution(trial):
     for hid in ("T1", "T2"):
         r = row_of(f, hid)
         assert r["high_t_stat"] < -2
-        assert r["high_p_value"] == pytest.approx(
-            (1 + (ctrl_t <= r["high_t_stat"]).sum()) / (1 + ctrl_t.size)
-        )
+        assert r["high_p_value"] == pytest.approx((1 + (ctrl_t <= r["high_t_stat"]).sum()) / (1 + ctrl_t.size))
     # with 5 controls the smallest possible p is 1/6 > BH thresholds at FDR 0.10: no responder
     assert not f["responder"].any()
 
@@ -126,9 +124,7 @@ def test_household_without_event_readings(trial):
 def test_event_level_rows(trial):
     _, _, _, res = trial
     ev = res.event_responses
-    t2 = ev.filter(
-        (pl.col("household_id") == "T2") & (pl.col("kind") == "event") & (pl.col("band") == "High")
-    )
+    t2 = ev.filter((pl.col("household_id") == "T2") & (pl.col("kind") == "event") & (pl.col("band") == "High"))
     assert sorted(t2["event_id"]) == [1, 2, 3, 4]
     assert set(t2["method"]) == {"within"}
     assert dict(zip(t2["event_id"], t2["start_bucket"], strict=True)) == {
@@ -159,9 +155,7 @@ def test_common_shock_is_differenced_out():
 def test_all_controls_mode_matches_knn_on_identical_controls(trial):
     con, _, baseline, knn = trial
     res = compute_treatment_features(con, trial_settings(control_matching="all"), baseline)
-    assert row_of(res.features, "T2")["high_did_pct"] == pytest.approx(
-        row_of(knn.features, "T2")["high_did_pct"]
-    )
+    assert row_of(res.features, "T2")["high_did_pct"] == pytest.approx(row_of(knn.features, "T2")["high_did_pct"])
     assert row_of(res.features, "T2")["n_matched_controls"] == 0
     assert res.matched_controls.height == 0
 
@@ -182,8 +176,8 @@ def test_window_without_events_is_recorded_not_crashing():
 
 
 def test_matching_picks_nearest_controls_in_level_and_shape():
-    from assets.transforms.features.matching import match_controls, matching_profiles
-    from assets.transforms.features.settings import FeatureSettings
+    from assets.features.matching import match_controls, matching_profiles
+    from assets.features.settings import FeatureSettings
 
     shape = {f"shape_s{i:02d}": [1.0] * 5 for i in range(48)}
     prof = pl.DataFrame(
@@ -209,6 +203,4 @@ def test_events_dataclass_counts(trial):
 def test_treatment_window_is_local_dates(trial):
     res = trial[3]
     assert row_of(res.features, "C1")["treatment_coverage"] == 1.0
-    assert (
-        res.features["treatment_actual_half_hours"].max() == (date(2013, 3, 4) - date(2013, 1, 7)).days * 48
-    )
+    assert res.features["treatment_actual_half_hours"].max() == (date(2013, 3, 4) - date(2013, 1, 7)).days * 48

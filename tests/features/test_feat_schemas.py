@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from assets.schemas.base import column_descriptions, column_names
-from assets.schemas.feature_exclusions import BaselineExclusions, HouseholdFeatureExclusions
-from assets.schemas.household_features import HouseholdFeatures
-from assets.schemas.lifestyle_features import BaselineFeatures, NormalDayLifestyle
-from assets.schemas.tariff_response_summary import ResponderShareCurve, TariffResponseSummaryTable
-from assets.schemas.treatment_features import TreatmentEventResponses, TreatmentFeatures
-from assets.transforms.features.lineage import column_lineage
+from assets.common.table_model import column_descriptions, column_names
+from assets.features.lineage import column_lineage
+from assets.features.schemas.feature_exclusions import BaselineExclusions, HouseholdFeatureExclusions
+from assets.features.schemas.household_features import HouseholdFeatures
+from assets.features.schemas.lifestyle_features import BaselineFeatures, NormalDayLifestyle
+from assets.features.schemas.tariff_response_summary import ResponderShareCurve, TariffResponseSummaryTable
+from assets.features.schemas.treatment_features import TreatmentEventResponses, TreatmentFeatures
 
 MODELS = {
     "baseline_features": BaselineFeatures,
@@ -51,9 +51,9 @@ def test_lineage_covers_every_column(table):
 
 
 def test_lineage_of_raw_inputs_names_real_columns():
-    from assets.schemas.clean_readings import CleanReadings
-    from assets.schemas.households import Households
-    from assets.schemas.tariff_schedule import TariffSchedule
+    from assets.clean.schemas.clean_readings import CleanReadings
+    from assets.ingest.schemas.households import Households
+    from assets.ingest.schemas.tariff_schedule import TariffSchedule
 
     raw = {"clean_readings": CleanReadings, "tariff_schedule": TariffSchedule, "households": Households}
     for table, lineage in column_lineage().items():

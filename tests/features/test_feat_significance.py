@@ -6,9 +6,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.transforms.features.bootstrap import population_effect
-from assets.transforms.features.settings import FeatureSettings
-from assets.transforms.features.significance import (
+from assets.features.bootstrap import population_effect
+from assets.features.settings import FeatureSettings
+from assets.features.significance import (
     benjamini_hochberg,
     empirical_p_values,
     studentised_score,
@@ -83,9 +83,7 @@ def _rows(did: dict[int, float], households=("h1", "h2"), block_of=lambda e: e) 
         for h in households
         for e, v in did.items()
     ]
-    return pl.DataFrame(
-        data, schema_overrides={"event_id": pl.Int32, "block_id": pl.Int32, "n_half_hours": pl.Int32}
-    )
+    return pl.DataFrame(data, schema_overrides={"event_id": pl.Int32, "block_id": pl.Int32, "n_half_hours": pl.Int32})
 
 
 def test_bootstrap_constant_effect_has_degenerate_ci():

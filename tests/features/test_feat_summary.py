@@ -6,9 +6,9 @@ import polars as pl
 import pytest
 from feature_fixtures import modify_readings, noisy_trial_builder, trial_builder, trial_settings
 
-from assets.transforms.features.placebo import compute_placebo_effect
-from assets.transforms.features.response_summary import compute_tariff_response_summary
-from assets.transforms.features.treatment_features import compute_treatment_features, read_households
+from assets.features.placebo import compute_placebo_effect
+from assets.features.response_summary import compute_tariff_response_summary
+from assets.features.treatment_features import compute_treatment_features, read_households
 
 RESPONDERS = {"R1": 0.8, "R2": 0.8, "R3": 0.85, "R4": 0.75}
 
@@ -80,9 +80,7 @@ def test_responders_flagged_by_bh(noisy):
     assert set(RESPONDERS) <= flagged <= {*RESPONDERS, "N0", "N1"}
     assert f.filter(pl.col("tariff_group") == "Std")["responder"].sum() == 0
     treated = f.filter(pl.col("tariff_group") == "ToU")
-    assert treated.filter(pl.col("household_id").is_in(list(RESPONDERS)))[
-        "high_p_value"
-    ].max() == pytest.approx(1 / 31)
+    assert treated.filter(pl.col("household_id").is_in(list(RESPONDERS)))["high_p_value"].max() == pytest.approx(1 / 31)
     for hid, factor in RESPONDERS.items():
         got = f.filter(pl.col("household_id") == hid)["high_did_pct"][0]
         assert got == pytest.approx(factor - 1.0, abs=0.05)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from assets.transforms.warehouse import WarehouseSettings, connect
+from assets.common.warehouse import WarehouseSettings, connect
 from pipelines.backfill import Client
 from tests.lcl_files import kaggle_line, lds_line, write_lines
 

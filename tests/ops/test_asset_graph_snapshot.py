@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from pipelines.partitions import monthly_partitions
+from assets.common.partitions import monthly_partitions
 from tests.ops.asset_graph import _partitions
 from tests.ops.services import REPO
 

@@ -11,7 +11,7 @@ import pytest
 import pipelines.definitions
 import pipelines.schedules
 import pipelines.sensors
-from pipelines.partitions import monthly_partitions
+from assets.common.partitions import monthly_partitions
 
 # Dagster's own build_schedule_from_partitioned_job calls the deprecated
 # JobDefinition.run_request_for_partition on every tick (dagster 1.13.27); not our code.

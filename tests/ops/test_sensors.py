@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 import pipelines.definitions
-from pipelines.resources import MeterSource, Warehouse
+from assets.common.resources import MeterSource, Warehouse
 from pipelines.sensors import (
     RANGE_END_TAG,
     RANGE_START_TAG,

@@ -8,7 +8,7 @@ except under CI=true where that is a failure. Screenshots go to test-artifacts/u
 
 * every asset key of the code location is drawn in the global lineage graph (groups expanded);
 * for every asset whose latest materialization has a Markdown table, the table renders as HTML;
-* for every asset whose latest materialization embeds a PNG (``pipelines.metadata.png_markdown``,
+* for every asset whose latest materialization embeds a PNG (``assets.common.metadata.png_markdown``,
   e.g. the report plots), the image renders (decoded, non-zero size);
 * a PNG reported with ``png_markdown`` on a probe asset renders, so the mechanism is checked even
   before any asset emits plots.
@@ -31,7 +31,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import sync_playwright
 
 import pipelines.definitions
-from pipelines.metadata import png_markdown
+from assets.common.metadata import png_markdown
 from tests.ops.services import REPO, DagsterServices
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]

@@ -8,9 +8,9 @@ import duckdb
 import polars as pl
 import pytest
 
+from assets.common.resources import MeterSource, ReportsDir, Warehouse
 from assets.synthetic.generate import generate
 from pipelines.definitions import defs
-from pipelines.resources import MeterSource, ReportsDir, Warehouse
 
 HOUSEHOLDS = 300  # the demo default: enough ToU responders per lifestyle segment to split them out
 

@@ -6,8 +6,8 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.common.resources import MeterSource, ReportsDir, Warehouse
 from pipelines.definitions import defs
-from pipelines.resources import MeterSource, ReportsDir, Warehouse
 
 REAL_RANGE = {"dagster/asset_partition_range_start": "2011-12-01", "dagster/asset_partition_range_end": "2014-02-01"}
 

@@ -22,7 +22,7 @@ def feature_builder():
 
 @pytest.fixture(scope="session")
 def fast_settings():
-    from assets.transforms.segmentation.settings import SegmentationSettings
+    from assets.model.settings import SegmentationSettings
 
     return SegmentationSettings(
         random_state=7, kmeans_n_init=4, n_bootstrap=3, load_shape_bootstrap=2, gmm_n_init=1, persona_k_max=7
@@ -36,7 +36,7 @@ def synthetic(feature_builder):
 
 @pytest.fixture(scope="session")
 def fitted(synthetic, fast_settings):
-    from assets.transforms.segmentation.cluster_model import assign_segments, fit_cluster_model
+    from assets.model.cluster_model import assign_segments, fit_cluster_model
 
     features, _ = synthetic
     model = fit_cluster_model(features, fast_settings)
@@ -46,14 +46,15 @@ def fitted(synthetic, fast_settings):
 @pytest.fixture(scope="session")
 def outputs(synthetic, fitted):
     """Every asset output on the synthetic population (validated by the api functions)."""
-    from assets.transforms.segmentation import api
+    from assets.model import api
+    from assets.reports import api as report_api
 
     features, _ = synthetic
     model, assignments = fitted
     personas = api.compute_personas(features, assignments, model)
-    interventions = api.compute_interventions(features, assignments, personas.personas, model)
-    dr = api.compute_dr_targets(features, assignments, model)
-    expectations = api.compute_expectations(features, assignments, model)
+    interventions = report_api.compute_interventions(features, assignments, personas.personas, model)
+    dr = report_api.compute_dr_targets(features, assignments, model)
+    expectations = report_api.compute_expectations(features, assignments, model)
     return {
         "features": features,
         "model": model,

@@ -151,12 +151,8 @@ def make_household_features(
             "high_did_pct": pl.Series(np.where(treated, high, np.nan)).fill_nan(None),
             "low_did_kwh": pl.Series(np.where(treated, 0.01, np.nan)).fill_nan(None),
             "low_did_pct": pl.Series(np.where(treated, rng.normal(0.05, 0.03, n), np.nan)).fill_nan(None),
-            "rebound_did_pct": pl.Series(np.where(treated, rng.normal(0.005, 0.01, n), np.nan)).fill_nan(
-                None
-            ),
-            "preload_did_pct": pl.Series(np.where(treated, rng.normal(0.002, 0.01, n), np.nan)).fill_nan(
-                None
-            ),
+            "rebound_did_pct": pl.Series(np.where(treated, rng.normal(0.005, 0.01, n), np.nan)).fill_nan(None),
+            "preload_did_pct": pl.Series(np.where(treated, rng.normal(0.002, 0.01, n), np.nan)).fill_nan(None),
             "high_p_value": pl.Series(np.where(treated, p_val, np.nan)).fill_nan(None),
             "responder": responder,
         }
@@ -173,6 +169,4 @@ def assert_same_assignments(left: pl.DataFrame, right: pl.DataFrame) -> None:
 
     floats = [c for c, t in left.schema.items() if t.is_float()]
     assert_frame_equal(left.drop(floats), right.drop(floats), check_exact=True)
-    assert_frame_equal(
-        left.select(floats), right.select(floats), check_exact=False, rel_tol=1e-9, abs_tol=1e-12
-    )
+    assert_frame_equal(left.select(floats), right.select(floats), check_exact=False, rel_tol=1e-9, abs_tol=1e-12)

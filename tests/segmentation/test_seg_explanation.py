@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 from scipy.stats.contingency import association
 
-from assets.transforms.segmentation.persona_explanation import (
+from assets.model.persona_explanation import (
     adjust_p_values,
     chi_square_cramers_v,
     cliffs_delta,
@@ -96,8 +96,6 @@ def test_persona_tests_on_synthetic(outputs):
     row = tests.filter(pl.col("feature") == "night_share").row(0, named=True)
     assert row["test"] == "kruskal_wallis" and row["effect_size"] > 0.5 and row["significant"]
     assert (tests["p_adjusted"] >= tests["p_value"] - 1e-15).all()
-    night = outputs["personas"].personas.filter(pl.col("persona_name") == "night storage heating")[
-        "persona_id"
-    ][0]
+    night = outputs["personas"].personas.filter(pl.col("persona_name") == "night storage heating")["persona_id"][0]
     top = contrasts.filter((pl.col("persona_id") == night) & (pl.col("feature") == "night_share"))
     assert top["direction"][0] == "higher" and top["effect_size"][0] > 0.9

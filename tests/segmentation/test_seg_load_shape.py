@@ -7,15 +7,15 @@ import polars as pl
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from assets.transforms.segmentation.inputs import prepare_features, shape_matrix
-from assets.transforms.segmentation.load_shape import (
+from assets.model.inputs import prepare_features, shape_matrix
+from assets.model.load_shape import (
     choose_load_shape_k,
     elbow_k,
     fit_load_shape,
     make_load_shape_pipeline,
     sweep_load_shape_k,
 )
-from assets.transforms.segmentation.settings import SHAPE_COLUMNS, SegmentationSettings
+from assets.model.settings import SHAPE_COLUMNS, SegmentationSettings
 
 
 def test_recovers_planted_archetypes(fitted, synthetic):
@@ -99,9 +99,7 @@ def test_chosen_k_rule_best_silhouette_then_elbow():
     )
     assert choose_load_shape_k(sweep, s).k == 4
     # a K whose smallest cluster is a singleton, or which is unstable, is not eligible
-    sweep = _sweep(
-        [(2, 100.0, 0.9, 1, 1, 0.9, 1), (3, 60.0, 0.30, 1, 1, 0.2, 40), (4, 50.0, 0.25, 1, 1, 0.9, 30)]
-    )
+    sweep = _sweep([(2, 100.0, 0.9, 1, 1, 0.9, 1), (3, 60.0, 0.30, 1, 1, 0.2, 40), (4, 50.0, 0.25, 1, 1, 0.9, 30)])
     assert choose_load_shape_k(sweep, s).k == 4
 
 
@@ -152,15 +150,13 @@ def test_hourly_resolution(synthetic):
     pipe = make_load_shape_pipeline(5, s).fit(shapes)
     assert pipe[:-1].transform(shapes).shape == (shapes.shape[0], 24)
     joined = (
-        frame.select("household_id")
-        .with_columns(pl.Series("c", pipe.predict(shapes)))
-        .join(truth, on="household_id")
+        frame.select("household_id").with_columns(pl.Series("c", pipe.predict(shapes))).join(truth, on="household_id")
     )
     assert adjusted_rand_score(joined["archetype"], joined["c"]) >= 0.8
 
 
 def test_contract_errors(synthetic):
-    from assets.transforms.segmentation.inputs import FeatureContractError
+    from assets.model.inputs import FeatureContractError
 
     features, _ = synthetic
     with pytest.raises(FeatureContractError, match="lacks"):

@@ -7,13 +7,13 @@ import dataclasses
 import numpy as np
 import polars as pl
 
-from assets.transforms.segmentation.behavioural import make_behaviour_pipeline
-from assets.transforms.segmentation.model_selection import (
+from assets.model.behavioural import make_behaviour_pipeline
+from assets.model.model_selection import (
     METRICS_SCHEMA,
     choose_behaviour_model,
     rank_candidates,
 )
-from assets.transforms.segmentation.stability import bootstrap_stability
+from assets.model.stability import bootstrap_stability
 
 
 def test_metrics_table_covers_both_families(fitted, fast_settings):
@@ -60,7 +60,7 @@ def test_choice_rule_ranks_and_filters(fast_settings):
 
 
 def test_bootstrap_stability_is_seeded(synthetic, fast_settings):
-    from assets.transforms.segmentation.inputs import behaviour_matrix, prepare_features
+    from assets.model.inputs import behaviour_matrix, prepare_features
 
     features, _ = synthetic
     x = behaviour_matrix(prepare_features(features), fast_settings)

@@ -9,9 +9,10 @@ import polars as pl
 import pytest
 from seg_synthetic import assert_same_assignments
 
-from assets.transforms.segmentation.cluster_model import assign_segments, training_columns
-from assets.transforms.segmentation.inputs import prepare_features
-from assets.transforms.segmentation.model_store import fingerprint_frame, load_model, save_model
+from assets.model.cluster_model import assign_segments, training_columns
+from assets.model.fingerprint import fingerprint_frame
+from assets.model.inputs import prepare_features
+from assets.model.model_store import load_model, save_model
 
 
 def test_save_load_round_trip(tmp_path, fitted, synthetic):
@@ -25,9 +26,7 @@ def test_save_load_round_trip(tmp_path, fitted, synthetic):
     assert meta["version"] == model.version
     assert meta["fingerprint_sha256"] == model.fingerprint and len(model.fingerprint) == 64
     assert meta["load_shape"]["k"] == model.load_shape.k
-    assert (
-        meta["behaviour"]["k"] == model.behaviour.k and meta["behaviour"]["family"] == model.behaviour.family
-    )
+    assert meta["behaviour"]["k"] == model.behaviour.k and meta["behaviour"]["family"] == model.behaviour.family
     assert meta["behaviour"]["metrics"]["silhouette"] > 0
     assert meta["random_state"] == model.settings.random_state
     with pytest.raises(ValueError, match="trained on data"):

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from seg_synthetic import ARCHETYPES, archetype_profile, assert_same_assignments
 
-from assets.transforms.segmentation.cluster_model import assign_segments, fit_cluster_model
-from assets.transforms.segmentation.persona_naming import (
+from assets.model.cluster_model import assign_segments, fit_cluster_model
+from assets.model.persona_naming import (
     disambiguate,
     levels_from_profile,
     name_from_levels,
@@ -18,7 +18,7 @@ from assets.transforms.segmentation.persona_naming import (
     slugify,
     unresponsive_name,
 )
-from assets.transforms.segmentation.settings import NamingRules
+from assets.model.settings import NamingRules
 
 EXPECTED_NAMES = {
     "evening": "evening peaker",
@@ -138,10 +138,7 @@ def test_fit_gate_excludes_vacant_homes(feature_builder, fast_settings):
     features, _ = feature_builder(n_per_archetype=20, archetypes=("evening", "flat", "night"), seed=9)
     vacant = features["household_id"][0]
     features = features.with_columns(
-        pl.when(pl.col("household_id") == vacant)
-        .then(0.02)
-        .otherwise(pl.col("mean_daily_kwh"))
-        .alias("mean_daily_kwh")
+        pl.when(pl.col("household_id") == vacant).then(0.02).otherwise(pl.col("mean_daily_kwh")).alias("mean_daily_kwh")
     )
     s = dataclasses.replace(fast_settings, persona_k_max=4, k_max=5)
     model = fit_cluster_model(features, s)
@@ -153,15 +150,12 @@ def test_fit_gate_excludes_vacant_homes(feature_builder, fast_settings):
 
 
 def test_unusable_households_are_not_assigned(feature_builder, fast_settings):
-    from assets.transforms.segmentation.inputs import unusable_households
+    from assets.model.inputs import unusable_households
 
     features, _ = feature_builder(n_per_archetype=20, archetypes=("evening", "flat", "night"), seed=11)
     ids = features["household_id"].to_list()
     broken = features.with_columns(
-        pl.when(pl.col("household_id") == ids[1])
-        .then(None)
-        .otherwise(pl.col("shape_s20"))
-        .alias("shape_s20"),
+        pl.when(pl.col("household_id") == ids[1]).then(None).otherwise(pl.col("shape_s20")).alias("shape_s20"),
         pl.when(pl.col("household_id") == ids[2])
         .then(None)
         .otherwise(pl.col("mean_daily_kwh"))
@@ -178,14 +172,14 @@ def test_unusable_households_are_not_assigned(feature_builder, fast_settings):
     assert model.unusable == (ids[1], ids[2])
     a = assign_segments(broken, model)
     assert a.height == features.height - 2 and not set(a["household_id"]) & {ids[1], ids[2]}
-    from assets.transforms.segmentation import api
+    from assets.reports import api
 
     e = api.compute_expectations(broken, a, model)
     assert e.filter(pl.col("household_id") == ids[3])["peak_kw"][0] > 0  # from the shape
 
 
 def test_forced_model_choice(synthetic, fast_settings):
-    from assets.transforms.segmentation.model_selection import choose_behaviour_model
+    from assets.model.model_selection import choose_behaviour_model
 
     model_choice = choose_behaviour_model(
         pl.DataFrame(), dataclasses.replace(fast_settings, persona_family="gmm", persona_k=3)

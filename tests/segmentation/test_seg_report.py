@@ -8,8 +8,8 @@ import re
 import polars as pl
 import pytest
 
-from assets.transforms.reporting import plots
-from assets.transforms.reporting.html_report import (
+from assets.reports import plots
+from assets.reports.html_report import (
     SECTIONS,
     ReportInputs,
     build_markdown_summary,
@@ -21,7 +21,7 @@ from assets.transforms.reporting.html_report import (
 
 @pytest.fixture(scope="module")
 def report_inputs(outputs):
-    from assets.transforms.segmentation.inputs import prepare_features
+    from assets.model.inputs import prepare_features
 
     return ReportInputs(
         features=prepare_features(outputs["features"]),

@@ -7,12 +7,12 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from assets.transforms.segmentation.responsiveness import (
+from assets.model.responsiveness import (
     estimate_household_response,
     fit_response_prior,
     segment_priors,
 )
-from assets.transforms.segmentation.settings import SegmentationSettings
+from assets.model.settings import SegmentationSettings
 
 
 def _frame():
@@ -64,9 +64,7 @@ def test_shrinkage_and_labels():
     assert w[:4] == pytest.approx([prior.tau2 / (prior.tau2 + x**2) for x in se[:4]])
     assert np.argsort(w[:4]).tolist() == np.argsort(-np.asarray(se[:4])).tolist()
     # no p-value: the spread of all estimates is the standard error (weak evidence)
-    assert se[3] == pytest.approx(prior.fallback_se) and prior.fallback_se == pytest.approx(
-        np.std(est, ddof=1)
-    )
+    assert se[3] == pytest.approx(prior.fallback_se) and prior.fallback_se == pytest.approx(np.std(est, ddof=1))
     shrunk = r["high_reduction_shrunk_pct"].to_list()
     assert shrunk[1] == pytest.approx(prior.mean_pct + w[1] * (2.0 - prior.mean_pct))
     assert r["is_responsive"].to_list() == [True, False, False, False, False, False]

@@ -5,14 +5,14 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from assets.schemas.base import SchemaViolation, validate
-from assets.schemas.cluster_metrics import ClusterMetrics
-from assets.schemas.dr_targets import DrTargetComparison, DrTargets
-from assets.schemas.interventions import Interventions
-from assets.schemas.persona_explanations import PersonaFeatureContrasts, PersonaFeatureTests
-from assets.schemas.personas import Personas
-from assets.schemas.segment_assignments import SegmentAssignments
-from assets.transforms.segmentation.cluster_model import cluster_metrics_table
+from assets.common.table_model import SchemaViolation, validate
+from assets.model.cluster_model import cluster_metrics_table
+from assets.model.schemas.cluster_metrics import ClusterMetrics
+from assets.model.schemas.persona_explanations import PersonaFeatureContrasts, PersonaFeatureTests
+from assets.model.schemas.personas import Personas
+from assets.model.schemas.segment_assignments import SegmentAssignments
+from assets.reports.schemas.dr_targets import DrTargetComparison, DrTargets
+from assets.reports.schemas.interventions import Interventions
 
 MODELS = [
     ClusterMetrics,

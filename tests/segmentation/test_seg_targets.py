@@ -8,16 +8,16 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.schemas.interventions import PROGRAMS as SCHEMA_PROGRAMS
-from assets.transforms.segmentation.dr_targets import (
+from assets.model.settings import PROGRAMS, SegmentationSettings
+from assets.reports.dr_targets import (
     RANKING_RULE,
     TEXTBOOK_RULE,
     rank_dr_targets,
     textbook_cluster_choice,
 )
-from assets.transforms.segmentation.interventions import build_interventions
-from assets.transforms.segmentation.privacy import pseudonymise_ids, suppress_small_groups
-from assets.transforms.segmentation.settings import PROGRAMS, SegmentationSettings
+from assets.reports.interventions import build_interventions
+from assets.reports.privacy import pseudonymise_ids, suppress_small_groups
+from assets.reports.schemas.interventions import PROGRAMS as SCHEMA_PROGRAMS
 
 
 def test_interventions_cover_every_persona(outputs):
@@ -30,9 +30,7 @@ def test_interventions_cover_every_persona(outputs):
         assert iv[col].is_finite().all() and (iv[col] >= 0).all()
     assert iv["rationale"].str.len_chars().min() > 20
     responsive = iv.join(personas.select("persona_id", "is_price_responsive"), on="persona_id")
-    assert (
-        responsive.filter(pl.col("is_price_responsive"))["program"] == "critical-peak pricing / dynamic ToU"
-    ).all()
+    assert (responsive.filter(pl.col("is_price_responsive"))["program"] == "critical-peak pricing / dynamic ToU").all()
     # expected kW for price programs = sum(peak_kw * r) from the household expectations
     e = outputs["expectations"].group_by("persona_id").agg(pl.col("expected_kw_reduction").sum().alias("kw"))
     j = iv.join(e, on="persona_id").filter(pl.col("program") == "critical-peak pricing / dynamic ToU")
@@ -63,9 +61,7 @@ def _expectations() -> pl.DataFrame:
             "flexible_kw": [0.5, 2.0, 1.0, 0.1, 0.6, 1.5],
             "is_price_responsive_persona": [True, False, False, False, True, False],
         }
-    ).with_columns(
-        (pl.col("peak_kw") * pl.col("expected_reduction_pct") / 100).alias("expected_kw_reduction")
-    )
+    ).with_columns((pl.col("peak_kw") * pl.col("expected_reduction_pct") / 100).alias("expected_kw_reduction"))
 
 
 def test_dr_ranking_and_textbook_comparison():
@@ -132,9 +128,7 @@ def test_pseudonymisation():
 
 
 def test_suppress_small_groups():
-    f = pl.DataFrame(
-        {"name": ["a", "b", "c"], "n": [3, 5, 12], "kw": [1.0, 2.0, 3.0], "text": ["x", "y", "z"]}
-    )
+    f = pl.DataFrame({"name": ["a", "b", "c"], "n": [3, 5, 12], "kw": [1.0, 2.0, 3.0], "text": ["x", "y", "z"]})
     out = suppress_small_groups(f, "n", k=5, keep_columns=("name",))
     assert out["suppressed"].to_list() == [True, False, False]
     assert out.row(0) == ("a", None, None, None, True)
@@ -155,9 +149,7 @@ def test_intervention_rules_hand_made():
             "n_households": [2, 2, 2],
         }
     )
-    s = SegmentationSettings(
-        ptr_min_reduction_pct=5.0, automation_peak_quantile=0.5, automation_min_flexible_share=0.3
-    )
+    s = SegmentationSettings(ptr_min_reduction_pct=5.0, automation_peak_quantile=0.5, automation_min_flexible_share=0.3)
     iv = {r["persona_id"]: r for r in build_interventions(personas, e, s).iter_rows(named=True)}
     assert iv["p-a"]["program"] == "critical-peak pricing / dynamic ToU"
     assert iv["p-a"]["expected_reduction_kw"] == pytest.approx(0.2 + 0.06)
@@ -173,10 +165,7 @@ def test_intervention_rules_hand_made():
         .then(pl.col("peak_kw") * 4)
         .otherwise(pl.col("peak_kw"))
         .alias("peak_kw"),
-        pl.when(pl.col("persona_id") == "p-b")
-        .then(pl.lit(3.0))
-        .otherwise(pl.col("flexible_kw"))
-        .alias("flexible_kw"),
+        pl.when(pl.col("persona_id") == "p-b").then(pl.lit(3.0)).otherwise(pl.col("flexible_kw")).alias("flexible_kw"),
     )
     r = {x["persona_id"]: x for x in build_interventions(personas, e2, s).iter_rows(named=True)}["p-b"]
     assert r["program"] == "automation / direct load control"

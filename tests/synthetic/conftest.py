@@ -84,9 +84,7 @@ def tariff_stamps(source: Path) -> pl.DataFrame:
         local = datetime.strptime(label, "%d/%m/%Y %H:%M").replace(tzinfo=LONDON)
         start_utc = local.astimezone(UTC).replace(tzinfo=None)
         out.append((start_utc + timedelta(minutes=30), band, label))
-    return pl.DataFrame(
-        out, schema={"ts": pl.Datetime("us"), "band": pl.String, "label": pl.String}, orient="row"
-    )
+    return pl.DataFrame(out, schema={"ts": pl.Datetime("us"), "band": pl.String, "label": pl.String}, orient="row")
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,5 @@ def test_cli(tmp_path: Path) -> None:
 def test_no_dagster_in_the_generator() -> None:
     for path in (REPO / "assets" / "synthetic").glob("*.py"):
         assert not re.search(r"^\s*(import|from)\s+dagster", path.read_text(), re.MULTILINE), path
-    code = (
-        "import sys, assets.synthetic.generate; assert not any(m.startswith('dagster') for m in sys.modules)"
-    )
+    code = "import sys, assets.synthetic.generate; assert not any(m.startswith('dagster') for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)

@@ -41,12 +41,8 @@ def test_regenerating_into_the_same_folder_replaces_readings(tmp_path: Path) -> 
 def test_other_seed_gives_other_data(tmp_path: Path) -> None:
     generate(tmp_path / "a", **ARGS)
     generate(tmp_path / "c", **{**ARGS, "seed": 6})
-    assert (tmp_path / "a/readings/block_000.csv").read_bytes() != (
-        tmp_path / "c/readings/block_000.csv"
-    ).read_bytes()
-    assert (tmp_path / "a/tariffs/Tariffs.csv").read_bytes() != (
-        tmp_path / "c/tariffs/Tariffs.csv"
-    ).read_bytes()
+    assert (tmp_path / "a/readings/block_000.csv").read_bytes() != (tmp_path / "c/readings/block_000.csv").read_bytes()
+    assert (tmp_path / "a/tariffs/Tariffs.csv").read_bytes() != (tmp_path / "c/tariffs/Tariffs.csv").read_bytes()
 
 
 def test_gzip_is_deterministic_and_holds_the_same_bytes(tmp_path: Path) -> None:
@@ -58,8 +54,7 @@ def test_gzip_is_deterministic_and_holds_the_same_bytes(tmp_path: Path) -> None:
     assert sorted(f + ".gz" for f in readings) == sorted(f for f in gz1.files if f.startswith("readings/"))
     for rel in readings:
         assert (
-            gzip.decompress((tmp_path / "gz1" / (rel + ".gz")).read_bytes())
-            == (tmp_path / "plain" / rel).read_bytes()
+            gzip.decompress((tmp_path / "gz1" / (rel + ".gz")).read_bytes()) == (tmp_path / "plain" / rel).read_bytes()
         )
     # same line numbers, file names with .gz
     plain_faults = (tmp_path / "plain/ground_truth/faults.csv").read_text()

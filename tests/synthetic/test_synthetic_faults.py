@@ -35,9 +35,7 @@ def test_every_kind_present_and_few(faulty_source: Source) -> None:
 
 
 def test_fault_lines_show_their_fault(faulty_source: Source) -> None:
-    faults = pl.read_csv(
-        faulty_source.path / "ground_truth" / "faults.csv", schema_overrides={"detail": pl.String}
-    )
+    faults = pl.read_csv(faulty_source.path / "ground_truth" / "faults.csv", schema_overrides={"detail": pl.String})
     cache: dict[str, list[str]] = {}
     for kind, hh, rel, number, ts_text, detail in faults.iter_rows():
         lines = cache.setdefault(rel, physical_lines(faulty_source.path / rel))
@@ -109,6 +107,5 @@ def test_no_faults_switch(tmp_path) -> None:
     assert (
         len(lines)
         == len(set(lines))
-        == s.rows_written
-        - sum(len(physical_lines(p)) - 1 for p in (tmp_path / "readings" / "kaggle").glob("*.csv"))
+        == s.rows_written - sum(len(physical_lines(p)) - 1 for p in (tmp_path / "readings" / "kaggle").glob("*.csv"))
     )

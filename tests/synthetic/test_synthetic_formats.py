@@ -51,9 +51,7 @@ def test_block_files_are_london_datastore_6col_crlf_without_header(faulty_source
         for number, line in enumerate(lines, start=1):
             m = LDS_LINE.match(line)
             if m is None:
-                assert (rel, number) in faults, (
-                    f"{rel}:{number} {line!r} is neither a reading nor a planted fault"
-                )
+                assert (rel, number) in faults, f"{rel}:{number} {line!r} is neither a reading nor a planted fault"
                 continue
             keys.append((m.group(1), m.group(3)))
         assert keys == sorted(keys), "sorted by household then time"

@@ -56,9 +56,7 @@ def test_tou_share_and_responders(population: pl.DataFrame) -> None:
     others = population.filter(~pl.col("is_responder"))
     assert (others["true_high_effect_pct"] == 0).all() and (others["true_low_effect_pct"] == 0).all()
     # effects spread over the whole range
-    assert (
-        responders["true_high_effect_pct"].min() < -0.23 and responders["true_high_effect_pct"].max() > -0.12
-    )
+    assert responders["true_high_effect_pct"].min() < -0.23 and responders["true_high_effect_pct"].max() > -0.12
 
 
 def test_archetype_shares_and_acorn(population: pl.DataFrame) -> None:
@@ -73,9 +71,7 @@ def test_archetype_shares_and_acorn(population: pl.DataFrame) -> None:
     observed = table.select("Affluent", "Comfortable", "Adversity").fill_null(0).to_numpy()
     _chi2, p, _dof, _exp = chi2_contingency(observed)
     assert p < 1e-6, "archetype and Acorn group are associated"
-    adversity = dict(
-        known.group_by("archetype").agg((pl.col("acorn_group_written") == "Adversity").mean()).iter_rows()
-    )
+    adversity = dict(known.group_by("archetype").agg((pl.col("acorn_group_written") == "Adversity").mean()).iter_rows())
     assert adversity["night_storage_heating"] > adversity["morning_evening_double_peak"] + 0.2
     # ... but only moderately: every archetype occurs in every group
     assert (observed > 0).all()

@@ -1,0 +1,159 @@
+"""Clean assets: VEE-cleaned half-hourly readings, the quarantine, and coverage (monthly)."""
+
+import dagster as dg
+import polars as pl
+
+from assets.clean.clean_readings import CLEAN_TABLE, COVERAGE_TABLE, QUARANTINE_TABLE, clean_window
+from assets.clean.schemas.clean_readings import CleanReadings
+from assets.clean.schemas.household_month_coverage import HouseholdMonthCoverage
+from assets.clean.schemas.quarantined_readings import QuarantinedReadings
+from assets.clean.vee_rules import RULES, VeeSettings
+from assets.common.metadata import OWNERS, markdown_table, table_metadata
+from assets.common.partitions import month_window, monthly_partitions
+from assets.common.resources import Warehouse
+from assets.ingest.assets import raw_readings
+
+CLEAN_LINEAGE = {
+    "household_id": [("raw_readings", "household_id")],
+    "interval_start_utc": [("raw_readings", "reading_end_utc")],
+    "interval_end_utc": [("raw_readings", "reading_end_utc")],
+    "kwh": [("raw_readings", "kwh_text")],
+    "raw_kwh": [("raw_readings", "kwh_text")],
+    "source_file": [("raw_readings", "source_file")],
+    "source_line": [("raw_readings", "source_line")],
+}
+
+
+class VeeConfig(dg.Config):
+    """VEE thresholds (editable in the launchpad)."""
+
+    max_kwh_per_half_hour: float = 24.0
+    max_gap_half_hours_to_estimate: int = 6
+    spike_iqr_multiplier: float = 6.0
+    spike_min_kwh: float = 2.0
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "clean_readings",
+            deps=[raw_readings],
+            group_name="clean",
+            kinds={"duckdb"},
+            owners=OWNERS,
+            description="One row per (household, UTC half hour): actual readings that passed VEE and "
+            "short-gap estimates (quality_code E, never used for response features).",
+            metadata={"partition_expr": "reading_month", "dagster/table_name": CLEAN_TABLE},
+        ),
+        dg.AssetSpec(
+            "quarantined_readings",
+            deps=[raw_readings],
+            group_name="clean",
+            kinds={"duckdb"},
+            owners=OWNERS,
+            description="Every rejected raw row with its file, line, rule id, reason and original text.",
+            metadata={"partition_expr": "reading_month", "dagster/table_name": QUARANTINE_TABLE},
+        ),
+        dg.AssetSpec(
+            "household_month_coverage",
+            deps=[raw_readings],
+            group_name="clean",
+            kinds={"duckdb"},
+            owners=OWNERS,
+            description="Per household and month: expected, actual, estimated and missing half hours.",
+            metadata={"partition_expr": "reading_month", "dagster/table_name": COVERAGE_TABLE},
+        ),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "conservation",
+            asset="clean_readings",
+            blocking=True,
+            description="Per month: raw rows = clean actual rows + quarantined rows + collapsed "
+            "exact duplicates. Nothing is lost.",
+        ),
+    ],
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="duckdb",
+    name="clean",
+)
+def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Warehouse):
+    """Validation, estimation and editing of the month(s) in the run, in DuckDB."""
+    start, end = month_window(context)
+    settings = VeeSettings(**config.model_dump())
+    with warehouse.connect() as con:
+        result = clean_window(con, start, end, settings)
+    rules = pl.DataFrame(
+        {
+            "rule_id": [r.rule_id for r in RULES],
+            "action": [r.action for r in RULES],
+            "rows": [result.rows_by_rule.get(r.rule_id, 0) for r in RULES],
+        }
+    )
+    conservation = pl.DataFrame(
+        [
+            {
+                "month": c.month,
+                "raw": c.raw_rows,
+                "clean_actual": c.clean_actual_rows,
+                "quarantined": c.quarantined_rows,
+                "collapsed_duplicates": c.collapsed_duplicates,
+                "holds": c.holds,
+            }
+            for c in result.conservation
+        ]
+    )
+    dq = {
+        "rows_by_rule": dg.MetadataValue.md(markdown_table(rules)),
+        "mean_coverage": dg.MetadataValue.float(result.mean_coverage or 0.0),
+        "households": dg.MetadataValue.int(result.households),
+    }
+    yield dg.MaterializeResult(
+        asset_key="clean_readings",
+        metadata={
+            **table_metadata(
+                CleanReadings,
+                CLEAN_TABLE,
+                result.clean_rows,
+                lineage=CLEAN_LINEAGE,
+                partition_row_count=result.clean_rows,
+            ),
+            "estimated_rows": result.estimated_rows,
+            "spike_rows": result.spike_rows,
+            **dq,
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="quarantined_readings",
+        metadata={
+            **table_metadata(
+                QuarantinedReadings,
+                QUARANTINE_TABLE,
+                result.quarantined_rows,
+                partition_row_count=result.quarantined_rows,
+            ),
+            "rows_by_rule": dq["rows_by_rule"],
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="household_month_coverage",
+        metadata={
+            **table_metadata(
+                HouseholdMonthCoverage, COVERAGE_TABLE, result.coverage_rows, partition_row_count=result.coverage_rows
+            ),
+            "mean_coverage": dq["mean_coverage"],
+        },
+    )
+    failed = [c for c in result.conservation if not c.holds]
+    yield dg.AssetCheckResult(
+        asset_key="clean_readings",
+        check_name="conservation",
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "months_checked": len(result.conservation),
+            "months_failing": dg.MetadataValue.json([str(c.month) for c in failed]),
+            "balance": dg.MetadataValue.md(markdown_table(conservation) if conservation.height else "_(empty)_"),
+        },
+    )

@@ -1,0 +1,250 @@
+"""Feature assets: baseline lifestyle, trial-year price response, the population summary and the
+household feature table that feeds the persona model. One step computes them together (they share
+DuckDB staging), and each table is its own asset with schema, row count and column lineage."""
+
+from datetime import date
+
+import dagster as dg
+import polars as pl
+
+from assets.common.metadata import OWNERS, markdown_table, table_metadata
+from assets.common.resources import Warehouse
+from assets.common.table_model import TableModel, validate
+from assets.common.warehouse import replace_table
+from assets.features import compute as feat
+from assets.features.response_checks import high_effect_negative, placebo_covers_zero
+from assets.features.schemas.feature_exclusions import BaselineExclusions, HouseholdFeatureExclusions
+from assets.features.schemas.household_features import HouseholdFeatures
+from assets.features.schemas.lifestyle_features import BaselineFeatures, NormalDayLifestyle
+from assets.features.schemas.tariff_response_summary import ResponderShareCurve, TariffResponseSummaryTable
+from assets.features.schemas.treatment_features import TreatmentEventResponses, TreatmentFeatures
+
+# asset name -> (DuckDB table, schema, lineage key in feat.column_lineage, description)
+FEATURE_TABLES: dict[str, tuple[str, type[TableModel], str | None, str]] = {
+    "baseline_features": (
+        "features.baseline_features",
+        BaselineFeatures,
+        "baseline_features",
+        "One row per household that passed the baseline-window coverage gate: mean daily kWh, "
+        "48-slot local-time profile (kWh and shape), peak/off-peak, volatility, load factor, base "
+        "load, peak timing, weekday/weekend and winter/summer ratios, shape entropy, coverage.",
+    ),
+    "baseline_exclusions": (
+        "features.baseline_exclusions",
+        BaselineExclusions,
+        None,
+        "Households with readings but no baseline features, with coverage and the reason.",
+    ),
+    "normal_day_lifestyle": (
+        "features.normal_day_lifestyle",
+        NormalDayLifestyle,
+        "normal_day_lifestyle",
+        "The same lifestyle features over trial-window days without any High/Low half hour "
+        "(for households without a baseline year).",
+    ),
+    "treatment_features": (
+        "features.treatment_features",
+        TreatmentFeatures,
+        "treatment_features",
+        "Per household of the trial window: High/Low difference-in-differences (kWh/half hour "
+        "and %), rebound, pre-loading, response by event start time, method used, empirical "
+        "p-value against the control placebo distribution and BH responder flag.",
+    ),
+    "treatment_event_responses": (
+        "features.treatment_event_responses",
+        TreatmentEventResponses,
+        "treatment_event_responses",
+        "Per household and event: own change, matched-control change and DiD.",
+    ),
+    "tariff_response_summary": (
+        "features.tariff_response_summary",
+        TariffResponseSummaryTable,
+        "tariff_response_summary",
+        "Population effect of High and Low events (and by event start time, rebound, "
+        "pre-loading, placebo on the baseline year) with block-bootstrap CIs.",
+    ),
+    "responder_share_curve": (
+        "features.responder_share_curve",
+        ResponderShareCurve,
+        "responder_share_curve",
+        "Share of ToU households counted as responders, as a curve over thresholds.",
+    ),
+    "household_features": (
+        "features.household_features",
+        HouseholdFeatures,
+        "household_features",
+        "Baseline, treatment and socio-demographic features joined: the model's input (docs/CONTRACTS.md).",
+    ),
+    "household_feature_exclusions": (
+        "features.household_feature_exclusions",
+        HouseholdFeatureExclusions,
+        None,
+        "Households without household features, with the reason.",
+    ),
+}
+
+UPSTREAM = {
+    "baseline_features": ["clean_readings", "households"],
+    "baseline_exclusions": ["clean_readings", "households"],
+    "normal_day_lifestyle": ["clean_readings", "tariff_schedule"],
+    "treatment_features": ["clean_readings", "tariff_schedule", "households", "baseline_features"],
+    "treatment_event_responses": ["clean_readings", "tariff_schedule", "households"],
+    "tariff_response_summary": ["treatment_features", "treatment_event_responses"],
+    "responder_share_curve": ["treatment_features"],
+    "household_features": ["baseline_features", "normal_day_lifestyle", "treatment_features", "households"],
+    "household_feature_exclusions": ["baseline_exclusions", "treatment_features", "households"],
+}
+
+
+class FeatureConfig(dg.Config):
+    """Feature windows (UK local dates, half-open) and statistical settings, editable in the launchpad."""
+
+    baseline_start: str = "2012-01-01"
+    baseline_end: str = "2013-01-01"
+    treatment_start: str = "2013-01-01"
+    treatment_end: str = "2014-01-01"
+    coverage_threshold: float = 0.8
+    fdr_alpha: float = 0.10
+    bootstrap_replicates: int = 500
+
+    def settings(self) -> feat.FeatureSettings:
+        return feat.FeatureSettings(
+            baseline_start=date.fromisoformat(self.baseline_start),
+            baseline_end=date.fromisoformat(self.baseline_end),
+            treatment_start=date.fromisoformat(self.treatment_start),
+            treatment_end=date.fromisoformat(self.treatment_end),
+            coverage_threshold=self.coverage_threshold,
+            fdr_alpha=self.fdr_alpha,
+            bootstrap_replicates=self.bootstrap_replicates,
+        )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            name,
+            deps=UPSTREAM[name],
+            group_name="features",
+            kinds={"duckdb", "polars"},
+            owners=OWNERS,
+            description=description,
+            metadata={"dagster/table_name": table},
+        )
+        for name, (table, _, _, description) in FEATURE_TABLES.items()
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "placebo_covers_zero",
+            asset="tariff_response_summary",
+            description="The 2013 schedule shifted 364 days back onto the baseline year gives a "
+            "population High effect whose confidence interval covers 0.",
+        ),
+        dg.AssetCheckSpec(
+            "high_effect_negative",
+            asset="tariff_response_summary",
+            description="The population High-event effect is negative (upper CI bound < 0).",
+        ),
+    ],
+    pool="duckdb",
+    name="features",
+)
+def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse: Warehouse):
+    """Baseline, treatment and household features in DuckDB (aggregated before leaving SQL)."""
+    settings = config.settings()
+    with warehouse.connect() as con:
+        baseline = feat.compute_baseline_features(con, settings)
+        treatment = feat.compute_treatment_features(con, settings, baseline)
+        summary = feat.compute_tariff_response_summary(con, treatment, settings)
+        households = feat.read_households(con, settings)
+        household = feat.build_household_features(baseline, treatment, households, settings)
+        frames = {
+            "baseline_features": baseline.features,
+            "baseline_exclusions": baseline.exclusions,
+            "normal_day_lifestyle": treatment.normal_day_lifestyle,
+            "treatment_features": treatment.features,
+            "treatment_event_responses": treatment.event_responses,
+            "tariff_response_summary": summary.effects,
+            "responder_share_curve": summary.responder_curve,
+            "household_features": household.features,
+            "household_feature_exclusions": household.exclusions,
+        }
+        # Validate everything before writing anything: a schema failure stores nothing.
+        validated = {
+            name: validate(FEATURE_TABLES[name][1], frame, FEATURE_TABLES[name][0]) for name, frame in frames.items()
+        }
+        for name, frame in validated.items():
+            replace_table(con, FEATURE_TABLES[name][0], frame)
+    for name, frame in validated.items():
+        table, model, lineage_key, _ = FEATURE_TABLES[name]
+        lineage = feat.column_lineage(lineage_key) if lineage_key else None
+        yield dg.MaterializeResult(
+            asset_key=name,
+            metadata={
+                **table_metadata(
+                    model,
+                    table,
+                    frame.height,
+                    preview=frame.head(5) if frame.width < 30 else frame.select(frame.columns[:12]).head(5),
+                    lineage=_as_asset_lineage(lineage),
+                ),
+                **_extra_metadata(name, frame),
+            },
+        )
+    yield from _summary_checks(summary.effects)
+
+
+def _as_asset_lineage(lineage: dict | None) -> dict | None:
+    """Feature lineage names tables (``clean_readings``); keep the entries that name our assets."""
+    if not lineage:
+        return None
+    known = {"clean_readings", "tariff_schedule", "households", *FEATURE_TABLES}
+    out = {}
+    for column, deps in lineage.items():
+        kept = [(t.split(".")[-1], c) for t, c in deps if t.split(".")[-1] in known]
+        if kept:
+            out[column] = kept
+    return out
+
+
+def _extra_metadata(name: str, frame: pl.DataFrame) -> dict:
+    if name == "tariff_response_summary" and frame.height:
+        cols = [
+            c
+            for c in (
+                "analysis",
+                "band",
+                "window_kind",
+                "start_bucket",
+                "effect_pct",
+                "ci_low_pct",
+                "ci_high_pct",
+                "n_events",
+                "n_households",
+            )
+            if c in frame.columns
+        ]
+        return {"effects": dg.MetadataValue.md(markdown_table(frame.select(cols).head(40)))}
+    if name == "treatment_features" and "responder" in frame.columns:
+        return {"responders": dg.MetadataValue.int(int(frame["responder"].fill_null(False).sum()))}
+    if name.endswith("exclusions") and "reason" in frame.columns:
+        return {"by_reason": dg.MetadataValue.md(markdown_table(frame.group_by("reason").len().sort("reason")))}
+    return {}
+
+
+def _summary_checks(effects: pl.DataFrame):
+    passed, meta = placebo_covers_zero(effects)
+    yield dg.AssetCheckResult(
+        asset_key="tariff_response_summary",
+        check_name="placebo_covers_zero",
+        passed=passed,
+        metadata=meta,
+        severity=dg.AssetCheckSeverity.WARN,
+    )
+    passed, meta = high_effect_negative(effects)
+    yield dg.AssetCheckResult(
+        asset_key="tariff_response_summary",
+        check_name="high_effect_negative",
+        passed=passed,
+        metadata=meta,
+        severity=dg.AssetCheckSeverity.WARN,
+    )

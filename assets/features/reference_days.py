@@ -1,0 +1,107 @@
+"""A household's own reference consumption for an event half hour (DuckDB SQL, out of core).
+
+Two references, both at the household's LOCAL clock slot of the interval start and its day type
+(weekday / weekend incl. bank holidays):
+
+- ``within``: the same slot on *event-free* local days (fully labelled, no High/Low half hour at all;
+  stricter than "no event at that slot", so pre-loading and rebound on event days cannot leak into the
+  reference) of the same day type, in the event day's local week (Mon-Sun) and the
+  ``reference_weeks`` weeks either side. Aggregated to (household, slot, day type, week) first; the
+  +-N week window is a DuckDB RANGE window over week_idx.
+- ``baseline``: the same slot and day type in the baseline window, in the event's calendar month
+  +- ``baseline_month_tolerance`` months (cyclic, so January events use Dec-Feb of the baseline year).
+  Aggregated to (household, slot, day type, month) first.
+
+The reference value is the mean of the household's actual readings in those cells (kWh per half
+hour). Both functions return the name of a TEMP table keyed like the event half hours that need it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from assets.features.duck import Scratch
+from assets.features.local_time import local_grid, window_utc_bounds
+from assets.features.settings import FeatureSettings
+
+
+def within_window_reference(
+    s: Scratch, settings: FeatureSettings, grid_table: str, event_rows: str, window: tuple[date, date]
+) -> str:
+    """TEMP table (household_id, slot, day_type, week_idx, ref_kwh, ref_n) for the cells in ``event_rows``.
+
+    Each (household, slot, day type, week) sum of event-free days is spread to the weeks within
+    +-reference_weeks (a 2N+1-row offset join), keeping only the calendar cells some event half hour
+    needs, then summed: cheaper in DuckDB than a RANGE window over a densified week axis.
+    """
+    lo, hi = window_utc_bounds(*window, settings.timezone)
+    n = int(settings.reference_weeks)
+    base = s.query(
+        "ref_within_base",
+        f"""
+        SELECT r.household_id, g.slot, g.day_type, g.week_idx, sum(r.kwh) AS s, count(*) AS n
+        FROM {settings.readings_table} r
+        JOIN {grid_table} g ON r.interval_start_utc = g.interval_start_utc
+        WHERE r.quality_code = 'A' AND g.ref_eligible
+          AND r.interval_start_utc >= ? AND r.interval_start_utc < ?
+          AND r.household_id IN (SELECT DISTINCT household_id FROM {event_rows})
+        GROUP BY ALL
+        """,
+        [lo, hi],
+    )
+    need = s.query("ref_within_need", f"SELECT DISTINCT slot, day_type, week_idx FROM {event_rows}")
+    offsets = s.query("ref_within_offsets", f"SELECT CAST(unnest(range(-{n}, {n} + 1)) AS INTEGER) AS d")
+    return s.query(
+        "ref_within",
+        f"""
+        SELECT b.household_id, b.slot, b.day_type, CAST(b.week_idx + o.d AS INTEGER) AS week_idx,
+               sum(b.s) / sum(b.n) AS ref_kwh, sum(b.n) AS ref_n
+        FROM {base} b
+        CROSS JOIN {offsets} o
+        SEMI JOIN {need} c
+          ON c.slot = b.slot AND c.day_type = b.day_type AND c.week_idx = b.week_idx + o.d
+        GROUP BY ALL
+        HAVING sum(b.n) > 0
+        """,
+    )
+
+
+def baseline_year_reference(s: Scratch, settings: FeatureSettings, event_rows: str) -> str:
+    """TEMP table (household_id, slot, day_type, month, ref_kwh, ref_n) from the baseline window."""
+    grid = local_grid(settings.baseline_start, settings.baseline_end, settings)
+    g = s.frame("grid_baseline", grid.select("interval_start_utc", "slot", "day_type", "month"))
+    k = int(settings.baseline_month_tolerance)
+    neighbours = pl.DataFrame(
+        [(m, (m - 1 + d) % 12 + 1) for m in range(1, 13) for d in sorted({d for d in range(-k, k + 1)})],
+        schema={"month": pl.Int8, "ref_month": pl.Int8},
+        orient="row",
+    ).unique()
+    nb = s.frame("month_neighbours", neighbours)
+    lo, hi = window_utc_bounds(settings.baseline_start, settings.baseline_end, settings.timezone)
+    return s.query(
+        "ref_baseline",
+        f"""
+        WITH need AS (
+            SELECT DISTINCT household_id, slot, day_type, month FROM {event_rows}
+        ),
+        base AS (
+            SELECT r.household_id, g.slot, g.day_type, g.month, sum(r.kwh) AS s, count(*) AS n
+            FROM {settings.readings_table} r
+            JOIN {g} g ON r.interval_start_utc = g.interval_start_utc
+            WHERE r.quality_code = 'A' AND r.interval_start_utc >= ? AND r.interval_start_utc < ?
+              AND r.household_id IN (SELECT household_id FROM need)
+            GROUP BY ALL
+        )
+        SELECT need.household_id, need.slot, need.day_type, need.month,
+               sum(base.s) / sum(base.n) AS ref_kwh, sum(base.n) AS ref_n
+        FROM need
+        JOIN {nb} nb ON nb.month = need.month
+        JOIN base ON base.household_id = need.household_id AND base.slot = need.slot
+                 AND base.day_type = need.day_type AND base.month = nb.ref_month
+        GROUP BY ALL
+        HAVING sum(base.n) > 0
+        """,
+        [lo, hi],
+    )

@@ -1,0 +1,106 @@
+"""Schema of ``features.household_features``: the contract between features and the persona model
+(docs/CONTRACTS.md). The required columns come first, in contract order; extra columns follow.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from assets.common.column_spec import Col, table_model
+from assets.features.schemas.lifestyle_features import FEATURE_COLS, SHAPE_COLS
+from assets.features.schemas.treatment_features import BUCKET_HOURS, BUCKETS, METHOD_VALUES, STATUS_VALUES
+
+F = pl.Float64
+N = {"nullable": True}
+
+REQUIRED_COLS: list[Col] = [
+    Col("household_id", pl.String, "LCLid.", {"unique": True}),
+    Col(
+        "tariff_group",
+        pl.String,
+        "Std (control, flat tariff) or ToU (dynamic time-of-use in 2013).",
+        {"isin": ["Std", "ToU"]},
+    ),
+    Col("acorn", pl.String, "CACI Acorn category (ACORN-A..Q); None when unknown.", N),
+    Col(
+        "acorn_group",
+        pl.String,
+        "Affluent | Comfortable | Adversity; None when unknown.",
+        {"nullable": True, "isin": ["Affluent", "Comfortable", "Adversity"]},
+    ),
+    Col("is_treated", pl.Boolean, "tariff_group == 'ToU'."),
+    Col(
+        "lifestyle_window",
+        pl.String,
+        "Window of the lifestyle block: 'baseline' if the household passed baseline coverage, else "
+        "'treatment_normal_days' (trial-year days without any High/Low half hour).",
+        {"isin": ["baseline", "treatment_normal_days"]},
+    ),
+    Col(
+        "coverage",
+        F,
+        "Coverage of the lifestyle window used (actual / expected half hours).",
+        {"ge": 0, "le": 1},
+    ),
+    *FEATURE_COLS,
+    *SHAPE_COLS,
+    Col(
+        "response_method",
+        pl.String,
+        "'baseline_year_did', 'within_window_did' or 'none' (see treatment_features).",
+        {"isin": METHOD_VALUES},
+    ),
+    Col("high_did_kwh", F, "High-event DiD vs matched controls, kWh per half hour.", N),
+    Col("high_did_pct", F, "High-event DiD as a fraction of the household's own reference.", N),
+    Col("low_did_kwh", F, "Low-event DiD, kWh per half hour.", N),
+    Col("low_did_pct", F, "Low-event DiD as a fraction of the household's own reference.", N),
+    Col("rebound_did_pct", F, "DiD (fraction) in the 3 h after High events.", N),
+    Col("preload_did_pct", F, "DiD (fraction) in the 3 h before High events.", N),
+    Col(
+        "high_p_value",
+        F,
+        "One-sided empirical p-value of the High reduction against the controls.",
+        {"nullable": True, "ge": 0, "le": 1},
+    ),
+    Col(
+        "responder",
+        pl.Boolean,
+        "Benjamini-Hochberg discovery at fdr_alpha among treated households; False for Std.",
+    ),
+]
+EXTRA_COLS: list[Col] = [
+    Col(
+        "response_status",
+        pl.String,
+        "'ok', 'no_events_in_window', 'no_event_response' or 'no_treatment_readings'.",
+        {"isin": [*STATUS_VALUES, "no_treatment_readings"]},
+    ),
+    Col(
+        "treatment_coverage",
+        F,
+        "Actual half hours / half hours of the treatment window (0 without any).",
+        {"ge": 0, "le": 1},
+    ),
+    Col("n_high_events", pl.Int32, "High events behind high_did_kwh.", {"ge": 0}),
+    Col("n_low_events", pl.Int32, "Low events behind low_did_kwh.", {"ge": 0}),
+    Col("rebound_did_kwh", F, "DiD in the 3 h after High events, kWh per half hour.", N),
+    Col("preload_did_kwh", F, "DiD in the 3 h before High events, kWh per half hour.", N),
+    *[
+        Col(
+            f"high_did_pct_{b}",
+            F,
+            f"High-event DiD (fraction) for events starting {BUCKET_HOURS[b]} local.",
+            N,
+        )
+        for b in BUCKETS
+    ],
+    Col("high_t_stat", F, "Studentised High DiD over events (the score behind high_p_value).", N),
+]
+HOUSEHOLD_FEATURE_COLS: list[Col] = [*REQUIRED_COLS, *EXTRA_COLS]
+
+HouseholdFeatures = table_model(
+    "HouseholdFeatures",
+    "features.household_features: one row per household with a lifestyle window (see CONTRACTS.md).",
+    HOUSEHOLD_FEATURE_COLS,
+    __name__,
+)

@@ -1,0 +1,74 @@
+"""The household register: trial group (Std control / ToU treated) and Acorn, one row each.
+
+Source of truth is the household information file (``informations_households.csv`` layout);
+households that appear only in 6/4-column readings files take their group from there. Pseudo
+Acorn codes ``ACORN-U`` and ``ACORN-`` are not real groups and become None.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from assets.ingest.source_layouts import read_text
+
+NOT_REAL_ACORN = ["ACORN-U", "ACORN-", ""]
+ACORN_GROUPS = ["Affluent", "Comfortable", "Adversity"]
+
+
+def read_household_file(path: Path, display: str) -> pl.DataFrame:
+    lines = [ln.rstrip("\r") for ln in read_text(path, display).split("\n")[1:] if ln.strip()]
+    fields = pl.DataFrame({"f": lines}).select(pl.col("f").str.split(","))["f"]
+    return pl.DataFrame(
+        {
+            "household_id": fields.list.get(0, null_on_oob=True).str.strip_chars(),
+            "tariff_group": fields.list.get(1, null_on_oob=True).str.strip_chars(),
+            "acorn": fields.list.get(2, null_on_oob=True).str.strip_chars(),
+            "acorn_group": fields.list.get(3, null_on_oob=True).str.strip_chars(),
+        }
+    ).with_columns(pl.lit(display).alias("source_file"))
+
+
+def households_seen_in_readings(con: duckdb.DuckDBPyConnection, raw_table: str) -> pl.DataFrame:
+    """Group (and nothing else) per household from readings layouts that carry stdorToU."""
+    return con.sql(
+        f"""SELECT household_id, mode(tariff_group) AS tariff_group,
+                   CAST(NULL AS VARCHAR) AS acorn, CAST(NULL AS VARCHAR) AS acorn_group,
+                   'readings:' || min(source_file) AS source_file
+            FROM {raw_table}
+            WHERE household_id IS NOT NULL AND tariff_group IN ('Std', 'ToU')
+            GROUP BY household_id"""
+    ).pl()
+
+
+def build_households(registered: list[pl.DataFrame], seen: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
+    """Register first (first file wins), then readings-only households; returns (table, stats)."""
+    schema = {
+        "household_id": pl.String,
+        "tariff_group": pl.String,
+        "acorn": pl.String,
+        "acorn_group": pl.String,
+        "source_file": pl.String,
+    }
+    reg = pl.concat([f.cast(schema) for f in registered], how="vertical") if registered else pl.DataFrame(schema=schema)
+    reg = reg.filter(pl.col("household_id").is_not_null()).unique("household_id", keep="first", maintain_order=True)
+    extra = seen.cast(schema).join(reg.select("household_id"), on="household_id", how="anti")
+    conflicts = seen.join(reg, on="household_id", suffix="_reg").filter(
+        pl.col("tariff_group") != pl.col("tariff_group_reg")
+    )
+    table = (
+        pl.concat([reg, extra])
+        .with_columns(
+            pl.when(pl.col("acorn").is_in(NOT_REAL_ACORN)).then(None).otherwise(pl.col("acorn")).alias("acorn"),
+            pl.when(pl.col("acorn_group").is_in(ACORN_GROUPS)).then(pl.col("acorn_group")).alias("acorn_group"),
+        )
+        .sort("household_id")
+    )
+    stats = {
+        "from_register": reg.height,
+        "from_readings_only": extra.height,
+        "group_conflicts_register_wins": conflicts.height,
+    }
+    return table, stats

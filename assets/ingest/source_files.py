@@ -1,0 +1,85 @@
+"""Find the files of a source folder and say what each one is, from its content.
+
+A source folder (``METER_SOURCE_DIR``) may hold readings in any LCL layout, the household
+information file and the tariff schedule, in any sub-folder structure. Files that are text but
+none of these (READMEs, Acorn details, inventories) are ignored and listed; files that claim to be
+data (``.csv``, ``.gz``, ``.parquet``) but cannot be read raise :class:`SourceFileError`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from assets.ingest.source_layouts import SourceFileError, detect_layout
+
+DATA_SUFFIXES = (".csv", ".csv.gz", ".gz", ".parquet", ".xlsx", ".txt")
+HOUSEHOLDS_HEADER = ("lclid", "stdortou", "acorn", "acorn_grouped")
+TARIFF_HEADER = ("tariffdatetime", "tariff")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    relative: str
+    kind: str  # readings | households | tariffs | ignored
+    size_bytes: int
+    mtime_ns: int
+
+
+def _head_text(path: Path, display: str, limit: int = 65536) -> str:
+    try:
+        with path.open("rb") as fh:
+            compressed = fh.read(2) == b"\x1f\x8b"
+        with gzip.open(path, "rb") if compressed else path.open("rb") as fh:
+            data = fh.read(limit)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SourceFileError(display, f"corrupt gzip stream ({exc})") from None
+    if b"\x00" in data:
+        raise SourceFileError(display, "binary content (NUL bytes): not a text file")
+    # Only the header decides the kind; a readings file is decoded strictly (UTF-8) when loaded,
+    # so a mis-encoded readings file still fails loudly there. Other legacy files (the Acorn
+    # details are Latin-1) are merely classified.
+    text = data.decode("utf-8", errors="replace")
+    return text.removeprefix("\ufeff")
+
+
+def classify(path: Path, relative: str) -> str:
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        return "readings"
+    if name.endswith(".xlsx"):
+        return "tariffs" if "tariff" in name else "ignored"
+    if not name.endswith(DATA_SUFFIXES):
+        return "ignored"
+    lines = _head_text(path, relative).split("\n")[:21]
+    if not lines:
+        return "ignored"
+    header = tuple(f.strip().lower() for f in lines[0].rstrip("\r").split(","))
+    if header[:4] == HOUSEHOLDS_HEADER:
+        return "households"
+    if header[:2] == TARIFF_HEADER:
+        return "tariffs"
+    if detect_layout(lines) is not None:
+        return "readings"
+    return "ignored"
+
+
+def discover(source_dir: Path) -> list[SourceFile]:
+    """Every file below ``source_dir`` (sorted, hidden files skipped) with its kind."""
+    if not source_dir.is_dir():
+        raise FileNotFoundError(f"source folder {source_dir} does not exist")
+    found = []
+    for path in sorted(p for p in source_dir.rglob("*") if p.is_file()):
+        relative = path.relative_to(source_dir).as_posix()
+        if any(part.startswith(".") for part in Path(relative).parts):
+            continue
+        stat = path.stat()
+        found.append(SourceFile(path, relative, classify(path, relative), stat.st_size, stat.st_mtime_ns))
+    return found
+
+
+def of_kind(files: list[SourceFile], kind: str) -> list[SourceFile]:
+    return [f for f in files if f.kind == kind]

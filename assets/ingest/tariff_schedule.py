@@ -1,0 +1,130 @@
+"""Normalise the dynamic tariff schedule onto the readings' UTC half-hour grid.
+
+The published schedule (``Tariffs.xlsx``; ``Tariffs.csv`` is a day-first export of it) labels
+the START of each half hour in UK local clock time, 48 labels per day even on clock-change days.
+Readings are UTC and stamped at the END of their half hour. We therefore walk the UTC half-hour
+grid, convert each UTC start to Europe/London clock time and look its label up: in spring the two
+local labels that never happen (01:00, 01:30) are unused; in autumn the repeated local hour takes
+its label twice. A reading stamped ``E`` (UTC) is priced by the slot with ``interval_start_utc =
+E - 30 min``. Proof on the real sample: tests/real_data/test_tariff_alignment.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from assets.ingest.source_layouts import SourceFileError, read_text
+
+LOCAL_TZ = "Europe/London"
+PRICES_P_PER_KWH = {"High": 67.20, "Normal": 11.76, "Low": 3.99}
+FLAT_RATE_P_PER_KWH = 14.228
+LABEL_FORMATS = ("%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S")
+
+
+def read_schedule_labels(path: Path, display: str) -> pl.DataFrame:
+    """(local_label_start, band) from Tariffs.xlsx or a CSV export (day-first or ISO)."""
+    if path.name.lower().endswith(".xlsx"):
+        try:
+            frame = pl.read_excel(path, sheet_name="Sheet1")
+        except Exception as exc:  # fastexcel raises its own error types
+            raise SourceFileError(display, f"cannot read sheet 'Sheet1' ({exc})") from None
+        labels = frame.select(
+            pl.col("TariffDateTime").cast(pl.Datetime("us")).alias("local_label_start"),
+            pl.col("Tariff").cast(pl.String).str.strip_chars().alias("band"),
+        )
+    else:
+        lines = read_text(path, display).replace("\r", "").split("\n")
+        body = [ln for ln in lines[1:] if ln.strip()]
+        raw = pl.DataFrame({"line": body}).with_columns(pl.col("line").str.split(",").alias("f"))
+        text = raw["f"].list.get(0, null_on_oob=True).str.strip_chars()
+        parsed = pl.select(
+            pl.coalesce([text.str.strptime(pl.Datetime("us"), f, strict=False) for f in LABEL_FORMATS])
+        ).to_series()
+        labels = pl.DataFrame(
+            {
+                "local_label_start": parsed,
+                "band": raw["f"].list.get(1, null_on_oob=True).str.strip_chars(),
+            }
+        )
+        bad = labels.with_row_index("line", offset=2).filter(pl.col("local_label_start").is_null())
+        if bad.height:
+            first = bad.row(0, named=True)["line"]
+            raise SourceFileError(display, f"line {first}: TariffDateTime not parseable ({bad.height} lines)")
+    unknown = labels.filter(~pl.col("band").is_in(list(PRICES_P_PER_KWH)))
+    if unknown.height:
+        raise SourceFileError(display, f"unknown tariff band(s) {unknown['band'].unique().to_list()}")
+    return labels.sort("local_label_start")
+
+
+def check_label_grid(labels: pl.DataFrame, display: str) -> None:
+    """Every label on :00/:30, unique, 48 per local day (the published schedule's naive grid)."""
+    ts = labels["local_label_start"]
+    if ts.is_duplicated().any():
+        raise SourceFileError(display, "duplicate TariffDateTime labels")
+    if not ((ts.dt.minute().is_in([0, 30])) & (ts.dt.second() == 0)).all():
+        raise SourceFileError(display, "labels off the half-hour grid")
+    per_day = labels.group_by(pl.col("local_label_start").dt.date()).len()
+    short = per_day.filter(pl.col("len") != 48)
+    if short.height:
+        raise SourceFileError(display, f"days without 48 labels: {short.head(3).rows()}")
+
+
+def normalise_schedule(labels: pl.DataFrame) -> pl.DataFrame:
+    """Map labels onto every UTC half hour of the schedule's span (see module docstring)."""
+    first_local, last_local = labels["local_label_start"].min(), labels["local_label_start"].max()
+    bounds = pl.select(
+        pl.lit(first_local)
+        .dt.replace_time_zone(LOCAL_TZ, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+        .alias("a"),
+        (
+            pl.lit(last_local)
+            .dt.replace_time_zone(LOCAL_TZ, ambiguous="latest", non_existent="null")
+            .dt.convert_time_zone("UTC")
+        ).alias("b"),
+    ).row(0)
+    grid = pl.DataFrame(
+        {"utc": pl.datetime_range(bounds[0], bounds[1], "30m", eager=True, time_zone="UTC")}
+    ).with_columns(
+        pl.col("utc").dt.convert_time_zone(LOCAL_TZ).dt.replace_time_zone(None).alias("local_label_start"),
+    )
+    slots = grid.join(labels, on="local_label_start", how="left", validate="m:1")
+    missing = slots.filter(pl.col("band").is_null())
+    if missing.height:
+        raise ValueError(f"UTC half hours without a label: {missing.head(3).rows()}")
+    slots = slots.with_columns(
+        pl.col("utc").dt.replace_time_zone(None).dt.cast_time_unit("us").alias("interval_start_utc")
+    ).sort("interval_start_utc")
+    # Events: runs of consecutive identical High/Low bands (a direct High->Low switch starts a new one).
+    run = (pl.col("band") != pl.col("band").shift(1)).fill_null(True).cum_sum()
+    slots = slots.with_columns(run.alias("_run"))
+    is_event = pl.col("band").is_in(["High", "Low"])
+    slots = slots.with_columns(
+        pl.when(is_event).then(pl.col("_run")).alias("_event_run"),
+    ).with_columns(
+        pl.when(is_event).then(pl.col("_event_run").rank("dense").cast(pl.Int32)).alias("event_id"),
+        pl.when(is_event).then(pl.col("interval_start_utc").min().over("_run")).alias("event_start_utc"),
+        pl.when(is_event).then(pl.col("local_label_start").min().over("_run")).alias("event_start_local"),
+    )
+    return slots.select(
+        "interval_start_utc",
+        (pl.col("interval_start_utc") + pl.duration(minutes=30)).alias("interval_end_utc"),
+        pl.col("local_label_start").dt.cast_time_unit("us"),
+        "band",
+        pl.col("band").replace_strict(PRICES_P_PER_KWH, return_dtype=pl.Float64).alias("price_p_per_kwh"),
+        "event_id",
+        pl.col("event_start_utc").dt.cast_time_unit("us"),
+        pl.col("event_start_local").dt.cast_time_unit("us"),
+    )
+
+
+def load_tariff_schedule(files: list[tuple[Path, str]]) -> tuple[pl.DataFrame, str]:
+    """Pick the schedule file (xlsx preferred over CSV exports) and normalise it."""
+    if not files:
+        raise FileNotFoundError("no tariff schedule (Tariffs.xlsx or Tariffs.csv) in the source folder")
+    path, display = sorted(files, key=lambda f: (not f[0].name.lower().endswith(".xlsx"), f[1]))[0]
+    labels = read_schedule_labels(path, display)
+    check_label_grid(labels, display)
+    return normalise_schedule(labels), display

@@ -1,0 +1,179 @@
+"""Model assets: the fitted cluster model, household segment assignments, and the personas."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from assets.common.metadata import OWNERS, column_schema, markdown_table, write_table
+from assets.common.partitions import run_as_of_month
+from assets.common.resources import Warehouse
+from assets.common.warehouse import read_table, replace_table
+from assets.model import api as seg
+from assets.model import model_registry, segmentation_history
+from assets.model.model_store import model_summary, save_model
+from assets.model.schemas.cluster_metrics import ClusterMetrics
+from assets.model.schemas.persona_explanations import PersonaFeatureContrasts, PersonaFeatureTests
+from assets.model.schemas.personas import Personas
+from assets.model.schemas.segment_assignments import SegmentAssignments
+from assets.model.settings import SegmentationSettings
+from assets.model.tables import (
+    ASSIGNMENTS_TABLE,
+    CONTRASTS_TABLE,
+    FEATURES_TABLE,
+    METRICS_TABLE,
+    PERSONAS_TABLE,
+    TESTS_TABLE,
+    as_of_month,
+    load_latest,
+    load_segmentation_inputs,
+)
+
+
+class SegmentationConfig(dg.Config):
+    """Model choices editable in the launchpad (everything else: SegmentationSettings defaults)."""
+
+    random_state: int = 20240601
+    k_max: int = 10
+    persona_k_max: int = 8
+    pseudonymise_ids: bool = False
+    k_anonymity: int = 5
+
+    def settings(self) -> SegmentationSettings:
+        import os
+
+        return SegmentationSettings(
+            random_state=self.random_state,
+            k_max=self.k_max,
+            persona_k_max=self.persona_k_max,
+            pseudonymise=self.pseudonymise_ids,
+            pseudonym_key=os.environ.get("METER_PSEUDONYM_KEY"),
+            k_anonymity=self.k_anonymity,
+        )
+
+
+@dg.asset(
+    deps=["household_features"], group_name="model", kinds={"scikitlearn", "duckdb"}, owners=OWNERS, pool="duckdb"
+)
+def cluster_model(context: dg.AssetExecutionContext, config: SegmentationConfig, warehouse: Warehouse):
+    """The fitted scikit-learn pipelines: load-shape K-means (K swept 2..10 by elbow and silhouette,
+    K=3 kept as the textbook comparison) and behavioural personas (K-means vs Gaussian mixture,
+    chosen by silhouette, Davies-Bouldin, Calinski-Harabasz, BIC and bootstrap stability). Persisted
+    with a version and a fingerprint of its training data; seeded, so a re-fit reproduces it."""
+    settings = config.settings()
+    with warehouse.connect() as con:
+        features = read_table(con, FEATURES_TABLE)
+        month = as_of_month(run_as_of_month(context), con)
+        model, metrics = seg.compute_cluster_model(features, settings)  # persisted below, once named
+        path = model_registry.model_path(Path(warehouse.path).parent / "models", model.fingerprint, model.version)
+        save_model(model, path)
+        meta = write_table(con, METRICS_TABLE, ClusterMetrics, metrics)
+        model_registry.register(
+            con,
+            model_registry.ModelRecord(
+                as_of_month=month,
+                fitted_at=datetime.now(UTC).replace(tzinfo=None),
+                version=model.version,
+                fingerprint=model.fingerprint,
+                path=str(path),
+                load_shape_k=model.load_shape.k,
+                persona_family=model.behaviour.family,
+                persona_k=model.behaviour.k,
+                n_households=model.n_households,
+            ),
+        )
+    summary = model_summary(model)
+    sweep = metrics.filter(pl.col("segmentation") == "load_shape").select(
+        "k", "inertia", "silhouette", "davies_bouldin", "stability_ari", "chosen"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **meta,
+            "model_path": dg.MetadataValue.path(str(path)),
+            "model_version": model.version,
+            "training_fingerprint_sha256": model.fingerprint,
+            "as_of_month": str(month),
+            "households_in_fit": model.n_households,
+            "load_shape_k": model.load_shape.k,
+            "load_shape_k_reason": summary["load_shape"]["reason"],
+            "persona_model": f"{model.behaviour.family}, K={model.behaviour.k}",
+            "persona_model_reason": summary["behaviour"]["reason"],
+            "load_shape_sweep": dg.MetadataValue.md(markdown_table(sweep)),
+            "summary": dg.MetadataValue.json(summary),
+        }
+    )
+
+
+@dg.asset(
+    deps=[cluster_model, "household_features"],
+    group_name="model",
+    kinds={"polars", "duckdb"},
+    owners=OWNERS,
+    pool="duckdb",
+)
+def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    """Household -> load-shape cluster (and the textbook K=3 cluster), persona, distance to the
+    centroid or membership probability, PCA coordinates. The month's snapshot is also kept in
+    ``model.segment_assignment_history`` so that persona drift can be followed month by month."""
+    with warehouse.connect() as con:
+        record, model = load_latest(con)
+        features = read_table(con, FEATURES_TABLE)
+        assignments = seg.compute_segment_assignments(features, model)
+        meta = write_table(con, ASSIGNMENTS_TABLE, SegmentAssignments, assignments)
+        month = as_of_month(run_as_of_month(context), con)
+        segmentation_history.record(con, month, assignments, record.fingerprint)
+        drift = segmentation_history.drift_against_previous(con, month)
+    sizes = assignments.group_by("persona_name").len("households").sort("households", descending=True)
+    return dg.MaterializeResult(
+        metadata={
+            **meta,
+            "as_of_month": str(month),
+            "households_by_persona": dg.MetadataValue.md(markdown_table(sizes)),
+            "persona_drift": dg.MetadataValue.md(segmentation_history.transition_matrix_markdown(drift)),
+            "drift_adjusted_rand_index": dg.MetadataValue.float(drift.adjusted_rand_index)
+            if drift.adjusted_rand_index is not None
+            else dg.MetadataValue.text("n/a (first segmentation)"),
+        }
+    )
+
+
+@dg.asset(
+    deps=[segment_assignments, cluster_model],
+    group_name="model",
+    kinds={"polars", "duckdb"},
+    owners=OWNERS,
+    pool="duckdb",
+)
+def personas(warehouse: Warehouse):
+    """Per persona: size, centroid profile, distinguishing features and a plain-language explanation,
+    named by rules from its feature levels (never a cluster number). Stage 2 of the framework:
+    chi-square with Cramér's V (categorical) and Kruskal-Wallis with epsilon² (continuous), p-values
+    corrected for multiple tests, in ``model.persona_feature_tests`` / ``_contrasts``."""
+    with warehouse.connect() as con:
+        run = load_segmentation_inputs(con)
+        result = seg.compute_personas(run.features, run.assignments, run.model)
+        meta = write_table(con, PERSONAS_TABLE, Personas, result.personas)
+        replace_table(con, TESTS_TABLE, result.tests)
+        replace_table(con, CONTRASTS_TABLE, result.contrasts)
+    overview = result.personas.select(
+        "persona_name",
+        "n_households",
+        "share",
+        "is_price_responsive",
+        "mean_high_reduction_pct",
+        "mean_daily_kwh",
+        "explanation",
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **meta,
+            "personas": dg.MetadataValue.md(markdown_table(overview)),
+            "feature_tests": dg.MetadataValue.md(markdown_table(result.tests.head(30))),
+            "feature_tests_table": TESTS_TABLE,
+            "feature_contrasts_table": CONTRASTS_TABLE,
+            "feature_tests_schema": dg.MetadataValue.table_schema(column_schema(PersonaFeatureTests)),
+            "feature_contrasts_rows": result.contrasts.height,
+            "contrasts_schema": dg.MetadataValue.table_schema(column_schema(PersonaFeatureContrasts)),
+        }
+    )

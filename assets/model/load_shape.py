@@ -1,0 +1,186 @@
+"""Load-shape segmentation (the textbook path): K-means on shape-normalised daily profiles.
+
+Each household's 48 ``shape_sNN`` values (UK local half hours, divided by the household's mean,
+so mean = 1) are re-normalised by their own mean inside the pipeline (scale cannot leak into
+shape whatever is fed in), optionally averaged to 24 hourly values, and clustered by K-means.
+
+K sweep: K = k_min..k_max, inertia (elbow) and silhouette, plus Davies-Bouldin, Calinski-Harabasz
+and a subsample-stability ARI. K = textbook_k (3) is always fitted and kept as the comparison.
+
+Chosen-K rule (:func:`choose_load_shape_k`):
+1. eligible K: the smallest cluster has >= load_shape_min_cluster_size households (3: singletons
+   and pairs are outliers, but a rare real archetype such as night storage heating stays possible;
+   report tables suppress groups < k_anonymity anyway) and the stability ARI is >= min_stability_ari
+   (if no K is eligible, all are);
+2. best silhouette among eligible K; every K within ``silhouette_tie_tolerance`` of it is tied;
+3. ties are broken by closeness to the elbow of the inertia curve (kneedle: the K farthest below
+   the chord from the first to the last point), then by smaller K.
+Expect low silhouettes on real households (about 0.13 at K=3 on LCL): profiles form a continuum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from sklearn.cluster import KMeans
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from assets.model.clustering import (
+    FittedClusters,
+    canonical_label_map,
+    fit_quietly,
+    partition_metrics,
+)
+from assets.model.inputs import row_normalise, to_hourly
+from assets.model.persona_naming import disambiguate, levels_from_profile, name_from_levels
+from assets.model.settings import SegmentationSettings
+from assets.model.stability import bootstrap_stability
+
+
+@dataclass(frozen=True)
+class KChoice:
+    k: int
+    reason: str
+
+
+def make_load_shape_pipeline(k: int, settings: SegmentationSettings, seed: int | None = None) -> Pipeline:
+    steps: list = [("shape_normalise", FunctionTransformer(row_normalise))]
+    if settings.load_shape_resolution == "hourly":
+        steps.append(("hourly", FunctionTransformer(to_hourly)))
+    steps.append(
+        (
+            "kmeans",
+            KMeans(
+                n_clusters=k,
+                n_init=settings.kmeans_n_init,
+                random_state=settings.random_state if seed is None else seed,
+            ),
+        )
+    )
+    return Pipeline(steps)
+
+
+def sweep_load_shape_k(shapes: np.ndarray, settings: SegmentationSettings) -> pl.DataFrame:
+    """One row per K: inertia, silhouette, Davies-Bouldin, Calinski-Harabasz, stability, smallest."""
+    n = shapes.shape[0]
+    rows = []
+    for k in range(settings.k_min, settings.k_max + 1):
+        if k >= n:
+            break
+        pipe = fit_quietly(make_load_shape_pipeline(k, settings), shapes)
+        labels = pipe.predict(shapes)
+        space = pipe[:-1].transform(shapes)
+        m = partition_metrics(space, labels, settings.random_state, settings.silhouette_max_samples)
+        ari, _ = bootstrap_stability(
+            lambda seed, k=k: make_load_shape_pipeline(k, settings, seed),
+            shapes,
+            labels,
+            settings.load_shape_bootstrap,
+            settings.bootstrap_fraction,
+            settings.random_state,
+        )
+        rows.append(
+            {
+                "k": k,
+                "inertia": float(pipe[-1].inertia_),
+                "silhouette": m["silhouette"],
+                "davies_bouldin": m["davies_bouldin"],
+                "calinski_harabasz": m["calinski_harabasz"],
+                "stability_ari": ari,
+                "smallest_cluster": m["smallest_cluster"],
+            }
+        )
+    if not rows:
+        raise ValueError(f"too few households ({n}) for a K sweep from K={settings.k_min}")
+    return pl.DataFrame(
+        rows,
+        schema={
+            "k": pl.Int32,
+            "inertia": pl.Float64,
+            "silhouette": pl.Float64,
+            "davies_bouldin": pl.Float64,
+            "calinski_harabasz": pl.Float64,
+            "stability_ari": pl.Float64,
+            "smallest_cluster": pl.Int64,
+        },
+    )
+
+
+def elbow_k(ks: np.ndarray, inertia: np.ndarray) -> int:
+    """Kneedle elbow: the K whose (normalised) inertia lies farthest below the first-last chord."""
+    ks = np.asarray(ks, dtype=np.float64)
+    y = np.asarray(inertia, dtype=np.float64)
+    if len(ks) <= 2 or np.ptp(y) == 0:
+        return int(ks[0])
+    xn = (ks - ks[0]) / (ks[-1] - ks[0])
+    yn = (y - y.min()) / np.ptp(y)
+    chord = yn[0] + (yn[-1] - yn[0]) * xn
+    gap = chord - yn
+    return int(ks[int(np.argmax(gap))])
+
+
+def load_shape_eligibility(settings: SegmentationSettings) -> pl.Expr:
+    stable = pl.col("stability_ari").is_null() | (pl.col("stability_ari") >= settings.min_stability_ari)
+    return (pl.col("smallest_cluster") >= settings.load_shape_min_cluster_size) & stable
+
+
+def choose_load_shape_k(sweep: pl.DataFrame, settings: SegmentationSettings) -> KChoice:
+    """Apply the documented rule (module docstring) to a sweep table."""
+    frame = sweep.sort("k")
+    eligible = frame.filter(load_shape_eligibility(settings) & pl.col("silhouette").is_not_nan())
+    note = ""
+    if eligible.height == 0:
+        eligible = frame.filter(pl.col("silhouette").is_not_nan())
+        note = (
+            f" (no K had every cluster >= {settings.load_shape_min_cluster_size} households and stability "
+            "ARI >= "
+            f"{settings.min_stability_ari}, so all K were considered)"
+        )
+    if eligible.height == 0:
+        k = settings.textbook_k
+        return KChoice(k, f"K={k}: no K had a defined silhouette; fell back to the textbook K")
+    best = float(eligible["silhouette"].max())
+    tied = eligible.filter(pl.col("silhouette") >= best - settings.silhouette_tie_tolerance)
+    elbow = elbow_k(frame["k"].to_numpy(), frame["inertia"].to_numpy())
+    ranked = sorted(tied["k"].to_list(), key=lambda k: (abs(k - elbow), k))
+    k = int(ranked[0])
+    sil = float(eligible.filter(pl.col("k") == k)["silhouette"][0])
+    if tied.height == 1:
+        reason = f"K={k}: best silhouette ({sil:.3f}) among the eligible K of {settings.k_min}..{settings.k_max}"
+    else:
+        reason = (
+            f"K={k}: silhouette {sil:.3f}; K in {sorted(tied['k'].to_list())} are within "
+            f"{settings.silhouette_tie_tolerance} of the best ({best:.3f}), and K={k} is closest to the "
+            f"inertia elbow (K={elbow})"
+        )
+    return KChoice(k, reason + note)
+
+
+def fit_load_shape(
+    shapes: np.ndarray, mean_daily_kwh: np.ndarray, k: int, settings: SegmentationSettings
+) -> FittedClusters:
+    """Fit K-means with K clusters, renumber canonically, and name each cluster by rule."""
+    pipe = fit_quietly(make_load_shape_pipeline(k, settings), shapes)
+    raw = pipe.predict(shapes)
+    space = pipe[:-1].transform(shapes)
+    label_map = canonical_label_map(raw, space, k)
+    fitted = FittedClusters(pipeline=pipe, family="kmeans", k=k, label_map=label_map)
+    labels = fitted.predict(shapes)
+    profiles, kwh, names, reasons = [], [], [], []
+    normalised = row_normalise(shapes)
+    for lab in range(k):
+        members = labels == lab
+        profile = normalised[members].mean(axis=0) if members.any() else np.ones(shapes.shape[1])
+        level = float(np.mean(mean_daily_kwh[members])) if members.any() else float("nan")
+        name, reason = name_from_levels(levels_from_profile(profile, level), settings.naming)
+        profiles.append(profile)
+        kwh.append(level)
+        names.append(name)
+        reasons.append(reason)
+    fitted.names = tuple(disambiguate(names, [v if np.isfinite(v) else -1.0 for v in kwh]))
+    fitted.name_reasons = tuple(reasons)
+    fitted.extra = {"centroid_profiles": np.vstack(profiles), "mean_daily_kwh": np.asarray(kwh)}
+    return fitted

@@ -1,0 +1,335 @@
+"""Behavioural segmentation, stage 2: explain personas with socio-demographic and lifestyle features.
+
+Global tests (is the feature distributed differently across personas?)
+* categorical (acorn_group, acorn, tariff_group; null -> "unknown"): Pearson chi-square on the
+  persona x level contingency table (no continuity correction), effect size Cramer's V =
+  sqrt(chi2 / (n * (min(r, c) - 1))).
+* continuous: Kruskal-Wallis H across personas, effect size epsilon^2 = H / (n - 1)
+  (Tomczak & Tomczak 2014; equals H / ((n^2 - 1) / (n + 1))).
+* p-values of all tests of one run are adjusted together: Benjamini-Hochberg (FDR, default) or Holm
+  (FWER) -- :func:`adjust_p_values`.
+
+Per-persona contrasts (what distinguishes this persona from the rest?)
+* continuous: Cliff's delta of persona vs rest (delta = P(X > Y) - P(X < Y), in [-1, 1]; |delta| >=
+  0.147 / 0.33 / 0.474 is small / medium / large by Romano et al. 2006), with both medians;
+* categorical: share of each level in the persona vs the rest (difference in percentage points).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from assets.model.settings import SegmentationSettings
+
+UNKNOWN = "unknown"
+
+FEATURE_LABELS = {
+    "mean_daily_kwh": "daily consumption (kWh)",
+    "log_mean_daily_kwh": "daily consumption (log kWh)",
+    "peak_kw": "average load 16:00-20:00 (kW)",
+    "peak_offpeak_ratio": "peak / off-peak ratio",
+    "daily_cv": "day-to-day variability",
+    "load_factor": "load factor (flatness)",
+    "night_share": "night share of use (00-07)",
+    "daytime_share": "daytime share of use (10-16)",
+    "evening_share": "evening share of use (16-22)",
+    "evening_peak_hour": "hour of the evening peak",
+    "morning_peak_hour": "hour of the morning peak",
+    "weekday_weekend_ratio": "weekday / weekend ratio",
+    "winter_summer_ratio": "winter / summer ratio",
+    "shape_entropy": "irregularity of the daily shape (entropy)",
+    "high_reduction_shrunk_pct": "measured reduction in High-price periods (%)",
+    "acorn_group": "Acorn group",
+    "acorn": "Acorn category",
+    "tariff_group": "tariff group",
+}
+
+
+def feature_label(name: str) -> str:
+    return FEATURE_LABELS.get(name, name.replace("_", " "))
+
+
+@dataclass(frozen=True)
+class ChiSquareResult:
+    statistic: float
+    p_value: float
+    dof: int
+    cramers_v: float
+    n: int
+
+
+@dataclass(frozen=True)
+class KruskalResult:
+    statistic: float
+    p_value: float
+    epsilon_squared: float
+    n: int
+    n_groups: int
+
+
+def contingency_table(groups: Sequence, categories: Sequence) -> np.ndarray:
+    """Counts of (group, category) pairs; rows = sorted groups, columns = sorted categories."""
+    g = np.asarray([str(v) for v in groups])
+    c = np.asarray([str(v) for v in categories])
+    g_levels, g_idx = np.unique(g, return_inverse=True)
+    c_levels, c_idx = np.unique(c, return_inverse=True)
+    table = np.zeros((len(g_levels), len(c_levels)), dtype=np.int64)
+    np.add.at(table, (g_idx, c_idx), 1)
+    return table
+
+
+def chi_square_cramers_v(groups: Sequence, categories: Sequence) -> ChiSquareResult:
+    """Pearson chi-square of independence (no Yates correction) and Cramer's V.
+
+    NaN statistic / p / V when the table has fewer than 2 rows or columns.
+    """
+    table = contingency_table(groups, categories)
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    n = int(table.sum())
+    r, c = table.shape
+    if r < 2 or c < 2:
+        return ChiSquareResult(float("nan"), float("nan"), 0, float("nan"), n)
+    res = stats.chi2_contingency(table, correction=False)
+    chi2 = float(res.statistic)
+    v = float(np.sqrt(chi2 / (n * (min(r, c) - 1))))
+    return ChiSquareResult(chi2, float(res.pvalue), int(res.dof), v, n)
+
+
+def kruskal_epsilon_squared(values: Sequence[float], groups: Sequence) -> KruskalResult:
+    """Kruskal-Wallis H across groups (nulls / NaN dropped) and epsilon^2 = H / (n - 1)."""
+    v = np.asarray(values, dtype=np.float64)
+    g = np.asarray([str(x) for x in groups])
+    ok = np.isfinite(v)
+    v, g = v[ok], g[ok]
+    samples = [v[g == lab] for lab in np.unique(g)]
+    samples = [s for s in samples if s.size > 0]
+    n = int(v.size)
+    if len(samples) < 2 or n < 3 or np.ptp(v) == 0:
+        return KruskalResult(float("nan"), float("nan"), float("nan"), n, len(samples))
+    res = stats.kruskal(*samples)
+    h = float(res.statistic)
+    return KruskalResult(h, float(res.pvalue), h / (n - 1), n, len(samples))
+
+
+def adjust_p_values(p_values: Sequence[float], method: str = "bh") -> np.ndarray:
+    """Benjamini-Hochberg ("bh") or Holm ("holm") adjusted p-values; NaNs stay NaN and are not counted."""
+    p = np.asarray(p_values, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    q = p[ok]
+    m = q.size
+    if m == 0:
+        return out
+    order = np.argsort(q, kind="mergesort")
+    ranked = q[order]
+    if method == "bh":
+        adj = ranked * m / np.arange(1, m + 1)
+        adj = np.minimum.accumulate(adj[::-1])[::-1]
+    elif method == "holm":
+        adj = ranked * (m - np.arange(m))
+        adj = np.maximum.accumulate(adj)
+    else:
+        raise ValueError(f"unknown p-value adjustment {method!r}")
+    back = np.empty(m)
+    back[order] = np.minimum(adj, 1.0)
+    out[ok] = back
+    return out
+
+
+def cliffs_delta(x: Sequence[float], y: Sequence[float]) -> float:
+    """Cliff's delta = P(X > Y) - P(X < Y), from the Mann-Whitney U statistic."""
+    a = np.asarray(x, dtype=np.float64)
+    b = np.asarray(y, dtype=np.float64)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if a.size == 0 or b.size == 0:
+        return float("nan")
+    u = stats.mannwhitneyu(a, b, alternative="two-sided").statistic
+    return float(2.0 * u / (a.size * b.size) - 1.0)
+
+
+TESTS_SCHEMA = {
+    "feature": pl.String,
+    "feature_label": pl.String,
+    "kind": pl.String,
+    "test": pl.String,
+    "statistic": pl.Float64,
+    "dof": pl.Int64,
+    "n": pl.Int64,
+    "p_value": pl.Float64,
+    "p_adjusted": pl.Float64,
+    "effect_size": pl.Float64,
+    "effect_size_name": pl.String,
+    "significant": pl.Boolean,
+}
+
+CONTRASTS_SCHEMA = {
+    "persona_id": pl.String,
+    "feature": pl.String,
+    "feature_label": pl.String,
+    "kind": pl.String,
+    "level": pl.String,
+    "persona_value": pl.Float64,
+    "rest_value": pl.Float64,
+    "direction": pl.String,
+    "effect_size": pl.Float64,
+    "effect_size_name": pl.String,
+    "feature_significant": pl.Boolean,
+    "rank": pl.Int32,
+}
+
+
+def _category_values(frame: pl.DataFrame, column: str) -> list[str]:
+    return frame[column].cast(pl.String).fill_null(UNKNOWN).to_list()
+
+
+def feature_tests(frame: pl.DataFrame, groups: Sequence[str], settings: SegmentationSettings) -> pl.DataFrame:
+    """One row per feature: global test across personas, adjusted p-value, effect size."""
+    rows = []
+    for col in settings.categorical_features:
+        if col not in frame.columns:
+            continue
+        r = chi_square_cramers_v(groups, _category_values(frame, col))
+        rows.append(
+            {
+                "feature": col,
+                "feature_label": feature_label(col),
+                "kind": "categorical",
+                "test": "chi_square",
+                "statistic": r.statistic,
+                "dof": r.dof,
+                "n": r.n,
+                "p_value": r.p_value,
+                "effect_size": r.cramers_v,
+                "effect_size_name": "cramers_v",
+            }
+        )
+    for col in settings.continuous_features:
+        if col not in frame.columns:
+            continue
+        r = kruskal_epsilon_squared(frame[col].cast(pl.Float64).fill_null(np.nan).to_numpy(), groups)
+        rows.append(
+            {
+                "feature": col,
+                "feature_label": feature_label(col),
+                "kind": "continuous",
+                "test": "kruskal_wallis",
+                "statistic": r.statistic,
+                "dof": max(r.n_groups - 1, 0),
+                "n": r.n,
+                "p_value": r.p_value,
+                "effect_size": r.epsilon_squared,
+                "effect_size_name": "epsilon_squared",
+            }
+        )
+    if not rows:
+        return pl.DataFrame(schema=TESTS_SCHEMA)
+    adjusted = adjust_p_values([r["p_value"] for r in rows], settings.p_adjust)
+    for r, q in zip(rows, adjusted, strict=True):
+        r["p_adjusted"] = float(q)
+        r["significant"] = bool(np.isfinite(q) and q < settings.alpha)
+    frame_out = pl.DataFrame(rows, schema=TESTS_SCHEMA)
+    return frame_out.with_columns(
+        pl.col(c).fill_nan(None) for c in ("statistic", "p_value", "p_adjusted", "effect_size")
+    )
+
+
+def persona_contrasts(
+    frame: pl.DataFrame, groups: Sequence[str], tests: pl.DataFrame, settings: SegmentationSettings
+) -> pl.DataFrame:
+    """Persona-vs-rest contrasts of every feature, ranked within persona by |effect|."""
+    g = np.asarray(groups)
+    significant = dict(zip(tests["feature"].to_list(), tests["significant"].to_list(), strict=True))
+    rows = []
+    for persona in sorted(set(g.tolist())):
+        inside = g == persona
+        prow = []
+        for col in settings.continuous_features:
+            if col not in frame.columns:
+                continue
+            v = frame[col].cast(pl.Float64).fill_null(np.nan).to_numpy()
+            a, b = v[inside], v[~inside]
+            a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+            if a.size == 0 or b.size == 0:
+                continue
+            d = cliffs_delta(a, b)
+            prow.append(
+                {
+                    "persona_id": persona,
+                    "feature": col,
+                    "feature_label": feature_label(col),
+                    "kind": "continuous",
+                    "level": None,
+                    "persona_value": float(np.median(a)),
+                    "rest_value": float(np.median(b)),
+                    "direction": "higher" if d > 0 else "lower",
+                    "effect_size": d,
+                    "effect_size_name": "cliffs_delta",
+                    "feature_significant": bool(significant.get(col, False)),
+                }
+            )
+        for col in settings.categorical_features:
+            if col not in frame.columns:
+                continue
+            values = np.asarray(_category_values(frame, col))
+            for level in sorted(set(values.tolist())):
+                share_in = float(np.mean(values[inside] == level))
+                share_out = float(np.mean(values[~inside] == level)) if (~inside).any() else float("nan")
+                if not np.isfinite(share_out):
+                    continue
+                diff = share_in - share_out
+                prow.append(
+                    {
+                        "persona_id": persona,
+                        "feature": col,
+                        "feature_label": feature_label(col),
+                        "kind": "categorical",
+                        "level": level,
+                        "persona_value": share_in,
+                        "rest_value": share_out,
+                        "direction": "over-represented" if diff > 0 else "under-represented",
+                        "effect_size": diff,
+                        "effect_size_name": "share_difference",
+                        "feature_significant": bool(significant.get(col, False)),
+                    }
+                )
+        prow.sort(
+            key=lambda r: (
+                not r["feature_significant"],
+                -abs(r["effect_size"]),
+                r["feature"],
+                r["level"] or "",
+            )
+        )
+        for i, r in enumerate(prow, start=1):
+            r["rank"] = i
+        rows.extend(prow)
+    if not rows:
+        return pl.DataFrame(schema=CONTRASTS_SCHEMA)
+    return pl.DataFrame(rows, schema=CONTRASTS_SCHEMA)
+
+
+def describe_top_features(contrasts: pl.DataFrame, persona_id: str, top: int) -> list[str]:
+    """Plain-words phrases for a persona's top distinguishing features."""
+    part = contrasts.filter(pl.col("persona_id") == persona_id).sort("rank")
+    # skip categorical levels that are under-represented (less informative for a reader)
+    part = part.filter((pl.col("kind") == "continuous") | (pl.col("effect_size") > 0)).head(top)
+    phrases = []
+    for r in part.iter_rows(named=True):
+        flag = "" if r["feature_significant"] else ", n.s."
+        if r["kind"] == "continuous":
+            phrases.append(
+                f"{r['feature_label']} {r['direction']} (median {r['persona_value']:.3g} vs "
+                f"{r['rest_value']:.3g}; "
+                f"Cliff's delta {r['effect_size']:+.2f}{flag})"
+            )
+        else:
+            phrases.append(
+                f"{r['feature_label']} '{r['level']}' {r['direction']} ({r['persona_value']:.0%} vs "
+                f"{r['rest_value']:.0%}{flag})"
+            )
+    return phrases

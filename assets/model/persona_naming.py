@@ -1,0 +1,192 @@
+"""Human names for clusters, derived by RULES from feature levels: never a cluster number.
+
+Inputs are the *levels* of a cluster: its mean 48-slot shape profile (UK local time, mean 1) and
+the mean daily kWh of its members. Rules, first match wins (thresholds in ``NamingRules``):
+
+1. ``night storage heating``   night (00:00-07:00) share >= night_heavy_share
+2. ``high all-day user``       profile max/mean <= flat_max_to_mean and mean daily kWh >= high_use_daily_kwh
+3. ``flat baseload``           profile max/mean <= flat_max_to_mean
+4. ``morning and evening double peak``
+                               morning (06-10) and evening (16-22) peaks both >= double_peak_min
+                               and morning peak >= double_peak_morning_vs_evening x evening peak,
+                               separated by a midday trough (11-15 mean <= double_peak_max_trough
+                               x the lower peak)
+5. ``daytime at home``         daytime (10:00-16:00) share >= daytime_share and >= evening share
+6. ``evening peaker``          evening (16:00-22:00) share >= evening_share
+7. ``all-day mixed use``       otherwise
+
+Responsiveness qualifiers (personas only):
+* a persona made of measured responders of a segment: ``price-responsive <shifter form>`` (e.g.
+  ``price-responsive evening shifter``);
+* a segment whose measured members respond little (segment prior < unresponsive_below_pct with at
+  least min_measured_for_label measured members): ``unresponsive <name>``.
+
+Duplicates (two clusters with the same name) are disambiguated deterministically by use level:
+the mean daily kWh orders them ``high-use`` / ``low-use`` (``high-use``/``mid-use``/``low-use``
+for three; ``use level i of n`` beyond). Persona ids are slugs of the names, so they are stable
+across re-fits whatever label numbers scikit-learn gives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assets.model.settings import N_SLOTS, NamingRules
+
+NIGHT = slice(0, 14)  # 00:00-07:00
+MORNING = slice(12, 20)  # 06:00-10:00
+DAYTIME = slice(20, 32)  # 10:00-16:00
+EVENING = slice(32, 44)  # 16:00-22:00
+PEAK = slice(32, 40)  # 16:00-20:00
+MIDDAY = slice(22, 30)  # 11:00-15:00
+
+SHIFTER_FORMS = {
+    "night storage heating": "night-storage shifter",
+    "high all-day user": "high all-day shifter",
+    "flat baseload": "flat-load shifter",
+    "morning and evening double peak": "double-peak shifter",
+    "daytime at home": "daytime-at-home shifter",
+    "evening peaker": "evening shifter",
+    "all-day mixed use": "mixed-use shifter",
+}
+
+
+@dataclass(frozen=True)
+class ProfileLevels:
+    """Levels of a cluster used by the naming rules (all from its mean profile + mean kWh)."""
+
+    night_share: float
+    morning_share: float
+    daytime_share: float
+    evening_share: float
+    max_to_mean: float
+    morning_peak: float
+    evening_peak: float
+    peak_offpeak_ratio: float
+    mean_daily_kwh: float
+    midday_level: float = 0.0  # mean of 11:00-15:00 (the trough a double peak must have)
+
+
+def levels_from_profile(profile: Sequence[float] | np.ndarray, mean_daily_kwh: float) -> ProfileLevels:
+    """Window shares and peak ratios of a 48-slot profile (any scale: it is normalised first)."""
+    p = np.asarray(profile, dtype=np.float64)
+    if p.shape != (N_SLOTS,):
+        raise ValueError(f"a profile has {N_SLOTS} slots, got shape {p.shape}")
+    mean = p.mean()
+    if not mean > 0:
+        raise ValueError("profile mean must be > 0")
+    p = p / mean
+    total = p.sum()
+    peak_mask = np.zeros(N_SLOTS, dtype=bool)
+    peak_mask[PEAK] = True
+    return ProfileLevels(
+        night_share=float(p[NIGHT].sum() / total),
+        morning_share=float(p[MORNING].sum() / total),
+        daytime_share=float(p[DAYTIME].sum() / total),
+        evening_share=float(p[EVENING].sum() / total),
+        max_to_mean=float(p.max()),
+        morning_peak=float(p[MORNING].max()),
+        evening_peak=float(p[EVENING].max()),
+        peak_offpeak_ratio=float(p[peak_mask].mean() / p[~peak_mask].mean()),
+        mean_daily_kwh=float(mean_daily_kwh),
+        midday_level=float(p[MIDDAY].mean()),
+    )
+
+
+def name_from_levels(levels: ProfileLevels, rules: NamingRules) -> tuple[str, str]:
+    """(name, reason): the first rule that matches the levels, and why, in plain words."""
+    lv = levels
+    if lv.night_share >= rules.night_heavy_share:
+        return "night storage heating", (
+            f"{lv.night_share:.0%} of daily use falls between midnight and 07:00 "
+            f"(rule: >= {rules.night_heavy_share:.0%}; a flat day would give 29%)"
+        )
+    if lv.max_to_mean <= rules.flat_max_to_mean:
+        if lv.mean_daily_kwh >= rules.high_use_daily_kwh:
+            return "high all-day user", (
+                f"the daily profile is flat (highest half hour {lv.max_to_mean:.2f} x the mean, rule <= "
+                f"{rules.flat_max_to_mean}) at a high level ({lv.mean_daily_kwh:.1f} kWh/day, rule >= "
+                f"{rules.high_use_daily_kwh:g})"
+            )
+        return "flat baseload", (
+            f"the daily profile is flat: highest half hour only {lv.max_to_mean:.2f} x the mean "
+            f"(rule <= {rules.flat_max_to_mean})"
+        )
+    if (
+        lv.morning_peak >= rules.double_peak_min
+        and lv.evening_peak >= rules.double_peak_min
+        and lv.morning_peak >= rules.double_peak_morning_vs_evening * lv.evening_peak
+        and lv.midday_level <= rules.double_peak_max_trough * min(lv.morning_peak, lv.evening_peak)
+    ):
+        return "morning and evening double peak", (
+            f"two peaks: morning (06-10) {lv.morning_peak:.2f} x and evening (16-22) {lv.evening_peak:.2f} x "
+            f"the mean (rule: both >= {rules.double_peak_min}, morning >= "
+            f"{rules.double_peak_morning_vs_evening:.0%} of evening, with a midday trough of "
+            f"{lv.midday_level:.2f} x <= {rules.double_peak_max_trough:.0%} of the lower peak)"
+        )
+    if lv.daytime_share >= rules.daytime_share and lv.daytime_share >= lv.evening_share:
+        return "daytime at home", (
+            f"{lv.daytime_share:.0%} of daily use falls between 10:00 and 16:00 "
+            f"(rule: >= {rules.daytime_share:.0%} and >= the evening share; a flat day would give 25%)"
+        )
+    if lv.evening_share >= rules.evening_share:
+        return "evening peaker", (
+            f"{lv.evening_share:.0%} of daily use falls between 16:00 and 22:00 "
+            f"(rule: >= {rules.evening_share:.0%}; a flat day would give 25%)"
+        )
+    return "all-day mixed use", "no window dominates the daily profile (no naming rule matched)"
+
+
+def responsive_name(base_name: str) -> str:
+    """Name of the price-responsive split of a segment: ``price-responsive <shifter form>``."""
+    for stem, shifter in SHIFTER_FORMS.items():
+        if base_name.endswith(stem):
+            prefix = base_name[: -len(stem)]
+            return f"price-responsive {prefix}{shifter}"
+    return f"price-responsive {base_name}"
+
+
+def unresponsive_name(base_name: str) -> str:
+    return f"unresponsive {base_name}"
+
+
+def _level_labels(n: int) -> list[str]:
+    if n == 2:
+        return ["high-use", "low-use"]
+    if n == 3:
+        return ["high-use", "mid-use", "low-use"]
+    return [f"use level {i + 1} of {n}" for i in range(n)]
+
+
+def disambiguate(names: Sequence[str], mean_daily_kwh: Sequence[float]) -> list[str]:
+    """Make names unique: duplicates get a use-level prefix ordered by mean daily kWh (desc).
+
+    Ties in kWh fall back to the position in the input, so the result is deterministic.
+    """
+    out = list(names)
+    for name in sorted(set(names)):
+        idx = [i for i, n in enumerate(names) if n == name]
+        if len(idx) < 2:
+            continue
+        order = sorted(idx, key=lambda i: (-float(mean_daily_kwh[i]), i))
+        for label, i in zip(_level_labels(len(order)), order, strict=True):
+            out[i] = f"{label} {name}"
+    if len(set(out)) != len(out):  # a prefixed name can collide with an existing one
+        seen: dict[str, int] = {}
+        for i, n in enumerate(out):
+            seen[n] = seen.get(n, 0) + 1
+            if seen[n] > 1:
+                out[i] = f"{n} ({seen[n]})"
+    return out
+
+
+def slugify(name: str) -> str:
+    """Stable persona id from a name: lower-case words joined by '-'."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if not slug:
+        raise ValueError(f"cannot slugify {name!r}")
+    return slug

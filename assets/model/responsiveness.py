@@ -1,0 +1,187 @@
+"""Household price responsiveness: measured where possible, shrunk, and a prior where not.
+
+Measured response
+    A household has a *measured* response when it was on the dynamic tariff (``is_treated``), the
+    features layer estimated a DiD (``response_method != 'none'``) and ``high_did_pct`` is not null.
+    Control (Std) households never saw a price signal: their responsiveness is *unknown*, not zero.
+
+High-event reduction
+    ``high_reduction_pct = -100 * high_did_pct`` (high_did_pct is a fraction of the household's
+    reference; positive = less load in High-price periods), clipped to +-``max_abs_reduction_pct``
+    (denominators near zero for tiny loads).
+
+Empirical-Bayes shrinkage (per household)
+    Standard error ``se = |est / t|`` from the studentised DiD ``high_t_stat`` when the frame has it
+    (|t| capped at max_abs_t), else from the p-value: ``t = Phi^-1(1 - p)`` for the features layer's
+    one-sided p-value (``Phi^-1(1 - p/2)`` if p_value_sides = 2); households with neither get the
+    spread of all estimates (weak evidence). Prior over measured households: between-household
+    variance ``tau2`` and mean ``mu`` by DerSimonian-Laird (:func:`fit_response_prior`).
+    ``shrunk = mu + B (est - mu)`` with ``B = tau2 / (tau2 + se^2)``.
+
+No measured household at all: the prior mean is settings.external_prior_reduction_pct (None = 0 %).
+
+Segment prior (for households without a measured response)
+    ``prior_s = (sum_{measured i in s} shrunk_i + n0 * mu) / (n_s + n0)`` with
+    ``n0 = segment_prior_strength``: the lifestyle segment's mean, pulled toward the global mean
+    when the segment has few measured members. The prior is taken over the *lifestyle segment*
+    (base persona + its price-responsive split), not over the persona: splitting measured
+    responders out of a persona would otherwise bias the prior of its unmeasured members downward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from assets.model.settings import SegmentationSettings
+
+TAU2_FLOOR = 1e-6
+
+
+@dataclass(frozen=True)
+class ResponsePrior:
+    """Population prior of the High-event reduction (in %), fitted on measured households."""
+
+    mean_pct: float
+    tau2: float
+    fallback_se: float
+    n_measured: int
+
+
+def measured_mask(features: pl.DataFrame) -> pl.Expr:
+    return (
+        pl.col("is_treated").fill_null(False)
+        & (pl.col("response_method").fill_null("none") != "none")
+        & pl.col("high_did_pct").is_not_null()
+        & pl.col("high_did_pct").is_finite()
+    )
+
+
+def _raw_estimates(features: pl.DataFrame, settings: SegmentationSettings) -> pl.DataFrame:
+    cap = settings.max_abs_reduction_pct
+    return features.select(
+        "household_id",
+        measured_mask(features).alias("response_measured"),
+        (-pl.col("high_did_pct").cast(pl.Float64) * settings.did_pct_multiplier)
+        .clip(-cap, cap)
+        .alias("high_reduction_pct"),
+        pl.col("high_p_value").cast(pl.Float64).alias("p"),
+        (
+            pl.col(settings.t_stat_column).cast(pl.Float64)
+            if settings.t_stat_column and settings.t_stat_column in features.columns
+            else pl.lit(None, dtype=pl.Float64)
+        ).alias("t"),
+        pl.col("responder").fill_null(False).alias("responder"),
+    ).with_columns(
+        pl.when(pl.col("response_measured"))
+        .then(pl.col("high_reduction_pct"))
+        .otherwise(None)
+        .alias("high_reduction_pct")
+    )
+
+
+def _standard_errors(raw: pl.DataFrame, fallback: float, settings: SegmentationSettings) -> np.ndarray:
+    """se = |est / t|: t from the t-statistic if finite, else from the p-value, else the fallback."""
+    est = raw["high_reduction_pct"].to_numpy().astype(np.float64)
+    t = raw["t"].fill_nan(None).to_numpy().astype(np.float64)
+    p = raw["p"].fill_nan(None).to_numpy().astype(np.float64)
+    p_c = np.clip(np.nan_to_num(p, nan=0.5), 1e-9, 1.0 - 1e-9)
+    t_from_p = stats.norm.isf(p_c / 2.0) if settings.p_value_sides == 2 else stats.norm.isf(p_c)
+    t_abs = np.where(np.isnan(t), np.where(np.isnan(p), np.nan, np.abs(t_from_p)), np.abs(t))
+    t_abs = np.minimum(t_abs, settings.max_abs_t)
+    se = np.full(est.shape, fallback, dtype=np.float64)
+    ok = np.isfinite(t_abs) & np.isfinite(est) & (est != 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se[ok] = np.where(t_abs[ok] > 1e-9, np.abs(est[ok]) / t_abs[ok], np.inf)
+    return se
+
+
+def fit_response_prior(features: pl.DataFrame, settings: SegmentationSettings) -> ResponsePrior:
+    """Prior mean and between-household variance of measured High-event reductions.
+
+    DerSimonian-Laird random-effects estimate: weights ``w = 1/se^2``, Cochran's
+    ``Q = sum w (y - ybar_w)^2``, ``tau2 = max(0, (Q - (m - 1)) / (sum w - sum w^2 / sum w))``, and the
+    prior mean is the ``1/(se^2 + tau2)``-weighted mean. Estimates with a huge standard error get
+    almost no weight (a plain method of moments would let them swamp tau2 and shrink everybody).
+    """
+    raw = _raw_estimates(features, settings).filter(pl.col("response_measured"))
+    est = raw["high_reduction_pct"].to_numpy().astype(np.float64)
+    if est.size == 0:
+        mean = settings.external_prior_reduction_pct or 0.0
+        return ResponsePrior(mean_pct=float(mean), tau2=TAU2_FLOOR, fallback_se=np.inf, n_measured=0)
+    spread = float(np.std(est, ddof=1)) if est.size > 1 else 0.0
+    fallback = spread if spread > 0 else 1.0
+    se = _standard_errors(raw, fallback, settings)
+    w = np.where(np.isfinite(se) & (se > 0), 1.0 / np.maximum(se, 1e-9) ** 2, 0.0)
+    if est.size < 2 or w.sum() <= 0:
+        return ResponsePrior(float(np.mean(est)), max(spread**2, TAU2_FLOOR), fallback, int(est.size))
+    ybar = float(np.sum(w * est) / w.sum())
+    q = float(np.sum(w * (est - ybar) ** 2))
+    c = float(w.sum() - np.sum(w**2) / w.sum())
+    m = int(np.count_nonzero(w))
+    tau2 = max((q - (m - 1)) / c, TAU2_FLOOR) if c > 0 else max(spread**2, TAU2_FLOOR)
+    w_star = np.where(np.isfinite(se), 1.0 / (se**2 + tau2), 0.0)
+    mu = float(np.sum(w_star * est) / w_star.sum()) if w_star.sum() > 0 else float(np.mean(est))
+    return ResponsePrior(mean_pct=mu, tau2=float(tau2), fallback_se=fallback, n_measured=int(est.size))
+
+
+def estimate_household_response(
+    features: pl.DataFrame, prior: ResponsePrior, settings: SegmentationSettings
+) -> pl.DataFrame:
+    """Per household: measured flag, raw and shrunk High reduction (%), responsiveness label.
+
+    Columns: household_id, response_measured, high_reduction_pct (raw, null if unmeasured),
+    high_reduction_se, shrinkage_weight, high_reduction_shrunk_pct (null if unmeasured),
+    is_responsive (False if unmeasured).
+    """
+    raw = _raw_estimates(features, settings)
+    est = raw["high_reduction_pct"].to_numpy().astype(np.float64)
+    measured = raw["response_measured"].to_numpy()
+    fallback = prior.fallback_se if np.isfinite(prior.fallback_se) else 1.0
+    se = _standard_errors(raw, fallback, settings)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = np.where(np.isfinite(se), prior.tau2 / (prior.tau2 + se**2), 0.0)
+    shrunk = prior.mean_pct + weight * (est - prior.mean_pct)
+    shrunk = np.where(measured, shrunk, np.nan)
+    if settings.responsive_rule == "responder_flag":
+        responsive = measured & raw["responder"].to_numpy() & (np.nan_to_num(est) > 0)
+    else:
+        responsive = measured & (np.nan_to_num(shrunk, nan=-np.inf) >= settings.responsive_min_reduction_pct)
+    return pl.DataFrame(
+        {
+            "household_id": raw["household_id"],
+            "response_measured": pl.Series(measured, dtype=pl.Boolean),
+            "high_reduction_pct": raw["high_reduction_pct"],
+            "high_reduction_se": pl.Series(np.where(measured, se, np.nan), dtype=pl.Float64).fill_nan(None),
+            "shrinkage_weight": pl.Series(np.where(measured, weight, np.nan), dtype=pl.Float64).fill_nan(None),
+            "high_reduction_shrunk_pct": pl.Series(shrunk, dtype=pl.Float64).fill_nan(None),
+            "is_responsive": pl.Series(responsive, dtype=pl.Boolean),
+        }
+    )
+
+
+def segment_priors(
+    response: pl.DataFrame, segments: np.ndarray, prior: ResponsePrior, settings: SegmentationSettings
+) -> dict[int, dict[str, float]]:
+    """Per lifestyle segment: n measured, n responsive, mean shrunk reduction and the prior (%)."""
+    frame = response.select("response_measured", "high_reduction_shrunk_pct", "is_responsive").with_columns(
+        pl.Series("segment", np.asarray(segments, dtype=np.int64))
+    )
+    out: dict[int, dict[str, float]] = {}
+    n0 = settings.segment_prior_strength
+    for seg in sorted(set(int(s) for s in segments)):
+        part = frame.filter((pl.col("segment") == seg) & pl.col("response_measured"))
+        n = part.height
+        total = float(part["high_reduction_shrunk_pct"].sum()) if n else 0.0
+        denom = n + n0
+        prior_pct = (total + n0 * prior.mean_pct) / denom if denom > 0 else prior.mean_pct
+        out[seg] = {
+            "n_measured": float(n),
+            "n_responsive": float(part["is_responsive"].sum()) if n else 0.0,
+            "mean_shrunk_pct": total / n if n else float("nan"),
+            "prior_pct": float(prior_pct),
+        }
+    return out

@@ -1,0 +1,61 @@
+"""Schemas of the stage-2 explanation tables: global tests and per-persona contrasts."""
+
+import pandera.polars as pa
+import polars as pl
+
+from assets.common.table_model import TableModel
+
+
+class PersonaFeatureTests(TableModel):
+    feature: pl.String = pa.Field(unique=True, description="Feature tested across personas.")
+    feature_label: pl.String = pa.Field(description="Plain-words label of the feature.")
+    kind: pl.String = pa.Field(isin=["categorical", "continuous"], description="Feature type.")
+    test: pl.String = pa.Field(
+        isin=["chi_square", "kruskal_wallis"],
+        description="Pearson chi-square (categorical, no continuity correction) or Kruskal-Wallis H (continuous).",
+    )
+    statistic: pl.Float64 = pa.Field(
+        nullable=True,
+        ge=0,
+        description="Chi-square or H statistic; None when undefined (one level / one group / constant values).",
+    )
+    dof: pl.Int64 = pa.Field(ge=0, description="Degrees of freedom.")
+    n: pl.Int64 = pa.Field(ge=0, description="Households with a value.")
+    p_value: pl.Float64 = pa.Field(nullable=True, ge=0, le=1, description="Unadjusted p-value.")
+    p_adjusted: pl.Float64 = pa.Field(
+        nullable=True,
+        ge=0,
+        le=1,
+        description="p-value adjusted over all tests of the run (Benjamini-Hochberg or Holm, see settings.p_adjust).",
+    )
+    effect_size: pl.Float64 = pa.Field(
+        nullable=True, ge=0, description="Cramer's V (categorical) or epsilon-squared = H/(n-1) (continuous)."
+    )
+    effect_size_name: pl.String = pa.Field(isin=["cramers_v", "epsilon_squared"], description="Which effect size.")
+    significant: pl.Boolean = pa.Field(description="p_adjusted < settings.alpha.")
+
+
+class PersonaFeatureContrasts(TableModel):
+    persona_id: pl.String = pa.Field(description="Persona id.")
+    feature: pl.String = pa.Field(description="Feature contrasted.")
+    feature_label: pl.String = pa.Field(description="Plain-words label of the feature.")
+    kind: pl.String = pa.Field(isin=["categorical", "continuous"], description="Feature type.")
+    level: pl.String = pa.Field(nullable=True, description="Categorical level (None for continuous features).")
+    persona_value: pl.Float64 = pa.Field(
+        description="Median in the persona (continuous) or share of the level in the persona (categorical)."
+    )
+    rest_value: pl.Float64 = pa.Field(description="Same for all other households.")
+    direction: pl.String = pa.Field(
+        isin=["higher", "lower", "over-represented", "under-represented"],
+        description="Direction of the persona against the rest.",
+    )
+    effect_size: pl.Float64 = pa.Field(
+        ge=-1, le=1, description="Cliff's delta (continuous) or share difference (categorical)."
+    )
+    effect_size_name: pl.String = pa.Field(isin=["cliffs_delta", "share_difference"], description="Which effect size.")
+    feature_significant: pl.Boolean = pa.Field(
+        description="The feature's global test is significant after p-value adjustment."
+    )
+    rank: pl.Int32 = pa.Field(
+        ge=1, description="Rank within the persona: significant features first, then by |effect size|."
+    )

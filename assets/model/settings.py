@@ -1,0 +1,229 @@
+"""Settings of the segmentation layer: one frozen dataclass, every threshold documented here.
+
+Every function of ``assets.model`` and ``assets.reports`` takes a
+:class:`SegmentationSettings`. Nothing below is a result: these are the knobs and the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+# Version of the modelling code. Bump when a change can alter labels for the same data; it is part
+# of the persisted model's version string (see model_store.model_version_string).
+SEGMENTATION_CODE_VERSION = "1.0.0"
+
+N_SLOTS = 48
+SHAPE_COLUMNS: tuple[str, ...] = tuple(f"shape_s{i:02d}" for i in range(N_SLOTS))
+
+# Columns of features.household_features this layer reads (the contract allows more).
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "household_id",
+    "tariff_group",
+    "acorn",
+    "acorn_group",
+    "is_treated",
+    "mean_daily_kwh",
+    "peak_kwh_per_half_hour",
+    "peak_offpeak_ratio",
+    "daily_cv",
+    "load_factor",
+    "evening_peak_hour",
+    "weekday_weekend_ratio",
+    "shape_entropy",
+    "night_share",
+    "daytime_share",
+    "evening_share",
+    *SHAPE_COLUMNS,
+    "response_method",
+    "high_did_pct",
+    "low_did_pct",
+    "rebound_did_pct",
+    "high_p_value",
+    "responder",
+)
+
+# Lifestyle features clustered for the behavioural personas: they exist for every household
+# (treated or control), so nobody is imputed on them. ``log_mean_daily_kwh`` is derived
+# (log of mean_daily_kwh) so that level enters once, on a log scale, next to the shape ratios;
+# ``morning_share`` (06:00-10:00) is derived from the shape columns (inputs.prepare_features).
+DEFAULT_LIFESTYLE_FEATURES: tuple[str, ...] = (
+    "log_mean_daily_kwh",
+    "peak_offpeak_ratio",
+    "daily_cv",
+    "load_factor",
+    "night_share",
+    "morning_share",
+    "daytime_share",
+    "evening_share",
+    "evening_peak_hour",
+    "weekday_weekend_ratio",
+    "shape_entropy",
+)
+
+# Stage 2 (explanation): categorical and continuous features tested across personas.
+DEFAULT_CATEGORICAL_FEATURES: tuple[str, ...] = ("acorn_group", "acorn", "tariff_group")
+DEFAULT_CONTINUOUS_FEATURES: tuple[str, ...] = (
+    "mean_daily_kwh",
+    "peak_kw",
+    "peak_offpeak_ratio",
+    "daily_cv",
+    "load_factor",
+    "night_share",
+    "morning_share",
+    "daytime_share",
+    "evening_share",
+    "evening_peak_hour",
+    "weekday_weekend_ratio",
+    "shape_entropy",
+    "high_reduction_shrunk_pct",
+)
+
+PROGRAMS: tuple[str, ...] = (
+    "critical-peak pricing / dynamic ToU",
+    "peak-time rebate",
+    "automation / direct load control",
+    "efficiency advice",
+    "no action",
+)
+
+
+@dataclass(frozen=True)
+class NamingRules:
+    """Thresholds of the persona / load-shape naming rules (see persona_naming.name_from_levels).
+
+    Shares are fractions of daily kWh in UK-local windows of the mean (centroid) profile; a flat
+    profile has night (00-07) 7/24 = 0.29, daytime (10-16) 0.25, evening (16-22) 0.25.
+    Peak ratios are the window maximum of the profile divided by its mean (profile mean = 1).
+    """
+
+    night_heavy_share: float = 0.45
+    flat_max_to_mean: float = 1.5
+    high_use_daily_kwh: float = 20.0
+    double_peak_min: float = 1.3
+    double_peak_morning_vs_evening: float = 0.6
+    double_peak_max_trough: float = 0.75
+    daytime_share: float = 0.30
+    evening_share: float = 0.32
+
+
+@dataclass(frozen=True)
+class SegmentationSettings:
+    """All knobs of clustering, personas, interventions, DR targets and report."""
+
+    random_state: int = 20240601
+    # BLAS/OpenMP threads while fitting: 1 is faster for a few thousand households, immune to
+    # oversubscription when other runs share the machine, and bit-for-bit reproducible.
+    n_threads: int = 1
+    # Households below this mean daily use are left out of FITTING (vacant homes / metering faults:
+    # their normalised shape is noise and becomes a one-household cluster); they are still assigned.
+    min_daily_kwh_for_fit: float = 0.5
+
+    # --- load-shape (textbook) segmentation -------------------------------------------------
+    load_shape_resolution: Literal["half_hourly", "hourly"] = "half_hourly"
+    k_min: int = 2
+    k_max: int = 10
+    textbook_k: int = 3
+    # Chosen-K rule: best silhouette; every K within this absolute silhouette distance of the best
+    # is a tie, broken by closeness to the elbow of the inertia curve (kneedle), then smaller K.
+    silhouette_tie_tolerance: float = 0.01
+    kmeans_n_init: int = 10
+    load_shape_bootstrap: int = 5
+    # Eligible K: no cluster smaller than this (singletons / pairs are outliers, not archetypes; a
+    # genuine rare archetype such as night storage heating, ~1 % of LCL, must stay possible) and a
+    # stability ARI >= min_stability_ari.
+    load_shape_min_cluster_size: int = 3
+
+    # --- behavioural personas (stage 1) ------------------------------------------------------
+    lifestyle_features: tuple[str, ...] = DEFAULT_LIFESTYLE_FEATURES
+    persona_k_min: int = 2
+    persona_k_max: int = 8
+    model_families: tuple[str, ...] = ("kmeans", "gmm")
+    # None = no PCA; int = components; float in (0, 1) = share of variance kept.
+    pca_components: int | float | None = None
+    gmm_covariance_type: Literal["full", "tied", "diag", "spherical"] = "full"
+    gmm_n_init: int = 3
+    gmm_reg_covar: float = 1e-3
+    # Eligibility of a (family, K) candidate before ranking (see model_selection.choose_behaviour_model).
+    n_bootstrap: int = 10
+    bootstrap_fraction: float = 0.8
+    min_stability_ari: float = 0.6
+    min_cluster_size: int = 5
+    bic_delta: float = 10.0
+    silhouette_max_samples: int = 4000
+    # Forced choice (None = automatic rule).
+    persona_family: str | None = None
+    persona_k: int | None = None
+
+    # --- responsiveness ----------------------------------------------------------------------
+    # high_did_pct is a FRACTION of the household's reference in features.household_features
+    # (-0.058 = 5.8 % less load in High periods); x100 gives the percent used everywhere here.
+    did_pct_multiplier: float = 100.0
+    # Standard error of a household's High estimate: from the studentised DiD (t_stat_column, if the
+    # frame has it and it is finite), else from high_p_value (one-sided "reduced load" p-value of the
+    # features layer: p_value_sides = 1), else the spread of all estimates.
+    t_stat_column: str | None = "high_t_stat"
+    p_value_sides: int = 1
+    max_abs_t: float = 10.0
+    max_abs_reduction_pct: float = 60.0
+    # "responder_flag": the features layer's significance-tested `responder` (and a positive
+    # reduction); "shrunk_reduction": shrunk High reduction >= responsive_min_reduction_pct.
+    responsive_rule: Literal["responder_flag", "shrunk_reduction"] = "responder_flag"
+    responsive_min_reduction_pct: float = 5.0
+    # Pseudo-households of the global prior mixed into a segment's prior (empirical Bayes).
+    segment_prior_strength: float = 10.0
+    min_measured_for_label: int = 5
+    unresponsive_below_pct: float = 2.0
+    max_reduction_fraction: float = 0.5
+    # Prior (%) used when NO household has a measured response (e.g. a fleet without a pricing
+    # trial); None = 0 % (no evidence, so no expected price response). Not used otherwise.
+    external_prior_reduction_pct: float | None = None
+
+    # --- naming ---------------------------------------------------------------------------------
+    naming: NamingRules = field(default_factory=NamingRules)
+
+    # --- stage 2 explanation --------------------------------------------------------------------
+    categorical_features: tuple[str, ...] = DEFAULT_CATEGORICAL_FEATURES
+    continuous_features: tuple[str, ...] = DEFAULT_CONTINUOUS_FEATURES
+    p_adjust: Literal["bh", "holm"] = "bh"
+    alpha: float = 0.05
+    top_features: int = 4
+
+    # --- interventions ----------------------------------------------------------------------------
+    ptr_min_reduction_pct: float = 3.0
+    ptr_response_factor: float = 1.0
+    cpp_response_factor: float = 1.0
+    automation_peak_quantile: float = 0.75
+    automation_min_flexible_share: float = 0.3
+    automation_capture_fraction: float = 0.3
+    efficiency_daily_kwh_quantile: float = 0.5
+    efficiency_peak_reduction_fraction: float = 0.02
+
+    # --- DR targets and privacy -------------------------------------------------------------------
+    dr_budget_households: int | None = None  # None = the size of the textbook selection
+    pseudonymise: bool = False
+    pseudonym_key: str | None = None
+    pseudonym_salt: str = "meter-personas"
+    k_anonymity: int = 5
+
+    model_version: str = SEGMENTATION_CODE_VERSION
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.k_min <= self.textbook_k <= self.k_max:
+            raise ValueError("need 2 <= k_min <= textbook_k <= k_max")
+        if not 2 <= self.persona_k_min <= self.persona_k_max:
+            raise ValueError("need 2 <= persona_k_min <= persona_k_max")
+        unknown = set(self.model_families) - {"kmeans", "gmm"}
+        if unknown or not self.model_families:
+            raise ValueError(f"model_families must be a non-empty subset of kmeans, gmm: {unknown}")
+        if not 0.0 < self.bootstrap_fraction <= 1.0:
+            raise ValueError("bootstrap_fraction must be in (0, 1]")
+        if self.pseudonymise and not self.pseudonym_key:
+            raise ValueError("pseudonymise=True needs a pseudonym_key")
+        if self.p_value_sides not in (1, 2):
+            raise ValueError("p_value_sides must be 1 or 2")
+        if self.k_anonymity < 1:
+            raise ValueError("k_anonymity must be >= 1")

@@ -1,0 +1,138 @@
+"""Report assets: the intervention toolkit, the DR target list and the persona report."""
+
+import dagster as dg
+import polars as pl
+
+from assets.model.tables import CONTRASTS_TABLE, PERSONAS_TABLE, TESTS_TABLE, as_of_month, load_segmentation_inputs
+from assets.reports.schemas.dr_targets import DrTargetComparison, DrTargets
+from assets.reports.schemas.interventions import Interventions
+from assets.model import segmentation_history
+from assets.reports import api as seg
+from assets.reports.dr_targets import DrTargets as DrTargetsResult
+from assets.model.personas import PersonaResult
+from assets.common.warehouse import read_table, replace_table
+from assets.common.metadata import OWNERS, column_schema, markdown_table, png_markdown, write_table
+from assets.common.partitions import run_as_of_month
+from assets.common.resources import ReportsDir, Warehouse
+
+INTERVENTIONS_TABLE = "reports.interventions"
+DR_TARGETS_TABLE = "reports.dr_targets"
+DR_COMPARISON_TABLE = "reports.dr_target_comparison"
+
+
+@dg.asset(
+    deps=["personas", "segment_assignments"],
+    group_name="reports",
+    kinds={"polars", "duckdb"},
+    owners=OWNERS,
+    pool="duckdb",
+)
+def interventions(warehouse: Warehouse):
+    """The intervention toolkit: for each persona a program (critical-peak / dynamic pricing,
+    peak-time rebate, automation or direct load control, efficiency advice, no action), its
+    rationale, the formula used and the expected peak reduction in kW and %."""
+    with warehouse.connect() as con:
+        run = load_segmentation_inputs(con)
+        table = seg.compute_interventions(run.features, run.assignments, read_table(con, PERSONAS_TABLE), run.model)
+        meta = write_table(con, INTERVENTIONS_TABLE, Interventions, table)
+    view = table.select(
+        "persona_name", "n_households", "program", "expected_reduction_kw", "expected_reduction_pct", "rationale"
+    )
+    return dg.MaterializeResult(metadata={**meta, "toolkit": dg.MetadataValue.md(markdown_table(view))})
+
+
+@dg.asset(
+    deps=["personas", "segment_assignments"],
+    group_name="reports",
+    kinds={"polars", "duckdb"},
+    owners=OWNERS,
+    pool="duckdb",
+)
+def dr_targets(warehouse: Warehouse):
+    """Households ranked by expected kW reduction at peak (peak-period load x estimated
+    responsiveness, shrunk towards the persona for households without a measured response),
+    beside the textbook rule (every household of the highest-load cluster). IDs are pseudonymised
+    when configured; the comparison table says what each rule captures."""
+    with warehouse.connect() as con:
+        run = load_segmentation_inputs(con)
+        result = seg.compute_dr_targets(run.features, run.assignments, run.model)
+        meta = write_table(con, DR_TARGETS_TABLE, DrTargets, result.targets)
+        replace_table(con, DR_COMPARISON_TABLE, result.comparison)
+    return dg.MaterializeResult(
+        metadata={
+            **meta,
+            "rule_comparison": dg.MetadataValue.md(markdown_table(result.comparison)),
+            "comparison_table": DR_COMPARISON_TABLE,
+            "comparison_schema": dg.MetadataValue.table_schema(column_schema(DrTargetComparison)),
+            "households_selected": result.n_selected,
+            "textbook_cluster": result.textbook_cluster,
+        }
+    )
+
+
+@dg.asset(
+    deps=[interventions, dr_targets, "personas", "segment_assignments"],
+    group_name="reports",
+    kinds={"html", "matplotlib"},
+    owners=OWNERS,
+    pool="duckdb",
+)
+def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportsDir):
+    """A report a DR program manager can read without code: load-shape clusters with centroids,
+    elbow and silhouette curves, PCA scatter, responsiveness and Acorn mix per persona, the
+    intervention toolkit, the DR target comparison and persona drift since the last month.
+    Written as HTML (self-contained) plus PNGs and Markdown; the plots are also in this metadata."""
+    with warehouse.connect() as con:
+        run = load_segmentation_inputs(con)
+        persona_result = PersonaResult(
+            read_table(con, PERSONAS_TABLE), read_table(con, TESTS_TABLE), read_table(con, CONTRASTS_TABLE)
+        )
+        report = seg.compute_report(
+            run.features,
+            run.model,
+            run.assignments,
+            persona_result,
+            read_table(con, INTERVENTIONS_TABLE),
+            stored_dr_targets(con),
+        )
+        month = as_of_month(run_as_of_month(context), con)
+        drift = segmentation_history.drift_against_previous(con, month)
+    drift_md = "## Persona drift since the previous segmentation\n\n" + segmentation_history.transition_matrix_markdown(
+        drift
+    )
+    markdown = report.markdown + "\n\n" + drift_md
+    html = report.html.replace("</body>", f"<section><pre>{_escape(drift_md)}</pre></section></body>")
+    paths = []
+    for folder in (reports.folder(), reports.folder("history", str(month))):
+        (folder / "persona_report.html").write_text(html)
+        (folder / "persona_report.md").write_text(markdown)
+        for name, png in report.images.items():
+            (folder / f"{name}.png").write_bytes(png)
+        paths.append(folder / "persona_report.html")
+    return dg.MaterializeResult(
+        metadata={
+            "report_html": dg.MetadataValue.path(str(paths[0].resolve())),
+            "report_history": dg.MetadataValue.path(str(paths[1].resolve())),
+            "as_of_month": str(month),
+            "model_version": run.record.version,
+            "summary": dg.MetadataValue.md(markdown),
+            **{f"plot_{name}": png_markdown(png, name) for name, png in report.images.items()},
+            "plots": len(report.images),
+        }
+    )
+
+
+def stored_dr_targets(con) -> DrTargetsResult:
+    """The ranking the ``dr_targets`` asset stored (the report shows it, it does not recompute it)."""
+    targets = read_table(con, DR_TARGETS_TABLE)
+    textbook = targets.filter(pl.col("selected_by_textbook"))["textbook_cluster"]
+    return DrTargetsResult(
+        targets=targets,
+        comparison=read_table(con, DR_COMPARISON_TABLE),
+        textbook_cluster=int(textbook[0]) if textbook.len() else -1,
+        n_selected=int(targets["selected_by_ranking"].sum()),
+    )
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

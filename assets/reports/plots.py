@@ -1,0 +1,276 @@
+"""Report figures as PNG bytes (matplotlib, Agg backend, no pyplot global state).
+
+Every function returns the bytes of one PNG. Groups smaller than ``k`` households are never drawn
+individually: their member lines, boxes and bars are left out (k-anonymity of the report).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import polars as pl
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from assets.model.settings import SHAPE_COLUMNS
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+HOURS = np.arange(48) / 2.0
+COLOURS = [
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+]
+
+
+def _png(fig: Figure) -> bytes:
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _hour_axis(ax) -> None:
+    ax.set_xlim(0, 23.5)
+    ax.set_xticks(range(0, 25, 4))
+    ax.set_xlabel("hour of day (UK local, start of half hour)")
+    ax.axvspan(16, 20, color="#fde0dd", alpha=0.5, lw=0)
+
+
+def plot_load_shape_clusters(
+    features: pl.DataFrame,
+    assignments: pl.DataFrame,
+    cluster_column: str = "load_shape_cluster",
+    name_column: str = "load_shape_name",
+    k: int = 5,
+    max_lines: int = 150,
+    seed: int = 0,
+) -> bytes:
+    """One panel per load-shape cluster: members' profiles (thin grey) and the centroid (thick).
+
+    Profiles are the shape-normalised daily profiles (1 = the household's mean half hour).
+    Clusters with fewer than ``k`` households show only their centroid.
+    """
+    frame = features.select("household_id", *SHAPE_COLUMNS).join(
+        assignments.select("household_id", cluster_column, name_column), on="household_id", how="inner"
+    )
+    clusters = sorted(frame[cluster_column].unique().to_list())
+    n = len(clusters)
+    cols = min(n, 3)
+    rows = int(np.ceil(n / cols))
+    fig = Figure(figsize=(4.6 * cols, 3.4 * rows), layout="constrained")
+    rng = np.random.default_rng(seed)
+    ymax = 0.0
+    axes = []
+    for i, c in enumerate(clusters):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        axes.append(ax)
+        part = frame.filter(pl.col(cluster_column) == c)
+        x = part.select(SHAPE_COLUMNS).to_numpy().astype(float)
+        x = x / x.mean(axis=1, keepdims=True)
+        centroid = x.mean(axis=0)
+        if part.height >= k:
+            idx = rng.choice(part.height, size=min(max_lines, part.height), replace=False)
+            for row in x[np.sort(idx)]:
+                ax.plot(HOURS, row, color="0.6", lw=0.4, alpha=0.35)
+            ymax = max(ymax, float(np.quantile(x, 0.99)))
+        ax.plot(HOURS, centroid, color=COLOURS[i % len(COLOURS)], lw=2.6, label="centroid")
+        ymax = max(ymax, float(centroid.max()))
+        size = f"{part.height} households" if part.height >= k else f"< {k} households"
+        ax.set_title(f"{c}: {part[name_column][0]}\n({size})", fontsize=9)
+        _hour_axis(ax)
+        ax.set_ylabel("load / household mean")
+    for ax in axes:
+        ax.set_ylim(0, ymax * 1.05 if ymax > 0 else 1)
+    fig.suptitle("Load-shape clusters: members (grey) and centroid; shaded = 16:00-20:00 peak", fontsize=11)
+    return _png(fig)
+
+
+def plot_k_sweep(sweep: pl.DataFrame, chosen_k: int, textbook_k: int = 3, title: str = "Load-shape K-means") -> bytes:
+    """Elbow (inertia) and silhouette curves over K, chosen and textbook K marked."""
+    s = sweep.sort("k")
+    ks = s["k"].to_numpy()
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    ax1 = fig.add_subplot(1, 2, 1)
+    ax1.plot(ks, s["inertia"].to_numpy(), "o-", color=COLOURS[0])
+    ax1.set_xlabel("K")
+    ax1.set_ylabel("inertia (within-cluster SS)")
+    ax1.set_title("Elbow curve")
+    ax2 = fig.add_subplot(1, 2, 2)
+    ax2.plot(ks, s["silhouette"].fill_null(np.nan).to_numpy(), "o-", color=COLOURS[1])
+    ax2.set_xlabel("K")
+    ax2.set_ylabel("silhouette")
+    ax2.set_title("Silhouette")
+    for ax in (ax1, ax2):
+        ax.axvline(chosen_k, color="k", ls="--", lw=1, label=f"chosen K={chosen_k}")
+        if textbook_k != chosen_k:
+            ax.axvline(textbook_k, color="0.5", ls=":", lw=1, label=f"textbook K={textbook_k}")
+        ax.set_xticks(ks)
+        ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=11)
+    return _png(fig)
+
+
+def plot_persona_pca(assignments: pl.DataFrame, k: int = 5) -> bytes:
+    """Households on the first two principal components of the lifestyle features.
+
+    Colour = lifestyle segment, marker = persona within it (circle: base persona, triangle: its
+    price-responsive split). Personas with fewer than ``k`` households are drawn in light grey.
+    """
+    counts = assignments.group_by("persona_name").len()
+    big = set(counts.filter(pl.col("len") >= k)["persona_name"].to_list())
+    fig = Figure(figsize=(7.5, 5.5), layout="constrained")
+    ax = fig.add_subplot(1, 1, 1)
+    small = assignments.filter(~pl.col("persona_name").is_in(list(big)))
+    if small.height:
+        ax.scatter(small["pca_1"], small["pca_2"], s=8, color="0.85", label=f"groups < {k} (suppressed)")
+    segments = sorted(assignments["segment"].unique().to_list())
+    for seg in segments:
+        colour = COLOURS[seg % len(COLOURS)]
+        part_seg = assignments.filter((pl.col("segment") == seg) & pl.col("persona_name").is_in(list(big)))
+        for responsive, marker in ((False, "o"), (True, "^")):
+            part = part_seg.filter(pl.col("is_price_responsive_persona") == responsive)
+            if part.height:
+                ax.scatter(
+                    part["pca_1"],
+                    part["pca_2"],
+                    s=14 if responsive else 9,
+                    alpha=0.75,
+                    color=colour,
+                    marker=marker,
+                    edgecolors="k" if responsive else "none",
+                    linewidths=0.4,
+                    label=part["persona_name"][0],
+                )
+    ax.set_xlabel("principal component 1")
+    ax.set_ylabel("principal component 2")
+    ax.set_title("Personas on the first two principal components of the lifestyle features", fontsize=10)
+    ax.legend(fontsize=7, loc="best", markerscale=1.5)
+    return _png(fig)
+
+
+def plot_responsiveness(
+    response_by_household: pl.DataFrame, persona_order: Sequence[str] | None = None, k: int = 5
+) -> bytes:
+    """Box plot of measured (shrunk) High-period reductions per persona, persona prior as a marker.
+
+    ``response_by_household``: persona_name, response_measured, high_reduction_shrunk_pct,
+    expected_reduction_pct. Personas with fewer than ``k`` measured households show no box.
+    """
+    names = list(persona_order) if persona_order else sorted(response_by_household["persona_name"].unique().to_list())
+    fig = Figure(figsize=(max(6.0, 1.2 * len(names) + 2), 4.6), layout="constrained")
+    ax = fig.add_subplot(1, 1, 1)
+    data, positions, priors = [], [], []
+    for i, name in enumerate(names):
+        part = response_by_household.filter(pl.col("persona_name") == name)
+        measured = part.filter(pl.col("response_measured"))["high_reduction_shrunk_pct"].drop_nulls().to_numpy()
+        if measured.size >= k:
+            data.append(measured)
+            positions.append(i)
+        unmeasured = part.filter(~pl.col("response_measured"))["expected_reduction_pct"]
+        priors.append(float(unmeasured.mean()) if unmeasured.len() >= k else np.nan)
+    if data:
+        ax.boxplot(data, positions=positions, widths=0.5, showfliers=False)
+    ax.scatter(
+        range(len(names)),
+        priors,
+        marker="D",
+        color=COLOURS[3],
+        zorder=3,
+        label="prior used for unmeasured members",
+    )
+    ax.axhline(0, color="0.5", lw=0.8)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, rotation=25, ha="right", fontsize=8)
+    ax.set_xlim(-0.6, len(names) - 0.4)
+    ax.set_ylabel("reduction in High-price periods (%)")
+    ax.set_title(f"Price responsiveness per persona (boxes: measured households, only where >= {k})", fontsize=10)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+ACORN_ORDER = ("Affluent", "Comfortable", "Adversity")
+
+
+def plot_acorn_composition(
+    assignments: pl.DataFrame,
+    features: pl.DataFrame,
+    column: str = "acorn_group",
+    k: int = 5,
+    persona_order: Sequence[str] | None = None,
+) -> bytes:
+    """Stacked bars: share of each Acorn group within each persona.
+
+    Personas with fewer than ``k`` households are omitted; within a persona, levels with fewer than
+    ``k`` households are merged into one grey 'fewer than k' block (cell suppression).
+    """
+    frame = assignments.select("household_id", "persona_name").join(
+        features.select("household_id", pl.col(column).cast(pl.String).fill_null("unknown")),
+        on="household_id",
+    )
+    counts = frame.group_by("persona_name", column).len()
+    sizes = frame.group_by("persona_name").len().filter(pl.col("len") >= k)
+    big = set(sizes["persona_name"].to_list())
+    names = [n for n in (persona_order or sorted(big)) if n in big]
+    present = set(frame[column].unique().to_list())
+    levels = [lv for lv in ACORN_ORDER if lv in present]
+    levels += sorted(present - set(ACORN_ORDER) - {"unknown"}) + (["unknown"] if "unknown" in present else [])
+    merged = f"fewer than {k} (merged)"
+    fig = Figure(figsize=(max(6.0, 1.1 * len(names) + 3), 4.6), layout="constrained")
+    ax = fig.add_subplot(1, 1, 1)
+    table = np.zeros((len(levels) + 1, len(names)))
+    for j, name in enumerate(names):
+        part = counts.filter(pl.col("persona_name") == name)
+        total = float(part["len"].sum())
+        for lv, c in zip(part[column].to_list(), part["len"].to_list(), strict=True):
+            row = levels.index(lv) if c >= k else len(levels)
+            table[row, j] += c / total
+    bottom = np.zeros(len(names))
+    for i, label in enumerate([*levels, merged]):
+        if not table[i].any():
+            continue
+        colour = "0.75" if label == merged else COLOURS[i % len(COLOURS)]
+        ax.bar(range(len(names)), table[i], bottom=bottom, color=colour, label=label)
+        bottom += table[i]
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, rotation=25, ha="right", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of persona")
+    ax.set_title(f"Acorn composition per persona (groups with < {k} households omitted or merged)", fontsize=10)
+    ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
+    return _png(fig)
+
+
+def plot_persona_profiles(personas: pl.DataFrame, k: int = 5) -> bytes:
+    """Centroid profile of every persona with >= k households, on one chart."""
+    cols = [f"centroid_s{i:02d}" for i in range(48)]
+    fig = Figure(figsize=(9, 4.4), layout="constrained")
+    ax = fig.add_subplot(1, 1, 1)
+    for i, row in enumerate(personas.filter(pl.col("n_households") >= k).iter_rows(named=True)):
+        style = "--" if row["is_price_responsive"] else "-"
+        ax.plot(
+            HOURS,
+            [row[c] for c in cols],
+            style,
+            lw=2,
+            color=COLOURS[i % len(COLOURS)],
+            label=row["persona_name"],
+        )
+    _hour_axis(ax)
+    ax.set_ylabel("load / household mean")
+    ax.set_title("Typical day of each persona (dashed: price-responsive personas)", fontsize=10)
+    ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
+    return _png(fig)

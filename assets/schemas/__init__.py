@@ -1,1 +1,0 @@
-"""pandera (polars backend) models, one per table: strict, ordered, every column described."""

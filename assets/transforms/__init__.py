@@ -1,1 +1,0 @@
-"""Domain logic as plain functions (polars / DuckDB SQL). Nothing here imports Dagster."""
