@@ -2,8 +2,6 @@
 
 import dagster as dg
 
-INGEST_AND_CLEAN = dg.AssetSelection.groups("ingest", "clean")
-
 ingest_and_clean_job = dg.define_asset_job(
     name="ingest_and_clean",
     selection=dg.AssetSelection.assets(

@@ -43,10 +43,6 @@ def table_model(name: str, doc: str, columns: Sequence[Col], module: str) -> typ
     return type(name, (TableModel,), namespace)
 
 
-def polars_schema(columns: Sequence[Col]) -> dict[str, Any]:
-    return {c.name: c.dtype for c in columns}
-
-
 def conform(frame: pl.DataFrame, columns: Sequence[Col]) -> pl.DataFrame:
     """Select ``columns`` in order and cast them to their dtypes; a missing column is an error."""
     missing = [c.name for c in columns if c.name not in frame.columns]

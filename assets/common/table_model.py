@@ -7,8 +7,6 @@ failing rows, so that an asset fails loudly before anything is stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import duckdb
 import pandera.polars as pa
 import polars as pl
@@ -94,11 +92,6 @@ def column_names(model: type[TableModel]) -> list[str]:
 
 def column_descriptions(model: type[TableModel]) -> dict[str, str]:
     return {name: (col.description or "") for name, col in model.to_schema().columns.items()}
-
-
-def select_in_schema_order(model: type[TableModel], columns: Iterable[str] | None = None) -> str:
-    """A SQL column list in the model's order (DuckDB inserts are positional)."""
-    return ", ".join(columns or column_names(model))
 
 
 _DUCKDB_TYPES = {

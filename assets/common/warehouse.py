@@ -8,7 +8,6 @@ monthly schedule, the CLI and tests queue behind each other instead of failing w
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -92,7 +91,3 @@ def read_table(con: duckdb.DuckDBPyConnection, qualified_table: str, where: str 
     """Read a per-household table into polars (never used for half-hourly tables)."""
     sql = f"SELECT * FROM {qualified_table}" + (f" WHERE {where}" if where else "")
     return con.sql(sql).pl()
-
-
-def default_warehouse_path() -> Path:
-    return Path(os.environ.get("METER_WAREHOUSE", "data/warehouse.duckdb"))

@@ -34,7 +34,6 @@ EVENTS_SCHEMA = {
     "block_id": pl.Int32,
 }
 MEMBERS_SCHEMA = {"interval_start_utc": pl.Datetime("us"), "event_id": pl.Int32, "kind": pl.String}
-WINDOW_KINDS = ("event", "rebound", "preload")
 
 
 @dataclass(frozen=True)
@@ -155,7 +154,3 @@ def build_event_schedule(schedule: pl.DataFrame, grid: pl.DataFrame, settings: F
         events=events.select(list(EVENTS_SCHEMA)).cast(EVENTS_SCHEMA).sort("event_id"),  # type: ignore[arg-type]
         members=members.select(list(MEMBERS_SCHEMA)),
     )
-
-
-def empty_schedule() -> pl.DataFrame:
-    return pl.DataFrame(schema=SCHEDULE_SCHEMA)

@@ -19,7 +19,6 @@ from assets.ingest.source_layouts import SourceFileError, read_text
 
 LOCAL_TZ = "Europe/London"
 PRICES_P_PER_KWH = {"High": 67.20, "Normal": 11.76, "Low": 3.99}
-FLAT_RATE_P_PER_KWH = 14.228
 LABEL_FORMATS = ("%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S")
 
 

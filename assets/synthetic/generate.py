@@ -60,16 +60,6 @@ HOUSEHOLDS_FILE = "households/informations_households.csv"
 TARIFFS_FILE = "tariffs/Tariffs.csv"
 GROUND_TRUTH_HOUSEHOLDS = "ground_truth/households.csv"
 GROUND_TRUTH_FAULTS = "ground_truth/faults.csv"
-GROUND_TRUTH_COLUMNS = (
-    "household_id",
-    "archetype",
-    "tariff_group",
-    "acorn",
-    "acorn_group",
-    "is_responder",
-    "true_high_effect_pct",
-    "true_low_effect_pct",
-)
 
 
 @dataclass
