@@ -1,51 +1,196 @@
-"""The catalogue of validation, estimation and editing (VEE) rules, each with a stable id.
+"""The catalogue of validation, estimation and editing (VEE) rules, and their thresholds.
+
+This module is the one home of every VEE rule: its stable id, its action, what it means and the
+SQL predicate that decides it. The clean SQL (``assets/clean/sql``) is assembled from these
+predicates, the quarantine schema's allowed ids come from here and the README table lists them.
 
 Rule ids are what analysts filter on in ``clean.quarantined_readings`` and what the data-quality
 metadata counts, so they never change meaning once published.
+
+A predicate is a trusted code constant, a boolean SQL expression over the named columns of what
+the rule looks at (``scope``). Thresholds enter only as ``$name`` parameters named after the
+:class:`VeeSettings` field (or :data:`LAYOUT_FIELD_COUNTS`); never as text.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from assets.ingest.source_layouts import LAYOUTS
+
+ACTIONS = ("quarantine", "collapse", "flag", "estimate")
+SCOPES = {
+    "raw row": "one raw row: field_count, source_layout, household_id, reading_end_utc, kwh_text and "
+    "value = TRY_CAST(kwh_text AS DOUBLE); row rules are tried in catalogue order, the first that holds wins",
+    "half hour": "the valid rows of one (household, half hour) read more than once: n_rows, n_values",
+    "household-month": "one actual reading (value) against its household-month quartiles q25, q75",
+    "gap": "the run of missing half hours between two valid readings of a household",
+}
+PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
 
 
 @dataclass(frozen=True)
 class Rule:
     rule_id: str
-    action: str  # quarantine | collapse | flag | estimate
+    action: str  # one of ACTIONS
     description: str
+    scope: str  # one of SCOPES: what the predicate's columns describe
+    predicate: str  # boolean SQL over the scope's columns; thresholds as $parameters
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Names of the ``$parameters`` the predicate reads, in order of first use."""
+        return tuple(dict.fromkeys(PARAMETER.findall(self.predicate)))
 
 
 RULES: tuple[Rule, ...] = (
     Rule(
-        "V01_MALFORMED_LINE", "quarantine", "wrong number of fields for the file's layout (truncated or extra columns)"
+        "V01_MALFORMED_LINE",
+        "quarantine",
+        "wrong number of fields for the file's layout (truncated or extra columns)",
+        "raw row",
+        "field_count <> $layout_field_counts[source_layout]",
     ),
-    Rule("V02_MISSING_HOUSEHOLD", "quarantine", "household id is empty"),
-    Rule("V03_BAD_TIMESTAMP", "quarantine", "timestamp cannot be parsed"),
-    Rule("V04_OFF_GRID_TIMESTAMP", "quarantine", "timestamp is not on the :00/:30 half-hour grid"),
-    Rule("V05_NULL_VALUE", "quarantine", "value is empty or the string Null"),
-    Rule("V06_NON_NUMERIC_VALUE", "quarantine", "value is not a number"),
-    Rule("V07_NEGATIVE_VALUE", "quarantine", "negative import reading"),
-    Rule("V08_IMPLAUSIBLE_VALUE", "quarantine", "value above the plausible maximum per half hour"),
-    Rule("V09_CONFLICTING_DUPLICATE", "quarantine", "same household and half hour read twice with different values"),
+    Rule("V02_MISSING_HOUSEHOLD", "quarantine", "household id is empty", "raw row", "household_id IS NULL"),
+    Rule("V03_BAD_TIMESTAMP", "quarantine", "timestamp cannot be parsed", "raw row", "reading_end_utc IS NULL"),
     Rule(
-        "D01_EXACT_DUPLICATE", "collapse", "same household, half hour and value read more than once: kept once, counted"
+        "V04_OFF_GRID_TIMESTAMP",
+        "quarantine",
+        "timestamp is not on the :00/:30 half-hour grid",
+        "raw row",
+        "minute(reading_end_utc) NOT IN (0, 30) OR microsecond(reading_end_utc) <> 0",
     ),
-    Rule("F01_SPIKE", "flag", "value far above the household's usual range in the month: flagged, kept"),
     Rule(
-        "E01_SHORT_GAP_INTERPOLATED", "estimate", "gap of at most the configured length filled by linear interpolation"
+        "V05_NULL_VALUE",
+        "quarantine",
+        "value is empty or the string Null",
+        "raw row",
+        "kwh_text IS NULL OR lower(kwh_text) IN ('null', 'nan', 'na', '')",
+    ),
+    Rule(
+        "V06_NON_NUMERIC_VALUE",
+        "quarantine",
+        "value is not a number",
+        "raw row",
+        "value IS NULL OR NOT isfinite(value)",
+    ),
+    Rule("V07_NEGATIVE_VALUE", "quarantine", "negative import reading", "raw row", "value < 0"),
+    Rule(
+        "V08_IMPLAUSIBLE_VALUE",
+        "quarantine",
+        "value above the plausible maximum per half hour",
+        "raw row",
+        "value > $max_kwh_per_half_hour",
+    ),
+    Rule(
+        "V09_CONFLICTING_DUPLICATE",
+        "quarantine",
+        "same household and half hour read twice with different values",
+        "half hour",
+        "n_values > 1",
+    ),
+    Rule(
+        "D01_EXACT_DUPLICATE",
+        "collapse",
+        "same household, half hour and value read more than once: kept once, counted",
+        "half hour",
+        "n_rows > 1 AND n_values = 1",
+    ),
+    Rule(
+        "F01_SPIKE",
+        "flag",
+        "value far above the household's usual range in the month: flagged, kept",
+        "household-month",
+        "value > q75 + $spike_iqr_multiplier * (q75 - q25) AND value >= $spike_min_kwh",
+    ),
+    Rule(
+        "E01_SHORT_GAP_INTERPOLATED",
+        "estimate",
+        "gap of at most the configured length filled by linear interpolation",
+        "gap",
+        "missing BETWEEN 1 AND $max_gap_half_hours_to_estimate",
     ),
 )
 
 RULES_BY_ID = {rule.rule_id: rule for rule in RULES}
 QUARANTINE_RULES = frozenset(r.rule_id for r in RULES if r.action == "quarantine")
+ROW_RULES = tuple(r for r in RULES if r.scope == "raw row")
+# Expected fields per text layout (V01); Parquet rows have no line to count and never fail V01.
+LAYOUT_FIELD_COUNTS = {name: layout.field_count for name, layout in LAYOUTS.items()}
+
+
+RULE_ID = re.compile(r"[A-Z][0-9]{2}_[A-Z_]+")
+assert all(RULE_ID.fullmatch(r.rule_id) and r.action in ACTIONS and r.scope in SCOPES for r in RULES)
+
+
+def first_failing_row_rule() -> str:
+    """SQL ``CASE`` giving the id of the first row rule (catalogue order) whose predicate holds, else NULL."""
+    whens = "".join(f"\n        WHEN {r.predicate} THEN '{r.rule_id}'" for r in ROW_RULES)
+    return f"CASE{whens}\n    END"
+
+
+def predicates() -> dict[str, str]:
+    """Each rule's predicate, parenthesised, by rule id: the fragments the clean SQL is assembled from."""
+    return {r.rule_id: f"({r.predicate})" for r in RULES}
+
+
+def _threshold(default: float | int, description: str, **bounds: float) -> Any:
+    return field(default=default, metadata={"description": description, "bounds": bounds})
 
 
 @dataclass(frozen=True)
 class VeeSettings:
-    """Thresholds of the VEE rules (utility-configurable)."""
+    """Thresholds of the VEE rules (utility-configurable): the one home of their defaults and bounds.
 
-    max_kwh_per_half_hour: float = 24.0  # 200 A x 240 V for 30 min, SERL "very high" bound
-    max_gap_half_hours_to_estimate: int = 6  # 3 h
-    spike_iqr_multiplier: float = 6.0  # value > q75 + k * IQR of the household-month ...
-    spike_min_kwh: float = 2.0  # ... and at least this many kWh
+    Invalid values (NaN, infinite, out of bounds) or an inconsistent combination raise
+    ``ValueError`` naming the field, before any SQL runs. ``VeeConfig`` (the Dagster run config)
+    takes its defaults, bounds and descriptions from here.
+    """
+
+    max_kwh_per_half_hour: float = _threshold(
+        24.0, "V08: readings above this many kWh per half hour are implausible (200 A x 240 V).", gt=0, le=1000
+    )
+    max_gap_half_hours_to_estimate: int = _threshold(
+        6, "E01: gaps of at most this many half hours are interpolated (0 = never estimate).", ge=0, le=48
+    )
+    spike_iqr_multiplier: float = _threshold(
+        6.0, "F01: a spike is above q75 + this x IQR of the household-month ...", gt=0, le=1000
+    )
+    spike_min_kwh: float = _threshold(2.0, "F01: ... and at least this many kWh.", ge=0, le=1000)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValueError(f"VEE setting {f.name} must be a finite number, got {value!r}")
+            if f.type == "int" and value != int(value):
+                raise ValueError(f"VEE setting {f.name} must be a whole number, got {value!r}")
+            for bound, limit in f.metadata["bounds"].items():
+                ok = {"gt": value > limit, "ge": value >= limit, "le": value <= limit}[bound]
+                if not ok:
+                    sign = {"gt": ">", "ge": ">=", "le": "<="}[bound]
+                    raise ValueError(f"VEE setting {f.name} must be {sign} {limit}, got {value!r}")
+        if self.spike_min_kwh > self.max_kwh_per_half_hour:
+            raise ValueError(
+                f"VEE setting spike_min_kwh ({self.spike_min_kwh}) must not exceed max_kwh_per_half_hour "
+                f"({self.max_kwh_per_half_hour}): readings above the maximum are quarantined, so no spike "
+                "could ever be flagged"
+            )
+
+    @classmethod
+    def field_spec(cls, name: str) -> dict[str, Any]:
+        """Default, description and bounds of one threshold, as keyword arguments of ``pydantic.Field``."""
+        (f,) = (f for f in fields(cls) if f.name == name)
+        return {"default": f.default, "description": f.metadata["description"], **f.metadata["bounds"]}
+
+
+def rule_parameters(settings: VeeSettings) -> dict[str, Any]:
+    """Every value a rule predicate may read, by ``$parameter`` name."""
+    return {
+        **{f.name: getattr(settings, f.name) for f in fields(settings)},
+        # key/value lists make the DuckDB client bind a MAP (a plain dict would bind a STRUCT)
+        "layout_field_counts": {"key": list(LAYOUT_FIELD_COUNTS), "value": list(LAYOUT_FIELD_COUNTS.values())},
+    }

@@ -1,0 +1,23 @@
+-- Actual rows: valid readings, exact duplicates collapsed onto their first source row (D01,
+-- counted), each flagged against its household-month distribution (F01).
+CREATE OR REPLACE TEMP TABLE _actual AS
+WITH ok AS (
+    SELECT c.household_id, c.reading_end_utc, c.value, c.reading_month,
+           coalesce(d.n_rows, 1) AS n_rows, c.source_file, c.source_line
+    FROM _classified c LEFT JOIN _dupkeys d USING (household_id, reading_end_utc)
+    WHERE c.rule_id IS NULL
+      AND (d.household_id IS NULL
+           OR ({D01_EXACT_DUPLICATE} AND (c.source_file, c.source_line) = d.first_src))),
+stats AS (
+    SELECT household_id, reading_month,
+           quantile_cont(value, 0.25) AS q25, quantile_cont(value, 0.75) AS q75
+    FROM ok GROUP BY ALL)
+SELECT ok.household_id,
+       ok.reading_end_utc - INTERVAL 30 MINUTE AS interval_start_utc,
+       ok.reading_end_utc AS interval_end_utc,
+       ok.value AS kwh, ok.value AS raw_kwh, 'A' AS quality_code,
+       {F01_SPIKE} AS is_spike,
+       CAST(ok.n_rows - 1 AS INTEGER) AS duplicate_rows,
+       ok.source_file, ok.source_line,
+       ok.reading_month
+FROM ok JOIN stats USING (household_id, reading_month)

@@ -1,0 +1,11 @@
+-- Valid, unambiguous readings of the neighbouring months within reach of a short gap (E01), so
+-- gaps at the month's edges can be filled: classified over the month plus one month either
+-- side.
+CREATE OR REPLACE TEMP TABLE _anchors AS
+SELECT household_id, reading_end_utc, min(value) AS value
+FROM ({classified})
+WHERE rule_id IS NULL
+  AND (reading_month < $start OR reading_month >= $end)
+  AND reading_end_utc >= $start - to_minutes(30 * ($max_gap_half_hours_to_estimate + 1))
+  AND reading_end_utc < $end + to_minutes(30 * ($max_gap_half_hours_to_estimate + 1))
+GROUP BY household_id, reading_end_utc HAVING count(DISTINCT value) = 1

@@ -1,0 +1,3 @@
+-- The month's raw rows, classified.
+CREATE OR REPLACE TEMP TABLE _classified AS
+{classified}

@@ -1,0 +1,24 @@
+-- Short gaps between consecutive actual readings (anchors from the neighbouring months
+-- included), filled by linear interpolation (E01, quality code E); longer gaps stay missing.
+CREATE OR REPLACE TEMP TABLE _estimated AS
+WITH points AS (
+    SELECT household_id, interval_end_utc AS t, kwh AS v FROM _actual
+    UNION ALL SELECT household_id, reading_end_utc, value FROM _anchors),
+steps AS (
+    SELECT household_id, t, v,
+           lead(t) OVER w AS t_next, lead(v) OVER w AS v_next
+    FROM points WINDOW w AS (PARTITION BY household_id ORDER BY t)),
+gaps AS (
+    SELECT *, CAST(epoch(t_next - t) / 1800 AS INTEGER) - 1 AS missing
+    FROM steps WHERE t_next IS NOT NULL),
+filled AS (
+    SELECT household_id, t + to_minutes(CAST(30 * k AS BIGINT)) AS interval_end_utc,
+           v + (v_next - v) * k / (missing + 1) AS kwh
+    FROM gaps, range(1, missing + 1) AS r(k)
+    WHERE {E01_SHORT_GAP_INTERPOLATED})
+SELECT household_id, interval_end_utc - INTERVAL 30 MINUTE AS interval_start_utc, interval_end_utc,
+       kwh, CAST(NULL AS DOUBLE) AS raw_kwh, 'E' AS quality_code, false AS is_spike,
+       0 AS duplicate_rows, CAST(NULL AS VARCHAR) AS source_file, CAST(NULL AS BIGINT) AS source_line,
+       CAST(date_trunc('month', interval_end_utc) AS DATE) AS reading_month
+FROM filled
+WHERE interval_end_utc >= $start AND interval_end_utc < $end
