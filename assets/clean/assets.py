@@ -2,6 +2,7 @@
 
 import dagster as dg
 import polars as pl
+from pydantic import Field, model_validator
 
 from assets.clean.clean_readings import CLEAN_TABLE, COVERAGE_TABLE, QUARANTINE_TABLE, clean_window
 from assets.clean.schemas.clean_readings import CleanReadings
@@ -25,12 +26,23 @@ CLEAN_LINEAGE = {
 
 
 class VeeConfig(dg.Config):
-    """VEE thresholds (editable in the launchpad)."""
+    """VEE thresholds (editable in the launchpad): defaults, bounds and meaning from ``VeeSettings``.
 
-    max_kwh_per_half_hour: float = 24.0
-    max_gap_half_hours_to_estimate: int = 6
-    spike_iqr_multiplier: float = 6.0
-    spike_min_kwh: float = 2.0
+    Out-of-bounds, NaN or infinite values and inconsistent combinations fail the run before any SQL.
+    """
+
+    max_kwh_per_half_hour: float = Field(allow_inf_nan=False, **VeeSettings.field_spec("max_kwh_per_half_hour"))
+    max_gap_half_hours_to_estimate: int = Field(**VeeSettings.field_spec("max_gap_half_hours_to_estimate"))
+    spike_iqr_multiplier: float = Field(allow_inf_nan=False, **VeeSettings.field_spec("spike_iqr_multiplier"))
+    spike_min_kwh: float = Field(allow_inf_nan=False, **VeeSettings.field_spec("spike_min_kwh"))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "VeeConfig":
+        self.settings()  # VeeSettings checks the combination; its message names the fields
+        return self
+
+    def settings(self) -> VeeSettings:
+        return VeeSettings(**self.model_dump())
 
 
 @dg.multi_asset(
@@ -81,7 +93,7 @@ class VeeConfig(dg.Config):
 def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Warehouse):
     """Validation, estimation and editing of the month(s) in the run, in DuckDB."""
     start, end = month_window(context)
-    settings = VeeSettings(**config.model_dump())
+    settings = config.settings()
     with warehouse.connect() as con:
         result = clean_window(con, start, end, settings)
     rules = pl.DataFrame(

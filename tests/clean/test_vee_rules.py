@@ -157,3 +157,37 @@ def test_unreadable_file_fails_and_leaves_stored_data_untouched(con, tmp_path: P
         load_raw_readings(con, of_kind(discover(src), "readings"), JAN, FEB)
     assert con.execute("SELECT count(*) FROM ingest.raw_readings").fetchone()[0] == before
     assert con.execute("SELECT count(DISTINCT household_id) FROM ingest.raw_readings").fetchone()[0] == 1
+
+
+def test_spike_and_gap_thresholds_are_configurable(con, tmp_path: Path):
+    ts = stamps("2012-01-10 00:30:00", 200)
+    vals = ["0.2"] * 200
+    vals[100] = "7.5"
+    keep = [i for i in range(200) if i not in (150, 151, 152)]  # a gap of 3 half hours
+    write_lines(tmp_path / "src" / "f.csv", [lds_line("MAC1", ts[i], vals[i]) for i in keep])
+    result = load_and_clean(con, tmp_path / "src", VeeSettings(spike_min_kwh=8.0, max_gap_half_hours_to_estimate=2))
+    assert (result.spike_rows, result.estimated_rows) == (0, 0)
+    result = load_and_clean(con, tmp_path / "src", VeeSettings(spike_iqr_multiplier=1.0, spike_min_kwh=7.5))
+    assert (result.spike_rows, result.estimated_rows) == (1, 3)
+
+
+def test_failure_before_commit_leaves_the_stored_month_untouched(con, tmp_path: Path, monkeypatch):
+    from assets.clean import clean_readings
+
+    ts = stamps("2012-01-10 00:30:00", 10)
+    write_lines(tmp_path / "src" / "f.csv", [lds_line("MAC1", t, "5.0") for t in ts])
+    load_and_clean(con, tmp_path / "src")
+    tables = ("clean.clean_readings", "clean.quarantined_readings", "clean.household_month_coverage")
+    before = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+    real_replace = clean_readings.replace_month
+
+    def replace_then_fail(con, p):
+        real_replace(con, p)  # every table of the month rewritten (all rows now quarantined) ...
+        raise RuntimeError("crash before commit")  # ... but never committed
+
+    monkeypatch.setattr(clean_readings, "replace_month", replace_then_fail)
+    with pytest.raises(RuntimeError, match="crash before commit"):
+        clean_window(con, JAN, FEB, VeeSettings(max_kwh_per_half_hour=4.0, spike_min_kwh=1.0))
+    assert {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables} == before
+    assert before["clean.quarantined_readings"] == [] and len(before["clean.clean_readings"]) == 10
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()[0] == 0
