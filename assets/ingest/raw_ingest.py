@@ -20,6 +20,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from assets.common.sql import load_sql, qualified_name
 from assets.common.table_model import create_table_if_missing, validate
 from assets.common.warehouse import transaction
 from assets.ingest.schemas.raw_readings import RawReadings
@@ -29,10 +30,7 @@ from assets.ingest.source_layouts import read_readings_file
 RAW_TABLE = "ingest.raw_readings"
 INDEX_TABLE = "ingest.source_file_index"
 STAGING_TABLE = "ingest._raw_readings_staging"
-INDEX_DDL = (
-    "source_file VARCHAR PRIMARY KEY, size_bytes BIGINT, mtime_ns BIGINT, source_layout VARCHAR, "
-    "first_month DATE, last_month DATE, line_rows BIGINT"
-)
+_RAW, _INDEX, _STAGING = (qualified_name(t) for t in (RAW_TABLE, INDEX_TABLE, STAGING_TABLE))
 
 
 @dataclass
@@ -48,8 +46,8 @@ class RawLoadResult:
 
 
 def _index(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
-    con.execute(f"CREATE TABLE IF NOT EXISTS {INDEX_TABLE} ({INDEX_DDL})")
-    rows = con.execute(f"SELECT source_file, size_bytes, mtime_ns, first_month, last_month FROM {INDEX_TABLE}")
+    con.execute(load_sql(__file__, "create_source_file_index").format(index=_INDEX))
+    rows = con.execute(f"SELECT source_file, size_bytes, mtime_ns, first_month, last_month FROM {_INDEX}")
     return {r[0]: r[1:] for r in rows.fetchall()}
 
 
@@ -88,8 +86,8 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
     # Parsed rows go to a scratch table first (committed batch by batch, so memory stays bounded by
     # one file); only when every file has been read does one transaction swap the window in. A file
     # that cannot be read stops the load before the stored table is touched.
-    con.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
-    con.execute(f"CREATE TABLE {STAGING_TABLE} AS SELECT * FROM {RAW_TABLE} LIMIT 0")
+    con.execute(f"DROP TABLE IF EXISTS {_STAGING}")
+    con.execute(f"CREATE TABLE {_STAGING} AS SELECT * FROM {_RAW} LIMIT 0")
     index_updates = []
     try:
         for f, frame in _parsed(to_read):
@@ -116,7 +114,7 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
                 continue
             con.register("_raw_batch", window.to_arrow())
             try:
-                con.execute(f"INSERT INTO {STAGING_TABLE} SELECT * FROM _raw_batch")
+                con.execute(f"INSERT INTO {_STAGING} SELECT * FROM _raw_batch")
             finally:
                 con.unregister("_raw_batch")
             for month, n in window.group_by("reading_month").len().iter_rows():
@@ -124,11 +122,10 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
             layout = window["source_layout"][0]
             result.rows_by_layout[layout] = result.rows_by_layout.get(layout, 0) + window.height
         with transaction(con):
-            con.execute(f"DELETE FROM {RAW_TABLE} WHERE reading_month >= ? AND reading_month < ?", [start, end])
-            con.execute(f"INSERT INTO {RAW_TABLE} SELECT * FROM {STAGING_TABLE}")
+            con.execute(f"DELETE FROM {_RAW} WHERE reading_month >= ? AND reading_month < ?", [start, end])
+            con.execute(f"INSERT INTO {_RAW} SELECT * FROM {_STAGING}")
             for row in index_updates:
-                con.execute(f"DELETE FROM {INDEX_TABLE} WHERE source_file = ?", [row[0]])
-                con.execute(f"INSERT INTO {INDEX_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+                con.execute(f"INSERT OR REPLACE INTO {_INDEX} VALUES (?, ?, ?, ?, ?, ?, ?)", row)
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
+        con.execute(f"DROP TABLE IF EXISTS {_STAGING}")
     return result
