@@ -87,3 +87,24 @@ def test_inconsistent_combination_rejected():
     with pytest.raises(ValueError, match=r"spike_min_kwh .* max_kwh_per_half_hour"):
         VeeSettings(max_kwh_per_half_hour=3.0, spike_min_kwh=4.0)
     assert VeeConfig(max_kwh_per_half_hour=3.0, spike_min_kwh=3.0).settings().spike_min_kwh == 3.0
+
+
+@pytest.mark.parametrize("bad", [{"max_kwh_per_half_hour": -1.0}, {"spike_min_kwh": 30.0}])
+def test_dagster_run_with_bad_vee_config_fails_before_any_sql(tmp_path: Path, bad: dict):
+    import dagster as dg
+
+    from assets.clean.assets import clean
+    from assets.common.resources import Warehouse
+
+    warehouse = tmp_path / "w.duckdb"
+    result = dg.materialize(
+        [clean],
+        partition_key="2012-01-01",
+        resources={"warehouse": Warehouse(path=str(warehouse))},
+        run_config={"ops": {"clean": {"config": bad}}},
+        raise_on_error=False,
+    )
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert next(iter(bad)) in failure.step_failure_data.error.message
+    assert not warehouse.exists()  # the warehouse was never opened
