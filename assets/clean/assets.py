@@ -2,7 +2,7 @@
 
 import dagster as dg
 import polars as pl
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
 from assets.clean.clean_readings import CLEAN_TABLE, COVERAGE_TABLE, QUARANTINE_TABLE, clean_window
 from assets.clean.schemas.clean_readings import CleanReadings
@@ -31,10 +31,10 @@ class VeeConfig(dg.Config):
     Out-of-bounds, NaN or infinite values and inconsistent combinations fail the run before any SQL.
     """
 
-    max_kwh_per_half_hour: float = Field(allow_inf_nan=False, **VeeSettings.field_spec("max_kwh_per_half_hour"))
-    max_gap_half_hours_to_estimate: int = Field(**VeeSettings.field_spec("max_gap_half_hours_to_estimate"))
-    spike_iqr_multiplier: float = Field(allow_inf_nan=False, **VeeSettings.field_spec("spike_iqr_multiplier"))
-    spike_min_kwh: float = Field(allow_inf_nan=False, **VeeSettings.field_spec("spike_min_kwh"))
+    max_kwh_per_half_hour: float = VeeSettings.config_field("max_kwh_per_half_hour")
+    max_gap_half_hours_to_estimate: int = VeeSettings.config_field("max_gap_half_hours_to_estimate")
+    spike_iqr_multiplier: float = VeeSettings.config_field("spike_iqr_multiplier")
+    spike_min_kwh: float = VeeSettings.config_field("spike_min_kwh")
 
     @model_validator(mode="after")
     def _consistent(self) -> "VeeConfig":

@@ -14,10 +14,14 @@ the rule looks at (``scope``). Thresholds enter only as ``$name`` parameters nam
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass, field, fields
+from copy import copy
+from dataclasses import dataclass, fields
 from typing import Any
+
+from pydantic import Field, model_validator
+from pydantic.dataclasses import dataclass as pydantic_dataclass
+from pydantic.fields import FieldInfo
 
 from assets.ingest.source_layouts import LAYOUTS
 
@@ -122,8 +126,10 @@ ROW_RULES = tuple(r for r in RULES if r.scope == "raw row")
 LAYOUT_FIELD_COUNTS = {name: layout.field_count for name, layout in LAYOUTS.items()}
 
 
-RULE_ID = re.compile(r"[A-Z][0-9]{2}_[A-Z_]+")
-assert all(RULE_ID.fullmatch(r.rule_id) and r.action in ACTIONS and r.scope in SCOPES for r in RULES)
+RULE_ID = re.compile(r"[A-Z][0-9]{2}_[A-Z_]+")  # ids are written into SQL as literals: keep them plain
+for _rule in RULES:
+    if not (RULE_ID.fullmatch(_rule.rule_id) and _rule.action in ACTIONS and _rule.scope in SCOPES):
+        raise ValueError(f"malformed VEE rule {_rule}")
 
 
 def first_failing_row_rule() -> str:
@@ -137,54 +143,44 @@ def predicates() -> dict[str, str]:
     return {r.rule_id: f"({r.predicate})" for r in RULES}
 
 
-def _threshold(default: float | int, description: str, **bounds: float) -> Any:
-    return field(default=default, metadata={"description": description, "bounds": bounds})
+def _threshold(default: float, description: str, **bounds: float) -> Any:
+    return Field(default, description=description, allow_inf_nan=False, **bounds)
 
 
-@dataclass(frozen=True)
+@pydantic_dataclass(frozen=True)
 class VeeSettings:
     """Thresholds of the VEE rules (utility-configurable): the one home of their defaults and bounds.
 
-    Invalid values (NaN, infinite, out of bounds) or an inconsistent combination raise
-    ``ValueError`` naming the field, before any SQL runs. ``VeeConfig`` (the Dagster run config)
-    takes its defaults, bounds and descriptions from here.
+    NaN, infinite or out-of-bounds values and inconsistent combinations raise a pydantic
+    ``ValidationError`` (a ``ValueError``) naming the field, before any SQL runs. ``VeeConfig``
+    (the Dagster run config) takes its fields from here (:meth:`config_field`).
     """
 
     max_kwh_per_half_hour: float = _threshold(
         24.0, "V08: readings above this many kWh per half hour are implausible (200 A x 240 V).", gt=0, le=1000
     )
     max_gap_half_hours_to_estimate: int = _threshold(
-        6, "E01: gaps of at most this many half hours are interpolated (0 = never estimate).", ge=0, le=48
+        6, "E01: gaps of at most this many half hours (3 h) are interpolated; 0 = never estimate.", ge=0, le=48
     )
     spike_iqr_multiplier: float = _threshold(
         6.0, "F01: a spike is above q75 + this x IQR of the household-month ...", gt=0, le=1000
     )
     spike_min_kwh: float = _threshold(2.0, "F01: ... and at least this many kWh.", ge=0, le=1000)
 
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise ValueError(f"VEE setting {f.name} must be a finite number, got {value!r}")
-            if f.type == "int" and value != int(value):
-                raise ValueError(f"VEE setting {f.name} must be a whole number, got {value!r}")
-            for bound, limit in f.metadata["bounds"].items():
-                ok = {"gt": value > limit, "ge": value >= limit, "le": value <= limit}[bound]
-                if not ok:
-                    sign = {"gt": ">", "ge": ">=", "le": "<="}[bound]
-                    raise ValueError(f"VEE setting {f.name} must be {sign} {limit}, got {value!r}")
+    @model_validator(mode="after")
+    def _consistent(self) -> VeeSettings:
         if self.spike_min_kwh > self.max_kwh_per_half_hour:
             raise ValueError(
-                f"VEE setting spike_min_kwh ({self.spike_min_kwh}) must not exceed max_kwh_per_half_hour "
+                f"spike_min_kwh ({self.spike_min_kwh}) must not exceed max_kwh_per_half_hour "
                 f"({self.max_kwh_per_half_hour}): readings above the maximum are quarantined, so no spike "
                 "could ever be flagged"
             )
+        return self
 
     @classmethod
-    def field_spec(cls, name: str) -> dict[str, Any]:
-        """Default, description and bounds of one threshold, as keyword arguments of ``pydantic.Field``."""
-        (f,) = (f for f in fields(cls) if f.name == name)
-        return {"default": f.default, "description": f.metadata["description"], **f.metadata["bounds"]}
+    def config_field(cls, name: str) -> FieldInfo:
+        """A copy of one threshold's pydantic field (default, description, bounds), for ``VeeConfig``."""
+        return copy(cls.__pydantic_fields__[name])
 
 
 def rule_parameters(settings: VeeSettings) -> dict[str, Any]:
