@@ -7,6 +7,10 @@ gaps are estimated (E01, quality code E) and long gaps stay missing. Each call r
 window in one transaction, so re-running a month never duplicates and a failure stores nothing.
 
 Conservation, per month: raw rows = clean actual rows + quarantined rows + collapsed duplicates.
+
+A month is cleaned by named stages, one SQL statement each (``sql/stage_*.sql``), that build temp
+tables; then the staged rows are validated and swapped in. The rule predicates in that SQL come
+from the catalogue in ``vee_rules.py``; months and thresholds are bound as ``$parameters``.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ class CleanResult:
     mean_coverage: float | None
 
 
+Params = dict[str, Any]  # values by $parameter name; each statement binds the ones it names
 TABLES = {"raw": RAW_TABLE, "clean": CLEAN_TABLE, "quarantine": QUARANTINE_TABLE, "coverage": COVERAGE_TABLE}
 TEMP_TABLES = ("_classified", "_dupkeys", "_anchors", "_quarantined", "_actual", "_estimated", "_coverage")
 
@@ -79,7 +84,7 @@ def _sql(name: str, **fragments: str) -> str:
     )
 
 
-def _execute(con: duckdb.DuckDBPyConnection, sql: str, values: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+def _execute(con: duckdb.DuckDBPyConnection, sql: str, values: Params) -> duckdb.DuckDBPyConnection:
     """Run ``sql`` binding, from ``values``, exactly the ``$parameters`` it names."""
     return con.execute(sql, {name: values[name] for name in dict.fromkeys(PARAMETER.findall(sql))})
 
@@ -89,7 +94,7 @@ def _add_months(month: date, n: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def month_parameters(start: date, end: date, settings: VeeSettings) -> dict[str, Any]:
+def month_parameters(start: date, end: date, settings: VeeSettings) -> Params:
     """Every value the clean SQL of months ``start <= m < end`` may bind, by ``$parameter`` name."""
     return {
         **rule_parameters(settings),
@@ -100,42 +105,44 @@ def month_parameters(start: date, end: date, settings: VeeSettings) -> dict[str,
     }
 
 
-def classify(con: duckdb.DuckDBPyConnection, p: dict[str, Any]) -> None:
+def classify(con: duckdb.DuckDBPyConnection, params: Params) -> None:
     """``_classified``: the month's raw rows with their value and first failing row rule (V01..V08)."""
     _execute(
-        con, _sql("stage_classified", classified=_sql("classify")), p | {"from_month": p["start"], "to_month": p["end"]}
+        con,
+        _sql("stage_classified", classified=_sql("classify")),
+        params | {"from_month": params["start"], "to_month": params["end"]},
     )
 
 
-def find_duplicate_keys(con: duckdb.DuckDBPyConnection, p: dict[str, Any]) -> None:
+def find_duplicate_keys(con: duckdb.DuckDBPyConnection, params: Params) -> None:
     """``_dupkeys``: half hours with more than one valid row, their row and value counts (D01/V09)."""
-    _execute(con, _sql("stage_duplicate_keys"), p)
+    _execute(con, _sql("stage_duplicate_keys"), params)
 
 
-def collect_anchors(con: duckdb.DuckDBPyConnection, p: dict[str, Any]) -> None:
+def collect_anchors(con: duckdb.DuckDBPyConnection, params: Params) -> None:
     """``_anchors``: valid readings of the neighbouring months close enough to bound a short gap."""
-    window = {"from_month": _add_months(p["start"], -1), "to_month": _add_months(p["end"], 1)}
-    _execute(con, _sql("stage_anchors", classified=_sql("classify")), p | window)
+    window = {"from_month": _add_months(params["start"], -1), "to_month": _add_months(params["end"], 1)}
+    _execute(con, _sql("stage_anchors", classified=_sql("classify")), params | window)
 
 
-def quarantine_rows(con: duckdb.DuckDBPyConnection, p: dict[str, Any]) -> None:
+def quarantine_rows(con: duckdb.DuckDBPyConnection, params: Params) -> None:
     """``_quarantined``: rejected rows (row rules and V09) with their raw text, rule and reason."""
-    _execute(con, _sql("stage_quarantined"), p)
+    _execute(con, _sql("stage_quarantined"), params)
 
 
-def flag_actuals(con: duckdb.DuckDBPyConnection, p: dict[str, Any]) -> None:
+def flag_actuals(con: duckdb.DuckDBPyConnection, params: Params) -> None:
     """``_actual``: valid readings, exact duplicates collapsed (D01), spikes flagged (F01)."""
-    _execute(con, _sql("stage_actual"), p)
+    _execute(con, _sql("stage_actual"), params)
 
 
-def estimate_gaps(con: duckdb.DuckDBPyConnection, p: dict[str, Any]) -> None:
+def estimate_gaps(con: duckdb.DuckDBPyConnection, params: Params) -> None:
     """``_estimated``: short gaps of the month linearly interpolated (E01)."""
-    _execute(con, _sql("stage_estimated"), p)
+    _execute(con, _sql("stage_estimated"), params)
 
 
-def compute_coverage(con: duckdb.DuckDBPyConnection, p: dict[str, Any]) -> None:
+def compute_coverage(con: duckdb.DuckDBPyConnection, params: Params) -> None:
     """``_coverage``: expected / actual / estimated / missing half hours per household-month."""
-    _execute(con, _sql("stage_coverage"), p)
+    _execute(con, _sql("stage_coverage"), params)
 
 
 STAGES = (
@@ -155,12 +162,14 @@ OUTPUTS = (
 )
 
 
-def replace_month(con: duckdb.DuckDBPyConnection, p: dict[str, Any]) -> None:
+def replace_month(con: duckdb.DuckDBPyConnection, params: Params) -> None:
     """Validate the staged rows, then swap them in for the month's stored rows."""
     for table, model, rows in OUTPUTS:
         validate_query(model, con, rows, table)
     for table, _, rows in OUTPUTS:
-        _execute(con, f"DELETE FROM {qualified_name(table)} WHERE reading_month >= $start AND reading_month < $end", p)
+        _execute(
+            con, f"DELETE FROM {qualified_name(table)} WHERE reading_month >= $start AND reading_month < $end", params
+        )
         con.execute(f"INSERT INTO {qualified_name(table)} {rows}")
 
 
@@ -185,19 +194,19 @@ def clean_window(
     return _summarise(con, {"start": start, "end": end})
 
 
-def clean_month(con: duckdb.DuckDBPyConnection, p: dict[str, Any]) -> None:
-    """Clean one month (``p`` from :func:`month_parameters`) in one transaction."""
+def clean_month(con: duckdb.DuckDBPyConnection, params: Params) -> None:
+    """Clean one month (``params`` from :func:`month_parameters`) in one transaction."""
     try:
         with transaction(con):
             for stage in STAGES:
-                stage(con, p)
-            replace_month(con, p)
+                stage(con, params)
+            replace_month(con, params)
     finally:
         for temp in TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {quote_identifier(temp)}")
 
 
-def _summarise(con: duckdb.DuckDBPyConnection, window: dict[str, Any]) -> CleanResult:
+def _summarise(con: duckdb.DuckDBPyConnection, window: Params) -> CleanResult:
     conservation = [Conservation(*row) for row in _execute(con, _sql("conservation"), window).fetchall()]
     rows_by_rule = dict(_execute(con, _sql("rows_by_rule"), window).fetchall())
     ((clean_rows, estimated, spikes, households, quarantined, coverage_rows, mean_cov),) = _execute(
