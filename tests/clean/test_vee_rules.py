@@ -191,3 +191,19 @@ def test_failure_before_commit_leaves_the_stored_month_untouched(con, tmp_path: 
     assert {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables} == before
     assert before["clean.quarantined_readings"] == [] and len(before["clean.clean_readings"]) == 10
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()[0] == 0
+
+
+def test_stages_run_alone_on_the_raw_rows(con, tmp_path: Path):
+    from assets.clean import clean_readings as cr
+
+    ts = stamps("2012-01-10 00:30:00", 3)
+    lines = [lds_line("MAC1", ts[0], "0.2"), lds_line("MAC1", ts[1], "-1"), lds_line("MAC1", ts[2], "0.3")]
+    write_lines(tmp_path / "src" / "f.csv", [*lines, lines[2], lds_line("MAC1", ts[0], "0.5")])
+    load_raw_readings(con, of_kind(discover(tmp_path / "src"), "readings"), JAN, FEB)
+    params = cr.month_parameters(JAN, FEB, VeeSettings())
+    cr.classify(con, params)
+    rules = con.execute("SELECT source_line, rule_id FROM _classified ORDER BY 1").fetchall()
+    assert rules == [(1, None), (2, "V07_NEGATIVE_VALUE"), (3, None), (4, None), (5, None)]
+    cr.find_duplicate_keys(con, params)
+    dups = con.execute("SELECT reading_end_utc, n_rows, n_values FROM _dupkeys ORDER BY 1").fetchall()
+    assert dups == [(datetime.fromisoformat(ts[0]), 2, 2), (datetime.fromisoformat(ts[2]), 2, 1)]
