@@ -12,6 +12,7 @@ from assets.common.table_model import validate
 from assets.model.cluster_model import ClusterModel, household_response
 from assets.model.inputs import prepare_features
 from assets.model.personas import PersonaResult
+from assets.model.segmentation_history import Drift
 from assets.reports.dr_targets import DrTargets, expected_household_reduction, rank_dr_targets
 from assets.reports.html_report import Report, ReportInputs, build_report
 from assets.reports.interventions import build_interventions
@@ -47,8 +48,10 @@ def compute_report(
     interventions: pl.DataFrame,
     dr: DrTargets,
     title: str = "Demand-response personas",
+    drift: Drift | None = None,
 ) -> Report:
-    """HTML (self-contained), Markdown summary and the PNGs of the persona report."""
+    """HTML (self-contained), Markdown summary and the PNGs of the persona report; ``drift``: persona
+    drift since the previous segmentation (None: no earlier segmentation to compare with)."""
     inputs = ReportInputs(
         features=prepare_features(features),
         model=model,
@@ -58,5 +61,6 @@ def compute_report(
         dr=dr,
         expectations=compute_expectations(features, assignments, model),
         title=title,
+        drift=drift,
     )
     return build_report(inputs)
