@@ -27,11 +27,10 @@ from assets.model.segmentation_history import (
     drift_sentence,
     no_history,
     transition_matrix,
-    transition_matrix_markdown,
 )
 from assets.reports import plots
 from assets.reports.dr_targets import RANKING_RULE, TEXTBOOK_RULE, DrTargets
-from assets.reports.privacy import suppress_small_groups
+from assets.reports.privacy import suppress_small_counts, suppress_small_groups
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("summary", "Summary"),
@@ -277,11 +276,13 @@ TESTS_COLUMNS: Columns = (
 )
 
 
-def drift_table(drift: Drift) -> TableData | None:
-    """The persona transition matrix (previous persona x current persona), or None without one."""
+def drift_table(drift: Drift, k: int) -> TableData | None:
+    """The persona transition matrix (previous persona x current persona), or None without one.
+    Cells of 1 to k-1 households read "< k"."""
     if drift.previous_month is None or drift.transitions.height == 0:
         return None
     wide = transition_matrix(drift)
+    wide = suppress_small_counts(wide, wide.columns[1:], k)
     return table_data(wide, [(c, c, None) for c in wide.columns])
 
 
@@ -354,7 +355,7 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
             "min_daily_kwh_for_fit": f"{s.min_daily_kwh_for_fit:g}",
             "n_unusable": len(m.unusable),
         },
-        "drift": {"sentence": drift_sentence(drift), "table": drift_table(drift)},
+        "drift": {"sentence": drift_sentence(drift), "table": drift_table(drift, k)},
     }
 
 
@@ -440,6 +441,11 @@ def _markdown(table: TableData, right_align: Sequence[str] = ()) -> str:
     return markdown_table(frame, right_align=right_align)
 
 
+def _drift_markdown(drift: Drift, k: int) -> str:
+    table = drift_table(drift, k)
+    return f"_{drift_sentence(drift)}_" if table is None else f"{drift_sentence(drift)}\n\n{_markdown(table)}"
+
+
 def build_markdown_summary(inputs: ReportInputs) -> str:
     """Short Markdown for Dagster metadata: key facts, personas, DR comparison (small groups suppressed)
     and persona drift."""
@@ -482,7 +488,7 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
         "",
         f"#### {dict(SECTIONS)['drift']}",
         "",
-        transition_matrix_markdown(inputs.drift or no_history()),
+        _drift_markdown(inputs.drift or no_history(), k),
     ]
     return "\n".join(lines) + "\n"
 

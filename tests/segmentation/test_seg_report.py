@@ -222,9 +222,13 @@ def test_drift_is_an_html_table(report_inputs, images):
     page = _parse(report.html)
     (drift,) = [t for t in page.tables if t["section"] == "drift"]
     assert drift["headers"] == ["from \\ to", names[0], names[1]]
-    assert drift["rows"] == [[names[0], "6", "2"], [names[1], "0", "4"]]
+    k = inputs.k
+    assert k == 5
+    # cells of 1..k-1 households are suppressed, zeros and cells of k or more are shown
+    assert drift["rows"] == [[names[0], "6", f"< {k}"], [names[1], "0", f"< {k}"]]
     assert "Since 2024-01-01: 12 households compared" in report.html
     assert f"| from \\ to | {names[0]} | {names[1]} |" in report.markdown
+    assert f"| {names[0]} | 6 | < {k} |" in report.markdown
     # without history the section says so and has no table
     first = _parse(build_report(dataclasses.replace(report_inputs, images=images)).html)
     assert not [t for t in first.tables if t["section"] == "drift"]
