@@ -9,6 +9,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
+from assets.common.markdown import markdown_table  # re-exported: the one Markdown-table helper
 from assets.common.table_model import TableModel
 from assets.common.warehouse import replace_table
 
@@ -63,16 +64,6 @@ def table_metadata(
     if preview is not None:
         meta["preview"] = dg.MetadataValue.md(markdown_table(preview.head(10)))
     return meta
-
-
-def markdown_table(frame: pl.DataFrame, float_digits: int = 4) -> str:
-    if frame.height == 0:
-        return "_(no rows)_"
-    rounded = frame.with_columns(pl.col(pl.Float64, pl.Float32).round(float_digits))
-    header = "| " + " | ".join(rounded.columns) + " |"
-    sep = "| " + " | ".join("---" for _ in rounded.columns) + " |"
-    rows = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rounded.iter_rows()]
-    return "\n".join([header, sep, *rows])
 
 
 def png_markdown(png: bytes, alt: str) -> dg.MetadataValue:

@@ -9,6 +9,8 @@ import duckdb
 import polars as pl
 from sklearn.metrics import adjusted_rand_score
 
+from assets.common.markdown import markdown_table
+
 HISTORY_TABLE = "model.segment_assignment_history"
 HISTORY_DDL = (
     "as_of_month DATE, household_id VARCHAR, load_shape_cluster INTEGER, load_shape_name VARCHAR, "
@@ -23,6 +25,12 @@ class Drift:
     adjusted_rand_index: float | None
     share_changed: float | None
     transitions: pl.DataFrame  # from_persona, to_persona, households
+
+
+def no_history() -> Drift:
+    """The drift of a first segmentation: no earlier snapshot to compare with."""
+    empty = pl.DataFrame(schema={"from_persona": pl.String, "to_persona": pl.String, "households": pl.Int64})
+    return Drift(None, 0, None, None, empty)
 
 
 def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFrame, fingerprint: str) -> int:
@@ -52,9 +60,8 @@ def drift_against_previous(con: duckdb.DuckDBPyConnection, as_of: date) -> Drift
     previous = con.execute(f"SELECT max(as_of_month) FROM {HISTORY_TABLE} WHERE as_of_month < ?", [as_of]).fetchall()[
         0
     ][0]
-    empty = pl.DataFrame(schema={"from_persona": pl.String, "to_persona": pl.String, "households": pl.Int64})
     if previous is None:
-        return Drift(None, 0, None, None, empty)
+        return no_history()
     pairs = con.sql(
         f"""SELECT p.persona_name AS from_persona, c.persona_name AS to_persona
             FROM {HISTORY_TABLE} p JOIN {HISTORY_TABLE} c USING (household_id)
@@ -77,17 +84,26 @@ def drift_between(pairs: pl.DataFrame, previous: date | None) -> Drift:
     return Drift(previous, pairs.height, ari, changed, transitions)
 
 
-def transition_matrix_markdown(drift: Drift) -> str:
+def drift_sentence(drift: Drift) -> str:
+    """One plain sentence on persona drift (the report and the asset metadata share it)."""
     if drift.previous_month is None:
-        return "_First segmentation: nothing to compare with yet._"
+        return "First segmentation: nothing to compare with yet."
     if drift.transitions.height == 0:
-        return f"_No household in common with the segmentation of {drift.previous_month}._"
-    wide = drift.transitions.pivot(on="to_persona", index="from_persona", values="households").fill_null(0)
-    cols = wide.columns
-    lines = ["| from \\ to | " + " | ".join(cols[1:]) + " |", "|---" * len(cols) + "|"]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in wide.iter_rows()]
+        return f"No household in common with the segmentation of {drift.previous_month}."
     return (
         f"Since {drift.previous_month}: {drift.households_compared} households compared, "
-        f"adjusted Rand index {drift.adjusted_rand_index:.3f}, {drift.share_changed:.1%} changed persona.\n\n"
-        + "\n".join(lines)
+        f"adjusted Rand index {drift.adjusted_rand_index:.3f}, {drift.share_changed:.1%} changed persona."
     )
+
+
+def transition_matrix(drift: Drift) -> pl.DataFrame:
+    """Households per (previous persona, current persona): one row per previous persona, one column
+    per current persona, the first column ``from \\ to`` naming the previous persona."""
+    wide = drift.transitions.pivot(on="to_persona", index="from_persona", values="households").fill_null(0)
+    return wide.rename({"from_persona": "from \\ to"})
+
+
+def transition_matrix_markdown(drift: Drift) -> str:
+    if drift.previous_month is None or drift.transitions.height == 0:
+        return f"_{drift_sentence(drift)}_"
+    return drift_sentence(drift) + "\n\n" + markdown_table(transition_matrix(drift))

@@ -3,17 +3,17 @@
 import dagster as dg
 import polars as pl
 
-from assets.model.tables import CONTRASTS_TABLE, PERSONAS_TABLE, TESTS_TABLE, as_of_month, load_segmentation_inputs
-from assets.reports.schemas.dr_targets import DrTargetComparison, DrTargets
-from assets.reports.schemas.interventions import Interventions
-from assets.model import segmentation_history
-from assets.reports import api as seg
-from assets.reports.dr_targets import DrTargets as DrTargetsResult
-from assets.model.personas import PersonaResult
-from assets.common.warehouse import read_table, replace_table
 from assets.common.metadata import OWNERS, column_schema, markdown_table, png_markdown, write_table
 from assets.common.partitions import run_as_of_month
 from assets.common.resources import ReportsDir, Warehouse
+from assets.common.warehouse import read_table, replace_table
+from assets.model import segmentation_history
+from assets.model.personas import PersonaResult
+from assets.model.tables import CONTRASTS_TABLE, PERSONAS_TABLE, TESTS_TABLE, as_of_month, load_segmentation_inputs
+from assets.reports import api as seg
+from assets.reports.dr_targets import DrTargets as DrTargetsResult
+from assets.reports.schemas.dr_targets import DrTargetComparison, DrTargets
+from assets.reports.schemas.interventions import Interventions
 
 INTERVENTIONS_TABLE = "reports.interventions"
 DR_TARGETS_TABLE = "reports.dr_targets"
@@ -87,6 +87,7 @@ def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repo
         persona_result = PersonaResult(
             read_table(con, PERSONAS_TABLE), read_table(con, TESTS_TABLE), read_table(con, CONTRASTS_TABLE)
         )
+        month = as_of_month(run_as_of_month(context), con)
         report = seg.compute_report(
             run.features,
             run.model,
@@ -94,18 +95,12 @@ def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repo
             persona_result,
             read_table(con, INTERVENTIONS_TABLE),
             stored_dr_targets(con),
+            drift=segmentation_history.drift_against_previous(con, month),
         )
-        month = as_of_month(run_as_of_month(context), con)
-        drift = segmentation_history.drift_against_previous(con, month)
-    drift_md = "## Persona drift since the previous segmentation\n\n" + segmentation_history.transition_matrix_markdown(
-        drift
-    )
-    markdown = report.markdown + "\n\n" + drift_md
-    html = report.html.replace("</body>", f"<section><pre>{_escape(drift_md)}</pre></section></body>")
     paths = []
     for folder in (reports.folder(), reports.folder("history", str(month))):
-        (folder / "persona_report.html").write_text(html)
-        (folder / "persona_report.md").write_text(markdown)
+        (folder / "persona_report.html").write_text(report.html, encoding="utf-8")
+        (folder / "persona_report.md").write_text(report.markdown, encoding="utf-8")
         for name, png in report.images.items():
             (folder / f"{name}.png").write_bytes(png)
         paths.append(folder / "persona_report.html")
@@ -115,7 +110,7 @@ def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repo
             "report_history": dg.MetadataValue.path(str(paths[1].resolve())),
             "as_of_month": str(month),
             "model_version": run.record.version,
-            "summary": dg.MetadataValue.md(markdown),
+            "summary": dg.MetadataValue.md(report.markdown),
             **{f"plot_{name}": png_markdown(png, name) for name, png in report.images.items()},
             "plots": len(report.images),
         }
@@ -132,7 +127,3 @@ def stored_dr_targets(con) -> DrTargetsResult:
         textbook_cluster=int(textbook[0]) if textbook.len() else -1,
         n_selected=int(targets["selected_by_ranking"].sum()),
     )
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -22,8 +22,8 @@ import polars as pl
 
 from assets.model.cluster_model import ClusterModel
 from assets.model.inputs import prepare_features
-from assets.reports.privacy import pseudonymise_ids
 from assets.model.settings import SegmentationSettings
+from assets.reports.privacy import pseudonymise_ids
 
 RANKING_RULE = "ranking by expected kW reduction"
 TEXTBOOK_RULE = "textbook: highest-load load-shape cluster"

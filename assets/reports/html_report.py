@@ -1,5 +1,8 @@
 """The persona report: a self-contained HTML file (images embedded as base64) and a Markdown summary.
 
+The HTML comes from the Jinja2 template ``templates/persona_report.html.j2`` (autoescape on); this
+module only prepares plain data for it (``report_context``: strings, lists, dicts, ``TableData``).
+
 Written for a DR program manager: plain words first (what the personas are, what to offer them,
 whom to target and how many kW that buys), methods and model diagnostics last. Every table row
 describing fewer than ``k_anonymity`` households is suppressed (privacy.suppress_small_groups).
@@ -8,18 +11,26 @@ describing fewer than ``k_anonymity`` households is suppressed (privacy.suppress
 from __future__ import annotations
 
 import base64
-import html
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jinja2
 import polars as pl
 
-from assets.reports import plots
+from assets.common.markdown import markdown_table
 from assets.model.cluster_model import ClusterModel, cluster_metrics_table
-from assets.reports.dr_targets import RANKING_RULE, TEXTBOOK_RULE, DrTargets
 from assets.model.personas import PersonaResult
-from assets.reports.privacy import suppress_small_groups
+from assets.model.segmentation_history import (
+    Drift,
+    drift_sentence,
+    no_history,
+    transition_matrix,
+)
+from assets.reports import plots
+from assets.reports.dr_targets import RANKING_RULE, TEXTBOOK_RULE, DrTargets
+from assets.reports.privacy import suppress_small_counts, suppress_small_groups
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("summary", "Summary"),
@@ -33,9 +44,12 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("statistics", "Statistical explanation of the personas"),
     ("method", "Method, assumptions and caveats"),
     ("model-details", "Model details"),
+    ("drift", "Persona drift since the previous segmentation"),
 )
 
 Fmt = Callable[[object], str]
+Columns = Sequence[tuple[str, str, Fmt | None]]
+TEMPLATE = "persona_report.html.j2"
 
 
 def _f(digits: int) -> Fmt:
@@ -63,6 +77,7 @@ class ReportInputs:
     expectations: pl.DataFrame
     title: str = "Demand-response personas"
     images: dict[str, bytes] = field(default_factory=dict)
+    drift: Drift | None = None  # persona drift since the previous segmentation (None: no history)
 
     @property
     def k(self) -> int:
@@ -96,27 +111,22 @@ def render_images(inputs: ReportInputs) -> dict[str, bytes]:
     }
 
 
-def html_table(
-    frame: pl.DataFrame, columns: Sequence[tuple[str, str, Fmt | None]], suppressed_text: str = "suppressed"
-) -> str:
-    """An HTML table of ``columns`` (name, header, formatter); nulls of suppressed rows say so."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for _, h, _ in columns)
-    body = []
+@dataclass(frozen=True)
+class TableData:
+    """A table for the template: header texts and rows of cell texts (already formatted)."""
+
+    columns: list[str]
+    rows: list[list[str]]
+
+
+def table_data(frame: pl.DataFrame, columns: Columns, suppressed_text: str = "suppressed") -> TableData:
+    """``columns`` (name, header, formatter) of ``frame`` as text; nulls of suppressed rows say so."""
     sup = frame["suppressed"].to_list() if "suppressed" in frame.columns else [False] * frame.height
+    rows = []
     for row, is_sup in zip(frame.iter_rows(named=True), sup, strict=True):
-        cells = []
-        for name, _, fmt in columns:
-            v = row.get(name)
-            missing = suppressed_text if is_sup else "–"
-            text = missing if v is None else (fmt(v) if fmt else str(v))
-            cells.append(f"<td>{html.escape(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _img(png: bytes, alt: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+        missing = suppressed_text if is_sup else "–"
+        rows.append([missing if row.get(name) is None else (fmt or str)(row[name]) for name, _, fmt in columns])
+    return TableData(columns=[header for _, header, _ in columns], rows=rows)
 
 
 def personas_for_report(inputs: ReportInputs) -> pl.DataFrame:
@@ -200,194 +210,170 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
     return out
 
 
-def render_html_report(inputs: ReportInputs) -> str:
-    """The complete self-contained HTML report."""
+def _p_adjust_name(settings) -> str:
+    return "Benjamini-Hochberg" if settings.p_adjust == "bh" else "Holm"
+
+
+PERSONA_COLUMNS: Columns = (
+    ("persona_name", "persona", None),
+    ("n_households", "households", _f(0)),
+    ("share", "share", _pct),
+    ("mean_daily_kwh", "kWh/day", _f(1)),
+    ("mean_peak_kw", "peak kW (16-20h)", _f(2)),
+    ("n_measured", "on dynamic tariff", None),
+    ("n_responsive", "responders", None),
+    ("mean_high_reduction_pct", "measured reduction", _pct1),
+    ("segment_prior_reduction_pct", "prior for unmeasured", _pct1),
+)
+INTERVENTION_COLUMNS: Columns = (
+    ("persona_name", "persona", None),
+    ("n_households", "households", _f(0)),
+    ("program", "program", None),
+    ("expected_reduction_kw", "expected kW", _f(1)),
+    ("expected_reduction_kw_per_household", "kW per household", _f(3)),
+    ("expected_reduction_pct", "% of peak", _pct1),
+    ("response_basis", "based on", None),
+    ("rationale", "why", None),
+)
+DR_COMPARISON_COLUMNS: Columns = (
+    ("rule", "rule", None),
+    ("n_households", "households", _f(0)),
+    ("expected_kw_captured", "expected kW", _f(1)),
+    ("mean_expected_kw_per_household", "kW per household", _f(3)),
+    ("peak_kw_covered", "peak kW covered", _f(1)),
+    ("share_of_total_expected_kw", "share of all expected kW", _pct),
+    ("measured_responders_selected", "measured responders", _f(0)),
+    ("overlap_households", "picked by both", _f(0)),
+    ("jaccard", "Jaccard overlap", _f(2)),
+)
+LOAD_SHAPE_COLUMNS: Columns = (
+    ("load_shape_cluster", "cluster", None),
+    ("load_shape_name", "name", None),
+    ("n_households", "households", _f(0)),
+)
+METRICS_COLUMNS: Columns = (
+    ("segmentation", "segmentation", None),
+    ("model_family", "model", None),
+    ("k", "K", None),
+    ("silhouette", "silhouette", _f(3)),
+    ("davies_bouldin", "Davies-Bouldin", _f(2)),
+    ("calinski_harabasz", "Calinski-Harabasz", _f(0)),
+    ("bic", "BIC", _f(0)),
+    ("stability_ari", "stability (ARI)", _f(2)),
+    ("smallest_cluster", "smallest cluster", None),
+    ("eligible", "eligible", None),
+    ("chosen", "chosen", None),
+)
+TESTS_COLUMNS: Columns = (
+    ("feature_label", "feature", None),
+    ("test", "test", None),
+    ("statistic", "statistic", _f(2)),
+    ("p_value", "p", lambda v: f"{float(v):.2g}"),
+    ("p_adjusted", "adjusted p", lambda v: f"{float(v):.2g}"),
+    ("effect_size", "effect size", _f(3)),
+    ("effect_size_name", "effect measure", None),
+    ("significant", "significant", None),
+)
+
+
+def drift_table(drift: Drift, k: int) -> TableData | None:
+    """The persona transition matrix (previous persona x current persona), or None without one.
+    Cells of 1 to k-1 households read "< k"."""
+    if drift.previous_month is None or drift.transitions.height == 0:
+        return None
+    wide = transition_matrix(drift)
+    wide = suppress_small_counts(wide, wide.columns[1:], k)
+    return table_data(wide, [(c, c, None) for c in wide.columns])
+
+
+def report_context(inputs: ReportInputs) -> dict[str, object]:
+    """Everything the template shows, as plain data: strings, lists, dicts and ``TableData``."""
     m, k, s = inputs.model, inputs.k, inputs.model.settings
     images = inputs.images or render_images(inputs)
-    parts: dict[str, str] = {}
-
-    parts["summary"] = "".join(f"<p>{html.escape(t)}</p>" for t in _summary_paragraphs(inputs)) + (
-        "<p>How to read this report: each <b>persona</b> is a group of households with a similar daily "
-        "routine "
-        "(when they use electricity) and, where measured, a similar reaction to price signals. Names come "
-        "from "
-        "fixed rules on the group's typical day, never from a cluster number. Expected reductions are in kW "
-        "at the "
-        "16:00-20:00 peak. Groups smaller than "
-        f"{k} households are suppressed everywhere.</p>"
-    )
-
     pr = personas_for_report(inputs)
-    parts["personas"] = (
-        html_table(
-            pr,
-            [
-                ("persona_name", "persona", None),
-                ("n_households", "households", _f(0)),
-                ("share", "share", _pct),
-                ("mean_daily_kwh", "kWh/day", _f(1)),
-                ("mean_peak_kw", "peak kW (16-20h)", _f(2)),
-                ("n_measured", "on dynamic tariff", None),
-                ("n_responsive", "responders", None),
-                ("mean_high_reduction_pct", "measured reduction", _pct1),
-                ("segment_prior_reduction_pct", "prior for unmeasured", _pct1),
-            ],
-        )
-        + "<h3>What each persona is</h3><ul>"
-        + "".join(
-            f"<li><b>{html.escape(r['persona_name'])}</b>: "
-            + (html.escape(r["explanation"]) if r["explanation"] else f"suppressed (fewer than {k} households)")
-            + "</li>"
-            for r in pr.iter_rows(named=True)
-        )
-        + "</ul>"
-        + _img(images["persona_profiles"], "persona profiles")
-        + _img(images["persona_pca"], "persona scatter")
-    )
-
-    iv = suppress_small_groups(inputs.interventions, "n_households", k, keep_columns=("persona_name", "program"))
-    parts["interventions"] = (
-        "<p>One program per persona, chosen by fixed rules from its measured responsiveness and peak load "
-        "(rules and formulas in the method section).</p>"
-        + html_table(
-            iv,
-            [
-                ("persona_name", "persona", None),
-                ("n_households", "households", _f(0)),
-                ("program", "program", None),
-                ("expected_reduction_kw", "expected kW", _f(1)),
-                ("expected_reduction_kw_per_household", "kW per household", _f(3)),
-                ("expected_reduction_pct", "% of peak", _pct1),
-                ("response_basis", "based on", None),
-                ("rationale", "why", None),
-            ],
-        )
-    )
-
-    comp = suppress_small_groups(inputs.dr.comparison, "n_households", k, keep_columns=("rule",))
-    parts["dr-targets"] = (
-        f"<p>Households are ranked by expected kW reduction at peak (peak kW x their measured, shrunk "
-        "responsiveness, or their lifestyle segment's prior when not measured). The textbook rule takes "
-        "every "
-        f"household of the highest-load cluster of the K={s.textbook_k} load-shape segmentation (cluster "
-        f"{inputs.dr.textbook_cluster}); the ranking takes the same number of households.</p>"
-        + html_table(
-            comp,
-            [
-                ("rule", "rule", None),
-                ("n_households", "households", _f(0)),
-                ("expected_kw_captured", "expected kW", _f(1)),
-                ("mean_expected_kw_per_household", "kW per household", _f(3)),
-                ("peak_kw_covered", "peak kW covered", _f(1)),
-                ("share_of_total_expected_kw", "share of all expected kW", _pct),
-                ("measured_responders_selected", "measured responders", _f(0)),
-                ("overlap_households", "picked by both", _f(0)),
-                ("jaccard", "Jaccard overlap", _f(2)),
-            ],
-        )
-        + "<p>The household list itself is in the <code>dr_targets</code> table"
-        + (" (pseudonymised ids)." if s.pseudonymise else ".")
-        + "</p>"
-    )
-
-    parts["responsiveness"] = (
-        "<p>Boxes: measured reduction of load in High-price periods for households on the dynamic tariff "
-        "(difference-in-differences against controls, shrunk toward the average so that noisy single "
-        "estimates do "
-        "not dominate). Diamonds: the prior used for members who were not on the tariff.</p>"
-        + _img(images["responsiveness"], "responsiveness per persona")
-    )
-    parts["acorn"] = _img(images["acorn"], "Acorn composition per persona")
-
     sizes = (
         inputs.assignments.group_by("load_shape_cluster", "load_shape_name")
         .len("n_households")
         .sort("load_shape_cluster")
     )
-    sizes = suppress_small_groups(sizes, "n_households", k, keep_columns=("load_shape_cluster", "load_shape_name"))
-    parts["load-shapes"] = (
-        "<p>The textbook segmentation clusters each household's daily shape (load divided by its own mean, "
-        "so "
-        "big and small users with the same routine fall together). Chosen K: "
-        f"{html.escape(m.load_shape_choice.reason)}. "
-        f"The textbook K={s.textbook_k} is shown for comparison.</p>"
-        + html_table(
-            sizes,
-            [
-                ("load_shape_cluster", "cluster", None),
-                ("load_shape_name", "name", None),
-                ("n_households", "households", _f(0)),
+    drift = inputs.drift or no_history()
+    return {
+        "title": inputs.title,
+        "sections": [{"id": sid, "title": title} for sid, title in SECTIONS],
+        "images": {name: base64.b64encode(png).decode("ascii") for name, png in images.items()},
+        "k": k,
+        "textbook_k": s.textbook_k,
+        "summary": _summary_paragraphs(inputs),
+        "personas": {
+            "table": table_data(pr, PERSONA_COLUMNS),
+            "explanations": [
+                {"name": r["persona_name"], "text": r["explanation"] or f"suppressed (fewer than {k} households)"}
+                for r in pr.iter_rows(named=True)
             ],
-        )
-        + _img(images["load_shape_clusters"], "load-shape clusters")
-        + f"<h3>Textbook K={s.textbook_k}</h3>"
-        + _img(images["textbook_clusters"], "textbook clusters")
-    )
+        },
+        "interventions": {
+            "table": table_data(
+                suppress_small_groups(
+                    inputs.interventions, "n_households", k, keep_columns=("persona_name", "program")
+                ),
+                INTERVENTION_COLUMNS,
+            )
+        },
+        "dr": {
+            "table": table_data(
+                suppress_small_groups(inputs.dr.comparison, "n_households", k, keep_columns=("rule",)),
+                DR_COMPARISON_COLUMNS,
+            ),
+            "textbook_cluster": inputs.dr.textbook_cluster,
+            "pseudonymised": s.pseudonymise,
+        },
+        "load_shapes": {
+            "reason": m.load_shape_choice.reason,
+            "table": table_data(
+                suppress_small_groups(sizes, "n_households", k, keep_columns=("load_shape_cluster", "load_shape_name")),
+                LOAD_SHAPE_COLUMNS,
+            ),
+        },
+        "model_selection": {
+            "reason": m.behaviour_choice.reason,
+            "table": table_data(cluster_metrics_table(m), METRICS_COLUMNS),
+        },
+        "statistics": {
+            "n_tests": inputs.personas.tests.height,
+            "adjustment": _p_adjust_name(s),
+            "alpha": str(s.alpha),
+            "table": table_data(inputs.personas.tests, TESTS_COLUMNS),
+        },
+        "method_notes": method_notes(inputs),
+        "model": {
+            "version": m.version,
+            "fingerprint": m.fingerprint,
+            "sklearn_version": m.sklearn_version,
+            "random_state": s.random_state,
+            "n_households": f"{m.n_households:,}",
+            "n_excluded": len(m.excluded_from_fit),
+            "min_daily_kwh_for_fit": f"{s.min_daily_kwh_for_fit:g}",
+            "n_unusable": len(m.unusable),
+        },
+        "drift": {"sentence": drift_sentence(drift), "table": drift_table(drift, k)},
+    }
 
-    metrics = cluster_metrics_table(m)
-    parts["model-selection"] = (
-        _img(images["k_sweep"], "elbow and silhouette curves")
-        + f"<p>Behavioural personas: {html.escape(m.behaviour_choice.reason)}.</p>"
-        + "<p>Silhouette on real household profiles is typically low (about 0.13 at K=3 on LCL): daily "
-        "routines form a "
-        "continuum, not separate blobs. Values above 0.5 on real data would point to a bug.</p>"
-        + html_table(
-            metrics,
-            [
-                ("segmentation", "segmentation", None),
-                ("model_family", "model", None),
-                ("k", "K", None),
-                ("silhouette", "silhouette", _f(3)),
-                ("davies_bouldin", "Davies-Bouldin", _f(2)),
-                ("calinski_harabasz", "Calinski-Harabasz", _f(0)),
-                ("bic", "BIC", _f(0)),
-                ("stability_ari", "stability (ARI)", _f(2)),
-                ("smallest_cluster", "smallest cluster", None),
-                ("eligible", "eligible", None),
-                ("chosen", "chosen", None),
-            ],
-        )
-    )
 
-    tests = inputs.personas.tests
-    parts["statistics"] = (
-        "<p>Does each feature differ between personas? Chi-square with Cramér's V for categories, "
-        "Kruskal-Wallis "
-        f"with epsilon-squared for numbers; p-values adjusted for {tests.height} tests "
-        f"({'Benjamini-Hochberg' if s.p_adjust == 'bh' else 'Holm'}), significant when below {s.alpha}.</p>"
-        + html_table(
-            tests,
-            [
-                ("feature_label", "feature", None),
-                ("test", "test", None),
-                ("statistic", "statistic", _f(2)),
-                ("p_value", "p", lambda v: f"{float(v):.2g}"),
-                ("p_adjusted", "adjusted p", lambda v: f"{float(v):.2g}"),
-                ("effect_size", "effect size", _f(3)),
-                ("effect_size_name", "effect measure", None),
-                ("significant", "significant", None),
-            ],
-        )
+@functools.cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("assets.reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
+    return env.get_template(TEMPLATE)
 
-    parts["method"] = "<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in method_notes(inputs)) + "</ul>"
-    parts["model-details"] = (
-        f"<p>Model version <code>{html.escape(m.version)}</code>; training data SHA-256 "
-        f"<code>{m.fingerprint}</code>; scikit-learn {html.escape(m.sklearn_version)}; random state "
-        f"{s.random_state}; {m.n_households:,} households segmented ({len(m.excluded_from_fit)} of them left "
-        f"out of fitting as near-vacant, below {s.min_daily_kwh_for_fit:g} kWh/day); {len(m.unusable)} "
-        f"household(s) could not be segmented (incomplete daily shape or no consumption).</p>"
-    )
 
-    body = "".join(
-        f'<section id="{sid}"><h2>{html.escape(title)}</h2>{parts[sid]}</section>' for sid, title in SECTIONS
-    )
-    toc = "".join(f'<li><a href="#{sid}">{html.escape(title)}</a></li>' for sid, title in SECTIONS)
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(inputs.title)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{html.escape(inputs.title)}</h1><nav><ol>{toc}</ol></nav>{body}</body></html>"
-    )
+def render_html_report(inputs: ReportInputs) -> str:
+    """The complete self-contained HTML report."""
+    return _template().render(report_context(inputs))
 
 
 def method_notes(inputs: ReportInputs) -> list[str]:
@@ -431,7 +417,7 @@ def method_notes(inputs: ReportInputs) -> list[str]:
         "action. "
         "These factors are assumptions to revisit with program evaluations.",
         "Stage 2: chi-square / Cramér's V and Kruskal-Wallis / epsilon-squared with "
-        f"{'Benjamini-Hochberg' if s.p_adjust == 'bh' else 'Holm'} correction; per-persona contrasts by "
+        f"{_p_adjust_name(s)} correction; per-persona contrasts by "
         "Cliff's delta.",
         f"Privacy: groups of fewer than {s.k_anonymity} households are suppressed in every table and figure"
         + ("; household ids are replaced by keyed pseudonyms." if s.pseudonymise else "."),
@@ -440,9 +426,55 @@ def method_notes(inputs: ReportInputs) -> list[str]:
     ]
 
 
+def _with_small_counts(frame: pl.DataFrame, k: int) -> pl.DataFrame:
+    """``n_households`` as text, "< k" on suppressed rows (after ``suppress_small_groups``)."""
+    return frame.with_columns(
+        pl.when(pl.col("suppressed"))
+        .then(pl.lit(f"< {k}"))
+        .otherwise(pl.col("n_households").cast(pl.String))
+        .alias("n_households")
+    )
+
+
+def _markdown(table: TableData, right_align: Sequence[str] = ()) -> str:
+    frame = pl.DataFrame(table.rows, schema=[(c, pl.String) for c in table.columns], orient="row")
+    return markdown_table(frame, right_align=right_align)
+
+
+def _drift_markdown(drift: Drift, k: int) -> str:
+    table = drift_table(drift, k)
+    return f"_{drift_sentence(drift)}_" if table is None else f"{drift_sentence(drift)}\n\n{_markdown(table)}"
+
+
 def build_markdown_summary(inputs: ReportInputs) -> str:
-    """Short Markdown for Dagster metadata: key facts, personas, DR comparison (small groups suppressed)."""
+    """Short Markdown for Dagster metadata: key facts, personas, DR comparison (small groups suppressed)
+    and persona drift."""
     m, k = inputs.model, inputs.k
+    iv = _with_small_counts(
+        suppress_small_groups(inputs.interventions, "n_households", k, keep_columns=("persona_name",)), k
+    ).with_columns(pl.col("program").fill_null("suppressed"))
+    toolkit = table_data(
+        iv,
+        [
+            ("persona_name", "persona", None),
+            ("n_households", "households", None),
+            ("program", "program", None),
+            ("expected_reduction_kw", "expected kW", lambda v: f"{v:.1f}"),
+            ("expected_reduction_pct", "% of peak", _pct1),
+        ],
+        suppressed_text="–",
+    )
+    comp = _with_small_counts(suppress_small_groups(inputs.dr.comparison, "n_households", k, keep_columns=("rule",)), k)
+    rules = table_data(
+        comp,
+        [
+            ("rule", "rule", None),
+            ("n_households", "households", None),
+            ("expected_kw_captured", "expected kW", lambda v: f"{v:.1f}"),
+            ("overlap_households", "overlap", None),
+        ],
+        suppressed_text="–",
+    )
     lines = [f"### {inputs.title}", ""]
     lines += [f"- {t}" for t in _summary_paragraphs(inputs)]
     lines += [
@@ -450,28 +482,14 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
         f"- Personas: {m.behaviour_choice.reason}",
         f"- Model `{m.version}`",
         "",
-        "| persona | households | program | expected kW | % of peak |",
-        "|---|---:|---|---:|---:|",
+        _markdown(toolkit, right_align=("households", "expected kW", "% of peak")),
+        "",
+        _markdown(rules, right_align=("households", "expected kW", "overlap")),
+        "",
+        f"#### {dict(SECTIONS)['drift']}",
+        "",
+        _drift_markdown(inputs.drift or no_history(), k),
     ]
-    iv = suppress_small_groups(inputs.interventions, "n_households", k, keep_columns=("persona_name",))
-    for r in iv.iter_rows(named=True):
-        if r["suppressed"]:
-            lines.append(f"| {r['persona_name']} | < {k} | suppressed | – | – |")
-        else:
-            lines.append(
-                f"| {r['persona_name']} | {r['n_households']} | {r['program']} | "
-                f"{r['expected_reduction_kw']:.1f} | "
-                f"{r['expected_reduction_pct']:.1f}% |"
-            )
-    lines += ["", "| rule | households | expected kW | overlap |", "|---|---:|---:|---:|"]
-    comp = suppress_small_groups(inputs.dr.comparison, "n_households", k, keep_columns=("rule",))
-    for r in comp.iter_rows(named=True):
-        if r["suppressed"]:
-            lines.append(f"| {r['rule']} | < {k} | – | – |")
-        else:
-            lines.append(
-                f"| {r['rule']} | {r['n_households']} | {r['expected_kw_captured']:.1f} | {r['overlap_households']} |"
-            )
     return "\n".join(lines) + "\n"
 
 
@@ -489,13 +507,3 @@ def write_html_report(inputs: ReportInputs, path: str | Path) -> Path:
     tmp.write_text(render_html_report(inputs), encoding="utf-8")
     tmp.replace(path)
     return path
-
-
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;
-padding:0 1em;color:#222;line-height:1.45}
-h1{border-bottom:3px solid #1f77b4}h2{margin-top:2em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;margin:1em 0;font-size:0.85em}th,td{border:1px solid #ccc;padding:4px 7px;
-vertical-align:top;text-align:left}th{background:#f0f4f8}img{max-width:100%;display:block;margin:1em 0}
-nav ol{columns:2}code{background:#f4f4f4;padding:0 3px}
-"""

@@ -2,23 +2,25 @@
 
 Every function returns the bytes of one PNG. Groups smaller than ``k`` households are never drawn
 individually: their member lines, boxes and bars are left out (k-anonymity of the report).
+
+matplotlib is imported only when a figure is drawn (``_figure``), so that loading the code
+location does not pay for it. Figures are plain ``matplotlib.figure.Figure`` objects rendered by
+the Agg canvas: no pyplot, no global backend switch, safe in headless worker processes.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-
-import matplotlib
-
-matplotlib.use("Agg")
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from assets.model.settings import SHAPE_COLUMNS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HOURS = np.arange(48) / 2.0
@@ -36,8 +38,17 @@ COLOURS = [
 ]
 
 
-def _png(fig: Figure) -> bytes:
+def _figure(width: float, height: float) -> Figure:
+    """A new constrained-layout figure on the Agg canvas (matplotlib imported here, lazily)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     return buf.getvalue()
@@ -71,7 +82,7 @@ def plot_load_shape_clusters(
     n = len(clusters)
     cols = min(n, 3)
     rows = int(np.ceil(n / cols))
-    fig = Figure(figsize=(4.6 * cols, 3.4 * rows), layout="constrained")
+    fig = _figure(4.6 * cols, 3.4 * rows)
     rng = np.random.default_rng(seed)
     ymax = 0.0
     axes = []
@@ -103,7 +114,7 @@ def plot_k_sweep(sweep: pl.DataFrame, chosen_k: int, textbook_k: int = 3, title:
     """Elbow (inertia) and silhouette curves over K, chosen and textbook K marked."""
     s = sweep.sort("k")
     ks = s["k"].to_numpy()
-    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    fig = _figure(10, 3.6)
     ax1 = fig.add_subplot(1, 2, 1)
     ax1.plot(ks, s["inertia"].to_numpy(), "o-", color=COLOURS[0])
     ax1.set_xlabel("K")
@@ -132,7 +143,7 @@ def plot_persona_pca(assignments: pl.DataFrame, k: int = 5) -> bytes:
     """
     counts = assignments.group_by("persona_name").len()
     big = set(counts.filter(pl.col("len") >= k)["persona_name"].to_list())
-    fig = Figure(figsize=(7.5, 5.5), layout="constrained")
+    fig = _figure(7.5, 5.5)
     ax = fig.add_subplot(1, 1, 1)
     small = assignments.filter(~pl.col("persona_name").is_in(list(big)))
     if small.height:
@@ -171,7 +182,7 @@ def plot_responsiveness(
     expected_reduction_pct. Personas with fewer than ``k`` measured households show no box.
     """
     names = list(persona_order) if persona_order else sorted(response_by_household["persona_name"].unique().to_list())
-    fig = Figure(figsize=(max(6.0, 1.2 * len(names) + 2), 4.6), layout="constrained")
+    fig = _figure(max(6.0, 1.2 * len(names) + 2), 4.6)
     ax = fig.add_subplot(1, 1, 1)
     data, positions, priors = [], [], []
     for i, name in enumerate(names):
@@ -229,7 +240,7 @@ def plot_acorn_composition(
     levels = [lv for lv in ACORN_ORDER if lv in present]
     levels += sorted(present - set(ACORN_ORDER) - {"unknown"}) + (["unknown"] if "unknown" in present else [])
     merged = f"fewer than {k} (merged)"
-    fig = Figure(figsize=(max(6.0, 1.1 * len(names) + 3), 4.6), layout="constrained")
+    fig = _figure(max(6.0, 1.1 * len(names) + 3), 4.6)
     ax = fig.add_subplot(1, 1, 1)
     table = np.zeros((len(levels) + 1, len(names)))
     for j, name in enumerate(names):
@@ -257,7 +268,7 @@ def plot_acorn_composition(
 def plot_persona_profiles(personas: pl.DataFrame, k: int = 5) -> bytes:
     """Centroid profile of every persona with >= k households, on one chart."""
     cols = [f"centroid_s{i:02d}" for i in range(48)]
-    fig = Figure(figsize=(9, 4.4), layout="constrained")
+    fig = _figure(9, 4.4)
     ax = fig.add_subplot(1, 1, 1)
     for i, row in enumerate(personas.filter(pl.col("n_households") >= k).iter_rows(named=True)):
         style = "--" if row["is_price_responsive"] else "-"

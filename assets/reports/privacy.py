@@ -57,3 +57,14 @@ def suppress_small_groups(
         if c not in keep
     ]
     return frame.with_columns(small.alias("suppressed")).with_columns(blanked)
+
+
+def suppress_small_counts(frame: pl.DataFrame, columns: Sequence[str], k: int = 5) -> pl.DataFrame:
+    """Counts from 1 to k-1 in ``columns`` (e.g. cells of a cross-tabulation) become the text ``"< k"``.
+
+    Zeros stay (they describe nobody); the count columns become text. Other columns are untouched.
+    """
+    return frame.with_columns(
+        pl.when(pl.col(c).is_between(1, k - 1)).then(pl.lit(f"< {k}")).otherwise(pl.col(c).cast(pl.String)).alias(c)
+        for c in columns
+    )
