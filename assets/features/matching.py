@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from assets.features.schemas.lifestyle_features import SHAPE_COLUMNS
+from assets.features.catalogue import SHAPE_COLUMNS
 from assets.features.settings import FeatureSettings
 
 PAIRS_SCHEMA = {"household_id": pl.String, "control_id": pl.String, "rank": pl.Int32, "distance": pl.Float64}

@@ -23,21 +23,29 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from assets.features.catalogue import feature, hours_label
 from assets.features.significance import adjust_p_values
 from assets.model.settings import SegmentationSettings
 
 UNKNOWN = "unknown"
 
+
+def _hh(name: str) -> str:
+    """'16-22': the whole-hour window of a catalogued feature."""
+    start, end = feature(name).window()
+    return f"{int(start):02d}-{int(end):02d}"
+
+
 FEATURE_LABELS = {
     "mean_daily_kwh": "daily consumption (kWh)",
     "log_mean_daily_kwh": "daily consumption (log kWh)",
-    "peak_kw": "average load 16:00-20:00 (kW)",
+    "peak_kw": f"average load {hours_label(feature('peak_kwh_per_half_hour').window())} (kW)",
     "peak_offpeak_ratio": "peak / off-peak ratio",
     "daily_cv": "day-to-day variability",
     "load_factor": "load factor (flatness)",
-    "night_share": "night share of use (00-07)",
-    "daytime_share": "daytime share of use (10-16)",
-    "evening_share": "evening share of use (16-22)",
+    "night_share": f"night share of use ({_hh('night_share')})",
+    "daytime_share": f"daytime share of use ({_hh('daytime_share')})",
+    "evening_share": f"evening share of use ({_hh('evening_share')})",
     "evening_peak_hour": "hour of the evening peak",
     "morning_peak_hour": "hour of the morning peak",
     "weekday_weekend_ratio": "weekday / weekend ratio",

@@ -8,6 +8,8 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from assets.common.sql import load_sql, qualified_name
+
 HISTORY_TABLE = "model.segment_assignment_history"
 HISTORY_DDL = (
     "as_of_month DATE, household_id VARCHAR, load_shape_cluster INTEGER, load_shape_name VARCHAR, "
@@ -27,7 +29,8 @@ class Drift:
 def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFrame, fingerprint: str) -> int:
     """Replace the month's snapshot of assignments (idempotent per month); returns rows written."""
     con.execute("CREATE SCHEMA IF NOT EXISTS model")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} ({HISTORY_DDL})")
+    table = qualified_name(HISTORY_TABLE)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({HISTORY_DDL})")
     snapshot = assignments.select(
         pl.lit(as_of).alias("as_of_month"),
         "household_id",
@@ -37,10 +40,10 @@ def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFram
         "persona_name",
         pl.lit(fingerprint).alias("model_fingerprint"),
     )
-    con.execute(f"DELETE FROM {HISTORY_TABLE} WHERE as_of_month = ?", [as_of])
+    con.execute(f"DELETE FROM {table} WHERE as_of_month = ?", [as_of])
     con.register("_snapshot", snapshot.to_arrow())
     try:
-        con.execute(f"INSERT INTO {HISTORY_TABLE} SELECT * FROM _snapshot")
+        con.execute(f"INSERT INTO {table} SELECT * FROM _snapshot")
     finally:
         con.unregister("_snapshot")
     return snapshot.height
@@ -48,17 +51,13 @@ def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFram
 
 def drift_against_previous(con: duckdb.DuckDBPyConnection, as_of: date) -> Drift:
     """Transition matrix and ARI of personas between the previous snapshot and ``as_of``'s."""
-    previous = con.execute(f"SELECT max(as_of_month) FROM {HISTORY_TABLE} WHERE as_of_month < ?", [as_of]).fetchall()[
-        0
-    ][0]
+    table = qualified_name(HISTORY_TABLE)
+    previous = con.execute(f"SELECT max(as_of_month) FROM {table} WHERE as_of_month < ?", [as_of]).fetchall()[0][0]
     empty = pl.DataFrame(schema={"from_persona": pl.String, "to_persona": pl.String, "households": pl.Int64})
     if previous is None:
         return Drift(None, 0, None, None, empty)
-    pairs = con.sql(
-        f"""SELECT p.persona_name AS from_persona, c.persona_name AS to_persona
-            FROM {HISTORY_TABLE} p JOIN {HISTORY_TABLE} c USING (household_id)
-            WHERE p.as_of_month = DATE '{previous}' AND c.as_of_month = DATE '{as_of}'"""
-    ).pl()
+    sql = load_sql(__file__, "drift_pairs").format(history=qualified_name(HISTORY_TABLE))
+    pairs = con.sql(sql, params={"previous": previous, "current": as_of}).pl()
     return drift_between(pairs, previous)
 
 
