@@ -1,7 +1,8 @@
 """Human names for clusters, derived by RULES from feature levels: never a cluster number.
 
 Inputs are the *levels* of a cluster: its mean 48-slot shape profile (UK local time, mean 1) and
-the mean daily kWh of its members. Rules, first match wins (thresholds in ``NamingRules``):
+the mean daily kWh of its members. Rules, first match wins (thresholds in ``NamingRules``; the hour
+windows are the features' own, from assets/features/catalogue.py, quoted here with their defaults):
 
 1. ``night storage heating``   night (00:00-07:00) share >= night_heavy_share
 2. ``high all-day user``       profile max/mean <= flat_max_to_mean and mean daily kWh >= high_use_daily_kwh
