@@ -99,8 +99,11 @@ class FeatureSettings:
     treated_group: str = "ToU"
 
     def __post_init__(self) -> None:
-        if not (self.baseline_start < self.baseline_end and self.treatment_start < self.treatment_end):
-            raise ValueError("windows must be non-empty [start, end) date ranges")
+        if not self.baseline_start < self.baseline_end <= self.treatment_start < self.treatment_end:
+            raise ValueError(
+                "windows must be ordered: baseline_start < baseline_end <= treatment_start < treatment_end "
+                f"(got {self.baseline_start}, {self.baseline_end}, {self.treatment_start}, {self.treatment_end})"
+            )
         if not 0 < self.coverage_threshold <= 1:
             raise ValueError("coverage_threshold must be in (0, 1]")
         for name in (
