@@ -6,6 +6,7 @@ from datetime import date
 
 import dagster as dg
 import polars as pl
+from pydantic import Field, field_validator, model_validator
 
 from assets.common.metadata import OWNERS, markdown_table, table_metadata
 from assets.common.resources import Warehouse
@@ -96,16 +97,49 @@ UPSTREAM = {
 }
 
 
-class FeatureConfig(dg.Config):
-    """Feature windows (UK local dates, half-open) and statistical settings, editable in the launchpad."""
+_FEATURE_DEFAULTS = feat.FeatureSettings()
 
-    baseline_start: str = "2012-01-01"
-    baseline_end: str = "2013-01-01"
-    treatment_start: str = "2013-01-01"
-    treatment_end: str = "2014-01-01"
-    coverage_threshold: float = 0.8
-    fdr_alpha: float = 0.10
-    bootstrap_replicates: int = 500
+
+class FeatureConfig(dg.Config):
+    """Feature windows (UK local dates, half-open) and statistical settings, editable in the launchpad.
+
+    Defaults come from :class:`FeatureSettings` (the one home of every default); field bounds are checked
+    here, cross-field rules (windows ordered, ...) by building the settings."""
+
+    baseline_start: str = Field(
+        _FEATURE_DEFAULTS.baseline_start.isoformat(), description="Baseline window start (YYYY-MM-DD, local)."
+    )
+    baseline_end: str = Field(_FEATURE_DEFAULTS.baseline_end.isoformat(), description="Baseline window end, exclusive.")
+    treatment_start: str = Field(
+        _FEATURE_DEFAULTS.treatment_start.isoformat(), description="Trial window start (YYYY-MM-DD, local)."
+    )
+    treatment_end: str = Field(_FEATURE_DEFAULTS.treatment_end.isoformat(), description="Trial window end, exclusive.")
+    coverage_threshold: float = Field(
+        _FEATURE_DEFAULTS.coverage_threshold,
+        gt=0,
+        le=1,
+        description="Share of actual half hours a household needs (0, 1].",
+    )
+    fdr_alpha: float = Field(
+        _FEATURE_DEFAULTS.fdr_alpha, gt=0, lt=1, description="Benjamini-Hochberg FDR level (0, 1)."
+    )
+    bootstrap_replicates: int = Field(
+        _FEATURE_DEFAULTS.bootstrap_replicates, ge=1, description="Bootstrap replicates of the summary CIs (>= 1)."
+    )
+
+    @field_validator("baseline_start", "baseline_end", "treatment_start", "treatment_end")
+    @classmethod
+    def _iso_date(cls, value: str) -> str:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date in YYYY-MM-DD form") from None
+        return value
+
+    @model_validator(mode="after")
+    def _valid_settings(self) -> "FeatureConfig":
+        self.settings()  # cross-field rules (windows ordered, ...) live in FeatureSettings.__post_init__
+        return self
 
     def settings(self) -> feat.FeatureSettings:
         return feat.FeatureSettings(

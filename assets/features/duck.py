@@ -1,4 +1,9 @@
-"""Scratch tables on the caller's DuckDB connection: uniquely named TEMP tables, always dropped."""
+"""Scratch tables on the caller's DuckDB connection (uniquely named TEMP tables, always dropped) and the
+feature layer's SQL statements.
+
+Statements longer than a line live in ``assets/features/sql/<name>.sql``; their ``{placeholders}`` are
+table identifiers only (filled in quoted by :func:`statement`), and every value is a ``$name`` parameter.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,16 @@ from contextlib import contextmanager
 
 import duckdb
 import polars as pl
+
+from assets.common.sql import load_sql, qualified_name, quote_identifier
+
+Params = list | dict | None
+
+
+def statement(name: str, **tables: str) -> str:
+    """``sql/<name>.sql`` with each ``{placeholder}`` replaced by the quoted table name
+    (``schema.table`` or a scratch table)."""
+    return load_sql(__file__, name).format(**{key: qualified_name(value) for key, value in tables.items()})
 
 
 class Scratch:
@@ -31,20 +46,20 @@ class Scratch:
         view = f"{table}_src"
         self.con.register(view, frame.to_arrow())
         try:
-            self.con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {view}")
+            self.con.execute(f"CREATE TEMP TABLE {quote_identifier(table)} AS SELECT * FROM {quote_identifier(view)}")
         finally:
             self.con.unregister(view)
         return table
 
-    def query(self, name: str, sql: str, params: list | None = None) -> str:
+    def query(self, name: str, sql: str, params: Params = None) -> str:
         """Materialise a query as a TEMP table; returns the table name."""
         table = self._name(name)
-        self.con.execute(f"CREATE TEMP TABLE {table} AS {sql}", params or [])
+        self.con.execute(f"CREATE TEMP TABLE {quote_identifier(table)} AS {sql}", params or None)
         return table
 
     def close(self) -> None:
         for table in reversed(self._tables):
-            self.con.execute(f"DROP TABLE IF EXISTS {table}")
+            self.con.execute(f"DROP TABLE IF EXISTS {quote_identifier(table)}")
         self._tables.clear()
 
 
@@ -57,11 +72,11 @@ def scratch(con: duckdb.DuckDBPyConnection) -> Iterator[Scratch]:
         s.close()
 
 
-def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
+def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Params = None) -> pl.DataFrame:
     """Run a query whose result is small (per household or coarser) and return it as polars."""
     return con.sql(sql, params=params or None).pl()
 
 
 def distinct_households(con: duckdb.DuckDBPyConnection, readings_table: str) -> pl.DataFrame:
     """Every household with at least one clean reading (any window, any quality)."""
-    return fetch(con, f"SELECT DISTINCT household_id FROM {readings_table} ORDER BY household_id")
+    return fetch(con, f"SELECT DISTINCT household_id FROM {qualified_name(readings_table)} ORDER BY household_id")

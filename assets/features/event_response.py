@@ -21,7 +21,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from assets.features.duck import fetch, scratch
+from assets.features.duck import fetch, scratch, statement
 from assets.features.local_time import window_utc_bounds
 from assets.features.reference_days import baseline_year_reference, within_window_reference
 from assets.features.schedule import EventSchedule
@@ -84,60 +84,18 @@ def compute_event_responses(
         p = s.frame("pairs", pairs.select("household_id", "control_id"))
         ev = s.query(
             "event_rows",
-            f"""
-            SELECT r.household_id, m.event_id, m.kind, r.kwh, g.slot, g.day_type, g.week_idx, g.month
-            FROM {settings.readings_table} r
-            JOIN {m} m ON r.interval_start_utc = m.interval_start_utc
-            JOIN {g} g ON r.interval_start_utc = g.interval_start_utc
-            WHERE r.quality_code = 'A' AND r.interval_start_utc >= ? AND r.interval_start_utc < ?
-              AND r.household_id IN (SELECT household_id FROM {h})
-            """,
-            [lo, hi],
+            statement("event_rows", readings=settings.readings_table, members=m, grid=g, households=h),
+            {"lo": lo, "hi": hi},
         )
         parts = []
         if "within" in methods:
             ref = within_window_reference(s, settings, g, ev, window)
-            parts.append(
-                f"SELECT e.household_id, e.event_id, e.kind, 'within' AS method, count(*) AS n, "
-                f"avg(e.kwh) AS kwh, avg(x.ref_kwh) AS ref_kwh FROM {ev} e JOIN {ref} x "
-                "USING (household_id, slot, day_type, week_idx) GROUP BY ALL"
-            )
+            parts.append(statement("event_own_within", events=ev, reference=ref))
         if "baseline" in methods:
             ref = baseline_year_reference(s, settings, ev)
-            parts.append(
-                f"SELECT e.household_id, e.event_id, e.kind, 'baseline' AS method, count(*) AS n, "
-                f"avg(e.kwh) AS kwh, avg(x.ref_kwh) AS ref_kwh FROM {ev} e JOIN {ref} x "
-                "USING (household_id, slot, day_type, month) GROUP BY ALL"
-            )
-        own = s.query("own", " UNION ALL ".join(parts))
-        frame = fetch(
-            con,
-            f"""
-            WITH o AS (
-                SELECT o.*, o.kwh - o.ref_kwh AS own_change, h.is_control
-                FROM {own} o JOIN {h} h USING (household_id)
-            ),
-            ctrl AS (
-                SELECT event_id, kind, method, sum(own_change) AS s, count(*) AS n
-                FROM o WHERE is_control GROUP BY ALL
-            ),
-            knn AS (
-                SELECT p.household_id, c.event_id, c.kind, c.method,
-                       avg(c.own_change) AS change, count(*) AS n
-                FROM {p} p JOIN o c ON c.household_id = p.control_id AND c.is_control
-                GROUP BY ALL
-            )
-            SELECT o.household_id, o.event_id, o.kind, o.method, o.n AS n_half_hours, o.kwh, o.ref_kwh,
-                   o.own_change AS own_change_kwh,
-                   coalesce(knn.change,
-                            CASE WHEN o.is_control THEN (ctrl.s - o.own_change) / nullif(ctrl.n - 1, 0)
-                                 ELSE ctrl.s / nullif(ctrl.n, 0) END) AS control_change_kwh,
-                   coalesce(knn.n, CASE WHEN o.is_control THEN ctrl.n - 1 ELSE ctrl.n END, 0) AS n_controls
-            FROM o
-            LEFT JOIN ctrl USING (event_id, kind, method)
-            LEFT JOIN knn USING (household_id, event_id, kind, method)
-            """,
-        )
+            parts.append(statement("event_own_baseline", events=ev, reference=ref))
+        own = s.query("own", "\nUNION ALL\n".join(parts))
+        frame = fetch(con, statement("event_did", own=own, households=h, pairs=p))
     frame = frame.with_columns(did_kwh=pl.col("own_change_kwh") - pl.col("control_change_kwh")).with_columns(
         n_controls=pl.when(pl.col("control_change_kwh").is_null()).then(0).otherwise(pl.col("n_controls"))
     )

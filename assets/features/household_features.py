@@ -15,9 +15,10 @@ import polars as pl
 from assets.common.column_spec import conform
 from assets.common.table_model import validate
 from assets.features.baseline_features import BaselineResult
+from assets.features.catalogue import SHAPE_COLUMNS
 from assets.features.schemas.feature_exclusions import EXCLUSION_COLS, HouseholdFeatureExclusions
 from assets.features.schemas.household_features import HOUSEHOLD_FEATURE_COLS, HouseholdFeatures
-from assets.features.schemas.lifestyle_features import FEATURE_COLS, SHAPE_COLUMNS
+from assets.features.schemas.lifestyle_features import FEATURE_COLS
 from assets.features.settings import FeatureSettings
 from assets.features.treatment_features import TreatmentResult
 

@@ -6,31 +6,8 @@ Heavy work is three aggregating DuckDB scans of the actual readings joined to th
 (household, slot, day type, season) sums, (household, local day) totals with 4-hour block sums, and
 the night-time quantile. Everything after that is per-household polars.
 
-Definitions (local clock slot of the interval START, see local_time.py for the DST rule):
-- profile_kwh_sNN: mean kWh of the household's actual readings in local slot NN (mean over readings).
-- mean_kwh_per_half_hour: mean of the 48 profile values (slot-balanced; equals the plain mean of the
-  readings when every slot is equally observed). shape_sNN = profile_kwh_sNN / mean_kwh_per_half_hour,
-  so the shape values average exactly 1.
-- mean_daily_kwh, daily_cv: mean and sample CV (ddof=1) of the totals of COMPLETE local days (every
-  half hour of the local day - 46, 48 or 50 - has an actual reading).
-- peak_kwh_per_half_hour: mean profile over the peak slots; peak_offpeak_ratio: that / mean profile
-  over all other slots.
-- load_factor: mean_kwh_per_half_hour / the largest actual half-hourly reading.
-- base_load_kwh: the ``base_load_quantile`` (linear interpolation) of actual readings in the night
-  hours (default 01:00-05:00).
-- morning/evening_peak_hour: local start hour (x.0 or x.5) of the largest profile slot in the window
-  (earliest slot on ties).
-- weekday_weekend_ratio, winter_summer_ratio: ratio of the slot-balanced mean profiles of the two
-  day types / seasons (bank holidays count as weekend). winter_summer_ratio is None when either season
-  has fewer than ``min_season_half_hours`` actual readings.
-- shape_entropy: normalised Shannon entropy (0..1) of the distribution of the household's complete,
-  non-zero days over a fixed dictionary of daily-shape types: the 4-hour local block that holds the
-  largest share of the day's kWh (6 types), or 'flat' when no block holds ``entropy_flat_max_share``
-  of the day (1 type). Entropy = -sum p ln p / ln 7: 0 = every day has the same shape type,
-  1 = days spread evenly over all 7 types. A rule-based dictionary keeps the feature reproducible and
-  SQL-cheap at LCL scale (a learned k-means dictionary, as in Kwac et al., would need every day shape).
-- night_share, daytime_share, evening_share: share of the mean daily profile's kWh in those hours.
-- coverage: actual half hours / half hours of the included local days of the window.
+Every feature's definition (name, unit, hour window, formula, description) is in
+assets/features/catalogue.py; this module computes them (window features from the catalogue entries).
 """
 
 from __future__ import annotations
@@ -41,10 +18,11 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from assets.features.duck import fetch, scratch
+from assets.features.catalogue import LIFESTYLE, PROFILE_COLUMNS, SHAPE_COLUMNS, feature
+from assets.features.duck import fetch, scratch, statement
 from assets.features.local_time import local_grid, window_utc_bounds
 from assets.features.schedule import build_event_schedule, load_schedule
-from assets.features.schemas.lifestyle_features import LIFESTYLE_COLUMNS, PROFILE_COLUMNS, SHAPE_COLUMNS
+from assets.features.schemas.lifestyle_features import LIFESTYLE_COLUMNS
 from assets.features.settings import FeatureSettings
 
 LIFESTYLE_WINDOWS = ("baseline", "treatment_normal_days")
@@ -93,38 +71,36 @@ def _aggregate_sql(con, settings: FeatureSettings, grid: pl.DataFrame, start: da
     lo, hi = window_utc_bounds(start, end, settings.timezone)
     block_slots = settings.entropy_block_hours * 2
     n_blocks = N_SLOTS // block_slots
-    base_lo, base_hi = settings.slots(settings.base_load_hours)
+    base_lo, base_hi = feature("base_load_kwh").slots(settings)
     with scratch(con) as s:
         g = s.frame(
             "grid",
             grid.select("interval_start_utc", "local_date", "slot", "day_half_hours", "day_type", "season"),
         )
-        src = (
-            f"FROM {settings.readings_table} r JOIN {g} g ON r.interval_start_utc = g.interval_start_utc "
-            "WHERE r.quality_code = 'A' AND r.interval_start_utc >= ? AND r.interval_start_utc < ?"
-        )
-        slot = fetch(
-            con,
-            f"SELECT r.household_id, g.slot, g.day_type, g.season, sum(r.kwh) AS kwh, count(*) AS n {src} GROUP BY ALL",
-            [lo, hi],
-        )
-        blocks = ", ".join(
-            f"coalesce(sum(r.kwh) FILTER (WHERE g.slot // {block_slots} = {k}), 0) AS b{k}" for k in range(n_blocks)
-        )
-        day = fetch(
-            con,
-            f"SELECT r.household_id, g.local_date, any_value(g.day_half_hours) AS day_half_hours, "
-            f"count(*) AS n, sum(r.kwh) AS total, max(r.kwh) AS max_kwh, {blocks} {src} GROUP BY ALL",
-            [lo, hi],
-        )
-        q = float(settings.base_load_quantile)
+        tables = {"readings": settings.readings_table, "grid": g}
+        window = {"lo": lo, "hi": hi}
+        slot = fetch(con, statement("lifestyle_slot", **tables), window)
+        day = fetch(con, statement("lifestyle_day", **tables), window)
+        blocks = fetch(con, statement("lifestyle_day_blocks", **tables), {**window, "block_slots": block_slots})
         night = fetch(
             con,
-            f"SELECT r.household_id, quantile_cont(r.kwh, {q}) AS base_load_kwh "
-            f"{src} AND g.slot >= {base_lo} AND g.slot < {base_hi} GROUP BY ALL",
-            [lo, hi],
+            statement("lifestyle_base_load", **tables),
+            {**window, "quantile": float(settings.base_load_quantile), "slot_lo": base_lo, "slot_hi": base_hi},
         )
-    return slot, day, night
+    return slot, _with_block_columns(day, blocks, n_blocks), night
+
+
+def _with_block_columns(day: pl.DataFrame, blocks: pl.DataFrame, n_blocks: int) -> pl.DataFrame:
+    """The day totals with one column b0..b{n-1} per block of the day (0 where a block has no reading)."""
+    names = [f"b{k}" for k in range(n_blocks)]
+    if blocks.height == 0:
+        return day.with_columns([pl.lit(0.0).alias(n) for n in names])
+    wide = blocks.pivot(on="block", index=["household_id", "local_date"], values="kwh", sort_columns=True)
+    wide = wide.rename({str(k): f"b{k}" for k in range(n_blocks) if str(k) in wide.columns})
+    wide = wide.with_columns([pl.lit(0.0).alias(n) for n in names if n not in wide.columns])
+    return day.join(
+        wide.select("household_id", "local_date", *names), on=["household_id", "local_date"], how="left"
+    ).with_columns(pl.col(names).fill_null(0.0))
 
 
 def _slot_window_mean(profile: pl.DataFrame, lo: int, hi: int, name: str, inside: bool = True) -> pl.DataFrame:
@@ -132,8 +108,7 @@ def _slot_window_mean(profile: pl.DataFrame, lo: int, hi: int, name: str, inside
     return profile.filter(cond if inside else ~cond).group_by("household_id").agg(pl.col("p").mean().alias(name))
 
 
-def _peak_hour(profile: pl.DataFrame, hours: tuple[float, float], name: str) -> pl.DataFrame:
-    lo, hi = FeatureSettings.slots(hours)
+def _peak_hour(profile: pl.DataFrame, lo: int, hi: int, name: str) -> pl.DataFrame:
     return (
         profile.filter(pl.col("slot").is_between(lo, hi - 1) & pl.col("p").is_not_null())
         .sort(["household_id", "p", "slot"], descending=[False, True, False])
@@ -209,19 +184,18 @@ def compute_lifestyle_features(
         )
         return part.with_columns(pl.when(pl.col(f"{name}_n") >= min_n).then(pl.col(name)).alias(name)).drop(f"{name}_n")
 
-    peak_lo, peak_hi = settings.slots(settings.peak_hours)
+    # Window features of the catalogue: each takes its slots from its own hour window.
+    peak_lo, peak_hi = feature("peak_kwh_per_half_hour").slots(settings)
     shares = []
-    for name, hours in (
-        ("night_share", settings.night_share_hours),
-        ("daytime_share", settings.daytime_share_hours),
-        ("evening_share", settings.evening_share_hours),
-    ):
-        lo, hi = settings.slots(hours)
-        shares.append(
-            profile.filter(pl.col("slot").is_between(lo, hi - 1))
-            .group_by("household_id")
-            .agg(pl.col("p").sum().alias(f"{name}_kwh"))
-        )
+    for f in LIFESTYLE:
+        if f.formula == "window_share":
+            lo, hi = f.slots(settings)
+            shares.append(
+                profile.filter(pl.col("slot").is_between(lo, hi - 1))
+                .group_by("household_id")
+                .agg(pl.col("p").sum().alias(f"{f.name}_kwh"))
+            )
+    peak_hours = [_peak_hour(profile, *f.slots(settings), f.name) for f in LIFESTYLE if f.formula == "window_peak_hour"]
 
     day = day.with_columns(complete=pl.col("n") == pl.col("day_half_hours"))
     daily = day.group_by("household_id").agg(
@@ -244,8 +218,7 @@ def compute_lifestyle_features(
         typed_mean("day_type", "weekend", "weekend_kwh"),
         typed_mean("season", "winter", "winter_kwh", settings.min_season_half_hours),
         typed_mean("season", "summer", "summer_kwh", settings.min_season_half_hours),
-        _peak_hour(profile, settings.morning_peak_window, "morning_peak_hour"),
-        _peak_hour(profile, settings.evening_peak_window, "evening_peak_hour"),
+        *peak_hours,
         night,
         _entropy(day, settings),
         *shares,
@@ -263,9 +236,11 @@ def compute_lifestyle_features(
         load_factor=_ratio(mean_hh, pl.col("max_kwh")),
         weekday_weekend_ratio=_ratio(pl.col("weekday_kwh"), pl.col("weekend_kwh")),
         winter_summer_ratio=_ratio(pl.col("winter_kwh"), pl.col("summer_kwh")),
-        night_share=_ratio(pl.col("night_share_kwh"), pl.col("profile_total")),
-        daytime_share=_ratio(pl.col("daytime_share_kwh"), pl.col("profile_total")),
-        evening_share=_ratio(pl.col("evening_share_kwh"), pl.col("profile_total")),
+        **{
+            f.name: _ratio(pl.col(f"{f.name}_kwh"), pl.col("profile_total"))
+            for f in LIFESTYLE
+            if f.formula == "window_share"
+        },
         **{shape: _ratio(pl.col(prof), mean_hh) for shape, prof in zip(SHAPE_COLUMNS, PROFILE_COLUMNS, strict=True)},
     )
     return conform_lifestyle(out)

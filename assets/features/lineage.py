@@ -7,6 +7,7 @@ tables themselves for the downstream ones.
 
 from __future__ import annotations
 
+from assets.features.catalogue import CATALOGUE
 from assets.features.schemas.feature_exclusions import EXCLUSION_COLS
 from assets.features.schemas.household_features import HOUSEHOLD_FEATURE_COLS
 from assets.features.schemas.lifestyle_features import LIFESTYLE_COLS
@@ -25,6 +26,8 @@ SCHEDULE = [(_S, "interval_start_utc"), (_S, "band"), (_S, "event_id")]
 EVENTS = [*SCHEDULE, (_S, "event_start_local")]
 GROUP = [(_H, "household_id"), (_H, "tariff_group")]
 DID = [*KWH, *EVENTS, *GROUP]
+# inputs of a catalogued feature, by its ``source`` (assets/features/catalogue.py)
+SOURCES = {"actual": ACTUAL, "kwh": KWH, "did": DID}
 
 
 def _lifestyle(with_schedule: bool) -> Lineage:
@@ -35,10 +38,8 @@ def _lifestyle(with_schedule: bool) -> Lineage:
             out[col.name] = list(ID)
         elif col.name == "lifestyle_window":
             out[col.name] = []
-        elif col.name in ("coverage", "actual_half_hours", "expected_half_hours", "complete_days"):
-            out[col.name] = [*ACTUAL, *extra]
         else:
-            out[col.name] = [*KWH, *extra]
+            out[col.name] = [*SOURCES[CATALOGUE[col.name].source], *extra]
     return out
 
 
@@ -54,8 +55,8 @@ def _treatment() -> Lineage:
             out[n] = list(ACTUAL)
         elif n in ("n_matched_controls",):
             out[n] = [*KWH, *GROUP]
-        elif n == "responder":
-            out[n] = [*DID]
+        elif n in CATALOGUE:
+            out[n] = list(SOURCES[CATALOGUE[n].source])
         else:
             out[n] = list(DID)
     return out

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from sklearn.neighbors import NearestNeighbors
 
-from assets.features.schemas.lifestyle_features import SHAPE_COLUMNS
+from assets.features.catalogue import SHAPE_COLUMNS
 from assets.features.settings import FeatureSettings
 
 PAIRS_SCHEMA = {"household_id": pl.String, "control_id": pl.String, "rank": pl.Int32, "distance": pl.Float64}
@@ -67,6 +66,8 @@ def match_controls(profiles: pl.DataFrame, households: pl.DataFrame, settings: F
         return pl.DataFrame(schema=PAIRS_SCHEMA)
     ids = prof["household_id"].to_numpy()
     k = min(settings.n_matched_controls + 1, controls.size)
+    from sklearn.neighbors import NearestNeighbors  # lazy: scikit-learn costs ~2.5 s to import
+
     nn = NearestNeighbors(n_neighbors=k).fit(z[controls])
     dist, idx = nn.kneighbors(z)
     rows_h, rows_c, ranks, dists = [], [], [], []

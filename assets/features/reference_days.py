@@ -22,7 +22,8 @@ from datetime import date
 
 import polars as pl
 
-from assets.features.duck import Scratch
+from assets.common.sql import qualified_name
+from assets.features.duck import Scratch, statement
 from assets.features.local_time import local_grid, window_utc_bounds
 from assets.features.settings import FeatureSettings
 
@@ -40,32 +41,12 @@ def within_window_reference(
     n = int(settings.reference_weeks)
     base = s.query(
         "ref_within_base",
-        f"""
-        SELECT r.household_id, g.slot, g.day_type, g.week_idx, sum(r.kwh) AS s, count(*) AS n
-        FROM {settings.readings_table} r
-        JOIN {grid_table} g ON r.interval_start_utc = g.interval_start_utc
-        WHERE r.quality_code = 'A' AND g.ref_eligible
-          AND r.interval_start_utc >= ? AND r.interval_start_utc < ?
-          AND r.household_id IN (SELECT DISTINCT household_id FROM {event_rows})
-        GROUP BY ALL
-        """,
-        [lo, hi],
+        statement("ref_within_base", readings=settings.readings_table, grid=grid_table, events=event_rows),
+        {"lo": lo, "hi": hi},
     )
-    need = s.query("ref_within_need", f"SELECT DISTINCT slot, day_type, week_idx FROM {event_rows}")
-    offsets = s.query("ref_within_offsets", f"SELECT CAST(unnest(range(-{n}, {n} + 1)) AS INTEGER) AS d")
-    return s.query(
-        "ref_within",
-        f"""
-        SELECT b.household_id, b.slot, b.day_type, CAST(b.week_idx + o.d AS INTEGER) AS week_idx,
-               sum(b.s) / sum(b.n) AS ref_kwh, sum(b.n) AS ref_n
-        FROM {base} b
-        CROSS JOIN {offsets} o
-        SEMI JOIN {need} c
-          ON c.slot = b.slot AND c.day_type = b.day_type AND c.week_idx = b.week_idx + o.d
-        GROUP BY ALL
-        HAVING sum(b.n) > 0
-        """,
-    )
+    need = s.query("ref_within_need", f"SELECT DISTINCT slot, day_type, week_idx FROM {qualified_name(event_rows)}")
+    offsets = s.query("ref_within_offsets", "SELECT CAST(unnest(range(-$n, $n + 1)) AS INTEGER) AS d", {"n": n})
+    return s.query("ref_within", statement("ref_within", base=base, offsets=offsets, need=need))
 
 
 def baseline_year_reference(s: Scratch, settings: FeatureSettings, event_rows: str) -> str:
@@ -82,26 +63,6 @@ def baseline_year_reference(s: Scratch, settings: FeatureSettings, event_rows: s
     lo, hi = window_utc_bounds(settings.baseline_start, settings.baseline_end, settings.timezone)
     return s.query(
         "ref_baseline",
-        f"""
-        WITH need AS (
-            SELECT DISTINCT household_id, slot, day_type, month FROM {event_rows}
-        ),
-        base AS (
-            SELECT r.household_id, g.slot, g.day_type, g.month, sum(r.kwh) AS s, count(*) AS n
-            FROM {settings.readings_table} r
-            JOIN {g} g ON r.interval_start_utc = g.interval_start_utc
-            WHERE r.quality_code = 'A' AND r.interval_start_utc >= ? AND r.interval_start_utc < ?
-              AND r.household_id IN (SELECT household_id FROM need)
-            GROUP BY ALL
-        )
-        SELECT need.household_id, need.slot, need.day_type, need.month,
-               sum(base.s) / sum(base.n) AS ref_kwh, sum(base.n) AS ref_n
-        FROM need
-        JOIN {nb} nb ON nb.month = need.month
-        JOIN base ON base.household_id = need.household_id AND base.slot = need.slot
-                 AND base.day_type = need.day_type AND base.month = nb.ref_month
-        GROUP BY ALL
-        HAVING sum(base.n) > 0
-        """,
-        [lo, hi],
+        statement("ref_baseline", readings=settings.readings_table, grid=g, neighbours=nb, events=event_rows),
+        {"lo": lo, "hi": hi},
     )

@@ -13,6 +13,7 @@ from datetime import timedelta
 import duckdb
 import polars as pl
 
+from assets.common.sql import qualified_name
 from assets.features.duck import fetch
 from assets.features.local_time import WEEK_EPOCH, start_bucket_expr, utc_to_local
 from assets.features.settings import FeatureSettings
@@ -62,8 +63,8 @@ def load_schedule(con: duckdb.DuckDBPyConnection, settings: FeatureSettings) -> 
     """The tariff schedule (calendar-sized) as polars."""
     frame = fetch(
         con,
-        f"SELECT interval_start_utc, local_label_start, band, event_id FROM {settings.tariff_table} "
-        "ORDER BY interval_start_utc",
+        "SELECT interval_start_utc, local_label_start, band, event_id "
+        f"FROM {qualified_name(settings.tariff_table)} ORDER BY interval_start_utc",
     )
     return frame.cast(SCHEDULE_SCHEMA)  # type: ignore[arg-type]
 

@@ -55,6 +55,7 @@ class FeatureSettings:
     night_share_hours: tuple[float, float] = (0.0, 7.0)
     daytime_share_hours: tuple[float, float] = (10.0, 16.0)
     evening_share_hours: tuple[float, float] = (16.0, 22.0)
+    morning_share_hours: tuple[float, float] = (6.0, 10.0)  # derived by the persona model (catalogue)
     winter_months: tuple[int, ...] = (12, 1, 2)
     summer_months: tuple[int, ...] = (6, 7, 8)
     min_season_half_hours: int = 14 * 48  # fewer actual half hours in a season -> ratio is None
@@ -98,13 +99,16 @@ class FeatureSettings:
     treated_group: str = "ToU"
 
     def __post_init__(self) -> None:
-        if not (self.baseline_start < self.baseline_end and self.treatment_start < self.treatment_end):
-            raise ValueError("windows must be non-empty [start, end) date ranges")
+        if not self.baseline_start < self.baseline_end <= self.treatment_start < self.treatment_end:
+            raise ValueError(
+                "windows must be ordered: baseline_start < baseline_end <= treatment_start < treatment_end "
+                f"(got {self.baseline_start}, {self.baseline_end}, {self.treatment_start}, {self.treatment_end})"
+            )
         if not 0 < self.coverage_threshold <= 1:
             raise ValueError("coverage_threshold must be in (0, 1]")
         for name in (
             "peak_hours", "base_load_hours", "morning_peak_window", "evening_peak_window",
-            "night_share_hours", "daytime_share_hours", "evening_share_hours",
+            "night_share_hours", "daytime_share_hours", "evening_share_hours", "morning_share_hours",
         ):  # fmt: skip
             lo, hi = getattr(self, name)
             if _half_hour_slot(lo, name) >= _half_hour_slot(hi, name):

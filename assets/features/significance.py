@@ -61,18 +61,36 @@ def empirical_p_values(scores: np.ndarray, is_control: np.ndarray) -> np.ndarray
     return p
 
 
-def benjamini_hochberg(p_values: np.ndarray, alpha: float) -> np.ndarray:
-    """Boolean discoveries of the Benjamini-Hochberg step-up procedure; NaN p-values are never flagged
-    and do not count in m."""
-    p = np.asarray(p_values, dtype=float)
-    flags = np.zeros(p.shape, dtype=bool)
-    ok = np.flatnonzero(~np.isnan(p))
-    m = ok.size
+def adjust_p_values(p_values, method: str = "bh") -> np.ndarray:
+    """Multiple-testing adjusted p-values: Benjamini-Hochberg (``"bh"``, FDR, via
+    :func:`scipy.stats.false_discovery_control`) or Holm (``"holm"``, FWER). NaN p-values stay NaN and
+    do not count in the number of tests m. The one home of p-value adjustment for every stage."""
+    p = np.asarray(p_values, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    q = p[ok]
+    m = q.size
+    if method not in ("bh", "holm"):
+        raise ValueError(f"unknown p-value adjustment {method!r}")
     if m == 0:
-        return flags
-    order = ok[np.argsort(p[ok], kind="stable")]
-    thresholds = alpha * np.arange(1, m + 1) / m
-    passed = np.flatnonzero(p[order] <= thresholds)
-    if passed.size:
-        flags[order[: passed.max() + 1]] = True
-    return flags
+        return out
+    if method == "bh":
+        from scipy.stats import false_discovery_control  # lazy: scipy costs ~0.5 s to import
+
+        out[ok] = false_discovery_control(q, method="bh")
+        return out
+    # Holm step-down (scipy has no Holm): sorted p_(i) * (m - i + 1), running maximum, capped at 1.
+    order = np.argsort(q, kind="mergesort")
+    adj = np.maximum.accumulate(q[order] * (m - np.arange(m)))
+    back = np.empty(m)
+    back[order] = np.minimum(adj, 1.0)
+    out[ok] = back
+    return out
+
+
+def benjamini_hochberg(p_values: np.ndarray, alpha: float) -> np.ndarray:
+    """Boolean discoveries of the Benjamini-Hochberg step-up procedure at FDR ``alpha``: BH-adjusted
+    p-value <= alpha. NaN p-values are never flagged and do not count in m."""
+    adjusted = adjust_p_values(p_values, "bh")
+    with np.errstate(invalid="ignore"):
+        return np.asarray(adjusted <= alpha, dtype=bool)

@@ -18,9 +18,10 @@ import numpy as np
 import polars as pl
 
 from assets.common.column_spec import conform
+from assets.common.sql import qualified_name
 from assets.common.table_model import validate
 from assets.features.baseline_features import BaselineResult, compute_baseline_features
-from assets.features.duck import fetch
+from assets.features.duck import fetch, statement
 from assets.features.event_response import compute_event_responses
 from assets.features.lifestyle import compute_lifestyle_features
 from assets.features.local_time import local_grid, window_utc_bounds
@@ -53,17 +54,14 @@ class TreatmentResult:
 
 
 def read_households(con: duckdb.DuckDBPyConnection, settings: FeatureSettings) -> pl.DataFrame:
-    return fetch(con, f"SELECT household_id, tariff_group, acorn, acorn_group FROM {settings.households_table}")
+    return fetch(
+        con, f"SELECT household_id, tariff_group, acorn, acorn_group FROM {qualified_name(settings.households_table)}"
+    )
 
 
 def _window_counts(con: duckdb.DuckDBPyConnection, settings: FeatureSettings, start, end) -> pl.DataFrame:
     lo, hi = window_utc_bounds(start, end, settings.timezone)
-    return fetch(
-        con,
-        f"SELECT household_id, count(*) AS actual_half_hours FROM {settings.readings_table} "
-        "WHERE quality_code = 'A' AND interval_start_utc >= ? AND interval_start_utc < ? GROUP BY ALL",
-        [lo, hi],
-    )
+    return fetch(con, statement("window_counts", readings=settings.readings_table), {"lo": lo, "hi": hi})
 
 
 def household_did(rows: pl.DataFrame, settings: FeatureSettings, prefix: str) -> pl.DataFrame:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+from pydantic import Field, model_validator
 
 from assets.common.metadata import OWNERS, column_schema, markdown_table, write_table
 from assets.common.partitions import run_as_of_month
@@ -30,25 +31,52 @@ from assets.model.tables import (
     load_segmentation_inputs,
 )
 
+_SEGMENTATION_DEFAULTS = SegmentationSettings()
+
 
 class SegmentationConfig(dg.Config):
-    """Model choices editable in the launchpad (everything else: SegmentationSettings defaults)."""
+    """Model choices editable in the launchpad (everything else: SegmentationSettings defaults).
 
-    random_state: int = 20240601
-    k_max: int = 10
-    persona_k_max: int = 8
-    pseudonymise_ids: bool = False
-    k_anonymity: int = 5
+    Defaults come from :class:`SegmentationSettings` (the one home of every default); field bounds are
+    checked here, cross-field rules (k_min <= textbook_k <= k_max, ...) by building the settings."""
+
+    random_state: int = Field(_SEGMENTATION_DEFAULTS.random_state, ge=0, description="Seed of every fit (>= 0).")
+    k_max: int = Field(
+        _SEGMENTATION_DEFAULTS.k_max,
+        ge=_SEGMENTATION_DEFAULTS.textbook_k,
+        description=f"Largest K of the load-shape sweep (>= textbook K = {_SEGMENTATION_DEFAULTS.textbook_k}).",
+    )
+    persona_k_max: int = Field(
+        _SEGMENTATION_DEFAULTS.persona_k_max,
+        ge=_SEGMENTATION_DEFAULTS.persona_k_min,
+        description=f"Largest number of personas tried (>= {_SEGMENTATION_DEFAULTS.persona_k_min}).",
+    )
+    pseudonymise_ids: bool = Field(
+        _SEGMENTATION_DEFAULTS.pseudonymise, description="Replace household ids (needs METER_PSEUDONYM_KEY)."
+    )
+    k_anonymity: int = Field(
+        _SEGMENTATION_DEFAULTS.k_anonymity, ge=1, description="Smallest group size shown in reports (>= 1)."
+    )
+
+    @model_validator(mode="after")
+    def _valid_settings(self) -> "SegmentationConfig":
+        # every cross-field rule lives in SegmentationSettings.__post_init__; the pseudonym key is
+        # read from the environment only where the run executes (see settings()).
+        self._settings(pseudonym_key="set-at-run-time" if self.pseudonymise_ids else None)
+        return self
 
     def settings(self) -> SegmentationSettings:
         import os
 
+        return self._settings(pseudonym_key=os.environ.get("METER_PSEUDONYM_KEY"))
+
+    def _settings(self, pseudonym_key: str | None) -> SegmentationSettings:
         return SegmentationSettings(
             random_state=self.random_state,
             k_max=self.k_max,
             persona_k_max=self.persona_k_max,
             pseudonymise=self.pseudonymise_ids,
-            pseudonym_key=os.environ.get("METER_PSEUDONYM_KEY"),
+            pseudonym_key=pseudonym_key,
             k_anonymity=self.k_anonymity,
         )
 

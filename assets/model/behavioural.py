@@ -11,20 +11,27 @@ coordinates of the persona scatter plot.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
-from sklearn.impute import SimpleImputer
-from sklearn.mixture import GaussianMixture
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from assets.model.clustering import FittedClusters, canonical_label_map, fit_quietly
 from assets.model.settings import SegmentationSettings
 
+if TYPE_CHECKING:  # pragma: no cover
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import Pipeline
+
 
 def make_behaviour_pipeline(family: str, k: int, settings: SegmentationSettings, seed: int | None = None) -> Pipeline:
     seed = settings.random_state if seed is None else seed
+    from sklearn.cluster import KMeans  # lazy: scikit-learn costs ~2.5 s to import
+    from sklearn.decomposition import PCA
+    from sklearn.impute import SimpleImputer
+    from sklearn.mixture import GaussianMixture
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
     steps: list = [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
     if settings.pca_components is not None:
         steps.append(("pca", PCA(n_components=settings.pca_components, svd_solver="full", random_state=seed)))
@@ -57,6 +64,8 @@ def fit_scatter_pca(fitted: FittedClusters, x: np.ndarray, settings: Segmentatio
     """2-D PCA of the imputed + scaled features (the picture's coordinates; not the model space)."""
     scaled = fitted.pipeline[:2].transform(x)
     n_comp = min(2, scaled.shape[1], scaled.shape[0])
+    from sklearn.decomposition import PCA  # lazy: scikit-learn costs ~2.5 s to import
+
     return PCA(n_components=n_comp, svd_solver="full", random_state=settings.random_state).fit(scaled)
 
 

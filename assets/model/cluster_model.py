@@ -14,11 +14,10 @@ Rows are sorted by household_id first, so shuffled inputs give the same model.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-import sklearn
-from sklearn.decomposition import PCA
 from threadpoolctl import threadpool_limits
 
 from assets.model.behavioural import fit_behaviour, fit_scatter_pca, scatter_coordinates
@@ -52,6 +51,9 @@ from assets.model.responsiveness import (
     fit_response_prior,
 )
 from assets.model.settings import REQUIRED_COLUMNS, SegmentationSettings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sklearn.decomposition import PCA
 
 
 @dataclass
@@ -95,6 +97,8 @@ def fit_cluster_model(features: pl.DataFrame, settings: SegmentationSettings | N
 
 
 def _fit(features: pl.DataFrame, settings: SegmentationSettings) -> ClusterModel:
+    import sklearn  # lazy: scikit-learn costs ~2.5 s to import
+
     everyone = prepare_features(features)
     fingerprint = fingerprint_frame(features, training_columns(settings, features))
     keep = fit_mask(everyone, settings)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
-from sklearn.pipeline import Pipeline
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sklearn.pipeline import Pipeline
 
 
 @dataclass
@@ -70,6 +71,8 @@ def canonical_label_map(raw_labels: np.ndarray, space: np.ndarray, k: int) -> np
 def fit_quietly(pipeline: Pipeline, x: np.ndarray) -> Pipeline:
     """Fit, turning sklearn's convergence chatter off (we report stability and metrics instead)."""
     with warnings.catch_warnings():
+        from sklearn.exceptions import ConvergenceWarning  # lazy: scikit-learn costs ~2.5 s to import
+
         warnings.simplefilter("ignore", ConvergenceWarning)
         pipeline.fit(x)
     return pipeline
@@ -93,6 +96,9 @@ def partition_metrics(space: np.ndarray, labels: np.ndarray, random_state: int, 
         "smallest_cluster": int(min(np.sum(labels == lab) for lab in distinct)),
     }
     if 2 <= len(distinct) <= n - 1:
+        # lazy: scikit-learn costs ~2.5 s to import
+        from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
         sample = max_samples if n > max_samples else None
         out["silhouette"] = float(silhouette_score(space, labels, sample_size=sample, random_state=random_state))
         out["davies_bouldin"] = float(davies_bouldin_score(space, labels))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from assets.features.catalogue import window_slots
 from assets.model.settings import (
     N_SLOTS,
     REQUIRED_COLUMNS,
@@ -16,8 +17,8 @@ from assets.model.settings import (
     SegmentationSettings,
 )
 
-MORNING_COLUMNS = SHAPE_COLUMNS[12:20]  # 06:00-10:00 local
-PEAK_COLUMNS = SHAPE_COLUMNS[32:40]  # 16:00-20:00 local
+MORNING_COLUMNS = SHAPE_COLUMNS[window_slots("morning_share")]  # 06:00-10:00 local
+PEAK_COLUMNS = SHAPE_COLUMNS[window_slots("peak_kwh_per_half_hour")]  # 16:00-20:00 local
 DERIVED_COLUMNS = ("log_mean_daily_kwh", "peak_kw", "morning_share")
 
 

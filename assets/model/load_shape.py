@@ -21,12 +21,10 @@ Expect low silhouettes on real households (about 0.13 at K=3 on LCL): profiles f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from sklearn.cluster import KMeans
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer
 
 from assets.model.clustering import (
     FittedClusters,
@@ -39,6 +37,9 @@ from assets.model.persona_naming import disambiguate, levels_from_profile, name_
 from assets.model.settings import SegmentationSettings
 from assets.model.stability import bootstrap_stability
 
+if TYPE_CHECKING:  # pragma: no cover
+    from sklearn.pipeline import Pipeline
+
 
 @dataclass(frozen=True)
 class KChoice:
@@ -47,6 +48,10 @@ class KChoice:
 
 
 def make_load_shape_pipeline(k: int, settings: SegmentationSettings, seed: int | None = None) -> Pipeline:
+    from sklearn.cluster import KMeans  # lazy: scikit-learn costs ~2.5 s to import
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
     steps: list = [("shape_normalise", FunctionTransformer(row_normalise))]
     if settings.load_shape_resolution == "hourly":
         steps.append(("hourly", FunctionTransformer(to_hourly)))

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from assets.common.sql import qualified_name
+
 REGISTRY_TABLE = "model.cluster_model_registry"
 REGISTRY_DDL = (
     "as_of_month DATE, fitted_at TIMESTAMP, version VARCHAR, fingerprint VARCHAR, path VARCHAR, "
@@ -40,13 +42,14 @@ def model_path(models_dir: Path, fingerprint: str, version: str) -> Path:
 def register(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
     """Record a fit; the registry keeps one row per (as_of_month, fingerprint)."""
     con.execute("CREATE SCHEMA IF NOT EXISTS model")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {REGISTRY_TABLE} ({REGISTRY_DDL})")
+    table = qualified_name(REGISTRY_TABLE)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({REGISTRY_DDL})")
     con.execute(
-        f"DELETE FROM {REGISTRY_TABLE} WHERE as_of_month = ? AND fingerprint = ?",
+        f"DELETE FROM {table} WHERE as_of_month = ? AND fingerprint = ?",
         [record.as_of_month, record.fingerprint],
     )
     con.execute(
-        f"INSERT INTO {REGISTRY_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             record.as_of_month,
             record.fitted_at,
@@ -64,7 +67,7 @@ def register(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> None:
 def latest(con: duckdb.DuckDBPyConnection) -> ModelRecord:
     """The most recent fit (by fitting time); raises if the model was never materialized."""
     try:
-        rows = con.execute(f"SELECT * FROM {REGISTRY_TABLE} ORDER BY fitted_at DESC LIMIT 1").fetchall()
+        rows = con.execute(f"SELECT * FROM {qualified_name(REGISTRY_TABLE)} ORDER BY fitted_at DESC LIMIT 1").fetchall()
     except duckdb.CatalogException:
         rows = []
     if not rows:

@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import joblib
 import numpy as np
 import polars as pl
 
@@ -66,6 +65,8 @@ def save_model(model: ClusterModel, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    import joblib  # lazy: pulled in only to save / load a model
+
     joblib.dump(model, tmp)
     tmp.replace(path)
     sidecar = path.with_name(path.name + ".json")
@@ -75,6 +76,8 @@ def save_model(model: ClusterModel, path: str | Path) -> Path:
 
 def load_model(path: str | Path, expected_fingerprint: str | None = None) -> ClusterModel:
     """Load a model written by :func:`save_model` (optionally insisting on its data fingerprint)."""
+    import joblib  # lazy: pulled in only to save / load a model
+
     from assets.model.cluster_model import ClusterModel
 
     model = joblib.load(Path(path))

@@ -7,7 +7,7 @@ Global tests (is the feature distributed differently across personas?)
 * continuous: Kruskal-Wallis H across personas, effect size epsilon^2 = H / (n - 1)
   (Tomczak & Tomczak 2014; equals H / ((n^2 - 1) / (n + 1))).
 * p-values of all tests of one run are adjusted together: Benjamini-Hochberg (FDR, default) or Holm
-  (FWER) -- :func:`adjust_p_values`.
+  (FWER) -- :func:`assets.features.significance.adjust_p_values` (scipy's false_discovery_control).
 
 Per-persona contrasts (what distinguishes this persona from the rest?)
 * continuous: Cliff's delta of persona vs rest (delta = P(X > Y) - P(X < Y), in [-1, 1]; |delta| >=
@@ -22,22 +22,30 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
+from assets.features.catalogue import feature, hours_label
+from assets.features.significance import adjust_p_values
 from assets.model.settings import SegmentationSettings
 
 UNKNOWN = "unknown"
 
+
+def _hh(name: str) -> str:
+    """'16-22': the whole-hour window of a catalogued feature."""
+    start, end = feature(name).window()
+    return f"{int(start):02d}-{int(end):02d}"
+
+
 FEATURE_LABELS = {
     "mean_daily_kwh": "daily consumption (kWh)",
     "log_mean_daily_kwh": "daily consumption (log kWh)",
-    "peak_kw": "average load 16:00-20:00 (kW)",
+    "peak_kw": f"average load {hours_label(feature('peak_kwh_per_half_hour').window())} (kW)",
     "peak_offpeak_ratio": "peak / off-peak ratio",
     "daily_cv": "day-to-day variability",
     "load_factor": "load factor (flatness)",
-    "night_share": "night share of use (00-07)",
-    "daytime_share": "daytime share of use (10-16)",
-    "evening_share": "evening share of use (16-22)",
+    "night_share": f"night share of use ({_hh('night_share')})",
+    "daytime_share": f"daytime share of use ({_hh('daytime_share')})",
+    "evening_share": f"evening share of use ({_hh('evening_share')})",
     "evening_peak_hour": "hour of the evening peak",
     "morning_peak_hour": "hour of the morning peak",
     "weekday_weekend_ratio": "weekday / weekend ratio",
@@ -94,10 +102,12 @@ def chi_square_cramers_v(groups: Sequence, categories: Sequence) -> ChiSquareRes
     r, c = table.shape
     if r < 2 or c < 2:
         return ChiSquareResult(float("nan"), float("nan"), 0, float("nan"), n)
+    from scipy import stats  # lazy: scipy costs ~0.5 s to import
+    from scipy.stats.contingency import association
+
     res = stats.chi2_contingency(table, correction=False)
-    chi2 = float(res.statistic)
-    v = float(np.sqrt(chi2 / (n * (min(r, c) - 1))))
-    return ChiSquareResult(chi2, float(res.pvalue), int(res.dof), v, n)
+    v = float(association(table, method="cramer", correction=False))
+    return ChiSquareResult(float(res.statistic), float(res.pvalue), int(res.dof), v, n)
 
 
 def kruskal_epsilon_squared(values: Sequence[float], groups: Sequence) -> KruskalResult:
@@ -111,34 +121,11 @@ def kruskal_epsilon_squared(values: Sequence[float], groups: Sequence) -> Kruska
     n = int(v.size)
     if len(samples) < 2 or n < 3 or np.ptp(v) == 0:
         return KruskalResult(float("nan"), float("nan"), float("nan"), n, len(samples))
+    from scipy import stats  # lazy: scipy costs ~0.5 s to import
+
     res = stats.kruskal(*samples)
     h = float(res.statistic)
     return KruskalResult(h, float(res.pvalue), h / (n - 1), n, len(samples))
-
-
-def adjust_p_values(p_values: Sequence[float], method: str = "bh") -> np.ndarray:
-    """Benjamini-Hochberg ("bh") or Holm ("holm") adjusted p-values; NaNs stay NaN and are not counted."""
-    p = np.asarray(p_values, dtype=np.float64)
-    out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    q = p[ok]
-    m = q.size
-    if m == 0:
-        return out
-    order = np.argsort(q, kind="mergesort")
-    ranked = q[order]
-    if method == "bh":
-        adj = ranked * m / np.arange(1, m + 1)
-        adj = np.minimum.accumulate(adj[::-1])[::-1]
-    elif method == "holm":
-        adj = ranked * (m - np.arange(m))
-        adj = np.maximum.accumulate(adj)
-    else:
-        raise ValueError(f"unknown p-value adjustment {method!r}")
-    back = np.empty(m)
-    back[order] = np.minimum(adj, 1.0)
-    out[ok] = back
-    return out
 
 
 def cliffs_delta(x: Sequence[float], y: Sequence[float]) -> float:
@@ -148,6 +135,8 @@ def cliffs_delta(x: Sequence[float], y: Sequence[float]) -> float:
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     if a.size == 0 or b.size == 0:
         return float("nan")
+    from scipy import stats  # lazy: scipy costs ~0.5 s to import
+
     u = stats.mannwhitneyu(a, b, alternative="two-sided").statistic
     return float(2.0 * u / (a.size * b.size) - 1.0)
 

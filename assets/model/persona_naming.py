@@ -1,7 +1,8 @@
 """Human names for clusters, derived by RULES from feature levels: never a cluster number.
 
 Inputs are the *levels* of a cluster: its mean 48-slot shape profile (UK local time, mean 1) and
-the mean daily kWh of its members. Rules, first match wins (thresholds in ``NamingRules``):
+the mean daily kWh of its members. Rules, first match wins (thresholds in ``NamingRules``; the hour
+windows are the features' own, from assets/features/catalogue.py, quoted here with their defaults):
 
 1. ``night storage heating``   night (00:00-07:00) share >= night_heavy_share
 2. ``high all-day user``       profile max/mean <= flat_max_to_mean and mean daily kWh >= high_use_daily_kwh
@@ -35,14 +36,38 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assets.features.catalogue import window_slots
+from assets.features.settings import FeatureSettings
 from assets.model.settings import N_SLOTS, NamingRules
 
-NIGHT = slice(0, 14)  # 00:00-07:00
-MORNING = slice(12, 20)  # 06:00-10:00
-DAYTIME = slice(20, 32)  # 10:00-16:00
-EVENING = slice(32, 44)  # 16:00-22:00
-PEAK = slice(32, 40)  # 16:00-20:00
-MIDDAY = slice(22, 30)  # 11:00-15:00
+# Windows of a 48-slot profile (UK local slots). The share / peak windows are the features' own
+# (assets/features/catalogue.py and FeatureSettings); only the midday trough is a naming rule.
+NIGHT = window_slots("night_share")  # 00:00-07:00
+MORNING = window_slots("morning_share")  # 06:00-10:00
+DAYTIME = window_slots("daytime_share")  # 10:00-16:00
+EVENING = window_slots("evening_share")  # 16:00-22:00
+PEAK = window_slots("peak_kwh_per_half_hour")  # 16:00-20:00
+MIDDAY = slice(*FeatureSettings.slots(NamingRules.double_peak_trough_hours))  # 11:00-15:00
+
+
+def _clock(slot: int) -> str:
+    return "midnight" if slot == 0 else f"{slot // 2:02d}:{30 * (slot % 2):02d}"
+
+
+def _between(window: slice) -> str:
+    """'between 10:00 and 16:00' for a slot window."""
+    return f"between {_clock(window.start)} and {_clock(window.stop)}"
+
+
+def _hours(window: slice) -> str:
+    """'06-10' for a slot window (whole hours)."""
+    return f"{window.start // 2:02d}-{window.stop // 2:02d}"
+
+
+def _flat_share(window: slice) -> str:
+    """Share of daily use a flat profile puts in the window, e.g. '25%'."""
+    return f"{(window.stop - window.start) / N_SLOTS:.0%}"
+
 
 SHIFTER_FORMS = {
     "night storage heating": "night-storage shifter",
@@ -102,8 +127,8 @@ def name_from_levels(levels: ProfileLevels, rules: NamingRules) -> tuple[str, st
     lv = levels
     if lv.night_share >= rules.night_heavy_share:
         return "night storage heating", (
-            f"{lv.night_share:.0%} of daily use falls between midnight and 07:00 "
-            f"(rule: >= {rules.night_heavy_share:.0%}; a flat day would give 29%)"
+            f"{lv.night_share:.0%} of daily use falls {_between(NIGHT)} "
+            f"(rule: >= {rules.night_heavy_share:.0%}; a flat day would give {_flat_share(NIGHT)})"
         )
     if lv.max_to_mean <= rules.flat_max_to_mean:
         if lv.mean_daily_kwh >= rules.high_use_daily_kwh:
@@ -123,20 +148,22 @@ def name_from_levels(levels: ProfileLevels, rules: NamingRules) -> tuple[str, st
         and lv.midday_level <= rules.double_peak_max_trough * min(lv.morning_peak, lv.evening_peak)
     ):
         return "morning and evening double peak", (
-            f"two peaks: morning (06-10) {lv.morning_peak:.2f} x and evening (16-22) {lv.evening_peak:.2f} x "
+            f"two peaks: morning ({_hours(MORNING)}) {lv.morning_peak:.2f} x and evening ({_hours(EVENING)}) "
+            f"{lv.evening_peak:.2f} x "
             f"the mean (rule: both >= {rules.double_peak_min}, morning >= "
             f"{rules.double_peak_morning_vs_evening:.0%} of evening, with a midday trough of "
             f"{lv.midday_level:.2f} x <= {rules.double_peak_max_trough:.0%} of the lower peak)"
         )
     if lv.daytime_share >= rules.daytime_share and lv.daytime_share >= lv.evening_share:
         return "daytime at home", (
-            f"{lv.daytime_share:.0%} of daily use falls between 10:00 and 16:00 "
-            f"(rule: >= {rules.daytime_share:.0%} and >= the evening share; a flat day would give 25%)"
+            f"{lv.daytime_share:.0%} of daily use falls {_between(DAYTIME)} "
+            f"(rule: >= {rules.daytime_share:.0%} and >= the evening share; a flat day would give "
+            f"{_flat_share(DAYTIME)})"
         )
     if lv.evening_share >= rules.evening_share:
         return "evening peaker", (
-            f"{lv.evening_share:.0%} of daily use falls between 16:00 and 22:00 "
-            f"(rule: >= {rules.evening_share:.0%}; a flat day would give 25%)"
+            f"{lv.evening_share:.0%} of daily use falls {_between(EVENING)} "
+            f"(rule: >= {rules.evening_share:.0%}; a flat day would give {_flat_share(EVENING)})"
         )
     return "all-day mixed use", "no window dominates the daily profile (no naming rule matched)"
 

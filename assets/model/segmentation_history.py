@@ -7,9 +7,9 @@ from datetime import date
 
 import duckdb
 import polars as pl
-from sklearn.metrics import adjusted_rand_score
 
 from assets.common.markdown import markdown_table
+from assets.common.sql import load_sql, qualified_name
 
 HISTORY_TABLE = "model.segment_assignment_history"
 HISTORY_DDL = (
@@ -36,7 +36,8 @@ def no_history() -> Drift:
 def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFrame, fingerprint: str) -> int:
     """Replace the month's snapshot of assignments (idempotent per month); returns rows written."""
     con.execute("CREATE SCHEMA IF NOT EXISTS model")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} ({HISTORY_DDL})")
+    table = qualified_name(HISTORY_TABLE)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({HISTORY_DDL})")
     snapshot = assignments.select(
         pl.lit(as_of).alias("as_of_month"),
         "household_id",
@@ -46,10 +47,10 @@ def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFram
         "persona_name",
         pl.lit(fingerprint).alias("model_fingerprint"),
     )
-    con.execute(f"DELETE FROM {HISTORY_TABLE} WHERE as_of_month = ?", [as_of])
+    con.execute(f"DELETE FROM {table} WHERE as_of_month = ?", [as_of])
     con.register("_snapshot", snapshot.to_arrow())
     try:
-        con.execute(f"INSERT INTO {HISTORY_TABLE} SELECT * FROM _snapshot")
+        con.execute(f"INSERT INTO {table} SELECT * FROM _snapshot")
     finally:
         con.unregister("_snapshot")
     return snapshot.height
@@ -57,16 +58,12 @@ def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFram
 
 def drift_against_previous(con: duckdb.DuckDBPyConnection, as_of: date) -> Drift:
     """Transition matrix and ARI of personas between the previous snapshot and ``as_of``'s."""
-    previous = con.execute(f"SELECT max(as_of_month) FROM {HISTORY_TABLE} WHERE as_of_month < ?", [as_of]).fetchall()[
-        0
-    ][0]
+    table = qualified_name(HISTORY_TABLE)
+    previous = con.execute(f"SELECT max(as_of_month) FROM {table} WHERE as_of_month < ?", [as_of]).fetchall()[0][0]
     if previous is None:
         return no_history()
-    pairs = con.sql(
-        f"""SELECT p.persona_name AS from_persona, c.persona_name AS to_persona
-            FROM {HISTORY_TABLE} p JOIN {HISTORY_TABLE} c USING (household_id)
-            WHERE p.as_of_month = DATE '{previous}' AND c.as_of_month = DATE '{as_of}'"""
-    ).pl()
+    sql = load_sql(__file__, "drift_pairs").format(history=qualified_name(HISTORY_TABLE))
+    pairs = con.sql(sql, params={"previous": previous, "current": as_of}).pl()
     return drift_between(pairs, previous)
 
 
@@ -79,6 +76,8 @@ def drift_between(pairs: pl.DataFrame, previous: date | None) -> Drift:
         .with_columns(pl.col("households").cast(pl.Int64))
         .sort("from_persona", "to_persona")
     )
+    from sklearn.metrics import adjusted_rand_score  # lazy: scikit-learn costs ~2.5 s to import
+
     ari = float(adjusted_rand_score(pairs["from_persona"].to_list(), pairs["to_persona"].to_list()))
     changed = float((pairs["from_persona"] != pairs["to_persona"]).mean())
     return Drift(previous, pairs.height, ari, changed, transitions)

@@ -7,14 +7,16 @@ Every function of ``assets.model`` and ``assets.reports`` takes a
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
+
+from assets.features import catalogue
 
 # Version of the modelling code. Bump when a change can alter labels for the same data; it is part
 # of the persisted model's version string (see model_store.model_version_string).
 SEGMENTATION_CODE_VERSION = "1.0.0"
 
-N_SLOTS = 48
-SHAPE_COLUMNS: tuple[str, ...] = tuple(f"shape_s{i:02d}" for i in range(N_SLOTS))
+N_SLOTS = catalogue.N_SLOTS
+SHAPE_COLUMNS: tuple[str, ...] = tuple(catalogue.SHAPE_COLUMNS)  # the features' 48-slot shape
 
 # Columns of features.household_features this layer reads (the contract allows more).
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -105,6 +107,10 @@ class NamingRules:
     double_peak_max_trough: float = 0.75
     daytime_share: float = 0.30
     evening_share: float = 0.32
+    # The midday trough a double peak must have (local hours [start, end)). A class constant, not a
+    # field: it is not part of the settings hash (model version string). Every other window the rules
+    # read is a feature's own (night/daytime/evening share, morning share, peak hours: catalogue).
+    double_peak_trough_hours: ClassVar[tuple[float, float]] = (11.0, 15.0)
 
 
 @dataclass(frozen=True)

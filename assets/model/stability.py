@@ -10,12 +10,14 @@ which distort K-means and GMM. Same inputs and seed -> same ARI.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.metrics import adjusted_rand_score
-from sklearn.pipeline import Pipeline
 
 from assets.model.clustering import fit_quietly
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sklearn.pipeline import Pipeline
 
 
 def bootstrap_stability(
@@ -32,6 +34,8 @@ def bootstrap_stability(
     """
     if n_bootstrap <= 0:
         return None, []
+    from sklearn.metrics import adjusted_rand_score  # lazy: scikit-learn costs ~2.5 s to import
+
     n = x.shape[0]
     m = max(2, round(fraction * n))
     aris: list[float] = []

@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 
 from assets.clean.clean_readings import CLEAN_TABLE
+from assets.common.sql import qualified_name
 from assets.common.warehouse import read_table
 from assets.model import model_registry
 from assets.model.model_store import load_model
@@ -25,7 +26,7 @@ def as_of_month(run_month: date | None, con: duckdb.DuckDBPyConnection) -> date:
     """The run's month (its partition or range end), or else the latest month of clean data."""
     month = run_month
     if month is None:
-        month = con.execute(f"SELECT max(reading_month) FROM {CLEAN_TABLE}").fetchall()[0][0]
+        month = con.execute(f"SELECT max(reading_month) FROM {qualified_name(CLEAN_TABLE)}").fetchall()[0][0]
     if month is None:
         raise LookupError("no clean readings: materialize clean_readings first")
     return month

@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from assets.features.baseline_features import compute_baseline_features
+from assets.features.catalogue import PROFILE_COLUMNS, SHAPE_COLUMNS
 from assets.features.lifestyle import compute_lifestyle_features, lifestyle_aggregates
-from assets.features.schemas.lifestyle_features import PROFILE_COLUMNS, SHAPE_COLUMNS
 from assets.features.settings import FeatureSettings
 
 # Four whole local weeks (Mon 9 Jan - Sun 5 Feb 2012), no bank holiday, winter only.

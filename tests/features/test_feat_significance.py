@@ -41,6 +41,29 @@ def test_bh_ignores_nan_and_does_not_count_them():
     assert benjamini_hochberg(np.array([]), 0.1).size == 0
 
 
+def _step_up(p: np.ndarray, alpha: float) -> np.ndarray:
+    """The textbook step-up rule: flag the k smallest p-values, k = max{i : p_(i) <= alpha i / m}."""
+    ok = np.flatnonzero(~np.isnan(p))
+    flags = np.zeros(p.shape, dtype=bool)
+    order = ok[np.argsort(p[ok], kind="stable")]
+    passed = np.flatnonzero(p[order] <= alpha * np.arange(1, ok.size + 1) / max(ok.size, 1))
+    if passed.size:
+        flags[order[: passed.max() + 1]] = True
+    return flags
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.05, 0.10, 0.20, 0.30, 0.50])
+def test_bh_equals_the_step_up_rule_on_empirical_p_values(alpha):
+    """Empirical p-values (1 + a) / (1 + n) often sit exactly on a threshold: scipy's adjusted p-values
+    must flag the same households as the step-up rule (responder flags must not move)."""
+    rng = np.random.default_rng(11)
+    for n_controls, m in [(185, 34), (32, 28), (19, 10), (9, 40)]:
+        for _ in range(50):
+            p = (1.0 + rng.integers(0, n_controls + 1, size=m)) / (1.0 + n_controls)
+            p[rng.random(m) < 0.1] = np.nan
+            np.testing.assert_array_equal(benjamini_hochberg(p, alpha), _step_up(p, alpha))
+
+
 def test_empirical_p_values_leave_one_out():
     scores = np.array([0.0, 1.0, 2.0, 3.0, -1.0, 1.5, 5.0, np.nan])
     is_control = np.array([True, True, True, True, False, False, False, False])

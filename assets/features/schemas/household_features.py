@@ -7,10 +7,18 @@ from __future__ import annotations
 import polars as pl
 
 from assets.common.column_spec import Col, table_model
+from assets.features import catalogue
 from assets.features.schemas.lifestyle_features import FEATURE_COLS, SHAPE_COLS
-from assets.features.schemas.treatment_features import BUCKET_HOURS, BUCKETS, METHOD_VALUES, STATUS_VALUES
+from assets.features.schemas.treatment_features import BUCKETS, METHOD_VALUES, STATUS_VALUES
 
 F = pl.Float64
+
+
+def _catalogued(*names: str) -> list[Col]:
+    """Feature columns defined in the catalogue (assets/features/catalogue.py)."""
+    return [catalogue.feature(name).column() for name in names]
+
+
 N = {"nullable": True}
 
 REQUIRED_COLS: list[Col] = [
@@ -50,22 +58,15 @@ REQUIRED_COLS: list[Col] = [
         "'baseline_year_did', 'within_window_did' or 'none' (see treatment_features).",
         {"isin": METHOD_VALUES},
     ),
-    Col("high_did_kwh", F, "High-event DiD vs matched controls, kWh per half hour.", N),
-    Col("high_did_pct", F, "High-event DiD as a fraction of the household's own reference.", N),
-    Col("low_did_kwh", F, "Low-event DiD, kWh per half hour.", N),
-    Col("low_did_pct", F, "Low-event DiD as a fraction of the household's own reference.", N),
-    Col("rebound_did_pct", F, "DiD (fraction) in the 3 h after High events.", N),
-    Col("preload_did_pct", F, "DiD (fraction) in the 3 h before High events.", N),
-    Col(
+    *_catalogued(
+        "high_did_kwh",
+        "high_did_pct",
+        "low_did_kwh",
+        "low_did_pct",
+        "rebound_did_pct",
+        "preload_did_pct",
         "high_p_value",
-        F,
-        "One-sided empirical p-value of the High reduction against the controls.",
-        {"nullable": True, "ge": 0, "le": 1},
-    ),
-    Col(
         "responder",
-        pl.Boolean,
-        "Benjamini-Hochberg discovery at fdr_alpha among treated households; False for Std.",
     ),
 ]
 EXTRA_COLS: list[Col] = [
@@ -81,20 +82,14 @@ EXTRA_COLS: list[Col] = [
         "Actual half hours / half hours of the treatment window (0 without any).",
         {"ge": 0, "le": 1},
     ),
-    Col("n_high_events", pl.Int32, "High events behind high_did_kwh.", {"ge": 0}),
-    Col("n_low_events", pl.Int32, "Low events behind low_did_kwh.", {"ge": 0}),
-    Col("rebound_did_kwh", F, "DiD in the 3 h after High events, kWh per half hour.", N),
-    Col("preload_did_kwh", F, "DiD in the 3 h before High events, kWh per half hour.", N),
-    *[
-        Col(
-            f"high_did_pct_{b}",
-            F,
-            f"High-event DiD (fraction) for events starting {BUCKET_HOURS[b]} local.",
-            N,
-        )
-        for b in BUCKETS
-    ],
-    Col("high_t_stat", F, "Studentised High DiD over events (the score behind high_p_value).", N),
+    *_catalogued(
+        "n_high_events",
+        "n_low_events",
+        "rebound_did_kwh",
+        "preload_did_kwh",
+        *(f"high_did_pct_{b}" for b in BUCKETS),
+        "high_t_stat",
+    ),
 ]
 HOUSEHOLD_FEATURE_COLS: list[Col] = [*REQUIRED_COLS, *EXTRA_COLS]
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 import polars as pl
 
 from assets.common.column_spec import Col, table_model
+from assets.features import catalogue
 
 F = pl.Float64
 N = {"nullable": True}
 METHOD_VALUES = ["baseline_year_did", "within_window_did", "none"]
 STATUS_VALUES = ["ok", "no_events_in_window", "no_event_response"]
-BUCKETS = ["night", "morning", "afternoon", "evening"]
-BUCKET_HOURS = {"night": "23-05", "morning": "05-11", "afternoon": "11-17", "evening": "17-23"}
+BUCKETS = catalogue.START_BUCKETS
 
 TREATMENT_COLS: list[Col] = [
     Col("household_id", pl.String, "LCLid.", {"unique": True}),
@@ -55,87 +55,7 @@ TREATMENT_COLS: list[Col] = [
         "Matched control households (0 = leave-one-out mean of all controls used).",
         {"ge": 0},
     ),
-    Col("n_high_events", pl.Int32, "High events with a DiD value (primary method).", {"ge": 0}),
-    Col("n_low_events", pl.Int32, "Low events with a DiD value (primary method).", {"ge": 0}),
-    Col("high_half_hours", pl.Int32, "Actual High half hours behind high_did_kwh.", {"ge": 0}),
-    Col("low_half_hours", pl.Int32, "Actual Low half hours behind low_did_kwh.", {"ge": 0}),
-    Col("high_ref_kwh", F, "Household's own reference mean over its High half hours (kWh per half hour).", N),
-    Col(
-        "high_did_kwh",
-        F,
-        "High-event DiD, kWh per half hour: (own - reference) - matched controls' (own - reference).",
-        N,
-    ),
-    Col(
-        "high_did_pct",
-        F,
-        "high_did_kwh / high_ref_kwh (fraction); None if the reference < min_reference_kwh.",
-        N,
-    ),
-    Col("low_ref_kwh", F, "Household's own reference mean over its Low half hours (kWh per half hour).", N),
-    Col("low_did_kwh", F, "Low-event DiD, kWh per half hour.", N),
-    Col("low_did_pct", F, "low_did_kwh / low_ref_kwh (fraction).", N),
-    Col(
-        "rebound_did_kwh",
-        F,
-        "DiD in the Normal half hours of the 3 h after High events, kWh per half hour.",
-        N,
-    ),
-    Col("rebound_did_pct", F, "rebound_did_kwh / own reference over those half hours (fraction).", N),
-    Col(
-        "preload_did_kwh",
-        F,
-        "DiD in the Normal half hours of the 3 h before High events, kWh per half hour.",
-        N,
-    ),
-    Col("preload_did_pct", F, "preload_did_kwh / own reference over those half hours (fraction).", N),
-    *[
-        Col(
-            f"high_did_pct_{b}",
-            F,
-            f"High-event DiD (fraction) for events starting {BUCKET_HOURS[b]} local ({b}).",
-            N,
-        )
-        for b in BUCKETS
-    ],
-    *[
-        Col(
-            f"high_did_kwh_{b}",
-            F,
-            f"High-event DiD (kWh per half hour) for events starting {BUCKET_HOURS[b]} local.",
-            N,
-        )
-        for b in BUCKETS
-    ],
-    Col(
-        "high_did_pct_within",
-        F,
-        "High-event DiD (fraction) with the within-window reference, whatever the primary method.",
-        N,
-    ),
-    Col(
-        "high_did_pct_baseline",
-        F,
-        "High-event DiD (fraction) with the baseline-year reference (None without baseline data).",
-        N,
-    ),
-    Col(
-        "high_t_stat",
-        F,
-        "Studentised High DiD over events: mean / (sd / sqrt(n)); +-inf if sd = 0; None with < 2 events.",
-        N,
-    ),
-    Col(
-        "high_p_value",
-        F,
-        "One-sided empirical p-value of high_t_stat against the control households (leave-one-out).",
-        {"nullable": True, "ge": 0, "le": 1},
-    ),
-    Col(
-        "responder",
-        pl.Boolean,
-        "Treated and discovered by Benjamini-Hochberg at fdr_alpha over treated p-values; False for controls.",
-    ),
+    *catalogue.columns(catalogue.RESPONSE),  # the response features: assets/features/catalogue.py
 ]
 
 TreatmentFeatures = table_model(
