@@ -1,0 +1,62 @@
+"""One function per report asset (no Dagster here): ``interventions``, ``dr_targets`` and
+``persona_report``.
+
+Every table is validated against its pandera model before it is returned.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from assets.common.table_model import validate
+from assets.model.cluster_model import ClusterModel, household_response
+from assets.model.inputs import prepare_features
+from assets.model.personas import PersonaResult
+from assets.reports.dr_targets import DrTargets, expected_household_reduction, rank_dr_targets
+from assets.reports.html_report import Report, ReportInputs, build_report
+from assets.reports.interventions import build_interventions
+from assets.reports.schemas.dr_targets import DrTargetComparison
+from assets.reports.schemas.dr_targets import DrTargets as DrTargetsSchema
+from assets.reports.schemas.interventions import Interventions
+
+
+def compute_expectations(features: pl.DataFrame, assignments: pl.DataFrame, model: ClusterModel) -> pl.DataFrame:
+    """Per-household expected peak reduction (input of interventions, DR targets and report)."""
+    return expected_household_reduction(features, assignments, household_response(features, model), model)
+
+
+def compute_interventions(
+    features: pl.DataFrame, assignments: pl.DataFrame, personas: pl.DataFrame, model: ClusterModel
+) -> pl.DataFrame:
+    expectations = compute_expectations(features, assignments, model)
+    return validate(Interventions, build_interventions(personas, expectations, model.settings), "interventions")
+
+
+def compute_dr_targets(features: pl.DataFrame, assignments: pl.DataFrame, model: ClusterModel) -> DrTargets:
+    dr = rank_dr_targets(compute_expectations(features, assignments, model), model.settings)
+    dr.targets = validate(DrTargetsSchema, dr.targets, "dr_targets")
+    dr.comparison = validate(DrTargetComparison, dr.comparison, "dr_target_comparison")
+    return dr
+
+
+def compute_report(
+    features: pl.DataFrame,
+    model: ClusterModel,
+    assignments: pl.DataFrame,
+    personas: PersonaResult,
+    interventions: pl.DataFrame,
+    dr: DrTargets,
+    title: str = "Demand-response personas",
+) -> Report:
+    """HTML (self-contained), Markdown summary and the PNGs of the persona report."""
+    inputs = ReportInputs(
+        features=prepare_features(features),
+        model=model,
+        assignments=assignments,
+        personas=personas,
+        interventions=interventions,
+        dr=dr,
+        expectations=compute_expectations(features, assignments, model),
+        title=title,
+    )
+    return build_report(inputs)
