@@ -83,12 +83,13 @@ def kill_run_process(services: DagsterServices, run_id: str) -> int:
     return pid
 
 
-def cli(services: DagsterServices, partition: str) -> subprocess.Popen:
+def cli(services: DagsterServices, partition: str, name: str) -> subprocess.Popen:
+    """``dagster asset materialize`` of the ingest and clean assets for one month (output in a log
+    file beside the services' logs)."""
     args = [str(BIN / "dagster"), "asset", "materialize", "-m", "pipelines.definitions"]
     args += ["--select", ",".join(INGEST_CLEAN_ASSETS), "--partition", partition]
-    return subprocess.Popen(
-        args, cwd=REPO, env=services.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    with (services.root / f"{name}.log").open("wb") as log:
+        return subprocess.Popen(args, cwd=REPO, env=services.env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def hold_warehouse(services: DagsterServices) -> filelock.FileLock:
@@ -97,7 +98,7 @@ def hold_warehouse(services: DagsterServices) -> filelock.FileLock:
     return lock
 
 
-def test_a_killed_queued_run_is_failed_and_the_next_queued_run_completes(services: DagsterServices):
+def test_1_killed_queued_run_is_failed_and_the_next_queued_run_completes(services: DagsterServices):
     client = services.client
     before = {r["runId"] for r in all_runs(services)}
     lock = hold_warehouse(services)
@@ -110,46 +111,42 @@ def test_a_killed_queued_run_is_failed_and_the_next_queued_run_completes(service
     started = time.monotonic()
     following = bf.launch_partition_run(client, "ingest_and_clean", MONTHS[0])
     assert bf.wait_for_run(client, following, timeout_s=90, progress=None) == "SUCCESS"
+    # Failed by the code server that started it (it saw its child exit) or by run monitoring.
     assert run_status(services, killed) == "FAILURE"
-    assert f"process {pid} is gone" in run_log(services, killed)
+    assert f"process {pid} is gone" in run_log(services, killed) or "unexpectedly exited" in run_log(services, killed)
     print(f"killed queued run failed and the next one done in {time.monotonic() - started:.1f} s")
 
 
-def test_b_a_killed_cli_run_does_not_block_the_next_cli_run(services: DagsterServices):
-    before = {r["runId"] for r in all_runs(services)}
+def test_2_killed_or_terminated_cli_runs_do_not_block_the_next_cli_run(services: DagsterServices):
     lock = hold_warehouse(services)
-    first = cli(services, MONTHS[1])
+    procs = {}
     try:
-        killed = waiting_run(services, before)
-        assert run_worker_pid(dg.DagsterInstance.from_config(str(services.home)), killed)[0] == first.pid
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=10)
-    finally:
-        lock.release()
-        if first.poll() is None:
-            first.kill()
-    started = time.monotonic()
-    second = cli(services, MONTHS[1])
-    output, _ = second.communicate(timeout=90)
-    assert second.returncode == 0, output[-3000:]
-    print(f"next CLI run done in {time.monotonic() - started:.1f} s")
-    # The daemon's run monitoring marks the killed CLI run failed (poll_interval_seconds: 10).
-    wait_until("the killed CLI run to be marked failed", lambda: run_status(services, killed) == "FAILURE", 45)
-
-
-def test_c_a_run_waiting_for_the_warehouse_stops_on_sigterm(services: DagsterServices):
-    before = {r["runId"] for r in all_runs(services)}
-    lock = hold_warehouse(services)
-    proc = cli(services, MONTHS[0])
-    try:
-        waiting = waiting_run(services, before)
-        proc.send_signal(signal.SIGTERM)
+        for name in ("terminated", "killed"):
+            before = {r["runId"] for r in all_runs(services)}
+            procs[name] = cli(services, MONTHS[1], name)
+            run_id = waiting_run(services, before)
+            with dg.DagsterInstance.from_config(str(services.home)) as instance:
+                assert run_worker_pid(instance, run_id)[0] == procs[name].pid
+            procs[name].run_id = run_id
+        # A run waiting for the warehouse stops on SIGTERM within seconds.
+        procs["terminated"].send_signal(signal.SIGTERM)
         started = time.monotonic()
-        proc.communicate(timeout=15)
-        assert proc.returncode != 0
+        assert procs["terminated"].wait(timeout=30) != 0
         assert time.monotonic() - started < 10
+        procs["killed"].send_signal(signal.SIGKILL)
+        procs["killed"].wait(timeout=10)
     finally:
         lock.release()
-        if proc.poll() is None:
-            proc.kill()
-    assert run_status(services, waiting) in ("FAILURE", "CANCELED")
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    started = time.monotonic()
+    following = cli(services, MONTHS[1], "following")
+    assert following.wait(timeout=120) == 0, services.log("following")[-3000:]
+    print(f"next CLI run done in {time.monotonic() - started:.1f} s")
+    assert run_status(services, procs["terminated"].run_id) == "FAILURE"
+    # The daemon's run monitoring marks the killed CLI run failed (poll_interval_seconds: 10).
+    killed = procs["killed"].run_id
+    wait_until("the killed CLI run to be marked failed", lambda: run_status(services, killed) == "FAILURE", 45)
+    assert f"process {procs['killed'].pid} is gone" in run_log(services, killed)
