@@ -5,6 +5,7 @@ UV_VERSION := 0.13.8
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
+UI_PORT ?= 3000
 RUN := $(UV) run --frozen --no-sync
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
@@ -41,8 +42,12 @@ test: env
 test-fast: env
 	$(RUN) pytest -m "not slow and not webserver and not browser"
 
+# dg dev runs the webserver and the daemon (and their code servers). It starts in $(DAGSTER_HOME):
+# the instance config is $(DAGSTER_HOME)/dagster.yaml (a dagster.yaml in the working folder would
+# be ignored with a warning). exec: Ctrl-C / SIGTERM reach dg dev itself, which stops its services
+# within seconds (no `uv run` wrapper in between).
 ui: env $(DAGSTER_HOME)/dagster.yaml
-	$(RUN) dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+	cd "$(DAGSTER_HOME)" && exec "$(CURDIR)/$(VENV)/bin/dg" dev -w "$(CURDIR)/workspace.yaml" -h 127.0.0.1 -p $(UI_PORT)
 
 bench: env
 	$(RUN) python -m pipelines.bench $(BENCH_ARGS)

@@ -1,15 +1,23 @@
 """`make demo`: materialize every asset on the configured source (built-in synthetic data by default).
 
-The partitioned layers run as ONE run over the months the source files cover (a single-run range
-backfill), followed by the unpartitioned layers. Runs are recorded in the instance at
-``$DAGSTER_HOME``, so ``make ui`` afterwards shows them with their metadata.
+Two runs of named jobs, recorded in the instance at ``$DAGSTER_HOME`` (``make ui`` shows them with
+their logs and metadata afterwards): ``ingest_and_clean`` over the months the source files cover (a
+single-run range), then the unpartitioned layers (features, model, personas, reports) as a run of
+``monthly_resegmentation`` restricted to them. The runs execute in this process, one at a time:
+before each, the demo fails runs whose process is gone and waits for any other run in progress.
+
+The terminal shows each step as it starts and ends (elapsed time since the demo started, step
+duration) and warnings; every step event stays in the run's log.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
+import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -17,6 +25,19 @@ import dagster as dg
 from assets.ingest.source_files import discover, of_kind
 from assets.ingest.source_months import file_month_range, months_between
 from pipelines.definitions import defs
+from pipelines.run_launcher import IN_PROGRESS, fail_dead_runs
+
+STEP_EVENTS = {
+    dg.DagsterEventType.STEP_START,
+    dg.DagsterEventType.STEP_SUCCESS,
+    dg.DagsterEventType.STEP_FAILURE,
+    dg.DagsterEventType.STEP_SKIPPED,
+    dg.DagsterEventType.STEP_UP_FOR_RETRY,
+}
+WAIT_POLL_S = 2.0
+# Step events stay in the run's event log (make ui); the terminal shows warnings from the console
+# logger and the step lines printed by StepPrinter.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def source_month_range(folder: Path) -> tuple[str, str]:
@@ -27,47 +48,140 @@ def source_month_range(folder: Path) -> tuple[str, str]:
     return months_between(first, last)[0].isoformat(), months_between(first, last)[-1].isoformat()
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def __str__(self) -> str:
+        return f"[{time.monotonic() - self.started:6.1f} s]"
+
+
+class StepPrinter(threading.Thread):
+    """Prints a run's step starts and ends as they are stored in the instance's event log."""
+
+    def __init__(self, instance: dg.DagsterInstance, run_id: str, clock: Clock, poll_s: float = 0.5):
+        super().__init__(daemon=True)
+        self.instance, self.run_id, self.clock, self.poll_s = instance, run_id, clock, poll_s
+        self.cursor: str | None = None
+        self.step_started: dict[str, float] = {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.poll_s):
+            self.drain()
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+        self.drain()
+
+    def drain(self) -> None:
+        while True:
+            batch = self.instance.get_records_for_run(self.run_id, cursor=self.cursor, of_type=STEP_EVENTS, limit=100)
+            for record in batch.records:
+                self.print_event(record.event_log_entry)
+            self.cursor = batch.cursor
+            if not batch.has_more:
+                return
+
+    def print_event(self, entry: dg.EventLogEntry) -> None:
+        event = entry.dagster_event
+        step = event.step_key or "?"
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            self.step_started[step] = entry.timestamp
+            print(f"{self.clock}   {step} started", flush=True)
+            return
+        took = entry.timestamp - self.step_started.get(step, entry.timestamp)
+        outcome = {
+            dg.DagsterEventType.STEP_SUCCESS: "done",
+            dg.DagsterEventType.STEP_FAILURE: "FAILED",
+            dg.DagsterEventType.STEP_SKIPPED: "skipped",
+            dg.DagsterEventType.STEP_UP_FOR_RETRY: "up for retry",
+        }[event.event_type]
+        print(f"{self.clock}   {step} {outcome} ({took:.1f} s)", flush=True)
+
+
+def wait_for_other_runs(instance: dg.DagsterInstance, clock: Clock) -> None:
+    """One run at a time (dagster.yaml): fail runs whose process is gone, then wait for the rest."""
+    reported: set[str] = set()
+    while True:
+        for run_id in fail_dead_runs(instance):
+            print(f"{clock} run {run_id}: its process is gone; marked failed", flush=True)
+        busy = instance.get_runs(filters=dg.RunsFilter(statuses=list(IN_PROGRESS)))
+        if not busy:
+            return
+        for run in busy:
+            if run.run_id not in reported:
+                print(
+                    f"{clock} waiting for run {run.run_id} ({run.job_name}, {run.status.value}) to finish", flush=True
+                )
+                reported.add(run.run_id)
+        time.sleep(WAIT_POLL_S)
+
+
+def run_job(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    clock: Clock,
+    job_name: str,
+    selection: Sequence[dg.AssetKey],
+    tags: Mapping[str, str],
+) -> dg.ExecuteInProcessResult:
+    wait_for_other_runs(instance, clock)
+    run_id = str(uuid.uuid4())
+    names = ", ".join(k.to_user_string() for k in selection)
+    print(f"{clock} run {run_id}: job {job_name} ({names})", flush=True)
+    printer = StepPrinter(instance, run_id, clock)
+    printer.start()
+    try:
+        result = definitions.resolve_job_def(job_name).execute_in_process(
+            instance=instance,
+            asset_selection=list(selection),
+            tags={**tags, "meter/trigger": "make-demo"},
+            run_id=run_id,
+            run_config=QUIET_CONSOLE,
+            raise_on_error=False,
+        )
+    finally:
+        printer.stop()
+    print(f"{clock} run {run_id}: {'SUCCESS' if result.success else 'FAILURE'}", flush=True)
+    return result
+
+
 def main() -> int:
+    clock = Clock()
     definitions = defs()
     resources = definitions.resources
     source = resources["source"]
-    started = time.monotonic()
     print(f"source: {'built-in synthetic data' if source.is_synthetic else source.source_dir}", flush=True)
     folder = source.folder()
     first, last = source_month_range(folder)
     print(f"months with readings: {first} .. {last}", flush=True)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     graph = definitions.resolve_asset_graph()
-    keys = graph.get_all_asset_keys()
+    keys = sorted(graph.get_all_asset_keys())
     partitioned = [k for k in keys if graph.get(k).is_partitioned]
     unpartitioned = [k for k in keys if not graph.get(k).is_partitioned and graph.get(k).is_materializable]
-    for label, selection, tags in (
+    runs = (
+        # The partitioned layers: one run over the whole range (single-run backfill policy).
         (
-            "partitioned layers (one run over the whole range)",
+            "ingest_and_clean",
             partitioned,
             {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
         ),
-        ("unpartitioned layers", unpartitioned, {}),
-    ):
-        print(f"materializing {label}: {', '.join(k.to_user_string() for k in selection)}", flush=True)
-        result = dg.materialize(
-            definitions.assets,
-            selection=dg.AssetSelection.assets(*selection),
-            resources=resources,
-            instance=instance,
-            tags={**tags, "meter/trigger": "make-demo"},
-            # Step events stay in the run's event log (make ui); the terminal shows warnings only.
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            raise_on_error=False,
-        )
+        # The unpartitioned layers over all stored months, as an ad-hoc (not "as of" a month) run.
+        ("monthly_resegmentation", unpartitioned, {}),
+    )
+    for job_name, selection, tags in runs:
+        result = run_job(definitions, instance, clock, job_name, selection, tags)
         if not result.success:
-            print(f"FAILED: run {result.run_id}", file=sys.stderr)
+            print(f"FAILED: run {result.run_id} (make ui -> Runs shows its log)", file=sys.stderr)
             return 1
-    print(f"\ndone in {time.monotonic() - started:.0f} s")
+    print(f"\ndone in {time.monotonic() - clock.started:.0f} s")
     print(f"warehouse (DuckDB): {resources['warehouse'].path}")
     print(f"reports:            {Path(resources['reports'].path).resolve()}")
     print(f"source data:        {folder}")
-    print("inspect lineage and metadata: make ui  ->  http://127.0.0.1:3000")
+    print("inspect lineage, runs and metadata: make ui  ->  http://127.0.0.1:3000")
     return 0
 
 

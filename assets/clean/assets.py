@@ -87,7 +87,6 @@ class VeeConfig(dg.Config):
     ],
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="duckdb",
     name="clean",
 )
 def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Warehouse):

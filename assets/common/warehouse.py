@@ -8,6 +8,7 @@ monthly schedule, the CLI and tests queue behind each other instead of failing w
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ import filelock
 import polars as pl
 
 DEFAULT_LOCK_TIMEOUT_S = 6 * 3600.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ def connect(settings: WarehouseSettings) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse exclusively (waiting for other writers) with bounded memory."""
     settings.path.parent.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(str(settings.lock_path), timeout=settings.lock_timeout_s)
-    with lock:
+    with _acquire(lock, settings):
         con = duckdb.connect(str(settings.path))
         try:
             con.execute(f"SET memory_limit = '{settings.memory_limit}'")
@@ -55,6 +58,23 @@ def connect(settings: WarehouseSettings) -> Iterator[duckdb.DuckDBPyConnection]:
             yield con
         finally:
             con.close()
+
+
+def _acquire(lock: filelock.FileLock, settings: WarehouseSettings) -> filelock.AcquireReturnProxy:
+    """Take the lock; if another process holds it, say so (in the run's log: dagster.yaml
+    python_logs) and wait. The wait ends when the holder closes its connection or dies (the OS
+    releases the lock), on SIGINT/SIGTERM, or after ``lock_timeout_s``."""
+    try:
+        return lock.acquire(timeout=0)
+    except filelock.Timeout:
+        pass
+    log.warning(
+        "waiting for the warehouse %s: another run or process (a CLI run, a notebook) is using it; "
+        "this run continues when it is released (up to %.0f s)",
+        settings.path,
+        settings.lock_timeout_s,
+    )
+    return lock.acquire()
 
 
 @contextmanager

@@ -179,7 +179,6 @@ class FeatureConfig(dg.Config):
             description="The population High-event effect is negative (upper CI bound < 0).",
         ),
     ],
-    pool="duckdb",
     name="features",
 )
 def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse: Warehouse):

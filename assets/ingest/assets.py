@@ -26,7 +26,6 @@ TARIFF_TABLE = "ingest.tariff_schedule"
     group_name="ingest",
     kinds={"duckdb", "polars"},
     owners=OWNERS,
-    pool="duckdb",
     metadata={"partition_expr": "reading_month", "dagster/table_name": RAW_TABLE},
 )
 def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source: MeterSource):
@@ -67,7 +66,6 @@ def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source
     group_name="ingest",
     kinds={"duckdb", "polars"},
     owners=OWNERS,
-    pool="duckdb",
 )
 def households(warehouse: Warehouse, source: MeterSource) -> dg.MaterializeResult:
     """One row per household: trial group (Std = flat-rate control, ToU = dynamic tariff in 2013)
@@ -95,7 +93,7 @@ def households(warehouse: Warehouse, source: MeterSource) -> dg.MaterializeResul
     )
 
 
-@dg.asset(group_name="ingest", kinds={"duckdb", "polars"}, owners=OWNERS, pool="duckdb")
+@dg.asset(group_name="ingest", kinds={"duckdb", "polars"}, owners=OWNERS)
 def tariff_schedule(warehouse: Warehouse, source: MeterSource) -> dg.MaterializeResult:
     """The 2013 dynamic time-of-use schedule on the readings' UTC half-hour grid.
 

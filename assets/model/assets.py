@@ -81,9 +81,7 @@ class SegmentationConfig(dg.Config):
         )
 
 
-@dg.asset(
-    deps=["household_features"], group_name="model", kinds={"scikitlearn", "duckdb"}, owners=OWNERS, pool="duckdb"
-)
+@dg.asset(deps=["household_features"], group_name="model", kinds={"scikitlearn", "duckdb"}, owners=OWNERS)
 def cluster_model(context: dg.AssetExecutionContext, config: SegmentationConfig, warehouse: Warehouse):
     """The fitted scikit-learn pipelines: load-shape K-means (K swept 2..10 by elbow and silhouette,
     K=3 kept as the textbook comparison) and behavioural personas (K-means vs Gaussian mixture,
@@ -138,7 +136,6 @@ def cluster_model(context: dg.AssetExecutionContext, config: SegmentationConfig,
     group_name="model",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
-    pool="duckdb",
 )
 def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse):
     """Household -> load-shape cluster (and the textbook K=3 cluster), persona, distance to the
@@ -171,7 +168,6 @@ def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse)
     group_name="model",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
-    pool="duckdb",
 )
 def personas(warehouse: Warehouse):
     """Per persona: size, centroid profile, distinguishing features and a plain-language explanation,

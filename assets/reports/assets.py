@@ -25,7 +25,6 @@ DR_COMPARISON_TABLE = "reports.dr_target_comparison"
     group_name="reports",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
-    pool="duckdb",
 )
 def interventions(warehouse: Warehouse):
     """The intervention toolkit: for each persona a program (critical-peak / dynamic pricing,
@@ -46,7 +45,6 @@ def interventions(warehouse: Warehouse):
     group_name="reports",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
-    pool="duckdb",
 )
 def dr_targets(warehouse: Warehouse):
     """Households ranked by expected kW reduction at peak (peak-period load x estimated
@@ -75,7 +73,6 @@ def dr_targets(warehouse: Warehouse):
     group_name="reports",
     kinds={"html", "matplotlib"},
     owners=OWNERS,
-    pool="duckdb",
 )
 def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportsDir):
     """A report a DR program manager can read without code: load-shape clusters with centroids,

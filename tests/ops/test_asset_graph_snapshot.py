@@ -85,10 +85,12 @@ def test_partitioned_assets_are_monthly_with_single_run_backfills(description: d
     assert problems == [], f"every partitioned asset must use {monthly!r} with a single_run backfill policy"
 
 
-def test_warehouse_writers_share_the_duckdb_pool(description: dict[str, Any]):
-    """dagster.yaml limits every pool to one slot: DuckDB steps must be in the pool to queue."""
-    outside = [k for k, a in description["assets"].items() if "duckdb" in a["kinds"] and "duckdb" not in a["pools"]]
-    assert outside == []
+def test_no_asset_waits_for_a_pool_slot(description: dict[str, Any]):
+    """Warehouse writers are kept apart by the run queue and the warehouse file lock, which the OS
+    releases when a process dies. A Dagster pool slot is kept by a killed run, and every later run
+    would wait for it forever (dagster.yaml, tests/ops/test_crash_recovery.py)."""
+    in_pools = [k for k, a in description["assets"].items() if a["pools"]]
+    assert in_pools == []
 
 
 def test_automation_is_registered(description: dict[str, Any]):
