@@ -82,7 +82,7 @@ def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Wareh
     """Validation, estimation and editing of the month(s) in the run, in DuckDB."""
     start, end = month_window(context)
     settings = VeeSettings(**config.model_dump())
-    with warehouse.connect() as con:
+    with warehouse.get_connection() as con:
         result = clean_window(con, start, end, settings)
     rules = pl.DataFrame(
         {

@@ -151,7 +151,7 @@ class FeatureConfig(dg.Config):
 def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse: Warehouse):
     """Baseline, treatment and household features in DuckDB (aggregated before leaving SQL)."""
     settings = config.settings()
-    with warehouse.connect() as con:
+    with warehouse.get_connection() as con:
         baseline = feat.compute_baseline_features(con, settings)
         treatment = feat.compute_treatment_features(con, settings, baseline)
         summary = feat.compute_tariff_response_summary(con, treatment, settings)

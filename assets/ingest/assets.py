@@ -42,7 +42,7 @@ def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source
     readings = of_kind(files, "readings")
     if not readings:
         raise FileNotFoundError(f"no readings files found in {source.folder()}")
-    with warehouse.connect() as con:
+    with warehouse.get_connection() as con:
         result = load_raw_readings(con, readings, start, end)
     context.log.info(f"{result.rows} raw rows for {start}..{end} from {result.files_read} file(s)")
     by_month = pl.DataFrame(
@@ -75,7 +75,7 @@ def households(warehouse: Warehouse, source: MeterSource) -> dg.MaterializeResul
     6/4-column readings files carry. ACORN-U and ACORN- are not real groups and become empty."""
     files = of_kind(discover(source.folder()), "households")
     registered = [hh.read_household_file(f.path, f.relative) for f in files]
-    with warehouse.connect() as con:
+    with warehouse.get_connection() as con:
         seen = hh.households_seen_in_readings(con, RAW_TABLE)
         table, stats = hh.build_households(registered, seen)
         table = validate(Households, table, HOUSEHOLDS_TABLE)
@@ -107,7 +107,7 @@ def tariff_schedule(warehouse: Warehouse, source: MeterSource) -> dg.Materialize
     files = of_kind(discover(source.folder()), "tariffs")
     schedule, chosen = load_tariff_schedule([(f.path, f.relative) for f in files])
     schedule = validate(TariffSchedule, schedule, TARIFF_TABLE)
-    with warehouse.connect() as con:
+    with warehouse.get_connection() as con:
         replace_table(con, TARIFF_TABLE, schedule)
     bands = schedule.group_by("band").len().sort("band")
     events = (

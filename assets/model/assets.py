@@ -62,7 +62,7 @@ def cluster_model(context: dg.AssetExecutionContext, config: SegmentationConfig,
     chosen by silhouette, Davies-Bouldin, Calinski-Harabasz, BIC and bootstrap stability). Persisted
     with a version and a fingerprint of its training data; seeded, so a re-fit reproduces it."""
     settings = config.settings()
-    with warehouse.connect() as con:
+    with warehouse.get_connection() as con:
         features = read_table(con, FEATURES_TABLE)
         month = as_of_month(run_as_of_month(context), con)
         model, metrics = seg.compute_cluster_model(features, settings)  # persisted below, once named
@@ -116,7 +116,7 @@ def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse)
     """Household -> load-shape cluster (and the textbook K=3 cluster), persona, distance to the
     centroid or membership probability, PCA coordinates. The month's snapshot is also kept in
     ``model.segment_assignment_history`` so that persona drift can be followed month by month."""
-    with warehouse.connect() as con:
+    with warehouse.get_connection() as con:
         record, model = load_latest(con)
         features = read_table(con, FEATURES_TABLE)
         assignments = seg.compute_segment_assignments(features, model)
@@ -150,7 +150,7 @@ def personas(warehouse: Warehouse):
     named by rules from its feature levels (never a cluster number). Stage 2 of the framework:
     chi-square with Cramér's V (categorical) and Kruskal-Wallis with epsilon² (continuous), p-values
     corrected for multiple tests, in ``model.persona_feature_tests`` / ``_contrasts``."""
-    with warehouse.connect() as con:
+    with warehouse.get_connection() as con:
         run = load_segmentation_inputs(con)
         result = seg.compute_personas(run.features, run.assignments, run.model)
         meta = write_table(con, PERSONAS_TABLE, Personas, result.personas)

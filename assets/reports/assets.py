@@ -31,7 +31,7 @@ def interventions(warehouse: Warehouse):
     """The intervention toolkit: for each persona a program (critical-peak / dynamic pricing,
     peak-time rebate, automation or direct load control, efficiency advice, no action), its
     rationale, the formula used and the expected peak reduction in kW and %."""
-    with warehouse.connect() as con:
+    with warehouse.get_connection() as con:
         run = load_segmentation_inputs(con)
         table = seg.compute_interventions(run.features, run.assignments, read_table(con, PERSONAS_TABLE), run.model)
         meta = write_table(con, INTERVENTIONS_TABLE, Interventions, table)
@@ -53,7 +53,7 @@ def dr_targets(warehouse: Warehouse):
     responsiveness, shrunk towards the persona for households without a measured response),
     beside the textbook rule (every household of the highest-load cluster). IDs are pseudonymised
     when configured; the comparison table says what each rule captures."""
-    with warehouse.connect() as con:
+    with warehouse.get_connection() as con:
         run = load_segmentation_inputs(con)
         result = seg.compute_dr_targets(run.features, run.assignments, run.model)
         meta = write_table(con, DR_TARGETS_TABLE, DrTargets, result.targets)
@@ -82,7 +82,7 @@ def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repo
     elbow and silhouette curves, PCA scatter, responsiveness and Acorn mix per persona, the
     intervention toolkit, the DR target comparison and persona drift since the last month.
     Written as HTML (self-contained) plus PNGs and Markdown; the plots are also in this metadata."""
-    with warehouse.connect() as con:
+    with warehouse.get_connection() as con:
         run = load_segmentation_inputs(con)
         persona_result = PersonaResult(
             read_table(con, PERSONAS_TABLE), read_table(con, TESTS_TABLE), read_table(con, CONTRASTS_TABLE)

@@ -203,7 +203,7 @@ def test_range_request_runs_the_ingest_and_clean_job(source, tmp_path: Path):
         tags=request.tags,
         instance=dg.DagsterInstance.ephemeral(),
         resources={
-            "warehouse": Warehouse(path=str(warehouse)),
+            "warehouse": Warehouse(database=str(warehouse)),
             "source": MeterSource(source_dir=str(folder)),
         },
     )
