@@ -23,13 +23,15 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import filelock
-import polars as pl
 
 from assets.common.sql import qualified_name, quote_identifier
+
+if TYPE_CHECKING:
+    import polars as pl
 
 DEFAULT_LOCK_TIMEOUT_S = 6 * 3600.0
 LOCK_POLL_S = 10.0

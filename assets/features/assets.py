@@ -2,8 +2,6 @@
 household feature table that feeds the persona model. One step computes them together (they share
 DuckDB staging), and each table is its own asset with schema, row count and column lineage."""
 
-from __future__ import annotations
-
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -104,7 +102,7 @@ UPSTREAM = {
 }
 
 
-def feature_models() -> dict[str, type[TableModel]]:
+def feature_models() -> "dict[str, type[TableModel]]":
     """Asset name -> its pandera schema (imported on demand: pandera is not needed to load the code)."""
     import importlib
 
@@ -126,7 +124,7 @@ class FeatureConfig(dg.Config):
     fdr_alpha: float = 0.10
     bootstrap_replicates: int = 500
 
-    def settings(self) -> feat.FeatureSettings:
+    def settings(self) -> "feat.FeatureSettings":
         from assets.features import compute as feat
 
         return feat.FeatureSettings(
@@ -204,7 +202,7 @@ def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse
     yield from _summary_checks(validated["tariff_response_summary"])
 
 
-def _compute_and_store(con, settings, models: dict[str, type[TableModel]]) -> dict[str, pl.DataFrame]:
+def _compute_and_store(con, settings, models: "dict[str, type[TableModel]]") -> "dict[str, pl.DataFrame]":
     """Compute every feature table, validate them all, then write them (a failure writes nothing)."""
     from assets.common.table_model import validate
     from assets.common.warehouse import replace_table
@@ -246,7 +244,7 @@ def _as_asset_lineage(lineage: dict | None) -> dict | None:
     return out
 
 
-def _extra_metadata(name: str, frame: pl.DataFrame) -> dict:
+def _extra_metadata(name: str, frame: "pl.DataFrame") -> dict:
     if name == "tariff_response_summary" and frame.height:
         cols = [
             c
@@ -271,7 +269,7 @@ def _extra_metadata(name: str, frame: pl.DataFrame) -> dict:
     return {}
 
 
-def _summary_checks(effects: pl.DataFrame):
+def _summary_checks(effects: "pl.DataFrame"):
     from assets.features.response_checks import high_effect_negative, placebo_covers_zero
 
     passed, meta = placebo_covers_zero(effects)

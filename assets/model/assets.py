@@ -1,7 +1,5 @@
 """Model assets: the fitted cluster model, household segment assignments, and the personas."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -36,7 +34,7 @@ class SegmentationConfig(dg.Config):
     pseudonymise_ids: bool = False
     k_anonymity: int = 5
 
-    def settings(self) -> SegmentationSettings:
+    def settings(self) -> "SegmentationSettings":
         import os
 
         from assets.model.settings import SegmentationSettings

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 import pytest
 
 import pipelines.definitions
@@ -17,7 +16,6 @@ from pipelines.sensors import (
     RANGE_END_TAG,
     RANGE_START_TAG,
     contiguous_ranges,
-    file_months,
     parse_cursor,
     source_files_sensor,
 )
@@ -157,29 +155,6 @@ def test_skipped_without_a_source_folder(tmp_path: Path):
     result = evaluate(None)
     assert isinstance(result, dg.SkipReason) and "METER_SOURCE_DIR is not set" in result.skip_message
     assert "is not a folder" in evaluate(tmp_path / "missing").skip_message
-
-
-def test_file_months_reads_only_the_ends(tmp_path: Path):
-    rows = [kaggle_line("MAC1", f"2012-{m:02d}-15 10:00:00", "0.1") for m in range(1, 13)] * 2000
-    rows = sorted(rows, key=lambda r: r.split(",")[1])
-    plain = write_lines(tmp_path / "k.csv", ["LCLid,tstp,energy(kWh/hh)", *rows])
-    gz = write_lines(tmp_path / "k.csv.gz", ["LCLid,tstp,energy(kWh/hh)", *rows], gz=True)
-    assert plain.stat().st_size > 200_000  # larger than the two 64 KiB windows
-    for path in (plain, gz):
-        assert file_months(path, path.name) == (date(2012, 1, 1), date(2012, 12, 1))
-    no_header = write_lines(tmp_path / "n.csv", [lds_line("MAC1", "2011-12-01 00:00:00", "1")], crlf=True)
-    assert file_months(no_header, "n.csv") == (date(2011, 12, 1), date(2011, 12, 1))
-    parquet = tmp_path / "p.parquet"
-    pl.DataFrame(
-        {
-            "LCLid": ["MAC1", "MAC1"],
-            "tstp": ["2013-01-01 00:30:00", "2013-02-01 00:30:00"],
-            "energy(kWh/hh)": ["0.1", "0.2"],
-        }
-    ).write_parquet(parquet)
-    assert file_months(parquet, "p.parquet") == (date(2013, 1, 1), date(2013, 2, 1))
-    readme = write_lines(tmp_path / "README.txt", ["not a readings file"])
-    assert file_months(readme, "README.txt") is None
 
 
 def test_helpers():
