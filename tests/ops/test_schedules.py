@@ -102,19 +102,20 @@ def test_a_range_across_the_gap_skips_it():
         (dg.PartitionKeyRange("2013-12-01", "2013-12-01"), ("2013-12-01", "2014-01-01")),
     ],
 )
-def test_month_window_is_first_month_to_month_after_last(partition_key, window):
+def test_month_window_is_first_month_to_month_after_last(partition_key, window, tmp_path):
     seen = []
 
     @dg.asset(partitions_def=monthly_partitions, backfill_policy=dg.BackfillPolicy.single_run())
     def probe(context) -> None:
         seen.append(tuple(d.isoformat() for d in month_window(context)))
 
+    instance = dg.DagsterInstance.ephemeral(tempdir=str(tmp_path))
     if isinstance(partition_key, str):
-        result = dg.materialize([probe], partition_key=partition_key)
+        result = dg.materialize([probe], partition_key=partition_key, instance=instance)
     else:
         tags = {
             "dagster/asset_partition_range_start": partition_key.start,
             "dagster/asset_partition_range_end": partition_key.end,
         }
-        result = dg.materialize([probe], tags=tags)
+        result = dg.materialize([probe], tags=tags, instance=instance)
     assert result.success and seen == [window]

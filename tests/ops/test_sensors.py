@@ -29,10 +29,21 @@ def source(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
     return folder, write_source(folder)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def instance(tmp_path_factory: pytest.TempPathFactory) -> dg.DagsterInstance:
+    """One ephemeral instance in a pytest temp folder (no stray TemporaryDirectory to clean up)."""
+    global INSTANCE
+    INSTANCE = dg.DagsterInstance.ephemeral(tempdir=str(tmp_path_factory.mktemp("dagster_home")))
+    return INSTANCE
+
+
+INSTANCE: dg.DagsterInstance | None = None
+
+
 def evaluate(folder: Path | None, cursor: str | None = None) -> dg.SensorResult | dg.SkipReason:
     context = dg.build_sensor_context(
         cursor=cursor,
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=INSTANCE,
         resources={"source": MeterSource(source_dir=str(folder) if folder else "")},
     )
     return source_files_sensor(context)
@@ -176,7 +187,7 @@ def test_range_request_runs_the_ingest_and_clean_job(source, tmp_path: Path):
     warehouse = tmp_path / "wh.duckdb"
     result = job.execute_in_process(
         tags=request.tags,
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=dg.DagsterInstance.ephemeral(tempdir=str(tmp_path / "dagster_home")),
         resources={
             "warehouse": Warehouse(database=str(warehouse)),
             "source": MeterSource(source_dir=str(folder)),

@@ -79,7 +79,7 @@ def test_ingest_and_clean_with_an_apostrophe_and_quotes_in_the_warehouse_path(de
     warehouse = tmp_path / 'odd dir\'s "x"' / ODD_NAME
     result = defs.resolve_job_def("ingest_and_clean").execute_in_process(
         resources={"warehouse": Warehouse(database=str(warehouse)), "source": MeterSource(source_dir=str(folder))},
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=dg.DagsterInstance.ephemeral(tempdir=str(tmp_path / "dagster_home")),
         tags={"dagster/asset_partition_range_start": MONTHS[0], "dagster/asset_partition_range_end": MONTHS[-1]},
     )
     assert result.success
@@ -133,7 +133,7 @@ def test_invalid_table_is_not_stored_and_the_check_records_why(
             "source": MeterSource(source_dir=str(folder)),
             "reports": ReportsDir(path=str(tmp_path / "reports")),
         },
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=dg.DagsterInstance.ephemeral(tempdir=str(tmp_path / "dagster_home")),
         raise_on_error=False,
     )
     assert not result.success
