@@ -31,9 +31,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.common.months import months_between, next_month
 from assets.common.partitions import monthly_partitions
 from assets.common.resources import MeterSource
-from assets.ingest.source_months import months_between, next_month
 from pipelines.jobs import ingest_and_clean_job
 from pipelines.schedules import automation_running
 

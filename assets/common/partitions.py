@@ -34,6 +34,8 @@ from datetime import date, datetime
 
 import dagster as dg
 
+from assets.common.months import next_month
+
 # LCL readings start in November 2011 and end in February 2014.
 FIRST_MONTH = "2011-11-01"
 LAST_TRIAL_MONTH = "2014-02-01"
@@ -41,17 +43,13 @@ LAST_TRIAL_MONTH = "2014-02-01"
 LIVE_FROM = "2026-10-01"
 
 
-def _next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
 def excluded_months(last_trial_month: str = LAST_TRIAL_MONTH, live_from: str = LIVE_FROM) -> list[date]:
     """The months after the trial and before live loads: no source data, so not partitions."""
-    months, current = [], _next_month(date.fromisoformat(last_trial_month))
+    months, current = [], next_month(date.fromisoformat(last_trial_month))
     end = date.fromisoformat(live_from)
     while current < end:
         months.append(current)
-        current = _next_month(current)
+        current = next_month(current)
     return months
 
 
@@ -65,7 +63,7 @@ def month_window(context: dg.AssetExecutionContext) -> tuple[date, date]:
     """[first month, month after the last) of the run: one partition or a single-run range."""
     keys = context.partition_keys
     first, last = date.fromisoformat(min(keys)), date.fromisoformat(max(keys))
-    return first, _next_month(last)
+    return first, next_month(last)
 
 
 RANGE_END_TAG = "dagster/asset_partition_range_end"

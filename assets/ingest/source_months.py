@@ -12,6 +12,10 @@ import zlib
 from datetime import date
 from pathlib import Path
 
+from assets.common.months import months_between, next_month
+
+__all__ = ["file_month_range", "head_and_tail", "months_between", "next_month"]
+
 SCAN_BYTES = 64 * 1024
 SAMPLE_LINES = 50
 
@@ -75,16 +79,3 @@ def file_month_range(path: Path, display: str) -> tuple[date, date] | None:
     if parsed.len() == 0:
         return None
     return parsed.min().date().replace(day=1), parsed.max().date().replace(day=1)
-
-
-def next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
-def months_between(first: date, last: date) -> list[date]:
-    """Every first-of-month from ``first`` to ``last`` inclusive."""
-    months, current = [], first.replace(day=1)
-    while current <= last:
-        months.append(current)
-        current = next_month(current)
-    return months
