@@ -1,9 +1,9 @@
 """Sensors: reload the months touched by new, changed or deleted files in ``METER_SOURCE_DIR``.
 
 Every minute the sensor walks the source folder and compares each file's (size, mtime) with the
-cursor. For a new or changed readings file it reads only the first and last 64 KiB (gzip files are
-streamed; Parquet is read) to find the first and last month it covers: readings files are in time
-order. The months of every new, changed or deleted file, clipped to the existing partitions, are
+cursor. For a new or changed readings file the ingest stage's sniffer
+(``assets.ingest.source_months.file_month_range``) reads only its ends to find the first and last
+month it covers. The months of every new, changed or deleted file, clipped to the existing partitions, are
 grouped into contiguous ranges and each range is requested as ONE run of the ``ingest_and_clean``
 job (single-run backfill policy: one pass over the files, one replace per table). The run key is
 derived from the file fingerprints, so the same change is never requested twice.
@@ -21,35 +21,24 @@ derived from the file fingerprints, so the same change is never requested twice.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import time
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 
+from assets.common.months import months_between, next_month
 from assets.common.partitions import monthly_partitions
 from assets.common.resources import MeterSource
-from assets.ingest.source_files import classify
-from assets.ingest.source_layouts import (
-    SourceFileError,
-    detect_layout,
-    parse_timestamps,
-    read_readings_file,
-)
 from pipelines.jobs import ingest_and_clean_job
 from pipelines.schedules import automation_running
 
 SETTLE_SECONDS = 30.0
 TICK_BUDGET_SECONDS = 40.0  # below Dagster's 60 s sensor evaluation timeout; the rest waits a tick
-SCAN_BYTES = 64 * 1024
-SAMPLE_LINES = 50
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
@@ -81,75 +70,6 @@ def walk(folder: Path) -> dict[str, FileStat]:
             continue
         found[relative] = FileStat(stat.st_size, stat.st_mtime_ns)
     return found
-
-
-def _head_and_tail(path: Path, display: str) -> tuple[list[str], list[str]]:
-    """Complete lines from the first and last SCAN_BYTES of the (decompressed) file."""
-    with path.open("rb") as fh:
-        compressed = fh.read(2) == b"\x1f\x8b"
-    try:
-        if compressed:
-            with gzip.open(path, "rb") as fh:
-                head = fh.read(SCAN_BYTES)
-                tail, whole = head, len(head) < SCAN_BYTES
-                while chunk := fh.read(1 << 20):
-                    tail, whole = (tail + chunk)[-SCAN_BYTES:], False
-        else:
-            size = path.stat().st_size
-            with path.open("rb") as fh:
-                head = fh.read(SCAN_BYTES)
-                whole = size <= SCAN_BYTES
-                fh.seek(max(0, size - SCAN_BYTES))
-                tail = fh.read()
-    except (OSError, EOFError, zlib.error) as exc:
-        raise SourceFileError(display, f"cannot be decompressed ({exc})") from None
-    if b"\x00" in head or b"\x00" in tail:
-        raise SourceFileError(display, "binary content (NUL bytes): not a text file")
-    head_lines = head.decode("utf-8", errors="replace").removeprefix("\ufeff").split("\n")
-    tail_lines = tail.decode("utf-8", errors="replace").split("\n")
-    if not whole:  # cut lines at the edges of the windows
-        head_lines, tail_lines = head_lines[:-1], tail_lines[1:]
-    return _lines(head_lines), _lines(tail_lines)
-
-
-def _lines(raw: list[str]) -> list[str]:
-    return [ln.rstrip("\r") for ln in raw if ln.strip()]
-
-
-def file_months(path: Path, display: str) -> tuple[date, date] | None:
-    """(first month, last month) a readings file covers, or None if it is not a readings file.
-
-    Text files: the first and last parseable timestamps among the first and last lines. Raises
-    :class:`SourceFileError` if the file cannot be read.
-    """
-    if path.name.lower().endswith(".parquet"):
-        months = read_readings_file(path, display)["reading_month"].drop_nulls()
-        return (months.min(), months.max()) if months.len() else None
-    head, tail = _head_and_tail(path, display)
-    detected = detect_layout(head[:21])
-    if detected is None:
-        return None
-    layout, has_header = detected
-    body_head = head[1:] if has_header else head
-    sample = body_head[:SAMPLE_LINES] + tail[-SAMPLE_LINES:]
-    stamps = pl.Series("t", sample, dtype=pl.String).str.split(",").list.get(layout.timestamp_field, null_on_oob=True)
-    parsed = pl.select(parse_timestamps(pl.lit(stamps))).to_series().drop_nulls()
-    if parsed.len() == 0:
-        return None
-    return parsed.min().date().replace(day=1), parsed.max().date().replace(day=1)
-
-
-def next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
-def months_between(first: date, last: date) -> list[date]:
-    """Every first-of-month from ``first`` to ``last`` inclusive."""
-    months, current = [], first.replace(day=1)
-    while current <= last:
-        months.append(current)
-        current = next_month(current)
-    return months
 
 
 def contiguous_ranges(months: Iterable[date]) -> list[tuple[date, date]]:
@@ -209,6 +129,10 @@ def plan_tick(
     budget_seconds: float = TICK_BUDGET_SECONDS,
 ) -> Plan:
     """Compare the folder with the cursor; find the months touched by every change."""
+    from assets.ingest.source_files import classify
+    from assets.ingest.source_layouts import SourceFileError
+    from assets.ingest.source_months import file_month_range
+
     now = time.time() if now is None else now
     started = time.monotonic()
     current = walk(folder)
@@ -236,7 +160,7 @@ def plan_tick(
         path = folder / relative
         try:
             kind = classify(path, relative)
-            months = file_months(path, relative) if kind == "readings" else None
+            months = file_month_range(path, relative) if kind == "readings" else None
         except (SourceFileError, OSError) as exc:
             notes.append(f"cannot read {relative}: {exc}")
             cursor[relative] = [stat.size, stat.mtime_ns, None, None]

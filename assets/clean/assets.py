@@ -1,18 +1,27 @@
-"""Clean assets: VEE-cleaned half-hourly readings, the quarantine, and coverage (monthly)."""
+"""Clean assets: VEE-cleaned half-hourly readings, the quarantine, and coverage (monthly).
+
+The domain modules (polars, pandera, DuckDB) are imported inside the asset body, so that the code
+location loads fast.
+"""
 
 import dagster as dg
-import polars as pl
 from pydantic import model_validator
 
-from assets.clean.clean_readings import CLEAN_TABLE, COVERAGE_TABLE, QUARANTINE_TABLE, clean_window
-from assets.clean.schemas.clean_readings import CleanReadings
-from assets.clean.schemas.household_month_coverage import HouseholdMonthCoverage
-from assets.clean.schemas.quarantined_readings import QuarantinedReadings
-from assets.clean.vee_rules import RULES, VeeSettings
-from assets.common.metadata import OWNERS, markdown_table, table_metadata
+from assets.clean.vee_rules import VeeSettings
+from assets.common.metadata import (
+    OWNERS,
+    markdown_table,
+    schema_check_failed,
+    schema_check_passed,
+    schema_check_spec,
+    table_metadata,
+    violating_asset,
+)
 from assets.common.partitions import month_window, monthly_partitions
 from assets.common.resources import Warehouse
 from assets.ingest.assets import raw_readings
+
+CLEAN_ASSETS = ("clean_readings", "quarantined_readings", "household_month_coverage")
 
 CLEAN_LINEAGE = {
     "household_id": [("raw_readings", "household_id")],
@@ -55,7 +64,7 @@ class VeeConfig(dg.Config):
             owners=OWNERS,
             description="One row per (household, UTC half hour): actual readings that passed VEE and "
             "short-gap estimates (quality_code E, never used for response features).",
-            metadata={"partition_expr": "reading_month", "dagster/table_name": CLEAN_TABLE},
+            metadata={"partition_expr": "reading_month"},
         ),
         dg.AssetSpec(
             "quarantined_readings",
@@ -64,7 +73,7 @@ class VeeConfig(dg.Config):
             kinds={"duckdb"},
             owners=OWNERS,
             description="Every rejected raw row with its file, line, rule id, reason and original text.",
-            metadata={"partition_expr": "reading_month", "dagster/table_name": QUARANTINE_TABLE},
+            metadata={"partition_expr": "reading_month"},
         ),
         dg.AssetSpec(
             "household_month_coverage",
@@ -73,7 +82,7 @@ class VeeConfig(dg.Config):
             kinds={"duckdb"},
             owners=OWNERS,
             description="Per household and month: expected, actual, estimated and missing half hours.",
-            metadata={"partition_expr": "reading_month", "dagster/table_name": COVERAGE_TABLE},
+            metadata={"partition_expr": "reading_month"},
         ),
     ],
     check_specs=[
@@ -84,6 +93,7 @@ class VeeConfig(dg.Config):
             description="Per month: raw rows = clean actual rows + quarantined rows + collapsed "
             "exact duplicates. Nothing is lost.",
         ),
+        *(schema_check_spec(name) for name in CLEAN_ASSETS),
     ],
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -91,10 +101,32 @@ class VeeConfig(dg.Config):
 )
 def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Warehouse):
     """Validation, estimation and editing of the month(s) in the run, in DuckDB."""
+    import polars as pl
+
+    from assets.clean.clean_readings import CLEAN_TABLE, COVERAGE_TABLE, QUARANTINE_TABLE, clean_window
+    from assets.clean.schemas.clean_readings import CleanReadings
+    from assets.clean.schemas.household_month_coverage import HouseholdMonthCoverage
+    from assets.clean.schemas.quarantined_readings import QuarantinedReadings
+    from assets.clean.vee_rules import RULES
+    from assets.common.table_model import SchemaViolation
+
+    tables = dict(zip((CLEAN_TABLE, QUARANTINE_TABLE, COVERAGE_TABLE), CLEAN_ASSETS, strict=True))
     start, end = month_window(context)
     settings = config.settings()
-    with warehouse.connect() as con:
-        result = clean_window(con, start, end, settings)
+    try:
+        with warehouse.get_connection() as con:
+            result = clean_window(con, start, end, settings)
+    except SchemaViolation as violation:
+        # Validated inside the transaction: nothing was committed.
+        yield schema_check_failed(violating_asset(violation, tables, "clean_readings"), violation)
+        raise
+    rows = {
+        CLEAN_TABLE: result.clean_rows,
+        QUARANTINE_TABLE: result.quarantined_rows,
+        COVERAGE_TABLE: result.coverage_rows,
+    }
+    for table, asset in tables.items():
+        yield schema_check_passed(asset, {table: rows[table]})
     rules = pl.DataFrame(
         {
             "rule_id": [r.rule_id for r in RULES],

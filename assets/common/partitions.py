@@ -1,19 +1,69 @@
-"""The one partitioning of the pipeline: calendar months (UTC) of the readings' end stamps."""
+"""The one partitioning of the pipeline: calendar months (UTC) of the readings' end stamps.
 
-from datetime import date
+Keys are ``YYYY-MM-01``. The partitions are the months of the Low Carbon London trial data
+(``FIRST_MONTH`` .. ``LAST_TRIAL_MONTH``) and every complete month from ``LIVE_FROM`` on (the
+monthly schedule loads each one on the 2nd of the month after). The months in between have no
+source data anywhere, so they are *excluded* from the partitions definition: the UI no longer shows
+~150 months as "missing" that no run could ever fill, and a month that is missing is real work.
+
+Why a time window with exclusions (options researched for Dagster 1.13):
+
+* ``MonthlyPartitionsDefinition(start_date=FIRST_MONTH)`` alone (before): runs to today, so every
+  month since the trial ended showed as missing forever.
+* ``end_date``: hides those months, but new months would never become partitions, so the monthly
+  schedule would stop at the end date. Rejected.
+* ``DynamicPartitionsDefinition`` registered from the source files (sensor / demo / schedule): exact,
+  but dynamic keys are ordered by *registration*, and ranges are positional
+  (``PartitionsDefinition.get_partition_keys_in_range``): a file of an older month registered late
+  would make ``2013-01-01...2013-03-01`` select the wrong months. Every entry point (CLI
+  ``--partition-range``, ``launchPartitionBackfill``, ``make demo``, tests, a fresh instance) would
+  first have to register months, or fail with "nonexistent partition keys"; the schedule could not
+  use ``build_schedule_from_partitioned_job``. Rejected: too many ways for an operator to trip.
+* ``exclusions`` on the time window (chosen): the keys stay calendar months with time windows, so
+  single-run range backfills (one window from the first to the last month), the CLI, GraphQL
+  backfills and the partitioned schedule work unchanged; a range spanning the gap simply skips it.
+  The cost: the gap is a fact of this deployment written here. If data for an excluded month
+  turns up, move ``LIVE_FROM`` (or ``LAST_TRIAL_MONTH``) and reload the code location; until then
+  the source-files sensor logs such months as "not partitions".
+
+``month_window`` is the one place the ingest and clean logic get their [first month, month after
+the last) window from.
+"""
+
+from datetime import date, datetime
 
 import dagster as dg
 
-# LCL readings start in November 2011; the last partition is the last complete month.
-FIRST_MONTH = "2011-11-01"
+from assets.common.months import next_month
 
-monthly_partitions = dg.MonthlyPartitionsDefinition(start_date=FIRST_MONTH)
+# LCL readings start in November 2011 and end in February 2014.
+FIRST_MONTH = "2011-11-01"
+LAST_TRIAL_MONTH = "2014-02-01"
+# The first month of scheduled live loads: from here on every complete month is a partition.
+LIVE_FROM = "2026-10-01"
+
+
+def excluded_months(last_trial_month: str = LAST_TRIAL_MONTH, live_from: str = LIVE_FROM) -> list[date]:
+    """The months after the trial and before live loads: no source data, so not partitions."""
+    months, current = [], next_month(date.fromisoformat(last_trial_month))
+    end = date.fromisoformat(live_from)
+    while current < end:
+        months.append(current)
+        current = next_month(current)
+    return months
+
+
+monthly_partitions = dg.MonthlyPartitionsDefinition(
+    start_date=FIRST_MONTH,
+    exclusions=[datetime(m.year, m.month, 1) for m in excluded_months()],
+)
 
 
 def month_window(context: dg.AssetExecutionContext) -> tuple[date, date]:
     """[first month, month after the last) of the run: one partition or a single-run range."""
-    window = context.partition_time_window
-    return window.start.date(), window.end.date()
+    keys = context.partition_keys
+    first, last = date.fromisoformat(min(keys)), date.fromisoformat(max(keys))
+    return first, next_month(last)
 
 
 RANGE_END_TAG = "dagster/asset_partition_range_end"

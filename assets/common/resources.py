@@ -3,6 +3,10 @@
 * ``METER_SOURCE_DIR``  folder of raw files; unset means the built-in synthetic data
 * ``METER_WAREHOUSE``   the DuckDB file (default ``data/warehouse.duckdb``)
 * ``METER_REPORTS_DIR`` report output (default ``reports/``)
+* ``METER_SYNTHETIC_HOUSEHOLDS`` size of the built-in synthetic data set (default 300)
+
+A variable that is set is passed as ``dg.EnvVar`` (so the UI shows which variable configures a
+resource, not its value); an unset one leaves the documented default.
 """
 
 from __future__ import annotations
@@ -11,30 +15,60 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
+from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from assets.common.warehouse import WarehouseSettings, connect
+from assets.common.warehouse import (
+    DEFAULT_LOCK_TIMEOUT_S,
+    DEFAULT_MEMORY_LIMIT,
+    DEFAULT_THREADS,
+    connect_exclusive,
+    connection_config,
+)
 
+DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+DEFAULT_REPORTS_DIR = "reports"
 DEFAULT_SYNTHETIC_DIR = "data/synthetic"
 DEFAULT_SYNTHETIC_HOUSEHOLDS = 300
 DEFAULT_SYNTHETIC_SEED = 7
 
 
-class Warehouse(dg.ConfigurableResource):
-    """The DuckDB warehouse. Connections are exclusive (a file lock serialises writers)."""
+def _resolved(value: Any) -> Any:
+    """A field's value; an ``EnvVar`` read directly (resources used outside a run, e.g. by a CLI)."""
+    if isinstance(value, dg.EnvVar) or hasattr(value, "env_var_name"):  # dg.EnvVar / dg.EnvVar.int
+        return value.get_value()
+    return value
 
-    path: str = Field(description="DuckDB database file.")
-    memory_limit: str = Field(default="3GB", description="DuckDB memory_limit per connection.")
-    threads: int = Field(default=2, description="DuckDB worker threads.")
+
+class Warehouse(DuckDBResource):
+    """The DuckDB warehouse (stock ``DuckDBResource``). Connections are exclusive: a file lock
+    beside the database serialises writing processes; a waiting step logs who holds it.
+    ``connection_config`` is DuckDB configuration (memory_limit, threads, ...); ``temp_directory``
+    defaults to ``<database>.tmp``."""
+
+    lock_timeout_s: float = Field(
+        default=DEFAULT_LOCK_TIMEOUT_S, description="How long to wait for another writer before failing."
+    )
+
+    @property
+    def path(self) -> Path:
+        return Path(_resolved(self.database))
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        settings = WarehouseSettings(Path(self.path), memory_limit=self.memory_limit, threads=self.threads)
-        with connect(settings) as con:
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        database = self.path
+        config = {**connection_config(database), **self.connection_config}
+        log = dg.get_dagster_logger().warning  # shown in the terminal of CLI runs and make demo too
+        with connect_exclusive(database, config, self.lock_timeout_s, log=log) as con:
             yield con
+
+
+def warehouse_connection_config(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = DEFAULT_THREADS) -> dict:
+    return {"memory_limit": memory_limit, "threads": threads, "preserve_insertion_order": False}
 
 
 class MeterSource(dg.ConfigurableResource):
@@ -47,16 +81,18 @@ class MeterSource(dg.ConfigurableResource):
 
     @property
     def is_synthetic(self) -> bool:
-        return not self.source_dir
+        return not _resolved(self.source_dir)
 
     def folder(self) -> Path:
         """The folder to read; generates the synthetic data set once if that is the source."""
         if not self.is_synthetic:
-            path = Path(self.source_dir)
+            path = Path(_resolved(self.source_dir))
             if not path.is_dir():
-                raise FileNotFoundError(f"METER_SOURCE_DIR={self.source_dir} is not a folder")
+                raise FileNotFoundError(f"METER_SOURCE_DIR={path} is not a folder")
             return path
-        return ensure_synthetic_data(Path(self.synthetic_dir), self.synthetic_households, self.synthetic_seed)
+        return ensure_synthetic_data(
+            Path(self.synthetic_dir), int(_resolved(self.synthetic_households)), self.synthetic_seed
+        )
 
 
 def ensure_synthetic_data(folder: Path, households: int, seed: int) -> Path:
@@ -86,21 +122,29 @@ def ensure_synthetic_data(folder: Path, households: int, seed: int) -> Path:
 class ReportsDir(dg.ConfigurableResource):
     """Where report files (HTML, PNG, Markdown) are written."""
 
-    path: str = Field(default="reports")
+    path: str = Field(default=DEFAULT_REPORTS_DIR)
 
     def folder(self, *parts: str) -> Path:
-        folder = Path(self.path, *parts)
+        folder = Path(_resolved(self.path), *parts)
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
 
+def _env(name: str, default: str) -> str:
+    return dg.EnvVar(name) if os.environ.get(name) else default
+
+
 def resources_from_env() -> dict[str, dg.ConfigurableResource]:
-    """Resources for the current environment (read when the code location loads)."""
+    """Resources for the current environment (variables resolved when a run starts)."""
+    households = (
+        dg.EnvVar.int("METER_SYNTHETIC_HOUSEHOLDS")
+        if os.environ.get("METER_SYNTHETIC_HOUSEHOLDS")
+        else DEFAULT_SYNTHETIC_HOUSEHOLDS
+    )
     return {
-        "warehouse": Warehouse(path=os.environ.get("METER_WAREHOUSE", "data/warehouse.duckdb")),
-        "source": MeterSource(
-            source_dir=os.environ.get("METER_SOURCE_DIR", ""),
-            synthetic_households=int(os.environ.get("METER_SYNTHETIC_HOUSEHOLDS", DEFAULT_SYNTHETIC_HOUSEHOLDS)),
+        "warehouse": Warehouse(
+            database=_env("METER_WAREHOUSE", DEFAULT_WAREHOUSE), connection_config=warehouse_connection_config()
         ),
-        "reports": ReportsDir(path=os.environ.get("METER_REPORTS_DIR", "reports")),
+        "source": MeterSource(source_dir=_env("METER_SOURCE_DIR", ""), synthetic_households=households),
+        "reports": ReportsDir(path=_env("METER_REPORTS_DIR", DEFAULT_REPORTS_DIR)),
     }

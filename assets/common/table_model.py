@@ -7,10 +7,14 @@ failing rows, so that an asset fails loudly before anything is stored.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import duckdb
 import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaError, SchemaErrors
+
+from assets.common.sql import qualified_name, quote_identifier
 
 VALIDATION_BATCH_ROWS = 1_000_000
 
@@ -64,13 +68,14 @@ def validate_query(
     sql: str,
     table: str,
     batch_rows: int = VALIDATION_BATCH_ROWS,
+    params: Sequence[object] | Mapping[str, object] | None = None,
 ) -> int:
     """Validate the rows of a (possibly huge) DuckDB query batch by batch; returns rows checked.
 
     Memory stays bounded by ``batch_rows``: half-hourly tables are never loaded whole.
-    Row indices in the error are offsets within the query result.
+    Row indices in the error are offsets within the query result. Values go in ``params``.
     """
-    reader = con.sql(sql).to_arrow_reader(batch_rows)
+    reader = con.sql(sql, params=params).to_arrow_reader(batch_rows)
     checked = 0
     for batch in reader:
         frame = pl.from_arrow(batch)
@@ -116,11 +121,11 @@ def duckdb_columns(model: type[TableModel]) -> str:
         sql_type = _DUCKDB_TYPES.get(dtype)
         if sql_type is None:
             raise TypeError(f"{model.__name__}.{name}: no DuckDB type for {column.dtype}")
-        parts.append(f"{name} {sql_type}")
+        parts.append(f"{quote_identifier(name)} {sql_type}")
     return ", ".join(parts)
 
 
 def create_table_if_missing(con: duckdb.DuckDBPyConnection, table: str, model: type[TableModel]) -> None:
     schema = table.split(".")[0]
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({duckdb_columns(model)})")
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {qualified_name(table)} ({duckdb_columns(model)})")

@@ -1,26 +1,69 @@
 """DuckDB warehouse access: one writer at a time, bounded memory, atomic table writes.
 
 DuckDB allows a single writing process per database file. Every connection made here first takes
-an exclusive file lock beside the database (``<file>.lock``), so Dagster runs, backfills, the
-monthly schedule, the CLI and tests queue behind each other instead of failing with DuckDB's
-``Could not set lock on file``. Nothing here knows about Dagster.
+an exclusive file lock beside the database (``<file>.lock``), so Dagster runs, backfills outside
+the run queue, the monthly schedule, CLI runs, notebooks using :func:`connect` and tests wait for
+each other instead of failing with DuckDB's ``Could not set lock on file``. A waiting process logs
+who holds the lock ("waiting for the warehouse lock held by ...") every ``poll_s`` seconds and
+can be stopped with Ctrl-C / SIGTERM at any time (the wait is a loop of short timed attempts).
+
+Connection settings (memory_limit, threads, temp_directory, preserve_insertion_order) are DuckDB
+*configuration* passed to ``duckdb.connect(config=...)``: no path or value is ever placed in SQL
+text. Nothing here knows about Dagster.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
+import json
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import filelock
-import polars as pl
+
+from assets.common.sql import qualified_name, quote_identifier
+
+if TYPE_CHECKING:
+    import polars as pl
 
 DEFAULT_LOCK_TIMEOUT_S = 6 * 3600.0
+LOCK_POLL_S = 10.0
+DEFAULT_MEMORY_LIMIT = "3GB"
+DEFAULT_THREADS = 2
 
-log = logging.getLogger(__name__)
+Log = Callable[[str], None]
+
+
+def lock_path(database: Path) -> Path:
+    return database.with_name(database.name + ".lock")
+
+
+def holder_path(database: Path) -> Path:
+    """Who holds the lock (pid, host, command), written by the holder; informative only."""
+    return database.with_name(database.name + ".lock.holder")
+
+
+def temp_directory(database: Path) -> Path:
+    return database.with_name(database.name + ".tmp")
+
+
+def connection_config(
+    database: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = DEFAULT_THREADS
+) -> dict[str, Any]:
+    """The DuckDB configuration of every warehouse connection (bounded memory, spill beside the file)."""
+    return {
+        "memory_limit": memory_limit,
+        "threads": int(threads),
+        "temp_directory": str(temp_directory(database)),
+        "preserve_insertion_order": False,
+    }
 
 
 @dataclass(frozen=True)
@@ -28,53 +71,106 @@ class WarehouseSettings:
     """Where the DuckDB file lives and how much of the machine one connection may use."""
 
     path: Path
-    memory_limit: str = "3GB"
-    threads: int = 2
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+    threads: int = DEFAULT_THREADS
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 
     @property
     def lock_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".lock")
+        return lock_path(self.path)
 
     @property
     def temp_directory(self) -> Path:
-        return self.path.with_name(self.path.name + ".tmp")
+        return temp_directory(self.path)
+
+    def config(self) -> dict[str, Any]:
+        return connection_config(self.path, self.memory_limit, self.threads)
+
+
+def _describe_holder(database: Path) -> str:
+    try:
+        info = json.loads(holder_path(database).read_text())
+        return f"pid {info['pid']} on {info['host']} ({info['command']})"
+    except (OSError, ValueError, KeyError):
+        return "another process"
 
 
 @contextmanager
-def connect(settings: WarehouseSettings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse exclusively (waiting for other writers) with bounded memory."""
-    settings.path.parent.mkdir(parents=True, exist_ok=True)
-    lock = filelock.FileLock(str(settings.lock_path), timeout=settings.lock_timeout_s)
-    with _acquire(lock, settings):
-        con = duckdb.connect(str(settings.path))
+def warehouse_lock(
+    database: Path, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S, poll_s: float = LOCK_POLL_S, log: Log | None = None
+) -> Iterator[None]:
+    """Hold the cross-process writer lock of ``database``; wait (logging who holds it) until free."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(lock_path(database)))
+    deadline = time.monotonic() + timeout_s
+    waited = 0.0
+    while True:
         try:
-            con.execute(f"SET memory_limit = '{settings.memory_limit}'")
-            con.execute(f"SET threads = {int(settings.threads)}")
-            con.execute(f"SET temp_directory = '{settings.temp_directory}'")
-            con.execute("SET preserve_insertion_order = false")
-            con.execute("SET TimeZone = 'UTC'")
-            con.execute("SET enable_progress_bar = false")
+            lock.acquire(timeout=min(poll_s, max(0.0, deadline - time.monotonic())), poll_interval=0.05)
+            break
+        except filelock.Timeout:
+            waited += poll_s
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"the warehouse {database} stayed locked by {_describe_holder(database)} for {timeout_s:.0f} s"
+                ) from None
+            if log is not None:
+                log(f"waiting for the warehouse lock held by {_describe_holder(database)} ({waited:.0f} s so far)")
+    try:
+        command = " ".join(sys.argv)[:200] or sys.executable
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "command": command}
+        holder_path(database).write_text(json.dumps(info))
+        yield
+    finally:
+        holder_path(database).unlink(missing_ok=True)
+        lock.release()
+
+
+def open_connection(
+    database: Path, config: Mapping[str, Any], timeout_s: float = DEFAULT_LOCK_TIMEOUT_S, log: Log | None = None
+) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect`` with ``config``; a file held by a process outside our lock (a DuckDB CLI, a
+    notebook) is waited for, logging, rather than failing."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            con = duckdb.connect(str(database), config=dict(config))
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            if log is not None:
+                log(f"waiting for the warehouse file {database}, opened by another program: {exc}")
+            time.sleep(min(LOCK_POLL_S, max(0.0, deadline - time.monotonic())))
+    # Session settings that cannot go through config (TimeZone needs the icu extension, which DuckDB
+    # autoloads after connect but not during it; the progress bar is per session). Constants only.
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+@contextmanager
+def connect_exclusive(
+    database: Path,
+    config: Mapping[str, Any],
+    timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    poll_s: float = LOCK_POLL_S,
+    log: Log | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open ``database`` exclusively (waiting for other writers) with ``config``."""
+    with warehouse_lock(database, timeout_s, poll_s, log):
+        con = open_connection(database, config, timeout_s, log)
+        try:
             yield con
         finally:
             con.close()
 
 
-def _acquire(lock: filelock.FileLock, settings: WarehouseSettings) -> filelock.AcquireReturnProxy:
-    """Take the lock; if another process holds it, say so (in the run's log: dagster.yaml
-    python_logs) and wait. The wait ends when the holder closes its connection or dies (the OS
-    releases the lock), on SIGINT/SIGTERM, or after ``lock_timeout_s``."""
-    try:
-        return lock.acquire(timeout=0)
-    except filelock.Timeout:
-        pass
-    log.warning(
-        "waiting for the warehouse %s: another run or process (a CLI run, a notebook) is using it; "
-        "this run continues when it is released (up to %.0f s)",
-        settings.path,
-        settings.lock_timeout_s,
-    )
-    return lock.acquire()
+@contextmanager
+def connect(settings: WarehouseSettings, log: Log | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse exclusively (waiting for other writers) with bounded memory."""
+    with connect_exclusive(settings.path, settings.config(), settings.lock_timeout_s, log=log) as con:
+        yield con
 
 
 @contextmanager
@@ -92,7 +188,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, qualified_table: str) -> None:
     schema = qualified_table.split(".")[0] if "." in qualified_table else "main"
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, qualified_table: str, frame: pl.DataFrame) -> int:
@@ -101,13 +197,12 @@ def replace_table(con: duckdb.DuckDBPyConnection, qualified_table: str, frame: p
     with transaction(con):
         con.register("_replacement", frame.to_arrow())
         try:
-            con.execute(f"CREATE OR REPLACE TABLE {qualified_table} AS SELECT * FROM _replacement")
+            con.execute(f"CREATE OR REPLACE TABLE {qualified_name(qualified_table)} AS SELECT * FROM _replacement")
         finally:
             con.unregister("_replacement")
     return frame.height
 
 
-def read_table(con: duckdb.DuckDBPyConnection, qualified_table: str, where: str = "") -> pl.DataFrame:
+def read_table(con: duckdb.DuckDBPyConnection, qualified_table: str) -> pl.DataFrame:
     """Read a per-household table into polars (never used for half-hourly tables)."""
-    sql = f"SELECT * FROM {qualified_table}" + (f" WHERE {where}" if where else "")
-    return con.sql(sql).pl()
+    return con.sql(f"SELECT * FROM {qualified_name(qualified_table)}").pl()

@@ -3,28 +3,34 @@ household feature table that feeds the persona model. One step computes them tog
 DuckDB staging), and each table is its own asset with schema, row count and column lineage."""
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import polars as pl
 from pydantic import Field, field_validator, model_validator
 
-from assets.common.metadata import OWNERS, markdown_table, table_metadata
+from assets.common.metadata import (
+    OWNERS,
+    markdown_table,
+    schema_check_failed,
+    schema_check_passed,
+    schema_check_spec,
+    table_metadata,
+    violating_asset,
+)
 from assets.common.resources import Warehouse
-from assets.common.table_model import TableModel, validate
-from assets.common.warehouse import replace_table
-from assets.features import compute as feat
-from assets.features.response_checks import high_effect_negative, placebo_covers_zero
-from assets.features.schemas.feature_exclusions import BaselineExclusions, HouseholdFeatureExclusions
-from assets.features.schemas.household_features import HouseholdFeatures
-from assets.features.schemas.lifestyle_features import BaselineFeatures, NormalDayLifestyle
-from assets.features.schemas.tariff_response_summary import ResponderShareCurve, TariffResponseSummaryTable
-from assets.features.schemas.treatment_features import TreatmentEventResponses, TreatmentFeatures
+from assets.features.settings import FeatureSettings
 
-# asset name -> (DuckDB table, schema, lineage key in feat.column_lineage, description)
-FEATURE_TABLES: dict[str, tuple[str, type[TableModel], str | None, str]] = {
+if TYPE_CHECKING:
+    import polars as pl
+
+    from assets.common.table_model import TableModel
+
+# asset name -> (DuckDB table, schema class name in assets.features.schemas, lineage key in
+# feat.column_lineage, description). Schemas are resolved when a run needs them (feature_models).
+FEATURE_TABLES: dict[str, tuple[str, str, str | None, str]] = {
     "baseline_features": (
         "features.baseline_features",
-        BaselineFeatures,
+        "lifestyle_features.BaselineFeatures",
         "baseline_features",
         "One row per household that passed the baseline-window coverage gate: mean daily kWh, "
         "48-slot local-time profile (kWh and shape), peak/off-peak, volatility, load factor, base "
@@ -32,20 +38,20 @@ FEATURE_TABLES: dict[str, tuple[str, type[TableModel], str | None, str]] = {
     ),
     "baseline_exclusions": (
         "features.baseline_exclusions",
-        BaselineExclusions,
+        "feature_exclusions.BaselineExclusions",
         None,
         "Households with readings but no baseline features, with coverage and the reason.",
     ),
     "normal_day_lifestyle": (
         "features.normal_day_lifestyle",
-        NormalDayLifestyle,
+        "lifestyle_features.NormalDayLifestyle",
         "normal_day_lifestyle",
         "The same lifestyle features over trial-window days without any High/Low half hour "
         "(for households without a baseline year).",
     ),
     "treatment_features": (
         "features.treatment_features",
-        TreatmentFeatures,
+        "treatment_features.TreatmentFeatures",
         "treatment_features",
         "Per household of the trial window: High/Low difference-in-differences (kWh/half hour "
         "and %), rebound, pre-loading, response by event start time, method used, empirical "
@@ -53,32 +59,32 @@ FEATURE_TABLES: dict[str, tuple[str, type[TableModel], str | None, str]] = {
     ),
     "treatment_event_responses": (
         "features.treatment_event_responses",
-        TreatmentEventResponses,
+        "treatment_features.TreatmentEventResponses",
         "treatment_event_responses",
         "Per household and event: own change, matched-control change and DiD.",
     ),
     "tariff_response_summary": (
         "features.tariff_response_summary",
-        TariffResponseSummaryTable,
+        "tariff_response_summary.TariffResponseSummaryTable",
         "tariff_response_summary",
         "Population effect of High and Low events (and by event start time, rebound, "
         "pre-loading, placebo on the baseline year) with block-bootstrap CIs.",
     ),
     "responder_share_curve": (
         "features.responder_share_curve",
-        ResponderShareCurve,
+        "tariff_response_summary.ResponderShareCurve",
         "responder_share_curve",
         "Share of ToU households counted as responders, as a curve over thresholds.",
     ),
     "household_features": (
         "features.household_features",
-        HouseholdFeatures,
+        "household_features.HouseholdFeatures",
         "household_features",
         "Baseline, treatment and socio-demographic features joined: the model's input (docs/CONTRACTS.md).",
     ),
     "household_feature_exclusions": (
         "features.household_feature_exclusions",
-        HouseholdFeatureExclusions,
+        "feature_exclusions.HouseholdFeatureExclusions",
         None,
         "Households without household features, with the reason.",
     ),
@@ -97,7 +103,18 @@ UPSTREAM = {
 }
 
 
-_FEATURE_DEFAULTS = feat.FeatureSettings()
+def feature_models() -> "dict[str, type[TableModel]]":
+    """Asset name -> its pandera schema (imported on demand: pandera is not needed to load the code)."""
+    import importlib
+
+    models = {}
+    for name, (_, ref, _, _) in FEATURE_TABLES.items():
+        module, cls = ref.rsplit(".", 1)
+        models[name] = getattr(importlib.import_module(f"assets.features.schemas.{module}"), cls)
+    return models
+
+
+_FEATURE_DEFAULTS = FeatureSettings()
 
 
 class FeatureConfig(dg.Config):
@@ -141,8 +158,8 @@ class FeatureConfig(dg.Config):
         self.settings()  # cross-field rules (windows ordered, ...) live in FeatureSettings.__post_init__
         return self
 
-    def settings(self) -> feat.FeatureSettings:
-        return feat.FeatureSettings(
+    def settings(self) -> FeatureSettings:
+        return FeatureSettings(
             baseline_start=date.fromisoformat(self.baseline_start),
             baseline_end=date.fromisoformat(self.baseline_end),
             treatment_start=date.fromisoformat(self.treatment_start),
@@ -178,43 +195,32 @@ class FeatureConfig(dg.Config):
             asset="tariff_response_summary",
             description="The population High-event effect is negative (upper CI bound < 0).",
         ),
+        *(schema_check_spec(name, [FEATURE_TABLES[name][0]]) for name in FEATURE_TABLES),
     ],
     name="features",
 )
 def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse: Warehouse):
     """Baseline, treatment and household features in DuckDB (aggregated before leaving SQL)."""
+    from assets.common.table_model import SchemaViolation
+    from assets.features import compute as feat
+
     settings = config.settings()
-    with warehouse.connect() as con:
-        baseline = feat.compute_baseline_features(con, settings)
-        treatment = feat.compute_treatment_features(con, settings, baseline)
-        summary = feat.compute_tariff_response_summary(con, treatment, settings)
-        households = feat.read_households(con, settings)
-        household = feat.build_household_features(baseline, treatment, households, settings)
-        frames = {
-            "baseline_features": baseline.features,
-            "baseline_exclusions": baseline.exclusions,
-            "normal_day_lifestyle": treatment.normal_day_lifestyle,
-            "treatment_features": treatment.features,
-            "treatment_event_responses": treatment.event_responses,
-            "tariff_response_summary": summary.effects,
-            "responder_share_curve": summary.responder_curve,
-            "household_features": household.features,
-            "household_feature_exclusions": household.exclusions,
-        }
-        # Validate everything before writing anything: a schema failure stores nothing.
-        validated = {
-            name: validate(FEATURE_TABLES[name][1], frame, FEATURE_TABLES[name][0]) for name, frame in frames.items()
-        }
-        for name, frame in validated.items():
-            replace_table(con, FEATURE_TABLES[name][0], frame)
+    models = feature_models()
+    tables = {table: name for name, (table, _, _, _) in FEATURE_TABLES.items()}
+    try:
+        with warehouse.get_connection() as con:
+            validated = _compute_and_store(con, settings, models)
+    except SchemaViolation as violation:
+        yield schema_check_failed(violating_asset(violation, tables, "household_features"), violation)
+        raise
     for name, frame in validated.items():
-        table, model, lineage_key, _ = FEATURE_TABLES[name]
+        table, _, lineage_key, _ = FEATURE_TABLES[name]
         lineage = feat.column_lineage(lineage_key) if lineage_key else None
         yield dg.MaterializeResult(
             asset_key=name,
             metadata={
                 **table_metadata(
-                    model,
+                    models[name],
                     table,
                     frame.height,
                     preview=frame.head(5) if frame.width < 30 else frame.select(frame.columns[:12]).head(5),
@@ -222,8 +228,38 @@ def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse
                 ),
                 **_extra_metadata(name, frame),
             },
+            check_results=[schema_check_passed(name, {table: frame.height})],
         )
-    yield from _summary_checks(summary.effects)
+    yield from _summary_checks(validated["tariff_response_summary"])
+
+
+def _compute_and_store(con, settings, models: "dict[str, type[TableModel]]") -> "dict[str, pl.DataFrame]":
+    """Compute every feature table, validate them all, then write them (a failure writes nothing)."""
+    from assets.common.table_model import validate
+    from assets.common.warehouse import replace_table
+    from assets.features import compute as feat
+
+    baseline = feat.compute_baseline_features(con, settings)
+    treatment = feat.compute_treatment_features(con, settings, baseline)
+    summary = feat.compute_tariff_response_summary(con, treatment, settings)
+    households = feat.read_households(con, settings)
+    household = feat.build_household_features(baseline, treatment, households, settings)
+    frames = {
+        "baseline_features": baseline.features,
+        "baseline_exclusions": baseline.exclusions,
+        "normal_day_lifestyle": treatment.normal_day_lifestyle,
+        "treatment_features": treatment.features,
+        "treatment_event_responses": treatment.event_responses,
+        "tariff_response_summary": summary.effects,
+        "responder_share_curve": summary.responder_curve,
+        "household_features": household.features,
+        "household_feature_exclusions": household.exclusions,
+    }
+    # Validate everything before writing anything: a schema failure stores nothing.
+    validated = {name: validate(models[name], frame, FEATURE_TABLES[name][0]) for name, frame in frames.items()}
+    for name, frame in validated.items():
+        replace_table(con, FEATURE_TABLES[name][0], frame)
+    return validated
 
 
 def _as_asset_lineage(lineage: dict | None) -> dict | None:
@@ -239,7 +275,7 @@ def _as_asset_lineage(lineage: dict | None) -> dict | None:
     return out
 
 
-def _extra_metadata(name: str, frame: pl.DataFrame) -> dict:
+def _extra_metadata(name: str, frame: "pl.DataFrame") -> dict:
     if name == "tariff_response_summary" and frame.height:
         cols = [
             c
@@ -264,7 +300,9 @@ def _extra_metadata(name: str, frame: pl.DataFrame) -> dict:
     return {}
 
 
-def _summary_checks(effects: pl.DataFrame):
+def _summary_checks(effects: "pl.DataFrame"):
+    from assets.features.response_checks import high_effect_negative, placebo_covers_zero
+
     passed, meta = placebo_covers_zero(effects)
     yield dg.AssetCheckResult(
         asset_key="tariff_response_summary",

@@ -1,20 +1,22 @@
-"""Ingest assets: raw half-hourly readings (monthly), the household register, the tariff schedule."""
+"""Ingest assets: raw half-hourly readings (monthly), the household register, the tariff schedule.
+
+The domain modules (polars, pandera, DuckDB) are imported inside the asset bodies, so that the code
+location loads fast; they run when a step does.
+"""
 
 import dagster as dg
-import polars as pl
 
-from assets.common.metadata import OWNERS, markdown_table, table_metadata
+from assets.common.metadata import (
+    OWNERS,
+    markdown_table,
+    schema_check_failed,
+    schema_check_passed,
+    schema_check_spec,
+    store_table,
+    table_metadata,
+)
 from assets.common.partitions import month_window, monthly_partitions
 from assets.common.resources import MeterSource, Warehouse
-from assets.common.table_model import validate
-from assets.common.warehouse import replace_table
-from assets.ingest import households as hh
-from assets.ingest.raw_ingest import RAW_TABLE, load_raw_readings
-from assets.ingest.schemas.households import Households
-from assets.ingest.schemas.raw_readings import RawReadings
-from assets.ingest.schemas.tariff_schedule import TariffSchedule
-from assets.ingest.source_files import discover, of_kind
-from assets.ingest.tariff_schedule import load_tariff_schedule
 
 HOUSEHOLDS_TABLE = "ingest.households"
 TARIFF_TABLE = "ingest.tariff_schedule"
@@ -26,7 +28,8 @@ TARIFF_TABLE = "ingest.tariff_schedule"
     group_name="ingest",
     kinds={"duckdb", "polars"},
     owners=OWNERS,
-    metadata={"partition_expr": "reading_month", "dagster/table_name": RAW_TABLE},
+    metadata={"partition_expr": "reading_month"},
+    check_specs=[schema_check_spec("raw_readings")],
 )
 def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source: MeterSource):
     """Every line of every readings file in the source folder whose month is in the run, as found.
@@ -36,19 +39,30 @@ def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source
     replaced atomically (re-running never duplicates); an unreadable file fails the run naming the
     file, and nothing already stored changes.
     """
+    import polars as pl
+
+    from assets.common.table_model import SchemaViolation
+    from assets.ingest.raw_ingest import RAW_TABLE, load_raw_readings
+    from assets.ingest.schemas.raw_readings import RawReadings
+    from assets.ingest.source_files import discover, of_kind
+
     start, end = month_window(context)
     files = discover(source.folder())
     readings = of_kind(files, "readings")
     if not readings:
         raise FileNotFoundError(f"no readings files found in {source.folder()}")
-    with warehouse.connect() as con:
-        result = load_raw_readings(con, readings, start, end)
+    try:
+        with warehouse.get_connection() as con:
+            result = load_raw_readings(con, readings, start, end)
+    except SchemaViolation as violation:
+        yield schema_check_failed("raw_readings", violation)
+        raise
     context.log.info(f"{result.rows} raw rows for {start}..{end} from {result.files_read} file(s)")
     by_month = pl.DataFrame(
         {"month": list(result.rows_by_month), "raw_rows": list(result.rows_by_month.values())},
         schema={"month": pl.Date, "raw_rows": pl.Int64},
     ).sort("month")
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             **table_metadata(RawReadings, RAW_TABLE, result.rows, partition_row_count=result.rows),
             "window": f"{start} .. {end} (exclusive)",
@@ -57,7 +71,8 @@ def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source
             "rows_by_layout": dg.MetadataValue.json(result.rows_by_layout),
             "rows_by_month": dg.MetadataValue.md(markdown_table(by_month)),
             "ignored_files": dg.MetadataValue.json([f.relative for f in files if f.kind == "ignored"][:50]),
-        }
+        },
+        check_results=[schema_check_passed("raw_readings", {RAW_TABLE: result.rows})],
     )
 
 
@@ -66,35 +81,53 @@ def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source
     group_name="ingest",
     kinds={"duckdb", "polars"},
     owners=OWNERS,
+    check_specs=[schema_check_spec("households")],
 )
-def households(warehouse: Warehouse, source: MeterSource) -> dg.MaterializeResult:
+def households(warehouse: Warehouse, source: MeterSource):
     """One row per household: trial group (Std = flat-rate control, ToU = dynamic tariff in 2013)
     and Acorn category/group, from the household information file, completed by the groups that
     6/4-column readings files carry. ACORN-U and ACORN- are not real groups and become empty."""
+    from assets.common.sql import qualified_name
+    from assets.common.table_model import SchemaViolation
+    from assets.ingest import households as hh
+    from assets.ingest.raw_ingest import RAW_TABLE
+    from assets.ingest.schemas.households import Households
+    from assets.ingest.source_files import discover, of_kind
+
     files = of_kind(discover(source.folder()), "households")
     registered = [hh.read_household_file(f.path, f.relative) for f in files]
-    with warehouse.connect() as con:
-        seen = hh.households_seen_in_readings(con, RAW_TABLE)
-        table, stats = hh.build_households(registered, seen)
-        table = validate(Households, table, HOUSEHOLDS_TABLE)
-        replace_table(con, HOUSEHOLDS_TABLE, table)
-        missing = con.execute(
-            f"""SELECT count(DISTINCT household_id) FROM {RAW_TABLE}
-                WHERE household_id IS NOT NULL AND household_id NOT IN (SELECT household_id FROM {HOUSEHOLDS_TABLE})"""
-        ).fetchall()[0][0]
+    try:
+        with warehouse.get_connection() as con:
+            seen = hh.households_seen_in_readings(con, RAW_TABLE)
+            table, stats = hh.build_households(registered, seen)
+            store_table(con, HOUSEHOLDS_TABLE, Households, table)
+            missing = con.execute(
+                f"""SELECT count(DISTINCT household_id) FROM {qualified_name(RAW_TABLE)}
+                    WHERE household_id IS NOT NULL
+                      AND household_id NOT IN (SELECT household_id FROM {qualified_name(HOUSEHOLDS_TABLE)})"""
+            ).fetchall()[0][0]
+    except SchemaViolation as violation:
+        yield schema_check_failed("households", violation)
+        raise
     groups = table.group_by("tariff_group", "acorn_group").len().sort("tariff_group", "acorn_group")
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             **table_metadata(Households, HOUSEHOLDS_TABLE, table.height, preview=table),
             **{k: dg.MetadataValue.int(v) for k, v in stats.items()},
             "households_in_readings_without_group": dg.MetadataValue.int(int(missing)),
             "by_group": dg.MetadataValue.md(markdown_table(groups)),
-        }
+        },
+        check_results=[schema_check_passed("households", {HOUSEHOLDS_TABLE: table.height})],
     )
 
 
-@dg.asset(group_name="ingest", kinds={"duckdb", "polars"}, owners=OWNERS)
-def tariff_schedule(warehouse: Warehouse, source: MeterSource) -> dg.MaterializeResult:
+@dg.asset(
+    group_name="ingest",
+    kinds={"duckdb", "polars"},
+    owners=OWNERS,
+    check_specs=[schema_check_spec("tariff_schedule")],
+)
+def tariff_schedule(warehouse: Warehouse, source: MeterSource):
     """The 2013 dynamic time-of-use schedule on the readings' UTC half-hour grid.
 
     The published schedule labels the START of each half hour in UK local time; readings are
@@ -102,11 +135,23 @@ def tariff_schedule(warehouse: Warehouse, source: MeterSource) -> dg.Materialize
     (Europe/London), so ``clean_readings.interval_start_utc = tariff_schedule.interval_start_utc``
     prices a reading. High/Low runs are numbered as events.
     """
+    import polars as pl
+
+    from assets.common.table_model import SchemaViolation, validate
+    from assets.common.warehouse import replace_table
+    from assets.ingest.schemas.tariff_schedule import TariffSchedule
+    from assets.ingest.source_files import discover, of_kind
+    from assets.ingest.tariff_schedule import load_tariff_schedule
+
     files = of_kind(discover(source.folder()), "tariffs")
     schedule, chosen = load_tariff_schedule([(f.path, f.relative) for f in files])
-    schedule = validate(TariffSchedule, schedule, TARIFF_TABLE)
-    with warehouse.connect() as con:
-        replace_table(con, TARIFF_TABLE, schedule)
+    try:
+        schedule = validate(TariffSchedule, schedule, TARIFF_TABLE)
+    except SchemaViolation as violation:
+        yield schema_check_failed("tariff_schedule", violation)
+        raise
+    with warehouse.get_connection() as con:
+        replace_table(con, TARIFF_TABLE, schedule)  # validated above, before taking the lock
     bands = schedule.group_by("band").len().sort("band")
     events = (
         schedule.filter(pl.col("event_id").is_not_null())
@@ -114,7 +159,7 @@ def tariff_schedule(warehouse: Warehouse, source: MeterSource) -> dg.Materialize
         .agg(pl.col("event_id").n_unique().alias("events"))
         .sort("band")
     )
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             **table_metadata(TariffSchedule, TARIFF_TABLE, schedule.height),
             "schedule_file": chosen,
@@ -122,5 +167,6 @@ def tariff_schedule(warehouse: Warehouse, source: MeterSource) -> dg.Materialize
             "events_by_band": dg.MetadataValue.md(markdown_table(events)),
             "first_slot_utc": str(schedule["interval_start_utc"].min()),
             "last_slot_utc": str(schedule["interval_start_utc"].max()),
-        }
+        },
+        check_results=[schema_check_passed("tariff_schedule", {TARIFF_TABLE: schedule.height})],
     )

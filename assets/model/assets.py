@@ -1,35 +1,26 @@
 """Model assets: the fitted cluster model, household segment assignments, and the personas."""
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import dagster as dg
-import polars as pl
 from pydantic import Field, model_validator
 
-from assets.common.metadata import OWNERS, column_schema, markdown_table, write_table
+from assets.common.metadata import (
+    OWNERS,
+    column_schema,
+    markdown_table,
+    schema_check_failed,
+    schema_check_passed,
+    schema_check_spec,
+    store_table,
+    write_table,
+)
 from assets.common.partitions import run_as_of_month
 from assets.common.resources import Warehouse
-from assets.common.warehouse import read_table, replace_table
-from assets.model import api as seg
-from assets.model import model_registry, segmentation_history
-from assets.model.model_store import model_summary, save_model
-from assets.model.schemas.cluster_metrics import ClusterMetrics
-from assets.model.schemas.persona_explanations import PersonaFeatureContrasts, PersonaFeatureTests
-from assets.model.schemas.personas import Personas
-from assets.model.schemas.segment_assignments import SegmentAssignments
 from assets.model.settings import SegmentationSettings
-from assets.model.tables import (
-    ASSIGNMENTS_TABLE,
-    CONTRASTS_TABLE,
-    FEATURES_TABLE,
-    METRICS_TABLE,
-    PERSONAS_TABLE,
-    TESTS_TABLE,
-    as_of_month,
-    load_latest,
-    load_segmentation_inputs,
-)
+
+# Domain modules (polars, pandera, scikit-learn via the model api) are imported inside the asset
+# bodies, so that the code location loads fast.
 
 _SEGMENTATION_DEFAULTS = SegmentationSettings()
 
@@ -81,18 +72,39 @@ class SegmentationConfig(dg.Config):
         )
 
 
-@dg.asset(deps=["household_features"], group_name="model", kinds={"scikitlearn", "duckdb"}, owners=OWNERS)
+@dg.asset(
+    deps=["household_features"],
+    group_name="model",
+    kinds={"scikitlearn", "duckdb"},
+    owners=OWNERS,
+    check_specs=[schema_check_spec("cluster_model", ["model.cluster_metrics"])],
+)
 def cluster_model(context: dg.AssetExecutionContext, config: SegmentationConfig, warehouse: Warehouse):
     """The fitted scikit-learn pipelines: load-shape K-means (K swept 2..10 by elbow and silhouette,
     K=3 kept as the textbook comparison) and behavioural personas (K-means vs Gaussian mixture,
     chosen by silhouette, Davies-Bouldin, Calinski-Harabasz, BIC and bootstrap stability). Persisted
     with a version and a fingerprint of its training data; seeded, so a re-fit reproduces it."""
+    import polars as pl
+
+    from assets.common.table_model import SchemaViolation
+    from assets.common.warehouse import read_table
+    from assets.model import api as seg
+    from assets.model import model_registry
+    from assets.model.model_store import model_summary, save_model
+    from assets.model.schemas.cluster_metrics import ClusterMetrics
+    from assets.model.tables import FEATURES_TABLE, METRICS_TABLE, as_of_month
+
     settings = config.settings()
-    with warehouse.connect() as con:
+    with warehouse.get_connection() as con:
         features = read_table(con, FEATURES_TABLE)
         month = as_of_month(run_as_of_month(context), con)
-        model, metrics = seg.compute_cluster_model(features, settings)  # persisted below, once named
-        path = model_registry.model_path(Path(warehouse.path).parent / "models", model.fingerprint, model.version)
+        try:
+            # Validates the metrics table; the model is persisted below, once named.
+            model, metrics = seg.compute_cluster_model(features, settings)
+        except SchemaViolation as violation:
+            yield schema_check_failed("cluster_model", violation)
+            raise
+        path = model_registry.model_path(warehouse.path.parent / "models", model.fingerprint, model.version)
         save_model(model, path)
         meta = write_table(con, METRICS_TABLE, ClusterMetrics, metrics)
         model_registry.register(
@@ -113,7 +125,7 @@ def cluster_model(context: dg.AssetExecutionContext, config: SegmentationConfig,
     sweep = metrics.filter(pl.col("segmentation") == "load_shape").select(
         "k", "inertia", "silhouette", "davies_bouldin", "stability_ari", "chosen"
     )
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             **meta,
             "model_path": dg.MetadataValue.path(str(path)),
@@ -127,7 +139,8 @@ def cluster_model(context: dg.AssetExecutionContext, config: SegmentationConfig,
             "persona_model_reason": summary["behaviour"]["reason"],
             "load_shape_sweep": dg.MetadataValue.md(markdown_table(sweep)),
             "summary": dg.MetadataValue.json(summary),
-        }
+        },
+        check_results=[schema_check_passed("cluster_model", {METRICS_TABLE: metrics.height})],
     )
 
 
@@ -136,21 +149,33 @@ def cluster_model(context: dg.AssetExecutionContext, config: SegmentationConfig,
     group_name="model",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
+    check_specs=[schema_check_spec("segment_assignments", ["model.segment_assignments"])],
 )
 def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse):
     """Household -> load-shape cluster (and the textbook K=3 cluster), persona, distance to the
     centroid or membership probability, PCA coordinates. The month's snapshot is also kept in
     ``model.segment_assignment_history`` so that persona drift can be followed month by month."""
-    with warehouse.connect() as con:
+    from assets.common.table_model import SchemaViolation
+    from assets.common.warehouse import read_table
+    from assets.model import api as seg
+    from assets.model import segmentation_history
+    from assets.model.schemas.segment_assignments import SegmentAssignments
+    from assets.model.tables import ASSIGNMENTS_TABLE, FEATURES_TABLE, as_of_month, load_latest
+
+    with warehouse.get_connection() as con:
         record, model = load_latest(con)
         features = read_table(con, FEATURES_TABLE)
-        assignments = seg.compute_segment_assignments(features, model)
-        meta = write_table(con, ASSIGNMENTS_TABLE, SegmentAssignments, assignments)
+        try:
+            assignments = seg.compute_segment_assignments(features, model)
+            meta = write_table(con, ASSIGNMENTS_TABLE, SegmentAssignments, assignments)
+        except SchemaViolation as violation:
+            yield schema_check_failed("segment_assignments", violation)
+            raise
         month = as_of_month(run_as_of_month(context), con)
         segmentation_history.record(con, month, assignments, record.fingerprint)
         drift = segmentation_history.drift_against_previous(con, month)
     sizes = assignments.group_by("persona_name").len("households").sort("households", descending=True)
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             **meta,
             "as_of_month": str(month),
@@ -159,7 +184,8 @@ def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse)
             "drift_adjusted_rand_index": dg.MetadataValue.float(drift.adjusted_rand_index)
             if drift.adjusted_rand_index is not None
             else dg.MetadataValue.text("n/a (first segmentation)"),
-        }
+        },
+        check_results=[schema_check_passed("segment_assignments", {ASSIGNMENTS_TABLE: assignments.height})],
     )
 
 
@@ -168,18 +194,33 @@ def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse)
     group_name="model",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
+    check_specs=[
+        schema_check_spec(
+            "personas", ["model.personas", "model.persona_feature_tests", "model.persona_feature_contrasts"]
+        )
+    ],
 )
 def personas(warehouse: Warehouse):
     """Per persona: size, centroid profile, distinguishing features and a plain-language explanation,
     named by rules from its feature levels (never a cluster number). Stage 2 of the framework:
     chi-square with Cramér's V (categorical) and Kruskal-Wallis with epsilon² (continuous), p-values
     corrected for multiple tests, in ``model.persona_feature_tests`` / ``_contrasts``."""
-    with warehouse.connect() as con:
+    from assets.common.table_model import SchemaViolation
+    from assets.model import api as seg
+    from assets.model.schemas.persona_explanations import PersonaFeatureContrasts, PersonaFeatureTests
+    from assets.model.schemas.personas import Personas
+    from assets.model.tables import CONTRASTS_TABLE, PERSONAS_TABLE, TESTS_TABLE, load_segmentation_inputs
+
+    with warehouse.get_connection() as con:
         run = load_segmentation_inputs(con)
-        result = seg.compute_personas(run.features, run.assignments, run.model)
-        meta = write_table(con, PERSONAS_TABLE, Personas, result.personas)
-        replace_table(con, TESTS_TABLE, result.tests)
-        replace_table(con, CONTRASTS_TABLE, result.contrasts)
+        try:
+            result = seg.compute_personas(run.features, run.assignments, run.model)  # validates all three
+            meta = write_table(con, PERSONAS_TABLE, Personas, result.personas)
+            store_table(con, TESTS_TABLE, PersonaFeatureTests, result.tests)
+            store_table(con, CONTRASTS_TABLE, PersonaFeatureContrasts, result.contrasts)
+        except SchemaViolation as violation:
+            yield schema_check_failed("personas", violation)
+            raise
     overview = result.personas.select(
         "persona_name",
         "n_households",
@@ -189,7 +230,9 @@ def personas(warehouse: Warehouse):
         "mean_daily_kwh",
         "explanation",
     )
-    return dg.MaterializeResult(
+    rows = {PERSONAS_TABLE: result.personas.height, TESTS_TABLE: result.tests.height}
+    rows[CONTRASTS_TABLE] = result.contrasts.height
+    yield dg.MaterializeResult(
         metadata={
             **meta,
             "personas": dg.MetadataValue.md(markdown_table(overview)),
@@ -199,5 +242,6 @@ def personas(warehouse: Warehouse):
             "feature_tests_schema": dg.MetadataValue.table_schema(column_schema(PersonaFeatureTests)),
             "feature_contrasts_rows": result.contrasts.height,
             "contrasts_schema": dg.MetadataValue.table_schema(column_schema(PersonaFeatureContrasts)),
-        }
+        },
+        check_results=[schema_check_passed("personas", rows)],
     )

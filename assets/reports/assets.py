@@ -1,12 +1,27 @@
-"""Report assets: the intervention toolkit, the DR target list and the persona report."""
+"""Report assets: the intervention toolkit, the DR target list and the persona report.
+
+Domain modules (polars, pandera, scikit-learn, matplotlib) are imported inside the asset bodies, so
+that the code location loads fast.
+"""
+
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import polars as pl
 
-from assets.common.metadata import OWNERS, column_schema, markdown_table, png_markdown, write_table
+from assets.common.metadata import (
+    OWNERS,
+    column_schema,
+    markdown_table,
+    png_markdown,
+    schema_check_failed,
+    schema_check_passed,
+    schema_check_spec,
+    store_table,
+    write_table,
+)
 from assets.common.partitions import run_as_of_month
 from assets.common.resources import ReportsDir, Warehouse
-from assets.common.warehouse import read_table, replace_table
+from assets.common.warehouse import read_table
 from assets.model import segmentation_history
 from assets.model.personas import PersonaResult
 from assets.model.tables import CONTRASTS_TABLE, PERSONAS_TABLE, TESTS_TABLE, as_of_month, load_segmentation_inputs
@@ -14,6 +29,9 @@ from assets.reports import api as seg
 from assets.reports.dr_targets import DrTargets as DrTargetsResult
 from assets.reports.schemas.dr_targets import DrTargetComparison, DrTargets
 from assets.reports.schemas.interventions import Interventions
+
+if TYPE_CHECKING:
+    from assets.reports.dr_targets import DrTargets as DrTargetsResult
 
 INTERVENTIONS_TABLE = "reports.interventions"
 DR_TARGETS_TABLE = "reports.dr_targets"
@@ -25,19 +43,31 @@ DR_COMPARISON_TABLE = "reports.dr_target_comparison"
     group_name="reports",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
+    check_specs=[schema_check_spec("interventions", [INTERVENTIONS_TABLE])],
 )
 def interventions(warehouse: Warehouse):
     """The intervention toolkit: for each persona a program (critical-peak / dynamic pricing,
     peak-time rebate, automation or direct load control, efficiency advice, no action), its
     rationale, the formula used and the expected peak reduction in kW and %."""
-    with warehouse.connect() as con:
+    from assets.common.table_model import SchemaViolation
+    from assets.model.tables import load_segmentation_inputs
+    from assets.reports import api as seg
+
+    with warehouse.get_connection() as con:
         run = load_segmentation_inputs(con)
-        table = seg.compute_interventions(run.features, run.assignments, read_table(con, PERSONAS_TABLE), run.model)
-        meta = write_table(con, INTERVENTIONS_TABLE, Interventions, table)
+        try:
+            table = seg.compute_interventions(run.features, run.assignments, read_table(con, PERSONAS_TABLE), run.model)
+            meta = write_table(con, INTERVENTIONS_TABLE, Interventions, table)
+        except SchemaViolation as violation:
+            yield schema_check_failed("interventions", violation)
+            raise
     view = table.select(
         "persona_name", "n_households", "program", "expected_reduction_kw", "expected_reduction_pct", "rationale"
     )
-    return dg.MaterializeResult(metadata={**meta, "toolkit": dg.MetadataValue.md(markdown_table(view))})
+    yield dg.MaterializeResult(
+        metadata={**meta, "toolkit": dg.MetadataValue.md(markdown_table(view))},
+        check_results=[schema_check_passed("interventions", {INTERVENTIONS_TABLE: table.height})],
+    )
 
 
 @dg.asset(
@@ -45,18 +75,27 @@ def interventions(warehouse: Warehouse):
     group_name="reports",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
+    check_specs=[schema_check_spec("dr_targets", [DR_TARGETS_TABLE, DR_COMPARISON_TABLE])],
 )
 def dr_targets(warehouse: Warehouse):
     """Households ranked by expected kW reduction at peak (peak-period load x estimated
     responsiveness, shrunk towards the persona for households without a measured response),
     beside the textbook rule (every household of the highest-load cluster). IDs are pseudonymised
     when configured; the comparison table says what each rule captures."""
-    with warehouse.connect() as con:
+    from assets.common.table_model import SchemaViolation, validate
+
+    with warehouse.get_connection() as con:
         run = load_segmentation_inputs(con)
-        result = seg.compute_dr_targets(run.features, run.assignments, run.model)
-        meta = write_table(con, DR_TARGETS_TABLE, DrTargets, result.targets)
-        replace_table(con, DR_COMPARISON_TABLE, result.comparison)
-    return dg.MaterializeResult(
+        try:
+            result = seg.compute_dr_targets(run.features, run.assignments, run.model)
+            validate(DrTargetComparison, result.comparison, DR_COMPARISON_TABLE)  # both before writing either
+            meta = write_table(con, DR_TARGETS_TABLE, DrTargets, result.targets)
+            store_table(con, DR_COMPARISON_TABLE, DrTargetComparison, result.comparison)
+        except SchemaViolation as violation:
+            yield schema_check_failed("dr_targets", violation)
+            raise
+    rows = {DR_TARGETS_TABLE: result.targets.height, DR_COMPARISON_TABLE: result.comparison.height}
+    yield dg.MaterializeResult(
         metadata={
             **meta,
             "rule_comparison": dg.MetadataValue.md(markdown_table(result.comparison)),
@@ -64,7 +103,8 @@ def dr_targets(warehouse: Warehouse):
             "comparison_schema": dg.MetadataValue.table_schema(column_schema(DrTargetComparison)),
             "households_selected": result.n_selected,
             "textbook_cluster": result.textbook_cluster,
-        }
+        },
+        check_results=[schema_check_passed("dr_targets", rows)],
     )
 
 
@@ -79,7 +119,10 @@ def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repo
     elbow and silhouette curves, PCA scatter, responsiveness and Acorn mix per persona, the
     intervention toolkit, the DR target comparison and persona drift since the last month.
     Written as HTML (self-contained) plus PNGs and Markdown; the plots are also in this metadata."""
-    with warehouse.connect() as con:
+    from assets.model.tables import PERSONAS_TABLE, load_segmentation_inputs
+    from assets.reports import api as seg
+
+    with warehouse.get_connection() as con:
         run = load_segmentation_inputs(con)
         persona_result = PersonaResult(
             read_table(con, PERSONAS_TABLE), read_table(con, TESTS_TABLE), read_table(con, CONTRASTS_TABLE)
@@ -114,8 +157,12 @@ def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repo
     )
 
 
-def stored_dr_targets(con) -> DrTargetsResult:
+def stored_dr_targets(con) -> "DrTargetsResult":
     """The ranking the ``dr_targets`` asset stored (the report shows it, it does not recompute it)."""
+    import polars as pl
+
+    from assets.reports.dr_targets import DrTargets as DrTargetsResult
+
     targets = read_table(con, DR_TARGETS_TABLE)
     textbook = targets.filter(pl.col("selected_by_textbook"))["textbook_cluster"]
     return DrTargetsResult(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -26,7 +27,14 @@ def _partitions(partitions_def: dg.PartitionsDefinition | None) -> str | None:
     if partitions_def is None:
         return None
     if isinstance(partitions_def, dg.MonthlyPartitionsDefinition):
-        return f"monthly from {partitions_def.start.date().isoformat()} ({partitions_def.timezone})"
+        text = f"monthly from {partitions_def.start.date().isoformat()} ({partitions_def.timezone})"
+        excluded = sorted(
+            str(e) if isinstance(e, str) else datetime.fromtimestamp(e.timestamp, UTC).date().isoformat()
+            for e in partitions_def.exclusions or []
+        )
+        if excluded:
+            text += f", excluding {excluded[0]}..{excluded[-1]} ({len(excluded)} months)"
+        return text
     return str(partitions_def)
 
 

@@ -11,7 +11,7 @@ import pytest
 import pipelines.definitions
 import pipelines.schedules
 import pipelines.sensors
-from assets.common.partitions import monthly_partitions
+from assets.common.partitions import month_window, monthly_partitions
 
 # Dagster's own build_schedule_from_partitioned_job calls the deprecated
 # JobDefinition.run_request_for_partition on every tick (dagster 1.13.27); not our code.
@@ -75,3 +75,47 @@ def test_default_status_from_env(monkeypatch: pytest.MonkeyPatch, value: str | N
         monkeypatch.undo()
         importlib.reload(pipelines.schedules)
         importlib.reload(pipelines.sensors)
+
+
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
+
+
+def test_months_without_source_data_are_not_partitions():
+    """Trial months (2011-11..2014-02) and live months (2026-10 on) are; the gap between is not."""
+    keys = monthly_partitions.get_partition_keys(current_time=NOW)
+    assert keys[0] == "2011-11-01" and "2014-02-01" in keys
+    assert "2014-03-01" not in keys and "2020-06-01" not in keys and "2026-09-01" not in keys
+    assert keys[-1] == "2026-10-01"  # the last complete month
+    assert len(keys) == 28 + 1
+
+
+def test_a_range_across_the_gap_skips_it():
+    keys = monthly_partitions.get_partition_keys_in_range(dg.PartitionKeyRange("2014-01-01", "2026-10-01"))
+    assert keys == ["2014-01-01", "2014-02-01", "2026-10-01"]
+
+
+@pytest.mark.parametrize(
+    ("partition_key", "window"),
+    [
+        ("2013-02-01", ("2013-02-01", "2013-03-01")),
+        (dg.PartitionKeyRange("2012-11-01", "2013-01-01"), ("2012-11-01", "2013-02-01")),
+        (dg.PartitionKeyRange("2013-12-01", "2013-12-01"), ("2013-12-01", "2014-01-01")),
+    ],
+)
+def test_month_window_is_first_month_to_month_after_last(partition_key, window, tmp_path):
+    seen = []
+
+    @dg.asset(partitions_def=monthly_partitions, backfill_policy=dg.BackfillPolicy.single_run())
+    def probe(context) -> None:
+        seen.append(tuple(d.isoformat() for d in month_window(context)))
+
+    instance = dg.DagsterInstance.ephemeral(tempdir=str(tmp_path))
+    if isinstance(partition_key, str):
+        result = dg.materialize([probe], partition_key=partition_key, instance=instance)
+    else:
+        tags = {
+            "dagster/asset_partition_range_start": partition_key.start,
+            "dagster/asset_partition_range_end": partition_key.end,
+        }
+        result = dg.materialize([probe], tags=tags, instance=instance)
+    assert result.success and seen == [window]

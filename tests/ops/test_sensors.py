@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 import pytest
 
 import pipelines.definitions
@@ -17,7 +16,6 @@ from pipelines.sensors import (
     RANGE_END_TAG,
     RANGE_START_TAG,
     contiguous_ranges,
-    file_months,
     parse_cursor,
     source_files_sensor,
 )
@@ -31,10 +29,21 @@ def source(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
     return folder, write_source(folder)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def instance(tmp_path_factory: pytest.TempPathFactory) -> dg.DagsterInstance:
+    """One ephemeral instance in a pytest temp folder (no stray TemporaryDirectory to clean up)."""
+    global INSTANCE
+    INSTANCE = dg.DagsterInstance.ephemeral(tempdir=str(tmp_path_factory.mktemp("dagster_home")))
+    return INSTANCE
+
+
+INSTANCE: dg.DagsterInstance | None = None
+
+
 def evaluate(folder: Path | None, cursor: str | None = None) -> dg.SensorResult | dg.SkipReason:
     context = dg.build_sensor_context(
         cursor=cursor,
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=INSTANCE,
         resources={"source": MeterSource(source_dir=str(folder) if folder else "")},
     )
     return source_files_sensor(context)
@@ -159,29 +168,6 @@ def test_skipped_without_a_source_folder(tmp_path: Path):
     assert "is not a folder" in evaluate(tmp_path / "missing").skip_message
 
 
-def test_file_months_reads_only_the_ends(tmp_path: Path):
-    rows = [kaggle_line("MAC1", f"2012-{m:02d}-15 10:00:00", "0.1") for m in range(1, 13)] * 2000
-    rows = sorted(rows, key=lambda r: r.split(",")[1])
-    plain = write_lines(tmp_path / "k.csv", ["LCLid,tstp,energy(kWh/hh)", *rows])
-    gz = write_lines(tmp_path / "k.csv.gz", ["LCLid,tstp,energy(kWh/hh)", *rows], gz=True)
-    assert plain.stat().st_size > 200_000  # larger than the two 64 KiB windows
-    for path in (plain, gz):
-        assert file_months(path, path.name) == (date(2012, 1, 1), date(2012, 12, 1))
-    no_header = write_lines(tmp_path / "n.csv", [lds_line("MAC1", "2011-12-01 00:00:00", "1")], crlf=True)
-    assert file_months(no_header, "n.csv") == (date(2011, 12, 1), date(2011, 12, 1))
-    parquet = tmp_path / "p.parquet"
-    pl.DataFrame(
-        {
-            "LCLid": ["MAC1", "MAC1"],
-            "tstp": ["2013-01-01 00:30:00", "2013-02-01 00:30:00"],
-            "energy(kWh/hh)": ["0.1", "0.2"],
-        }
-    ).write_parquet(parquet)
-    assert file_months(parquet, "p.parquet") == (date(2013, 1, 1), date(2013, 2, 1))
-    readme = write_lines(tmp_path / "README.txt", ["not a readings file"])
-    assert file_months(readme, "README.txt") is None
-
-
 def test_helpers():
     assert contiguous_ranges([date(2013, 3, 1), date(2013, 1, 1), date(2012, 12, 1), date(2013, 5, 1)]) == [
         (date(2012, 12, 1), date(2013, 1, 1)),
@@ -201,9 +187,9 @@ def test_range_request_runs_the_ingest_and_clean_job(source, tmp_path: Path):
     warehouse = tmp_path / "wh.duckdb"
     result = job.execute_in_process(
         tags=request.tags,
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=dg.DagsterInstance.ephemeral(tempdir=str(tmp_path / "dagster_home")),
         resources={
-            "warehouse": Warehouse(path=str(warehouse)),
+            "warehouse": Warehouse(database=str(warehouse)),
             "source": MeterSource(source_dir=str(folder)),
         },
     )

@@ -48,7 +48,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     generate(folder, households=HOUSEHOLDS, seed=5)
     definitions = defs()
     resources = {
-        "warehouse": Warehouse(path=str(root / "warehouse.duckdb")),
+        "warehouse": Warehouse(database=str(root / "warehouse.duckdb")),
         "source": MeterSource(source_dir=str(folder)),
         "reports": ReportsDir(path=str(root / "reports")),
     }

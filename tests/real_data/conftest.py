@@ -17,7 +17,7 @@ def real_warehouse(lcl_sample: Path, tmp_path_factory: pytest.TempPathFactory) -
     path = tmp_path_factory.mktemp("real") / "warehouse.duckdb"
     definitions = defs()
     resources = {
-        "warehouse": Warehouse(path=str(path)),
+        "warehouse": Warehouse(database=str(path)),
         "source": MeterSource(source_dir=str(lcl_sample)),
         "reports": ReportsDir(path=str(path.parent / "reports")),
     }
