@@ -9,7 +9,7 @@ metadata counts, so they never change meaning once published.
 
 A predicate is a trusted code constant, a boolean SQL expression over the named columns of what
 the rule looks at (``scope``). Thresholds enter only as ``$name`` parameters named after the
-:class:`VeeSettings` field (or :data:`LAYOUT_FIELD_COUNTS`); never as text.
+:class:`VeeSettings` field (or :func:`layout_field_counts`); never as text.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from typing import Any
 from pydantic import Field, model_validator
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 from pydantic.fields import FieldInfo
-
-from assets.ingest.source_layouts import LAYOUTS
 
 ACTIONS = ("quarantine", "collapse", "flag", "estimate")
 SCOPES = {
@@ -122,8 +120,14 @@ RULES: tuple[Rule, ...] = (
 RULES_BY_ID = {rule.rule_id: rule for rule in RULES}
 QUARANTINE_RULES = frozenset(r.rule_id for r in RULES if r.action == "quarantine")
 ROW_RULES = tuple(r for r in RULES if r.scope == "raw row")
+
+
 # Expected fields per text layout (V01); Parquet rows have no line to count and never fail V01.
-LAYOUT_FIELD_COUNTS = {name: layout.field_count for name, layout in LAYOUTS.items()}
+def layout_field_counts() -> dict[str, int]:
+    """Fields per line of each text layout (the one home is ``assets.ingest.source_layouts.LAYOUTS``)."""
+    from assets.ingest.source_layouts import LAYOUTS  # polars: imported when a run needs it
+
+    return {name: layout.field_count for name, layout in LAYOUTS.items()}
 
 
 RULE_ID = re.compile(r"[A-Z][0-9]{2}_[A-Z_]+")  # ids are written into SQL as literals: keep them plain
@@ -185,8 +189,9 @@ class VeeSettings:
 
 def rule_parameters(settings: VeeSettings) -> dict[str, Any]:
     """Every value a rule predicate may read, by ``$parameter`` name."""
+    counts = layout_field_counts()
     return {
         **{f.name: getattr(settings, f.name) for f in fields(settings)},
         # key/value lists make the DuckDB client bind a MAP (a plain dict would bind a STRUCT)
-        "layout_field_counts": {"key": list(LAYOUT_FIELD_COUNTS), "value": list(LAYOUT_FIELD_COUNTS.values())},
+        "layout_field_counts": {"key": list(counts), "value": list(counts.values())},
     }

@@ -62,8 +62,8 @@ import polars as pl
 
 from assets.common.column_spec import Col
 from assets.features.settings import FeatureSettings
+from assets.features.slots import PROFILE_COLUMNS, SHAPE_COLUMNS
 
-N_SLOTS = 48
 DEFAULT_SETTINGS = FeatureSettings()
 
 Formula = Literal["window_share", "window_mean", "window_peak_hour", "window_quantile", "custom"]
@@ -256,8 +256,6 @@ LIFESTYLE: tuple[Feature, ...] = (
 )
 
 # --- the 48-slot daily profile -------------------------------------------------------------------
-SHAPE_COLUMNS = [f"shape_s{i:02d}" for i in range(N_SLOTS)]
-PROFILE_COLUMNS = [f"profile_kwh_s{i:02d}" for i in range(N_SLOTS)]
 SHAPE: tuple[Feature, ...] = tuple(
     Feature(
         name,

@@ -38,7 +38,8 @@ import numpy as np
 
 from assets.features.catalogue import window_slots
 from assets.features.settings import FeatureSettings
-from assets.model.settings import N_SLOTS, NamingRules
+from assets.features.slots import N_SLOTS
+from assets.model.settings import NamingRules
 
 # Windows of a 48-slot profile (UK local slots). The share / peak windows are the features' own
 # (assets/features/catalogue.py and FeatureSettings); only the midday trough is a naming rule.

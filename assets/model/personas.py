@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from assets.features.slots import N_SLOTS
 from assets.model.inputs import row_normalise, shape_matrix
 from assets.model.persona_explanation import (
     describe_top_features,
@@ -37,7 +38,7 @@ from assets.model.persona_naming import (
     unresponsive_name,
 )
 from assets.model.responsiveness import ResponsePrior, segment_priors
-from assets.model.settings import N_SLOTS, SegmentationSettings
+from assets.model.settings import SegmentationSettings
 
 CENTROID_COLUMNS: tuple[str, ...] = tuple(f"centroid_s{i:02d}" for i in range(N_SLOTS))
 

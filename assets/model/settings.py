@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import ClassVar, Literal
 
-from assets.features import catalogue
+from assets.features import slots
+from assets.features.slots import N_SLOTS  # noqa: F401  (re-exported: the model reads the slot count here)
 
 # Version of the modelling code. Bump when a change can alter labels for the same data; it is part
 # of the persisted model's version string (see model_store.model_version_string).
 SEGMENTATION_CODE_VERSION = "1.0.0"
 
-N_SLOTS = catalogue.N_SLOTS
-SHAPE_COLUMNS: tuple[str, ...] = tuple(catalogue.SHAPE_COLUMNS)  # the features' 48-slot shape
+SHAPE_COLUMNS: tuple[str, ...] = tuple(slots.SHAPE_COLUMNS)  # the features' 48-slot shape
 
 # Columns of features.household_features this layer reads (the contract allows more).
 REQUIRED_COLUMNS: tuple[str, ...] = (

@@ -21,14 +21,6 @@ from assets.common.metadata import (
 )
 from assets.common.partitions import run_as_of_month
 from assets.common.resources import ReportsDir, Warehouse
-from assets.common.warehouse import read_table
-from assets.model import segmentation_history
-from assets.model.personas import PersonaResult
-from assets.model.tables import CONTRASTS_TABLE, PERSONAS_TABLE, TESTS_TABLE, as_of_month, load_segmentation_inputs
-from assets.reports import api as seg
-from assets.reports.dr_targets import DrTargets as DrTargetsResult
-from assets.reports.schemas.dr_targets import DrTargetComparison, DrTargets
-from assets.reports.schemas.interventions import Interventions
 
 if TYPE_CHECKING:
     from assets.reports.dr_targets import DrTargets as DrTargetsResult
@@ -50,8 +42,10 @@ def interventions(warehouse: Warehouse):
     peak-time rebate, automation or direct load control, efficiency advice, no action), its
     rationale, the formula used and the expected peak reduction in kW and %."""
     from assets.common.table_model import SchemaViolation
-    from assets.model.tables import load_segmentation_inputs
+    from assets.common.warehouse import read_table
+    from assets.model.tables import PERSONAS_TABLE, load_segmentation_inputs
     from assets.reports import api as seg
+    from assets.reports.schemas.interventions import Interventions
 
     with warehouse.get_connection() as con:
         run = load_segmentation_inputs(con)
@@ -83,6 +77,9 @@ def dr_targets(warehouse: Warehouse):
     beside the textbook rule (every household of the highest-load cluster). IDs are pseudonymised
     when configured; the comparison table says what each rule captures."""
     from assets.common.table_model import SchemaViolation, validate
+    from assets.model.tables import load_segmentation_inputs
+    from assets.reports import api as seg
+    from assets.reports.schemas.dr_targets import DrTargetComparison, DrTargets
 
     with warehouse.get_connection() as con:
         run = load_segmentation_inputs(con)
@@ -119,7 +116,10 @@ def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repo
     elbow and silhouette curves, PCA scatter, responsiveness and Acorn mix per persona, the
     intervention toolkit, the DR target comparison and persona drift since the last month.
     Written as HTML (self-contained) plus PNGs and Markdown; the plots are also in this metadata."""
-    from assets.model.tables import PERSONAS_TABLE, load_segmentation_inputs
+    from assets.common.warehouse import read_table
+    from assets.model import segmentation_history
+    from assets.model.personas import PersonaResult
+    from assets.model.tables import CONTRASTS_TABLE, PERSONAS_TABLE, TESTS_TABLE, as_of_month, load_segmentation_inputs
     from assets.reports import api as seg
 
     with warehouse.get_connection() as con:
@@ -161,6 +161,7 @@ def stored_dr_targets(con) -> "DrTargetsResult":
     """The ranking the ``dr_targets`` asset stored (the report shows it, it does not recompute it)."""
     import polars as pl
 
+    from assets.common.warehouse import read_table
     from assets.reports.dr_targets import DrTargets as DrTargetsResult
 
     targets = read_table(con, DR_TARGETS_TABLE)

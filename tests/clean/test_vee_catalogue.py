@@ -100,7 +100,7 @@ def test_dagster_run_with_bad_vee_config_fails_before_any_sql(tmp_path: Path, ba
     result = dg.materialize(
         [clean],
         partition_key="2012-01-01",
-        resources={"warehouse": Warehouse(path=str(warehouse))},
+        resources={"warehouse": Warehouse(database=str(warehouse))},
         run_config={"ops": {"clean": {"config": bad}}},
         raise_on_error=False,
     )
