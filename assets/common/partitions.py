@@ -22,25 +22,45 @@ Why a time window with exclusions (options researched for Dagster 1.13):
 * ``exclusions`` on the time window (chosen): the keys stay calendar months with time windows, so
   single-run range backfills (one window from the first to the last month), the CLI, GraphQL
   backfills and the partitioned schedule work unchanged; a range spanning the gap simply skips it.
-  The cost: the gap is a fact of this deployment written here. If data for an excluded month
-  turns up, move ``LIVE_FROM`` (or ``LAST_TRIAL_MONTH``) and reload the code location; until then
+  The cost: the gap is a fact of the deployment, set by ``METER_HISTORY_FROM``,
+  ``METER_HISTORY_TO`` and ``METER_LIVE_FROM`` (LCL defaults below). If data for an excluded month
+  turns up, move them and reload the code location; until then
   the source-files sensor logs such months as "not partitions".
 
 ``month_window`` is the one place the ingest and clean logic get their [first month, month after
 the last) window from.
 """
 
+import os
 from datetime import date, datetime
 
 import dagster as dg
 
 from assets.common.months import next_month
 
-# LCL readings start in November 2011 and end in February 2014.
-FIRST_MONTH = "2011-11-01"
-LAST_TRIAL_MONTH = "2014-02-01"
+
+def _month_setting(variable: str, default: str) -> str:
+    """A ``YYYY-MM-01`` month from the environment (deployment fact), else the LCL default."""
+    value = os.environ.get(variable, default)
+    try:
+        month = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{variable}={value!r} is not a month: expected YYYY-MM-01") from None
+    if month.day != 1:
+        raise ValueError(f"{variable}={value!r} is not the first day of a month: expected YYYY-MM-01")
+    return value
+
+
+# The history the deployment holds: LCL readings start in November 2011 and end in February 2014.
+FIRST_MONTH = _month_setting("METER_HISTORY_FROM", "2011-11-01")
+LAST_TRIAL_MONTH = _month_setting("METER_HISTORY_TO", "2014-02-01")
 # The first month of scheduled live loads: from here on every complete month is a partition.
-LIVE_FROM = "2026-10-01"
+LIVE_FROM = _month_setting("METER_LIVE_FROM", "2026-10-01")
+if not FIRST_MONTH <= LAST_TRIAL_MONTH < LIVE_FROM:
+    raise ValueError(
+        f"partition months out of order: METER_HISTORY_FROM={FIRST_MONTH} <= METER_HISTORY_TO={LAST_TRIAL_MONTH} "
+        f"< METER_LIVE_FROM={LIVE_FROM} is required"
+    )
 
 
 def excluded_months(last_trial_month: str = LAST_TRIAL_MONTH, live_from: str = LIVE_FROM) -> list[date]:

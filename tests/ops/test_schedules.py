@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -119,3 +120,20 @@ def test_month_window_is_first_month_to_month_after_last(partition_key, window, 
         }
         result = dg.materialize([probe], tags=tags, instance=instance)
     assert result.success and seen == [window]
+
+
+def test_partition_months_come_from_the_environment_and_are_validated():
+    """The history and live months are deployment facts (env), checked when the code location loads."""
+    import subprocess
+    import sys
+
+    probe = "import assets.common.partitions as p; print(len(p.excluded_months()))"
+    env = {**os.environ, "METER_HISTORY_TO": "2014-02-01", "METER_LIVE_FROM": "2014-05-01"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "2"  # 2014-03 and 2014-04
+    bad = {**os.environ, "METER_LIVE_FROM": "2026-10-15"}
+    proc = subprocess.run([sys.executable, "-c", probe], env=bad, capture_output=True, text=True)
+    assert proc.returncode != 0 and "METER_LIVE_FROM='2026-10-15' is not the first day of a month" in proc.stderr
+    backwards = {**os.environ, "METER_LIVE_FROM": "2013-01-01"}
+    proc = subprocess.run([sys.executable, "-c", probe], env=backwards, capture_output=True, text=True)
+    assert proc.returncode != 0 and "out of order" in proc.stderr
