@@ -18,7 +18,11 @@ from assets.features.schemas.feature_exclusions import BaselineExclusions, House
 from assets.features.schemas.household_features import HouseholdFeatures
 from assets.features.schemas.lifestyle_features import BaselineFeatures, NormalDayLifestyle
 from assets.features.schemas.tariff_response_summary import ResponderShareCurve, TariffResponseSummaryTable
-from assets.features.schemas.treatment_features import TreatmentEventResponses, TreatmentFeatures
+from assets.features.schemas.treatment_features import (
+    ComparisonBalance,
+    TreatmentEventResponses,
+    TreatmentFeatures,
+)
 
 # asset name -> (DuckDB table, schema, lineage key in feat.column_lineage, description)
 FEATURE_TABLES: dict[str, tuple[str, type[TableModel], str | None, str]] = {
@@ -57,6 +61,12 @@ FEATURE_TABLES: dict[str, tuple[str, type[TableModel], str | None, str]] = {
         "treatment_event_responses",
         "Per household and event: own change, matched-control change and DiD.",
     ),
+    "comparison_balance": (
+        "features.comparison_balance",
+        ComparisonBalance,
+        None,
+        "Covariate balance (standardised mean differences) of the pre-period matched comparison groups.",
+    ),
     "tariff_response_summary": (
         "features.tariff_response_summary",
         TariffResponseSummaryTable,
@@ -90,6 +100,7 @@ UPSTREAM = {
     "normal_day_lifestyle": ["clean_readings", "tariff_schedule"],
     "treatment_features": ["clean_readings", "tariff_schedule", "households", "baseline_features"],
     "treatment_event_responses": ["clean_readings", "tariff_schedule", "households"],
+    "comparison_balance": ["baseline_features", "households"],
     "tariff_response_summary": ["treatment_features", "treatment_event_responses"],
     "responder_share_curve": ["treatment_features"],
     "household_features": ["baseline_features", "normal_day_lifestyle", "treatment_features", "households"],
@@ -197,6 +208,7 @@ def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse
             "normal_day_lifestyle": treatment.normal_day_lifestyle,
             "treatment_features": treatment.features,
             "treatment_event_responses": treatment.event_responses,
+            "comparison_balance": treatment.balance,
             "tariff_response_summary": summary.effects,
             "responder_share_curve": summary.responder_curve,
             "household_features": household.features,

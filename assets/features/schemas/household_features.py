@@ -89,6 +89,11 @@ EXTRA_COLS: list[Col] = [
         "preload_did_kwh",
         *(f"high_did_pct_{b}" for b in BUCKETS),
         "high_t_stat",
+        "high_did_pct_se",
+        "high_did_pct_ci_low",
+        "high_did_pct_ci_high",
+        "crossfit_folds_flagged",
+        "high_did_pct_heldout",
     ),
 ]
 HOUSEHOLD_FEATURE_COLS: list[Col] = [*REQUIRED_COLS, *EXTRA_COLS]
