@@ -13,7 +13,8 @@ def test_population_effects_match_planted_truth(pipeline):
         rows = dict(
             con.execute(
                 """SELECT band, effect_pct FROM features.tariff_response_summary
-               WHERE analysis = 'treatment' AND window_kind = 'event' AND start_bucket = 'all'"""
+               WHERE analysis = 'treatment' AND window_kind = 'event' AND start_bucket = 'all'
+                 AND season = 'all' AND method = 'primary'"""
             ).fetchall()
         )
     # The pooled effect weights households by their reference load; the plain mean of the truth is close.

@@ -8,7 +8,8 @@ pytestmark = pytest.mark.real_data
 def effect(con, analysis: str, band: str, bucket: str = "all") -> dict:
     row = con.sql(
         f"""SELECT effect_pct, ci_low_pct, ci_high_pct, n_households, n_events FROM features.tariff_response_summary
-            WHERE analysis = '{analysis}' AND band = '{band}' AND window_kind = 'event' AND start_bucket = '{bucket}'"""
+            WHERE analysis = '{analysis}' AND band = '{band}' AND window_kind = 'event' AND start_bucket = '{bucket}'
+              AND season = 'all' AND method = 'primary'"""
     ).fetchall()
     assert row, f"no {analysis}/{band}/{bucket} row"
     return dict(zip(["effect", "low", "high", "households", "events"], row[0], strict=True))
