@@ -2,8 +2,11 @@
 
 Each household (treated and control alike, so that controls can be scored "as if treated") gets the
 ``n_matched_controls`` nearest control households, itself excluded, with replacement across
-households. The matching vector is built from the household's lifestyle block (the baseline year when
-it passed baseline coverage, else the trial year's event-free days):
+households. The matching vector is built from the household's PRE-PERIOD lifestyle (the baseline year;
+only households that passed baseline coverage are profiled). The trial year is never used: it is
+post-treatment, and a household that shifted load would attract flatter controls. Households without a
+pre-period profile get no pairs: their stated design is all controls at the same half hour
+(``DESIGN_ALL_CONTROLS``). :func:`covariate_balance` reports standardised mean differences. The vector:
 
     [ z(ln(mean_kwh_per_half_hour + 0.01)),  z(hourly shape_h) / sqrt(24) for h = 0..23 ]
 

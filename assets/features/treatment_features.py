@@ -7,6 +7,11 @@ Primary method per household (``response_method``):
 - else 'within_window_did' when it has an event DiD with the within-window reference;
 - else 'none' (no events in the window, or no actual event reading with reference and controls).
 Both methods' High DiD are also kept as diagnostics (high_did_pct_within / _baseline).
+
+Comparison design per household (``comparison_design``): 'matched_pre_period' (k nearest controls on
+the baseline year) or 'all_controls' (no pre-period profile). Per-household uncertainty comes from a
+block bootstrap over the household's own High events (uncertainty.py); responders are also cross-fitted
+over two halves of the High events (crossfit.py). See docs/METHOD.md.
 """
 
 from __future__ import annotations
