@@ -181,3 +181,23 @@ def test_reference_days_next_to_events_are_excluded_in_the_sensitivity_run():
         assert ok[date(2013, 2, 6)] is False
         assert ok[date(2013, 2, 5)] is expected and ok[date(2013, 2, 7)] is expected
         assert ok[date(2013, 2, 8)] is True and ok[date(2013, 2, 4)] is True
+
+
+def test_summary_checks_read_the_all_events_primary_row():
+    from assets.features.response_checks import high_effect_negative, placebo_covers_zero
+
+    base = {"band": "High", "window_kind": "event", "start_bucket": "all", "n_households": 3, "n_events": 9}
+    rows = [
+        # a season row and a within-method row first: the checks must not pick them up
+        {**base, "analysis": "treatment", "season": "winter", "method": "primary", "effect_pct": 0.1,
+         "ci_low_pct": 0.05, "ci_high_pct": 0.2},
+        {**base, "analysis": "treatment", "season": "all", "method": "within", "effect_pct": 0.1,
+         "ci_low_pct": 0.05, "ci_high_pct": 0.2},
+        {**base, "analysis": "treatment", "season": "all", "method": "primary", "effect_pct": -0.07,
+         "ci_low_pct": -0.1, "ci_high_pct": -0.02},
+        {**base, "analysis": "placebo", "season": "all", "method": "within", "effect_pct": 0.3,
+         "ci_low_pct": 0.1, "ci_high_pct": 0.5},
+    ]  # fmt: skip
+    effects = pl.DataFrame(rows)
+    assert high_effect_negative(effects)[0] is True
+    assert placebo_covers_zero(effects)[0] is False
