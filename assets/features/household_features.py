@@ -35,7 +35,7 @@ TREATMENT_KEEP = [
     "high_did_kwh", "high_did_pct", "low_did_kwh", "low_did_pct", "rebound_did_kwh", "rebound_did_pct",
     "preload_did_kwh", "preload_did_pct", "high_did_pct_night", "high_did_pct_morning",
     "high_did_pct_afternoon", "high_did_pct_evening", "high_t_stat", "high_p_value", "responder",
-    "high_did_pct_se", "high_did_pct_ci_low", "high_did_pct_ci_high", "crossfit_folds_flagged",
+    "comparison_design", "high_did_pct_se", "high_did_pct_ci_low", "high_did_pct_ci_high", "crossfit_folds_flagged",
     "high_did_pct_heldout",
 ]  # fmt: skip
 

@@ -9,7 +9,7 @@ import polars as pl
 from assets.common.column_spec import Col, table_model
 from assets.features import catalogue
 from assets.features.schemas.lifestyle_features import FEATURE_COLS, SHAPE_COLS
-from assets.features.schemas.treatment_features import BUCKETS, METHOD_VALUES, STATUS_VALUES
+from assets.features.schemas.treatment_features import BUCKETS, DESIGN_VALUES, METHOD_VALUES, STATUS_VALUES
 
 F = pl.Float64
 
@@ -81,6 +81,12 @@ EXTRA_COLS: list[Col] = [
         F,
         "Actual half hours / half hours of the treatment window (0 without any).",
         {"ge": 0, "le": 1},
+    ),
+    Col(
+        "comparison_design",
+        pl.String,
+        "'matched_pre_period' or 'all_controls' (see treatment_features); None without treatment readings.",
+        {"nullable": True, "isin": DESIGN_VALUES},
     ),
     *_catalogued(
         "n_high_events",
