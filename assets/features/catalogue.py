@@ -396,8 +396,50 @@ RESPONSE: tuple[Feature, ...] = (
     Feature(
         "responder",
         "flag",
-        "Treated and discovered by Benjamini-Hochberg at fdr_alpha over treated p-values; False for controls.",
+        "Treated and discovered by Benjamini-Hochberg at fdr_alpha over treated p-values; False for controls. "
+        "Selected on all events: report a flagged household's effect with high_did_pct_heldout.",
         dtype=pl.Boolean,
+    ),
+    Feature(
+        "high_did_pct_se",
+        "fraction",
+        "Standard error of high_did_pct: sd over a bootstrap of the household's own High events, resampled "
+        "in week blocks (events sharing reference days together); nothing clipped. None with < 2 blocks.",
+        {"nullable": True, "ge": 0},
+    ),
+    Feature(
+        "high_did_pct_ci_low",
+        "fraction",
+        "Lower percentile bound (ci_level) of high_did_pct from the same household event bootstrap.",
+        _N,
+    ),
+    Feature(
+        "high_did_pct_ci_high",
+        "fraction",
+        "Upper percentile bound (ci_level) of high_did_pct from the same household event bootstrap.",
+        _N,
+    ),
+    Feature(
+        "high_bootstrap_blocks",
+        "blocks",
+        "Week blocks the household's High events fall in (the units of its event bootstrap).",
+        {"nullable": True, "ge": 0},
+        dtype=pl.Int32,
+    ),
+    Feature(
+        "crossfit_folds_flagged",
+        "folds",
+        "Cross-fitting: in how many of the 2 High-event folds (odd/even events) BH at fdr_alpha flagged "
+        "the household (0 for controls).",
+        {"ge": 0, "le": 2},
+        dtype=pl.Int8,
+    ),
+    Feature(
+        "high_did_pct_heldout",
+        "fraction",
+        "Cross-fitted High DiD (fraction): the household's response on the fold that did NOT flag it, "
+        "averaged over the folds that did; None when never flagged. Free of selection (winner's curse).",
+        _N,
     ),
 )
 RESPONSE = tuple(replace(f, source="did") for f in RESPONSE)  # all from the DiD inputs

@@ -35,6 +35,8 @@ TREATMENT_KEEP = [
     "high_did_kwh", "high_did_pct", "low_did_kwh", "low_did_pct", "rebound_did_kwh", "rebound_did_pct",
     "preload_did_kwh", "preload_did_pct", "high_did_pct_night", "high_did_pct_morning",
     "high_did_pct_afternoon", "high_did_pct_evening", "high_t_stat", "high_p_value", "responder",
+    "comparison_design", "high_did_pct_se", "high_did_pct_ci_low", "high_did_pct_ci_high", "crossfit_folds_flagged",
+    "high_did_pct_heldout",
 ]  # fmt: skip
 
 
@@ -70,6 +72,7 @@ def build_household_features(
             treatment_coverage=pl.col("treatment_coverage").fill_null(0.0),
             n_high_events=pl.col("n_high_events").fill_null(0),
             n_low_events=pl.col("n_low_events").fill_null(0),
+            crossfit_folds_flagged=pl.col("crossfit_folds_flagged").fill_null(0),
             responder=pl.col("responder").fill_null(False) & (pl.col("tariff_group") == settings.treated_group),
         )
         .sort("household_id")

@@ -92,6 +92,7 @@ def _summary() -> Lineage:
         "band",
         "window_kind",
         "start_bucket",
+        "season",
         "method",
         "bootstrap_replicates",
         "ci_level",

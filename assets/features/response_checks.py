@@ -6,11 +6,14 @@ import polars as pl
 
 
 def _row(effects: pl.DataFrame, analysis: str, band: str) -> dict | None:
+    """The all-events, all-seasons row of ``analysis`` (primary method; the placebo has only 'within')."""
     rows = effects.filter(
         (pl.col("analysis") == analysis)
         & (pl.col("band") == band)
         & (pl.col("window_kind") == "event")
         & (pl.col("start_bucket") == "all")
+        & (pl.col("season") == "all")
+        & (pl.col("method") == ("within" if analysis == "placebo" else "primary"))
     )
     return rows.row(0, named=True) if rows.height else None
 

@@ -99,6 +99,15 @@ def build_event_schedule(schedule: pl.DataFrame, grid: pl.DataFrame, settings: F
         ref_eligible=(pl.col("band").is_not_null().all() & (pl.col("band") == "Normal").all()),
         has_event=pl.col("band").is_in(["High", "Low"]).any(),
     )
+    n_adj = int(settings.reference_exclude_adjacent_days)
+    if n_adj > 0:  # spillover guard: days next to an event day are no reference days either
+        event_days = eligible_days.filter(pl.col("has_event")).select("local_date")
+        near = pl.concat(
+            [event_days.select(pl.col("local_date") + timedelta(days=d)) for d in range(-n_adj, n_adj + 1)]
+        ).unique()
+        eligible_days = eligible_days.with_columns(
+            ref_eligible=pl.col("ref_eligible") & ~pl.col("local_date").is_in(near["local_date"].implode())
+        )
     grid_out = labelled.join(eligible_days, on="local_date", how="left")
 
     in_events = schedule.filter(pl.col("band").is_in(["High", "Low"]) & pl.col("event_id").is_not_null())

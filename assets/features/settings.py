@@ -23,6 +23,7 @@ ENGLAND_WALES_BANK_HOLIDAYS: tuple[date, ...] = (
 
 CONTROL_MATCHING_MODES = ("knn", "all")
 START_BUCKET_NAMES = ("night", "morning", "afternoon", "evening")
+SEASON_NAMES = ("winter", "spring", "summer", "autumn")
 
 
 def _half_hour_slot(hour: float, name: str) -> int:
@@ -65,10 +66,19 @@ class FeatureSettings:
 
     # --- response (difference in differences) ----------------------------------------------------
     reference_weeks: int = 3  # within-window reference: event week +- this many local weeks
+    # Reference days must be this many local days away from any day with a High/Low half hour
+    # (0 = only the event-free rule). The main run keeps 0 (LCL has events on 115 of 365 days, so
+    # +-1 day removes most reference days); the sensitivity run uses sensitivity_adjacent_days.
+    reference_exclude_adjacent_days: int = 0
+    sensitivity_adjacent_days: int = 1  # spillover check: reference days +-1 day from events excluded
     baseline_month_tolerance: int = 1  # baseline-year reference: same calendar month +- this
     prefer_baseline_year: bool = True  # primary method where the household passed baseline coverage
-    control_matching: str = "knn"  # 'knn' (nearest controls on lifestyle) or 'all' (leave-one-out mean)
+    # 'knn': nearest controls on PRE-PERIOD (baseline-window) behaviour only; households without a
+    # baseline lifestyle use the stated fallback design (all controls at the same half hour, the
+    # baseline-free normalisation of Schofield et al.). 'all': everybody uses the fallback.
+    control_matching: str = "knn"
     n_matched_controls: int = 20
+    balance_smd_target: float = 0.1  # |standardised mean difference| below this = balanced (Austin 2009)
     rebound_hours: float = 3.0
     preload_hours: float = 3.0
     min_reference_kwh: float = 0.005  # % response is None when the reference mean is below this
@@ -78,10 +88,20 @@ class FeatureSettings:
         ("afternoon", 11.0, 17.0),
         ("evening", 17.0, 23.0),
     )
+    # meteorological seasons of the event's local start month (the season breakdown of the summary)
+    seasons: tuple[tuple[str, tuple[int, ...]], ...] = (
+        ("winter", (12, 1, 2)),
+        ("spring", (3, 4, 5)),
+        ("summer", (6, 7, 8)),
+        ("autumn", (9, 10, 11)),
+    )
 
     # --- significance and summary ------------------------------------------------------------------
     fdr_alpha: float = 0.10
     bootstrap_replicates: int = 500
+    # per-household uncertainty: bootstrap over the household's own events, resampled in the same
+    # week blocks as the summary (events in one block share reference days)
+    household_bootstrap_replicates: int = 400
     bootstrap_block_days: int = 7  # events are resampled in blocks of local weeks (Mon-Sun) ...
     bootstrap_households: bool = True  # ... and households independently (two-way bootstrap)
     ci_level: float = 0.95
@@ -120,6 +140,14 @@ class FeatureSettings:
             _half_hour_slot(end, f"start_buckets[{name}]")
         if self.control_matching not in CONTROL_MATCHING_MODES:
             raise ValueError(f"control_matching must be one of {CONTROL_MATCHING_MODES}")
+        if tuple(name for name, _ in self.seasons) != SEASON_NAMES or sorted(
+            m for _, months in self.seasons for m in months
+        ) != list(range(1, 13)):
+            raise ValueError(f"seasons must be named {SEASON_NAMES} and cover the 12 months once")
+        if self.reference_exclude_adjacent_days < 0 or self.sensitivity_adjacent_days < 0:
+            raise ValueError("reference_exclude_adjacent_days and sensitivity_adjacent_days must be >= 0")
+        if self.household_bootstrap_replicates < 2:
+            raise ValueError("household_bootstrap_replicates must be >= 2")
         if self.placebo_shift_days % 7:
             raise ValueError("placebo_shift_days must be whole weeks to keep weekdays")
         if 24 % self.entropy_block_hours:

@@ -7,6 +7,11 @@ Primary method per household (``response_method``):
 - else 'within_window_did' when it has an event DiD with the within-window reference;
 - else 'none' (no events in the window, or no actual event reading with reference and controls).
 Both methods' High DiD are also kept as diagnostics (high_did_pct_within / _baseline).
+
+Comparison design per household (``comparison_design``): 'matched_pre_period' (k nearest controls on
+the baseline year) or 'all_controls' (no pre-period profile). Per-household uncertainty comes from a
+block bootstrap over the household's own High events (uncertainty.py); responders are also cross-fitted
+over two halves of the High events (crossfit.py). See docs/METHOD.md.
 """
 
 from __future__ import annotations
@@ -21,21 +26,31 @@ from assets.common.column_spec import conform
 from assets.common.sql import qualified_name
 from assets.common.table_model import validate
 from assets.features.baseline_features import BaselineResult, compute_baseline_features
+from assets.features.crossfit import CrossFit, cross_fit
 from assets.features.duck import fetch, statement
 from assets.features.event_response import compute_event_responses
 from assets.features.lifestyle import compute_lifestyle_features
 from assets.features.local_time import local_grid, window_utc_bounds
-from assets.features.matching import match_controls, matching_profiles
+from assets.features.matching import (
+    DESIGN_ALL_CONTROLS,
+    DESIGN_MATCHED,
+    covariate_balance,
+    match_controls,
+    matching_profiles,
+)
 from assets.features.schedule import EventSchedule, build_event_schedule, load_schedule
 from assets.features.schemas.lifestyle_features import NormalDayLifestyle
 from assets.features.schemas.treatment_features import (
+    BALANCE_COLS,
     EVENT_RESPONSE_COLS,
     TREATMENT_COLS,
+    ComparisonBalance,
     TreatmentEventResponses,
     TreatmentFeatures,
 )
 from assets.features.settings import FeatureSettings
 from assets.features.significance import benjamini_hochberg, empirical_p_values, studentised_score
+from assets.features.uncertainty import household_event_bootstrap
 
 METHOD_LABEL = {"baseline": "baseline_year_did", "within": "within_window_did"}
 LABEL_METHOD = {v: k for k, v in METHOD_LABEL.items()}
@@ -44,13 +59,16 @@ LABEL_METHOD = {v: k for k, v in METHOD_LABEL.items()}
 @dataclass(frozen=True)
 class TreatmentResult:
     """features: TreatmentFeatures; event_responses: TreatmentEventResponses (both methods);
-    normal_day_lifestyle: NormalDayLifestyle (no coverage gate); matched_controls: the k-NN pairs."""
+    normal_day_lifestyle: NormalDayLifestyle (no coverage gate); matched_controls: the k-NN pairs
+    (pre-period profiles only); balance: ComparisonBalance; crossfit: the cross-fitted selection."""
 
     features: pl.DataFrame
     event_responses: pl.DataFrame
     normal_day_lifestyle: pl.DataFrame
     matched_controls: pl.DataFrame
     schedule: EventSchedule
+    balance: pl.DataFrame
+    crossfit: CrossFit
 
 
 def read_households(con: duckdb.DuckDBPyConnection, settings: FeatureSettings) -> pl.DataFrame:
@@ -132,8 +150,18 @@ def summarise_responses(event_rows: pl.DataFrame, primary: pl.DataFrame, setting
     out = primary
     for part in parts:
         out = out.join(part, on="household_id", how="left")
-    scores = studentised_score(rows.filter(event & high).filter(pl.col("did_kwh").is_not_null()))
-    return out.join(scores.select("household_id", high_t_stat="t_stat"), on="household_id", how="left")
+    high_rows = rows.filter(event & high).filter(pl.col("did_kwh").is_not_null())
+    scores = studentised_score(high_rows)
+    return out.join(scores.select("household_id", high_t_stat="t_stat"), on="household_id", how="left").join(
+        household_event_bootstrap(high_rows, settings), on="household_id", how="left"
+    )
+
+
+def primary_high_rows(event_rows: pl.DataFrame, primary: pl.DataFrame) -> pl.DataFrame:
+    """High event rows (kind 'event', DiD not null) of every household under its primary method."""
+    return event_rows.join(primary, on=["household_id", "method"], how="inner").filter(
+        (pl.col("kind") == "event") & (pl.col("band") == "High") & pl.col("did_kwh").is_not_null()
+    )
 
 
 def add_significance(features: pl.DataFrame, settings: FeatureSettings) -> pl.DataFrame:
@@ -164,7 +192,12 @@ def compute_treatment_features(
     schedule = build_event_schedule(schedule_raw, local_grid(*window, settings), settings)
     baseline = baseline if baseline is not None else compute_baseline_features(con, settings)
     normal = compute_lifestyle_features(con, settings, "treatment_normal_days", schedule=schedule_raw)
-    pairs = match_controls(matching_profiles(baseline.features, normal), households, settings)
+    # Comparison groups from PRE-PERIOD behaviour only: the trial year's lifestyle is post-treatment
+    # (a household that shifted load looks flatter and would get flatter controls). Households without
+    # a baseline profile get no pairs: the stated fallback design is all controls at the same half hour.
+    profiles = matching_profiles(baseline.features)
+    pairs = match_controls(profiles, households, settings)
+    balance = covariate_balance(profiles, households, pairs, settings)
     events = compute_event_responses(con, settings, schedule, window, households, pairs)
 
     expected = local_grid(*window, settings).height
@@ -207,7 +240,20 @@ def compute_treatment_features(
         )
         .sort("household_id")
     )
-    features = add_significance(features, settings)
+    features = add_significance(features, settings).with_columns(
+        comparison_design=pl.when(pl.col("n_matched_controls") > 0)
+        .then(pl.lit(DESIGN_MATCHED))
+        .otherwise(pl.lit(DESIGN_ALL_CONTROLS))
+    )
+    crossfit = cross_fit(
+        primary_high_rows(events, primary), schedule.events, features.select("household_id", "tariff_group"), settings
+    )
+    features = features.join(crossfit.households, on="household_id", how="left").with_columns(
+        crossfit_folds_flagged=pl.when(pl.col("is_treated"))
+        .then(pl.col("crossfit_folds_flagged").fill_null(0))
+        .otherwise(0)
+        .cast(pl.Int8)
+    )
     features = conform(features, TREATMENT_COLS)
     return TreatmentResult(
         features=validate(TreatmentFeatures, features, "features.treatment_features"),
@@ -219,4 +265,6 @@ def compute_treatment_features(
         normal_day_lifestyle=validate(NormalDayLifestyle, normal, "features.normal_day_lifestyle"),
         matched_controls=pairs,
         schedule=schedule,
+        balance=validate(ComparisonBalance, conform(balance, BALANCE_COLS), "features.comparison_balance"),
+        crossfit=crossfit,
     )

@@ -7,14 +7,19 @@ Measured response
 
 High-event reduction
     ``high_reduction_pct = -100 * high_did_pct`` (high_did_pct is a fraction of the household's
-    reference; positive = less load in High-price periods), clipped to +-``max_abs_reduction_pct``
-    (denominators near zero for tiny loads).
+    reference; positive = less load in High-price periods).
 
 Empirical-Bayes shrinkage (per household)
-    Standard error ``se = |est / t|`` from the studentised DiD ``high_t_stat`` when the frame has it
-    (|t| capped at max_abs_t), else from the p-value: ``t = Phi^-1(1 - p)`` for the features layer's
-    one-sided p-value (``Phi^-1(1 - p/2)`` if p_value_sides = 2); households with neither get the
-    spread of all estimates (weak evidence). Prior over measured households: between-household
+    Standard error: ``100 * high_did_pct_se`` (``se_column``), the features layer's bootstrap over the
+    household's own High events in week blocks (assets/features/uncertainty.py). It is derived from the
+    event-level estimates themselves, so nothing is clipped or capped and the estimate is used as is:
+    a -76 % household with a tight bootstrap keeps its estimate, a near-zero noisy one gets a wide SE.
+
+    Fallback, only for rows without that SE (older frames, households with one event block): the
+    legacy ``se = |est / t|`` from the studentised DiD ``high_t_stat`` (|t| capped at max_abs_t, the
+    estimate clipped to +-max_abs_reduction_pct), else from the p-value: ``t = Phi^-1(1 - p)`` for the
+    one-sided p-value (``Phi^-1(1 - p/2)`` if p_value_sides = 2); households with none of these get
+    the spread of all estimates (weak evidence). Prior over measured households: between-household
     variance ``tau2`` and mean ``mu`` by DerSimonian-Laird (:func:`fit_response_prior`).
     ``shrunk = mu + B (est - mu)`` with ``B = tau2 / (tau2 + se^2)``.
 
@@ -61,12 +66,18 @@ def measured_mask(features: pl.DataFrame) -> pl.Expr:
 
 def _raw_estimates(features: pl.DataFrame, settings: SegmentationSettings) -> pl.DataFrame:
     cap = settings.max_abs_reduction_pct
+    se = (
+        pl.col(settings.se_column).cast(pl.Float64) * settings.did_pct_multiplier
+        if settings.se_column and settings.se_column in features.columns
+        else pl.lit(None, dtype=pl.Float64)
+    )
+    has_se = se.is_not_null() & se.is_finite() & (se > 0)
+    est = -pl.col("high_did_pct").cast(pl.Float64) * settings.did_pct_multiplier
     return features.select(
         "household_id",
         measured_mask(features).alias("response_measured"),
-        (-pl.col("high_did_pct").cast(pl.Float64) * settings.did_pct_multiplier)
-        .clip(-cap, cap)
-        .alias("high_reduction_pct"),
+        pl.when(has_se).then(est).otherwise(est.clip(-cap, cap)).alias("high_reduction_pct"),
+        pl.when(has_se).then(se).otherwise(None).alias("se_event_bootstrap"),
         pl.col("high_p_value").cast(pl.Float64).alias("p"),
         (
             pl.col(settings.t_stat_column).cast(pl.Float64)
@@ -83,7 +94,8 @@ def _raw_estimates(features: pl.DataFrame, settings: SegmentationSettings) -> pl
 
 
 def _standard_errors(raw: pl.DataFrame, fallback: float, settings: SegmentationSettings) -> np.ndarray:
-    """se = |est / t|: t from the t-statistic if finite, else from the p-value, else the fallback."""
+    """The event-bootstrap SE where the row has one; else |est / t| (t from the t-statistic if finite,
+    else from the p-value), else the fallback."""
     est = raw["high_reduction_pct"].to_numpy().astype(np.float64)
     t = raw["t"].fill_nan(None).to_numpy().astype(np.float64)
     p = raw["p"].fill_nan(None).to_numpy().astype(np.float64)
@@ -97,7 +109,8 @@ def _standard_errors(raw: pl.DataFrame, fallback: float, settings: SegmentationS
     ok = np.isfinite(t_abs) & np.isfinite(est) & (est != 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         se[ok] = np.where(t_abs[ok] > 1e-9, np.abs(est[ok]) / t_abs[ok], np.inf)
-    return se
+    boot = raw["se_event_bootstrap"].fill_nan(None).to_numpy().astype(np.float64)
+    return np.where(np.isfinite(boot), boot, se)
 
 
 def fit_response_prior(features: pl.DataFrame, settings: SegmentationSettings) -> ResponsePrior:

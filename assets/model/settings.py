@@ -168,6 +168,10 @@ class SegmentationSettings:
     # Standard error of a household's High estimate: from the studentised DiD (t_stat_column, if the
     # frame has it and it is finite), else from high_p_value (one-sided "reduced load" p-value of the
     # features layer: p_value_sides = 1), else the spread of all estimates.
+    # Preferred: se_column, the features layer's bootstrap over the household's own events (a fraction,
+    # x did_pct_multiplier); the estimate is then used unclipped. The t / p-value route below (with its
+    # |t| cap and +-max_abs_reduction_pct clip) is only a fallback for frames without that column.
+    se_column: str | None = "high_did_pct_se"
     t_stat_column: str | None = "high_t_stat"
     p_value_sides: int = 1
     max_abs_t: float = 10.0

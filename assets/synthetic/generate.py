@@ -6,7 +6,9 @@ Layout written under ``out_dir``::
     readings/kaggle/<LCLid>.csv       ~10 % of households, Kaggle layout, header, LF
     households/informations_households.csv
     tariffs/Tariffs.csv               2013 schedule, day-first local labels of half-hour starts
-    ground_truth/households.csv       archetype, tariff group, Acorn, responder, true effects
+    ground_truth/households.csv       archetype, tariff group, Acorn, responder, true effects (High, Low,
+                                      preload, rebound), latent responsiveness of every household,
+                                      ToU selection weight, common trial-year trend
     ground_truth/faults.csv           one row per planted fault with file and 1-based line
 
 Households are generated and written one block (``households_per_block`` households, by id) at a time,
@@ -45,7 +47,7 @@ from assets.synthetic.formatting import (
     lds_prefix_suffix,
     value_text,
 )
-from assets.synthetic.load import GridFeatures, block_milli_kwh
+from assets.synthetic.load import TRIAL_TREND_PCT, GridFeatures, block_milli_kwh
 from assets.synthetic.population import LAYOUT_KAGGLE, LAYOUT_LDS, sample_population
 from assets.synthetic.tariff_calendar import build_schedule, event_bands_utc, tariffs_csv_frame
 from assets.synthetic.timegrid import STAMP_FORMAT_KAGGLE, STAMP_FORMAT_LDS, TimeGrid
@@ -136,6 +138,13 @@ def _ground_truth_frame(pop: pl.DataFrame, grid: TimeGrid, gzip: bool) -> pl.Dat
         first_reading_end_utc=pl.Series(first).dt.strftime("%Y-%m-%d %H:%M:%S"),
         last_reading_end_utc=pl.Series(last).dt.strftime("%Y-%m-%d %H:%M:%S"),
         scale_kwh_per_half_hour=pl.col("scale").round(4),
+        true_preload_pct=pl.col("true_preload_pct"),
+        true_rebound_pct=pl.col("true_rebound_pct"),
+        latent_is_responder=pl.col("latent_is_responder"),
+        latent_high_effect_pct=pl.col("latent_high_effect_pct"),
+        latent_low_effect_pct=pl.col("latent_low_effect_pct"),
+        tou_selection_weight=pl.col("tou_selection_weight"),
+        trial_trend_pct=pl.lit(TRIAL_TREND_PCT),
     )
 
 

@@ -9,8 +9,13 @@
 - ``day_factor``: per household and local day, lognormal (sd 0.12);
 - ``noise``: per half hour, lognormal with autocorrelated log-noise (moving average of 4 half hours,
   weights 0.6^j, sd 0.35), mean 1;
+- ``trend``: a common trend in the trial year, the same for every household (ToU or not): load drifts
+  linearly from 1 on 1 January 2013 to ``1 + TRIAL_TREND_PCT`` on 1 January 2014 (UTC), 1 before;
+  a before/after comparison without controls picks it up, a difference in differences does not;
 - ``response``: ``1 + true_high_effect_pct`` in half hours whose START is a High label of the local
-  schedule, ``1 + true_low_effect_pct`` in Low ones (responders only, so only in 2013).
+  schedule, ``1 + true_low_effect_pct`` in Low ones, and, in the Normal half hours of the 3 h before
+  a High run / after it, ``1 + true_preload_pct`` / ``1 + true_rebound_pct`` (pre-loading and
+  rebound; expressed responders only, so only ToU households and only in 2013).
 
 Values are rounded to 3 decimals (integer milli-kWh), clipped to [0, 19.999] kWh. Every household's
 random numbers come from its own stream (seed, household index), so a household's series does not
@@ -20,12 +25,13 @@ depend on the block size or on the other households.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import polars as pl
 
 from assets.synthetic.archetypes import bump, household_shape
-from assets.synthetic.tariff_calendar import HIGH, LOW
+from assets.synthetic.tariff_calendar import HIGH, LOW, NORMAL, SCHEDULE_YEAR
 from assets.synthetic.timegrid import TimeGrid
 
 NOISE_SD = 0.35
@@ -34,6 +40,8 @@ DAY_SD = 0.12
 WEATHER_SD = 0.08
 WEATHER_PHI = 0.7
 MAX_MILLI_KWH = 19_999
+TRIAL_TREND_PCT = -0.04  # common trend over the trial year (every household)
+SHIFT_SLOTS = 6  # pre-loading / rebound windows: 3 h (the features' preload_hours / rebound_hours)
 # Share of values >= 1 kWh written with single-precision artefacts (1.0779999 / 1.2410001), as in LCL.
 ARTEFACT_SHARE = 0.12
 
@@ -51,6 +59,9 @@ class GridFeatures:
     heat_season: np.ndarray  # clip(winter, 0)^1.5
     weather: np.ndarray  # per local day, common log-factor
     band: np.ndarray  # NORMAL/HIGH/LOW of the interval start (UTC grid)
+    trend: np.ndarray  # common trial-year trend factor per half hour
+    preload: np.ndarray  # Normal half hour within 3 h before the start of a High run
+    rebound: np.ndarray  # Normal half hour within 3 h after the end of a High run
 
     @classmethod
     def build(cls, grid: TimeGrid, bands: np.ndarray, seed: int) -> GridFeatures:
@@ -65,7 +76,16 @@ class GridFeatures:
         for d in range(n_days):  # AR(1) over days (a few hundred), once per run
             level = WEATHER_PHI * level + shocks[d]
             weather_day[d] = level
+        t = grid.interval_start_utc
+        year_start = datetime(SCHEDULE_YEAR, 1, 1)
+        frac = ((t - year_start).dt.total_seconds() / (365.0 * 86400.0)).to_numpy()
+        in_trial = (frac >= 0.0) & (frac < 1.0)
+        trend = np.where(in_trial, 1.0 + TRIAL_TREND_PCT * frac, 1.0)
+        preload, rebound = shift_windows(bands)
         return cls(
+            trend=trend,
+            preload=preload,
+            rebound=rebound,
             slot=grid.local_slot.astype(np.int64),
             weekend=grid.local_weekend.astype(np.int64),
             day=grid.local_day_index.astype(np.int64),
@@ -74,6 +94,26 @@ class GridFeatures:
             weather=weather_day,
             band=bands,
         )
+
+
+def shift_windows(bands: np.ndarray, n: int = SHIFT_SLOTS) -> tuple[np.ndarray, np.ndarray]:
+    """(preload, rebound) masks: Normal half hours within ``n`` slots before a High run's first half
+    hour / after its last one (a direct High -> Low switch is neither)."""
+    high = bands == HIGH
+    prev = np.concatenate([[False], high[:-1]])
+    nxt = np.concatenate([high[1:], [False]])
+    starts = np.flatnonzero(high & ~prev)
+    ends = np.flatnonzero(high & ~nxt)
+    size = bands.shape[0]
+    preload = np.zeros(size, dtype=bool)
+    rebound = np.zeros(size, dtype=bool)
+    for d in range(1, n + 1):
+        before = starts - d
+        preload[before[before >= 0]] = True
+        after = ends + d
+        rebound[after[after < size]] = True
+    normal = bands == NORMAL
+    return preload & normal, rebound & normal
 
 
 def household_rng(seed: int, index: int, stream: int) -> np.random.Generator:
@@ -122,7 +162,7 @@ def block_milli_kwh(
     log_noise *= NOISE_SD / np.sqrt(np.sum(NOISE_WEIGHTS**2))
     log_day = day_noise * DAY_SD
     log_total = log_noise + log_day[:, features.day] - (NOISE_SD**2 + DAY_SD**2) / 2.0
-    kwh = households["scale"].to_numpy()[:, None] * relative * np.exp(log_total)
+    kwh = households["scale"].to_numpy()[:, None] * relative * np.exp(log_total) * features.trend[None, :]
 
     if respond:
         high = households["true_high_effect_pct"].to_numpy()
@@ -131,6 +171,8 @@ def block_milli_kwh(
         is_low = features.band == LOW
         kwh[:, is_high] *= 1.0 + high[:, None]
         kwh[:, is_low] *= 1.0 + low[:, None]
+        kwh[:, features.preload] *= 1.0 + households["true_preload_pct"].to_numpy()[:, None]
+        kwh[:, features.rebound] *= 1.0 + households["true_rebound_pct"].to_numpy()[:, None]
 
     milli = np.clip(np.rint(kwh * 1000.0), 0, MAX_MILLI_KWH).astype(np.int32)
     variant = np.zeros((n_h, n_k), dtype=np.int8)

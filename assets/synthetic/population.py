@@ -7,10 +7,18 @@ and both file layouts:
 - archetypes by :data:`ARCHETYPE_SHARES` (night storage heating ~4 %);
 - Acorn group drawn given the archetype (moderate association), category uniform within the group,
   ~1 % ``ACORN-U`` (no group);
-- exactly ``round(tou_share * n)`` ToU households, chosen at random;
-- responders: half (rounded) of the ToU households that are not storage heaters, with
-  ``true_high_effect_pct`` ~ U[-0.25, -0.10] and ``true_low_effect_pct`` ~ U[+0.10, +0.30] (rounded to
-  4 decimals, the rounded value is what is applied);
+- exactly ``round(tou_share * n)`` ToU households, selected ON BEHAVIOUR as in a recruited trial:
+  the odds of joining are ``TOU_ODDS_EVENING`` times higher for evening-heavy archetypes (evening
+  peaker, morning-evening double peak) and ``TOU_ODDS_AFFLUENT`` times higher for Affluent Acorn
+  households (larger loads), so a naive ToU-vs-Std comparison is biased (the weight is in the truth
+  file as ``tou_selection_weight``);
+- a LATENT responsiveness for every household, controls included: half (rounded) of the households
+  that are not storage heaters are latent responders with ``latent_high_effect_pct`` ~ U[-0.15, -0.02]
+  and ``latent_low_effect_pct`` ~ U[+0.02, +0.15] (realistic sizes: the LCL reanalyses find -5.8 %
+  on average, trials 3-12 %); rounded to 4 decimals. Only ToU households express it
+  (``is_responder``, ``true_*``); controls never do. Pre-loading before and rebound after High events
+  are ``PRELOAD_SHARE`` / ``REBOUND_SHARE`` of the High reduction (``true_preload_pct``,
+  ``true_rebound_pct``, increases in the Normal half hours of the 3 h before / after);
 - ~10 % of households written in the Kaggle layout (one file each), the rest in block files;
 - ~15 % start late (meter installed mid-day, 09:00-16:00 UTC, within the first 40 % of the span), ~8 %
   stop early (within the last 30 %).
@@ -32,9 +40,14 @@ from assets.synthetic.archetypes import (
 )
 
 ACORN_U_SHARE = 0.01
-RESPONDER_SHARE_OF_TOU = 0.5
-HIGH_EFFECT_RANGE = (-0.25, -0.10)
-LOW_EFFECT_RANGE = (0.10, 0.30)
+RESPONDER_SHARE_OF_TOU = 0.5  # latent responders among non-storage-heater households (ToU or not)
+HIGH_EFFECT_RANGE = (-0.15, -0.02)
+LOW_EFFECT_RANGE = (0.02, 0.15)
+PRELOAD_SHARE = 0.3  # pre-loading in the 3 h before a High event: 0.3 x the High reduction
+REBOUND_SHARE = 0.4  # rebound in the 3 h after it: 0.4 x the High reduction
+TOU_ODDS_EVENING = 2.0  # odds of joining ToU, evening-heavy archetypes vs others
+TOU_ODDS_AFFLUENT = 2.0  # odds of joining ToU, Affluent Acorn group vs others
+EVENING_HEAVY = ("evening_peaker", "morning_evening_double_peak")
 LATE_START_SHARE = 0.15
 EARLY_STOP_SHARE = 0.08
 MEAN_KWH_PER_HALF_HOUR = 0.2
@@ -94,15 +107,20 @@ def sample_population(
     group[unknown] = "ACORN-U"
 
     n_tou = round(tou_share * n)
+    weight = np.where(np.isin(archetype, EVENING_HEAVY), TOU_ODDS_EVENING, 1.0) * np.where(
+        group == "Affluent", TOU_ODDS_AFFLUENT, 1.0
+    )
     tou = np.zeros(n, dtype=bool)
-    tou[_choose(rng, idx, n_tou)] = True
-    eligible = idx[tou & (archetype != NIGHT_STORAGE_HEATING)]
-    responder = np.zeros(n, dtype=bool)
-    responder[_choose(rng, eligible, round(RESPONDER_SHARE_OF_TOU * eligible.size))] = True
-    high = np.round(rng.uniform(*HIGH_EFFECT_RANGE, size=n), 4)
-    low = np.round(rng.uniform(*LOW_EFFECT_RANGE, size=n), 4)
-    high = np.where(responder, high, 0.0)
-    low = np.where(responder, low, 0.0)
+    if n_tou:
+        tou[np.sort(rng.choice(idx, size=n_tou, replace=False, p=weight / weight.sum()))] = True
+    eligible = idx[archetype != NIGHT_STORAGE_HEATING]
+    latent = np.zeros(n, dtype=bool)
+    latent[_choose(rng, eligible, round(RESPONDER_SHARE_OF_TOU * eligible.size))] = True
+    latent_high = np.where(latent, np.round(rng.uniform(*HIGH_EFFECT_RANGE, size=n), 4), 0.0)
+    latent_low = np.where(latent, np.round(rng.uniform(*LOW_EFFECT_RANGE, size=n), 4), 0.0)
+    responder = latent & tou
+    high = np.where(responder, latent_high, 0.0)
+    low = np.where(responder, latent_low, 0.0)
 
     n_kaggle = round(kaggle_share * n)
     if kaggle_share > 0 and n >= 2:
@@ -141,6 +159,12 @@ def sample_population(
             "is_responder": responder,
             "true_high_effect_pct": high,
             "true_low_effect_pct": low,
+            "true_preload_pct": np.round(-PRELOAD_SHARE * high, 4) + 0.0,
+            "true_rebound_pct": np.round(-REBOUND_SHARE * high, 4) + 0.0,
+            "latent_is_responder": latent,
+            "latent_high_effect_pct": latent_high,
+            "latent_low_effect_pct": latent_low,
+            "tou_selection_weight": weight,
             "layout": layout.astype(str),
             "block": (idx // max(1, households_per_block)).astype(np.int64),
             "scale": scale,

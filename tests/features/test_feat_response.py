@@ -98,7 +98,10 @@ def test_controls_scored_as_if_treated_and_estimates_ignored(trial):
     c5 = row_of(f, "C5")
     assert c5["n_high_events"] == 3  # event 1 was estimated
     assert row_of(f, "C1")["n_high_events"] == 4
-    assert row_of(f, "T2")["n_matched_controls"] == 5 and row_of(f, "C1")["n_matched_controls"] == 4
+    # T2 has no baseline year: it is never matched on its (treated) trial year; it uses the stated
+    # fallback, all controls at the same half hour (was: 5 controls matched on 2013 behaviour).
+    assert row_of(f, "T2")["n_matched_controls"] == 0 and row_of(f, "T2")["comparison_design"] == "all_controls"
+    assert row_of(f, "C1")["n_matched_controls"] == 4 and row_of(f, "C1")["comparison_design"] == "matched_pre_period"
 
 
 def test_p_values_against_control_distribution(trial):

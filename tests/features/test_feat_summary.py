@@ -24,10 +24,11 @@ def noisy():
     return con, settings, treatment, compute_tariff_response_summary(con, treatment, settings)
 
 
-def effect(summary, analysis="treatment", band="High", kind="event", bucket="all") -> dict:
+def effect(summary, analysis="treatment", band="High", kind="event", bucket="all", season="all", method=None) -> dict:
+    method = method or ("within" if analysis in ("placebo", "sensitivity_adjacent_days") else "primary")
     rows = summary.effects.filter(
         (pl.col("analysis") == analysis) & (pl.col("band") == band) & (pl.col("window_kind") == kind)
-        & (pl.col("start_bucket") == bucket)
+        & (pl.col("start_bucket") == bucket) & (pl.col("season") == season) & (pl.col("method") == method)
     )  # fmt: skip
     assert rows.height == 1
     return rows.row(0, named=True)
@@ -104,8 +105,10 @@ def test_summary_without_events_does_not_crash():
     settings = trial_settings(bootstrap_replicates=20)
     treatment = compute_treatment_features(con, settings)
     summary = compute_tariff_response_summary(con, treatment, settings)
-    assert summary.effects.height == 10
-    assert summary.effects["effect_kwh"].null_count() == 10
+    # 10 original rows + Low by start bucket (4) + High/Low by season (8) + population placebo (2)
+    # + cross-fitting (2) + within-method and +-1-day sensitivity (4)
+    assert summary.effects.height == 30
+    assert summary.effects["effect_kwh"].null_count() == 30
     assert set(summary.effects["note"].drop_nulls()) <= {
         "no event responses",
         "no treated household has baseline-window readings at placebo events",

@@ -13,7 +13,8 @@ def test_population_effects_match_planted_truth(pipeline):
         rows = dict(
             con.execute(
                 """SELECT band, effect_pct FROM features.tariff_response_summary
-               WHERE analysis = 'treatment' AND window_kind = 'event' AND start_bucket = 'all'"""
+               WHERE analysis = 'treatment' AND window_kind = 'event' AND start_bucket = 'all'
+                 AND season = 'all' AND method = 'primary'"""
             ).fetchall()
         )
     # The pooled effect weights households by their reference load; the plain mean of the truth is close.
@@ -30,7 +31,12 @@ def test_responders_recall_and_precision(pipeline):
     tp = joined.filter(pl.col("responder") & pl.col("is_responder")).height
     recall = tp / joined["is_responder"].sum()
     precision = tp / max(joined["responder"].sum(), 1)
-    assert recall >= 0.8 and precision >= 0.7, (recall, precision)
+    # Planted effects are now realistic (-2 % to -15 %, was -10 % to -25 %). Measured (seed 5): recall
+    # 25/35 = 0.71, precision 25/25 = 1.00. Recall is bounded by the effect size: a household's High
+    # SE is 2-4 points over 69 events, so a -2 % to -4 % responder is not separable from 0 (recall is
+    # 0.80 for planted effects <= -4 %). 0.6 leaves about 1.4 binomial sd (n = 35) of margin; precision
+    # >= 0.85 follows from BH at FDR 0.10 (expected share of false discoveries <= 0.10) with margin.
+    assert recall >= 0.6 and precision >= 0.85, (recall, precision)
 
 
 def test_placebo_on_baseline_year_covers_zero(pipeline):
@@ -76,5 +82,108 @@ def test_responders_concentrate_in_price_responsive_personas(pipeline):
     joined = assigned.join(pipeline.truth.select("household_id", "is_responder"), on="household_id")
     responders = joined.filter(pl.col("is_responder"))
     others = joined.filter(~pl.col("is_responder"))
-    assert responders["is_price_responsive"].mean() >= 0.7
+    # With realistic (2-15 %) effects fewer responders are detectable (see recall above): measured
+    # 0.49 of planted responders vs 0.00 of the others (was >= 0.7 with -10 % to -25 % effects).
+    assert responders["is_price_responsive"].mean() >= 0.35
     assert others["is_price_responsive"].mean() <= 0.05
+
+
+def _summary(con, analysis: str, band: str = "High", kind: str = "event", method: str = "primary") -> dict:
+    frame = con.sql(
+        """SELECT * FROM features.tariff_response_summary WHERE analysis = $a AND band = $b AND window_kind = $k
+           AND start_bucket = 'all' AND season = 'all' AND method = $m""",
+        params={"a": analysis, "b": band, "k": kind, "m": method},
+    ).pl()
+    assert frame.height == 1
+    return frame.row(0, named=True)
+
+
+def _weighted_truth(pipeline, band: str) -> float:
+    """The planted effect weighted as the pooled estimator weighs households (by their reference load)."""
+    with pipeline.con() as con:
+        tf = con.sql(
+            f"""SELECT household_id, {band}_ref_kwh AS ref FROM features.treatment_features
+                WHERE tariff_group = 'ToU' AND {band}_did_pct IS NOT NULL"""
+        ).pl()
+    joined = tf.join(pipeline.truth, on="household_id")
+    return float((joined["ref"] * joined[f"true_{band}_effect_pct"]).sum() / joined["ref"].sum())
+
+
+def test_population_effect_within_1_5_points_of_planted_truth_and_naive_is_biased(pipeline):
+    truth_high, truth_low = _weighted_truth(pipeline, "high"), _weighted_truth(pipeline, "low")
+    with pipeline.con() as con:
+        high, low = _summary(con, "treatment", "High"), _summary(con, "treatment", "Low")
+        naive = dict(
+            con.execute(
+                """SELECT h.tariff_group, avg(r.kwh) FROM clean.clean_readings r
+                   JOIN ingest.tariff_schedule t USING (interval_start_utc)
+                   JOIN ingest.households h USING (household_id)
+                   WHERE t.band = 'High' AND r.quality_code = 'A' GROUP BY 1"""
+            ).fetchall()
+        )
+    # measured (seed 5): High -5.9 % vs truth -5.6 %, Low +5.5 % vs +5.2 %
+    assert abs(high["effect_pct"] - truth_high) < 0.015, (high["effect_pct"], truth_high)
+    assert high["ci_low_pct"] <= truth_high <= high["ci_high_pct"]
+    assert abs(low["effect_pct"] - truth_low) < 0.015, (low["effect_pct"], truth_low)
+    # ToU households were recruited on behaviour (evening-heavy, affluent): comparing their High-period
+    # load with the controls' says +9 %, the wrong sign (measured); the DiD is not fooled
+    naive_effect = naive["ToU"] / naive["Std"] - 1.0
+    assert naive_effect - truth_high > 0.05, naive_effect
+
+
+def test_preloading_and_rebound_are_recovered(pipeline):
+    tou = pipeline.truth.filter(pl.col("tariff_group") == "ToU")
+    with pipeline.con() as con:
+        for kind, column in (("preload", "true_preload_pct"), ("rebound", "true_rebound_pct")):
+            row = _summary(con, "treatment", "High", kind)
+            truth = float(tou[column].mean())  # measured: +1.7 % vs +1.5 %, +1.3 % vs +2.1 %
+            assert row["ci_low_pct"] <= truth <= row["ci_high_pct"], (kind, row["effect_pct"], truth)
+            assert row["effect_pct"] > 0
+
+
+def test_population_placebo_over_controls(pipeline):
+    with pipeline.con() as con:
+        for band in ("High", "Low"):
+            row = _summary(con, "placebo_controls", band)
+            assert row["n_households"] == 240 and row["ci_low_pct"] <= 0 <= row["ci_high_pct"], row
+        assert _summary(con, "placebo_controls", "High")["share_flagged"] <= 0.10
+
+
+def test_cross_fitted_effect_of_flagged_responders_is_not_inflated(pipeline):
+    with pipeline.con() as con:
+        heldout, in_sample = _summary(con, "responders_heldout"), _summary(con, "responders_in_sample")
+        flagged = con.sql(
+            "SELECT household_id, high_ref_kwh FROM features.treatment_features WHERE crossfit_folds_flagged > 0"
+        ).pl()
+    joined = flagged.join(pipeline.truth, on="household_id")
+    truth = float((joined["high_ref_kwh"] * joined["true_high_effect_pct"]).sum() / joined["high_ref_kwh"].sum())
+    # measured: flagged households' truth -10.1 %, held-out -10.3 %, in-sample -12.7 %
+    assert abs(heldout["effect_pct"] - truth) < 0.015, (heldout["effect_pct"], truth)
+    assert in_sample["effect_pct"] < heldout["effect_pct"]
+
+
+def test_matching_on_pre_period_balances_the_selected_households(pipeline):
+    with pipeline.con() as con:
+        bal = con.sql("SELECT * FROM features.comparison_balance").pl()
+        design = con.sql(
+            """SELECT t.comparison_design, b.household_id IS NOT NULL AS has_pre_period
+               FROM features.treatment_features t LEFT JOIN features.baseline_features b USING (household_id)
+               WHERE t.tariff_group = 'ToU'"""
+        ).pl()
+    assert (design["comparison_design"] == "matched_pre_period").to_list() == design["has_pre_period"].to_list()
+    # selection on behaviour shows before matching (max |SMD| 0.48 measured) and is gone after (0.08)
+    assert bal["smd_unmatched"].abs().max() > 0.2
+    assert bal["balanced"].all() and bal["smd_matched"].abs().max() < 0.1
+
+
+def test_household_intervals_cover_the_planted_effect(pipeline):
+    with pipeline.con() as con:
+        tf = con.sql(
+            """SELECT household_id, high_did_pct_ci_low AS lo, high_did_pct_ci_high AS hi
+               FROM features.treatment_features WHERE tariff_group = 'ToU' AND high_did_pct_ci_low IS NOT NULL"""
+        ).pl()
+    joined = tf.join(pipeline.truth, on="household_id")
+    covered = (
+        (joined["lo"] <= joined["true_high_effect_pct"]) & (joined["true_high_effect_pct"] <= joined["hi"])
+    ).mean()
+    assert joined.height >= 50 and covered >= 0.8, covered  # nominal 0.95; measured 0.90 (54 of 60)

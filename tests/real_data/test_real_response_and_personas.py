@@ -8,7 +8,8 @@ pytestmark = pytest.mark.real_data
 def effect(con, analysis: str, band: str, bucket: str = "all") -> dict:
     row = con.sql(
         f"""SELECT effect_pct, ci_low_pct, ci_high_pct, n_households, n_events FROM features.tariff_response_summary
-            WHERE analysis = '{analysis}' AND band = '{band}' AND window_kind = 'event' AND start_bucket = '{bucket}'"""
+            WHERE analysis = '{analysis}' AND band = '{band}' AND window_kind = 'event' AND start_bucket = '{bucket}'
+              AND season = 'all' AND method = 'primary'"""
     ).fetchall()
     assert row, f"no {analysis}/{band}/{bucket} row"
     return dict(zip(["effect", "low", "high", "households", "events"], row[0], strict=True))
@@ -64,3 +65,92 @@ def test_every_household_with_features_is_assigned_and_named(real_con):
                   (SELECT count(*) FROM model.personas WHERE regexp_matches(persona_name, '^[0-9 ]+$'))"""
     ).fetchall()[0]
     assert n_assigned == n_features > 200 and unnamed == 0
+
+
+def summary_row(con, analysis: str, band: str = "High", method: str = "primary", **where) -> dict:
+    clauses = " ".join(f"AND {k} = '{v}'" for k, v in {"start_bucket": "all", "season": "all", **where}.items())
+    frame = con.sql(
+        f"""SELECT * FROM features.tariff_response_summary WHERE analysis = $a AND band = $b AND method = $m
+            AND window_kind = 'event' {clauses}""",
+        params={"a": analysis, "b": band, "m": method},
+    ).pl()
+    assert frame.height == 1, (analysis, band, method, where)
+    return frame.row(0, named=True)
+
+
+def test_population_placebo_scores_all_controls_as_if_treated(real_con):
+    # 185 controls scored exactly like the treated in 2013: no effect, and BH flags about none of them
+    for band in ("High", "Low"):
+        row = summary_row(real_con, "placebo_controls", band)
+        assert row["n_households"] == 185
+        assert row["ci_low_pct"] <= 0 <= row["ci_high_pct"], row
+    high = summary_row(real_con, "placebo_controls", "High")
+    assert high["share_flagged"] <= 0.10  # at most the FDR level (measured: 0 of 185)
+
+
+def test_baseline_year_placebo_covers_zero(real_con):
+    row = summary_row(real_con, "placebo", "High", method="within")
+    assert row["n_households"] == 3 and row["ci_low_pct"] <= 0 <= row["ci_high_pct"]
+
+
+def test_no_household_is_matched_on_its_treated_year(real_con):
+    rows = real_con.sql(
+        """SELECT t.household_id, t.tariff_group, t.comparison_design, t.n_matched_controls,
+                  b.household_id IS NOT NULL AS has_pre_period
+           FROM features.treatment_features t LEFT JOIN features.baseline_features b USING (household_id)"""
+    ).pl()
+    matched = rows.filter(rows["comparison_design"] == "matched_pre_period")
+    assert matched["has_pre_period"].all() and (matched["n_matched_controls"] > 0).all()
+    tou = rows.filter(rows["tariff_group"] == "ToU")
+    # none of the 34 ToU households (3 with some 2012 readings) passes the baseline coverage gate
+    assert tou.height == 34 and (tou["comparison_design"] == "all_controls").all()
+    (n_balance,) = real_con.execute("SELECT count(*) FROM features.comparison_balance").fetchall()[0]
+    assert n_balance == 25  # ln level + 24 hourly shape values; no treated matched set here
+
+
+def test_household_uncertainty_comes_from_its_events(real_con):
+    rows = real_con.sql(
+        """SELECT household_id, high_did_pct, high_did_pct_se, high_did_pct_ci_low, high_did_pct_ci_high
+           FROM features.treatment_features WHERE tariff_group = 'ToU'"""
+    ).pl()
+    assert rows["high_did_pct_se"].null_count() == 0
+    inside = (rows["high_did_pct_ci_low"] <= rows["high_did_pct"]) & (
+        rows["high_did_pct"] <= rows["high_did_pct_ci_high"]
+    )
+    assert inside.all()
+    se = dict(zip(rows["household_id"], rows["high_did_pct_se"], strict=True))
+    # MAC000082 (raw -76 %): was an SE of 6.0 percentage points from |clipped est / capped t|
+    assert 0.02 < se["MAC000082"] < 0.08
+    assert rows["high_did_pct_se"].max() < 0.3  # no 897-point SE from a near-zero t
+
+
+def test_cross_fitted_responder_effect_is_not_inflated(real_con):
+    heldout = summary_row(real_con, "responders_heldout")
+    in_sample = summary_row(real_con, "responders_in_sample")
+    assert heldout["n_flagged"] == in_sample["n_flagged"] > 0
+    # the events that flagged a household overstate its response; held-out events do not
+    assert in_sample["effect_pct"] < heldout["effect_pct"] < 0 and heldout["ci_high_pct"] < 0
+
+
+@pytest.mark.parametrize("season", ["winter", "spring", "summer", "autumn"])
+def test_response_by_season_has_intervals_and_direction(real_con, season):
+    high = summary_row(real_con, "treatment", "High", season=season)
+    low = summary_row(real_con, "treatment", "Low", season=season)
+    assert high["ci_low_pct"] <= high["effect_pct"] <= high["ci_high_pct"] and high["effect_pct"] < 0
+    assert low["ci_low_pct"] <= low["effect_pct"] <= low["ci_high_pct"] and low["effect_pct"] > 0
+
+
+@pytest.mark.parametrize("bucket", ["night", "morning", "afternoon", "evening"])
+def test_response_by_time_of_day_has_intervals(real_con, bucket):
+    for band in ("High", "Low"):
+        row = summary_row(real_con, "treatment", band, start_bucket=bucket)
+        assert row["ci_low_pct"] <= row["effect_pct"] <= row["ci_high_pct"] and row["n_events"] > 0
+
+
+def test_adjacent_day_sensitivity_beside_the_main_estimate(real_con):
+    main = summary_row(real_con, "treatment", "High", method="within")
+    sens = summary_row(real_con, "sensitivity_adjacent_days", "High", method="within")
+    assert sens["n_events"] <= main["n_events"]
+    # spillover onto neighbouring days would move the estimate; measured -7.0 % vs -7.5 %
+    assert -0.12 < sens["effect_pct"] < -0.03 and abs(sens["effect_pct"] - main["effect_pct"]) < 0.02
+    assert summary_row(real_con, "sensitivity_adjacent_days", "Low", method="within")["effect_pct"] > 0

@@ -33,6 +33,19 @@ def with_and_without_response(tmp_path_factory: pytest.TempPathFactory) -> tuple
     bands = tariff_stamps(root / "on").select("ts", "band")
     gt = pl.read_csv(root / "on" / "ground_truth" / "households.csv")
     both = both.join(bands, on="ts", how="left").with_columns(pl.col("band").fill_null("Normal"))
+    # Normal stamps within 3 h of a High stamp: where pre-loading / rebound is planted
+    high = bands.filter(pl.col("band") == "High").select(pl.col("ts").alias("high_ts")).sort("high_ts")
+    stamps = both.select("ts").unique().sort("ts")
+    for strategy in ("backward", "forward"):
+        stamps = stamps.join_asof(high, left_on="ts", right_on="high_ts", strategy=strategy).rename(
+            {"high_ts": f"high_{strategy}"}
+        )
+    near = stamps.select(
+        "ts",
+        near_high=((pl.col("ts") - pl.col("high_backward")) <= timedelta(hours=3)).fill_null(False)
+        | ((pl.col("high_forward") - pl.col("ts")) <= timedelta(hours=3)).fill_null(False),
+    )
+    both = both.join(near, on="ts", how="left")
     return root, both.join(gt, on="household_id")
 
 
@@ -50,7 +63,11 @@ def test_only_responders_change_and_only_at_event_stamps(
     changed = df.filter(pl.col("kwh_on") != pl.col("kwh_off"))
     assert changed.height > 0
     assert changed["is_responder"].all(), "Std and non-responding ToU households are untouched"
-    assert (changed["band"] != "Normal").all(), "the response is only at stamps priced High/Low"
+    # the response is at stamps priced High/Low, plus pre-loading / rebound (increases) within 3 h of High
+    normal = changed.filter(pl.col("band") == "Normal")
+    assert (changed["band"] != "Normal").sum() > normal.height > 0
+    assert normal["near_high"].all(), "Normal stamps change only next to High events"
+    assert (normal["kwh_on"] >= normal["kwh_off"]).all()
     high = changed.filter(pl.col("band") == "High")
     low = changed.filter(pl.col("band") == "Low")
     assert (high["kwh_on"] < high["kwh_off"]).all()
@@ -68,7 +85,12 @@ def test_response_size_matches_truth(with_and_without_response: tuple[Path, pl.D
     )
     high = per_hh.filter(pl.col("band") == "High")
     low = per_hh.filter(pl.col("band") == "Low")
-    normal = per_hh.filter(pl.col("band") == "Normal")
+    per_hh_far = (
+        responders.filter(~pl.col("near_high"))
+        .group_by("household_id", "band")
+        .agg(ratio=pl.col("kwh_on").sum() / pl.col("kwh_off").sum())
+    )
+    normal = per_hh_far.filter(pl.col("band") == "Normal")  # away from High events: untouched
     assert np.allclose(high["ratio"], 1 + high["high"], atol=0.01)
     assert np.allclose(low["ratio"], 1 + low["low"], atol=0.01)
     assert np.allclose(normal["ratio"], 1.0)

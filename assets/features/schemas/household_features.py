@@ -9,7 +9,7 @@ import polars as pl
 from assets.common.column_spec import Col, table_model
 from assets.features import catalogue
 from assets.features.schemas.lifestyle_features import FEATURE_COLS, SHAPE_COLS
-from assets.features.schemas.treatment_features import BUCKETS, METHOD_VALUES, STATUS_VALUES
+from assets.features.schemas.treatment_features import BUCKETS, DESIGN_VALUES, METHOD_VALUES, STATUS_VALUES
 
 F = pl.Float64
 
@@ -82,6 +82,12 @@ EXTRA_COLS: list[Col] = [
         "Actual half hours / half hours of the treatment window (0 without any).",
         {"ge": 0, "le": 1},
     ),
+    Col(
+        "comparison_design",
+        pl.String,
+        "'matched_pre_period' or 'all_controls' (see treatment_features); None without treatment readings.",
+        {"nullable": True, "isin": DESIGN_VALUES},
+    ),
     *_catalogued(
         "n_high_events",
         "n_low_events",
@@ -89,6 +95,11 @@ EXTRA_COLS: list[Col] = [
         "preload_did_kwh",
         *(f"high_did_pct_{b}" for b in BUCKETS),
         "high_t_stat",
+        "high_did_pct_se",
+        "high_did_pct_ci_low",
+        "high_did_pct_ci_high",
+        "crossfit_folds_flagged",
+        "high_did_pct_heldout",
     ),
 ]
 HOUSEHOLD_FEATURE_COLS: list[Col] = [*REQUIRED_COLS, *EXTRA_COLS]

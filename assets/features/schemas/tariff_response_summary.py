@@ -16,12 +16,24 @@ from assets.common.column_spec import Col, table_model
 F = pl.Float64
 N = {"nullable": True}
 
+ANALYSES = [
+    "treatment",
+    "placebo",
+    "placebo_controls",
+    "responders_heldout",
+    "responders_in_sample",
+    "sensitivity_adjacent_days",
+]
 SUMMARY_COLS: list[Col] = [
     Col(
         "analysis",
         pl.String,
-        "'treatment' (trial year) or 'placebo' (trial schedule shifted onto the baseline year).",
-        {"isin": ["treatment", "placebo"]},
+        "'treatment' (treated, trial year); 'placebo' (treated with a baseline year, trial schedule shifted "
+        "onto it); 'placebo_controls' (population placebo: controls scored as if treated in the trial year); "
+        "'responders_heldout' / 'responders_in_sample' (cross-fitting: BH-flagged households' effect on the "
+        "events that did not / did flag them); 'sensitivity_adjacent_days' (reference days +-"
+        "sensitivity_adjacent_days from event days excluded; compare with treatment/method 'within').",
+        {"isin": ANALYSES},
     ),
     Col("band", pl.String, "Price band of the events.", {"isin": ["High", "Low"]}),
     Col(
@@ -38,12 +50,19 @@ SUMMARY_COLS: list[Col] = [
         {"isin": ["all", "night", "morning", "afternoon", "evening"]},
     ),
     Col(
+        "season",
+        pl.String,
+        "'all' or the meteorological season of the events' local start (winter DJF, spring MAM, summer JJA, "
+        "autumn SON).",
+        {"isin": ["all", "winter", "spring", "summer", "autumn"]},
+    ),
+    Col(
         "method",
         pl.String,
         "'primary' (each household's response_method) or 'within' (within-window reference; placebo).",
         {"isin": ["primary", "within"]},
     ),
-    Col("n_households", pl.Int32, "Treated households with at least one event DiD.", {"ge": 0}),
+    Col("n_households", pl.Int32, "Households (treated; controls for placebo_controls) with an event DiD.", {"ge": 0}),
     Col("n_events", pl.Int32, "Events contributing.", {"ge": 0}),
     Col("n_blocks", pl.Int32, "Bootstrap blocks (local weeks of event start) the events fall in.", {"ge": 0}),
     Col("effect_kwh", F, "Mean over households of the household DiD, kWh per half hour.", N),
@@ -64,6 +83,16 @@ SUMMARY_COLS: list[Col] = [
         N,
     ),
     Col("ci_covers_zero", pl.Boolean, "ci_low_kwh <= 0 <= ci_high_kwh; None without a CI.", N),
+    Col(
+        "n_flagged",
+        pl.Int32,
+        "Households flagged by BH at fdr_alpha: treated responders (treatment, High, all); controls flagged over "
+        "their own p-values (placebo_controls, High); (household, fold) selections (responders_*). None otherwise.",
+        {"nullable": True, "ge": 0},
+    ),
+    Col(
+        "share_flagged", F, "n_flagged / households (or household-folds) scored.", {"nullable": True, "ge": 0, "le": 1}
+    ),
     Col("bootstrap_replicates", pl.Int32, "Bootstrap replicates.", {"ge": 1}),
     Col("ci_level", F, "Confidence level of the intervals.", {"gt": 0, "lt": 1}),
     Col("note", pl.String, "Why a row is empty or degenerate; None otherwise.", N),

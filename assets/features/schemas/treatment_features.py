@@ -20,6 +20,7 @@ F = pl.Float64
 N = {"nullable": True}
 METHOD_VALUES = ["baseline_year_did", "within_window_did", "none"]
 STATUS_VALUES = ["ok", "no_events_in_window", "no_event_response"]
+DESIGN_VALUES = ["matched_pre_period", "all_controls"]
 BUCKETS = catalogue.START_BUCKETS
 
 TREATMENT_COLS: list[Col] = [
@@ -52,8 +53,16 @@ TREATMENT_COLS: list[Col] = [
     Col(
         "n_matched_controls",
         pl.Int32,
-        "Matched control households (0 = leave-one-out mean of all controls used).",
+        "Matched control households (0 = the all_controls design).",
         {"ge": 0},
+    ),
+    Col(
+        "comparison_design",
+        pl.String,
+        "Comparison group: 'matched_pre_period' (the n_matched_controls nearest controls on baseline-window "
+        "level and shape) or 'all_controls' (no pre-period profile: every control at the same half hour, "
+        "leave-one-out for controls; never matched on the treated year).",
+        {"isin": DESIGN_VALUES},
     ),
     *catalogue.columns(catalogue.RESPONSE),  # the response features: assets/features/catalogue.py
 ]
@@ -106,5 +115,31 @@ TreatmentEventResponses = table_model(
     "TreatmentEventResponses",
     "features.treatment_event_responses: event-level DiD rows (household x event x window kind x method).",
     EVENT_RESPONSE_COLS,
+    __name__,
+)
+
+BALANCE_COLS: list[Col] = [
+    Col(
+        "covariate",
+        pl.String,
+        "Pre-period (baseline window) covariate matched on: ln_mean_kwh = ln(mean kWh per half hour + 0.01), "
+        "shape_hHH = hourly shape (household mean = 1) of local hour HH.",
+        {"unique": True},
+    ),
+    Col("n_treated", pl.Int32, "Treated households in matched sets (with a pre-period profile).", {"ge": 0}),
+    Col("n_controls", pl.Int32, "Control households with a pre-period profile.", {"ge": 0}),
+    Col("n_matched_controls", pl.Int32, "Distinct controls used in the treated households' matched sets.", {"ge": 0}),
+    Col("mean_treated", F, "Mean over matched treated households.", N),
+    Col("mean_all_controls", F, "Mean over all controls with a profile (before matching).", N),
+    Col("mean_matched_controls", F, "Mean over matched controls, each weighing 1/k per treated household.", N),
+    Col("smd_unmatched", F, "Standardised mean difference treated vs all controls (pooled unmatched sd).", N),
+    Col("smd_matched", F, "Standardised mean difference treated vs matched controls (same sd).", N),
+    Col("balanced", pl.Boolean, "|smd_matched| < balance_smd_target (0.1); None without matched sets.", N),
+]
+
+ComparisonBalance = table_model(
+    "ComparisonBalance",
+    "features.comparison_balance: covariate balance of the pre-period matched comparison groups.",
+    BALANCE_COLS,
     __name__,
 )
