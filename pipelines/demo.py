@@ -153,8 +153,8 @@ def main() -> int:
     definitions = defs()
     resources = definitions.resources
     source = resources["source"]
-    print(f"source: {'built-in synthetic data' if source.is_synthetic else source.source_dir}", flush=True)
     folder = source.folder()
+    print(f"source: {'built-in synthetic data' if source.is_synthetic else folder}", flush=True)
     first, last = source_month_range(folder)
     print(f"months with readings: {first} .. {last}", flush=True)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
@@ -179,7 +179,7 @@ def main() -> int:
             return 1
     print(f"\ndone in {time.monotonic() - clock.started:.0f} s")
     print(f"warehouse (DuckDB): {resources['warehouse'].path}")
-    print(f"reports:            {Path(resources['reports'].path).resolve()}")
+    print(f"reports:            {resources['reports'].folder().resolve()}")
     print(f"source data:        {folder}")
     print("inspect lineage, runs and metadata: make ui  ->  http://127.0.0.1:3000")
     return 0
