@@ -1,8 +1,16 @@
-"""Calendar-month arithmetic on first-of-month dates (the pipeline's partition keys are ``YYYY-MM-01``)."""
+"""Calendar-month arithmetic on first-of-month dates (the pipeline's partition keys are ``YYYY-MM-01``),
+and which months are supported at all (the one home of the partition range, dependency-free so that
+the ingest logic and ``assets.common.partitions`` share it without the logic importing Dagster)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+
+# LCL readings start in November 2011 and end in February 2014.
+FIRST_MONTH = "2011-11-01"
+LAST_TRIAL_MONTH = "2014-02-01"
+# The first month of scheduled live loads: from here on every complete month is a partition.
+LIVE_FROM = "2026-10-01"
 
 
 def next_month(month: date) -> date:
@@ -17,3 +25,21 @@ def months_between(first: date, last: date) -> list[date]:
         months.append(current)
         current = next_month(current)
     return months
+
+
+def current_month(today: date | None = None) -> date:
+    """The (incomplete) month of ``today`` (UTC now by default): not a partition yet."""
+    return (today or datetime.now(UTC).date()).replace(day=1)
+
+
+def is_supported_month(month: date, today: date | None = None) -> bool:
+    """Whether ``month`` is a partition: a trial month, or a complete month from ``LIVE_FROM`` on.
+
+    Readings stamped in any other month (before the trial, in the gap after it, or not yet
+    complete / in the future) have no partition to live in: ingest files them under their
+    neighbours' month and the clean stage quarantines them (rule V11_OUT_OF_RANGE_TIMESTAMP).
+    """
+    month = month.replace(day=1)
+    trial = date.fromisoformat(FIRST_MONTH) <= month <= date.fromisoformat(LAST_TRIAL_MONTH)
+    live = date.fromisoformat(LIVE_FROM) <= month < current_month(today)
+    return trial or live

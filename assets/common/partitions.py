@@ -34,13 +34,7 @@ from datetime import date, datetime
 
 import dagster as dg
 
-from assets.common.months import next_month
-
-# LCL readings start in November 2011 and end in February 2014.
-FIRST_MONTH = "2011-11-01"
-LAST_TRIAL_MONTH = "2014-02-01"
-# The first month of scheduled live loads: from here on every complete month is a partition.
-LIVE_FROM = "2026-10-01"
+from assets.common.months import FIRST_MONTH, LAST_TRIAL_MONTH, LIVE_FROM, next_month
 
 
 def excluded_months(last_trial_month: str = LAST_TRIAL_MONTH, live_from: str = LIVE_FROM) -> list[date]:

@@ -2,9 +2,11 @@
 
 Each call replaces the window's rows in one transaction: re-running a month never duplicates, and
 a file that cannot be read aborts the whole call with the table exactly as it was. Rows are staged
-in a scratch table first, so memory stays bounded however many files a window spans (DuckDB keeps
+in a connection-local TEMP table first, so memory stays bounded however many files a window spans (DuckDB keeps
 the appends of an open transaction in memory; one INSERT ... SELECT does not). Every physical
-line of every readings file whose month falls in the window is stored with its file and line.
+line of every readings file whose month falls in the window is stored with its file and line;
+lines stamped outside the supported months are filed under their neighbours' month
+(``source_layouts``), so every physical line lands in some partition month.
 
 A small index (``ingest.source_file_index``) remembers which months each file version covers, so
 files that cannot touch the window are not parsed again.
@@ -20,7 +22,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from assets.common.sql import load_sql, qualified_name
+from assets.common.sql import load_sql, qualified_name, quote_identifier
 from assets.common.table_model import create_table_if_missing, validate
 from assets.common.warehouse import transaction
 from assets.ingest.schemas.raw_readings import RawReadings
@@ -29,8 +31,12 @@ from assets.ingest.source_layouts import read_readings_file
 
 RAW_TABLE = "ingest.raw_readings"
 INDEX_TABLE = "ingest.source_file_index"
-STAGING_TABLE = "ingest._raw_readings_staging"
-_RAW, _INDEX, _STAGING = (qualified_name(t) for t in (RAW_TABLE, INDEX_TABLE, STAGING_TABLE))
+# A TEMP table: it belongs to this connection and vanishes with it, so a crash (even SIGKILL) never
+# leaves a half-filled staging table in the warehouse; DuckDB spills temp tables to disk as needed.
+STAGING_TABLE = "_raw_readings_staging"
+_RAW, _INDEX = (qualified_name(t) for t in (RAW_TABLE, INDEX_TABLE))
+_STAGING = quote_identifier(STAGING_TABLE)
+_LEGACY_STAGING = qualified_name("ingest._raw_readings_staging")
 
 
 @dataclass
@@ -56,6 +62,8 @@ def _can_skip(entry: tuple | None, f: SourceFile, start: date, end: date) -> boo
         return False
     size, mtime, first, last = entry
     unchanged = size == f.size_bytes and mtime == f.mtime_ns
+    if first is None or last is None:  # a header-only (or empty) file: no line touches any month
+        return unchanged
     return unchanged and (last < start or first >= end)
 
 
@@ -86,8 +94,9 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
     # Parsed rows go to a scratch table first (committed batch by batch, so memory stays bounded by
     # one file); only when every file has been read does one transaction swap the window in. A file
     # that cannot be read stops the load before the stored table is touched.
+    con.execute(f"DROP TABLE IF EXISTS {_LEGACY_STAGING}")  # left by a crash of an older version
     con.execute(f"DROP TABLE IF EXISTS {_STAGING}")
-    con.execute(f"CREATE TABLE {_STAGING} AS SELECT * FROM {_RAW} LIMIT 0")
+    con.execute(f"CREATE TEMP TABLE {_STAGING} AS SELECT * FROM {_RAW} LIMIT 0")
     index_updates = []
     try:
         for f, frame in _parsed(to_read):

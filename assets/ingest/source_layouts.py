@@ -22,6 +22,8 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.common.months import FIRST_MONTH, LAST_TRIAL_MONTH, LIVE_FROM, is_supported_month
+
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
 
 
@@ -54,8 +56,47 @@ class SourceFileError(ValueError):
         self.problem = problem
 
 
+UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
+def text_encoding(data: bytes) -> str | None:
+    """The encoding of the start of a (decompressed) file: ``utf-8`` or UTF-16 (by its byte-order
+    mark, or without one by the NUL in every other byte that ASCII text in UTF-16 has); None for
+    binary content (other NUL bytes). Spreadsheet exports on Windows ("Unicode text") are UTF-16."""
+    for bom, encoding in UTF16_BOMS.items():
+        if data.startswith(bom):
+            return encoding
+    sample = data[:4096]
+    if b"\x00" not in sample:
+        return "utf-8"
+    even, odd = sample[0::2], sample[1::2]
+    if len(sample) >= 4 and odd.count(0) == len(odd) and b"\x00" not in even:
+        return "utf-16-le"
+    if len(sample) >= 4 and even.count(0) == len(even) and b"\x00" not in odd:
+        return "utf-16-be"
+    return None
+
+
+def decode_text(data: bytes, name: str, errors: str = "strict") -> str:
+    """Decode a file's bytes as UTF-8 or UTF-16 (see :func:`text_encoding`), or raise
+    SourceFileError naming the file; ``errors="replace"`` for a mere look at the content."""
+    encoding = text_encoding(data)
+    if encoding is None:
+        raise SourceFileError(name, "binary content (NUL bytes): not a text file")
+    if encoding != "utf-8" and data[:2] in UTF16_BOMS:
+        data = data[2:]
+    try:
+        text = data.decode(encoding, errors=errors)
+    except UnicodeDecodeError as exc:
+        label = "UTF-8" if encoding == "utf-8" else "UTF-16"
+        raise SourceFileError(
+            name, f"not valid {label} text (byte {exc.start}: {data[exc.start : exc.start + 8]!r})"
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
 def read_text(path: Path, display_name: str | None = None) -> str:
-    """Decompress (if gzip) and decode a file as strict UTF-8, or raise SourceFileError naming it."""
+    """Decompress (if gzip) and decode a file as strict UTF-8 or UTF-16, or raise SourceFileError naming it."""
     name = display_name or str(path)
     data = path.read_bytes()
     if data[:2] == b"\x1f\x8b":
@@ -63,15 +104,7 @@ def read_text(path: Path, display_name: str | None = None) -> str:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as exc:
             raise SourceFileError(name, f"corrupt gzip stream ({exc})") from None
-    if b"\x00" in data[:65536]:
-        raise SourceFileError(name, "binary content (NUL bytes): not a text file")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SourceFileError(
-            name, f"not valid UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 8]!r})"
-        ) from None
-    return text.removeprefix("\ufeff")
+    return decode_text(data, name)
 
 
 def _normalise_header(fields: list[str]) -> list[str]:
@@ -192,13 +225,27 @@ def _finish(frame: pl.DataFrame, layout_name: str, source_file: str) -> pl.DataF
         pl.lit(source_file).alias("source_file"),
         pl.col("source_line").cast(pl.Int64),
         pl.lit(layout_name).alias("source_layout"),
-    ).with_columns(
-        # Partition month of the end stamp; unparseable stamps take the month of the nearest
-        # preceding parseable line of the same file (files are in time order), else the next one.
-        pl.col("reading_end_utc").dt.truncate("1mo").dt.date().forward_fill().backward_fill().alias("reading_month")
     )
+    # Partition month: the month of the end stamp when that month is a partition (supported).
+    # Every other line (stamp unparseable, or parseable but outside the supported months, e.g.
+    # 2030-01-15 or 2010-06-01) takes the month of the nearest preceding *in-range* line of the same
+    # file (files are in time order), else the next one: so the line stays in the raw table of a
+    # month that exists, where the clean stage quarantines it with its file and line (V03 or V11),
+    # and one bad stamp never drags its neighbours to a month of its own.
+    own_month = frame["reading_end_utc"].dt.truncate("1mo").dt.date()
+    supported = {m: is_supported_month(m) for m in own_month.drop_nulls().unique()}
+    in_range = own_month.replace_strict(supported, default=False, return_dtype=pl.Boolean).fill_null(False)
+    frame = frame.with_columns(own_month.set(~in_range, None).forward_fill().backward_fill().alias("reading_month"))
     if frame.height and frame["reading_month"].null_count() == frame.height:
-        raise SourceFileError(source_file, "no line has a parseable timestamp: not a readings file")
+        if frame["reading_end_utc"].null_count() == frame.height:
+            raise SourceFileError(source_file, "no line has a parseable timestamp: not a readings file")
+        stamps = frame["reading_end_utc"].drop_nulls()
+        raise SourceFileError(
+            source_file,
+            f"no line has a timestamp in the supported months (stamps {stamps.min()} .. {stamps.max()}; "
+            f"partitions are {FIRST_MONTH[:7]} .. {LAST_TRIAL_MONTH[:7]} and complete months from "
+            f"{LIVE_FROM[:7]}): refused, nothing stored",
+        )
     return frame.select(
         "household_id",
         "tariff_group",
