@@ -51,8 +51,13 @@ class RawLoadResult:
         return sum(self.rows_by_month.values())
 
 
-def _index(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
+def ensure_index(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``ingest.source_file_index`` if missing (the clean stage reads its line counts)."""
     con.execute(load_sql(__file__, "create_source_file_index").format(index=_INDEX))
+
+
+def _index(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
+    ensure_index(con)
     rows = con.execute(f"SELECT source_file, size_bytes, mtime_ns, first_month, last_month FROM {_INDEX}")
     return {r[0]: r[1:] for r in rows.fetchall()}
 
