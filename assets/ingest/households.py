@@ -48,14 +48,14 @@ def valid_id(col: str = "household_id") -> pl.Expr:
 
 def households_seen_in_readings(con: duckdb.DuckDBPyConnection, raw_table: str) -> pl.DataFrame:
     """Group (and nothing else) per household from readings layouts that carry stdorToU."""
-    return con.execute(
+    return con.sql(
         f"""SELECT household_id, mode(tariff_group) AS tariff_group,
                    CAST(NULL AS VARCHAR) AS acorn, CAST(NULL AS VARCHAR) AS acorn_group,
                    'readings:' || min(source_file) AS source_file
             FROM {raw_table}
             WHERE regexp_full_match(household_id, $pattern) AND tariff_group IN ('Std', 'ToU')
             GROUP BY household_id""",
-        {"pattern": HOUSEHOLD_ID_PATTERN},
+        params={"pattern": HOUSEHOLD_ID_PATTERN},
     ).pl()
 
 
@@ -71,7 +71,7 @@ def build_households(registered: list[pl.DataFrame], seen: pl.DataFrame) -> tupl
         "source_file": pl.String,
     }
     reg = (
-        pl.concat([f.select(schema).cast(schema) for f in registered], how="vertical")
+        pl.concat([f.select(list(schema)).cast(schema) for f in registered], how="vertical")
         if registered
         else pl.DataFrame(schema=schema)
     )
