@@ -15,6 +15,7 @@ nothing is lost: malformed lines are kept for the VEE rules to quarantine.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import zlib
 from dataclasses import dataclass
@@ -74,7 +75,20 @@ def text_encoding(data: bytes) -> str | None:
         return "utf-16-le"
     if len(sample) >= 4 and even.count(0) == len(even) and b"\x00" not in odd:
         return "utf-16-be"
+    # A stray NUL inside a line of a UTF-8 text file damages that line only (the VEE rules
+    # quarantine it); binary content has many NULs or is not UTF-8 at all.
+    if sample.count(0) * 100 <= len(sample) and _utf8_prefix(sample):
+        return "utf-8"
     return None
+
+
+def _utf8_prefix(sample: bytes) -> bool:
+    """Whether ``sample`` is the start of valid UTF-8 (a character cut at its end is allowed)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def decode_text(data: bytes, name: str, errors: str = "strict") -> str:
