@@ -230,3 +230,21 @@ def test_raw_rows_keep_every_line_including_blank_and_kaggle(con, tmp_path: Path
     _, result = run(con, src)
     assert quarantined(con) == {("k.csv", 3): "V01_MALFORMED_LINE", ("k.csv", 4): "V01_MALFORMED_LINE"}
     assert_conserved(result)
+
+
+def test_a_collapsed_copy_counts_in_its_own_file(con, tmp_path: Path):
+    src = tmp_path / "src"
+    line = lds_line("MAC000001", "2013-01-10 00:30:00", "0.2")
+    write_lines(src / "a.csv", [line, lds_line("MAC000001", "2013-01-10 01:00:00", "0.3")])
+    write_lines(src / "b.csv", [line])  # the same reading again, in another file
+    _, result = run(con, src)
+    assert_conserved(result)
+    balance = con.execute(
+        "SELECT source_file, raw_lines, clean_actual_rows, quarantined_rows, collapsed_duplicates "
+        "FROM clean.source_file_balance ORDER BY source_file"
+    ).fetchall()
+    assert balance == [("a.csv", 2, 2, 0, 0), ("b.csv", 1, 0, 0, 1)]
+    by_file = {
+        f.source_file: (f.lines_in_file, f.clean_actual_rows, f.collapsed_duplicates) for f in result.file_conservation
+    }
+    assert by_file == {"a.csv": (2, 2, 0), "b.csv": (1, 0, 1)}
