@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from assets.clean.clean_readings import clean_window
@@ -248,3 +249,18 @@ def test_a_collapsed_copy_counts_in_its_own_file(con, tmp_path: Path):
         f.source_file: (f.lines_in_file, f.clean_actual_rows, f.collapsed_duplicates) for f in result.file_conservation
     }
     assert by_file == {"a.csv": (2, 2, 0), "b.csv": (1, 0, 1)}
+
+
+def test_schema_errors_on_tables_with_source_lines_name_the_file_and_line():
+    import pandera.polars as pa
+
+    from assets.common.table_model import SchemaViolation, TableModel
+
+    class Derived(TableModel):
+        kwh: pl.Float64 = pa.Field(ge=0)
+        source_file: pl.String
+        source_line: pl.Int64
+
+    frame = pl.DataFrame({"kwh": [0.1, -1.0], "source_file": ["a.csv", "b.csv"], "source_line": [7, 42]})
+    with pytest.raises(SchemaViolation, match=r"row 1 \(b\.csv line 42\): '-1\.0'"):
+        validate(Derived, frame, "derived")
