@@ -26,8 +26,9 @@ from pydantic.fields import FieldInfo
 ACTIONS = ("quarantine", "collapse", "flag", "estimate")
 SCOPES = {
     "raw row": "one raw row: field_count, source_layout, household_id, reading_end_utc, reading_month (the "
-    "partition month ingest filed it under), kwh_text and value = TRY_CAST(kwh_text AS DOUBLE); row rules "
-    "are tried in catalogue order, the first that holds wins",
+    "partition month ingest filed it under), source_line, kwh_text, value = TRY_CAST(kwh_text AS DOUBLE) and "
+    "truncated_last_line (of its file, from ingest's source-file index); row rules are tried in catalogue "
+    "order, the first that holds wins",
     "half hour": "the valid rows of one (household, half hour) read more than once: n_rows, n_values",
     "household-month": "one actual reading (value) against its household-month quartiles q25, q75",
     "gap": "the run of missing half hours between two valid readings of a household",
@@ -50,6 +51,14 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
+    # First: a cut line usually fails other rules too (fields missing), but the cause is the cut.
+    Rule(
+        "V12_TRUNCATED_LAST_LINE",
+        "quarantine",
+        "last line of a file without a final newline, cut short: it does not end like the file's other lines",
+        "raw row",
+        "source_line = truncated_last_line",
+    ),
     Rule(
         "V01_MALFORMED_LINE",
         "quarantine",

@@ -27,7 +27,7 @@ from assets.common.table_model import create_table_if_missing, validate
 from assets.common.warehouse import transaction
 from assets.ingest.schemas.raw_readings import RawReadings
 from assets.ingest.source_files import SourceFile
-from assets.ingest.source_layouts import read_readings_file
+from assets.ingest.source_layouts import ParsedFile, parse_readings_file
 
 RAW_TABLE = "ingest.raw_readings"
 INDEX_TABLE = "ingest.source_file_index"
@@ -51,9 +51,26 @@ class RawLoadResult:
         return sum(self.rows_by_month.values())
 
 
+_INDEX_COLUMNS = ", ".join(
+    quote_identifier(c)
+    for c in (
+        "source_file",
+        "size_bytes",
+        "mtime_ns",
+        "source_layout",
+        "first_month",
+        "last_month",
+        "line_rows",
+        "truncated_last_line",
+    )
+)
+
+
 def ensure_index(con: duckdb.DuckDBPyConnection) -> None:
-    """Create ``ingest.source_file_index`` if missing (the clean stage reads its line counts)."""
+    """Create ``ingest.source_file_index`` if missing (the clean stage reads its line counts and
+    truncated last lines); an index of an older version gains the newer column."""
     con.execute(load_sql(__file__, "create_source_file_index").format(index=_INDEX))
+    con.execute(f"ALTER TABLE {_INDEX} ADD COLUMN IF NOT EXISTS truncated_last_line BIGINT")
 
 
 def _index(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
@@ -72,12 +89,12 @@ def _can_skip(entry: tuple | None, f: SourceFile, start: date, end: date) -> boo
     return unchanged and (last < start or first >= end)
 
 
-def _parsed(files: list[SourceFile], workers: int = 2) -> Iterator[tuple[SourceFile, pl.DataFrame]]:
+def _parsed(files: list[SourceFile], workers: int = 2) -> Iterator[tuple[SourceFile, ParsedFile]]:
     """Parse files in a small thread pool, yielding in order, at most 2 x workers in flight."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending = []
         for f in files:
-            pending.append((f, pool.submit(read_readings_file, f.path, f.relative)))
+            pending.append((f, pool.submit(parse_readings_file, f.path, f.relative)))
             if len(pending) >= 2 * workers:
                 g, fut = pending.pop(0)
                 yield g, fut.result()
@@ -104,7 +121,8 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
     con.execute(f"CREATE TEMP TABLE {_STAGING} AS SELECT * FROM {_RAW} LIMIT 0")
     index_updates = []
     try:
-        for f, frame in _parsed(to_read):
+        for f, parsed in _parsed(to_read):
+            frame = parsed.rows
             result.files_read += 1
             months = frame["reading_month"]
             index_updates.append(
@@ -116,6 +134,7 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
                     months.min(),
                     months.max(),
                     frame.height,
+                    parsed.truncated_last_line,
                 ]
             )
             window = validate(
@@ -139,7 +158,7 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
             con.execute(f"DELETE FROM {_RAW} WHERE reading_month >= ? AND reading_month < ?", [start, end])
             con.execute(f"INSERT INTO {_RAW} SELECT * FROM {_STAGING}")
             for row in index_updates:
-                con.execute(f"INSERT OR REPLACE INTO {_INDEX} VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+                con.execute(f"INSERT OR REPLACE INTO {_INDEX} ({_INDEX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_STAGING}")
     return result

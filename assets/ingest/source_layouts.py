@@ -275,16 +275,60 @@ def _finish(frame: pl.DataFrame, layout_name: str, source_file: str) -> pl.DataF
     )
 
 
-def read_readings_file(path: Path, source_file: str) -> pl.DataFrame:
-    """Parse one readings file (any layout, gzip or not) into raw rows."""
+@dataclass(frozen=True)
+class ParsedFile:
+    rows: pl.DataFrame
+    truncated_last_line: int | None = None  # see truncated_last_line()
+
+
+# Share of a file's other lines that must end with the same character for a last line without
+# that ending to count as truncated (a few damaged lines elsewhere must not disable the rule).
+ENDING_AGREEMENT = 0.99
+
+
+def truncated_last_line(lines: list[str], has_header: bool, final_newline: bool) -> int | None:
+    """The line number of a last line cut short by a truncated file, or None.
+
+    Only a file *without* a final newline can end in a cut line, but many valid files simply lack
+    one, and a cut value is usually still a number ("0.247" cut to "0.2"), while LCL values vary in
+    precision (trailing zeros are dropped: 0.13, 0.2 and 0 are valid), so the value alone proves
+    nothing. What a cut does change is how the line *ends*: the exports pad the value (Kaggle,
+    ``, 0.247 ``) or end with the household's Acorn group (London Datastore), so every line of a
+    file ends with the same character. The last line is truncated when the file has no final
+    newline, at least 99 % of its other data lines end with one character, and it does not. A file
+    whose lines end in varying characters (unpadded values) never triggers the rule: a cut there
+    cannot be told from a valid value, and a valid line is never quarantined on a guess.
+    """
+    body = [ln.rstrip("\r") for ln in (lines[1:] if has_header else lines)]
+    if final_newline or len(body) < 3:
+        return None
+    *others, last = body
+    endings = [ln[-1] for ln in others if ln.strip()]
+    if not endings:
+        return None
+    common = max(set(endings), key=endings.count)
+    if endings.count(common) < ENDING_AGREEMENT * len(endings) or last.endswith(common):
+        return None
+    return len(lines)
+
+
+def parse_readings_file(path: Path, source_file: str) -> ParsedFile:
+    """Parse one readings file (any layout, gzip or not) into raw rows, and find a truncated last line."""
     if path.name.lower().endswith(".parquet"):
-        return parquet_to_raw_rows(path, source_file)
+        return ParsedFile(parquet_to_raw_rows(path, source_file))
     text = read_text(path, source_file)
     lines = text.split("\n")
-    if lines and lines[-1] == "":
+    final_newline = bool(lines) and lines[-1] == ""
+    if final_newline:
         lines.pop()  # the file's final line ending
     detected = detect_layout(lines[:21])
     if detected is None:
         raise SourceFileError(source_file, "content matches no readings layout")
     layout, has_header = detected
-    return lines_to_raw_rows(lines, layout, has_header, source_file)
+    rows = lines_to_raw_rows(lines, layout, has_header, source_file)
+    return ParsedFile(rows, truncated_last_line(lines, has_header, final_newline))
+
+
+def read_readings_file(path: Path, source_file: str) -> pl.DataFrame:
+    """Parse one readings file (any layout, gzip or not) into raw rows."""
+    return parse_readings_file(path, source_file).rows

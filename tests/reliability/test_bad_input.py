@@ -264,3 +264,44 @@ def test_schema_errors_on_tables_with_source_lines_name_the_file_and_line():
     frame = pl.DataFrame({"kwh": [0.1, -1.0], "source_file": ["a.csv", "b.csv"], "source_line": [7, 42]})
     with pytest.raises(SchemaViolation, match=r"row 1 \(b\.csv line 42\): '-1\.0'"):
         validate(Derived, frame, "derived")
+
+
+# --- a truncated last line --------------------------------------------------------------------------
+
+KAGGLE_HEADER = "LCLid,tstp,energy(kWh/hh)"
+
+
+def _kaggle(n: int) -> list[str]:
+    return [kaggle_line("MAC000001", f"2013-01-10 {h:02d}:30:00.0000000", f"0.{h + 1}47") for h in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("lines", "final_newline", "expected"),
+    [
+        # padded Kaggle value cut short, no final newline: quarantined
+        ([KAGGLE_HEADER, *_kaggle(4)[:-1], "MAC000001,2013-01-10 03:30:00.0000000, 0.4"], False, {5}),
+        # the same value intact: a missing final newline alone is no fault (valid line kept)
+        ([KAGGLE_HEADER, *_kaggle(4)], False, set()),
+        # a cut line with its final newline intact was not cut by the end of the file (V01 etc. apply)
+        ([KAGGLE_HEADER, *_kaggle(3), "MAC000001,2013-01-10 03:30:00.0000000, 0.4"], True, set()),
+        # London Datastore: the line ends with the household's Acorn group; cut inside it
+        (
+            [
+                *(lds_line("MAC000001", f"2013-01-10 0{h}:30:00", "0.2") for h in range(4)),
+                "MAC000001,Std,2013-01-10 05:30:00.0000000, 0.2 ,ACORN-B,Afflu",
+            ],
+            False,
+            {5},
+        ),
+        # unpadded values end in any digit: a cut cannot be told from a valid value, nothing is guessed
+        ([f"MAC000001,2013-01-10 0{h}:30:00,0.{10 + 7 * h}" for h in range(5)], False, set()),
+    ],
+)
+def test_a_truncated_last_line_is_quarantined_only_when_provable(con, tmp_path: Path, lines, final_newline, expected):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f.csv").write_text("\n".join(lines) + ("\n" if final_newline else ""), encoding="utf-8")
+    _, result = run(con, src)
+    assert_conserved(result)
+    truncated = {n for (_, n), rule in quarantined(con).items() if rule == "V12_TRUNCATED_LAST_LINE"}
+    assert truncated == expected

@@ -28,7 +28,7 @@ DAMAGES = (
     "out_of_range_stamp",
     "odd_id",
     "odd_byte",
-    "blank_line",
+    "blank_line",  # and, at the end of a file, a missing final newline or a cut last line
     "exact_duplicate",
     "conflicting_duplicate",
 )
@@ -81,6 +81,9 @@ def _damage_file(text: str, rng: random.Random, n_damaged: int, layout_fields: i
             out.append(",".join(copy))
         out.append(line)
     ending = "" if rng.random() < 0.5 else "\n"  # half the files lose their final newline
+    if not ending and rng.random() < 0.7:  # ... and most of those a few characters of their last line
+        out[-1] = out[-1][: -rng.randint(1, 4)]
+        known[len(out)] = "V12_TRUNCATED_LAST_LINE"
     return "\n".join(out) + ending, known
 
 
