@@ -78,11 +78,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("V03_BAD_TIMESTAMP", "quarantine", "timestamp cannot be parsed", "raw row", "reading_end_utc IS NULL"),
     # Ingest files a line under its own month only when that month is a partition; any other
-    # stamp (before the trial, in the gap, in the future) is filed under its neighbours' month.
+    # stamp (before the trial, in the gap, after the current month) is filed under its neighbours' month.
     Rule(
         "V11_OUT_OF_RANGE_TIMESTAMP",
         "quarantine",
-        "timestamp outside the supported months (no partition): filed under its neighbours' month",
+        "timestamp in a month that can hold no readings (before the trial, the gap after it, the future): "
+        "filed under its neighbours' month",
         "raw row",
         "CAST(date_trunc('month', reading_end_utc) AS DATE) <> reading_month",
     ),

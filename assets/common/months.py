@@ -28,18 +28,22 @@ def months_between(first: date, last: date) -> list[date]:
 
 
 def current_month(today: date | None = None) -> date:
-    """The (incomplete) month of ``today`` (UTC now by default): not a partition yet."""
+    """The (incomplete) month of ``today`` (UTC now by default): a partition once it is complete."""
     return (today or datetime.now(UTC).date()).replace(day=1)
 
 
 def is_supported_month(month: date, today: date | None = None) -> bool:
-    """Whether ``month`` is a partition: a trial month, or a complete month from ``LIVE_FROM`` on.
+    """Whether readings stamped in ``month`` belong there: a trial month, or a live month from
+    ``LIVE_FROM`` up to the current one.
 
-    Readings stamped in any other month (before the trial, in the gap after it, or not yet
-    complete / in the future) have no partition to live in: ingest files them under their
-    neighbours' month and the clean stage quarantines them (rule V11_OUT_OF_RANGE_TIMESTAMP).
+    The current month is not a partition yet, but it will be once complete (its readings wait in
+    the raw files for that run, and the source-files sensor records it without requesting it).
+    Every other month can never hold readings: before the trial, the gap after it (excluded from
+    the partitions), or the future (a meter cannot read tomorrow). Readings stamped there are
+    filed by ingest under their neighbours' month and quarantined by the clean stage
+    (V11_OUT_OF_RANGE_TIMESTAMP), so none vanishes.
     """
     month = month.replace(day=1)
     trial = date.fromisoformat(FIRST_MONTH) <= month <= date.fromisoformat(LAST_TRIAL_MONTH)
-    live = date.fromisoformat(LIVE_FROM) <= month < current_month(today)
+    live = date.fromisoformat(LIVE_FROM) <= month <= current_month(today)
     return trial or live

@@ -240,7 +240,8 @@ def _finish(frame: pl.DataFrame, layout_name: str, source_file: str) -> pl.DataF
         pl.col("source_line").cast(pl.Int64),
         pl.lit(layout_name).alias("source_layout"),
     )
-    # Partition month: the month of the end stamp when that month is a partition (supported).
+    # Partition month: the month of the end stamp when readings can be in that month
+    # (``is_supported_month``: a trial month or a live month up to the current one).
     # Every other line (stamp unparseable, or parseable but outside the supported months, e.g.
     # 2030-01-15 or 2010-06-01) takes the month of the nearest preceding *in-range* line of the same
     # file (files are in time order), else the next one: so the line stays in the raw table of a
@@ -257,8 +258,8 @@ def _finish(frame: pl.DataFrame, layout_name: str, source_file: str) -> pl.DataF
         raise SourceFileError(
             source_file,
             f"no line has a timestamp in the supported months (stamps {stamps.min()} .. {stamps.max()}; "
-            f"partitions are {FIRST_MONTH[:7]} .. {LAST_TRIAL_MONTH[:7]} and complete months from "
-            f"{LIVE_FROM[:7]}): refused, nothing stored",
+            f"readings can be from {FIRST_MONTH[:7]} .. {LAST_TRIAL_MONTH[:7]} and from {LIVE_FROM[:7]} "
+            "up to the current month): refused, nothing stored",
         )
     return frame.select(
         "household_id",

@@ -3,7 +3,8 @@
 Readings files are in time order, so the first and last timestamps give the range. Only the ends of
 a text file are read: the first and last ``SCAN_BYTES`` (a gzip file is streamed through once,
 keeping the last window); Parquet files are read. A header-only or empty file covers no months,
-and only supported months (partitions, ``assets.common.months.is_supported_month``) are reported.
+and only months that can hold readings (``assets.common.months.is_supported_month``: partitions
+and the current month) are reported.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def file_month_range(path: Path, display: str) -> tuple[date, date] | None:
     stamps = pl.Series("t", sample, dtype=pl.String).str.split(",").list.get(layout.timestamp_field, null_on_oob=True)
     parsed = pl.select(parse_timestamps(pl.lit(stamps))).to_series().drop_nulls()
     # Only supported months count: a stray out-of-range stamp at either end is filed under its
-    # neighbours' month at ingest, so it must not widen the range the demo or sensor requests.
+    # neighbours' month at ingest, so it must not widen the range the demo or sensor requests
+    # (the current month is reported; the sensor requests it once it is a partition).
     months = [m for m in parsed.dt.truncate("1mo").dt.date().unique().to_list() if is_supported_month(m)]
     if not months:
         return None

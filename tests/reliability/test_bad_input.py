@@ -305,3 +305,33 @@ def test_a_truncated_last_line_is_quarantined_only_when_provable(con, tmp_path: 
     assert_conserved(result)
     truncated = {n for (_, n), rule in quarantined(con).items() if rule == "V12_TRUNCATED_LAST_LINE"}
     assert truncated == expected
+
+
+def test_supported_months_are_the_trial_and_live_months_up_to_the_current_one():
+    from assets.common.months import is_supported_month
+
+    today = date(2027, 3, 15)
+    supported = {
+        m: is_supported_month(m, today)
+        for m in (date(2011, 10, 1), date(2011, 11, 1), date(2014, 2, 1), date(2014, 3, 1), date(2026, 9, 1))
+        + (date(2026, 10, 1), date(2027, 3, 1), date(2027, 4, 1), date(2030, 1, 1))
+    }
+    assert [m for m, ok in supported.items() if ok] == [
+        date(2011, 11, 1),
+        date(2014, 2, 1),
+        date(2026, 10, 1),
+        date(2027, 3, 1),  # the current month: a partition once complete, its readings wait for it
+    ]
+
+
+def test_a_file_of_the_current_month_is_not_refused(con, tmp_path: Path):
+    from assets.common.months import current_month
+
+    now = current_month()
+    src = tmp_path / "src"
+    write_lines(src / "old.csv", [lds_line("MAC000001", "2013-01-10 00:30:00", "0.2")])
+    write_lines(src / "live.csv", [lds_line("MAC000002", f"{now:%Y-%m}-01 00:30:00", "0.2")])
+    loaded, result = run(con, src)  # January 2013 loads; the live file's month is not in the window
+    assert loaded.rows == 1
+    assert_conserved(result)
+    assert file_month_range(src / "live.csv", "live.csv") == (now, now)
