@@ -311,11 +311,8 @@ def test_supported_months_are_the_trial_and_live_months_up_to_the_current_one():
     from assets.common.months import is_supported_month
 
     today = date(2027, 3, 15)
-    supported = {
-        m: is_supported_month(m, today)
-        for m in (date(2011, 10, 1), date(2011, 11, 1), date(2014, 2, 1), date(2014, 3, 1), date(2026, 9, 1))
-        + (date(2026, 10, 1), date(2027, 3, 1), date(2027, 4, 1), date(2030, 1, 1))
-    }
+    months = [(2011, 10), (2011, 11), (2014, 2), (2014, 3), (2026, 9), (2026, 10), (2027, 3), (2027, 4), (2030, 1)]
+    supported = {date(y, m, 1): is_supported_month(date(y, m, 1), today) for y, m in months}
     assert [m for m, ok in supported.items() if ok] == [
         date(2011, 11, 1),
         date(2014, 2, 1),
