@@ -1,6 +1,6 @@
 """VEE for a window of months: ``ingest.raw_readings`` -> clean, quarantined, coverage (DuckDB SQL).
 
-Per raw row, the first failing validation rule (V01..V08, in catalogue order) sends it to
+Per raw row, the first failing row rule (V12, V01..V08, V10, V11; catalogue order) sends it to
 quarantine. Valid rows of the same (household, half hour) with one value are collapsed (D01,
 counted); with different values they all go to quarantine (V09). Spikes are flagged (F01), short
 gaps are estimated (E01, quality code E) and long gaps stay missing. Each call replaces the
@@ -145,7 +145,7 @@ def month_parameters(start: date, end: date, settings: VeeSettings) -> Params:
 
 
 def classify(con: duckdb.DuckDBPyConnection, params: Params) -> None:
-    """``_classified``: the month's raw rows with their value and first failing row rule (V01..V08)."""
+    """``_classified``: the month's raw rows with their value and first failing row rule (catalogue order)."""
     _execute(
         con,
         _sql("stage_classified", classified=_sql("classify")),
