@@ -91,7 +91,8 @@ class VeeConfig(dg.Config):
             asset="clean_readings",
             blocking=True,
             description="Per month: raw rows = clean actual rows + quarantined rows + collapsed "
-            "exact duplicates. Nothing is lost.",
+            "exact duplicates; and per source file: lines in the file = raw lines stored = clean actual "
+            "+ quarantined + collapsed copies of that file (clean.source_file_balance). Nothing is lost.",
         ),
         *(schema_check_spec(name) for name in CLEAN_ASSETS),
     ],
@@ -189,14 +190,33 @@ def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Wareh
         },
     )
     failed = [c for c in result.conservation if not c.holds]
+    failed_files = [f for f in result.file_conservation if not f.holds]
+    by_file = pl.DataFrame(
+        [
+            {
+                "source_file": f.source_file,
+                "lines_in_file": f.lines_in_file,
+                "raw": f.raw_rows,
+                "clean_actual": f.clean_actual_rows,
+                "quarantined": f.quarantined_rows,
+                "collapsed_duplicates": f.collapsed_duplicates,
+                "holds": f.holds,
+            }
+            for f in (failed_files or result.file_conservation)[:50]
+        ]
+    )
     yield dg.AssetCheckResult(
         asset_key="clean_readings",
         check_name="conservation",
-        passed=not failed,
+        passed=not failed and not failed_files,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
             "months_checked": len(result.conservation),
             "months_failing": dg.MetadataValue.json([str(c.month) for c in failed]),
             "balance": dg.MetadataValue.md(markdown_table(conservation) if conservation.height else "_(empty)_"),
+            "files_checked": len(result.file_conservation),
+            "files_failing": dg.MetadataValue.json([f.source_file for f in failed_files][:50]),
+            # failing files first (else the first 50); every file and month: clean.source_file_balance
+            "balance_by_file": dg.MetadataValue.md(markdown_table(by_file) if by_file.height else "_(empty)_"),
         },
     )

@@ -1,12 +1,15 @@
 """VEE for a window of months: ``ingest.raw_readings`` -> clean, quarantined, coverage (DuckDB SQL).
 
-Per raw row, the first failing validation rule (V01..V08, in catalogue order) sends it to
+Per raw row, the first failing row rule (V12, V01..V08, V10, V11; catalogue order) sends it to
 quarantine. Valid rows of the same (household, half hour) with one value are collapsed (D01,
 counted); with different values they all go to quarantine (V09). Spikes are flagged (F01), short
 gaps are estimated (E01, quality code E) and long gaps stay missing. Each call replaces the
 window in one transaction, so re-running a month never duplicates and a failure stores nothing.
 
-Conservation, per month: raw rows = clean actual rows + quarantined rows + collapsed duplicates.
+Conservation, per month: raw rows = clean actual rows + quarantined rows + collapsed duplicates;
+and per source file: lines in the file (ingest's count) = raw lines stored = clean actual rows +
+quarantined rows + collapsed duplicates, where a collapsed copy counts in its own file
+(``clean.source_file_balance``, stored per file and month, is the queryable form of that balance).
 
 A month is cleaned by named stages, one SQL statement each (``sql/stage_*.sql``), that build temp
 tables; then the staged rows are validated and swapped in. The rule predicates in that SQL come
@@ -24,6 +27,7 @@ import duckdb
 from assets.clean.schemas.clean_readings import CleanReadings
 from assets.clean.schemas.household_month_coverage import HouseholdMonthCoverage
 from assets.clean.schemas.quarantined_readings import QuarantinedReadings
+from assets.clean.schemas.source_file_balance import SourceFileBalance
 from assets.clean.vee_rules import (
     PARAMETER,
     RULES,
@@ -35,11 +39,12 @@ from assets.clean.vee_rules import (
 from assets.common.sql import load_sql, qualified_name, quote_identifier
 from assets.common.table_model import create_table_if_missing, validate_query
 from assets.common.warehouse import transaction
-from assets.ingest.raw_ingest import RAW_TABLE
+from assets.ingest.raw_ingest import INDEX_TABLE, RAW_TABLE, ensure_index
 
 CLEAN_TABLE = "clean.clean_readings"
 QUARANTINE_TABLE = "clean.quarantined_readings"
 COVERAGE_TABLE = "clean.household_month_coverage"
+BALANCE_TABLE = "clean.source_file_balance"
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,27 @@ class Conservation:
         return self.raw_rows == self.clean_actual_rows + self.quarantined_rows + self.collapsed_duplicates
 
 
+@dataclass(frozen=True)
+class FileConservation:
+    """Where the lines of one source file went, over the checked window."""
+
+    source_file: str
+    lines_in_file: int | None  # ingest's count of the file's data lines; None if the file spans other months
+    raw_rows: int
+    clean_actual_rows: int
+    quarantined_rows: int
+    collapsed_duplicates: int
+
+    @property
+    def holds(self) -> bool:
+        stored = self.lines_in_file is None or self.lines_in_file == self.raw_rows
+        return stored and self.raw_rows == self.clean_actual_rows + self.quarantined_rows + self.collapsed_duplicates
+
+
 @dataclass
 class CleanResult:
     conservation: list[Conservation]
+    file_conservation: list[FileConservation]
     rows_by_rule: dict[str, int]
     clean_rows: int
     estimated_rows: int
@@ -69,8 +92,24 @@ class CleanResult:
 
 
 Params = dict[str, Any]  # values by $parameter name; each statement binds the ones it names
-TABLES = {"raw": RAW_TABLE, "clean": CLEAN_TABLE, "quarantine": QUARANTINE_TABLE, "coverage": COVERAGE_TABLE}
-TEMP_TABLES = ("_classified", "_dupkeys", "_anchors", "_quarantined", "_actual", "_estimated", "_coverage")
+TABLES = {
+    "raw": RAW_TABLE,
+    "clean": CLEAN_TABLE,
+    "quarantine": QUARANTINE_TABLE,
+    "coverage": COVERAGE_TABLE,
+    "balance": BALANCE_TABLE,
+    "source_index": INDEX_TABLE,
+}
+TEMP_TABLES = (
+    "_classified",
+    "_dupkeys",
+    "_anchors",
+    "_quarantined",
+    "_actual",
+    "_estimated",
+    "_coverage",
+    "_file_balance",
+)
 
 
 def _sql(name: str, **fragments: str) -> str:
@@ -106,7 +145,7 @@ def month_parameters(start: date, end: date, settings: VeeSettings) -> Params:
 
 
 def classify(con: duckdb.DuckDBPyConnection, params: Params) -> None:
-    """``_classified``: the month's raw rows with their value and first failing row rule (V01..V08)."""
+    """``_classified``: the month's raw rows with their value and first failing row rule (catalogue order)."""
     _execute(
         con,
         _sql("stage_classified", classified=_sql("classify")),
@@ -145,6 +184,11 @@ def compute_coverage(con: duckdb.DuckDBPyConnection, params: Params) -> None:
     _execute(con, _sql("stage_coverage"), params)
 
 
+def balance_files(con: duckdb.DuckDBPyConnection, params: Params) -> None:
+    """``_file_balance``: per source file, its raw lines and where they went (collapsed copies per file)."""
+    _execute(con, _sql("stage_file_balance"), params)
+
+
 STAGES = (
     classify,
     find_duplicate_keys,
@@ -153,12 +197,14 @@ STAGES = (
     flag_actuals,
     estimate_gaps,
     compute_coverage,
+    balance_files,
 )
 # What each stored table receives from the staged month, and the schema that checks it first.
 OUTPUTS = (
     (CLEAN_TABLE, CleanReadings, "SELECT * FROM _actual UNION ALL SELECT * FROM _estimated"),
     (QUARANTINE_TABLE, QuarantinedReadings, "SELECT * FROM _quarantined"),
     (COVERAGE_TABLE, HouseholdMonthCoverage, "SELECT * FROM _coverage"),
+    (BALANCE_TABLE, SourceFileBalance, "SELECT * FROM _file_balance"),
 )
 
 
@@ -184,6 +230,7 @@ def clean_window(
     either fully replaced or untouched.
     """
     settings = settings or VeeSettings()
+    ensure_index(con)
     for table, model, _ in OUTPUTS:
         create_table_if_missing(con, table, model)
     month = start.replace(day=1)
@@ -208,12 +255,14 @@ def clean_month(con: duckdb.DuckDBPyConnection, params: Params) -> None:
 
 def _summarise(con: duckdb.DuckDBPyConnection, window: Params) -> CleanResult:
     conservation = [Conservation(*row) for row in _execute(con, _sql("conservation"), window).fetchall()]
+    by_file = [FileConservation(*row) for row in _execute(con, _sql("conservation_by_file"), window).fetchall()]
     rows_by_rule = dict(_execute(con, _sql("rows_by_rule"), window).fetchall())
     ((clean_rows, estimated, spikes, households, quarantined, coverage_rows, mean_cov),) = _execute(
         con, _sql("totals"), window
     ).fetchall()
     return CleanResult(
         conservation=conservation,
+        file_conservation=by_file,
         rows_by_rule={k: int(v) for k, v in rows_by_rule.items()},
         clean_rows=int(clean_rows),
         estimated_rows=int(estimated),

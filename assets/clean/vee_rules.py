@@ -25,8 +25,10 @@ from pydantic.fields import FieldInfo
 
 ACTIONS = ("quarantine", "collapse", "flag", "estimate")
 SCOPES = {
-    "raw row": "one raw row: field_count, source_layout, household_id, reading_end_utc, kwh_text and "
-    "value = TRY_CAST(kwh_text AS DOUBLE); row rules are tried in catalogue order, the first that holds wins",
+    "raw row": "one raw row: field_count, source_layout, household_id, reading_end_utc, reading_month (the "
+    "partition month ingest filed it under), source_line, kwh_text, value = TRY_CAST(kwh_text AS DOUBLE) and "
+    "truncated_last_line (of its file, from ingest's source-file index); row rules are tried in catalogue "
+    "order, the first that holds wins",
     "half hour": "the valid rows of one (household, half hour) read more than once: n_rows, n_values",
     "household-month": "one actual reading (value) against its household-month quartiles q25, q75",
     "gap": "the run of missing half hours between two valid readings of a household",
@@ -49,6 +51,14 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
+    # First: a cut line usually fails other rules too (fields missing), but the cause is the cut.
+    Rule(
+        "V12_TRUNCATED_LAST_LINE",
+        "quarantine",
+        "last line of a file without a final newline, cut short: it does not end like the file's other lines",
+        "raw row",
+        "source_line = truncated_last_line",
+    ),
     Rule(
         "V01_MALFORMED_LINE",
         "quarantine",
@@ -57,7 +67,26 @@ RULES: tuple[Rule, ...] = (
         "field_count <> $layout_field_counts[source_layout]",
     ),
     Rule("V02_MISSING_HOUSEHOLD", "quarantine", "household id is empty", "raw row", "household_id IS NULL"),
+    # Ids are stable, so the newer rules keep their numbers; their place in the catalogue is their
+    # precedence: an id the register would refuse is reported as such whatever else is wrong.
+    Rule(
+        "V10_INVALID_HOUSEHOLD_ID",
+        "quarantine",
+        "household id breaks the register rule (letters, digits, _ and - only: no spaces, quotes, odd bytes)",
+        "raw row",
+        "NOT regexp_full_match(household_id, $household_id_pattern)",
+    ),
     Rule("V03_BAD_TIMESTAMP", "quarantine", "timestamp cannot be parsed", "raw row", "reading_end_utc IS NULL"),
+    # Ingest files a line under its own month only when that month is a partition; any other
+    # stamp (before the trial, in the gap, after the current month) is filed under its neighbours' month.
+    Rule(
+        "V11_OUT_OF_RANGE_TIMESTAMP",
+        "quarantine",
+        "timestamp in a month that can hold no readings (before the trial, the gap after it, the future): "
+        "filed under its neighbours' month",
+        "raw row",
+        "CAST(date_trunc('month', reading_end_utc) AS DATE) <> reading_month",
+    ),
     Rule(
         "V04_OFF_GRID_TIMESTAMP",
         "quarantine",
@@ -189,9 +218,12 @@ class VeeSettings:
 
 def rule_parameters(settings: VeeSettings) -> dict[str, Any]:
     """Every value a rule predicate may read, by ``$parameter`` name."""
+    from assets.ingest.schemas.households import HOUSEHOLD_ID_PATTERN  # pandera: imported when a run needs it
+
     counts = layout_field_counts()
     return {
         **{f.name: getattr(settings, f.name) for f in fields(settings)},
+        "household_id_pattern": HOUSEHOLD_ID_PATTERN,
         # key/value lists make the DuckDB client bind a MAP (a plain dict would bind a STRUCT)
         "layout_field_counts": {"key": list(counts), "value": list(counts.values())},
     }

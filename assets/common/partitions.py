@@ -23,7 +23,7 @@ Why a time window with exclusions (options researched for Dagster 1.13):
   single-run range backfills (one window from the first to the last month), the CLI, GraphQL
   backfills and the partitioned schedule work unchanged; a range spanning the gap simply skips it.
   The cost: the gap is a fact of the deployment, set by ``METER_HISTORY_FROM``,
-  ``METER_HISTORY_TO`` and ``METER_LIVE_FROM`` (LCL defaults below). If data for an excluded month
+  ``METER_HISTORY_TO`` and ``METER_LIVE_FROM`` (``assets/common/months.py``; LCL defaults). If data for an excluded month
   turns up, move them and reload the code location; until then
   the source-files sensor logs such months as "not partitions".
 
@@ -31,36 +31,11 @@ Why a time window with exclusions (options researched for Dagster 1.13):
 the last) window from.
 """
 
-import os
 from datetime import date, datetime
 
 import dagster as dg
 
-from assets.common.months import next_month
-
-
-def _month_setting(variable: str, default: str) -> str:
-    """A ``YYYY-MM-01`` month from the environment (deployment fact), else the LCL default."""
-    value = os.environ.get(variable, default)
-    try:
-        month = date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{variable}={value!r} is not a month: expected YYYY-MM-01") from None
-    if month.day != 1:
-        raise ValueError(f"{variable}={value!r} is not the first day of a month: expected YYYY-MM-01")
-    return value
-
-
-# The history the deployment holds: LCL readings start in November 2011 and end in February 2014.
-FIRST_MONTH = _month_setting("METER_HISTORY_FROM", "2011-11-01")
-LAST_TRIAL_MONTH = _month_setting("METER_HISTORY_TO", "2014-02-01")
-# The first month of scheduled live loads: from here on every complete month is a partition.
-LIVE_FROM = _month_setting("METER_LIVE_FROM", "2026-10-01")
-if not FIRST_MONTH <= LAST_TRIAL_MONTH < LIVE_FROM:
-    raise ValueError(
-        f"partition months out of order: METER_HISTORY_FROM={FIRST_MONTH} <= METER_HISTORY_TO={LAST_TRIAL_MONTH} "
-        f"< METER_LIVE_FROM={LIVE_FROM} is required"
-    )
+from assets.common.months import FIRST_MONTH, LAST_TRIAL_MONTH, LIVE_FROM, next_month
 
 
 def excluded_months(last_trial_month: str = LAST_TRIAL_MONTH, live_from: str = LIVE_FROM) -> list[date]:

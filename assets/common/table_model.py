@@ -41,13 +41,33 @@ def _describe_failures(table: str, failure_cases: pl.DataFrame, max_rows: int = 
     lines = [f"{table}: schema validation failed ({failure_cases.height} failure case(s))"]
     cols = [c for c in ("column", "check", "failure_case", "index") if c in failure_cases.columns]
     grouped = failure_cases.select(cols).with_columns(pl.all().cast(pl.String))
+    located = {"source_file", "source_line"} <= set(failure_cases.columns)
+    if located:  # rows that came from a source line: name the file and line, not just the row
+        grouped = grouped.with_columns(
+            failure_cases["source_file"].cast(pl.String), failure_cases["source_line"].cast(pl.String)
+        )
     for (column, check), group in grouped.group_by(["column", "check"], maintain_order=True):
         sample = group.head(max_rows)
         rows = ", ".join(
-            f"row {idx}: {val!r}" for idx, val in zip(sample["index"], sample["failure_case"], strict=True)
+            f"row {r['index']}"
+            + (f" ({r['source_file']} line {r['source_line']})" if located else "")
+            + f": {r['failure_case']!r}"
+            for r in sample.iter_rows(named=True)
         )
         lines.append(f"  column {column!r} violates {check!r}: {group.height} row(s), e.g. {rows}")
     return "\n".join(lines)
+
+
+def _with_source(cases: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+    """Failure cases with the ``source_file`` / ``source_line`` of their row, where the table has them."""
+    if not ({"source_file", "source_line"} <= set(frame.columns) and "index" in cases.columns):
+        return cases
+    index = cases["index"].cast(pl.Int64)
+    valid = index.is_not_null() & (index >= 0) & (index < frame.height)
+    at = index.set(~valid, 0)
+    return cases.with_columns(
+        frame[name].gather(at).set(~valid, None).alias(name) for name in ("source_file", "source_line")
+    )
 
 
 def validate(model: type[TableModel], frame: pl.DataFrame, table: str | None = None) -> pl.DataFrame:
@@ -56,7 +76,7 @@ def validate(model: type[TableModel], frame: pl.DataFrame, table: str | None = N
     try:
         return model.validate(frame, lazy=True)
     except SchemaErrors as exc:
-        cases = exc.failure_cases
+        cases = _with_source(exc.failure_cases, frame)
         raise SchemaViolation(name, cases, _describe_failures(name, cases)) from None
     except SchemaError as exc:  # pragma: no cover - lazy=True reports SchemaErrors
         raise SchemaViolation(name, pl.DataFrame(), f"{name}: {exc}") from None

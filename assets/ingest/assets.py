@@ -86,16 +86,18 @@ def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source
 def households(warehouse: Warehouse, source: MeterSource):
     """One row per household: trial group (Std = flat-rate control, ToU = dynamic tariff in 2013)
     and Acorn category/group, from the household information file, completed by the groups that
-    6/4-column readings files carry. ACORN-U and ACORN- are not real groups and become empty."""
+    6/4-column readings files carry. ACORN-U and ACORN- are not real groups and become empty.
+    Ids that break the register rule never enter the register (listed with file, line and rule)."""
     from assets.common.sql import qualified_name
     from assets.common.table_model import SchemaViolation
     from assets.ingest import households as hh
     from assets.ingest.raw_ingest import RAW_TABLE
-    from assets.ingest.schemas.households import Households
+    from assets.ingest.schemas.households import HOUSEHOLD_ID_PATTERN, Households
     from assets.ingest.source_files import discover, of_kind
 
     files = of_kind(discover(source.folder()), "households")
     registered = [hh.read_household_file(f.path, f.relative) for f in files]
+    rejected = hh.rejected_register_lines(registered)
     try:
         with warehouse.get_connection() as con:
             seen = hh.households_seen_in_readings(con, RAW_TABLE)
@@ -103,8 +105,9 @@ def households(warehouse: Warehouse, source: MeterSource):
             store_table(con, HOUSEHOLDS_TABLE, Households, table)
             missing = con.execute(
                 f"""SELECT count(DISTINCT household_id) FROM {qualified_name(RAW_TABLE)}
-                    WHERE household_id IS NOT NULL
-                      AND household_id NOT IN (SELECT household_id FROM {qualified_name(HOUSEHOLDS_TABLE)})"""
+                    WHERE regexp_full_match(household_id, $pattern)
+                      AND household_id NOT IN (SELECT household_id FROM {qualified_name(HOUSEHOLDS_TABLE)})""",
+                {"pattern": HOUSEHOLD_ID_PATTERN},
             ).fetchall()[0][0]
     except SchemaViolation as violation:
         yield schema_check_failed("households", violation)
@@ -115,6 +118,9 @@ def households(warehouse: Warehouse, source: MeterSource):
             **table_metadata(Households, HOUSEHOLDS_TABLE, table.height, preview=table),
             **{k: dg.MetadataValue.int(v) for k, v in stats.items()},
             "households_in_readings_without_group": dg.MetadataValue.int(int(missing)),
+            # register lines whose id breaks the register rule (readings lines: clean's quarantine, V10)
+            "register_lines_rejected": dg.MetadataValue.int(len(rejected)),
+            "register_lines_rejected_sample": dg.MetadataValue.json(rejected[:50]),
             "by_group": dg.MetadataValue.md(markdown_table(groups)),
         },
         check_results=[schema_check_passed("households", {HOUSEHOLDS_TABLE: table.height})],

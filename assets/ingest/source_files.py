@@ -1,9 +1,10 @@
 """Find the files of a source folder and say what each one is, from its content.
 
 A source folder (``METER_SOURCE_DIR``) may hold readings in any LCL layout, the household
-information file and the tariff schedule, in any sub-folder structure. Files that are text but
-none of these (READMEs, Acorn details, inventories) are ignored and listed; files that claim to be
-data (``.csv``, ``.gz``, ``.parquet``) but cannot be read raise :class:`SourceFileError`.
+information file and the tariff schedule, in any sub-folder structure. Files that are text (UTF-8
+or UTF-16, or legacy 8-bit) but none of these (READMEs, Acorn details, inventories) and binary
+files not named as data are ignored and listed; files that claim to be data (``.csv``, ``.gz``,
+``.parquet``) but cannot be read raise :class:`SourceFileError` naming the file.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from assets.ingest.source_layouts import SourceFileError, detect_layout
+from assets.ingest.source_layouts import SourceFileError, decode_text, detect_layout, text_encoding
 
 DATA_SUFFIXES = (".csv", ".csv.gz", ".gz", ".parquet", ".xlsx", ".txt")
 HOUSEHOLDS_HEADER = ("lclid", "stdortou", "acorn", "acorn_grouped")
@@ -29,7 +30,8 @@ class SourceFile:
     mtime_ns: int
 
 
-def _head_text(path: Path, display: str, limit: int = 65536) -> str:
+def _head_text(path: Path, display: str, limit: int = 65536) -> str | None:
+    """The decoded start of a file (UTF-8 or UTF-16, see ``text_encoding``); None if binary."""
     try:
         with path.open("rb") as fh:
             compressed = fh.read(2) == b"\x1f\x8b"
@@ -37,13 +39,15 @@ def _head_text(path: Path, display: str, limit: int = 65536) -> str:
             data = fh.read(limit)
     except (OSError, EOFError, zlib.error) as exc:
         raise SourceFileError(display, f"corrupt gzip stream ({exc})") from None
-    if b"\x00" in data:
-        raise SourceFileError(display, "binary content (NUL bytes): not a text file")
-    # Only the header decides the kind; a readings file is decoded strictly (UTF-8) when loaded,
-    # so a mis-encoded readings file still fails loudly there. Other legacy files (the Acorn
+    encoding = text_encoding(data)
+    if encoding is None:
+        return None
+    if encoding != "utf-8":
+        data = data[: len(data) - len(data) % 2]  # the read limit may cut a UTF-16 code unit
+    # Only the header decides the kind; a readings file is decoded strictly (UTF-8 or UTF-16) when
+    # loaded, so a mis-encoded readings file still fails loudly there. Other legacy files (the Acorn
     # details are Latin-1) are merely classified.
-    text = data.decode("utf-8", errors="replace")
-    return text.removeprefix("\ufeff")
+    return decode_text(data, display, "replace")
 
 
 def classify(path: Path, relative: str) -> str:
@@ -54,9 +58,14 @@ def classify(path: Path, relative: str) -> str:
         return "tariffs" if "tariff" in name else "ignored"
     if not name.endswith(DATA_SUFFIXES):
         return "ignored"
-    lines = _head_text(path, relative).split("\n")[:21]
-    if not lines:
+    text = _head_text(path, relative)
+    if text is None:
+        # Binary content: a file named as CSV/gzip data cannot be read (fail, naming it); any
+        # other binary file (e.g. a .txt) is not data and is ignored (listed in the metadata).
+        if name.endswith((".csv", ".gz")):
+            raise SourceFileError(relative, "binary content (NUL bytes): not a text file")
         return "ignored"
+    lines = text.split("\n")[:21]
     header = tuple(f.strip().lower() for f in lines[0].rstrip("\r").split(","))
     if header[:4] == HOUSEHOLDS_HEADER:
         return "households"

@@ -15,12 +15,15 @@ nothing is lost: malformed lines are kept for the VEE rules to quarantine.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+
+from assets.common.months import FIRST_MONTH, LAST_TRIAL_MONTH, LIVE_FROM, is_supported_month
 
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
 
@@ -54,8 +57,60 @@ class SourceFileError(ValueError):
         self.problem = problem
 
 
+UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
+def text_encoding(data: bytes) -> str | None:
+    """The encoding of the start of a (decompressed) file: ``utf-8`` or UTF-16 (by its byte-order
+    mark, or without one by the NUL in every other byte that ASCII text in UTF-16 has); None for
+    binary content (other NUL bytes). Spreadsheet exports on Windows ("Unicode text") are UTF-16."""
+    for bom, encoding in UTF16_BOMS.items():
+        if data.startswith(bom):
+            return encoding
+    sample = data[:4096]
+    if b"\x00" not in sample:
+        return "utf-8"
+    even, odd = sample[0::2], sample[1::2]
+    if len(sample) >= 4 and odd.count(0) == len(odd) and b"\x00" not in even:
+        return "utf-16-le"
+    if len(sample) >= 4 and even.count(0) == len(even) and b"\x00" not in odd:
+        return "utf-16-be"
+    # A stray NUL inside a line of a UTF-8 text file damages that line only (the VEE rules
+    # quarantine it); binary content has many NULs or is not UTF-8 at all.
+    if sample.count(0) * 100 <= len(sample) and _utf8_prefix(sample):
+        return "utf-8"
+    return None
+
+
+def _utf8_prefix(sample: bytes) -> bool:
+    """Whether ``sample`` is the start of valid UTF-8 (a character cut at its end is allowed)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def decode_text(data: bytes, name: str, errors: str = "strict") -> str:
+    """Decode a file's bytes as UTF-8 or UTF-16 (see :func:`text_encoding`), or raise
+    SourceFileError naming the file; ``errors="replace"`` for a mere look at the content."""
+    encoding = text_encoding(data)
+    if encoding is None:
+        raise SourceFileError(name, "binary content (NUL bytes): not a text file")
+    if encoding != "utf-8" and data[:2] in UTF16_BOMS:
+        data = data[2:]
+    try:
+        text = data.decode(encoding, errors=errors)
+    except UnicodeDecodeError as exc:
+        label = "UTF-8" if encoding == "utf-8" else "UTF-16"
+        raise SourceFileError(
+            name, f"not valid {label} text (byte {exc.start}: {data[exc.start : exc.start + 8]!r})"
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
 def read_text(path: Path, display_name: str | None = None) -> str:
-    """Decompress (if gzip) and decode a file as strict UTF-8, or raise SourceFileError naming it."""
+    """Decompress (if gzip) and decode a file as strict UTF-8 or UTF-16, or raise SourceFileError naming it."""
     name = display_name or str(path)
     data = path.read_bytes()
     if data[:2] == b"\x1f\x8b":
@@ -63,15 +118,7 @@ def read_text(path: Path, display_name: str | None = None) -> str:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as exc:
             raise SourceFileError(name, f"corrupt gzip stream ({exc})") from None
-    if b"\x00" in data[:65536]:
-        raise SourceFileError(name, "binary content (NUL bytes): not a text file")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SourceFileError(
-            name, f"not valid UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 8]!r})"
-        ) from None
-    return text.removeprefix("\ufeff")
+    return decode_text(data, name)
 
 
 def _normalise_header(fields: list[str]) -> list[str]:
@@ -192,13 +239,28 @@ def _finish(frame: pl.DataFrame, layout_name: str, source_file: str) -> pl.DataF
         pl.lit(source_file).alias("source_file"),
         pl.col("source_line").cast(pl.Int64),
         pl.lit(layout_name).alias("source_layout"),
-    ).with_columns(
-        # Partition month of the end stamp; unparseable stamps take the month of the nearest
-        # preceding parseable line of the same file (files are in time order), else the next one.
-        pl.col("reading_end_utc").dt.truncate("1mo").dt.date().forward_fill().backward_fill().alias("reading_month")
     )
+    # Partition month: the month of the end stamp when readings can be in that month
+    # (``is_supported_month``: a trial month or a live month up to the current one).
+    # Every other line (stamp unparseable, or parseable but outside the supported months, e.g.
+    # 2030-01-15 or 2010-06-01) takes the month of the nearest preceding *in-range* line of the same
+    # file (files are in time order), else the next one: so the line stays in the raw table of a
+    # month that exists, where the clean stage quarantines it with its file and line (V03 or V11),
+    # and one bad stamp never drags its neighbours to a month of its own.
+    own_month = frame["reading_end_utc"].dt.truncate("1mo").dt.date()
+    supported = {m: is_supported_month(m) for m in own_month.drop_nulls().unique()}
+    in_range = own_month.replace_strict(supported, default=False, return_dtype=pl.Boolean).fill_null(False)
+    frame = frame.with_columns(own_month.set(~in_range, None).forward_fill().backward_fill().alias("reading_month"))
     if frame.height and frame["reading_month"].null_count() == frame.height:
-        raise SourceFileError(source_file, "no line has a parseable timestamp: not a readings file")
+        if frame["reading_end_utc"].null_count() == frame.height:
+            raise SourceFileError(source_file, "no line has a parseable timestamp: not a readings file")
+        stamps = frame["reading_end_utc"].drop_nulls()
+        raise SourceFileError(
+            source_file,
+            f"no line has a timestamp in the supported months (stamps {stamps.min()} .. {stamps.max()}; "
+            f"readings can be from {FIRST_MONTH[:7]} .. {LAST_TRIAL_MONTH[:7]} and from {LIVE_FROM[:7]} "
+            "up to the current month): refused, nothing stored",
+        )
     return frame.select(
         "household_id",
         "tariff_group",
@@ -214,16 +276,60 @@ def _finish(frame: pl.DataFrame, layout_name: str, source_file: str) -> pl.DataF
     )
 
 
-def read_readings_file(path: Path, source_file: str) -> pl.DataFrame:
-    """Parse one readings file (any layout, gzip or not) into raw rows."""
+@dataclass(frozen=True)
+class ParsedFile:
+    rows: pl.DataFrame
+    truncated_last_line: int | None = None  # see truncated_last_line()
+
+
+# Share of a file's other lines that must end with the same character for a last line without
+# that ending to count as truncated (a few damaged lines elsewhere must not disable the rule).
+ENDING_AGREEMENT = 0.99
+
+
+def truncated_last_line(lines: list[str], has_header: bool, final_newline: bool) -> int | None:
+    """The line number of a last line cut short by a truncated file, or None.
+
+    Only a file *without* a final newline can end in a cut line, but many valid files simply lack
+    one, and a cut value is usually still a number ("0.247" cut to "0.2"), while LCL values vary in
+    precision (trailing zeros are dropped: 0.13, 0.2 and 0 are valid), so the value alone proves
+    nothing. What a cut does change is how the line *ends*: the exports pad the value (Kaggle,
+    ``, 0.247 ``) or end with the household's Acorn group (London Datastore), so every line of a
+    file ends with the same character. The last line is truncated when the file has no final
+    newline, at least 99 % of its other data lines end with one character, and it does not. A file
+    whose lines end in varying characters (unpadded values) never triggers the rule: a cut there
+    cannot be told from a valid value, and a valid line is never quarantined on a guess.
+    """
+    body = [ln.rstrip("\r") for ln in (lines[1:] if has_header else lines)]
+    if final_newline or len(body) < 3:
+        return None
+    *others, last = body
+    endings = [ln[-1] for ln in others if ln.strip()]
+    if not endings:
+        return None
+    common = max(set(endings), key=endings.count)
+    if endings.count(common) < ENDING_AGREEMENT * len(endings) or last.endswith(common):
+        return None
+    return len(lines)
+
+
+def parse_readings_file(path: Path, source_file: str) -> ParsedFile:
+    """Parse one readings file (any layout, gzip or not) into raw rows, and find a truncated last line."""
     if path.name.lower().endswith(".parquet"):
-        return parquet_to_raw_rows(path, source_file)
+        return ParsedFile(parquet_to_raw_rows(path, source_file))
     text = read_text(path, source_file)
     lines = text.split("\n")
-    if lines and lines[-1] == "":
+    final_newline = bool(lines) and lines[-1] == ""
+    if final_newline:
         lines.pop()  # the file's final line ending
     detected = detect_layout(lines[:21])
     if detected is None:
         raise SourceFileError(source_file, "content matches no readings layout")
     layout, has_header = detected
-    return lines_to_raw_rows(lines, layout, has_header, source_file)
+    rows = lines_to_raw_rows(lines, layout, has_header, source_file)
+    return ParsedFile(rows, truncated_last_line(lines, has_header, final_newline))
+
+
+def read_readings_file(path: Path, source_file: str) -> pl.DataFrame:
+    """Parse one readings file (any layout, gzip or not) into raw rows."""
+    return parse_readings_file(path, source_file).rows

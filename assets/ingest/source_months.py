@@ -2,7 +2,9 @@
 
 Readings files are in time order, so the first and last timestamps give the range. Only the ends of
 a text file are read: the first and last ``SCAN_BYTES`` (a gzip file is streamed through once,
-keeping the last window); Parquet files are read. A header-only or empty file covers no months.
+keeping the last window); Parquet files are read. A header-only or empty file covers no months,
+and only months that can hold readings (``assets.common.months.is_supported_month``: partitions
+and the current month) are reported.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import zlib
 from datetime import date
 from pathlib import Path
 
-from assets.common.months import months_between, next_month
+from assets.common.months import is_supported_month, months_between, next_month
 
 __all__ = ["file_month_range", "head_and_tail", "months_between", "next_month"]
 
@@ -26,7 +28,7 @@ def _lines(raw: list[str]) -> list[str]:
 
 def head_and_tail(path: Path, display: str, scan_bytes: int = SCAN_BYTES) -> tuple[list[str], list[str]]:
     """Complete, non-blank lines from the first and last ``scan_bytes`` of the (decompressed) file."""
-    from assets.ingest.source_layouts import SourceFileError
+    from assets.ingest.source_layouts import SourceFileError, decode_text, text_encoding
 
     with path.open("rb") as fh:
         compressed = fh.read(2) == b"\x1f\x8b"
@@ -46,10 +48,13 @@ def head_and_tail(path: Path, display: str, scan_bytes: int = SCAN_BYTES) -> tup
                 tail = fh.read()
     except (OSError, EOFError, zlib.error) as exc:
         raise SourceFileError(display, f"cannot be decompressed ({exc})") from None
-    if b"\x00" in head or b"\x00" in tail:
+    encoding = text_encoding(head)
+    if encoding is None:
         raise SourceFileError(display, "binary content (NUL bytes): not a text file")
-    head_lines = head.decode("utf-8", errors="replace").removeprefix("\ufeff").split("\n")
-    tail_lines = tail.decode("utf-8", errors="replace").split("\n")
+    if encoding != "utf-8":  # UTF-16: both windows on whole code units (the tail ends the file)
+        head, tail = head[: len(head) - len(head) % 2], tail[len(tail) % 2 :]
+    head_lines = decode_text(head, display, "replace").split("\n")
+    tail_lines = tail.decode(encoding, errors="replace").removeprefix("\ufeff").split("\n")
     if not whole:  # cut lines at the edges of the windows
         head_lines, tail_lines = head_lines[:-1], tail_lines[1:]
     return _lines(head_lines), _lines(tail_lines)
@@ -76,6 +81,10 @@ def file_month_range(path: Path, display: str) -> tuple[date, date] | None:
     sample = body_head[:SAMPLE_LINES] + tail[-SAMPLE_LINES:]
     stamps = pl.Series("t", sample, dtype=pl.String).str.split(",").list.get(layout.timestamp_field, null_on_oob=True)
     parsed = pl.select(parse_timestamps(pl.lit(stamps))).to_series().drop_nulls()
-    if parsed.len() == 0:
+    # Only supported months count: a stray out-of-range stamp at either end is filed under its
+    # neighbours' month at ingest, so it must not widen the range the demo or sensor requests
+    # (the current month is reported; the sensor requests it once it is a partition).
+    months = [m for m in parsed.dt.truncate("1mo").dt.date().unique().to_list() if is_supported_month(m)]
+    if not months:
         return None
-    return parsed.min().date().replace(day=1), parsed.max().date().replace(day=1)
+    return min(months), max(months)

@@ -23,7 +23,10 @@ LABEL_FORMATS = ("%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m
 
 
 def read_schedule_labels(path: Path, display: str) -> pl.DataFrame:
-    """(local_label_start, band) from Tariffs.xlsx or a CSV export (day-first or ISO)."""
+    """(local_label_start, band, source_line) from Tariffs.xlsx or a CSV export (day-first or ISO).
+
+    ``source_line`` is the physical line of a CSV (the sheet row for xlsx, header = row 1), so every
+    label error names the file and the line(s)."""
     if path.name.lower().endswith(".xlsx"):
         try:
             frame = pl.read_excel(path, sheet_name="Sheet1")
@@ -32,11 +35,14 @@ def read_schedule_labels(path: Path, display: str) -> pl.DataFrame:
         labels = frame.select(
             pl.col("TariffDateTime").cast(pl.Datetime("us")).alias("local_label_start"),
             pl.col("Tariff").cast(pl.String).str.strip_chars().alias("band"),
-        )
+        ).with_row_index("source_line", offset=2)
     else:
         lines = read_text(path, display).replace("\r", "").split("\n")
-        body = [ln for ln in lines[1:] if ln.strip()]
-        raw = pl.DataFrame({"line": body}).with_columns(pl.col("line").str.split(",").alias("f"))
+        numbered = [(n, ln) for n, ln in enumerate(lines, 1) if n > 1 and ln.strip()]
+        raw = pl.DataFrame(
+            {"line": [ln for _, ln in numbered], "source_line": [n for n, _ in numbered]},
+            schema={"line": pl.String, "source_line": pl.Int64},
+        ).with_columns(pl.col("line").str.split(",").alias("f"))
         text = raw["f"].list.get(0, null_on_oob=True).str.strip_chars()
         parsed = pl.select(
             pl.coalesce([text.str.strptime(pl.Datetime("us"), f, strict=False) for f in LABEL_FORMATS])
@@ -45,29 +51,45 @@ def read_schedule_labels(path: Path, display: str) -> pl.DataFrame:
             {
                 "local_label_start": parsed,
                 "band": raw["f"].list.get(1, null_on_oob=True).str.strip_chars(),
+                "source_line": raw["source_line"],
             }
         )
-        bad = labels.with_row_index("line", offset=2).filter(pl.col("local_label_start").is_null())
-        if bad.height:
-            first = bad.row(0, named=True)["line"]
-            raise SourceFileError(display, f"line {first}: TariffDateTime not parseable ({bad.height} lines)")
-    unknown = labels.filter(~pl.col("band").is_in(list(PRICES_P_PER_KWH)))
+    bad = labels.filter(pl.col("local_label_start").is_null())
+    if bad.height:
+        raise SourceFileError(display, f"{_lines(bad)}: TariffDateTime not parseable ({bad.height} lines)")
+    unknown = labels.filter(~pl.col("band").is_in(list(PRICES_P_PER_KWH)).fill_null(True))
     if unknown.height:
-        raise SourceFileError(display, f"unknown tariff band(s) {unknown['band'].unique().to_list()}")
+        raise SourceFileError(
+            display,
+            f"{_lines(unknown)}: unknown tariff band(s) {unknown['band'].unique().to_list()} "
+            f"(known: {list(PRICES_P_PER_KWH)})",
+        )
     return labels.sort("local_label_start")
+
+
+def _lines(rows: pl.DataFrame, limit: int = 5) -> str:
+    """``line 7`` / ``lines 7, 9, 12, ...``: where the rows are in their file."""
+    numbers = rows["source_line"].sort().to_list()
+    shown = ", ".join(str(n) for n in numbers[:limit]) + (", ..." if len(numbers) > limit else "")
+    return f"line {shown}" if len(numbers) == 1 else f"lines {shown}"
 
 
 def check_label_grid(labels: pl.DataFrame, display: str) -> None:
     """Every label on :00/:30, unique, 48 per local day (the published schedule's naive grid)."""
-    ts = labels["local_label_start"]
-    if ts.is_duplicated().any():
-        raise SourceFileError(display, "duplicate TariffDateTime labels")
-    if not ((ts.dt.minute().is_in([0, 30])) & (ts.dt.second() == 0)).all():
-        raise SourceFileError(display, "labels off the half-hour grid")
-    per_day = labels.group_by(pl.col("local_label_start").dt.date()).len()
-    short = per_day.filter(pl.col("len") != 48)
+    ts = pl.col("local_label_start")
+    duplicated = labels.filter(ts.is_duplicated())
+    if duplicated.height:
+        raise SourceFileError(display, f"{_lines(duplicated)}: duplicate TariffDateTime labels")
+    off_grid = labels.filter(~(ts.dt.minute().is_in([0, 30]) & (ts.dt.second() == 0)))
+    if off_grid.height:
+        raise SourceFileError(display, f"{_lines(off_grid)}: labels off the half-hour grid")
+    per_day = labels.group_by(ts.dt.date().alias("day")).agg(pl.len(), pl.col("source_line").min().alias("first"))
+    short = per_day.filter(pl.col("len") != 48).sort("day")
     if short.height:
-        raise SourceFileError(display, f"days without 48 labels: {short.head(3).rows()}")
+        where = ", ".join(
+            f"{r['day']} ({r['len']} labels, from line {r['first']})" for r in short.head(3).iter_rows(named=True)
+        )
+        raise SourceFileError(display, f"days without 48 labels: {where}")
 
 
 def normalise_schedule(labels: pl.DataFrame) -> pl.DataFrame:

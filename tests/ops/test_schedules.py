@@ -127,7 +127,7 @@ def test_partition_months_come_from_the_environment_and_are_validated():
     import subprocess
     import sys
 
-    probe = "import assets.common.partitions as p; print(len(p.excluded_months()))"
+    probe = "import assets.common.partitions as p; print(len(p.excluded_months()))"  # reads assets.common.months
     env = {**os.environ, "METER_HISTORY_TO": "2014-02-01", "METER_LIVE_FROM": "2014-05-01"}
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "2"  # 2014-03 and 2014-04

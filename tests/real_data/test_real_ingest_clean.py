@@ -51,3 +51,18 @@ def test_gaps_match_inventory(real_con, lcl_sample):
     joined = inv.join(cov, on="LCLid")
     assert joined.height == 219
     assert (joined["missing_half_hours_inside_range"] == joined["missing"]).all()
+
+
+def test_every_file_balances_lines_in_file_to_stored_clean_quarantined_and_collapsed(real_con):
+    """Per source file: ingest's line count = raw rows stored = actual + quarantined + collapsed copies."""
+    rows = real_con.execute(
+        """WITH b AS (SELECT source_file, sum(raw_lines) AS raw, sum(clean_actual_rows) AS a,
+                             sum(quarantined_rows) AS q, sum(collapsed_duplicates) AS d
+                      FROM clean.source_file_balance GROUP BY ALL),
+                r AS (SELECT source_file, count(*) AS n FROM ingest.raw_readings GROUP BY ALL)
+           SELECT i.source_file, i.line_rows, r.n, b.raw, b.a + b.q + b.d, b.d
+           FROM ingest.source_file_index i LEFT JOIN r USING (source_file) LEFT JOIN b USING (source_file)"""
+    ).fetchall()
+    assert len(rows) == 219
+    assert [r for r in rows if not (r[1] == r[2] == r[3] == r[4])] == []
+    assert sum(r[5] for r in rows) == 368

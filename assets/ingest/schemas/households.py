@@ -5,9 +5,15 @@ import polars as pl
 
 from assets.common.table_model import TableModel
 
+# The register rule for a household id, the one home: LCL ids (``MAC000002``) and the synthetic ids
+# (``MAC000001``) are letters and digits; ``_`` and ``-`` are allowed for other utilities' ids.
+# Spaces, quotes, commas and control bytes are not: a readings line whose id breaks this rule is
+# quarantined (VEE rule V10_INVALID_HOUSEHOLD_ID) and the id never enters the register.
+HOUSEHOLD_ID_PATTERN = r"[A-Za-z0-9_-]+"
+
 
 class Households(TableModel):
-    household_id: pl.String = pa.Field(unique=True, str_matches=r"^\S+$", description="LCLid.")
+    household_id: pl.String = pa.Field(unique=True, str_matches=rf"^{HOUSEHOLD_ID_PATTERN}$", description="LCLid.")
     tariff_group: pl.String = pa.Field(
         isin=["Std", "ToU"], description="Std = flat rate (control); ToU = dynamic time-of-use in 2013 (treated)."
     )
