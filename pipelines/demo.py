@@ -41,11 +41,21 @@ QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def source_month_range(folder: Path) -> tuple[str, str]:
+    """The first and last partition (``YYYY-MM-01``) that the readings files in ``folder`` cover.
+
+    Only months that are partitions now count: the current month, for example, holds readings but
+    becomes a partition when it is complete (the source sensor applies the same rule)."""
+    from assets.common.partitions import monthly_partitions
+
     ranges = [r for f in of_kind(discover(folder), "readings") if (r := file_month_range(f.path, f.relative))]
     if not ranges:
-        raise SystemExit(f"no readings files in {folder}")
-    first, last = min(r[0] for r in ranges), max(r[1] for r in ranges)
-    return months_between(first, last)[0].isoformat(), months_between(first, last)[-1].isoformat()
+        raise SystemExit(f"no readings with a supported month in {folder} (only header-only or empty files?)")
+    partitions = set(monthly_partitions.get_partition_keys())
+    covered = [m.isoformat() for m in months_between(min(r[0] for r in ranges), max(r[1] for r in ranges))]
+    months = [m for m in covered if m in partitions]
+    if not months:
+        raise SystemExit(f"the readings in {folder} cover {covered[0]} .. {covered[-1]}: no complete month yet")
+    return months[0], months[-1]
 
 
 class Clock:
