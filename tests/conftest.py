@@ -31,3 +31,23 @@ def warehouse_path(tmp_path: Path) -> Path:
 def con(warehouse_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     with connect(WarehouseSettings(warehouse_path, memory_limit="1GB")) as connection:
         yield connection
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Work around a shutdown leak in the duckdb 2.0 bindings (not in our code).
+
+    ``duckdb/__init__.py`` installs the Python relation methods (``duckdb._relation.CONNECTION_METHODS``)
+    as attributes of the nanobind type ``_duckdb.DuckDBPyConnection``. That forms the cycle type ->
+    function -> ``duckdb._relation`` globals -> type, which interpreter finalization sometimes fails to
+    free, depending only on object layout (adding an unused annotated function to a conftest flips it).
+    nanobind then prints "leaked N instances" (the ``_duckdb._sqltypes`` constants) at exit. At this
+    point no connection is open and every reference to duckdb objects is accounted for; breaking the
+    cycle here, after the last test and the last of pytest's own hooks, lets finalization free it.
+    """
+    import _duckdb
+    import duckdb._relation
+
+    for name in duckdb._relation.CONNECTION_METHODS:
+        if name in vars(_duckdb.DuckDBPyConnection):
+            delattr(_duckdb.DuckDBPyConnection, name)
