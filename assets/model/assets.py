@@ -236,6 +236,7 @@ def personas(warehouse: Warehouse):
         metadata={
             **meta,
             "personas": dg.MetadataValue.md(markdown_table(overview)),
+            "what_explains_the_personas": dg.MetadataValue.text(seg.outside_explanation_sentence(result.tests)),
             "feature_tests": dg.MetadataValue.md(markdown_table(result.tests.head(30))),
             "feature_tests_table": TESTS_TABLE,
             "feature_contrasts_table": CONTRASTS_TABLE,
