@@ -219,6 +219,9 @@ def cluster_metrics_table(model: ClusterModel) -> pl.DataFrame:
         "stability_ari",
         "smallest_cluster",
         "smallest_share",
+        pl.col("outlier_clusters").cast(pl.Int64)
+        if "outlier_clusters" in model.load_shape_sweep.columns
+        else pl.lit(None, dtype=pl.Int64).alias("outlier_clusters"),
         load_shape_eligibility(s, model.load_shape_sweep.columns).alias("eligible"),
         pl.lit(None, dtype=pl.Float64).alias("mean_rank"),
         (pl.col("k") == model.load_shape.k).alias("chosen"),
@@ -236,6 +239,7 @@ def cluster_metrics_table(model: ClusterModel) -> pl.DataFrame:
         "stability_ari",
         "smallest_cluster",
         "smallest_share",
+        pl.lit(None, dtype=pl.Int64).alias("outlier_clusters"),
         "eligible",
         "mean_rank",
         ((pl.col("model_family") == model.behaviour.family) & (pl.col("k") == model.behaviour.k)).alias("chosen"),

@@ -12,8 +12,11 @@ Chosen-K rule (:func:`choose_load_shape_k`):
    min_cluster_share of the households fitted (5 %: a utility cannot run a programme for a handful
    of homes, and a K whose silhouette comes from splitting off 5 outliers -- K=2 with silhouette 0.62
    on the real LCL sample: 196 vs 5 households -- is an outlier split, not a segmentation), and the
-   stability ARI is >= min_stability_ari (if no K is eligible, all are). Clusters below the share
-   at the best-silhouette K are reported as an outlier group beside the chosen K (KChoice.outliers);
+   stability ARI is >= min_stability_ari (if no K is eligible, all are). A K may keep clusters below
+   the share only as an OUTLIER GROUP beside its main clusters: at least 2 main clusters (>= the
+   share) and the outlier clusters together hold <= max_outlier_share of the households (a genuine
+   rare archetype such as night storage heating, ~1 % of LCL, is reported that way: its name says
+   "(outlier group)"). K=2 = 196 vs 5 is therefore not eligible: it has ONE main cluster;
 2. best silhouette among eligible K; every K within ``silhouette_tie_tolerance`` of it is tied;
 3. ties are broken by closeness to the elbow of the inertia curve (kneedle: the K farthest below
    the chord from the first to the last point), then by smaller K.
@@ -84,6 +87,7 @@ def sweep_load_shape_k(shapes: np.ndarray, settings: SegmentationSettings) -> pl
         labels = pipe.predict(shapes)
         space = pipe[:-1].transform(shapes)
         m = partition_metrics(space, labels, settings.random_state, settings.silhouette_max_samples)
+        small = _small_clusters(labels, k, settings)
         ari, _ = bootstrap_stability(
             lambda seed, k=k: make_load_shape_pipeline(k, settings, seed),
             shapes,
@@ -102,6 +106,8 @@ def sweep_load_shape_k(shapes: np.ndarray, settings: SegmentationSettings) -> pl
                 "stability_ari": ari,
                 "smallest_cluster": m["smallest_cluster"],
                 "smallest_share": m["smallest_share"],
+                "outlier_clusters": len(small),
+                "outlier_share": float(sum(np.sum(labels == lab) for lab in small) / n),
             }
         )
     if not rows:
@@ -117,8 +123,16 @@ def sweep_load_shape_k(shapes: np.ndarray, settings: SegmentationSettings) -> pl
             "stability_ari": pl.Float64,
             "smallest_cluster": pl.Int64,
             "smallest_share": pl.Float64,
+            "outlier_clusters": pl.Int64,
+            "outlier_share": pl.Float64,
         },
     )
+
+
+def _small_clusters(labels: np.ndarray, k: int, settings: SegmentationSettings) -> list[int]:
+    """Cluster labels holding fewer than min_cluster_share of the households."""
+    n = labels.shape[0]
+    return [lab for lab in range(k) if np.sum(labels == lab) < settings.min_cluster_share * n]
 
 
 def elbow_k(ks: np.ndarray, inertia: np.ndarray) -> int:
@@ -143,11 +157,12 @@ def share_eligibility(settings: SegmentationSettings, columns: list[str] | tuple
 
 def load_shape_eligibility(settings: SegmentationSettings, columns: list[str] | tuple[str, ...] = ()) -> pl.Expr:
     stable = pl.col("stability_ari").is_null() | (pl.col("stability_ari") >= settings.min_stability_ari)
-    return (
-        (pl.col("smallest_cluster") >= settings.load_shape_min_cluster_size)
-        & stable
-        & share_eligibility(settings, columns)
-    )
+    shares = pl.lit(True)
+    if "outlier_clusters" in columns:  # small clusters only as an outlier group beside >= 2 main clusters
+        shares = ((pl.col("k") - pl.col("outlier_clusters")) >= 2) & (
+            pl.col("outlier_share") <= settings.max_outlier_share
+        )
+    return (pl.col("smallest_cluster") >= settings.load_shape_min_cluster_size) & stable & shares
 
 
 def choose_load_shape_k(sweep: pl.DataFrame, settings: SegmentationSettings) -> KChoice:
@@ -158,8 +173,8 @@ def choose_load_shape_k(sweep: pl.DataFrame, settings: SegmentationSettings) -> 
     if eligible.height == 0:
         eligible = frame.filter(pl.col("silhouette").is_not_nan())
         note = (
-            f" (no K had every cluster >= {settings.load_shape_min_cluster_size} households and >= "
-            f"{settings.min_cluster_share:.0%} of them, and stability ARI >= "
+            f" (no K had every cluster >= {settings.load_shape_min_cluster_size} households, >= 2 clusters of "
+            f">= {settings.min_cluster_share:.0%} of them, and stability ARI >= "
             f"{settings.min_stability_ari}, so all K were considered)"
         )
     if eligible.height == 0:
@@ -178,6 +193,12 @@ def choose_load_shape_k(sweep: pl.DataFrame, settings: SegmentationSettings) -> 
             f"K={k}: silhouette {sil:.3f}; K in {sorted(tied['k'].to_list())} are within "
             f"{settings.silhouette_tie_tolerance} of the best ({best:.3f}), and K={k} is closest to the "
             f"inertia elbow (K={elbow})"
+        )
+    chosen_row = frame.filter(pl.col("k") == k).row(0, named=True)
+    if chosen_row.get("outlier_clusters"):
+        reason += (
+            f"; {chosen_row['outlier_clusters']} of its clusters hold < {settings.min_cluster_share:.0%} of the "
+            f"households ({chosen_row['outlier_share']:.1%} together) and are reported as an outlier group"
         )
     outlier = _outlier_split(frame, settings, k)
     if outlier is not None:
@@ -223,7 +244,9 @@ def fit_load_shape(
         kwh.append(level)
         names.append(name)
         reasons.append(reason)
-    fitted.names = tuple(disambiguate(names, [v if np.isfinite(v) else -1.0 for v in kwh]))
+    small = set(_small_clusters(labels, k, settings))
+    unique = disambiguate(names, [v if np.isfinite(v) else -1.0 for v in kwh])
+    fitted.names = tuple(f"{nm} (outlier group)" if lab in small else nm for lab, nm in enumerate(unique))
     fitted.name_reasons = tuple(reasons)
     fitted.extra = {"centroid_profiles": np.vstack(profiles), "mean_daily_kwh": np.asarray(kwh)}
     return fitted

@@ -151,6 +151,9 @@ class SegmentationSettings:
     # K=2 separating 5 of 201 real LCL homes with silhouette 0.62 -- is not a segmentation a utility
     # can act on). Such groups are reported as an outlier group beside the chosen K instead.
     min_cluster_share: float = 0.05
+    # Load shape: clusters below min_cluster_share are allowed only as an outlier group holding at most
+    # this share of the households, beside >= 2 main clusters (LCL's night-heavy cluster: 54 of 5,358).
+    max_outlier_share: float = 0.05
 
     # --- behavioural personas (stage 1) ------------------------------------------------------
     lifestyle_features: tuple[str, ...] = DEFAULT_LIFESTYLE_FEATURES
