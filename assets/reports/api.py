@@ -13,6 +13,7 @@ from assets.model.cluster_model import ClusterModel, household_response
 from assets.model.inputs import prepare_features
 from assets.model.personas import PersonaResult
 from assets.model.segmentation_history import Drift
+from assets.reports.data_confidence import DataConfidence, read_data_confidence  # noqa: F401
 from assets.reports.dr_targets import DrTargets, expected_household_reduction, rank_dr_targets
 from assets.reports.html_report import Report, ReportInputs, build_report
 from assets.reports.interventions import build_interventions
@@ -49,6 +50,7 @@ def compute_report(
     dr: DrTargets,
     title: str = "Demand-response personas",
     drift: Drift | None = None,
+    data: DataConfidence | None = None,
 ) -> Report:
     """HTML (self-contained), Markdown summary and the PNGs of the persona report; ``drift``: persona
     drift since the previous segmentation (None: no earlier segmentation to compare with)."""
@@ -62,5 +64,6 @@ def compute_report(
         expectations=compute_expectations(features, assignments, model),
         title=title,
         drift=drift,
+        data=data,
     )
     return build_report(inputs)

@@ -20,7 +20,7 @@ from assets.common.metadata import (
     write_table,
 )
 from assets.common.partitions import run_as_of_month
-from assets.common.resources import ReportsDir, Warehouse
+from assets.common.resources import MeterSource, ReportsDir, Warehouse
 
 if TYPE_CHECKING:
     from assets.reports.dr_targets import DrTargets as DrTargetsResult
@@ -111,7 +111,7 @@ def dr_targets(warehouse: Warehouse):
     kinds={"html", "matplotlib"},
     owners=OWNERS,
 )
-def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportsDir):
+def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportsDir, source: MeterSource):
     """A report a DR program manager can read without code: load-shape clusters with centroids,
     elbow and silhouette curves, PCA scatter, responsiveness and Acorn mix per persona, the
     intervention toolkit, the DR target comparison and persona drift since the last month.
@@ -136,6 +136,9 @@ def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repo
             read_table(con, INTERVENTIONS_TABLE),
             stored_dr_targets(con),
             drift=segmentation_history.drift_against_previous(con, month),
+            data=seg.read_data_confidence(
+                con, "built-in synthetic data" if source.is_synthetic else str(source.source_dir), source.is_synthetic
+            ),
         )
     paths = []
     for folder in (reports.folder(), reports.folder("history", str(month))):

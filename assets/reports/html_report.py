@@ -21,6 +21,7 @@ import polars as pl
 
 from assets.common.markdown import markdown_table
 from assets.model.cluster_model import ClusterModel, cluster_metrics_table
+from assets.model.persona_explanation import outside_explanation_sentence
 from assets.model.personas import PersonaResult
 from assets.model.segmentation_history import (
     Drift,
@@ -29,10 +30,13 @@ from assets.model.segmentation_history import (
     transition_matrix,
 )
 from assets.reports import plots
+from assets.reports.data_confidence import DataConfidence
+from assets.reports.data_confidence import block as data_block
 from assets.reports.dr_targets import RANKING_RULE, TEXTBOOK_RULE, DrTargets
 from assets.reports.privacy import suppress_small_counts, suppress_small_groups
 
 SECTIONS: tuple[tuple[str, str], ...] = (
+    ("data", "Data and confidence"),
     ("summary", "Summary"),
     ("personas", "Personas"),
     ("interventions", "Intervention toolkit"),
@@ -78,6 +82,7 @@ class ReportInputs:
     title: str = "Demand-response personas"
     images: dict[str, bytes] = field(default_factory=dict)
     drift: Drift | None = None  # persona drift since the previous segmentation (None: no history)
+    data: DataConfidence | None = None  # source, months, fingerprint, funnel, population effect, placebo
 
     @property
     def k(self) -> int:
@@ -177,7 +182,9 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
         f"{n:,} households were grouped into {personas.height} personas by how and when they use "
         "electricity, "
         f"and split further where their measured response to the dynamic time-of-use tariff differs. "
-        f"{m.response_prior.n_measured:,} households had a measured price response.",
+        f"{m.response_prior.n_measured:,} households were on the dynamic tariff and had their price response "
+        f"measured; {_n_responders(inputs):,} of them responded significantly.",
+        outside_explanation_sentence(inputs.personas.tests),
     ]
     if rank_row["n_households"] >= k:
         gain = (
@@ -276,6 +283,11 @@ TESTS_COLUMNS: Columns = (
 )
 
 
+def _n_responders(inputs: ReportInputs) -> int:
+    e = inputs.expectations
+    return int(e["is_responsive"].fill_null(False).sum()) if "is_responsive" in e.columns else 0
+
+
 def drift_table(drift: Drift, k: int) -> TableData | None:
     """The persona transition matrix (previous persona x current persona), or None without one.
     Cells of 1 to k-1 households read "< k"."""
@@ -304,6 +316,7 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
         "k": k,
         "textbook_k": s.textbook_k,
         "summary": _summary_paragraphs(inputs),
+        "data": data_block(inputs.data),
         "personas": {
             "table": table_data(pr, PERSONA_COLUMNS),
             "explanations": [
@@ -476,6 +489,12 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
         suppressed_text="–",
     )
     lines = [f"### {inputs.title}", ""]
+    data = data_block(inputs.data)
+    if data["synthetic"]:
+        lines += ["**SYNTHETIC DATA: not real households.**", ""]
+    lines += [f"- {t}" for t in data["lines"]]
+    lines += [f"- Households {label}: {n}" for label, n in data["funnel"]]
+    lines += [f"- WARNING: {w}" for w in data["warnings"]]
     lines += [f"- {t}" for t in _summary_paragraphs(inputs)]
     lines += [
         f"- Load shapes: {m.load_shape_choice.reason}",
