@@ -200,6 +200,12 @@ class SegmentationSettings:
     min_measured_for_label: int = 5
     unresponsive_below_pct: float = 2.0
     max_reduction_fraction: float = 0.5
+    # Response model for never-treated households (response_model.py): K-fold CV over measured
+    # households, bootstrap intervals of its scores, ridge / logistic regularisation (sklearn defaults).
+    response_cv_folds: int = 5
+    response_bootstrap: int = 500
+    response_ridge_alpha: float = 1.0
+    response_logistic_c: float = 1.0
     # Prior (%) used when NO household has a measured response (e.g. a fleet without a pricing
     # trial); None = 0 % (no evidence, so no expected price response). Not used otherwise.
     external_prior_reduction_pct: float | None = None
