@@ -177,26 +177,31 @@ def cross_validate(measured: pl.DataFrame, settings: SegmentationSettings, group
         },
         orient="row",
     )
+    use, verdict = decide(scores, n)
+    return ResponseModelScores(scores, oof, use, verdict, n, int(r.sum()))
+
+
+def decide(scores: pl.DataFrame, n_measured: int) -> tuple[bool, str]:
+    """(use the model?, plain-words verdict) from a scores table (module docstring)."""
     gains = scores.filter(pl.col("metric").str.starts_with("spearman_gain"))
     use = gains.height == 2 and bool((gains["ci_low"].fill_null(-1.0) > 0).all())
-    if idx_ok.size < 4:
-        verdict = (
-            f"Only {n} household(s) have a measured response: too few to train and cross-validate a response "
-            "model; never-treated households use their segment prior."
+    scored = int(scores["n_households"].max() or 0) if scores.height else 0
+    if scored < 4:
+        return False, (
+            f"Only {n_measured} household(s) have a measured response: too few to train and cross-validate a "
+            "response model; never-treated households use their segment prior."
         )
-    elif use:
-        verdict = (
+    if use:
+        return True, (
             "The response model ranks held-out households better than both the segment prior and the textbook "
             "rule (cross-validated rank correlation, interval of the gain above 0): it is used for households "
             "never on the tariff."
         )
-    else:
-        verdict = (
-            "Out of sample, the data cannot tell the response model apart from the segment prior and the "
-            "textbook rule (the interval of its gain in rank correlation includes 0), so never-treated "
-            "households keep their segment prior."
-        )
-    return ResponseModelScores(scores, oof, use, verdict, n, int(r.sum()))
+    return False, (
+        "Out of sample, the data cannot tell the response model apart from the segment prior and the "
+        "textbook rule (the interval of its gain in rank correlation includes 0), so never-treated "
+        "households keep their segment prior."
+    )
 
 
 def _num(v) -> float | None:

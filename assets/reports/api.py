@@ -68,6 +68,8 @@ def compute_report(
     title: str = "Demand-response personas",
     drift: Drift | None = None,
     data: DataConfidence | None = None,
+    response_scores: pl.DataFrame | None = None,
+    capture: pl.DataFrame | None = None,
 ) -> Report:
     """HTML (self-contained), Markdown summary and the PNGs of the persona report; ``drift``: persona
     drift since the previous segmentation (None: no earlier segmentation to compare with)."""
@@ -82,5 +84,7 @@ def compute_report(
         title=title,
         drift=drift,
         data=data,
+        response_scores=response_scores,
+        capture=capture,
     )
     return build_report(inputs)

@@ -41,6 +41,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("personas", "Personas"),
     ("interventions", "Intervention toolkit"),
     ("dr-targets", "DR targets: ranking vs textbook rule"),
+    ("response-model", "Households never on the tariff: response model, scored out of sample"),
     ("responsiveness", "Price responsiveness per persona"),
     ("acorn", "Who the personas are (Acorn)"),
     ("load-shapes", "Load-shape clusters (textbook segmentation)"),
@@ -83,6 +84,8 @@ class ReportInputs:
     images: dict[str, bytes] = field(default_factory=dict)
     drift: Drift | None = None  # persona drift since the previous segmentation (None: no history)
     data: DataConfidence | None = None  # source, months, fingerprint, funnel, population effect, placebo
+    response_scores: pl.DataFrame | None = None  # reports.response_model_scores (None: not computed)
+    capture: pl.DataFrame | None = None  # reports.dr_capture_curve
 
     @property
     def k(self) -> int:
@@ -94,6 +97,64 @@ class Report:
     html: str
     markdown: str
     images: dict[str, bytes]
+    dr_targets_csv: pl.DataFrame | None = None  # written as reports/dr_targets.csv beside the HTML
+
+
+def dr_targets_csv(inputs: ReportInputs) -> pl.DataFrame:
+    """The ranked target list for a program manager: household, persona, program, measured or
+    predicted, expected kW at 16-20 h with a 95 % interval (and what the interval is based on), rank.
+
+    Interval: a measured household's own event-bootstrap CI of its High reduction x its peak kW; any
+    other household: the population High effect's CI x its peak kW (the data cannot say more about it).
+    """
+    t = inputs.dr.targets
+    program = inputs.interventions.select("persona_name", "program")
+    f = inputs.features
+    own = (
+        f.select(
+            pl.col("household_id").alias("household_ref"),
+            (-pl.col("high_did_pct_ci_high")).alias("_lo"),
+            (-pl.col("high_did_pct_ci_low")).alias("_hi"),
+        )
+        if {"high_did_pct_ci_low", "high_did_pct_ci_high"} <= set(f.columns) and not inputs.model.settings.pseudonymise
+        else pl.DataFrame(schema={"household_ref": pl.String, "_lo": pl.Float64, "_hi": pl.Float64})
+    )
+    eff = inputs.data.effect if inputs.data is not None else None
+    pop_lo = -eff.ci_high_pct if eff is not None else None
+    pop_hi = -eff.ci_low_pct if eff is not None else None
+    measured = pl.col("response_source") == "measured"
+    out = (
+        t.join(program, on="persona_name", how="left")
+        .join(own, on="household_ref", how="left")
+        .with_columns(
+            pl.when(measured & pl.col("_lo").is_not_null())
+            .then(pl.col("_lo"))
+            .otherwise(pl.lit(pop_lo, dtype=pl.Float64))
+            .alias("_lo"),
+            pl.when(measured & pl.col("_hi").is_not_null())
+            .then(pl.col("_hi"))
+            .otherwise(pl.lit(pop_hi, dtype=pl.Float64))
+            .alias("_hi"),
+            pl.when(measured & pl.col("_lo").is_not_null())
+            .then(pl.lit("household's own events (bootstrap)"))
+            .when(pl.lit(pop_lo is not None))
+            .then(pl.lit("population High effect"))
+            .otherwise(pl.lit("none available"))
+            .alias("interval_basis"),
+        )
+    )
+    return out.select(
+        "rank",
+        pl.col("household_ref").alias("household"),
+        pl.col("persona_name").alias("persona"),
+        "program",
+        pl.when(measured).then(pl.lit("measured")).otherwise(pl.lit("predicted")).alias("measured_or_predicted"),
+        pl.col("response_source").alias("prediction_source"),
+        pl.col("expected_kw_reduction").round(4).alias("expected_kw"),
+        (pl.col("peak_kw") * pl.col("_lo").clip(lower_bound=0.0)).round(4).alias("expected_kw_ci_low"),
+        (pl.col("peak_kw") * pl.col("_hi").clip(lower_bound=0.0)).round(4).alias("expected_kw_ci_high"),
+        "interval_basis",
+    ).sort("rank")
 
 
 def render_images(inputs: ReportInputs) -> dict[str, bytes]:
@@ -103,7 +164,10 @@ def render_images(inputs: ReportInputs) -> dict[str, bytes]:
     resp = inputs.expectations.select(
         "persona_name", "response_measured", "high_reduction_shrunk_pct", "expected_reduction_pct"
     )
-    return {
+    extra = {}
+    if inputs.capture is not None:
+        extra["capture_curve"] = plots.plot_capture_curve(inputs.capture)
+    return extra | {
         "load_shape_clusters": plots.plot_load_shape_clusters(inputs.features, inputs.assignments, k=k),
         "textbook_clusters": plots.plot_load_shape_clusters(
             inputs.features, inputs.assignments, "textbook_cluster", "textbook_cluster_name", k=k
@@ -369,6 +433,33 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
             "n_unusable": len(m.unusable),
         },
         "drift": {"sentence": drift_sentence(drift), "table": drift_table(drift, k)},
+        "response_model": _response_model_context(inputs),
+    }
+
+
+def _response_model_context(inputs: ReportInputs) -> dict:
+    from assets.model.response_model import decide
+
+    scores = inputs.response_scores
+    if scores is None:
+        return {"verdict": "The response model was not scored for this report.", "table": None, "curve": False}
+    n = int(scores["n_households"].max() or 0) if scores.height else 0
+    _, verdict = decide(scores, n)
+    fmt = lambda v: f"{v:.2f}"  # noqa: E731
+    return {
+        "verdict": verdict,
+        "table": table_data(
+            scores,
+            [
+                ("method", "method", None),
+                ("metric", "metric", None),
+                ("estimate", "estimate", fmt),
+                ("ci_low", "95% CI low", fmt),
+                ("ci_high", "95% CI high", fmt),
+                ("n_households", "households", None),
+            ],
+        ),
+        "curve": inputs.capture is not None and "capture_curve" in (inputs.images or {}),
     }
 
 
@@ -515,7 +606,12 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
 def build_report(inputs: ReportInputs) -> Report:
     images = inputs.images or render_images(inputs)
     inputs.images = images
-    return Report(html=render_html_report(inputs), markdown=build_markdown_summary(inputs), images=images)
+    return Report(
+        html=render_html_report(inputs),
+        markdown=build_markdown_summary(inputs),
+        images=images,
+        dr_targets_csv=dr_targets_csv(inputs),
+    )
 
 
 def write_html_report(inputs: ReportInputs, path: str | Path) -> Path:

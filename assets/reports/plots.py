@@ -285,3 +285,20 @@ def plot_persona_profiles(personas: pl.DataFrame, k: int = 5) -> bytes:
     ax.set_title("Typical day of each persona (dashed: price-responsive personas)", fontsize=10)
     ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
     return _png(fig)
+
+
+def plot_capture_curve(curve: pl.DataFrame) -> bytes:
+    """Cumulative realised kW of held-out measured households against the number targeted, per rule."""
+    fig = _figure(6, 3.8)
+    ax = fig.add_subplot(1, 1, 1)
+    for i, (rule, part) in enumerate(sorted(curve.partition_by("rule", as_dict=True).items())):
+        part = part.sort("n_targeted")
+        ax.plot(
+            part["n_targeted"].to_numpy(), part["cumulative_kw"].to_numpy(), "o-", ms=3, color=COLOURS[i], label=rule[0]
+        )
+    ax.set_xlabel("households targeted (held-out, measured)")
+    ax.set_ylabel("cumulative realised kW at 16:00-20:00")
+    ax.set_title("Capture curve, out of sample")
+    if curve.height:
+        ax.legend(fontsize=8)
+    return _png(fig)
