@@ -303,8 +303,12 @@ INTERVENTION_COLUMNS: Columns = (
     ("expected_reduction_kw", "expected kW", _f(1)),
     ("expected_reduction_kw_per_household", "kW per household", _f(3)),
     ("expected_reduction_pct", "% of peak", _pct1),
+    ("scenario_low_kw", "evidence: low kW", _f(1)),
+    ("scenario_central_kw", "evidence: central kW", _f(1)),
+    ("scenario_high_kw", "evidence: high kW", _f(1)),
     ("response_basis", "based on", None),
     ("rationale", "why", None),
+    ("evidence_source", "evidence (trial | source)", None),
 )
 DR_COMPARISON_COLUMNS: Columns = (
     ("rule", "rule", None),
