@@ -180,7 +180,9 @@ def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse)
             **meta,
             "as_of_month": str(month),
             "households_by_persona": dg.MetadataValue.md(markdown_table(sizes)),
-            "persona_drift": dg.MetadataValue.md(segmentation_history.transition_matrix_markdown(drift)),
+            "persona_drift": dg.MetadataValue.md(
+                segmentation_history.transition_matrix_markdown(drift, model.settings.k_anonymity)
+            ),
             "drift_adjusted_rand_index": dg.MetadataValue.float(drift.adjusted_rand_index)
             if drift.adjusted_rand_index is not None
             else dg.MetadataValue.text("n/a (first segmentation)"),
