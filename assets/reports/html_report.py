@@ -251,19 +251,14 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
         outside_explanation_sentence(inputs.personas.tests),
     ]
     if rank_row["n_households"] >= k:
-        gain = (
-            f"{rank_row['expected_kw_captured'] / text_row['expected_kw_captured']:.1f} times"
-            if text_row["expected_kw_captured"] > 0
-            else "more than"
-        )
         out.append(
-            f"Targeting the {rank_row['n_households']:,} households with the largest expected peak reduction "
-            f"captures about {rank_row['expected_kw_captured']:.1f} kW, {gain} the "
-            f"{text_row['expected_kw_captured']:.1f} kW of the textbook rule (all households of the "
-            "highest-load "
-            f"load-shape cluster, same number of households); {rank_row['overlap_households']:,} households "
-            "are "
-            f"picked by both."
+            f"Ranking by expected peak reduction selects {rank_row['n_households']:,} households expected to give "
+            f"about {rank_row['expected_kw_captured']:.1f} kW{_kw_interval(inputs, rank_row['peak_kw_covered'])}; "
+            f"the textbook rule (all households of the highest-load load-shape cluster, same number of households) "
+            f"about {text_row['expected_kw_captured']:.1f} kW"
+            f"{_kw_interval(inputs, text_row['peak_kw_covered'])}; {rank_row['overlap_households']:,} households are "
+            "picked by both. Both figures are scored on the quantity the ranking maximises (in sample); the "
+            "out-of-sample comparison is in the response-model section."
         )
     if best.height:
         b = best.row(0, named=True)
@@ -349,6 +344,15 @@ TESTS_COLUMNS: Columns = (
     ("effect_size_name", "effect measure", None),
     ("significant", "significant", None),
 )
+
+
+def _kw_interval(inputs: ReportInputs, peak_kw: float) -> str:
+    """' (95% interval a-b kW, from the population High effect)' for a selection's peak kW."""
+    eff = inputs.data.effect if inputs.data is not None else None
+    if eff is None:
+        return " (no interval: no population effect measured)"
+    lo, hi = max(0.0, -eff.ci_high_pct) * peak_kw, max(0.0, -eff.ci_low_pct) * peak_kw
+    return f" (95% interval {lo:.1f}-{hi:.1f} kW if they respond like the measured population)"
 
 
 def _n_responders(inputs: ReportInputs) -> int:
