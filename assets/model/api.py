@@ -20,6 +20,7 @@ from assets.model.cluster_model import (
 )
 from assets.model.inputs import prepare_features
 from assets.model.model_store import save_model
+from assets.model.persona_explanation import outside_explanation_sentence  # noqa: F401  (re-exported for the asset)
 from assets.model.personas import PersonaResult, build_personas
 from assets.model.schemas.cluster_metrics import ClusterMetrics
 from assets.model.schemas.persona_explanations import PersonaFeatureContrasts, PersonaFeatureTests

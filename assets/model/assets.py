@@ -180,7 +180,9 @@ def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse)
             **meta,
             "as_of_month": str(month),
             "households_by_persona": dg.MetadataValue.md(markdown_table(sizes)),
-            "persona_drift": dg.MetadataValue.md(segmentation_history.transition_matrix_markdown(drift)),
+            "persona_drift": dg.MetadataValue.md(
+                segmentation_history.transition_matrix_markdown(drift, model.settings.k_anonymity)
+            ),
             "drift_adjusted_rand_index": dg.MetadataValue.float(drift.adjusted_rand_index)
             if drift.adjusted_rand_index is not None
             else dg.MetadataValue.text("n/a (first segmentation)"),
@@ -236,6 +238,7 @@ def personas(warehouse: Warehouse):
         metadata={
             **meta,
             "personas": dg.MetadataValue.md(markdown_table(overview)),
+            "what_explains_the_personas": dg.MetadataValue.text(seg.outside_explanation_sentence(result.tests)),
             "feature_tests": dg.MetadataValue.md(markdown_table(result.tests.head(30))),
             "feature_tests_table": TESTS_TABLE,
             "feature_contrasts_table": CONTRASTS_TABLE,

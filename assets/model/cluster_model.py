@@ -218,7 +218,11 @@ def cluster_metrics_table(model: ClusterModel) -> pl.DataFrame:
         "inertia",
         "stability_ari",
         "smallest_cluster",
-        load_shape_eligibility(s).alias("eligible"),
+        "smallest_share",
+        pl.col("outlier_clusters").cast(pl.Int64)
+        if "outlier_clusters" in model.load_shape_sweep.columns
+        else pl.lit(None, dtype=pl.Int64).alias("outlier_clusters"),
+        load_shape_eligibility(s, model.load_shape_sweep.columns).alias("eligible"),
         pl.lit(None, dtype=pl.Float64).alias("mean_rank"),
         (pl.col("k") == model.load_shape.k).alias("chosen"),
         (pl.col("k") == s.textbook_k).alias("textbook_default"),
@@ -234,6 +238,8 @@ def cluster_metrics_table(model: ClusterModel) -> pl.DataFrame:
         "inertia",
         "stability_ari",
         "smallest_cluster",
+        "smallest_share",
+        pl.lit(None, dtype=pl.Int64).alias("outlier_clusters"),
         "eligible",
         "mean_rank",
         ((pl.col("model_family") == model.behaviour.family) & (pl.col("k") == model.behaviour.k)).alias("chosen"),

@@ -95,6 +95,7 @@ def partition_metrics(space: np.ndarray, labels: np.ndarray, random_state: int, 
         "n_distinct": len(distinct),
         "smallest_cluster": int(min(np.sum(labels == lab) for lab in distinct)),
     }
+    out["smallest_share"] = out["smallest_cluster"] / n if n else float("nan")
     if 2 <= len(distinct) <= n - 1:
         # lazy: scikit-learn costs ~2.5 s to import
         from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score

@@ -8,10 +8,15 @@ K sweep: K = k_min..k_max, inertia (elbow) and silhouette, plus Davies-Bouldin, 
 and a subsample-stability ARI. K = textbook_k (3) is always fitted and kept as the comparison.
 
 Chosen-K rule (:func:`choose_load_shape_k`):
-1. eligible K: the smallest cluster has >= load_shape_min_cluster_size households (3: singletons
-   and pairs are outliers, but a rare real archetype such as night storage heating stays possible;
-   report tables suppress groups < k_anonymity anyway) and the stability ARI is >= min_stability_ari
-   (if no K is eligible, all are);
+1. eligible K: the smallest cluster has >= load_shape_min_cluster_size households AND >=
+   min_cluster_share of the households fitted (5 %: a utility cannot run a programme for a handful
+   of homes, and a K whose silhouette comes from splitting off 5 outliers -- K=2 with silhouette 0.62
+   on the real LCL sample: 196 vs 5 households -- is an outlier split, not a segmentation), and the
+   stability ARI is >= min_stability_ari (if no K is eligible, all are). A K may keep clusters below
+   the share only as an OUTLIER GROUP beside its main clusters: at least 2 main clusters (>= the
+   share) and the outlier clusters together hold <= max_outlier_share of the households (a genuine
+   rare archetype such as night storage heating, ~1 % of LCL, is reported that way: its name says
+   "(outlier group)"). K=2 = 196 vs 5 is therefore not eligible: it has ONE main cluster;
 2. best silhouette among eligible K; every K within ``silhouette_tie_tolerance`` of it is tied;
 3. ties are broken by closeness to the elbow of the inertia curve (kneedle: the K farthest below
    the chord from the first to the last point), then by smaller K.
@@ -45,6 +50,9 @@ if TYPE_CHECKING:  # pragma: no cover
 class KChoice:
     k: int
     reason: str
+    # The best-silhouette K over ALL K when it was ineligible because of a cluster below the minimum
+    # share: (K, smallest cluster size) -- reported beside the chosen K as an outlier group.
+    outlier_split: tuple[int, int] | None = None
 
 
 def make_load_shape_pipeline(k: int, settings: SegmentationSettings, seed: int | None = None) -> Pipeline:
@@ -79,6 +87,7 @@ def sweep_load_shape_k(shapes: np.ndarray, settings: SegmentationSettings) -> pl
         labels = pipe.predict(shapes)
         space = pipe[:-1].transform(shapes)
         m = partition_metrics(space, labels, settings.random_state, settings.silhouette_max_samples)
+        small = _small_clusters(labels, k, settings)
         ari, _ = bootstrap_stability(
             lambda seed, k=k: make_load_shape_pipeline(k, settings, seed),
             shapes,
@@ -96,6 +105,9 @@ def sweep_load_shape_k(shapes: np.ndarray, settings: SegmentationSettings) -> pl
                 "calinski_harabasz": m["calinski_harabasz"],
                 "stability_ari": ari,
                 "smallest_cluster": m["smallest_cluster"],
+                "smallest_share": m["smallest_share"],
+                "outlier_clusters": len(small),
+                "outlier_share": float(sum(np.sum(labels == lab) for lab in small) / n),
             }
         )
     if not rows:
@@ -110,8 +122,17 @@ def sweep_load_shape_k(shapes: np.ndarray, settings: SegmentationSettings) -> pl
             "calinski_harabasz": pl.Float64,
             "stability_ari": pl.Float64,
             "smallest_cluster": pl.Int64,
+            "smallest_share": pl.Float64,
+            "outlier_clusters": pl.Int64,
+            "outlier_share": pl.Float64,
         },
     )
+
+
+def _small_clusters(labels: np.ndarray, k: int, settings: SegmentationSettings) -> list[int]:
+    """Cluster labels holding fewer than min_cluster_share of the households."""
+    n = labels.shape[0]
+    return [lab for lab in range(k) if np.sum(labels == lab) < settings.min_cluster_share * n]
 
 
 def elbow_k(ks: np.ndarray, inertia: np.ndarray) -> int:
@@ -127,21 +148,33 @@ def elbow_k(ks: np.ndarray, inertia: np.ndarray) -> int:
     return int(ks[int(np.argmax(gap))])
 
 
-def load_shape_eligibility(settings: SegmentationSettings) -> pl.Expr:
+def share_eligibility(settings: SegmentationSettings, columns: list[str] | tuple[str, ...]) -> pl.Expr:
+    """Smallest cluster >= settings.min_cluster_share of the households (if the sweep reports it)."""
+    if "smallest_share" not in columns:
+        return pl.lit(True)
+    return pl.col("smallest_share").is_null() | (pl.col("smallest_share") >= settings.min_cluster_share)
+
+
+def load_shape_eligibility(settings: SegmentationSettings, columns: list[str] | tuple[str, ...] = ()) -> pl.Expr:
     stable = pl.col("stability_ari").is_null() | (pl.col("stability_ari") >= settings.min_stability_ari)
-    return (pl.col("smallest_cluster") >= settings.load_shape_min_cluster_size) & stable
+    shares = pl.lit(True)
+    if "outlier_clusters" in columns:  # small clusters only as an outlier group beside >= 2 main clusters
+        shares = ((pl.col("k") - pl.col("outlier_clusters")) >= 2) & (
+            pl.col("outlier_share") <= settings.max_outlier_share
+        )
+    return (pl.col("smallest_cluster") >= settings.load_shape_min_cluster_size) & stable & shares
 
 
 def choose_load_shape_k(sweep: pl.DataFrame, settings: SegmentationSettings) -> KChoice:
     """Apply the documented rule (module docstring) to a sweep table."""
     frame = sweep.sort("k")
-    eligible = frame.filter(load_shape_eligibility(settings) & pl.col("silhouette").is_not_nan())
+    eligible = frame.filter(load_shape_eligibility(settings, frame.columns) & pl.col("silhouette").is_not_nan())
     note = ""
     if eligible.height == 0:
         eligible = frame.filter(pl.col("silhouette").is_not_nan())
         note = (
-            f" (no K had every cluster >= {settings.load_shape_min_cluster_size} households and stability "
-            "ARI >= "
+            f" (no K had every cluster >= {settings.load_shape_min_cluster_size} households, >= 2 clusters of "
+            f">= {settings.min_cluster_share:.0%} of them, and stability ARI >= "
             f"{settings.min_stability_ari}, so all K were considered)"
         )
     if eligible.height == 0:
@@ -161,7 +194,32 @@ def choose_load_shape_k(sweep: pl.DataFrame, settings: SegmentationSettings) -> 
             f"{settings.silhouette_tie_tolerance} of the best ({best:.3f}), and K={k} is closest to the "
             f"inertia elbow (K={elbow})"
         )
-    return KChoice(k, reason + note)
+    chosen_row = frame.filter(pl.col("k") == k).row(0, named=True)
+    if chosen_row.get("outlier_clusters"):
+        reason += (
+            f"; {chosen_row['outlier_clusters']} of its clusters hold < {settings.min_cluster_share:.0%} of the "
+            f"households ({chosen_row['outlier_share']:.1%} together) and are reported as an outlier group"
+        )
+    outlier = _outlier_split(frame, settings, k)
+    if outlier is not None:
+        reason += (
+            f"; K={outlier[0]} has a higher silhouette but only because it splits off an outlier group of "
+            f"{outlier[1]} household(s) (< {settings.min_cluster_share:.0%} of them), reported beside K={k}"
+        )
+    return KChoice(k, reason + note, outlier)
+
+
+def _outlier_split(frame: pl.DataFrame, settings: SegmentationSettings, chosen: int) -> tuple[int, int] | None:
+    """(K, smallest cluster) of the best-silhouette K over all K if a too-small cluster excluded it."""
+    if "smallest_share" not in frame.columns:
+        return None
+    defined = frame.filter(pl.col("silhouette").is_not_nan()).sort(["silhouette", "k"], descending=[True, False])
+    if defined.height == 0:
+        return None
+    top = defined.row(0, named=True)
+    if top["k"] == chosen or top["smallest_share"] is None or top["smallest_share"] >= settings.min_cluster_share:
+        return None
+    return int(top["k"]), int(top["smallest_cluster"])
 
 
 def fit_load_shape(
@@ -176,16 +234,19 @@ def fit_load_shape(
     labels = fitted.predict(shapes)
     profiles, kwh, names, reasons = [], [], [], []
     normalised = row_normalise(shapes)
+    population_kwh = float(np.median(mean_daily_kwh))
     for lab in range(k):
         members = labels == lab
         profile = normalised[members].mean(axis=0) if members.any() else np.ones(shapes.shape[1])
         level = float(np.mean(mean_daily_kwh[members])) if members.any() else float("nan")
-        name, reason = name_from_levels(levels_from_profile(profile, level), settings.naming)
+        name, reason = name_from_levels(levels_from_profile(profile, level), settings.naming, population_kwh)
         profiles.append(profile)
         kwh.append(level)
         names.append(name)
         reasons.append(reason)
-    fitted.names = tuple(disambiguate(names, [v if np.isfinite(v) else -1.0 for v in kwh]))
+    small = set(_small_clusters(labels, k, settings))
+    unique = disambiguate(names, [v if np.isfinite(v) else -1.0 for v in kwh])
+    fitted.names = tuple(f"{nm} (outlier group)" if lab in small else nm for lab, nm in enumerate(unique))
     fitted.name_reasons = tuple(reasons)
     fitted.extra = {"centroid_profiles": np.vstack(profiles), "mean_daily_kwh": np.asarray(kwh)}
     return fitted

@@ -5,7 +5,8 @@ squares (all in the same model space, so families are comparable), BIC (GMM only
 subsample-stability ARI (stability.py).
 
 Choice rule (:func:`choose_behaviour_model`):
-1. eligible candidates: every cluster non-empty, smallest cluster >= min_cluster_size,
+1. eligible candidates: every cluster non-empty, smallest cluster >= min_cluster_size and >=
+   min_cluster_share of the households (an outlier split is not a segmentation a utility can use),
    stability ARI >= min_stability_ari, and for GMM a BIC within ``bic_delta`` (10 = "very strong
    evidence" on Kass & Raftery's scale) of the best GMM BIC. If nothing is eligible, every
    candidate with defined metrics is considered (the reason says so).
@@ -24,6 +25,7 @@ import polars as pl
 
 from assets.model.behavioural import make_behaviour_pipeline
 from assets.model.clustering import fit_quietly, partition_metrics
+from assets.model.load_shape import share_eligibility
 from assets.model.settings import SegmentationSettings
 from assets.model.stability import bootstrap_stability
 
@@ -84,7 +86,7 @@ def sweep_behaviour_models(x: np.ndarray, settings: SegmentationSettings) -> pl.
             )
     if not rows:
         raise ValueError(f"too few households ({n}) for K={settings.persona_k_min}")
-    return pl.DataFrame(rows, schema=METRICS_SCHEMA)
+    return pl.DataFrame(rows, schema={**METRICS_SCHEMA, "smallest_share": pl.Float64})
 
 
 def _eligibility(metrics: pl.DataFrame, settings: SegmentationSettings) -> pl.Expr:
@@ -96,6 +98,7 @@ def _eligibility(metrics: pl.DataFrame, settings: SegmentationSettings) -> pl.Ex
     return (
         (pl.col("n_distinct") == pl.col("k"))
         & (pl.col("smallest_cluster") >= settings.min_cluster_size)
+        & share_eligibility(settings, metrics.columns)
         & stab_ok
         & bic_ok
         & pl.col("silhouette").is_not_nan()
@@ -151,7 +154,8 @@ def choose_behaviour_model(metrics: pl.DataFrame, settings: SegmentationSettings
         f"({top['silhouette']:.3f}), Davies-Bouldin ({top['davies_bouldin']:.2f}) and Calinski-Harabasz "
         f"({top['calinski_harabasz']:.0f}) among {n_eligible} eligible candidate(s) "
         f"(stability ARI >= {settings.min_stability_ari}, every cluster >= {settings.min_cluster_size} "
-        f"households, GMM BIC within {settings.bic_delta:g} of its best); stability ARI {stab}"
+        f"households and >= {settings.min_cluster_share:.0%} of them, "
+        f"GMM BIC within {settings.bic_delta:g} of its best); stability ARI {stab}"
     )
     if n_eligible == 0:
         reason += "; NOTE: no candidate met the eligibility rules, so all were ranked"

@@ -6,8 +6,14 @@ Global tests (is the feature distributed differently across personas?)
   sqrt(chi2 / (n * (min(r, c) - 1))).
 * continuous: Kruskal-Wallis H across personas, effect size epsilon^2 = H / (n - 1)
   (Tomczak & Tomczak 2014; equals H / ((n^2 - 1) / (n + 1))).
-* p-values of all tests of one run are adjusted together: Benjamini-Hochberg (FDR, default) or Holm
-  (FWER) -- :func:`assets.features.significance.adjust_p_values` (scipy's false_discovery_control).
+* roles: ``outside_covariate`` (settings.outside_covariates: Acorn, Acorn group -- register fields the
+  personas were NOT built from; the only tests that can explain the personas), ``descriptive`` (the
+  lifestyle features the clusters were fitted on, tariff_group and the measured response that define
+  the price-responsive personas: different by construction, so circular as evidence) and
+  ``response_among_measured`` (the High-period response across LIFESTYLE SEGMENTS among measured ToU
+  households only -- the one response test that is not circular);
+* p-values are adjusted within each role (Benjamini-Hochberg (FDR, default) or Holm (FWER) --
+  :func:`assets.features.significance.adjust_p_values`, scipy's false_discovery_control).
 
 Per-persona contrasts (what distinguishes this persona from the rest?)
 * continuous: Cliff's delta of persona vs rest (delta = P(X > Y) - P(X < Y), in [-1, 1]; |delta| >=
@@ -141,8 +147,15 @@ def cliffs_delta(x: Sequence[float], y: Sequence[float]) -> float:
     return float(2.0 * u / (a.size * b.size) - 1.0)
 
 
+OUTSIDE = "outside_covariate"
+DESCRIPTIVE = "descriptive"
+RESPONSE_AMONG_MEASURED = "response_among_measured"
+RESPONSE_TEST_FEATURE = "high_reduction_by_segment_measured"
+FEATURE_LABELS[RESPONSE_TEST_FEATURE] = "measured High-price reduction (%) across lifestyle segments, ToU only"
+
 TESTS_SCHEMA = {
     "feature": pl.String,
+    "role": pl.String,
     "feature_label": pl.String,
     "kind": pl.String,
     "test": pl.String,
@@ -176,8 +189,16 @@ def _category_values(frame: pl.DataFrame, column: str) -> list[str]:
     return frame[column].cast(pl.String).fill_null(UNKNOWN).to_list()
 
 
+def _role(col: str, settings: SegmentationSettings) -> str:
+    return OUTSIDE if col in settings.outside_covariates else DESCRIPTIVE
+
+
 def feature_tests(frame: pl.DataFrame, groups: Sequence[str], settings: SegmentationSettings) -> pl.DataFrame:
-    """One row per feature: global test across personas, adjusted p-value, effect size."""
+    """One row per feature: global test across personas, adjusted p-value (within its role), effect size.
+
+    If ``frame`` has ``segment`` and ``response_measured``, one more row tests the measured High-period
+    response across lifestyle segments among measured households only (role response_among_measured).
+    """
     rows = []
     for col in settings.categorical_features:
         if col not in frame.columns:
@@ -186,6 +207,7 @@ def feature_tests(frame: pl.DataFrame, groups: Sequence[str], settings: Segmenta
         rows.append(
             {
                 "feature": col,
+                "role": _role(col, settings),
                 "feature_label": feature_label(col),
                 "kind": "categorical",
                 "test": "chi_square",
@@ -204,7 +226,29 @@ def feature_tests(frame: pl.DataFrame, groups: Sequence[str], settings: Segmenta
         rows.append(
             {
                 "feature": col,
+                "role": _role(col, settings),
                 "feature_label": feature_label(col),
+                "kind": "continuous",
+                "test": "kruskal_wallis",
+                "statistic": r.statistic,
+                "dof": max(r.n_groups - 1, 0),
+                "n": r.n,
+                "p_value": r.p_value,
+                "effect_size": r.epsilon_squared,
+                "effect_size_name": "epsilon_squared",
+            }
+        )
+    if {"segment", "response_measured", "high_reduction_shrunk_pct"} <= set(frame.columns):
+        measured = frame.filter(pl.col("response_measured").fill_null(False))
+        r = kruskal_epsilon_squared(
+            measured["high_reduction_shrunk_pct"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+            measured["segment"].to_list(),
+        )
+        rows.append(
+            {
+                "feature": RESPONSE_TEST_FEATURE,
+                "role": RESPONSE_AMONG_MEASURED,
+                "feature_label": feature_label(RESPONSE_TEST_FEATURE),
                 "kind": "continuous",
                 "test": "kruskal_wallis",
                 "statistic": r.statistic,
@@ -217,10 +261,12 @@ def feature_tests(frame: pl.DataFrame, groups: Sequence[str], settings: Segmenta
         )
     if not rows:
         return pl.DataFrame(schema=TESTS_SCHEMA)
-    adjusted = adjust_p_values([r["p_value"] for r in rows], settings.p_adjust)
-    for r, q in zip(rows, adjusted, strict=True):
-        r["p_adjusted"] = float(q)
-        r["significant"] = bool(np.isfinite(q) and q < settings.alpha)
+    for role in sorted({r["role"] for r in rows}):
+        part = [r for r in rows if r["role"] == role]
+        adjusted = adjust_p_values([r["p_value"] for r in part], settings.p_adjust)
+        for r, q in zip(part, adjusted, strict=True):
+            r["p_adjusted"] = float(q)
+            r["significant"] = bool(np.isfinite(q) and q < settings.alpha)
     frame_out = pl.DataFrame(rows, schema=TESTS_SCHEMA)
     return frame_out.with_columns(
         pl.col(c).fill_nan(None) for c in ("statistic", "p_value", "p_adjusted", "effect_size")
@@ -300,6 +346,42 @@ def persona_contrasts(
     if not rows:
         return pl.DataFrame(schema=CONTRASTS_SCHEMA)
     return pl.DataFrame(rows, schema=CONTRASTS_SCHEMA)
+
+
+def outside_explanation_sentence(tests: pl.DataFrame) -> str:
+    """Plain words: which outside covariates (if any) differ across personas, and the response test."""
+    outside = tests.filter(pl.col("role") == OUTSIDE) if "role" in tests.columns else tests.clear()
+    parts = []
+    if outside.height == 0:
+        parts.append("No outside variable (such as Acorn) was available to explain the personas.")
+    else:
+        sig = outside.filter(pl.col("significant"))
+        listed = ", ".join(
+            f"{r['feature_label']} (Cramér's V {r['effect_size']:.2f}, adjusted p {r['p_adjusted']:.2g})"
+            if r["effect_size"] is not None and r["p_adjusted"] is not None
+            else r["feature_label"]
+            for r in (sig if sig.height else outside).iter_rows(named=True)
+        )
+        if sig.height == 0:
+            parts.append(
+                "No outside variable explains the personas: none of the register variables tested "
+                f"({listed}) differs significantly across them after correction for multiple tests."
+            )
+        else:
+            parts.append(f"Outside variables that differ across the personas: {listed}.")
+    resp = tests.filter(pl.col("role") == RESPONSE_AMONG_MEASURED) if "role" in tests.columns else tests.clear()
+    if resp.height and resp["n"][0] > 0:
+        r = resp.row(0, named=True)
+        if r["p_adjusted"] is None:
+            parts.append(f"The measured response could not be compared across lifestyle segments (n = {r['n']}).")
+        else:
+            verdict = "differs" if r["significant"] else "does not differ significantly"
+            parts.append(
+                f"Among the {r['n']} measured ToU households, the High-price response {verdict} across "
+                f"lifestyle segments (Kruskal-Wallis p {r['p_adjusted']:.2g}, epsilon² {r['effect_size']:.2f})."
+            )
+    parts.append("Lifestyle differences between personas are descriptive: the personas were built from those features.")
+    return " ".join(parts)
 
 
 def describe_top_features(contrasts: pl.DataFrame, persona_id: str, top: int) -> list[str]:

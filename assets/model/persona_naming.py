@@ -2,18 +2,22 @@
 
 Inputs are the *levels* of a cluster: its mean 48-slot shape profile (UK local time, mean 1) and
 the mean daily kWh of its members. Rules, first match wins (thresholds in ``NamingRules``; the hour
-windows are the features' own, from assets/features/catalogue.py, quoted here with their defaults):
+windows are the features' own, from assets/features/catalogue.py, quoted here with their defaults).
+Windows that show a PEAK are tested before "flat": a centroid with 34 % of its use between 16:00
+and 22:00 and a max/mean of 1.46 is an evening peaker, not flat baseload (the real LCL sample):
 
 1. ``night storage heating``   night (00:00-07:00) share >= night_heavy_share
-2. ``high all-day user``       profile max/mean <= flat_max_to_mean and mean daily kWh >= high_use_daily_kwh
-3. ``flat baseload``           profile max/mean <= flat_max_to_mean
-4. ``morning and evening double peak``
+2. ``morning and evening double peak``
                                morning (06-10) and evening (16-22) peaks both >= double_peak_min
                                and morning peak >= double_peak_morning_vs_evening x evening peak,
                                separated by a midday trough (11-15 mean <= double_peak_max_trough
                                x the lower peak)
-5. ``daytime at home``         daytime (10:00-16:00) share >= daytime_share and >= evening share
-6. ``evening peaker``          evening (16:00-22:00) share >= evening_share
+3. ``daytime at home``         daytime (10:00-16:00) share >= daytime_share and >= evening share
+4. ``evening peaker``          evening (16:00-22:00) share >= evening_share
+5. ``high all-day user``       profile max/mean <= flat_max_to_mean and mean daily kWh >=
+                               high_use_vs_population x the population's median daily kWh (relative:
+                               robust to a fleet's level; high_use_daily_kwh when no population is given)
+6. ``flat baseload``           profile max/mean <= flat_max_to_mean
 7. ``all-day mixed use``       otherwise
 
 Responsiveness qualifiers (personas only):
@@ -123,24 +127,18 @@ def levels_from_profile(profile: Sequence[float] | np.ndarray, mean_daily_kwh: f
     )
 
 
-def name_from_levels(levels: ProfileLevels, rules: NamingRules) -> tuple[str, str]:
-    """(name, reason): the first rule that matches the levels, and why, in plain words."""
+def name_from_levels(
+    levels: ProfileLevels, rules: NamingRules, population_daily_kwh: float | None = None
+) -> tuple[str, str]:
+    """(name, reason): the first rule that matches the levels, and why, in plain words.
+
+    ``population_daily_kwh``: the median daily kWh of all households, for the relative "high use" rule.
+    """
     lv = levels
     if lv.night_share >= rules.night_heavy_share:
         return "night storage heating", (
             f"{lv.night_share:.0%} of daily use falls {_between(NIGHT)} "
             f"(rule: >= {rules.night_heavy_share:.0%}; a flat day would give {_flat_share(NIGHT)})"
-        )
-    if lv.max_to_mean <= rules.flat_max_to_mean:
-        if lv.mean_daily_kwh >= rules.high_use_daily_kwh:
-            return "high all-day user", (
-                f"the daily profile is flat (highest half hour {lv.max_to_mean:.2f} x the mean, rule <= "
-                f"{rules.flat_max_to_mean}) at a high level ({lv.mean_daily_kwh:.1f} kWh/day, rule >= "
-                f"{rules.high_use_daily_kwh:g})"
-            )
-        return "flat baseload", (
-            f"the daily profile is flat: highest half hour only {lv.max_to_mean:.2f} x the mean "
-            f"(rule <= {rules.flat_max_to_mean})"
         )
     if (
         lv.morning_peak >= rules.double_peak_min
@@ -165,6 +163,26 @@ def name_from_levels(levels: ProfileLevels, rules: NamingRules) -> tuple[str, st
         return "evening peaker", (
             f"{lv.evening_share:.0%} of daily use falls {_between(EVENING)} "
             f"(rule: >= {rules.evening_share:.0%}; a flat day would give {_flat_share(EVENING)})"
+        )
+    if lv.max_to_mean <= rules.flat_max_to_mean:
+        if population_daily_kwh is not None and population_daily_kwh > 0:
+            high_at = rules.high_use_vs_population * population_daily_kwh
+            basis = (
+                f"rule >= {rules.high_use_vs_population:g} x the median household's {population_daily_kwh:.1f} "
+                f"kWh/day = {high_at:.1f}"
+            )
+        else:
+            high_at = rules.high_use_daily_kwh
+            basis = f"rule >= {rules.high_use_daily_kwh:g}"
+        if lv.mean_daily_kwh >= high_at:
+            return "high all-day user", (
+                f"the daily profile is flat (highest half hour {lv.max_to_mean:.2f} x the mean, rule <= "
+                f"{rules.flat_max_to_mean}; no peak window rule matched) at a high level "
+                f"({lv.mean_daily_kwh:.1f} kWh/day, {basis})"
+            )
+        return "flat baseload", (
+            f"the daily profile is flat: highest half hour only {lv.max_to_mean:.2f} x the mean "
+            f"(rule <= {rules.flat_max_to_mean}) and no peak window rule matched"
         )
     return "all-day mixed use", "no window dominates the daily profile (no naming rule matched)"
 

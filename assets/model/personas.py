@@ -70,10 +70,13 @@ def build_persona_catalogue(
     seg_ids = sorted(set(int(s) for s in segments))
     priors = segment_priors(response, segments, prior, settings)
     names, reasons, levels_kwh = [], [], []
+    population_kwh = float(np.median(kwh))
     for seg in seg_ids:
         members = segments == seg
         level = float(kwh[members].mean())
-        name, reason = name_from_levels(levels_from_profile(shapes[members].mean(axis=0), level), settings.naming)
+        name, reason = name_from_levels(
+            levels_from_profile(shapes[members].mean(axis=0), level), settings.naming, population_kwh
+        )
         names.append(name)
         reasons.append(reason)
         levels_kwh.append(level)
@@ -213,7 +216,12 @@ def build_personas(
             f"A typical member uses {lv.mean_daily_kwh:.1f} kWh a day with "
             f"{float(part['peak_kw'].mean()):.2f} kW "
             f"on average between 16:00 and 20:00. Named so because {reason}. "
-            + ("Compared with the other households: " + "; ".join(top) + ". " if top else "")
+            + (
+                "Compared with the other households (descriptive: the personas are built from these "
+                "features): " + "; ".join(top) + ". "
+                if top
+                else ""
+            )
             + _responsiveness_sentence(n_meas, n_resp, mean_red, entry.prior_pct, k)
         )
         row = {

@@ -1,4 +1,10 @@
-"""Segmentation as of each month, kept for comparison: persona drift between consecutive fits."""
+"""Segmentation as of each month, kept for comparison: persona drift between consecutive fits.
+
+History is keyed by DATA SOURCE: every snapshot records a source key (sha256 over the folders and
+layouts of the indexed source files), and drift compares only snapshots of the same source. When the
+source changes (e.g. the built-in synthetic data, then the real files), the history restarts with a
+note, so real households are never compared with synthetic ones that share their ids.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +20,9 @@ from assets.common.sql import load_sql, qualified_name
 HISTORY_TABLE = "model.segment_assignment_history"
 HISTORY_DDL = (
     "as_of_month DATE, household_id VARCHAR, load_shape_cluster INTEGER, load_shape_name VARCHAR, "
-    "persona_id VARCHAR, persona_name VARCHAR, model_fingerprint VARCHAR"
+    "persona_id VARCHAR, persona_name VARCHAR, model_fingerprint VARCHAR, source_key VARCHAR"
 )
+SOURCE_INDEX = "ingest.source_file_index"
 
 
 @dataclass(frozen=True)
@@ -25,19 +32,41 @@ class Drift:
     adjusted_rand_index: float | None
     share_changed: float | None
     transitions: pl.DataFrame  # from_persona, to_persona, households
+    note: str | None = None  # e.g. the history restarted because the data source changed
 
 
-def no_history() -> Drift:
+def no_history(note: str | None = None) -> Drift:
     """The drift of a first segmentation: no earlier snapshot to compare with."""
     empty = pl.DataFrame(schema={"from_persona": pl.String, "to_persona": pl.String, "households": pl.Int64})
-    return Drift(None, 0, None, None, empty)
+    return Drift(None, 0, None, None, empty, note)
+
+
+def source_key(con: duckdb.DuckDBPyConnection) -> str:
+    """sha256 over the distinct (folder, layout) pairs of the indexed source files ('' without an index)."""
+    import hashlib
+
+    try:
+        rows = con.execute(
+            f"""SELECT DISTINCT regexp_replace(source_file, '/[^/]*$', ''), coalesce(source_layout, '')
+                FROM {qualified_name(SOURCE_INDEX)} ORDER BY 1, 2"""
+        ).fetchall()
+    except duckdb.CatalogException:
+        return ""
+    return hashlib.sha256("\n".join(f"{a}\x1f{b}" for a, b in rows).encode("utf-8")).hexdigest()
+
+
+def _ensure_table(con: duckdb.DuckDBPyConnection) -> str:
+    con.execute("CREATE SCHEMA IF NOT EXISTS model")
+    table = qualified_name(HISTORY_TABLE)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({HISTORY_DDL})")
+    con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS source_key VARCHAR")
+    return table
 
 
 def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFrame, fingerprint: str) -> int:
     """Replace the month's snapshot of assignments (idempotent per month); returns rows written."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS model")
-    table = qualified_name(HISTORY_TABLE)
-    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({HISTORY_DDL})")
+    table = _ensure_table(con)
+    key = source_key(con)
     snapshot = assignments.select(
         pl.lit(as_of).alias("as_of_month"),
         "household_id",
@@ -46,11 +75,15 @@ def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFram
         "persona_id",
         "persona_name",
         pl.lit(fingerprint).alias("model_fingerprint"),
+        pl.lit(key).alias("source_key"),
     )
     con.execute(f"DELETE FROM {table} WHERE as_of_month = ?", [as_of])
     con.register("_snapshot", snapshot.to_arrow())
     try:
-        con.execute(f"INSERT INTO {table} SELECT * FROM _snapshot")
+        con.execute(
+            f"""INSERT INTO {table} (as_of_month, household_id, load_shape_cluster, load_shape_name, persona_id,
+                persona_name, model_fingerprint, source_key) SELECT * FROM _snapshot"""
+        )
     finally:
         con.unregister("_snapshot")
     return snapshot.height
@@ -59,8 +92,23 @@ def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFram
 def drift_against_previous(con: duckdb.DuckDBPyConnection, as_of: date) -> Drift:
     """Transition matrix and ARI of personas between the previous snapshot and ``as_of``'s."""
     table = qualified_name(HISTORY_TABLE)
-    previous = con.execute(f"SELECT max(as_of_month) FROM {table} WHERE as_of_month < ?", [as_of]).fetchall()[0][0]
+    current_key = con.execute(f"SELECT any_value(source_key) FROM {table} WHERE as_of_month = ?", [as_of]).fetchall()[
+        0
+    ][0]
+    previous = con.execute(
+        f"SELECT max(as_of_month) FROM {table} WHERE as_of_month < ? AND source_key IS NOT DISTINCT FROM ?",
+        [as_of, current_key],
+    ).fetchall()[0][0]
     if previous is None:
+        other = con.execute(
+            f"SELECT count(*) FROM {table} WHERE as_of_month < ? AND source_key IS DISTINCT FROM ?",
+            [as_of, current_key],
+        ).fetchall()[0][0]
+        if other:
+            return no_history(
+                "The data source changed since the earlier segmentations, so the drift history restarts here "
+                "(households of different sources are never compared)."
+            )
         return no_history()
     sql = load_sql(__file__, "drift_pairs").format(history=qualified_name(HISTORY_TABLE))
     pairs = con.sql(sql, params={"previous": previous, "current": as_of}).pl()
@@ -86,7 +134,7 @@ def drift_between(pairs: pl.DataFrame, previous: date | None) -> Drift:
 def drift_sentence(drift: Drift) -> str:
     """One plain sentence on persona drift (the report and the asset metadata share it)."""
     if drift.previous_month is None:
-        return "First segmentation: nothing to compare with yet."
+        return drift.note or "First segmentation: nothing to compare with yet."
     if drift.transitions.height == 0:
         return f"No household in common with the segmentation of {drift.previous_month}."
     return (
@@ -102,7 +150,16 @@ def transition_matrix(drift: Drift) -> pl.DataFrame:
     return wide.rename({"from_persona": "from \\ to"})
 
 
-def transition_matrix_markdown(drift: Drift) -> str:
+def suppressed_transition_matrix(drift: Drift, k: int) -> pl.DataFrame:
+    """The transition matrix as text, cells of 1 to k-1 households reading "< k" (small-cell rule)."""
+    wide = transition_matrix(drift)
+    return wide.with_columns(
+        pl.when((pl.col(c) > 0) & (pl.col(c) < k)).then(pl.lit(f"< {k}")).otherwise(pl.col(c).cast(pl.String)).alias(c)
+        for c in wide.columns[1:]
+    )
+
+
+def transition_matrix_markdown(drift: Drift, k: int = 5) -> str:
     if drift.previous_month is None or drift.transitions.height == 0:
         return f"_{drift_sentence(drift)}_"
-    return drift_sentence(drift) + "\n\n" + markdown_table(transition_matrix(drift))
+    return drift_sentence(drift) + "\n\n" + markdown_table(suppressed_transition_matrix(drift, k))

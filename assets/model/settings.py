@@ -63,7 +63,12 @@ DEFAULT_LIFESTYLE_FEATURES: tuple[str, ...] = (
     "shape_entropy",
 )
 
-# Stage 2 (explanation): categorical and continuous features tested across personas.
+# Stage 2 (explanation): categorical and continuous features tested across personas. Only OUTSIDE
+# covariates -- register fields the personas were not built from -- can explain them; everything else
+# (the lifestyle features the clusters were fitted on, tariff_group and the measured response that
+# define the price-responsive personas) is tested too but labelled descriptive: its differences
+# across personas hold by construction (circular), so its p-values are not evidence.
+DEFAULT_OUTSIDE_COVARIATES: tuple[str, ...] = ("acorn_group", "acorn")
 DEFAULT_CATEGORICAL_FEATURES: tuple[str, ...] = ("acorn_group", "acorn", "tariff_group")
 DEFAULT_CONTINUOUS_FEATURES: tuple[str, ...] = (
     "mean_daily_kwh",
@@ -101,7 +106,10 @@ class NamingRules:
 
     night_heavy_share: float = 0.45
     flat_max_to_mean: float = 1.5
-    high_use_daily_kwh: float = 20.0
+    high_use_daily_kwh: float = 20.0  # absolute fallback, used only without a population median
+    # "high all-day user": mean daily kWh >= this x the population median (relative, so the rule holds
+    # for any fleet's level; 1.5 x the LCL median of ~8 kWh/day ~ 12 kWh/day)
+    high_use_vs_population: float = 1.5
     double_peak_min: float = 1.3
     double_peak_morning_vs_evening: float = 0.6
     double_peak_max_trough: float = 0.75
@@ -139,6 +147,13 @@ class SegmentationSettings:
     # genuine rare archetype such as night storage heating, ~1 % of LCL, must stay possible) and a
     # stability ARI >= min_stability_ari.
     load_shape_min_cluster_size: int = 3
+    # Both segmentations: no cluster below this share of the households fitted (an outlier split --
+    # K=2 separating 5 of 201 real LCL homes with silhouette 0.62 -- is not a segmentation a utility
+    # can act on). Such groups are reported as an outlier group beside the chosen K instead.
+    min_cluster_share: float = 0.05
+    # Load shape: clusters below min_cluster_share are allowed only as an outlier group holding at most
+    # this share of the households, beside >= 2 main clusters (LCL's night-heavy cluster: 54 of 5,358).
+    max_outlier_share: float = 0.05
 
     # --- behavioural personas (stage 1) ------------------------------------------------------
     lifestyle_features: tuple[str, ...] = DEFAULT_LIFESTYLE_FEATURES
@@ -185,6 +200,12 @@ class SegmentationSettings:
     min_measured_for_label: int = 5
     unresponsive_below_pct: float = 2.0
     max_reduction_fraction: float = 0.5
+    # Response model for never-treated households (response_model.py): K-fold CV over measured
+    # households, bootstrap intervals of its scores, ridge / logistic regularisation (sklearn defaults).
+    response_cv_folds: int = 5
+    response_bootstrap: int = 500
+    response_ridge_alpha: float = 1.0
+    response_logistic_c: float = 1.0
     # Prior (%) used when NO household has a measured response (e.g. a fleet without a pricing
     # trial); None = 0 % (no evidence, so no expected price response). Not used otherwise.
     external_prior_reduction_pct: float | None = None
@@ -194,6 +215,7 @@ class SegmentationSettings:
 
     # --- stage 2 explanation --------------------------------------------------------------------
     categorical_features: tuple[str, ...] = DEFAULT_CATEGORICAL_FEATURES
+    outside_covariates: tuple[str, ...] = DEFAULT_OUTSIDE_COVARIATES
     continuous_features: tuple[str, ...] = DEFAULT_CONTINUOUS_FEATURES
     p_adjust: Literal["bh", "holm"] = "bh"
     alpha: float = 0.05
@@ -229,6 +251,8 @@ class SegmentationSettings:
         unknown = set(self.model_families) - {"kmeans", "gmm"}
         if unknown or not self.model_families:
             raise ValueError(f"model_families must be a non-empty subset of kmeans, gmm: {unknown}")
+        if not 0.0 <= self.min_cluster_share < 0.5:
+            raise ValueError("min_cluster_share must be in [0, 0.5)")
         if not 0.0 < self.bootstrap_fraction <= 1.0:
             raise ValueError("bootstrap_fraction must be in (0, 1]")
         if self.pseudonymise and not self.pseudonym_key:

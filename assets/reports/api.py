@@ -12,8 +12,15 @@ from assets.common.table_model import validate
 from assets.model.cluster_model import ClusterModel, household_response
 from assets.model.inputs import prepare_features
 from assets.model.personas import PersonaResult
+from assets.model.response_model import ResponseModelScores, capture_curve
 from assets.model.segmentation_history import Drift
-from assets.reports.dr_targets import DrTargets, expected_household_reduction, rank_dr_targets
+from assets.reports.data_confidence import DataConfidence, read_data_confidence  # noqa: F401
+from assets.reports.dr_targets import (
+    DrTargets,
+    expected_household_reduction,
+    rank_dr_targets,
+    score_response_model,
+)
 from assets.reports.html_report import Report, ReportInputs, build_report
 from assets.reports.interventions import build_interventions
 from assets.reports.schemas.dr_targets import DrTargetComparison
@@ -23,7 +30,18 @@ from assets.reports.schemas.interventions import Interventions
 
 def compute_expectations(features: pl.DataFrame, assignments: pl.DataFrame, model: ClusterModel) -> pl.DataFrame:
     """Per-household expected peak reduction (input of interventions, DR targets and report)."""
-    return expected_household_reduction(features, assignments, household_response(features, model), model)
+    response = household_response(features, model)
+    _, predicted = score_response_model(features, assignments, response, model)
+    return expected_household_reduction(features, assignments, response, model, predicted)
+
+
+def compute_response_model(
+    features: pl.DataFrame, assignments: pl.DataFrame, model: ClusterModel
+) -> tuple[ResponseModelScores, pl.DataFrame]:
+    """Cross-validated scores of the response model (vs segment prior and textbook) and the held-out
+    capture curve of both targeting rules."""
+    scores, _ = score_response_model(features, assignments, household_response(features, model), model)
+    return scores, capture_curve(scores.oof)
 
 
 def compute_interventions(
@@ -49,6 +67,9 @@ def compute_report(
     dr: DrTargets,
     title: str = "Demand-response personas",
     drift: Drift | None = None,
+    data: DataConfidence | None = None,
+    response_scores: pl.DataFrame | None = None,
+    capture: pl.DataFrame | None = None,
 ) -> Report:
     """HTML (self-contained), Markdown summary and the PNGs of the persona report; ``drift``: persona
     drift since the previous segmentation (None: no earlier segmentation to compare with)."""
@@ -62,5 +83,8 @@ def compute_report(
         expectations=compute_expectations(features, assignments, model),
         title=title,
         drift=drift,
+        data=data,
+        response_scores=response_scores,
+        capture=capture,
     )
     return build_report(inputs)

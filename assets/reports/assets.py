@@ -20,7 +20,7 @@ from assets.common.metadata import (
     write_table,
 )
 from assets.common.partitions import run_as_of_month
-from assets.common.resources import ReportsDir, Warehouse
+from assets.common.resources import MeterSource, ReportsDir, Warehouse
 
 if TYPE_CHECKING:
     from assets.reports.dr_targets import DrTargets as DrTargetsResult
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 INTERVENTIONS_TABLE = "reports.interventions"
 DR_TARGETS_TABLE = "reports.dr_targets"
 DR_COMPARISON_TABLE = "reports.dr_target_comparison"
+RESPONSE_SCORES_TABLE = "reports.response_model_scores"
+CAPTURE_CURVE_TABLE = "reports.dr_capture_curve"
 
 
 @dg.asset(
@@ -69,7 +71,11 @@ def interventions(warehouse: Warehouse):
     group_name="reports",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
-    check_specs=[schema_check_spec("dr_targets", [DR_TARGETS_TABLE, DR_COMPARISON_TABLE])],
+    check_specs=[
+        schema_check_spec(
+            "dr_targets", [DR_TARGETS_TABLE, DR_COMPARISON_TABLE, RESPONSE_SCORES_TABLE, CAPTURE_CURVE_TABLE]
+        )
+    ],
 )
 def dr_targets(warehouse: Warehouse):
     """Households ranked by expected kW reduction at peak (peak-period load x estimated
@@ -80,18 +86,26 @@ def dr_targets(warehouse: Warehouse):
     from assets.model.tables import load_segmentation_inputs
     from assets.reports import api as seg
     from assets.reports.schemas.dr_targets import DrTargetComparison, DrTargets
+    from assets.reports.schemas.response_model import CaptureCurve, ResponseModelScores
 
     with warehouse.get_connection() as con:
         run = load_segmentation_inputs(con)
         try:
             result = seg.compute_dr_targets(run.features, run.assignments, run.model)
-            validate(DrTargetComparison, result.comparison, DR_COMPARISON_TABLE)  # both before writing either
+            scores, curve = seg.compute_response_model(run.features, run.assignments, run.model)
+            validate(DrTargetComparison, result.comparison, DR_COMPARISON_TABLE)  # all before writing any
+            validate(ResponseModelScores, scores.scores, RESPONSE_SCORES_TABLE)
+            validate(CaptureCurve, curve, CAPTURE_CURVE_TABLE)
             meta = write_table(con, DR_TARGETS_TABLE, DrTargets, result.targets)
             store_table(con, DR_COMPARISON_TABLE, DrTargetComparison, result.comparison)
+            store_table(con, RESPONSE_SCORES_TABLE, ResponseModelScores, scores.scores)
+            store_table(con, CAPTURE_CURVE_TABLE, CaptureCurve, curve)
         except SchemaViolation as violation:
             yield schema_check_failed("dr_targets", violation)
             raise
     rows = {DR_TARGETS_TABLE: result.targets.height, DR_COMPARISON_TABLE: result.comparison.height}
+    rows[RESPONSE_SCORES_TABLE] = scores.scores.height
+    rows[CAPTURE_CURVE_TABLE] = curve.height
     yield dg.MaterializeResult(
         metadata={
             **meta,
@@ -99,6 +113,8 @@ def dr_targets(warehouse: Warehouse):
             "comparison_table": DR_COMPARISON_TABLE,
             "comparison_schema": dg.MetadataValue.table_schema(column_schema(DrTargetComparison)),
             "households_selected": result.n_selected,
+            "response_model_verdict": dg.MetadataValue.text(scores.verdict),
+            "response_model_scores": dg.MetadataValue.md(markdown_table(scores.scores)),
             "textbook_cluster": result.textbook_cluster,
         },
         check_results=[schema_check_passed("dr_targets", rows)],
@@ -111,7 +127,7 @@ def dr_targets(warehouse: Warehouse):
     kinds={"html", "matplotlib"},
     owners=OWNERS,
 )
-def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportsDir):
+def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportsDir, source: MeterSource):
     """A report a DR program manager can read without code: load-shape clusters with centroids,
     elbow and silhouette curves, PCA scatter, responsiveness and Acorn mix per persona, the
     intervention toolkit, the DR target comparison and persona drift since the last month.
@@ -136,10 +152,16 @@ def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repo
             read_table(con, INTERVENTIONS_TABLE),
             stored_dr_targets(con),
             drift=segmentation_history.drift_against_previous(con, month),
+            response_scores=read_table(con, RESPONSE_SCORES_TABLE),
+            capture=read_table(con, CAPTURE_CURVE_TABLE),
+            data=seg.read_data_confidence(
+                con, "built-in synthetic data" if source.is_synthetic else str(source.source_dir), source.is_synthetic
+            ),
         )
     paths = []
     for folder in (reports.folder(), reports.folder("history", str(month))):
         (folder / "persona_report.html").write_text(report.html, encoding="utf-8")
+        report.dr_targets_csv.write_csv(folder / "dr_targets.csv")
         (folder / "persona_report.md").write_text(report.markdown, encoding="utf-8")
         for name, png in report.images.items():
             (folder / f"{name}.png").write_bytes(png)
@@ -152,7 +174,7 @@ def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repo
             "model_version": run.record.version,
             "summary": dg.MetadataValue.md(report.markdown),
             **{f"plot_{name}": png_markdown(png, name) for name, png in report.images.items()},
-            "plots": len(report.images),
+            "dr_targets_csv": dg.MetadataValue.path(str((paths[0].parent / "dr_targets.csv").resolve())),
         }
     )
 

@@ -3,6 +3,9 @@
 Expected reduction of household i (at the 16:00-20:00 peak):
     peak_kw_i   = peak_kwh_per_half_hour_i * 2           (mean kW over the peak window)
     r_i         = shrunk measured High-period reduction (%)   if the response is measured,
+                  the response model's prediction (%)         if it beat the segment prior and the
+                                                              textbook rule out of sample
+                                                              (model/response_model.py),
                   the prior of i's lifestyle segment (%)      otherwise (responsiveness.py),
                   clipped to [0, 100 * max_reduction_fraction]
     expected_kw = peak_kw_i * r_i / 100
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from assets.model import response_model as rm
 from assets.model.cluster_model import ClusterModel
 from assets.model.inputs import prepare_features
 from assets.model.settings import SegmentationSettings
@@ -29,10 +33,56 @@ RANKING_RULE = "ranking by expected kW reduction"
 TEXTBOOK_RULE = "textbook: highest-load load-shape cluster"
 
 
-def expected_household_reduction(
+def response_model_inputs(
     features: pl.DataFrame, assignments: pl.DataFrame, response: pl.DataFrame, model: ClusterModel
+) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """(measured, never measured, Acorn groups): the frames the response model trains and predicts on."""
+    s = model.settings
+    prepared = prepare_features(features)
+    cols = [c for c in ("high_did_pct_evening", "high_did_pct", "responder") if c in prepared.columns]
+    frame = (
+        prepared.select("household_id", "peak_kw", "acorn_group", *s.lifestyle_features, *cols)
+        .join(assignments.select("household_id", "segment", "textbook_cluster"), on="household_id", how="inner")
+        .join(response.select("household_id", "response_measured", "is_responsive"), on="household_id", how="left")
+        .sort("household_id")
+    )
+    top = textbook_cluster_choice(frame)
+    frame = frame.with_columns(
+        (pl.col("textbook_cluster") == top).alias("is_textbook_top"),
+        rm.evening_reduction_pct(frame, s.did_pct_multiplier).alias("reduction_pct"),
+        pl.col("is_responsive").fill_null(False).alias("responded"),
+    )
+    measured = frame.filter(pl.col("response_measured").fill_null(False) & pl.col("reduction_pct").is_not_null())
+    others = frame.filter(~pl.col("response_measured").fill_null(False))
+    groups = sorted(set(frame["acorn_group"].cast(pl.String).fill_null(rm.UNKNOWN_GROUP).to_list()))
+    return measured, others, groups
+
+
+def score_response_model(
+    features: pl.DataFrame, assignments: pl.DataFrame, response: pl.DataFrame, model: ClusterModel
+) -> tuple[rm.ResponseModelScores, pl.DataFrame]:
+    """Cross-validated scores of the response model and its predictions for never-measured households
+    (columns household_id, predicted_reduction_pct; empty when the model is not used)."""
+    measured, others, groups = response_model_inputs(features, assignments, response, model)
+    scores = rm.cross_validate(measured, model.settings, groups)
+    if scores.use_model and others.height:
+        pred = rm.fit_predict(measured, others, model.settings, groups)
+        predicted = pl.DataFrame({"household_id": others["household_id"], "predicted_reduction_pct": pred})
+    else:
+        predicted = pl.DataFrame(schema={"household_id": pl.String, "predicted_reduction_pct": pl.Float64})
+    return scores, predicted
+
+
+def expected_household_reduction(
+    features: pl.DataFrame,
+    assignments: pl.DataFrame,
+    response: pl.DataFrame,
+    model: ClusterModel,
+    predicted: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Per household: peak kW, flexible kW, source and size of the expected reduction."""
+    """Per household: peak kW, flexible kW, source and size of the expected reduction.
+
+    ``predicted``: the response model's predictions for never-measured households (used where given)."""
     s = model.settings
     priors = pl.DataFrame(
         {
@@ -63,14 +113,21 @@ def expected_household_reduction(
         )
         .join(priors, on="segment", how="left")
     )
+    if predicted is None:
+        predicted = pl.DataFrame(schema={"household_id": pl.String, "predicted_reduction_pct": pl.Float64})
+    frame = frame.join(predicted, on="household_id", how="left")
     return (
         frame.with_columns(
             pl.when(pl.col("response_measured"))
             .then(pl.lit("measured"))
+            .when(pl.col("predicted_reduction_pct").is_not_null())
+            .then(pl.lit("response model"))
             .otherwise(pl.lit("segment prior"))
             .alias("response_source"),
             pl.when(pl.col("response_measured"))
             .then(pl.col("high_reduction_shrunk_pct"))
+            .when(pl.col("predicted_reduction_pct").is_not_null())
+            .then(pl.col("predicted_reduction_pct"))
             .otherwise(pl.col("segment_prior_pct"))
             .clip(0.0, cap)
             .alias("expected_reduction_pct"),

@@ -21,6 +21,7 @@ import polars as pl
 
 from assets.common.markdown import markdown_table
 from assets.model.cluster_model import ClusterModel, cluster_metrics_table
+from assets.model.persona_explanation import outside_explanation_sentence
 from assets.model.personas import PersonaResult
 from assets.model.segmentation_history import (
     Drift,
@@ -29,14 +30,18 @@ from assets.model.segmentation_history import (
     transition_matrix,
 )
 from assets.reports import plots
+from assets.reports.data_confidence import DataConfidence
+from assets.reports.data_confidence import block as data_block
 from assets.reports.dr_targets import RANKING_RULE, TEXTBOOK_RULE, DrTargets
 from assets.reports.privacy import suppress_small_counts, suppress_small_groups
 
 SECTIONS: tuple[tuple[str, str], ...] = (
+    ("data", "Data and confidence"),
     ("summary", "Summary"),
     ("personas", "Personas"),
     ("interventions", "Intervention toolkit"),
     ("dr-targets", "DR targets: ranking vs textbook rule"),
+    ("response-model", "Households never on the tariff: response model, scored out of sample"),
     ("responsiveness", "Price responsiveness per persona"),
     ("acorn", "Who the personas are (Acorn)"),
     ("load-shapes", "Load-shape clusters (textbook segmentation)"),
@@ -78,6 +83,9 @@ class ReportInputs:
     title: str = "Demand-response personas"
     images: dict[str, bytes] = field(default_factory=dict)
     drift: Drift | None = None  # persona drift since the previous segmentation (None: no history)
+    data: DataConfidence | None = None  # source, months, fingerprint, funnel, population effect, placebo
+    response_scores: pl.DataFrame | None = None  # reports.response_model_scores (None: not computed)
+    capture: pl.DataFrame | None = None  # reports.dr_capture_curve
 
     @property
     def k(self) -> int:
@@ -89,6 +97,64 @@ class Report:
     html: str
     markdown: str
     images: dict[str, bytes]
+    dr_targets_csv: pl.DataFrame | None = None  # written as reports/dr_targets.csv beside the HTML
+
+
+def dr_targets_csv(inputs: ReportInputs) -> pl.DataFrame:
+    """The ranked target list for a program manager: household, persona, program, measured or
+    predicted, expected kW at 16-20 h with a 95 % interval (and what the interval is based on), rank.
+
+    Interval: a measured household's own event-bootstrap CI of its High reduction x its peak kW; any
+    other household: the population High effect's CI x its peak kW (the data cannot say more about it).
+    """
+    t = inputs.dr.targets
+    program = inputs.interventions.select("persona_name", "program")
+    f = inputs.features
+    own = (
+        f.select(
+            pl.col("household_id").alias("household_ref"),
+            (-pl.col("high_did_pct_ci_high")).alias("_lo"),
+            (-pl.col("high_did_pct_ci_low")).alias("_hi"),
+        )
+        if {"high_did_pct_ci_low", "high_did_pct_ci_high"} <= set(f.columns) and not inputs.model.settings.pseudonymise
+        else pl.DataFrame(schema={"household_ref": pl.String, "_lo": pl.Float64, "_hi": pl.Float64})
+    )
+    eff = inputs.data.effect if inputs.data is not None else None
+    pop_lo = -eff.ci_high_pct if eff is not None else None
+    pop_hi = -eff.ci_low_pct if eff is not None else None
+    measured = pl.col("response_source") == "measured"
+    out = (
+        t.join(program, on="persona_name", how="left")
+        .join(own, on="household_ref", how="left")
+        .with_columns(
+            pl.when(measured & pl.col("_lo").is_not_null())
+            .then(pl.col("_lo"))
+            .otherwise(pl.lit(pop_lo, dtype=pl.Float64))
+            .alias("_lo"),
+            pl.when(measured & pl.col("_hi").is_not_null())
+            .then(pl.col("_hi"))
+            .otherwise(pl.lit(pop_hi, dtype=pl.Float64))
+            .alias("_hi"),
+            pl.when(measured & pl.col("_lo").is_not_null())
+            .then(pl.lit("household's own events (bootstrap)"))
+            .when(pl.lit(pop_lo is not None))
+            .then(pl.lit("population High effect"))
+            .otherwise(pl.lit("none available"))
+            .alias("interval_basis"),
+        )
+    )
+    return out.select(
+        "rank",
+        pl.col("household_ref").alias("household"),
+        pl.col("persona_name").alias("persona"),
+        "program",
+        pl.when(measured).then(pl.lit("measured")).otherwise(pl.lit("predicted")).alias("measured_or_predicted"),
+        pl.col("response_source").alias("prediction_source"),
+        pl.col("expected_kw_reduction").round(4).alias("expected_kw"),
+        (pl.col("peak_kw") * pl.col("_lo").clip(lower_bound=0.0)).round(4).alias("expected_kw_ci_low"),
+        (pl.col("peak_kw") * pl.col("_hi").clip(lower_bound=0.0)).round(4).alias("expected_kw_ci_high"),
+        "interval_basis",
+    ).sort("rank")
 
 
 def render_images(inputs: ReportInputs) -> dict[str, bytes]:
@@ -98,7 +164,10 @@ def render_images(inputs: ReportInputs) -> dict[str, bytes]:
     resp = inputs.expectations.select(
         "persona_name", "response_measured", "high_reduction_shrunk_pct", "expected_reduction_pct"
     )
-    return {
+    extra = {}
+    if inputs.capture is not None:
+        extra["capture_curve"] = plots.plot_capture_curve(inputs.capture)
+    return extra | {
         "load_shape_clusters": plots.plot_load_shape_clusters(inputs.features, inputs.assignments, k=k),
         "textbook_clusters": plots.plot_load_shape_clusters(
             inputs.features, inputs.assignments, "textbook_cluster", "textbook_cluster_name", k=k
@@ -177,22 +246,19 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
         f"{n:,} households were grouped into {personas.height} personas by how and when they use "
         "electricity, "
         f"and split further where their measured response to the dynamic time-of-use tariff differs. "
-        f"{m.response_prior.n_measured:,} households had a measured price response.",
+        f"{m.response_prior.n_measured:,} households were on the dynamic tariff and had their price response "
+        f"measured; {_n_responders(inputs):,} of them responded significantly.",
+        outside_explanation_sentence(inputs.personas.tests),
     ]
     if rank_row["n_households"] >= k:
-        gain = (
-            f"{rank_row['expected_kw_captured'] / text_row['expected_kw_captured']:.1f} times"
-            if text_row["expected_kw_captured"] > 0
-            else "more than"
-        )
         out.append(
-            f"Targeting the {rank_row['n_households']:,} households with the largest expected peak reduction "
-            f"captures about {rank_row['expected_kw_captured']:.1f} kW, {gain} the "
-            f"{text_row['expected_kw_captured']:.1f} kW of the textbook rule (all households of the "
-            "highest-load "
-            f"load-shape cluster, same number of households); {rank_row['overlap_households']:,} households "
-            "are "
-            f"picked by both."
+            f"Ranking by expected peak reduction selects {rank_row['n_households']:,} households expected to give "
+            f"about {rank_row['expected_kw_captured']:.1f} kW{_kw_interval(inputs, rank_row['peak_kw_covered'])}; "
+            f"the textbook rule (all households of the highest-load load-shape cluster, same number of households) "
+            f"about {text_row['expected_kw_captured']:.1f} kW"
+            f"{_kw_interval(inputs, text_row['peak_kw_covered'])}; {rank_row['overlap_households']:,} households are "
+            "picked by both. Both figures are scored on the quantity the ranking maximises (in sample); the "
+            "out-of-sample comparison is in the response-model section."
         )
     if best.height:
         b = best.row(0, named=True)
@@ -232,8 +298,12 @@ INTERVENTION_COLUMNS: Columns = (
     ("expected_reduction_kw", "expected kW", _f(1)),
     ("expected_reduction_kw_per_household", "kW per household", _f(3)),
     ("expected_reduction_pct", "% of peak", _pct1),
+    ("scenario_low_kw", "evidence: low kW", _f(1)),
+    ("scenario_central_kw", "evidence: central kW", _f(1)),
+    ("scenario_high_kw", "evidence: high kW", _f(1)),
     ("response_basis", "based on", None),
     ("rationale", "why", None),
+    ("evidence_source", "evidence (trial | source)", None),
 )
 DR_COMPARISON_COLUMNS: Columns = (
     ("rule", "rule", None),
@@ -276,6 +346,20 @@ TESTS_COLUMNS: Columns = (
 )
 
 
+def _kw_interval(inputs: ReportInputs, peak_kw: float) -> str:
+    """' (95% interval a-b kW, from the population High effect)' for a selection's peak kW."""
+    eff = inputs.data.effect if inputs.data is not None else None
+    if eff is None:
+        return " (no interval: no population effect measured)"
+    lo, hi = max(0.0, -eff.ci_high_pct) * peak_kw, max(0.0, -eff.ci_low_pct) * peak_kw
+    return f" (95% interval {lo:.1f}-{hi:.1f} kW if they respond like the measured population)"
+
+
+def _n_responders(inputs: ReportInputs) -> int:
+    e = inputs.expectations
+    return int(e["is_responsive"].fill_null(False).sum()) if "is_responsive" in e.columns else 0
+
+
 def drift_table(drift: Drift, k: int) -> TableData | None:
     """The persona transition matrix (previous persona x current persona), or None without one.
     Cells of 1 to k-1 households read "< k"."""
@@ -304,6 +388,7 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
         "k": k,
         "textbook_k": s.textbook_k,
         "summary": _summary_paragraphs(inputs),
+        "data": data_block(inputs.data),
         "personas": {
             "table": table_data(pr, PERSONA_COLUMNS),
             "explanations": [
@@ -356,6 +441,33 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
             "n_unusable": len(m.unusable),
         },
         "drift": {"sentence": drift_sentence(drift), "table": drift_table(drift, k)},
+        "response_model": _response_model_context(inputs),
+    }
+
+
+def _response_model_context(inputs: ReportInputs) -> dict:
+    from assets.model.response_model import decide
+
+    scores = inputs.response_scores
+    if scores is None:
+        return {"verdict": "The response model was not scored for this report.", "table": None, "curve": False}
+    n = int(scores["n_households"].max() or 0) if scores.height else 0
+    _, verdict = decide(scores, n)
+    fmt = lambda v: f"{v:.2f}"  # noqa: E731
+    return {
+        "verdict": verdict,
+        "table": table_data(
+            scores,
+            [
+                ("method", "method", None),
+                ("metric", "metric", None),
+                ("estimate", "estimate", fmt),
+                ("ci_low", "95% CI low", fmt),
+                ("ci_high", "95% CI high", fmt),
+                ("n_households", "households", None),
+            ],
+        ),
+        "curve": inputs.capture is not None and "capture_curve" in (inputs.images or {}),
     }
 
 
@@ -476,6 +588,12 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
         suppressed_text="–",
     )
     lines = [f"### {inputs.title}", ""]
+    data = data_block(inputs.data)
+    if data["synthetic"]:
+        lines += ["**SYNTHETIC DATA: not real households.**", ""]
+    lines += [f"- {t}" for t in data["lines"]]
+    lines += [f"- Households {label}: {n}" for label, n in data["funnel"]]
+    lines += [f"- WARNING: {w}" for w in data["warnings"]]
     lines += [f"- {t}" for t in _summary_paragraphs(inputs)]
     lines += [
         f"- Load shapes: {m.load_shape_choice.reason}",
@@ -496,7 +614,12 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
 def build_report(inputs: ReportInputs) -> Report:
     images = inputs.images or render_images(inputs)
     inputs.images = images
-    return Report(html=render_html_report(inputs), markdown=build_markdown_summary(inputs), images=images)
+    return Report(
+        html=render_html_report(inputs),
+        markdown=build_markdown_summary(inputs),
+        images=images,
+        dr_targets_csv=dr_targets_csv(inputs),
+    )
 
 
 def write_html_report(inputs: ReportInputs, path: str | Path) -> Path:

@@ -24,15 +24,56 @@ Program rules, first match wins (thresholds in settings):
    expected = 0
 Expected reduction % = 100 * expected kW / sum_i peak_kw_i. The factors are settings (documented
 assumptions), the responsiveness and peak loads are measured: nothing here is a hard-coded result.
+
+Evidence scenarios: ``program_evidence.csv`` (next to this module; figures and sources from
+comparable trials, domain notes 1.5) gives each program's peak reduction as a low / central / high
+percentage with its source. Scenario kW = that percentage x sum_i peak_kw_i, shown beside the
+data-based figure; a program without a sourced figure (automation) has no scenario (null).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import polars as pl
 
 from assets.model.settings import PROGRAMS, SegmentationSettings
 
 CPP, PTR, AUTOMATION, EFFICIENCY, NO_ACTION = PROGRAMS
+EVIDENCE_FILE = Path(__file__).resolve().parent / "program_evidence.csv"
+
+
+def program_evidence() -> pl.DataFrame:
+    """The sourced evidence table: program, trial, low/central/high % peak reduction, source, note."""
+    frame = pl.read_csv(
+        EVIDENCE_FILE,
+        schema_overrides={"low_pct": pl.Float64, "central_pct": pl.Float64, "high_pct": pl.Float64},
+    )
+    missing = set(PROGRAMS) - set(frame["program"].to_list())
+    if missing:
+        raise ValueError(f"program_evidence.csv lacks {sorted(missing)}")
+    return frame
+
+
+def with_evidence_scenarios(table: pl.DataFrame) -> pl.DataFrame:
+    """Add scenario_{low,central,high}_kw (evidence % x total peak kW) and the evidence source."""
+    ev = program_evidence().select(
+        "program",
+        pl.col("low_pct").alias("_lo"),
+        pl.col("central_pct").alias("_mid"),
+        pl.col("high_pct").alias("_hi"),
+        pl.concat_str([pl.col("trial").fill_null(""), pl.col("source").fill_null("")], separator=" | ").alias(
+            "evidence_source"
+        ),
+    )
+    return (
+        table.join(ev, on="program", how="left", maintain_order="left")
+        .with_columns(
+            (pl.col(c) * pl.col("total_peak_kw") / 100.0).alias(f"scenario_{n}_kw")
+            for c, n in (("_lo", "low"), ("_mid", "central"), ("_hi", "high"))
+        )
+        .drop("_lo", "_mid", "_hi")
+    )
 
 
 def build_interventions(
@@ -139,21 +180,23 @@ def build_interventions(
                 "expected_reduction_pct": float(100.0 * kw / total) if total > 0 else 0.0,
             }
         )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "persona_id": pl.String,
-            "persona_name": pl.String,
-            "n_households": pl.Int64,
-            "program": pl.String,
-            "rationale": pl.String,
-            "response_basis": pl.String,
-            "formula": pl.String,
-            "mean_peak_kw": pl.Float64,
-            "total_peak_kw": pl.Float64,
-            "price_based_reduction_kw": pl.Float64,
-            "expected_reduction_kw": pl.Float64,
-            "expected_reduction_kw_per_household": pl.Float64,
-            "expected_reduction_pct": pl.Float64,
-        },
+    return with_evidence_scenarios(
+        pl.DataFrame(
+            rows,
+            schema={
+                "persona_id": pl.String,
+                "persona_name": pl.String,
+                "n_households": pl.Int64,
+                "program": pl.String,
+                "rationale": pl.String,
+                "response_basis": pl.String,
+                "formula": pl.String,
+                "mean_peak_kw": pl.Float64,
+                "total_peak_kw": pl.Float64,
+                "price_based_reduction_kw": pl.Float64,
+                "expected_reduction_kw": pl.Float64,
+                "expected_reduction_kw_per_household": pl.Float64,
+                "expected_reduction_pct": pl.Float64,
+            },
+        )
     )

@@ -266,22 +266,41 @@ def plot_acorn_composition(
 
 
 def plot_persona_profiles(personas: pl.DataFrame, k: int = 5) -> bytes:
-    """Centroid profile of every persona with >= k households, on one chart."""
+    """Centroid profile of every persona with >= k households: normalised (left) and in kW (right: the
+    centroid shape x the persona's mean daily kWh / 24 h, the mean kW of a member)."""
     cols = [f"centroid_s{i:02d}" for i in range(48)]
-    fig = _figure(9, 4.4)
-    ax = fig.add_subplot(1, 1, 1)
+    fig = _figure(13, 4.4)
+    ax = fig.add_subplot(1, 2, 1)
+    ax_kw = fig.add_subplot(1, 2, 2)
     for i, row in enumerate(personas.filter(pl.col("n_households") >= k).iter_rows(named=True)):
         style = "--" if row["is_price_responsive"] else "-"
-        ax.plot(
-            HOURS,
-            [row[c] for c in cols],
-            style,
-            lw=2,
-            color=COLOURS[i % len(COLOURS)],
-            label=row["persona_name"],
-        )
+        colour = COLOURS[i % len(COLOURS)]
+        shape = [row[c] for c in cols]
+        ax.plot(HOURS, shape, style, lw=2, color=colour, label=row["persona_name"])
+        kw = float(row["mean_daily_kwh"]) / 24.0
+        ax_kw.plot(HOURS, [v * kw for v in shape], style, lw=2, color=colour, label=row["persona_name"])
     _hour_axis(ax)
+    _hour_axis(ax_kw)
     ax.set_ylabel("load / household mean")
-    ax.set_title("Typical day of each persona (dashed: price-responsive personas)", fontsize=10)
-    ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax_kw.set_ylabel("kW per household")
+    ax.set_title("Typical day of each persona (dashed: price-responsive)", fontsize=10)
+    ax_kw.set_title("The same in kW", fontsize=10)
+    ax_kw.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
+    return _png(fig)
+
+
+def plot_capture_curve(curve: pl.DataFrame) -> bytes:
+    """Cumulative realised kW of held-out measured households against the number targeted, per rule."""
+    fig = _figure(6, 3.8)
+    ax = fig.add_subplot(1, 1, 1)
+    for i, (rule, part) in enumerate(sorted(curve.partition_by("rule", as_dict=True).items())):
+        part = part.sort("n_targeted")
+        ax.plot(
+            part["n_targeted"].to_numpy(), part["cumulative_kw"].to_numpy(), "o-", ms=3, color=COLOURS[i], label=rule[0]
+        )
+    ax.set_xlabel("households targeted (held-out, measured)")
+    ax.set_ylabel("cumulative realised kW at 16:00-20:00")
+    ax.set_title("Capture curve, out of sample")
+    if curve.height:
+        ax.legend(fontsize=8)
     return _png(fig)

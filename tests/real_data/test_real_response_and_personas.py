@@ -154,3 +154,78 @@ def test_adjacent_day_sensitivity_beside_the_main_estimate(real_con):
     # spillover onto neighbouring days would move the estimate; measured -7.0 % vs -7.5 %
     assert -0.12 < sens["effect_pct"] < -0.03 and abs(sens["effect_pct"] - main["effect_pct"]) < 0.02
     assert summary_row(real_con, "sensitivity_adjacent_days", "Low", method="within")["effect_pct"] > 0
+
+
+def _centroid_levels(con, column: str) -> dict[str, tuple[float, float, int]]:
+    """name -> (evening 16-22 share, max/mean) of the mean shape of its members, and its size."""
+    import numpy as np
+
+    shape_cols = [f"shape_s{i:02d}" for i in range(48)]
+    frame = con.sql(
+        f"""SELECT a.{column} AS name, {", ".join("f." + c for c in shape_cols)}
+            FROM model.segment_assignments a JOIN features.household_features f USING (household_id)"""
+    ).pl()
+    out = {}
+    for (name,), part in frame.group_by(["name"]):
+        x = part.select(shape_cols).to_numpy()
+        p = (x / x.mean(axis=1, keepdims=True)).mean(axis=0)
+        p = p / p.mean()
+        out[name] = (float(p[32:44].sum() / p.sum()), float(np.max(p)), part.height)
+    return out
+
+
+def test_chosen_load_shape_k_is_not_an_outlier_split(real_con):
+    rows = real_con.sql(
+        """SELECT k, silhouette, smallest_share, outlier_clusters, chosen, textbook_default
+           FROM model.cluster_metrics WHERE segmentation = 'load_shape' ORDER BY k"""
+    ).pl()
+    chosen = rows.filter(rows["chosen"]).row(0, named=True)
+    # was K=2, silhouette 0.62: 196 households vs 5; now K=4 (silhouette 0.13, as published for LCL)
+    assert chosen["k"] >= 3 and chosen["silhouette"] < 0.5
+    assert chosen["k"] - chosen["outlier_clusters"] >= 2
+    assert rows.filter(rows["textbook_default"])["k"].to_list() == [3]  # the textbook K=3 is always reported
+    k2 = rows.filter(rows["k"] == 2).row(0, named=True)
+    assert k2["silhouette"] > 0.5 and not k2["chosen"]  # the outlier split is still visible, not chosen
+
+
+def test_every_cluster_holds_the_minimum_share_or_is_flagged_as_outlier(real_con):
+    n = real_con.execute("SELECT count(*) FROM model.segment_assignments").fetchall()[0][0]
+    for column in ("load_shape_name", "persona_name"):
+        sizes = real_con.execute(f"SELECT {column}, count(*) FROM model.segment_assignments GROUP BY 1").fetchall()
+        for name, size in sizes:
+            assert size >= 0.05 * n or name.endswith("(outlier group)"), (column, name, size)
+    outliers = [
+        name
+        for name, _ in real_con.execute("SELECT DISTINCT load_shape_name, 1 FROM model.segment_assignments").fetchall()
+        if name.endswith("(outlier group)")
+    ]
+    assert outliers == ["night storage heating (outlier group)"]
+
+
+@pytest.mark.parametrize("column", ["load_shape_name", "textbook_cluster_name", "persona_name"])
+def test_no_flat_persona_has_an_evening_peak(real_con, column):
+    levels = _centroid_levels(real_con, column)
+    evening = [name for name in levels if "evening" in name]
+    assert evening, levels
+    for name, (evening_share, max_to_mean, _) in levels.items():
+        if "flat" in name:
+            # the 196-household 'flat baseload' had 34 % of its use 16-22 and a max/mean of 1.46
+            assert evening_share < 0.32 and max_to_mean <= 1.5, (name, evening_share, max_to_mean)
+        if "evening" in name:
+            assert evening_share >= 0.32, (name, evening_share)
+
+
+def test_personas_are_explained_by_outside_covariates_only(real_con):
+    tests = real_con.sql("SELECT feature, role, significant FROM model.persona_feature_tests").pl()
+    roles = dict(zip(tests["feature"], tests["role"], strict=True))
+    assert roles["acorn_group"] == roles["acorn"] == "outside_covariate"
+    # defined by the tariff and the measured response, built from the lifestyle features: not evidence
+    for feature in ("tariff_group", "high_reduction_shrunk_pct", "evening_share", "night_share"):
+        assert roles[feature] == "descriptive"
+    assert roles["high_reduction_by_segment_measured"] == "response_among_measured"
+    n = real_con.execute("SELECT n FROM model.persona_feature_tests WHERE role = 'response_among_measured'").fetchall()[
+        0
+    ][0]
+    assert n == 32  # measured ToU households only
+    outside = tests.filter(tests["role"] == "outside_covariate")
+    assert not outside["significant"].any()  # measured: Acorn group p_adj 0.84, Acorn p_adj 0.26

@@ -15,6 +15,7 @@ import pytest
 
 from assets.model.segmentation_history import Drift, drift_between
 from assets.reports import html_report, plots
+from assets.reports.data_confidence import DataConfidence, Effect, block, segmentation_warnings
 from assets.reports.html_report import (
     SECTIONS,
     ReportInputs,
@@ -274,3 +275,65 @@ def test_importing_the_report_code_does_not_import_matplotlib():
     code = "import sys, assets.reports.api, assets.reports.assets; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _data(synthetic: bool) -> DataConfidence:
+    return DataConfidence(
+        source="built-in synthetic data" if synthetic else "/data/lcl",
+        synthetic=synthetic,
+        first_month="2012-01",
+        last_month="2013-12",
+        fingerprint="ab" * 32,
+        funnel={"in_files": 219, "with_enough_data": 201, "segmented": 201, "measured": 32, "responders": 12},
+        effect=Effect(-0.075, -0.133, -0.017, 34, 69),
+        placebo=Effect(0.0005, -0.015, 0.017, 185, 69),
+        warnings=["weak"],
+    )
+
+
+def test_block_states_source_effect_placebo_and_funnel():
+    b = block(_data(False))
+    text = " ".join(b["lines"])
+    assert "/data/lcl" in text and "2012-01 to 2013-12" in text and "abababab" in text
+    assert "-7.5% (95% CI -13.3% to -1.7%" in text and "covers zero" in text
+    assert [n for _, n in b["funnel"]] == ["219", "201", "201", "32", "12"]
+    assert not b["synthetic"] and block(_data(True))["synthetic"]
+    assert "not recorded" in block(None)["lines"][0]
+
+
+def test_weak_or_outlier_segmentation_is_warned():
+    rows = [
+        {"segmentation": "load_shape", "chosen": True, "silhouette": 0.62, "eligible": True, "stability_ari": 0.9},
+        {"segmentation": "behaviour", "chosen": True, "silhouette": 0.13, "eligible": True, "stability_ari": 0.4},
+        {"segmentation": "behaviour", "chosen": False, "silhouette": 0.01, "eligible": False, "stability_ari": 0.1},
+    ]
+    text = " ".join(segmentation_warnings(rows))
+    assert "0.62" in text and "weak (silhouette 0.13" in text and "unstable under resampling (ARI 0.40)" in text
+    assert "0.01" not in text  # only chosen models are judged
+
+
+def test_report_opens_with_data_block_and_banner_and_writes_target_csv(report_inputs, images):
+    real = build_report(dataclasses.replace(report_inputs, images=images, data=_data(False)))
+    synthetic = build_report(dataclasses.replace(report_inputs, images=images, data=_data(True)))
+    assert "SYNTHETIC DATA" in synthetic.html and "SYNTHETIC DATA" not in real.html
+    assert real.html.index('id="data"') < real.html.index('id="summary"')
+    assert "responded significantly" in real.html  # measured and responders are stated separately
+    csv = real.dr_targets_csv
+    assert csv.columns == [
+        "rank",
+        "household",
+        "persona",
+        "program",
+        "measured_or_predicted",
+        "prediction_source",
+        "expected_kw",
+        "expected_kw_ci_low",
+        "expected_kw_ci_high",
+        "interval_basis",
+    ]
+    assert csv["rank"].to_list() == sorted(csv["rank"].to_list())
+    assert csv["program"].null_count() == 0
+    assert (csv["expected_kw_ci_low"] <= csv["expected_kw_ci_high"]).all()
+    assert csv.filter(pl.col("measured_or_predicted") == "predicted")["interval_basis"].unique().to_list() == [
+        "population High effect"
+    ]

@@ -37,6 +37,14 @@ class ClusterMetrics(TableModel):
         description="Mean adjusted Rand index between the full fit and seeded re-fits on subsamples; None if no bootstrap was run.",
     )
     smallest_cluster: pl.Int64 = pa.Field(ge=0, description="Households in the smallest cluster of the full fit.")
+    smallest_share: pl.Float64 = pa.Field(
+        nullable=True, ge=0, le=1, description="Smallest cluster as a share of the households fitted."
+    )
+    outlier_clusters: pl.Int64 = pa.Field(
+        nullable=True,
+        ge=0,
+        description="Load shape only: clusters below min_cluster_share, reported as an outlier group beside the main clusters.",
+    )
     eligible: pl.Boolean = pa.Field(
         description="Candidate passed the eligibility rules of its chosen-K rule (cluster size, stability, BIC)."
     )

@@ -8,6 +8,12 @@ from assets.common.table_model import TableModel
 
 class PersonaFeatureTests(TableModel):
     feature: pl.String = pa.Field(unique=True, description="Feature tested across personas.")
+    role: pl.String = pa.Field(
+        isin=["outside_covariate", "descriptive", "response_among_measured"],
+        description="outside_covariate: a register field the personas were not built from (the only evidence); "
+        "descriptive: a feature the personas are built from or defined by (differences hold by construction); "
+        "response_among_measured: measured High reduction across lifestyle segments, measured ToU households only.",
+    )
     feature_label: pl.String = pa.Field(description="Plain-words label of the feature.")
     kind: pl.String = pa.Field(isin=["categorical", "continuous"], description="Feature type.")
     test: pl.String = pa.Field(
@@ -26,7 +32,7 @@ class PersonaFeatureTests(TableModel):
         nullable=True,
         ge=0,
         le=1,
-        description="p-value adjusted over all tests of the run (Benjamini-Hochberg or Holm, see settings.p_adjust).",
+        description="p-value adjusted within the tests of the same role (Benjamini-Hochberg or Holm, see settings.p_adjust).",
     )
     effect_size: pl.Float64 = pa.Field(
         nullable=True, ge=0, description="Cramer's V (categorical) or epsilon-squared = H/(n-1) (continuous)."

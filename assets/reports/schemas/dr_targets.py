@@ -18,8 +18,8 @@ class DrTargets(TableModel):
     textbook_cluster: pl.Int32 = pa.Field(ge=0, description="Cluster of the textbook K=3 load-shape K-means.")
     peak_kw: pl.Float64 = pa.Field(ge=0, description="peak_kwh_per_half_hour x 2: mean kW over 16:00-20:00 local.")
     response_source: pl.String = pa.Field(
-        isin=["measured", "segment prior"],
-        description="measured = shrunk DiD estimate of this household; segment prior = mean of its lifestyle segment's measured households (shrunk to the global mean).",
+        isin=["measured", "response model", "segment prior"],
+        description="measured = shrunk DiD estimate of this household; response model = predicted from lifestyle and Acorn (used only when it beat the segment prior and the textbook rule out of sample); segment prior = mean of its lifestyle segment's measured households (shrunk to the global mean).",
     )
     expected_reduction_pct: pl.Float64 = pa.Field(
         ge=0,

@@ -42,3 +42,17 @@ class Interventions(TableModel):
     expected_reduction_pct: pl.Float64 = pa.Field(
         ge=0, le=100, description="Expected reduction as % of the persona's peak load."
     )
+    evidence_source: pl.String = pa.Field(
+        nullable=True, description="Trial(s) and source of the program's evidence range (program_evidence.csv)."
+    )
+    scenario_low_kw: pl.Float64 = pa.Field(
+        nullable=True,
+        ge=0,
+        description="Low scenario: the evidence's low % peak reduction x total peak kW (None: no sourced figure).",
+    )
+    scenario_central_kw: pl.Float64 = pa.Field(
+        nullable=True, ge=0, description="Central scenario: the evidence's central % x total peak kW."
+    )
+    scenario_high_kw: pl.Float64 = pa.Field(
+        nullable=True, ge=0, description="High scenario: the evidence's high % x total peak kW."
+    )

@@ -1,0 +1,159 @@
+"""The report's "Data and confidence" block: what the report was built from and how sure it is.
+
+* source: the folder of raw files, or the built-in SYNTHETIC data (then the report carries a banner);
+* months covered and a data fingerprint (sha256 over the indexed source files: name, size, rows), so
+  two reports can be told apart when their data differ;
+* the household funnel: in the files -> with enough data (features) -> segmented -> measured (a
+  price response estimated: ToU households) -> responders (significant reduction);
+* the population High-event effect with its interval, and the all-controls placebo with its interval;
+* warnings when the segmentation is weak (low silhouette / unstable / outlier groups).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from assets.common.sql import load_sql
+
+# Silhouette below this on the chosen load-shape K: weak structure (household profiles form a
+# continuum; ~0.13 is published for LCL at K=3). Above 0.5 on real profiles: suspicious (Domain notes §2).
+WEAK_SILHOUETTE = 0.25
+SUSPICIOUS_SILHOUETTE = 0.5
+
+
+@dataclass(frozen=True)
+class Effect:
+    effect_pct: float
+    ci_low_pct: float
+    ci_high_pct: float
+    n_households: int
+    n_events: int
+
+    def sentence(self) -> str:
+        return (
+            f"{100 * self.effect_pct:+.1f}% (95% CI {100 * self.ci_low_pct:+.1f}% to {100 * self.ci_high_pct:+.1f}%; "
+            f"{self.n_households:,} households, {self.n_events:,} High events)"
+        )
+
+
+@dataclass(frozen=True)
+class DataConfidence:
+    source: str
+    synthetic: bool
+    first_month: str | None
+    last_month: str | None
+    fingerprint: str
+    funnel: dict[str, int]
+    effect: Effect | None
+    placebo: Effect | None
+    warnings: list[str] = field(default_factory=list)
+
+
+FUNNEL_LABELS = {
+    "in_files": "in the files",
+    "with_enough_data": "with enough data",
+    "segmented": "segmented",
+    "measured": "price response measured (on the dynamic tariff)",
+    "responders": "significant responders",
+}
+
+
+def source_fingerprint(con) -> str:
+    """sha256 over the indexed source files (name, size, rows), in name order; '' without an index."""
+    rows = con.execute(
+        "SELECT source_file, size_bytes, line_rows FROM ingest.source_file_index ORDER BY source_file"
+    ).fetchall()
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update("\x1f".join("" if v is None else str(v) for v in row).encode("utf-8") + b"\n")
+    return digest.hexdigest() if rows else ""
+
+
+def segmentation_warnings(metrics_rows: list[dict]) -> list[str]:
+    """Plain warnings on the chosen segmentations (rows of model.cluster_metrics as dicts)."""
+    out = []
+    for row in metrics_rows:
+        if not row["chosen"]:
+            continue
+        what = "load-shape" if row["segmentation"] == "load_shape" else "persona"
+        sil = row["silhouette"]
+        if sil is not None and sil < WEAK_SILHOUETTE:
+            out.append(
+                f"The {what} segmentation is weak (silhouette {sil:.2f} < {WEAK_SILHOUETTE}): households form a "
+                "continuum, so treat the groups as convenient summaries, not distinct types."
+            )
+        if sil is not None and sil > SUSPICIOUS_SILHOUETTE:
+            out.append(
+                f"The {what} segmentation has a silhouette of {sil:.2f} (> {SUSPICIOUS_SILHOUETTE}): on real "
+                "household profiles this usually means outliers or a bug; check the cluster sizes."
+            )
+        if not row["eligible"]:
+            out.append(f"No {what} candidate met the eligibility rules (size, stability); the best was used anyway.")
+        ari = row["stability_ari"]
+        if ari is not None and ari < 0.6:
+            out.append(f"The {what} segmentation is unstable under resampling (ARI {ari:.2f}).")
+        if row.get("outlier_clusters"):
+            out.append(
+                f"The {what} segmentation keeps {row['outlier_clusters']} small cluster(s) as an outlier group "
+                "(named '(outlier group)'): too small to run a programme for."
+            )
+    return out
+
+
+def read_data_confidence(con, source: str, synthetic: bool) -> DataConfidence:
+    """The block from the warehouse (ingest, features and model tables must exist)."""
+    cols = ["in_files", "with_enough_data", "segmented", "measured", "responders", "first_month", "last_month"]
+    row = dict(zip(cols, con.execute(load_sql(__file__, "household_funnel")).fetchone(), strict=True))
+    effects = {
+        r[0]: Effect(float(r[1]), float(r[2]), float(r[3]), int(r[4]), int(r[5]))
+        for r in con.execute(load_sql(__file__, "population_effects")).fetchall()
+        if None not in r
+    }
+    metrics = con.sql("SELECT * FROM model.cluster_metrics").pl().to_dicts()
+    return DataConfidence(
+        source=source,
+        synthetic=synthetic,
+        first_month=None if row["first_month"] is None else str(row["first_month"])[:7],
+        last_month=None if row["last_month"] is None else str(row["last_month"])[:7],
+        fingerprint=source_fingerprint(con),
+        funnel={k: int(row[k] or 0) for k in FUNNEL_LABELS},
+        effect=effects.get("treatment"),
+        placebo=effects.get("placebo_controls"),
+        warnings=segmentation_warnings(metrics),
+    )
+
+
+def block(data: DataConfidence | None) -> dict:
+    """Plain data for the template (and the Markdown summary)."""
+    if data is None:
+        return {
+            "synthetic": False,
+            "lines": ["The data source of this report was not recorded."],
+            "funnel": [],
+            "warnings": [],
+        }
+    months = f"{data.first_month} to {data.last_month}" if data.first_month else "unknown"
+    lines = [
+        f"Source: {'the built-in SYNTHETIC data set (not real households)' if data.synthetic else data.source}.",
+        f"Months covered: {months}. Data fingerprint (sha256 of the source files): {data.fingerprint[:16] or 'n/a'}.",
+    ]
+    if data.effect is not None:
+        lines.append(
+            "Population effect of the dynamic tariff on High-price events (measured ToU households against "
+            f"controls): {data.effect.sentence()}."
+        )
+    else:
+        lines.append("No population effect could be measured (no household on the dynamic tariff).")
+    if data.placebo is not None:
+        covers = data.placebo.ci_low_pct <= 0 <= data.placebo.ci_high_pct
+        lines.append(
+            f"Placebo (every control scored as if treated): {data.placebo.sentence()}; "
+            + ("its interval covers zero, as it should." if covers else "WARNING: its interval excludes zero.")
+        )
+    return {
+        "synthetic": data.synthetic,
+        "lines": lines,
+        "funnel": [(FUNNEL_LABELS[k], f"{v:,}") for k, v in data.funnel.items()],
+        "warnings": data.warnings,
+    }

@@ -1,0 +1,31 @@
+"""Schemas of the response model's cross-validated scores and the held-out capture curve."""
+
+import pandera.polars as pa
+import polars as pl
+
+from assets.common.table_model import TableModel
+
+
+class ResponseModelScores(TableModel):
+    method: pl.String = pa.Field(
+        isin=["response model", "segment prior", "textbook rule"], description="Method scored out of sample."
+    )
+    metric: pl.String = pa.Field(
+        description="spearman_reduction / spearman_kw (rank correlation with the measured evening reduction / kW), "
+        "auc_responder, brier_responder, mean_predicted_probability, observed_responder_rate, "
+        "spearman_gain_over_prior / _textbook (difference of rank correlations)."
+    )
+    estimate: pl.Float64 = pa.Field(
+        nullable=True, description="On the out-of-fold predictions of all measured households."
+    )
+    ci_low: pl.Float64 = pa.Field(nullable=True, description="2.5 % percentile of the bootstrap over households.")
+    ci_high: pl.Float64 = pa.Field(nullable=True, description="97.5 % percentile of the bootstrap over households.")
+    n_households: pl.Int64 = pa.Field(ge=0, description="Measured ToU households scored (held out in K-fold CV).")
+
+
+class CaptureCurve(TableModel):
+    rule: pl.String = pa.Field(isin=["response model", "textbook rule"], description="Targeting rule.")
+    n_targeted: pl.Int64 = pa.Field(ge=1, description="Households targeted, in the rule's out-of-fold order.")
+    cumulative_kw: pl.Float64 = pa.Field(
+        description="Realised kW (measured evening reduction x 16-20 h load) of the households targeted so far."
+    )

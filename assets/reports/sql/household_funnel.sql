@@ -1,0 +1,11 @@
+-- The household funnel of the report's "Data and confidence" block: one row, one count per stage.
+SELECT
+    (SELECT count(DISTINCT household_id) FROM ingest.raw_readings) AS in_files,
+    (SELECT count(*) FROM features.household_features) AS with_enough_data,
+    (SELECT count(*) FROM model.segment_assignments) AS segmented,
+    (SELECT count(*) FROM model.segment_assignments WHERE response_measured) AS measured,
+    (SELECT count(*) FROM features.treatment_features t
+        JOIN model.segment_assignments a USING (household_id)
+        WHERE t.responder AND t.high_did_pct < 0) AS responders,
+    (SELECT min(first_month) FROM ingest.source_file_index) AS first_month,
+    (SELECT max(last_month) FROM ingest.source_file_index) AS last_month
