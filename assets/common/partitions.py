@@ -22,10 +22,10 @@ Why a time window with exclusions (options researched for Dagster 1.13):
 * ``exclusions`` on the time window (chosen): the keys stay calendar months with time windows, so
   single-run range backfills (one window from the first to the last month), the CLI, GraphQL
   backfills and the partitioned schedule work unchanged; a range spanning the gap simply skips it.
-  The cost: the gap is a fact of the deployment, set by ``METER_HISTORY_FROM``,
-  ``METER_HISTORY_TO`` and ``METER_LIVE_FROM`` (``assets/common/months.py``; LCL defaults). If data for an excluded month
-  turns up, move them and reload the code location; until then
-  the source-files sensor logs such months as "not partitions".
+  The cost: the gap is a fact of the deployment, set by ``METER_HISTORY_FROM``, ``METER_HISTORY_TO``
+  and ``METER_LIVE_FROM`` (``assets/common/months.py``; LCL defaults). If data for an excluded month
+  turns up, move them and reload the code location; until then the source-files sensor logs such
+  months as "not partitions".
 
 ``month_window`` is the one place the ingest and clean logic get their [first month, month after
 the last) window from.
