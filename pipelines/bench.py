@@ -133,8 +133,7 @@ def bare_scan(folder: Path, memory_limit: str) -> dict:
     from assets.ingest.source_layouts import LAYOUTS
 
     sql = load_sql(__file__, "bare_scan")
-    rows = values = 0
-    households: set[str] = set()
+    rows = values = households = 0
     with duckdb.connect(config={"memory_limit": memory_limit, "threads": DEFAULT_THREADS}) as con:
         for (layout_name, has_header, compression), files in sorted(scan_groups(folder).items()):
             if layout_name == "parquet":
@@ -145,11 +144,11 @@ def bare_scan(folder: Path, memory_limit: str) -> dict:
             names = [f"x{i}" for i in range(layout.field_count)]
             names[layout.id_field], names[layout.timestamp_field], names[layout.kwh_field] = "household", "ts", "kwh"
             params = {"files": files, "header": has_header, "names": names, "compression": compression}
-            for household, n, parsed in con.execute(sql, params).fetchall():
-                households.add(household)
-                rows += n
-                values += parsed
-    return {"rows": rows, "parsed_values": values, "households": len(households)}
+            [(group_households, group_rows, group_values)] = con.execute(sql, params).fetchall()
+            households += group_households  # per layout group (LCL files hold each household once)
+            rows += group_rows or 0
+            values += group_values or 0
+    return {"rows": rows, "parsed_values": values, "households": households}
 
 
 def _stage_scan(args: argparse.Namespace) -> dict:
@@ -198,6 +197,9 @@ def _materialize(args: argparse.Namespace, group: str, window: tuple[date, date]
         runs.append((partitioned, tags))
     if unpartitioned:
         runs.append((unpartitioned, {}))
+    run_config = dict(QUIET_CONSOLE)
+    if args.cluster_config and any(k.to_user_string() == "cluster_model" for k in keys):
+        run_config["ops"] = {"cluster_model": {"config": json.loads(args.cluster_config)}}
     written = 0
     for selection, tags in runs:
         result = dg.materialize(
@@ -206,7 +208,7 @@ def _materialize(args: argparse.Namespace, group: str, window: tuple[date, date]
             resources=resources,
             instance=instance,
             tags={**tags, "meter/trigger": "make-bench"},
-            run_config=QUIET_CONSOLE,
+            run_config=run_config,
         )
         if not result.success:
             raise SystemExit(f"group {group}: run {result.run_id} failed")
@@ -270,6 +272,8 @@ def _child_command(stage: str, args: argparse.Namespace) -> list[str]:
     cmd = [sys.executable, "-m", "pipelines.bench", "--stage", stage]
     for option in ("data", "warehouse", "reports", "households", "seed", "memory_limit", "start", "end"):
         cmd += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+    if args.cluster_config:
+        cmd += ["--cluster-config", args.cluster_config]
     return cmd + (["--gzip"] if args.gzip else [])
 
 
@@ -362,6 +366,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--reports", help="report folder (default data/bench/h<households>/reports)")
     parser.add_argument("--results", default="bench-results", help="folder for the JSON results")
     parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory_limit")
+    parser.add_argument(
+        "--cluster-config",
+        help="launchpad config of cluster_model as JSON, e.g. '{\"k_max\": 3}' (default: the asset's defaults)",
+    )
     parser.add_argument("--reuse-data", action="store_true", help="skip generation if the source folder exists")
     parser.add_argument(
         "--stages", default=",".join(STAGE_GROUPS), help=f"comma-separated subset of {','.join(STAGE_GROUPS)}"
@@ -429,8 +437,8 @@ def _report(results: list[dict], summary: dict) -> str:
     graph, month = summary.get("graph"), summary.get("month")
     if graph:
         lines.append(
-            f"whole graph (ingest..reports): {graph['seconds']:.1f} s, {graph['ratio_to_scan'] or 0:.2f}x the bare scan, "
-            f"peak RSS {graph['peak_rss_mib']:,.0f} MiB"
+            f"whole graph (ingest..reports): {graph['seconds']:.1f} s, "
+            f"{graph['ratio_to_scan'] or 0:.2f}x the bare scan, peak RSS {graph['peak_rss_mib']:,.0f} MiB"
         )
     if month:
         share = f", {month['ratio_to_full_run']:.3f} of the full run" if month["ratio_to_full_run"] else ""
