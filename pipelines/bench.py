@@ -280,7 +280,8 @@ def _child_command(stage: str, args: argparse.Namespace) -> list[str]:
 def _run_stage(stage: str, args: argparse.Namespace) -> dict:
     started = time.monotonic()
     proc = subprocess.Popen(_child_command(stage, args), stdout=subprocess.PIPE, text=True)
-    out = proc.stdout.read() if proc.stdout else ""  # read to the end before reaping (no pipe deadlock)
+    with proc.stdout:  # read to the end before reaping (no pipe deadlock)
+        out = proc.stdout.read()
     _, status, rusage = os.wait4(proc.pid, 0)
     seconds = time.monotonic() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
