@@ -200,7 +200,7 @@ def _materialize(args: argparse.Namespace, group: str, window: tuple[date, date]
     run_config = dict(QUIET_CONSOLE)
     if args.cluster_config and any(k.to_user_string() == "cluster_model" for k in keys):
         run_config["ops"] = {"cluster_model": {"config": json.loads(args.cluster_config)}}
-    written = 0
+    written: dict[str, int] = {}
     for selection, tags in runs:
         result = dg.materialize(
             definitions.assets,
@@ -212,10 +212,12 @@ def _materialize(args: argparse.Namespace, group: str, window: tuple[date, date]
         )
         if not result.success:
             raise SystemExit(f"group {group}: run {result.run_id} failed")
+        # A range run records one materialization per month, each with the table's row count: keep one.
         for event in result.get_asset_materialization_events():
             count = event.materialization.metadata.get("dagster/row_count")
-            written += int(count.value) if count is not None else 0
-    return {"assets": len(keys), "rows_written": written}
+            if count is not None:
+                written[event.asset_key.to_user_string()] = int(count.value)
+    return {"assets": len(keys), "table_rows": written}
 
 
 def _count(args: argparse.Namespace, sql: str, params: dict | None = None) -> int:
@@ -255,7 +257,9 @@ def _graph_stage(args: argparse.Namespace, stage: str) -> dict:
         rows = _table_rows(args, CLEAN_TABLE)
     else:
         rows = _table_rows(args, FEATURES_TABLE)
-    return {**result, "rows": rows, "months": f"{window[0]:%Y-%m}..{window[1]:%Y-%m}"}
+    if group in ("ingest", "clean"):
+        result["months"] = f"{window[0]:%Y-%m}..{window[1]:%Y-%m}"
+    return {**result, "rows": rows}
 
 
 STAGES = {
@@ -292,7 +296,7 @@ def _run_stage(stage: str, args: argparse.Namespace) -> dict:
         stage=stage,
         seconds=round(seconds, 2),
         peak_rss_mib=round(rusage.ru_maxrss / 1024, 1),
-        rows_per_second=round(result["rows"] / seconds) if seconds else None,
+        rows_per_second=round(result["rows"] / seconds, 1) if seconds else None,
     )
     return result
 
@@ -349,7 +353,7 @@ def _machine() -> dict:
 def _line(r: dict) -> str:
     ratio = f"{r['ratio_to_scan']:>6.2f}x" if r.get("ratio_to_scan") is not None else "       "
     return (
-        f"  {r['stage']:15s} {r['rows']:>13,} rows {r['seconds']:>9.1f} s {r['rows_per_second'] or 0:>11,} rows/s"
+        f"  {r['stage']:15s} {r['rows']:>13,} rows {r['seconds']:>9.1f} s {r['rows_per_second'] or 0:>11,.0f} rows/s"
         f"  peak RSS {r['peak_rss_mib']:>7,.0f} MiB  {ratio}"
     )
 
