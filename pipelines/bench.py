@@ -136,7 +136,7 @@ def bare_scan(folder: Path, memory_limit: str) -> dict:
     rows = values = households = 0
     with duckdb.connect(config={"memory_limit": memory_limit, "threads": DEFAULT_THREADS}) as con:
         for (layout_name, has_header, compression), files in sorted(scan_groups(folder).items()):
-            if layout_name == "parquet":
+            if layout_name == "parquet":  # columnar already: counted, not parsed (not an LCL layout)
                 n = con.execute("select count(*) from read_parquet($files)", {"files": files}).fetchall()[0][0]
                 rows += n
                 continue
