@@ -16,7 +16,7 @@ help:
 	@echo "make demo   - set up, then materialize every asset on the built-in synthetic data"
 	@echo "make test   - set up, then run the test suite"
 	@echo "make ui     - set up, then start the Dagster UI (webserver + daemon) on 127.0.0.1:3000"
-	@echo "make bench  - generate LCL-scale data and measure ingest/clean throughput and peak memory"
+	@echo "make bench  - the whole graph at LCL scale vs the bare DuckDB scan (BENCH_ARGS=\"--fraction 0.1\")"
 	@echo "make lint   - ruff"
 
 $(UV):
