@@ -75,6 +75,7 @@ def test_summary_ratios_are_computed_against_the_scan():
     assert summary["month"]["peak_rss_mib"] == 3.0
 
 
+@pytest.mark.slow  # 12 child processes and the model's fixed cost: minutes
 def test_bench_runs_every_stage_of_the_whole_graph(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     root = tmp_path / "bench"
     # 16 households: more than the model's fitting gate (10); a small K sweep keeps the model quick.
