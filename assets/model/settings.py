@@ -222,14 +222,8 @@ class SegmentationSettings:
     top_features: int = 4
 
     # --- interventions ----------------------------------------------------------------------------
-    ptr_min_reduction_pct: float = 3.0
-    ptr_response_factor: float = 1.0
-    cpp_response_factor: float = 1.0
-    automation_peak_quantile: float = 0.75
-    automation_min_flexible_share: float = 0.3
-    automation_capture_fraction: float = 0.3
-    efficiency_daily_kwh_quantile: float = 0.5
-    efficiency_peak_reduction_fraction: float = 0.02
+    # No setting: programs are chosen and sized only from assets/reports/program_evidence.csv
+    # (sourced low / central / high figures; rule in assets/reports/interventions.py).
 
     # --- DR targets and privacy -------------------------------------------------------------------
     dr_budget_households: int | None = None  # None = the size of the textbook selection

@@ -295,7 +295,7 @@ INTERVENTION_COLUMNS: Columns = (
     ("persona_name", "persona", None),
     ("n_households", "households", _f(0)),
     ("program", "program", None),
-    ("expected_reduction_kw", "expected kW", _f(1)),
+    ("expected_reduction_kw", "expected kW (central)", _f(1)),
     ("expected_reduction_kw_per_household", "kW per household", _f(3)),
     ("expected_reduction_pct", "% of peak", _pct1),
     ("scenario_low_kw", "evidence: low kW", _f(1)),
@@ -519,15 +519,14 @@ def method_notes(inputs: ReportInputs) -> list[str]:
         f"evening double peak; daytime share >= {s.naming.daytime_share:.0%}: daytime at home; evening share "
         ">= "
         f"{s.naming.evening_share:.0%}: evening peaker); duplicates are told apart by use level.",
-        "Expected kW of a household = peak kW (16:00-20:00) x expected reduction %. Programs: measured "
-        "responders -> "
-        f"dynamic ToU / critical-peak pricing; expected response >= {s.ptr_min_reduction_pct:g}% -> "
-        "peak-time rebate; "
-        f"large flexible peaks -> automation ({s.automation_capture_fraction:.0%} of the load above off-peak "
-        "level); "
-        f"high use -> efficiency advice ({s.efficiency_peak_reduction_fraction:.0%} of peak); otherwise no "
-        "action. "
-        "These factors are assumptions to revisit with program evaluations.",
+        "Expected kW of a household = peak kW (16:00-20:00) x expected reduction %. Programs come only from "
+        "the sourced evidence table (program_evidence.csv, low / central / high % peak reduction from "
+        "comparable trials): measured price responders -> dynamic ToU / critical-peak pricing, central = their "
+        "measured kW, low / high = measured kW scaled by the trials' low / central and high / central; "
+        "personas without measured price response -> the program with the highest central intent-to-treat "
+        "effect on unselected households (peak-time rebate / saving sessions or behavioural efficiency advice), "
+        "evidence % x peak kW, their price response not used. Programs without a sourced figure (automation) "
+        "are listed but not sized.",
         "Stage 2: chi-square / Cramér's V and Kruskal-Wallis / epsilon-squared with "
         f"{_p_adjust_name(s)} correction; per-persona contrasts by "
         "Cliff's delta.",

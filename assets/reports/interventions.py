@@ -1,34 +1,31 @@
-"""Intervention toolkit: one program per persona, its rationale and expected peak reduction.
+"""Intervention toolkit: one program per persona, sized only from the sourced evidence table.
 
-Inputs per household (dr_targets.expected_household_reduction): peak_kw (mean kW 16:00-20:00),
-r_i (expected High-period reduction %, measured-and-shrunk or segment prior), flexible_kw =
-peak_kw * (1 - 1 / peak_offpeak_ratio) (the part of the peak above the household's off-peak level).
+Evidence: ``program_evidence.csv`` (next to this module; figures and sources from comparable
+trials, ../shared/notes/domain.md 1.5) gives each program's peak reduction as low / central / high
+percentages with trial and source. It is the only source of program effects: no factor or
+threshold in the settings decides a program or sizes a reduction.
 
-Per persona P (sums over its members):
-    price_kw(P)    = sum_i peak_kw_i * r_i / 100                        (price-based reduction)
-    price_pct(P)   = 100 * price_kw(P) / sum_i peak_kw_i
-Program rules, first match wins (thresholds in settings):
-1. ``critical-peak pricing / dynamic ToU``: P is a price-responsive persona (its members responded
-   to the dynamic tariff).
-   expected = price_kw * cpp_response_factor
-2. ``peak-time rebate``: price_pct >= ptr_min_reduction_pct (response expected from the measured
-   members / segment prior, but not shown by each member; a rebate carries no bill risk).
-   expected = price_kw * ptr_response_factor
-3. ``automation / direct load control``: mean peak kW >= the automation_peak_quantile of all
-   households and the flexible share sum(flexible_kw)/sum(peak_kw) >= automation_min_flexible_share
-   (large, shiftable peaks but little price response).
-   expected = max(price_kw, automation_capture_fraction * sum_i flexible_kw_i)
-4. ``efficiency advice``: mean daily kWh >= the efficiency_daily_kwh_quantile of all households.
-   expected = efficiency_peak_reduction_fraction * sum_i peak_kw_i
-5. ``no action``: otherwise.
-   expected = 0
-Expected reduction % = 100 * expected kW / sum_i peak_kw_i. The factors are settings (documented
-assumptions), the responsiveness and peak loads are measured: nothing here is a hard-coded result.
+Inputs per household (dr_targets.expected_household_reduction): peak_kw (mean kW 16:00-20:00) and
+expected_kw_reduction = peak_kw x r_i / 100 (r_i: measured-and-shrunk or predicted High-period
+reduction %). Per persona P (sums over its members): total_peak_kw = sum_i peak_kw_i,
+price_kw = sum_i expected_kw_reduction_i.
 
-Evidence scenarios: ``program_evidence.csv`` (next to this module; figures and sources from
-comparable trials, domain notes 1.5) gives each program's peak reduction as a low / central / high
-percentage with its source. Scenario kW = that percentage x sum_i peak_kw_i, shown beside the
-data-based figure; a program without a sourced figure (automation) has no scenario (null).
+Program rule (one program per persona):
+1. ``critical-peak pricing / dynamic ToU`` if P is a price-responsive persona (its members were
+   measured cutting load on the dynamic tariff, the intervention the CER / CLNR / Faruqui & Sergici
+   figures describe). Their own measured response is the central scenario and the evidence range
+   scales it: low = price_kw x low% / central%, central = price_kw, high = price_kw x high% / central%
+   (the trials' spread around their central figure applied to the measured figure).
+2. otherwise (no measured price response: not selected for a price program), the program whose
+   evidence is an intent-to-treat effect on households not selected by their response and has the
+   highest central % in program_evidence.csv: ``peak-time rebate`` (Octopus Saving Sessions / UKPN
+   energywise, intent-to-treat) or ``efficiency advice`` (Opower behavioural DR, sent to all
+   households). Scenario kW = evidence % x total_peak_kw; the persona's price response is not used.
+3. ``no action`` if P has no peak load (nothing to reduce).
+Programs without a sourced figure (``automation / direct load control``) are listed in
+``unsized_programs`` of every persona and never chosen or sized.
+
+expected_reduction_kw = the central scenario; expected_reduction_pct = 100 x kW / total_peak_kw.
 """
 
 from __future__ import annotations
@@ -41,6 +38,8 @@ from assets.model.settings import PROGRAMS, SegmentationSettings
 
 CPP, PTR, AUTOMATION, EFFICIENCY, NO_ACTION = PROGRAMS
 EVIDENCE_FILE = Path(__file__).resolve().parent / "program_evidence.csv"
+# programs whose evidence is an intent-to-treat effect on households not selected by their response
+UNSELECTED_PROGRAMS: tuple[str, ...] = (PTR, EFFICIENCY)
 
 
 def program_evidence() -> pl.DataFrame:
@@ -52,43 +51,41 @@ def program_evidence() -> pl.DataFrame:
     missing = set(PROGRAMS) - set(frame["program"].to_list())
     if missing:
         raise ValueError(f"program_evidence.csv lacks {sorted(missing)}")
+    sized = frame.drop_nulls(["low_pct", "central_pct", "high_pct"])
+    bad = sized.filter(~((pl.col("low_pct") <= pl.col("central_pct")) & (pl.col("central_pct") <= pl.col("high_pct"))))
+    if bad.height:
+        raise ValueError(f"program_evidence.csv: low <= central <= high fails for {bad['program'].to_list()}")
     return frame
 
 
-def with_evidence_scenarios(table: pl.DataFrame) -> pl.DataFrame:
-    """Add scenario_{low,central,high}_kw (evidence % x total peak kW) and the evidence source."""
-    ev = program_evidence().select(
-        "program",
-        pl.col("low_pct").alias("_lo"),
-        pl.col("central_pct").alias("_mid"),
-        pl.col("high_pct").alias("_hi"),
-        pl.concat_str([pl.col("trial").fill_null(""), pl.col("source").fill_null("")], separator=" | ").alias(
-            "evidence_source"
-        ),
-    )
-    return (
-        table.join(ev, on="program", how="left", maintain_order="left")
-        .with_columns(
-            (pl.col(c) * pl.col("total_peak_kw") / 100.0).alias(f"scenario_{n}_kw")
-            for c, n in (("_lo", "low"), ("_mid", "central"), ("_hi", "high"))
-        )
-        .drop("_lo", "_mid", "_hi")
-    )
+def _evidence_rows() -> dict[str, dict]:
+    return {r["program"]: r for r in program_evidence().iter_rows(named=True)}
+
+
+def _sized(row: dict) -> bool:
+    return all(row[c] is not None for c in ("low_pct", "central_pct", "high_pct"))
+
+
+def unselected_program(evidence: dict[str, dict]) -> str:
+    """Program for personas without measured price response: highest central % among UNSELECTED_PROGRAMS."""
+    candidates = [p for p in UNSELECTED_PROGRAMS if _sized(evidence[p])]
+    if not candidates:
+        return NO_ACTION
+    return max(candidates, key=lambda p: evidence[p]["central_pct"])
 
 
 def build_interventions(
-    personas: pl.DataFrame, expectations: pl.DataFrame, settings: SegmentationSettings
+    personas: pl.DataFrame, expectations: pl.DataFrame, settings: SegmentationSettings | None = None
 ) -> pl.DataFrame:
-    """One row per persona (same order as ``personas``)."""
-    auto_kw = float(expectations["peak_kw"].quantile(settings.automation_peak_quantile, "linear"))
-    eff_kwh = float(expectations["mean_daily_kwh"].quantile(settings.efficiency_daily_kwh_quantile, "linear"))
+    """One row per persona (same order as ``personas``). ``settings`` is not used: no setting sizes a program."""
+    evidence = _evidence_rows()
+    unsized = ", ".join(p for p in PROGRAMS if p != NO_ACTION and not _sized(evidence[p]))
+    fallback = unselected_program(evidence)
     agg = expectations.group_by("persona_id").agg(
         pl.len().alias("n"),
         pl.col("peak_kw").sum().alias("total_peak_kw"),
         pl.col("peak_kw").mean().alias("mean_peak_kw"),
         pl.col("expected_kw_reduction").sum().alias("price_kw"),
-        pl.col("flexible_kw").sum().alias("flexible_kw"),
-        pl.col("mean_daily_kwh").mean().alias("mean_daily_kwh"),
         pl.col("response_measured").sum().alias("n_measured"),
     )
     frame = personas.select("persona_id", "persona_name", "is_price_responsive", "n_households").join(
@@ -96,73 +93,49 @@ def build_interventions(
     )
     rows = []
     for r in frame.iter_rows(named=True):
-        total = r["total_peak_kw"] or 0.0
-        price_kw = r["price_kw"] or 0.0
+        total = float(r["total_peak_kw"] or 0.0)
+        price_kw = max(float(r["price_kw"] or 0.0), 0.0)
         price_pct = 100.0 * price_kw / total if total > 0 else 0.0
-        flex_share = (r["flexible_kw"] or 0.0) / total if total > 0 else 0.0
-        basis = (
-            "measured response"
-            if r["n_measured"] and r["n_measured"] == r["n"]
-            else "measured response and segment prior"
-        )
-        if r["is_price_responsive"]:
-            program = CPP
-            kw = price_kw * settings.cpp_response_factor
-            rationale = (
-                "Its members cut load in High-price periods on the dynamic tariff (expected "
-                f"{price_pct:.1f}% of their "
-                f"peak). Price signals work for them: keep or offer dynamic ToU / critical-peak pricing."
-            )
-            formula = f"sum(peak_kw x measured reduction) x cpp_response_factor ({settings.cpp_response_factor:g})"
-        elif price_pct >= settings.ptr_min_reduction_pct:
-            program = PTR
-            kw = price_kw * settings.ptr_response_factor
-            rationale = (
-                f"Expected price response of {price_pct:.1f}% (>= {settings.ptr_min_reduction_pct:g}%) but "
-                "not shown "
-                f"by each member: a peak-time rebate rewards reductions without bill risk."
-            )
-            formula = f"sum(peak_kw x expected reduction) x ptr_response_factor ({settings.ptr_response_factor:g})"
-            basis = "segment prior" if not r["n_measured"] else basis
-        elif r["mean_peak_kw"] >= auto_kw and flex_share >= settings.automation_min_flexible_share:
-            program = AUTOMATION
-            kw = max(price_kw, settings.automation_capture_fraction * (r["flexible_kw"] or 0.0))
-            rationale = (
-                f"Large peaks (mean {r['mean_peak_kw']:.2f} kW >= the "
-                f"{settings.automation_peak_quantile:.0%} quantile "
-                f"{auto_kw:.2f} kW) of which {flex_share:.0%} sits above the off-peak level, but little "
-                "price "
-                f"response ({price_pct:.1f}%): automation / direct load control captures it without relying "
-                "on behaviour."
-            )
-            formula = (
-                f"max(price-based kW, automation_capture_fraction ({settings.automation_capture_fraction:g}) "
-                f"x sum(flexible_kw))"
-            )
-            basis = "flexible load (program assumption)"
-        elif r["mean_daily_kwh"] >= eff_kwh:
-            program = EFFICIENCY
-            kw = settings.efficiency_peak_reduction_fraction * total
-            rationale = (
-                f"High consumption ({r['mean_daily_kwh']:.1f} kWh/day >= the "
-                f"{settings.efficiency_daily_kwh_quantile:.0%} quantile {eff_kwh:.1f}) with little price "
-                "response "
-                f"({price_pct:.1f}%) and modest peaks: efficiency advice lowers the whole profile, peak "
-                "included."
-            )
-            fraction = settings.efficiency_peak_reduction_fraction
-            formula = f"efficiency_peak_reduction_fraction ({fraction:g}) x sum(peak_kw)"
-            basis = "program assumption"
-        else:
+        if total <= 0:
             program = NO_ACTION
-            kw = 0.0
-            rationale = (
-                f"Small peaks (mean {r['mean_peak_kw']:.2f} kW), below-median use and little price response "
-                f"({price_pct:.1f}%): the cost of a program would exceed the kW it could deliver."
+        elif r["is_price_responsive"]:
+            program = CPP
+        else:
+            program = fallback
+        ev = evidence[program]
+        if program == CPP:
+            lo = price_kw * ev["low_pct"] / ev["central_pct"]
+            mid = price_kw
+            hi = price_kw * ev["high_pct"] / ev["central_pct"]
+            basis = "measured response x evidence range"
+            formula = (
+                f"central = sum(peak_kw x measured reduction); low / high = central x {ev['low_pct']:g} / "
+                f"{ev['central_pct']:g} and x {ev['high_pct']:g} / {ev['central_pct']:g} (program_evidence.csv)"
             )
-            formula = "0"
+            rationale = (
+                f"Its members cut load in High-price periods on the dynamic tariff (measured {price_pct:.1f}% of "
+                f"their peak; comparable trials {ev['low_pct']:g}-{ev['high_pct']:g}%). Price signals work for "
+                "them: keep or offer dynamic ToU / critical-peak pricing."
+            )
+        elif program == NO_ACTION:
+            lo = mid = hi = 0.0
             basis = "none"
+            formula = "0 (no peak load)"
+            rationale = "No peak load in its members' data: nothing to reduce."
+        else:
+            lo, mid, hi = (ev[c] * total / 100.0 for c in ("low_pct", "central_pct", "high_pct"))
+            basis = "evidence (intent-to-treat), no price response used"
+            formula = (
+                f"{ev['low_pct']:g} / {ev['central_pct']:g} / {ev['high_pct']:g} % x sum(peak_kw) "
+                "(program_evidence.csv)"
+            )
+            rationale = (
+                f"No measured price response, so no price-response-scaled figure. {program} has the highest "
+                f"central intent-to-treat effect ({ev['central_pct']:g}% of peak, range {ev['low_pct']:g}-"
+                f"{ev['high_pct']:g}%) among programs whose evidence covers households not selected by response."
+            )
         n = r["n"] or 0
+        evidence_source = " | ".join(x for x in (ev["trial"], ev["source"]) if x) or None
         rows.append(
             {
                 "persona_id": r["persona_id"],
@@ -173,30 +146,38 @@ def build_interventions(
                 "response_basis": basis,
                 "formula": formula,
                 "mean_peak_kw": float(r["mean_peak_kw"] or 0.0),
-                "total_peak_kw": float(total),
-                "price_based_reduction_kw": float(price_kw),
-                "expected_reduction_kw": float(kw),
-                "expected_reduction_kw_per_household": float(kw / n) if n else 0.0,
-                "expected_reduction_pct": float(100.0 * kw / total) if total > 0 else 0.0,
+                "total_peak_kw": total,
+                "price_based_reduction_kw": price_kw,
+                "expected_reduction_kw": float(mid),
+                "expected_reduction_kw_per_household": float(mid / n) if n else 0.0,
+                "expected_reduction_pct": float(100.0 * mid / total) if total > 0 else 0.0,
+                "evidence_source": evidence_source,
+                "scenario_low_kw": float(lo),
+                "scenario_central_kw": float(mid),
+                "scenario_high_kw": float(hi),
+                "unsized_programs": unsized,
             }
         )
-    return with_evidence_scenarios(
-        pl.DataFrame(
-            rows,
-            schema={
-                "persona_id": pl.String,
-                "persona_name": pl.String,
-                "n_households": pl.Int64,
-                "program": pl.String,
-                "rationale": pl.String,
-                "response_basis": pl.String,
-                "formula": pl.String,
-                "mean_peak_kw": pl.Float64,
-                "total_peak_kw": pl.Float64,
-                "price_based_reduction_kw": pl.Float64,
-                "expected_reduction_kw": pl.Float64,
-                "expected_reduction_kw_per_household": pl.Float64,
-                "expected_reduction_pct": pl.Float64,
-            },
-        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "persona_id": pl.String,
+            "persona_name": pl.String,
+            "n_households": pl.Int64,
+            "program": pl.String,
+            "rationale": pl.String,
+            "response_basis": pl.String,
+            "formula": pl.String,
+            "mean_peak_kw": pl.Float64,
+            "total_peak_kw": pl.Float64,
+            "price_based_reduction_kw": pl.Float64,
+            "expected_reduction_kw": pl.Float64,
+            "expected_reduction_kw_per_household": pl.Float64,
+            "expected_reduction_pct": pl.Float64,
+            "evidence_source": pl.String,
+            "scenario_low_kw": pl.Float64,
+            "scenario_central_kw": pl.Float64,
+            "scenario_high_kw": pl.Float64,
+            "unsized_programs": pl.String,
+        },
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import polars as pl
 import pytest
 
@@ -15,7 +14,7 @@ from assets.reports.dr_targets import (
     rank_dr_targets,
     textbook_cluster_choice,
 )
-from assets.reports.interventions import build_interventions
+from assets.reports.interventions import UNSELECTED_PROGRAMS, build_interventions, program_evidence
 from assets.reports.privacy import pseudonymise_ids, suppress_small_groups
 from assets.reports.schemas.interventions import PROGRAMS as SCHEMA_PROGRAMS
 
@@ -139,9 +138,8 @@ def test_suppress_small_groups():
         suppress_small_groups(f, "missing")
 
 
-def test_intervention_rules_hand_made():
-    e = _expectations()
-    personas = pl.DataFrame(
+def _hand_personas() -> pl.DataFrame:
+    return pl.DataFrame(
         {
             "persona_id": ["p-a", "p-b", "p-c"],
             "persona_name": ["a", "b", "c"],
@@ -149,38 +147,98 @@ def test_intervention_rules_hand_made():
             "n_households": [2, 2, 2],
         }
     )
-    s = SegmentationSettings(ptr_min_reduction_pct=5.0, automation_peak_quantile=0.5, automation_min_flexible_share=0.3)
-    iv = {r["persona_id"]: r for r in build_interventions(personas, e, s).iter_rows(named=True)}
-    assert iv["p-a"]["program"] == "critical-peak pricing / dynamic ToU"
-    assert iv["p-a"]["expected_reduction_kw"] == pytest.approx(0.2 + 0.06)
-    # p-c: price response (0.15+0.15)/(1.5+2.5) = 7.5% >= 5% -> peak-time rebate
-    assert iv["p-c"]["program"] == "peak-time rebate"
-    assert iv["p-c"]["expected_reduction_pct"] == pytest.approx(7.5)
-    # p-b: 0.05 / 2.5 = 2% price response; mean peak 1.25 < median peak 1.75 -> not automation;
-    # mean daily kWh 9.5 < median 11 -> no efficiency advice -> no action
-    assert iv["p-b"]["program"] == "no action" and iv["p-b"]["expected_reduction_kw"] == 0.0
-    # raise p-b's peaks: automation on its flexible load
+
+
+def test_intervention_rules_hand_made():
+    # Replaces the old test of the unsourced factors (ptr_min_reduction_pct, automation_capture_fraction
+    # 0.3, efficiency 2 %): programs are now chosen and sized only from program_evidence.csv.
+    e = _expectations()
+    ev = {r["program"]: r for r in program_evidence().iter_rows(named=True)}
+    iv = {r["persona_id"]: r for r in build_interventions(_hand_personas(), e).iter_rows(named=True)}
+    cpp = ev["critical-peak pricing / dynamic ToU"]
+    # p-a: measured responders -> CPP, central = their measured kW, low / high scaled by the evidence range
+    a = iv["p-a"]
+    assert a["program"] == "critical-peak pricing / dynamic ToU"
+    assert a["expected_reduction_kw"] == pytest.approx(0.2 + 0.06)
+    assert a["scenario_low_kw"] == pytest.approx(0.26 * cpp["low_pct"] / cpp["central_pct"])
+    assert a["scenario_high_kw"] == pytest.approx(0.26 * cpp["high_pct"] / cpp["central_pct"])
+    # p-c has a 7.5 % price response from segment priors but no measured responder persona: it does not
+    # get a price-response-scaled figure, whatever its price response; it gets the evidence % of its peak
+    for pid, total in (("p-b", 2.5), ("p-c", 4.0)):
+        r = iv[pid]
+        assert r["program"] in UNSELECTED_PROGRAMS
+        assert r["program"] == max(UNSELECTED_PROGRAMS, key=lambda p: ev[p]["central_pct"])
+        row = ev[r["program"]]
+        assert r["expected_reduction_pct"] == pytest.approx(row["central_pct"])
+        for n in ("low", "central", "high"):
+            assert r[f"scenario_{n}_kw"] == pytest.approx(row[f"{n}_pct"] * total / 100)
+    # doubling p-c's price response changes nothing for it (not price-scaled)
     e2 = e.with_columns(
-        pl.when(pl.col("persona_id") == "p-b")
-        .then(pl.col("peak_kw") * 4)
-        .otherwise(pl.col("peak_kw"))
-        .alias("peak_kw"),
-        pl.when(pl.col("persona_id") == "p-b").then(pl.lit(3.0)).otherwise(pl.col("flexible_kw")).alias("flexible_kw"),
+        pl.when(pl.col("persona_id") == "p-c")
+        .then(pl.col("expected_kw_reduction") * 2)
+        .otherwise(pl.col("expected_kw_reduction"))
+        .alias("expected_kw_reduction")
     )
-    r = {x["persona_id"]: x for x in build_interventions(personas, e2, s).iter_rows(named=True)}["p-b"]
-    assert r["program"] == "automation / direct load control"
-    assert r["expected_reduction_kw"] == pytest.approx(max(0.05, 0.3 * 6.0))
-    # high use without big peaks: efficiency advice
-    e3 = e.with_columns(
-        pl.when(pl.col("persona_id") == "p-b")
-        .then(pl.lit(40.0))
-        .otherwise(pl.col("mean_daily_kwh"))
-        .alias("mean_daily_kwh")
-    )
-    r = {x["persona_id"]: x for x in build_interventions(personas, e3, s).iter_rows(named=True)}["p-b"]
-    assert r["program"] == "efficiency advice"
-    assert r["expected_reduction_kw"] == pytest.approx(0.02 * 2.5)
-    assert np.isfinite(r["expected_reduction_pct"])
+    r2 = {x["persona_id"]: x for x in build_interventions(_hand_personas(), e2).iter_rows(named=True)}
+    assert r2["p-c"]["expected_reduction_kw"] == pytest.approx(iv["p-c"]["expected_reduction_kw"])
+    # automation has no sourced figure: listed, never chosen or sized
+    assert all("automation / direct load control" in r["unsized_programs"] for r in iv.values())
+    assert all(r["program"] != "automation / direct load control" for r in iv.values())
+
+
+def _traces_to_evidence(iv: pl.DataFrame, expectations: pl.DataFrame) -> None:
+    ev = {r["program"]: r for r in program_evidence().iter_rows(named=True)}
+    price = dict(expectations.group_by("persona_id").agg(pl.col("expected_kw_reduction").sum()).iter_rows())
+    for r in iv.iter_rows(named=True):
+        assert r["scenario_low_kw"] <= r["scenario_central_kw"] + 1e-12 <= r["scenario_high_kw"] + 2e-12
+        assert r["expected_reduction_kw"] == pytest.approx(r["scenario_central_kw"])
+        if r["program"] == "no action":
+            assert r["scenario_high_kw"] == 0.0
+            continue
+        row = ev[r["program"]]
+        assert row["central_pct"] is not None, f"{r['program']} sized without a sourced figure"
+        if r["program"] == "critical-peak pricing / dynamic ToU":
+            base = max(price[r["persona_id"]], 0.0)
+            expected = [base * row[f"{n}_pct"] / row["central_pct"] for n in ("low", "central", "high")]
+        else:
+            expected = [row[f"{n}_pct"] * r["total_peak_kw"] / 100 for n in ("low", "central", "high")]
+        got = [r[f"scenario_{n}_kw"] for n in ("low", "central", "high")]
+        assert got == pytest.approx(expected), r["persona_id"]
+        assert r["evidence_source"].startswith(row["trial"])
+
+
+def test_interventions_trace_to_evidence_hand_made():
+    e = _expectations()
+    _traces_to_evidence(build_interventions(_hand_personas(), e), e)
+
+
+def test_interventions_trace_to_evidence_pipeline(outputs):
+    _traces_to_evidence(outputs["interventions"], outputs["expectations"])
+    personas = outputs["personas"].personas.select("persona_id", "is_price_responsive")
+    iv = outputs["interventions"].join(personas, on="persona_id")
+    assert (iv.filter(~pl.col("is_price_responsive"))["program"] != "critical-peak pricing / dynamic ToU").all()
+
+
+def test_evidence_table_ordered_and_sourced():
+    ev = program_evidence()
+    sized = ev.drop_nulls(["low_pct", "central_pct", "high_pct"]).filter(pl.col("program") != "no action")
+    assert ((sized["low_pct"] <= sized["central_pct"]) & (sized["central_pct"] <= sized["high_pct"])).all()
+    assert sized["source"].str.len_chars().min() > 10
+
+
+def test_settings_have_no_unsourced_intervention_factors():
+    names = {f.name for f in dataclasses.fields(SegmentationSettings)}
+    for old in (
+        "ptr_min_reduction_pct",
+        "ptr_response_factor",
+        "cpp_response_factor",
+        "automation_peak_quantile",
+        "automation_min_flexible_share",
+        "automation_capture_fraction",
+        "efficiency_daily_kwh_quantile",
+        "efficiency_peak_reduction_fraction",
+    ):
+        assert old not in names
 
 
 def test_settings_validation():

@@ -19,40 +19,56 @@ class Interventions(TableModel):
     persona_name: pl.String = pa.Field(description="Persona name.")
     n_households: pl.Int64 = pa.Field(ge=0, description="Households in the persona.")
     program: pl.String = pa.Field(
-        isin=PROGRAMS, description="Recommended program (rules in interventions.py, first match wins)."
+        isin=PROGRAMS,
+        description=(
+            "Recommended program (rule in interventions.py: measured price responders -> dynamic ToU / "
+            "critical-peak pricing; others -> the intent-to-treat program with the highest central evidence; "
+            "no peak load -> no action). Never a program without a sourced figure."
+        ),
     )
-    rationale: pl.String = pa.Field(
-        description="Why this program, in plain words, with the numbers that triggered the rule."
-    )
+    rationale: pl.String = pa.Field(description="Why this program, in plain words, with the numbers used.")
     response_basis: pl.String = pa.Field(
-        description="What the expected reduction rests on (measured response, segment prior, program assumption, none)."
+        description="What the figures rest on (measured response x evidence range, evidence (intent-to-treat), none)."
     )
-    formula: pl.String = pa.Field(description="Formula of the expected reduction, with the settings used.")
+    formula: pl.String = pa.Field(description="Formula of the scenarios, with the program_evidence.csv percentages.")
     mean_peak_kw: pl.Float64 = pa.Field(ge=0, description="Mean load 16:00-20:00 per household (kW).")
     total_peak_kw: pl.Float64 = pa.Field(ge=0, description="Sum of members' peak load (kW).")
     price_based_reduction_kw: pl.Float64 = pa.Field(
-        ge=0, description="Sum over members of peak_kw x expected price reduction (kW), whatever the program."
+        ge=0,
+        description=(
+            "Sum over members of peak_kw x expected price reduction (kW), shown for every persona; sizes the "
+            "program only for price-responsive personas."
+        ),
     )
     expected_reduction_kw: pl.Float64 = pa.Field(
-        ge=0, description="Expected peak reduction of the recommended program for the whole persona (kW)."
+        ge=0, description="Expected peak reduction of the recommended program for the persona (kW) = central scenario."
     )
     expected_reduction_kw_per_household: pl.Float64 = pa.Field(
-        ge=0, description="Expected peak reduction per household (kW)."
+        ge=0, description="Expected peak reduction per household (kW), central scenario."
     )
     expected_reduction_pct: pl.Float64 = pa.Field(
-        ge=0, le=100, description="Expected reduction as % of the persona's peak load."
+        ge=0, le=100, description="Central expected reduction as % of the persona's peak load."
     )
     evidence_source: pl.String = pa.Field(
-        nullable=True, description="Trial(s) and source of the program's evidence range (program_evidence.csv)."
+        nullable=True,
+        description="Trial(s) and source of the program's evidence range (program_evidence.csv); None for no action.",
     )
     scenario_low_kw: pl.Float64 = pa.Field(
-        nullable=True,
         ge=0,
-        description="Low scenario: the evidence's low % peak reduction x total peak kW (None: no sourced figure).",
+        description=(
+            "Low scenario (kW): evidence low % x total peak kW, or for price responders measured kW x low% / central%."
+        ),
     )
     scenario_central_kw: pl.Float64 = pa.Field(
-        nullable=True, ge=0, description="Central scenario: the evidence's central % x total peak kW."
+        ge=0,
+        description="Central scenario (kW): evidence central % x total peak kW, or the measured kW for price responders.",
     )
     scenario_high_kw: pl.Float64 = pa.Field(
-        nullable=True, ge=0, description="High scenario: the evidence's high % x total peak kW."
+        ge=0,
+        description=(
+            "High scenario (kW): evidence high % x total peak kW, or for price responders measured kW x high% / central%."
+        ),
+    )
+    unsized_programs: pl.String = pa.Field(
+        description="Programs listed but not sized or chosen: no sourced figure in program_evidence.csv."
     )
