@@ -40,9 +40,11 @@ CAPTURE_CURVE_TABLE = "reports.dr_capture_curve"
     check_specs=[schema_check_spec("interventions", [INTERVENTIONS_TABLE])],
 )
 def interventions(warehouse: Warehouse):
-    """The intervention toolkit: for each persona a program (critical-peak / dynamic pricing,
-    peak-time rebate, automation or direct load control, efficiency advice, no action), its
-    rationale, the formula used and the expected peak reduction in kW and %."""
+    """The intervention toolkit: for each persona a program chosen and sized only from the sourced
+    evidence table (program_evidence.csv): measured price responders -> critical-peak / dynamic
+    pricing scaled by their measured response; others -> peak-time rebate or efficiency advice at the
+    trials' intent-to-treat rate; programs without a sourced figure (automation) listed, not sized.
+    Low / central / high kW and the central % of peak, rationale and formula."""
     from assets.common.table_model import SchemaViolation
     from assets.common.warehouse import read_table
     from assets.model.tables import PERSONAS_TABLE, load_segmentation_inputs
