@@ -94,9 +94,97 @@ def _stage_generate(args: argparse.Namespace) -> dict:
     shutil.rmtree(folder, ignore_errors=True)
     start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
     summary = generate(folder, households=args.households, seed=args.seed, start=start, end=end, gzip=args.gzip)
+    _, _, held = bench_months(start, end)
+    delivery = split_monthly_delivery(folder, held)
     wanted = {"households": args.households, "seed": args.seed, "start": args.start, "end": args.end}
-    (folder / GENERATION_MARKER).write_text(json.dumps({**wanted, "gzip": args.gzip}))
-    return {"rows": int(summary.rows_written), "bytes": int(summary.bytes_written)}
+    (folder / GENERATION_MARKER).write_text(json.dumps({**wanted, "gzip": args.gzip, "delivery": delivery}))
+    return {"rows": int(summary.rows_written), "bytes": int(summary.bytes_written), **delivery}
+
+
+MONTH_FILE_SUFFIX = "-delivery-"
+
+
+def _line_month(line: bytes, layout_timestamp_field: int) -> bytes | None:
+    """``YYYY-MM`` of a readings line's timestamp text (None for a header or a short line)."""
+    fields = line.split(b",")
+    if len(fields) <= layout_timestamp_field:
+        return None
+    stamp = fields[layout_timestamp_field].strip()
+    return stamp[:7] if stamp[:4].isdigit() else None
+
+
+def split_monthly_delivery(folder: Path, held: date) -> dict:
+    """Move every readings line stamped in ``held`` or later into a file of its own, beside its source.
+
+    A utility delivers each month as new files; LCL's files hold each household's whole history. The
+    held-back month arrives like a utility's delivery, so the monthly increment's ingest reads only
+    the new files (the ingest file index skips files whose months do not include the month). Each
+    new file keeps its source's layout, header, line endings and compression; the planted-fault
+    ground truth (``ground_truth/faults.csv``) is renumbered to the lines' new files and lines, so it
+    stays exact. Returns the delivery's file and line counts.
+    """
+    import gzip
+
+    import polars as pl
+
+    from assets.ingest.source_files import discover, of_kind
+    from assets.ingest.source_layouts import detect_layout
+    from assets.synthetic.generate import GROUND_TRUTH_FAULTS
+
+    month = f"{held:%Y-%m}".encode()
+    moves: list[pl.DataFrame] = []
+    files = lines_moved = 0
+    for source in of_kind(discover(folder), "readings"):
+        path = source.path
+        if path.name.lower().endswith(".parquet") or MONTH_FILE_SUFFIX in path.name:
+            continue
+        compressed = path.read_bytes()[:2] == b"\x1f\x8b"
+        opener = gzip.open if compressed else open
+        with opener(path, "rb") as fh:
+            content = fh.read()
+        raw = content.split(b"\n")
+        tail = raw.pop() if raw and raw[-1] == b"" else None  # a final newline leaves one empty piece
+        detected = detect_layout([ln.rstrip(b"\r").decode("utf-8", "replace") for ln in raw[:21] if ln])
+        if detected is None:
+            continue
+        layout, has_header = detected
+        header = raw[:1] if has_header else []
+        keep, moved, old_to_new = list(header), list(header), []
+        for number, line in enumerate(raw[len(header) :], start=len(header) + 1):
+            line_month = _line_month(line, layout.timestamp_field)
+            if line_month is not None and line_month >= month:
+                moved.append(line)
+                old_to_new.append((number, True, len(moved)))
+            else:
+                keep.append(line)
+                old_to_new.append((number, False, len(keep)))
+        if len(moved) == len(header):
+            continue
+        name = path.name
+        stem, ext = (name[: -len(".csv.gz")], ".csv.gz") if name.endswith(".csv.gz") else (path.stem, path.suffix)
+        target = path.with_name(f"{stem}{MONTH_FILE_SUFFIX}{held:%Y-%m}{ext}")
+        end = b"\n" if tail is not None else b""
+        for out, body in ((path, keep), (target, moved)):
+            data = b"\n".join(body) + end
+            with opener(out, "wb") as fh:
+                fh.write(data)
+        rel_old = path.relative_to(folder).as_posix()
+        rel_new = target.relative_to(folder).as_posix()
+        moves.append(
+            pl.DataFrame(old_to_new, schema={"source_line": pl.Int64, "moved": pl.Boolean, "new_line": pl.Int64},
+                         orient="row").with_columns(source_file=pl.lit(rel_old), new_file=pl.lit(rel_new))
+        )  # fmt: skip
+        files += 1
+        lines_moved += len(moved) - len(header)
+    faults_path = folder / GROUND_TRUTH_FAULTS
+    if moves and faults_path.is_file():
+        faults = pl.read_csv(faults_path, infer_schema=False).with_columns(pl.col("source_line").cast(pl.Int64))
+        mapped = faults.join(pl.concat(moves), on=["source_file", "source_line"], how="left").with_columns(
+            source_file=pl.when(pl.col("moved")).then(pl.col("new_file")).otherwise(pl.col("source_file")),
+            source_line=pl.col("new_line").fill_null(pl.col("source_line")),
+        )
+        mapped.select(faults.columns).sort("source_file", "source_line").write_csv(faults_path)
+    return {"delivery_month": f"{held:%Y-%m}", "delivery_files": files, "delivery_lines": lines_moved}
 
 
 def scan_groups(folder: Path) -> dict[tuple[str, bool, str], list[str]]:

@@ -60,6 +60,53 @@ def _numeric_values(files: list[Path]) -> int:
     return numeric
 
 
+@pytest.mark.parametrize("compress", [False, True])
+def test_held_back_month_arrives_as_its_own_files(tmp_path: Path, compress: bool):
+    """Like a utility's monthly delivery: the held-back month's lines leave the history files for new
+    files (same layout, header, line endings, compression); no line is lost or duplicated and the
+    planted-fault ground truth still points at each fault's line."""
+    import polars as pl
+
+    folder = tmp_path / "source"
+    generate(folder, households=4, seed=3, start=date(2012, 1, 1), end=date(2012, 3, 1), gzip=compress)
+
+    def lines(path: Path) -> list[str]:
+        opener = gzip.open if compress else open
+        with opener(path, "rb") as fh:
+            return fh.read().decode().splitlines()
+
+    before = {p.relative_to(folder).as_posix(): lines(p) for p in (folder / "readings").rglob("*") if p.is_file()}
+    delivery = bench.split_monthly_delivery(folder, date(2012, 2, 1))
+
+    after = {p.relative_to(folder).as_posix(): lines(p) for p in (folder / "readings").rglob("*") if p.is_file()}
+    new = {name: body for name, body in after.items() if name not in before}
+    headers = sum(1 for body in new.values() if not body[0].startswith("MAC"))
+    assert delivery == {
+        "delivery_month": "2012-02",
+        "delivery_files": len(new),
+        "delivery_lines": sum(len(body) for body in new.values()) - headers,
+    }
+    assert len(new) == len(before) and all(bench.MONTH_FILE_SUFFIX + "2012-02" in name for name in new)
+    for name, body in before.items():
+        stem = name.removesuffix(".gz").removesuffix(".csv")
+        [(_, delivered)] = [(n, b) for n, b in new.items() if n.startswith(stem + bench.MONTH_FILE_SUFFIX)]
+        kept = after[name]
+        has_header = not body[0].startswith("MAC")
+        assert (kept[0] == delivered[0] == body[0]) if has_header else True
+        # every line once, in its original order within each file
+        assert sorted(kept[has_header:] + delivered[has_header:]) == sorted(body[has_header:])
+        assert not any(",2012-02" in ln or ",2012-03" in ln for ln in kept)
+        assert all(",2012-02" in ln or ",2012-03" in ln for ln in delivered[has_header:])
+        with (gzip.open if compress else open)(folder / name, "rb") as fh:
+            assert (b"\r\n" in fh.read()) == ("kaggle" not in name)
+    faults = pl.read_csv(folder / "ground_truth" / "faults.csv", infer_schema=False)
+    assert faults.height > 0
+    for row in faults.iter_rows(named=True):
+        if row["source_line"]:
+            assert row["reading_ts_text"] in after[row["source_file"]][int(row["source_line"]) - 1], row
+    assert faults["source_file"].str.contains(bench.MONTH_FILE_SUFFIX).any()  # some faults moved with their lines
+
+
 def test_summary_ratios_are_computed_against_the_scan():
     results = [
         {"stage": "generate", "seconds": 7.0, "rows": 10, "peak_rss_mib": 1.0},
