@@ -97,17 +97,20 @@ def validate_query(
     """
     reader = con.sql(sql, params=params).to_arrow_reader(batch_rows)
     checked = 0
-    for batch in reader:
-        frame = pl.from_arrow(batch)
-        assert isinstance(frame, pl.DataFrame)
-        try:
-            validate(model, frame, table)
-        except SchemaViolation as exc:
-            cases = exc.failure_cases
-            if "index" in cases.columns and cases.height:
-                cases = cases.with_columns((pl.col("index").cast(pl.Int64) + checked).alias("index"))
-            raise SchemaViolation(table, cases, _describe_failures(table, cases)) from None
-        checked += frame.height
+    try:
+        for batch in reader:
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)
+            try:
+                validate(model, frame, table)
+            except SchemaViolation as exc:
+                cases = exc.failure_cases
+                if "index" in cases.columns and cases.height:
+                    cases = cases.with_columns((pl.col("index").cast(pl.Int64) + checked).alias("index"))
+                raise SchemaViolation(table, cases, _describe_failures(table, cases)) from None
+            checked += frame.height
+    finally:
+        reader.close()  # a failure mid-stream must not leave an open result (the caller rolls back)
     return checked
 
 

@@ -17,6 +17,7 @@ from assets.common.metadata import (
     table_metadata,
     violating_asset,
 )
+from assets.common.partitions import month_window, monthly_partitions
 from assets.common.resources import Warehouse
 from assets.features.settings import FeatureSettings
 
@@ -96,12 +97,13 @@ FEATURE_TABLES: dict[str, tuple[str, str, str | None, str]] = {
     ),
 }
 
+AGGREGATES = ["household_month_slots", "household_days"]
 UPSTREAM = {
-    "baseline_features": ["clean_readings", "households"],
-    "baseline_exclusions": ["clean_readings", "households"],
-    "normal_day_lifestyle": ["clean_readings", "tariff_schedule"],
-    "treatment_features": ["clean_readings", "tariff_schedule", "households", "baseline_features"],
-    "treatment_event_responses": ["clean_readings", "tariff_schedule", "households"],
+    "baseline_features": ["clean_readings", *AGGREGATES, "households"],
+    "baseline_exclusions": ["clean_readings", *AGGREGATES, "households"],
+    "normal_day_lifestyle": ["clean_readings", *AGGREGATES, "tariff_schedule"],
+    "treatment_features": ["clean_readings", *AGGREGATES, "tariff_schedule", "households", "baseline_features"],
+    "treatment_event_responses": ["clean_readings", *AGGREGATES, "tariff_schedule", "households"],
     "comparison_balance": ["baseline_features", "households"],
     "tariff_response_summary": ["treatment_features", "treatment_event_responses"],
     "responder_share_curve": ["treatment_features"],
@@ -174,6 +176,68 @@ class FeatureConfig(dg.Config):
             coverage_threshold=self.coverage_threshold,
             fdr_alpha=self.fdr_alpha,
             bootstrap_replicates=self.bootstrap_replicates,
+        )
+
+
+# Per-household-month aggregates (monthly, like clean_readings): asset -> (table, description).
+AGGREGATE_TABLES: dict[str, tuple[str, str]] = {
+    "household_month_slots": (
+        "features.household_month_slots",
+        "Per partition month, household, local month, day type and local half-hour slot: kWh sum and "
+        "count of actual readings (the lifestyle profile and the baseline-year reference regroup it).",
+    ),
+    "household_days": (
+        "features.household_days",
+        "Per partition month, household and local day: readings, actual readings, kWh, largest reading "
+        "and 4-hour block kWh (daily totals, shape types, coverage counts regroup it).",
+    ),
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            name,
+            deps=["clean_readings"],
+            group_name="features",
+            kinds={"duckdb"},
+            owners=OWNERS,
+            description=description,
+            metadata={"dagster/table_name": table, "partition_expr": "reading_month"},
+        )
+        for name, (table, description) in AGGREGATE_TABLES.items()
+    ],
+    check_specs=[schema_check_spec(name, [table]) for name, (table, _) in AGGREGATE_TABLES.items()],
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    name="household_month_aggregates",
+)
+def household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    """The month(s) of the run aggregated per household (each month replaced in one transaction), so the
+    unpartitioned features read compact aggregates rather than every reading."""
+    from assets.common.table_model import SchemaViolation
+    from assets.features.aggregates import build_aggregates
+    from assets.features.schemas.aggregates import HouseholdDays, HouseholdMonthSlots
+
+    start, end = month_window(context)
+    tables = {table: name for name, (table, _) in AGGREGATE_TABLES.items()}
+    try:
+        with warehouse.get_connection() as con:
+            result = build_aggregates(con, start, end)
+    except SchemaViolation as violation:  # validated inside the month's transaction: nothing stored
+        yield schema_check_failed(violating_asset(violation, tables, "household_days"), violation)
+        raise
+    rows = {"household_month_slots": result.slot_rows, "household_days": result.day_rows}
+    models = {"household_month_slots": HouseholdMonthSlots, "household_days": HouseholdDays}
+    for name, (table, _) in AGGREGATE_TABLES.items():
+        yield dg.MaterializeResult(
+            asset_key=name,
+            metadata={
+                **table_metadata(models[name], table, rows[name], partition_row_count=rows[name]),
+                "months": dg.MetadataValue.int(result.months),
+                "households": dg.MetadataValue.int(result.households),
+            },
+            check_results=[schema_check_passed(name, {table: rows[name]})],
         )
 
 

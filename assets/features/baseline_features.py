@@ -9,6 +9,7 @@ import polars as pl
 
 from assets.common.column_spec import conform
 from assets.common.table_model import validate
+from assets.features import aggregates
 from assets.features.duck import distinct_households
 from assets.features.lifestyle import compute_lifestyle_features, expected_half_hours
 from assets.features.schemas.feature_exclusions import EXCLUSION_COLS, BaselineExclusions
@@ -75,7 +76,10 @@ def compute_baseline_features(con: duckdb.DuckDBPyConnection, settings: FeatureS
     and a reason ('below_coverage_threshold' or 'no_actual_readings_in_window').
     """
     lifestyle = compute_lifestyle_features(con, settings, "baseline")
-    universe = distinct_households(con, settings.readings_table)
+    if aggregates.aggregates_usable(con, settings):
+        universe = aggregates.households_with_readings(con)
+    else:
+        universe = distinct_households(con, settings.readings_table)
     expected = expected_half_hours(con, settings, "baseline")
     passed, excluded = gate_on_coverage(lifestyle, universe, settings, "baseline", "baseline_features", expected)
     return BaselineResult(

@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from assets.features import aggregates
 from assets.features.catalogue import LIFESTYLE, PROFILE_COLUMNS, SHAPE_COLUMNS, feature
 from assets.features.duck import fetch, scratch, statement
 from assets.features.local_time import local_grid, window_utc_bounds
@@ -63,15 +64,23 @@ def lifestyle_aggregates(
     """The SQL aggregates behind the lifestyle features (for inspection and tests):
     (household, slot, day_type, season) sums, (household, local_date) totals, night-time quantile."""
     grid, start, end = lifestyle_grid(con, settings, window)
-    return _aggregate_sql(con, settings, grid, start, end)
+    return _aggregate_sql(con, settings, grid, start, end, whole_days_only=window == "baseline")
 
 
-def _aggregate_sql(con, settings: FeatureSettings, grid: pl.DataFrame, start: date, end: date):
-    """The three aggregating scans of the readings; returns (slot, day, night) polars frames."""
+def _aggregate_sql(
+    con, settings: FeatureSettings, grid: pl.DataFrame, start: date, end: date, whole_days_only: bool = False
+):
+    """(slot, day, night) polars frames of a window: from the per-household-month aggregates where they
+    answer (assets/features/aggregates.py), else from aggregating scans of the readings.
+
+    ``whole_days_only``: the grid holds every half hour of [start, end) (no day left out), so the slot
+    sums of whole local months can come from the month aggregates.
+    """
     lo, hi = window_utc_bounds(start, end, settings.timezone)
     block_slots = settings.entropy_block_hours * 2
     n_blocks = N_SLOTS // block_slots
     base_lo, base_hi = feature("base_load_kwh").slots(settings)
+    usable = aggregates.aggregates_usable(con, settings)
     with scratch(con) as s:
         g = s.frame(
             "grid",
@@ -79,15 +88,21 @@ def _aggregate_sql(con, settings: FeatureSettings, grid: pl.DataFrame, start: da
         )
         tables = {"readings": settings.readings_table, "grid": g}
         window = {"lo": lo, "hi": hi}
-        slot = fetch(con, statement("lifestyle_slot", **tables), window)
-        day = fetch(con, statement("lifestyle_day", **tables), window)
-        blocks = fetch(con, statement("lifestyle_day_blocks", **tables), {**window, "block_slots": block_slots})
+        if usable and whole_days_only and aggregates.whole_local_months(start, end):
+            slot = aggregates.slot_sums(con, settings, start, end)
+        else:
+            slot = fetch(con, statement("lifestyle_slot", **tables), window)
+        day = aggregates.day_sums(con, settings, grid) if usable else None
+        if day is None:
+            day = fetch(con, statement("lifestyle_day", **tables), window)
+            blocks = fetch(con, statement("lifestyle_day_blocks", **tables), {**window, "block_slots": block_slots})
+            day = _with_block_columns(day, blocks, n_blocks)
         night = fetch(
             con,
             statement("lifestyle_base_load", **tables),
             {**window, "quantile": float(settings.base_load_quantile), "slot_lo": base_lo, "slot_hi": base_hi},
         )
-    return slot, _with_block_columns(day, blocks, n_blocks), night
+    return slot, day, night
 
 
 def _with_block_columns(day: pl.DataFrame, blocks: pl.DataFrame, n_blocks: int) -> pl.DataFrame:
@@ -156,7 +171,7 @@ def compute_lifestyle_features(
     """
     grid, start, end = lifestyle_grid(con, settings, window, schedule)
     expected = grid.height
-    slot, day, night = _aggregate_sql(con, settings, grid, start, end)
+    slot, day, night = _aggregate_sql(con, settings, grid, start, end, whole_days_only=window == "baseline")
     if slot.height == 0:
         return empty_lifestyle_frame()
 

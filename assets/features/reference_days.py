@@ -23,6 +23,7 @@ from datetime import date
 import polars as pl
 
 from assets.common.sql import qualified_name
+from assets.features import aggregates
 from assets.features.duck import Scratch, statement
 from assets.features.local_time import local_grid, window_utc_bounds
 from assets.features.settings import FeatureSettings
@@ -60,6 +61,14 @@ def baseline_year_reference(s: Scratch, settings: FeatureSettings, event_rows: s
         orient="row",
     ).unique()
     nb = s.frame("month_neighbours", neighbours)
+    if aggregates.whole_local_months(settings.baseline_start, settings.baseline_end) and aggregates.aggregates_usable(
+        s.con, settings
+    ):
+        return s.query(
+            "ref_baseline",
+            statement("ref_baseline_agg", slots=aggregates.SLOTS_TABLE, neighbours=nb, events=event_rows),
+            {"lo": settings.baseline_start, "hi": settings.baseline_end},
+        )
     lo, hi = window_utc_bounds(settings.baseline_start, settings.baseline_end, settings.timezone)
     return s.query(
         "ref_baseline",
