@@ -21,7 +21,7 @@ import polars as pl
 from threadpoolctl import threadpool_limits
 
 from assets.model.behavioural import fit_behaviour, fit_scatter_pca, scatter_coordinates
-from assets.model.clustering import FittedClusters
+from assets.model.clustering import FittedClusters, load_native_libraries
 from assets.model.fingerprint import fingerprint_frame, model_version_string
 from assets.model.inputs import (
     DERIVED_COLUMNS,
@@ -92,6 +92,7 @@ def training_columns(settings: SegmentationSettings, features: pl.DataFrame | No
 def fit_cluster_model(features: pl.DataFrame, settings: SegmentationSettings | None = None) -> ClusterModel:
     """Fit load-shape and behavioural segmentations and the persona catalogue (see module doc)."""
     settings = settings or SegmentationSettings()
+    load_native_libraries()  # before the limits: they apply only to libraries already loaded
     with threadpool_limits(limits=settings.n_threads):
         return _fit(features, settings)
 
@@ -161,6 +162,7 @@ def assign_segments(features: pl.DataFrame, model: ClusterModel) -> pl.DataFrame
     Households without a complete shape or a positive mean daily kWh are not assigned
     (inputs.unusable_households lists them; the model records those seen at fit time).
     """
+    load_native_libraries()
     with threadpool_limits(limits=model.settings.n_threads):
         return _assign(features, model)
 

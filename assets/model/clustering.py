@@ -68,6 +68,23 @@ def canonical_label_map(raw_labels: np.ndarray, space: np.ndarray, k: int) -> np
     return label_map
 
 
+def load_native_libraries() -> None:
+    """Import the modules that load the BLAS / OpenMP libraries the model uses (scipy's own OpenBLAS
+    comes with ``scipy.linalg``; scikit-learn's OpenMP with its estimators).
+
+    ``threadpoolctl.threadpool_limits`` limits only libraries already loaded when it is entered: a
+    library imported inside the ``with`` block runs with one thread per core. On a shared, loaded
+    machine those threads spin against each other: a GMM's 20 x 20 triangular solves took 13-20 ms
+    instead of 0.5 ms (measured under load 8 on 2 cores), which made the model's K sweep and
+    bootstrap cost minutes whatever the data size. Call this before entering the limits.
+    """
+    import scipy.linalg  # noqa: F401
+    import sklearn.cluster  # noqa: F401
+    import sklearn.decomposition  # noqa: F401
+    import sklearn.metrics  # noqa: F401
+    import sklearn.mixture  # noqa: F401
+
+
 def fit_quietly(pipeline: Pipeline, x: np.ndarray) -> Pipeline:
     """Fit, turning sklearn's convergence chatter off (we report stability and metrics instead)."""
     with warnings.catch_warnings():
