@@ -79,9 +79,9 @@ def load_native_libraries() -> None:
     bootstrap cost minutes whatever the data size. Call this before entering the limits.
     """
     import scipy.linalg  # noqa: F401
-    import sklearn.cluster  # noqa: F401
-    import sklearn.decomposition  # noqa: F401
-    import sklearn.metrics  # noqa: F401
+    import sklearn.cluster
+    import sklearn.decomposition
+    import sklearn.metrics
     import sklearn.mixture  # noqa: F401
 
 
