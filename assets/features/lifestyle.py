@@ -124,9 +124,12 @@ def _slot_window_mean(profile: pl.DataFrame, lo: int, hi: int, name: str, inside
 
 
 def _peak_hour(profile: pl.DataFrame, lo: int, hi: int, name: str) -> pl.DataFrame:
+    """Start hour of the highest profile slot in [lo, hi). Slots whose means agree to 1e-12 kWh are
+    ties (the earlier wins), so the order in which the means' sums were added cannot pick the peak."""
     return (
         profile.filter(pl.col("slot").is_between(lo, hi - 1) & pl.col("p").is_not_null())
-        .sort(["household_id", "p", "slot"], descending=[False, True, False])
+        .with_columns(_p=pl.col("p").round(12))
+        .sort(["household_id", "_p", "slot"], descending=[False, True, False])
         .group_by("household_id", maintain_order=True)
         .first()
         .select("household_id", (pl.col("slot").cast(pl.Float64) / 2.0).alias(name))
