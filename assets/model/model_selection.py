@@ -43,6 +43,13 @@ METRICS_SCHEMA = {
 }
 
 
+def monte_carlo_se(values: list[float]) -> float | None:
+    """Standard error of the mean of replicate values (None with fewer than two)."""
+    if len(values) < 2:
+        return None
+    return float(np.std(values, ddof=1) / np.sqrt(len(values)))
+
+
 @dataclass(frozen=True)
 class ModelChoice:
     family: str
@@ -62,7 +69,7 @@ def sweep_behaviour_models(x: np.ndarray, settings: SegmentationSettings) -> pl.
             labels = pipe.predict(x)
             space = pipe[:-1].transform(x)
             m = partition_metrics(space, labels, settings.random_state, settings.silhouette_max_samples)
-            ari, _ = bootstrap_stability(
+            ari, aris = bootstrap_stability(
                 lambda seed, family=family, k=k: make_behaviour_pipeline(family, k, settings, seed),
                 x,
                 labels,
@@ -80,13 +87,16 @@ def sweep_behaviour_models(x: np.ndarray, settings: SegmentationSettings) -> pl.
                     "bic": float(pipe[-1].bic(space)) if family == "gmm" else None,
                     "inertia": m["within_ss"],
                     "stability_ari": ari,
+                    "stability_ari_se": monte_carlo_se(aris),
                     "smallest_cluster": m["smallest_cluster"],
                     "n_distinct": m["n_distinct"],
                 }
             )
     if not rows:
         raise ValueError(f"too few households ({n}) for K={settings.persona_k_min}")
-    return pl.DataFrame(rows, schema={**METRICS_SCHEMA, "smallest_share": pl.Float64})
+    # stability_ari_se: Monte Carlo standard error of stability_ari (sd of the replicate ARIs / sqrt of
+    # their count): the precision n_bootstrap buys, reported beside the threshold it is compared to.
+    return pl.DataFrame(rows, schema={**METRICS_SCHEMA, "smallest_share": pl.Float64, "stability_ari_se": pl.Float64})
 
 
 def _eligibility(metrics: pl.DataFrame, settings: SegmentationSettings) -> pl.Expr:
@@ -149,6 +159,8 @@ def choose_behaviour_model(metrics: pl.DataFrame, settings: SegmentationSettings
         raise ValueError("no behavioural model candidate has defined metrics")
     n_eligible = int(ranked["eligible"].sum())
     stab = "n/a" if top["stability_ari"] is None else f"{top['stability_ari']:.2f}"
+    if top.get("stability_ari_se") is not None:
+        stab += f" (Monte Carlo SE {top['stability_ari_se']:.3f} over {settings.n_bootstrap} subsamples)"
     reason = (
         f"{top['model_family']} with K={top['k']}: best mean rank ({top['mean_rank']:.2f}) on silhouette "
         f"({top['silhouette']:.3f}), Davies-Bouldin ({top['davies_bouldin']:.2f}) and Calinski-Harabasz "

@@ -11,6 +11,7 @@ from assets.model.behavioural import make_behaviour_pipeline
 from assets.model.model_selection import (
     METRICS_SCHEMA,
     choose_behaviour_model,
+    monte_carlo_se,
     rank_candidates,
 )
 from assets.model.stability import bootstrap_stability
@@ -30,6 +31,15 @@ def test_metrics_table_covers_both_families(fitted, fast_settings):
     assert chosen["stability_ari"][0] > 0.9
     # planted data are well separated but not trivially (silhouette is in a sane range)
     assert 0.2 < chosen["silhouette"][0] < 0.95
+    # the precision the replicate count buys: Monte Carlo SE of the mean ARI, in the metrics and the reason
+    se = chosen["stability_ari_se"][0]
+    assert se is not None and 0 <= se < 0.1
+    assert f"Monte Carlo SE {se:.3f} over {fast_settings.n_bootstrap} subsamples" in model.behaviour_choice.reason
+
+
+def test_monte_carlo_se_is_the_standard_error_of_the_replicate_mean():
+    assert monte_carlo_se([0.5, 0.7, 0.9, 0.7]) == np.std([0.5, 0.7, 0.9, 0.7], ddof=1) / 2
+    assert monte_carlo_se([0.8]) is None and monte_carlo_se([]) is None
 
 
 def _metrics(rows):
