@@ -121,7 +121,8 @@ def split_monthly_delivery(folder: Path, held: date) -> dict:
     the new files (the ingest file index skips files whose months do not include the month). Each
     new file keeps its source's layout, header, line endings and compression; the planted-fault
     ground truth (``ground_truth/faults.csv``) is renumbered to the lines' new files and lines, so it
-    stays exact. Returns the delivery's file and line counts.
+    stays exact. Files are streamed line by line (memory does not grow with the data). Returns the
+    delivery's file and line counts.
     """
     import gzip
 
@@ -132,55 +133,73 @@ def split_monthly_delivery(folder: Path, held: date) -> dict:
     from assets.synthetic.generate import GROUND_TRUTH_FAULTS
 
     month = f"{held:%Y-%m}".encode()
-    moves: list[pl.DataFrame] = []
+    faults_path = folder / GROUND_TRUTH_FAULTS
+    faults = None
+    if faults_path.is_file():
+        faults = pl.read_csv(faults_path, infer_schema=False).with_columns(pl.col("source_line").cast(pl.Int64))
+    fault_lines: dict[str, set[int]] = {}
+    if faults is not None:
+        for file, line in faults.select("source_file", "source_line").drop_nulls().iter_rows():
+            fault_lines.setdefault(file, set()).add(line)
+    moved_to: dict[tuple[str, int], tuple[str, int]] = {}
     files = lines_moved = 0
     for source in of_kind(discover(folder), "readings"):
         path = source.path
         if path.name.lower().endswith(".parquet") or MONTH_FILE_SUFFIX in path.name:
             continue
-        compressed = path.read_bytes()[:2] == b"\x1f\x8b"
+        with path.open("rb") as fh:
+            compressed = fh.read(2) == b"\x1f\x8b"
         opener = gzip.open if compressed else open
         with opener(path, "rb") as fh:
-            content = fh.read()
-        raw = content.split(b"\n")
-        tail = raw.pop() if raw and raw[-1] == b"" else None  # a final newline leaves one empty piece
-        detected = detect_layout([ln.rstrip(b"\r").decode("utf-8", "replace") for ln in raw[:21] if ln])
+            head = [fh.readline() for _ in range(21)]
+        detected = detect_layout([ln.rstrip(b"\r\n").decode("utf-8", "replace") for ln in head if ln.strip()])
         if detected is None:
             continue
         layout, has_header = detected
-        header = raw[:1] if has_header else []
-        keep, moved, old_to_new = list(header), list(header), []
-        for number, line in enumerate(raw[len(header) :], start=len(header) + 1):
-            line_month = _line_month(line, layout.timestamp_field)
-            if line_month is not None and line_month >= month:
-                moved.append(line)
-                old_to_new.append((number, True, len(moved)))
-            else:
-                keep.append(line)
-                old_to_new.append((number, False, len(keep)))
-        if len(moved) == len(header):
-            continue
         name = path.name
         stem, ext = (name[: -len(".csv.gz")], ".csv.gz") if name.endswith(".csv.gz") else (path.stem, path.suffix)
         target = path.with_name(f"{stem}{MONTH_FILE_SUFFIX}{held:%Y-%m}{ext}")
-        end = b"\n" if tail is not None else b""
-        for out, body in ((path, keep), (target, moved)):
-            data = b"\n".join(body) + end
-            with opener(out, "wb") as fh:
-                fh.write(data)
+        kept_path = path.with_name(f".{name}.kept")
         rel_old = path.relative_to(folder).as_posix()
         rel_new = target.relative_to(folder).as_posix()
-        moves.append(
-            pl.DataFrame(old_to_new, schema={"source_line": pl.Int64, "moved": pl.Boolean, "new_line": pl.Int64},
-                         orient="row").with_columns(source_file=pl.lit(rel_old), new_file=pl.lit(rel_new))
-        )  # fmt: skip
+        wanted = fault_lines.get(rel_old, set())
+        kept = moved = number = 0
+        with opener(path, "rb") as src, opener(kept_path, "wb") as keep, opener(target, "wb") as out:
+            for line in src:
+                number += 1
+                if number == 1 and has_header:
+                    keep.write(line)
+                    out.write(line)
+                    kept = moved = 1
+                    continue
+                stamp_month = _line_month(line.rstrip(b"\r\n"), layout.timestamp_field)
+                if stamp_month is not None and stamp_month >= month:
+                    out.write(line)
+                    moved += 1
+                    destination = (rel_new, moved)
+                else:
+                    keep.write(line)
+                    kept += 1
+                    destination = (rel_old, kept)
+                if number in wanted:
+                    moved_to[(rel_old, number)] = destination
+        if moved == int(has_header):  # nothing of the month in this file
+            kept_path.unlink()
+            target.unlink()
+            for key in [k for k in moved_to if k[0] == rel_old]:
+                del moved_to[key]
+            continue
+        kept_path.replace(path)
         files += 1
-        lines_moved += len(moved) - len(header)
-    faults_path = folder / GROUND_TRUTH_FAULTS
-    if moves and faults_path.is_file():
-        faults = pl.read_csv(faults_path, infer_schema=False).with_columns(pl.col("source_line").cast(pl.Int64))
-        mapped = faults.join(pl.concat(moves), on=["source_file", "source_line"], how="left").with_columns(
-            source_file=pl.when(pl.col("moved")).then(pl.col("new_file")).otherwise(pl.col("source_file")),
+        lines_moved += moved - int(has_header)
+    if faults is not None and moved_to:
+        mapping = pl.DataFrame(
+            [(f, n, nf, nn) for (f, n), (nf, nn) in moved_to.items()],
+            schema={"source_file": pl.String, "source_line": pl.Int64, "new_file": pl.String, "new_line": pl.Int64},
+            orient="row",
+        )
+        mapped = faults.join(mapping, on=["source_file", "source_line"], how="left").with_columns(
+            source_file=pl.col("new_file").fill_null(pl.col("source_file")),
             source_line=pl.col("new_line").fill_null(pl.col("source_line")),
         )
         mapped.select(faults.columns).sort("source_file", "source_line").write_csv(faults_path)
