@@ -5,9 +5,15 @@ import dagster as dg
 ingest_and_clean_job = dg.define_asset_job(
     name="ingest_and_clean",
     selection=dg.AssetSelection.assets(
-        "raw_readings", "clean_readings", "quarantined_readings", "household_month_coverage"
+        "raw_readings",
+        "clean_readings",
+        "quarantined_readings",
+        "household_month_coverage",
+        "household_month_slots",
+        "household_days",
     ),
-    description="Load and clean the month(s) of the run. A partition range runs as one run.",
+    description="Load, clean and aggregate per household the month(s) of the run (every monthly asset). "
+    "A partition range runs as one run.",
 )
 
 # The whole graph: a run for month M reloads and re-cleans M (the monthly assets), then recomputes
