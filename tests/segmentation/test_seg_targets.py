@@ -60,7 +60,17 @@ def _expectations() -> pl.DataFrame:
             "flexible_kw": [0.5, 2.0, 1.0, 0.1, 0.6, 1.5],
             "is_price_responsive_persona": [True, False, False, False, True, False],
         }
-    ).with_columns((pl.col("peak_kw") * pl.col("expected_reduction_pct") / 100).alias("expected_kw_reduction"))
+    ).with_columns(
+        pl.col("peak_kw").alias("peak_load_kw"),
+        pl.lit("winter weekday 16:00-20:00 mean kW, baseline year").alias("peak_load_basis"),
+        pl.lit("evening High events").alias("response_basis"),
+        (pl.col("expected_reduction_pct") / 2).alias("expected_reduction_ci_low_pct"),
+        (pl.col("expected_reduction_pct") * 2).alias("expected_reduction_ci_high_pct"),
+        (pl.col("peak_kw") * pl.col("expected_reduction_pct") / 100).alias("expected_kw_reduction"),
+        (pl.col("peak_kw") * pl.col("expected_reduction_pct") / 200).alias("expected_kw_ci_low"),
+        (pl.col("peak_kw") * pl.col("expected_reduction_pct") / 50).alias("expected_kw_ci_high"),
+        pl.lit("hand-made").alias("interval_basis"),
+    )
 
 
 def test_dr_ranking_and_textbook_comparison():
