@@ -68,7 +68,7 @@ ALL_EVENTS_ONLY_BASIS = "all High events"
 def read_evening_event_rows(con: duckdb.DuckDBPyConnection, table: str = EVENT_ROWS_TABLE) -> pl.DataFrame:
     """The (household, evening High event, method) DiD rows of the features layer."""
     sql = load_sql(__file__, "evening_event_rows").format(events=qualified_name(table))
-    return con.execute(sql, {"bucket": EVENING_BUCKET}).pl()
+    return con.sql(sql, params={"bucket": EVENING_BUCKET}).pl()
 
 
 def evening_response(
