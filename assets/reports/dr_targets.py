@@ -63,6 +63,9 @@ _METHODS = {"baseline_year_did": "baseline", "within_window_did": "within"}
 EVENING_BASIS = "evening High events"
 ALL_EVENTS_BASIS = "all High events (no evening event measured)"
 ALL_EVENTS_ONLY_BASIS = "all High events"
+INTERVAL_OWN = "household's own events: empirical-Bayes posterior (bootstrap SE)"
+INTERVAL_MODEL = "response model: held-out residual quantiles"
+INTERVAL_PRIOR = "spread of measured households' responses (DerSimonian-Laird tau)"
 
 
 def read_evening_event_rows(con: duckdb.DuckDBPyConnection, table: str = EVENT_ROWS_TABLE) -> pl.DataFrame:
@@ -335,10 +338,10 @@ def expected_household_reduction(
             pick("ci_low_pct", "predicted_ci_low_pct", "prior_ci_low_pct").alias("expected_reduction_ci_low_pct"),
             pick("ci_high_pct", "predicted_ci_high_pct", "prior_ci_high_pct").alias("expected_reduction_ci_high_pct"),
             pl.when(measured)
-            .then(pl.lit("household's own events: empirical-Bayes posterior (bootstrap SE)"))
+            .then(pl.lit(INTERVAL_OWN))
             .when(by_model)
-            .then(pl.lit("response model: held-out residual quantiles"))
-            .otherwise(pl.lit("spread of measured households' responses (DerSimonian-Laird tau)"))
+            .then(pl.lit(INTERVAL_MODEL))
+            .otherwise(pl.lit(INTERVAL_PRIOR))
             .alias("interval_basis"),
             (pl.col("peak_kw") * (1.0 - 1.0 / pl.col("peak_offpeak_ratio").clip(lower_bound=1.0)))
             .fill_null(0.0)
