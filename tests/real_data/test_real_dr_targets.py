@@ -7,7 +7,7 @@ import pytest
 pytestmark = pytest.mark.real_data
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def targets(real_con) -> pl.DataFrame:
     return real_con.sql("SELECT * FROM reports.dr_targets").pl()
 
@@ -31,5 +31,10 @@ def test_response_model_is_not_used_on_the_real_sample_and_the_verdict_says_why(
     assert "response model" not in targets["response_source"].to_list()
     scores = real_con.sql("SELECT * FROM reports.response_model_scores").pl()
     n = scores["n_households"].max()
+    print(
+        f"\nreal: {targets.height} ranked, sources {dict(targets['response_source'].value_counts().iter_rows())}, "
+        f"scored {n}, kW {targets['expected_kw_reduction'].sum():.2f} "
+        f"({targets['expected_kw_ci_low'].sum():.2f}..{targets['expected_kw_ci_high'].sum():.2f})"
+    )
     # only households with a baseline-year (pre-period) lifestyle train the model: 3 ToU at most
     assert n is None or n <= 3
