@@ -415,7 +415,8 @@ def rank_dr_targets(expectations: pl.DataFrame, settings: SegmentationSettings) 
 
 
 def compare_rules(ranked: pl.DataFrame) -> pl.DataFrame:
-    """Two rows (ranking, textbook): households, kW captured, overlap, Jaccard, responders."""
+    """Two rows (ranking, textbook): households, kW captured (with the sum of the households' interval
+    bounds: conservative, their errors treated as fully correlated), overlap, Jaccard, responders."""
     total_kw = float(ranked["expected_kw_reduction"].sum())
     a = ranked["selected_by_ranking"].to_numpy()
     b = ranked["selected_by_textbook"].to_numpy()
@@ -430,6 +431,8 @@ def compare_rules(ranked: pl.DataFrame) -> pl.DataFrame:
                 "rule": rule,
                 "n_households": sel.height,
                 "expected_kw_captured": kw,
+                "expected_kw_captured_ci_low": float(sel["expected_kw_ci_low"].sum()),
+                "expected_kw_captured_ci_high": float(sel["expected_kw_ci_high"].sum()),
                 "mean_expected_kw_per_household": kw / sel.height if sel.height else 0.0,
                 "peak_kw_covered": float(sel["peak_kw"].sum()),
                 "share_of_total_expected_kw": kw / total_kw if total_kw > 0 else 0.0,
@@ -444,6 +447,8 @@ def compare_rules(ranked: pl.DataFrame) -> pl.DataFrame:
             "rule": pl.String,
             "n_households": pl.Int64,
             "expected_kw_captured": pl.Float64,
+            "expected_kw_captured_ci_low": pl.Float64,
+            "expected_kw_captured_ci_high": pl.Float64,
             "mean_expected_kw_per_household": pl.Float64,
             "peak_kw_covered": pl.Float64,
             "share_of_total_expected_kw": pl.Float64,

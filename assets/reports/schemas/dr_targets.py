@@ -74,6 +74,14 @@ class DrTargetComparison(TableModel):
     expected_kw_captured: pl.Float64 = pa.Field(
         ge=0, description="Sum of expected kW reduction of the selected households."
     )
+    expected_kw_captured_ci_low: pl.Float64 = pa.Field(
+        ge=0,
+        description="Sum of the selected households' expected_kw_ci_low (conservative: their errors treated as "
+        "fully correlated).",
+    )
+    expected_kw_captured_ci_high: pl.Float64 = pa.Field(
+        ge=0, description="Sum of the selected households' expected_kw_ci_high (conservative, as the low bound)."
+    )
     mean_expected_kw_per_household: pl.Float64 = pa.Field(ge=0, description="expected_kw_captured / n_households.")
     peak_kw_covered: pl.Float64 = pa.Field(ge=0, description="Sum of peak kW of the selected households.")
     share_of_total_expected_kw: pl.Float64 = pa.Field(
