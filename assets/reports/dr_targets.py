@@ -252,7 +252,8 @@ def evening_estimates(
     se = measured["high_reduction_se"].to_numpy().astype(np.float64)
     w = 1.0 / (se[np.isfinite(se)] ** 2 + prior.tau2)
     se_mu2 = 1.0 / w.sum() if w.size and w.sum() > 0 else 0.0
-    half = z * float(np.sqrt(prior.tau2 + se_mu2))
+    # with fewer than 2 measured households there is no spread to measure: the interval is [0, cap]
+    half = z * float(np.sqrt(prior.tau2 + se_mu2)) if prior.n_measured >= 2 else float("inf")
     per_segment = pl.DataFrame(
         {
             "segment": pl.Series(list(priors), dtype=pl.Int32),

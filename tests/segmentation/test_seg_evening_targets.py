@@ -185,3 +185,19 @@ def test_evening_rows_are_read_from_the_event_table():
     )
     assert out.filter(pl.col("household_id") == "B")["evening_did_pct"].to_list() == [None]
     con.close()
+
+
+def test_without_measured_households_the_prior_interval_is_everything(feature_builder, fast_settings):
+    """No measured household: nothing measures the spread, so the interval is [0, cap], not a point."""
+    import dataclasses
+
+    from assets.model.cluster_model import assign_segments, fit_cluster_model
+
+    features, _ = feature_builder(n_per_archetype=15, archetypes=("evening", "flat"), treated_share=0.0, seed=5)
+    s = dataclasses.replace(fast_settings, persona_k_max=4, k_max=5, external_prior_reduction_pct=5.8)
+    model = fit_cluster_model(features, s)
+    e = report_api.compute_expectations(features, assign_segments(features, model), model)
+    assert (e["response_source"] == "segment prior").all()
+    assert e["expected_reduction_pct"].to_list() == pytest.approx([5.8] * e.height)
+    assert (e["expected_reduction_ci_low_pct"] == 0).all()
+    assert (e["expected_reduction_ci_high_pct"] == 100 * s.max_reduction_fraction).all()
