@@ -17,6 +17,7 @@ from assets.model.segmentation_history import Drift
 from assets.reports.data_confidence import DataConfidence, read_data_confidence  # noqa: F401
 from assets.reports.dr_targets import (
     DrTargets,
+    add_evening_response,
     expected_household_reduction,
     rank_dr_targets,
     score_response_model,
@@ -26,6 +27,14 @@ from assets.reports.interventions import build_interventions
 from assets.reports.schemas.dr_targets import DrTargetComparison
 from assets.reports.schemas.dr_targets import DrTargets as DrTargetsSchema
 from assets.reports.schemas.interventions import Interventions
+
+
+def with_evening_response(con, run):
+    """``run`` (model.tables.SegmentationInputs) with the evening-event response columns added to its
+    features (dr_targets.add_evening_response: the expected kW is computed at the evening peak)."""
+    from dataclasses import replace
+
+    return replace(run, features=add_evening_response(con, run.features))
 
 
 def compute_expectations(features: pl.DataFrame, assignments: pl.DataFrame, model: ClusterModel) -> pl.DataFrame:

@@ -52,7 +52,7 @@ def interventions(warehouse: Warehouse):
     from assets.reports.schemas.interventions import Interventions
 
     with warehouse.get_connection() as con:
-        run = load_segmentation_inputs(con)
+        run = seg.with_evening_response(con, load_segmentation_inputs(con))
         try:
             table = seg.compute_interventions(run.features, run.assignments, read_table(con, PERSONAS_TABLE), run.model)
             meta = write_table(con, INTERVENTIONS_TABLE, Interventions, table)
@@ -91,7 +91,7 @@ def dr_targets(warehouse: Warehouse):
     from assets.reports.schemas.response_model import CaptureCurve, ResponseModelScores
 
     with warehouse.get_connection() as con:
-        run = load_segmentation_inputs(con)
+        run = seg.with_evening_response(con, load_segmentation_inputs(con))
         try:
             result = seg.compute_dr_targets(run.features, run.assignments, run.model)
             scores, curve = seg.compute_response_model(run.features, run.assignments, run.model)
@@ -141,7 +141,7 @@ def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repo
     from assets.reports import api as seg
 
     with warehouse.get_connection() as con:
-        run = load_segmentation_inputs(con)
+        run = seg.with_evening_response(con, load_segmentation_inputs(con))
         persona_result = PersonaResult(
             read_table(con, PERSONAS_TABLE), read_table(con, TESTS_TABLE), read_table(con, CONTRASTS_TABLE)
         )

@@ -102,59 +102,31 @@ class Report:
 
 def dr_targets_csv(inputs: ReportInputs) -> pl.DataFrame:
     """The ranked target list for a program manager: household, persona, program, measured or
-    predicted, expected kW at 16-20 h with a 95 % interval (and what the interval is based on), rank.
-
-    Interval: a measured household's own event-bootstrap CI of its High reduction x its peak kW; any
-    other household: the population High effect's CI x its peak kW (the data cannot say more about it).
-    """
+    predicted, expected kW at the winter evening peak with its 95 % interval, what the load, the
+    response and the interval were measured on, and rank (all from the dr_targets table; method in
+    assets/reports/dr_targets.py)."""
     t = inputs.dr.targets
     program = inputs.interventions.select("persona_name", "program")
-    f = inputs.features
-    own = (
-        f.select(
-            pl.col("household_id").alias("household_ref"),
-            (-pl.col("high_did_pct_ci_high")).alias("_lo"),
-            (-pl.col("high_did_pct_ci_low")).alias("_hi"),
-        )
-        if {"high_did_pct_ci_low", "high_did_pct_ci_high"} <= set(f.columns) and not inputs.model.settings.pseudonymise
-        else pl.DataFrame(schema={"household_ref": pl.String, "_lo": pl.Float64, "_hi": pl.Float64})
-    )
-    eff = inputs.data.effect if inputs.data is not None else None
-    pop_lo = -eff.ci_high_pct if eff is not None else None
-    pop_hi = -eff.ci_low_pct if eff is not None else None
     measured = pl.col("response_source") == "measured"
-    out = (
+    return (
         t.join(program, on="persona_name", how="left")
-        .join(own, on="household_ref", how="left")
-        .with_columns(
-            pl.when(measured & pl.col("_lo").is_not_null())
-            .then(pl.col("_lo"))
-            .otherwise(pl.lit(pop_lo, dtype=pl.Float64))
-            .alias("_lo"),
-            pl.when(measured & pl.col("_hi").is_not_null())
-            .then(pl.col("_hi"))
-            .otherwise(pl.lit(pop_hi, dtype=pl.Float64))
-            .alias("_hi"),
-            pl.when(measured & pl.col("_lo").is_not_null())
-            .then(pl.lit("household's own events (bootstrap)"))
-            .when(pl.lit(pop_lo is not None))
-            .then(pl.lit("population High effect"))
-            .otherwise(pl.lit("none available"))
-            .alias("interval_basis"),
+        .select(
+            "rank",
+            pl.col("household_ref").alias("household"),
+            pl.col("persona_name").alias("persona"),
+            "program",
+            pl.when(measured).then(pl.lit("measured")).otherwise(pl.lit("predicted")).alias("measured_or_predicted"),
+            pl.col("response_source").alias("prediction_source"),
+            "response_basis",
+            pl.col("peak_load_kw").round(4),
+            "peak_load_basis",
+            pl.col("expected_kw_reduction").round(4).alias("expected_kw"),
+            pl.col("expected_kw_ci_low").round(4),
+            pl.col("expected_kw_ci_high").round(4),
+            "interval_basis",
         )
+        .sort("rank")
     )
-    return out.select(
-        "rank",
-        pl.col("household_ref").alias("household"),
-        pl.col("persona_name").alias("persona"),
-        "program",
-        pl.when(measured).then(pl.lit("measured")).otherwise(pl.lit("predicted")).alias("measured_or_predicted"),
-        pl.col("response_source").alias("prediction_source"),
-        pl.col("expected_kw_reduction").round(4).alias("expected_kw"),
-        (pl.col("peak_kw") * pl.col("_lo").clip(lower_bound=0.0)).round(4).alias("expected_kw_ci_low"),
-        (pl.col("peak_kw") * pl.col("_hi").clip(lower_bound=0.0)).round(4).alias("expected_kw_ci_high"),
-        "interval_basis",
-    ).sort("rank")
 
 
 def render_images(inputs: ReportInputs) -> dict[str, bytes]:
