@@ -1,6 +1,7 @@
 """The report's "Data and confidence" block: what the report was built from and how sure it is.
 
-* source: the folder of raw files, or the built-in SYNTHETIC data (then the report carries a banner);
+* source: the folder of raw files, or SYNTHETIC data (the built-in data set, or a folder written by the
+  generator): then the report carries a banner;
 * months covered and a data fingerprint (sha256 over the indexed source files: name, size, rows), so
   two reports can be told apart when their data differ;
 * the household funnel: in the files -> with enough data (features) -> segmented -> measured (a
@@ -135,7 +136,9 @@ def block(data: DataConfidence | None) -> dict:
         }
     months = f"{data.first_month} to {data.last_month}" if data.first_month else "unknown"
     lines = [
-        f"Source: {'the built-in SYNTHETIC data set (not real households)' if data.synthetic else data.source}.",
+        f"Source: SYNTHETIC data, not real households ({data.source})."
+        if data.synthetic
+        else f"Source: {data.source}.",
         f"Months covered: {months}. Data fingerprint (sha256 of the source files): {data.fingerprint[:16] or 'n/a'}.",
     ]
     if data.effect is not None:
