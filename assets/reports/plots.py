@@ -322,9 +322,10 @@ def plot_event_day_overlay(kw_lines: pl.DataFrame, high_share: pl.DataFrame, k: 
     names = overlay["persona_name"].unique(maintain_order=True).to_list()
     shown = [n for n in names if overlay.filter((pl.col("persona_name") == n) & ~pl.col("suppressed")).height]
     hidden = [n for n in names if n not in shown]
-    cols = max(1, len(shown))
-    fig = _figure(max(5.2 * cols, 6.0), 6.4)
-    grid = fig.add_gridspec(2, cols, height_ratios=(2.2, 1.0))
+    cols = max(1, min(len(shown), 3))
+    rows = max(1, -(-len(shown) // cols))
+    fig = _figure(max(5.2 * cols, 6.0), 6.0 * rows)
+    grid = fig.add_gridspec(2 * rows, cols, height_ratios=(2.2, 1.0) * rows)
     if not shown:
         ax = fig.add_subplot(grid[:, 0])
         ax.axis("off")
@@ -337,10 +338,11 @@ def plot_event_day_overlay(kw_lines: pl.DataFrame, high_share: pl.DataFrame, k: 
             fontsize=10,
         )
     share = high_share.sort("slot")
-    for j, name in enumerate(shown):
+    for i, name in enumerate(shown):
         part = overlay.filter(pl.col("persona_name") == name)
-        ax = fig.add_subplot(grid[0, j])
-        ax_diff = fig.add_subplot(grid[1, j], sharex=ax)
+        row, j = divmod(i, cols)
+        ax = fig.add_subplot(grid[2 * row, j])
+        ax_diff = fig.add_subplot(grid[2 * row + 1, j], sharex=ax)
         if share.height:
             bars = ax.twinx()
             bars.bar(
