@@ -73,17 +73,16 @@ def empty_profiles() -> pl.DataFrame:
 
 
 def t_interval(mean: np.ndarray, sd: np.ndarray, n: np.ndarray, confidence: float = CONFIDENCE):
-    """(low, high) of the t interval of a mean over ``n`` households; NaN where n < 2."""
+    """(low, high) of the t interval of a mean over ``n`` households; NaN where n < 2 (no spread)."""
     from scipy import stats
 
     n = np.asarray(n, dtype=float)
     sd = np.asarray(sd, dtype=float)
     mean = np.asarray(mean, dtype=float)
     ok = (n >= 2) & np.isfinite(sd)
-    se = np.where(ok, sd / np.sqrt(np.where(ok, n, 1.0)), np.nan)
-    df = np.where(ok, n - 1.0, 1.0)
-    low, high = stats.t.interval(confidence, df, loc=mean, scale=np.where(ok, se, 1.0))
-    return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
+    se = np.where(ok, sd / np.sqrt(np.where(ok, n, 1.0)), 0.0)
+    half = stats.t.ppf(0.5 + confidence / 2.0, np.where(ok, n - 1.0, 1.0)) * se
+    return np.where(ok, mean - half, np.nan), np.where(ok, mean + half, np.nan)
 
 
 def with_intervals(raw: pl.DataFrame, k: int) -> pl.DataFrame:
