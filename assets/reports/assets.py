@@ -130,10 +130,13 @@ def dr_targets(warehouse: Warehouse):
     owners=OWNERS,
 )
 def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportsDir, source: MeterSource):
-    """A report a DR program manager can read without code: load-shape clusters with centroids,
-    elbow and silhouette curves, PCA scatter, responsiveness and Acorn mix per persona, the
-    intervention toolkit, the DR target comparison and persona drift since the last month.
-    Written as HTML (self-contained) plus PNGs and Markdown; the plots are also in this metadata."""
+    """A report a DR program manager can read without code: data and confidence first (source, with a
+    SYNTHETIC banner for generated data; months, fingerprint, funnel, population effect and placebo,
+    warnings), personas with kW profiles and a High-event vs normal-day overlay of their measured ToU
+    households, every applicable program with its sourced range, the DR target comparison with kW
+    intervals, the out-of-sample response-model scores, load-shape clusters, elbow and silhouette
+    curves, Acorn mix and persona drift. Written as HTML (self-contained), PNGs, Markdown and
+    dr_targets.csv; the plots are also in this metadata."""
     from assets.common.warehouse import read_table
     from assets.model import segmentation_history
     from assets.model.personas import PersonaResult

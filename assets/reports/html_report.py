@@ -547,6 +547,20 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
     }
 
 
+# Plain words for the response model's score names (reports.response_model_scores.metric); a name not
+# listed here is shown as stored.
+METRIC_LABELS = {
+    "spearman_reduction": "rank correlation with the measured High reduction (%)",
+    "spearman_kw": "rank correlation with the measured kW reduction",
+    "auc_responder": "AUC: tells responders from non-responders",
+    "brier_responder": "Brier score of the responder probability (lower is better)",
+    "mean_predicted_probability": "mean predicted probability of responding",
+    "observed_responder_rate": "observed share of responders",
+    "spearman_gain_over_prior": "gain in rank correlation over the segment prior",
+    "spearman_gain_over_textbook": "gain in rank correlation over the textbook rule",
+}
+
+
 def _response_model_context(inputs: ReportInputs) -> dict:
     from assets.model.response_model import decide
 
@@ -559,7 +573,7 @@ def _response_model_context(inputs: ReportInputs) -> dict:
     return {
         "verdict": verdict,
         "table": table_data(
-            scores,
+            scores.with_columns(pl.col("metric").replace(METRIC_LABELS)),
             [
                 ("method", "method", None),
                 ("metric", "metric", None),

@@ -210,8 +210,9 @@ def applicable_programs(is_price_responsive: bool) -> tuple[str, ...]:
 
 def program_options(interventions: pl.DataFrame) -> pl.DataFrame:
     """Every applicable program of every persona (rows of ``reports.interventions``), with the evidence
-    range in % and in kW of the persona's peak, its trial and source, which one the toolkit recommends
-    and why. Only program_evidence.csv sizes anything; the recommended row is the ``program`` the
+    range in % and in kW of the persona's peak (for the price program of measured responders: their
+    measured % spread by the trials' range, as sized in the toolkit), its trial and source, which one the
+    toolkit recommends and why. Only program_evidence.csv sizes anything; the recommended row is the ``program`` the
     intervention table holds, so the two never disagree."""
     evidence = _evidence_rows()
     rows = []
@@ -222,12 +223,17 @@ def program_options(interventions: pl.DataFrame) -> pl.DataFrame:
         for program in candidates:
             ev = evidence[program]
             chosen = program == r["program"]
+            pct = (ev["low_pct"], ev["central_pct"], ev["high_pct"])
             if program == CPP:
                 lo, mid, hi = r["scenario_low_kw"], r["scenario_central_kw"], r["scenario_high_kw"]
+                # the kW rest on the persona's own measured response: show its % of peak, not the trials'
+                pct = tuple(100.0 * v / total if total > 0 else 0.0 for v in (lo, mid, hi))
                 basis = "the persona's measured response, spread by the trials' range"
                 why = (
                     "Recommended: its members were measured cutting load on the dynamic tariff, the program "
-                    "these trials evaluated."
+                    f"these trials evaluated (trials: {ev['low_pct']:g} / {ev['central_pct']:g} / "
+                    f"{ev['high_pct']:g}% of peak; the range shown is the persona's measured "
+                    f"{pct[1]:.1f}% scaled by the trials' low / central and high / central)."
                 )
             elif not _sized(ev):
                 lo = mid = hi = None
@@ -268,9 +274,9 @@ def program_options(interventions: pl.DataFrame) -> pl.DataFrame:
                     "n_households": int(r["n_households"]),
                     "program": program,
                     "recommended": chosen,
-                    "low_pct": ev["low_pct"],
-                    "central_pct": ev["central_pct"],
-                    "high_pct": ev["high_pct"],
+                    "low_pct": pct[0],
+                    "central_pct": pct[1],
+                    "high_pct": pct[2],
                     "low_kw": lo,
                     "central_kw": mid,
                     "high_kw": hi,
