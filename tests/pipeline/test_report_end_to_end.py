@@ -28,7 +28,8 @@ def test_generated_data_carries_the_synthetic_banner(pipeline):
 def test_data_block_states_months_fingerprint_funnel_effect_placebo(pipeline):
     html, _ = _report(pipeline)
     data = html[html.index('<section id="data">') : html.index('<section id="summary">')]
-    assert "Months covered: 2012-01 to 2013-12." in data
+    # the generated files run to the reading stamped 2014-01-01 00:00 (END of the last half hour of 2013)
+    assert "Months covered: 2012-01 to 2014-01." in data
     assert re.search(r"Data fingerprint \(sha256 of the source files\): [0-9a-f]{16}\.", data)
     for label in (
         "in the files",
