@@ -222,6 +222,13 @@ def personas_for_report(inputs: ReportInputs) -> pl.DataFrame:
         "explanation",
     )
     p = p.join(peak_kw_intervals(inputs), on="persona_name", how="left", maintain_order="left")
+    # a persona whose members were all measured has no unmeasured member to give a prior to
+    p = p.with_columns(
+        pl.when(pl.col("n_measured") >= pl.col("n_households"))
+        .then(None)
+        .otherwise(pl.col("segment_prior_reduction_pct"))
+        .alias("segment_prior_reduction_pct")
+    )
     p = suppress_small_groups(p, "n_households", k, keep_columns=("persona_name",))
     small_measured = pl.col("n_measured").is_not_null() & (pl.col("n_measured") < k) & (pl.col("n_measured") > 0)
     small_resp = pl.col("n_responsive").is_not_null() & (pl.col("n_responsive") < k) & (pl.col("n_responsive") > 0)
@@ -684,8 +691,11 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
     """Short Markdown for Dagster metadata: key facts, personas, DR comparison (small groups suppressed)
     and persona drift."""
     m, k = inputs.model, inputs.k
+    ranged = inputs.interventions.with_columns(
+        pl.format("{}-{}", pl.col("scenario_low_kw").round(1), pl.col("scenario_high_kw").round(1)).alias("kw_range")
+    )
     iv = _with_small_counts(
-        suppress_small_groups(inputs.interventions, "n_households", k, keep_columns=("persona_name",)), k
+        suppress_small_groups(ranged, "n_households", k, keep_columns=("persona_name",)), k
     ).with_columns(pl.col("program").fill_null("suppressed"))
     toolkit = table_data(
         iv,
@@ -694,17 +704,21 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
             ("n_households", "households", None),
             ("program", "program", None),
             ("expected_reduction_kw", "expected kW", lambda v: f"{v:.1f}"),
+            ("kw_range", "low-high kW", None),
             ("expected_reduction_pct", "% of peak", _pct1),
         ],
         suppressed_text="–",
     )
-    comp = _with_small_counts(suppress_small_groups(inputs.dr.comparison, "n_households", k, keep_columns=("rule",)), k)
+    comp = _with_small_counts(
+        suppress_small_groups(dr_comparison_for_report(inputs), "n_households", k, keep_columns=("rule",)), k
+    )
     rules = table_data(
         comp,
         [
             ("rule", "rule", None),
             ("n_households", "households", None),
             ("expected_kw_captured", "expected kW", lambda v: f"{v:.1f}"),
+            ("expected_kw_interval", "95% interval (kW)", None),
             ("overlap_households", "overlap", None),
         ],
         suppressed_text="–",
@@ -714,7 +728,8 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
     if data["synthetic"]:
         lines += ["**SYNTHETIC DATA: not real households.**", ""]
     lines += [f"- {t}" for t in data["lines"]]
-    lines += [f"- Households {label}: {n}" for label, n in data["funnel"]]
+    if data["funnel"]:
+        lines.append("- Household funnel: " + " -> ".join(f"{label} {n}" for label, n in data["funnel"]))
     lines += [f"- WARNING: {w}" for w in data["warnings"]]
     lines += [f"- {t}" for t in _summary_paragraphs(inputs)]
     lines += [
@@ -722,9 +737,9 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
         f"- Personas: {m.behaviour_choice.reason}",
         f"- Model `{m.version}`",
         "",
-        _markdown(toolkit, right_align=("households", "expected kW", "% of peak")),
+        _markdown(toolkit, right_align=("households", "expected kW", "low-high kW", "% of peak")),
         "",
-        _markdown(rules, right_align=("households", "expected kW", "overlap")),
+        _markdown(rules, right_align=("households", "expected kW", "95% interval (kW)", "overlap")),
         "",
         f"#### {dict(SECTIONS)['drift']}",
         "",

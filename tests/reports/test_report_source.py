@@ -6,7 +6,7 @@ from assets.synthetic.generate import GROUND_TRUTH_HOUSEHOLDS
 
 
 def test_built_in_data_is_synthetic():
-    assert describe_source(MeterSource(source_dir="")) == ("built-in synthetic data", True)
+    assert describe_source(MeterSource(source_dir="")) == ("the built-in data set", True)
 
 
 def test_a_folder_written_by_the_generator_is_synthetic(tmp_path):
