@@ -310,6 +310,8 @@ def test_weak_or_outlier_segmentation_is_warned():
     text = " ".join(segmentation_warnings(rows))
     assert "0.62" in text and "weak (silhouette 0.13" in text and "unstable under resampling (ARI 0.40)" in text
     assert "0.01" not in text  # only chosen models are judged
+    synthetic = " ".join(segmentation_warnings(rows, synthetic=True))
+    assert "expected on synthetic data" in synthetic and "bug" not in synthetic
 
 
 def test_report_opens_with_data_block_and_banner_and_writes_target_csv(report_inputs, images):
