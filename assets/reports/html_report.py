@@ -354,7 +354,7 @@ DR_COMPARISON_COLUMNS: Columns = (
     ("n_households", "households", _f(0)),
     ("expected_kw_captured", "expected kW", _f(1)),
     ("expected_kw_interval", "95% interval (kW)", None),
-    ("mean_expected_kw_per_household", "expected kW per household", _f(3)),
+    ("per_household_kw", "expected kW per household (95% interval)", None),
     ("peak_kw_covered", "their mean kW 16-20h (sum)", _f(1)),
     ("share_of_total_expected_kw", "share of all expected kW", _pct),
     ("measured_responders_selected", "measured responders", _f(0)),
@@ -411,11 +411,19 @@ def _kw_interval(inputs: ReportInputs, peak_kw: float) -> str:
 def dr_comparison_for_report(inputs: ReportInputs) -> pl.DataFrame:
     """The rule comparison with the 95 % kW interval of each rule (population High effect x peak kW)."""
     comp = inputs.dr.comparison
-    texts = []
-    for peak in comp["peak_kw_covered"].to_list():
+    texts, per = [], []
+    for peak, mean, n in comp.select("peak_kw_covered", "mean_expected_kw_per_household", "n_households").iter_rows():
         bounds = None if peak is None else _kw_bounds(inputs, float(peak))
         texts.append("no population effect" if bounds is None else f"{bounds[0]:.1f}-{bounds[1]:.1f}")
-    return comp.with_columns(pl.Series("expected_kw_interval", texts, dtype=pl.String))
+        per.append(
+            None
+            if mean is None
+            else f"{mean:.3f}" + ("" if bounds is None or not n else f" ({bounds[0] / n:.3f}-{bounds[1] / n:.3f})")
+        )
+    return comp.with_columns(
+        pl.Series("expected_kw_interval", texts, dtype=pl.String),
+        pl.Series("per_household_kw", per, dtype=pl.String),
+    )
 
 
 def interventions_for_report(inputs: ReportInputs) -> pl.DataFrame:

@@ -432,6 +432,8 @@ def test_every_kw_figure_in_the_tables_has_an_interval(report_inputs, images):
     dr = tables["dr-targets"]
     interval = dr["headers"].index("95% interval (kW)")
     assert all(re.fullmatch(r"\d+\.\d-\d+\.\d", row[interval]) for row in dr["rows"])
+    per_hh = dr["headers"].index("expected kW per household (95% interval)")
+    assert all(re.fullmatch(r"\d\.\d{3} \(\d\.\d{3}-\d\.\d{3}\)", row[per_hh]) for row in dr["rows"])
     iv = next(t for t in page.tables if t["section"] == "interventions")
     per = iv["headers"].index("kW per household: central (low-high)")
     assert all(re.fullmatch(r"\d\.\d{3} \(\d\.\d{3}-\d\.\d{3}\)", row[per]) for row in iv["rows"])
