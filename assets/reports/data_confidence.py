@@ -4,8 +4,8 @@
   generator): then the report carries a banner;
 * months covered and a data fingerprint (sha256 over the indexed source files: name, size, rows), so
   two reports can be told apart when their data differ;
-* the household funnel: in the files -> with enough data (features) -> segmented -> measured (a
-  price response estimated: ToU households) -> responders (significant reduction);
+* the household funnel: in the files -> with enough data (features) -> segmented -> on the dynamic
+  tariff (ToU) -> measured (a price response estimated) -> responders (significant reduction);
 * the population High-event effect with its interval, and the all-controls placebo with its interval;
 * warnings when the segmentation is weak (low silhouette / unstable / outlier groups).
 """
@@ -55,6 +55,7 @@ FUNNEL_LABELS = {
     "in_files": "in the files",
     "with_enough_data": "with enough data",
     "segmented": "segmented",
+    "on_tariff": "of them on the dynamic tariff (ToU)",
     "measured": "price response measured (on the dynamic tariff)",
     "responders": "significant responders",
 }
@@ -111,7 +112,7 @@ def segmentation_warnings(metrics_rows: list[dict], synthetic: bool = False) -> 
 
 def read_data_confidence(con, source: str, synthetic: bool) -> DataConfidence:
     """The block from the warehouse (ingest, features and model tables must exist)."""
-    cols = ["in_files", "with_enough_data", "segmented", "measured", "responders", "first_month", "last_month"]
+    cols = [*FUNNEL_LABELS, "first_month", "last_month"]
     row = dict(zip(cols, con.execute(load_sql(__file__, "household_funnel")).fetchone(), strict=True))
     effects = {
         r[0]: Effect(float(r[1]), float(r[2]), float(r[3]), int(r[4]), int(r[5]))
@@ -125,7 +126,7 @@ def read_data_confidence(con, source: str, synthetic: bool) -> DataConfidence:
         first_month=None if row["first_month"] is None else str(row["first_month"])[:7],
         last_month=None if row["last_month"] is None else str(row["last_month"])[:7],
         fingerprint=source_fingerprint(con),
-        funnel={k: int(row[k] or 0) for k in FUNNEL_LABELS},
+        funnel={k: int(row[k] or 0) for k in FUNNEL_LABELS},  # in FUNNEL_LABELS order
         effect=effects.get("treatment"),
         placebo=effects.get("placebo_controls"),
         warnings=segmentation_warnings(metrics, synthetic),

@@ -279,8 +279,9 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
         f"{n:,} households were grouped into {personas.height} personas by how and when they use "
         "electricity, "
         f"and split further where their measured response to the dynamic time-of-use tariff differs. "
-        f"{m.response_prior.n_measured:,} households were on the dynamic tariff and had their price response "
-        f"measured; {_n_responders(inputs):,} of them responded significantly.",
+        f"{m.response_prior.n_measured:,} households on the dynamic tariff had their price response measured; "
+        f"{_n_responders(inputs):,} of them responded significantly (a significant reduction in High-price "
+        "periods).",
         outside_explanation_sentence(inputs.personas.tests),
     ]
     if rank_row["n_households"] >= k:

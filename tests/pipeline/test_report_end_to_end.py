@@ -35,6 +35,7 @@ def test_data_block_states_months_fingerprint_funnel_effect_placebo(pipeline):
         "in the files",
         "with enough data",
         "segmented",
+        "of them on the dynamic tariff (ToU)",
         "price response measured (on the dynamic tariff)",
         "significant responders",
     ):

@@ -62,7 +62,8 @@ def test_real_report_funnel_effect_placebo_and_warnings(report, real_con):
     assert f"{100 * effect[0]:+.1f}% (95% CI {100 * effect[1]:+.1f}% to {100 * effect[2]:+.1f}%; 34 households" in data
     assert "Placebo (every control scored as if treated)" in data and "its interval covers zero" in data
     funnel = re.findall(
-        r"(in the files|with enough data|segmented|price response measured \(on the dynamic tariff\)|"
+        r"(in the files|with enough data|segmented|of them on the dynamic tariff \(ToU\)|"
+        r"price response measured \(on the dynamic tariff\)|"
         r"significant responders) (\d+)",
         data,
     )
@@ -71,17 +72,16 @@ def test_real_report_funnel_effect_placebo_and_warnings(report, real_con):
         "in the files",
         "with enough data",
         "segmented",
+        "of them on the dynamic tariff (ToU)",
         "price response measured (on the dynamic tariff)",
         "significant responders",
     ]
     n = [int(v) for v in counts.values()]
-    assert n[0] == 219 and n[0] >= n[1] >= n[2] >= n[3] >= n[4] > 0 and n[3] <= 34
+    assert n[0] == 219 and n[0] >= n[1] >= n[2] >= n[3] >= n[4] >= n[5] > 0 and n[3] <= 34
     # LCL household profiles form a continuum (silhouette ~0.13): the block must say so
     assert "Warning: The load-shape segmentation is weak" in data
     summary = " ".join(page.by_section["summary"])
-    assert (
-        f"{n[3]} households were on the dynamic tariff and had their price response measured; {n[4]} of them" in summary
-    )
+    assert f"{n[4]} households on the dynamic tariff had their price response measured; {n[5]} of them" in summary
 
 
 def test_real_report_shows_kw_profiles_and_event_day_overlay(report, real_con):
