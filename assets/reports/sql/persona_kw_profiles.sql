@@ -19,7 +19,8 @@ WITH days AS (
     LEFT JOIN {schedule} s ON s.interval_start_utc = g.interval_start_utc
     GROUP BY g.local_date
 ),
-obs AS MATERIALIZED (
+-- inlined where used (two streaming scans) rather than materialising every half-hourly row
+obs AS NOT MATERIALIZED (
     SELECT r.household_id, g.local_date, d.day_kind, g.month, g.day_type, g.slot, r.kwh
     FROM {readings} r
     JOIN {grid} g ON g.interval_start_utc = r.interval_start_utc
