@@ -24,6 +24,7 @@ from assets.reports.dr_targets import (
 )
 from assets.reports.html_report import Report, ReportInputs, build_report
 from assets.reports.interventions import build_interventions
+from assets.reports.profiles import PersonaProfiles, read_persona_kw_profiles  # noqa: F401
 from assets.reports.schemas.dr_targets import DrTargetComparison
 from assets.reports.schemas.dr_targets import DrTargets as DrTargetsSchema
 from assets.reports.schemas.interventions import Interventions
@@ -79,6 +80,7 @@ def compute_report(
     data: DataConfidence | None = None,
     response_scores: pl.DataFrame | None = None,
     capture: pl.DataFrame | None = None,
+    profiles: PersonaProfiles | None = None,
 ) -> Report:
     """HTML (self-contained), Markdown summary and the PNGs of the persona report; ``drift``: persona
     drift since the previous segmentation (None: no earlier segmentation to compare with)."""
@@ -95,5 +97,6 @@ def compute_report(
         data=data,
         response_scores=response_scores,
         capture=capture,
+        profiles=profiles,
     )
     return build_report(inputs)
