@@ -1,4 +1,4 @@
-"""Schema of ``ingest.raw_readings``: every line of every readings file, as found."""
+"""Schema of ``ingest.raw_readings``: every line of every readings file, parsed; the text of lines that fail to parse."""
 
 import pandera.polars as pa
 import polars as pl
@@ -28,7 +28,12 @@ class RawReadings(TableModel):
         isin=["lds_6col", "lds_4col", "lcl_3col", "kaggle_3col", "parquet"],
         description="Layout detected from the file's content.",
     )
-    raw_line: pl.String = pa.Field(description="The original line text (CR stripped).")
+    raw_line: pl.String = pa.Field(
+        nullable=True,
+        description="The original line text (CR stripped), kept only where the line failed to parse: wrong field "
+        "count, no household id, unparseable timestamp or kWh, or the file's cut last line (V12). None where the "
+        "parsed columns carry the line's content.",
+    )
     field_count: pl.Int32 = pa.Field(ge=0, description="Number of comma-separated fields on the line.")
     reading_month: pl.Date = pa.Field(
         description="Partition: first day of the UTC month of the end stamp (of the previous good line if unparseable)."
