@@ -58,6 +58,9 @@ _LEGACY_STAGING = qualified_name("ingest._raw_readings_staging")
 # The reader's column delimiter: the ASCII unit separator, which no readings line holds (a line
 # that does has two columns, and DuckDB's strict mode refuses the file: it goes the Python way).
 DELIMITER = "\x1f"
+# The reader's buffer: DuckDB's default (16 x its 2 MB max_line_size); a parameter so that a test can
+# make files span many buffers.
+READER_BUFFER_BYTES = 32 * 1024 * 1024
 # How much of each end of a file Python reads: the layout from the head, a cut last line from the tail.
 EDGE_BYTES = 64 * 1024
 # Registered (connection-local) relation names of one load.
@@ -280,7 +283,11 @@ def _run_pass1(con: duckdb.DuckDBPyConnection, native: list[TextFile], python: l
         "layouts": [t.layout for t in texts],
     }
     if native:
-        params |= {"files": [str(t.file.path) for t in native], "delimiter": DELIMITER}
+        params |= {
+            "files": [str(t.file.path) for t in native],
+            "delimiter": DELIMITER,
+            "buffer_size": READER_BUFFER_BYTES,
+        }
     sql = _sql("file_stats").format(parsed=f"({parse_sql(_lines_sql(len(native), bool(python), False))})")
     rows = con.execute(sql, params).fetchall()
     return {r[0]: _FileStats(*r[1:]) for r in rows}
@@ -326,7 +333,7 @@ def _duckdb_reads(con: duckdb.DuckDBPyConnection, t: TextFile) -> bool:
     try:
         con.execute(
             f"SELECT count(*) FROM ({_sql('read_lines')})",
-            {"files": [str(t.file.path)], "delimiter": DELIMITER},
+            {"files": [str(t.file.path)], "delimiter": DELIMITER, "buffer_size": READER_BUFFER_BYTES},
         ).fetchall()
     except duckdb.Error:
         return False
@@ -465,7 +472,11 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
                     "end": end,
                 }
                 if native:
-                    params |= {"files": [str(t.file.path) for t in native], "delimiter": DELIMITER}
+                    params |= {
+                        "files": [str(t.file.path) for t in native],
+                        "delimiter": DELIMITER,
+                        "buffer_size": READER_BUFFER_BYTES,
+                    }
                 con.execute(insert, params)
             for f, frame in parquet_frames:
                 window = validate(

@@ -22,5 +22,6 @@ FROM read_csv(
     header = false,
     auto_detect = false,
     strict_mode = true,
-    compression = 'auto'
+    compression = 'auto',
+    buffer_size = $buffer_size
 )
