@@ -5,8 +5,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from assets.ingest.source_files import discover
 from assets.ingest.raw_ingest import read_readings_file
+from assets.ingest.source_files import discover
 from assets.ingest.source_layouts import SourceFileError
 from tests.lcl_files import kaggle_line, lds_line, write_lines
 
