@@ -268,6 +268,9 @@ def truncated_last_line(lines: list[str], has_header: bool, final_newline: bool)
     newline, at least 99 % of its other data lines end with one character, and it does not. A file
     whose lines end in varying characters (unpadded values) never triggers the rule: a cut there
     cannot be told from a valid value, and a valid line is never quarantined on a guess.
+
+    Ingest passes the lines of the file's last 64 KiB (about a thousand lines; the whole file when it
+    is that small): how an export ends its lines shows there, and Python never holds a whole file.
     """
     body = [ln.rstrip("\r") for ln in (lines[1:] if has_header else lines)]
     if final_newline or len(body) < 3:
