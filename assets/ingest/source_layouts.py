@@ -30,9 +30,11 @@ from assets.common.months import FIRST_MONTH, LAST_TRIAL_MONTH, LIVE_FROM, is_su
 
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
 # The same spellings for the SQL parse (``sql/parse_lines.sql``): only text of one of these shapes is
-# cast to a timestamp (a bare cast would also take a date alone, or an offset).
+# cast to a timestamp (a bare cast would also take a date alone, or an offset). Like the formats,
+# one or two digits per field; fractions beyond microseconds are truncated by both.
 TIMESTAMP_PATTERN = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?|T[0-9]{2}:[0-9]{2}:[0-9]{2})$"
+    r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    r"( [0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2}([.][0-9]+)?)?|T[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2})$"
 )
 
 
