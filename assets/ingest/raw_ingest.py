@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import date
@@ -217,25 +218,32 @@ def _sql(name: str) -> str:
     return "\n".join(ln for ln in load_sql(__file__, name).splitlines() if not ln.lstrip().startswith("--"))
 
 
-def _layout_case(attribute: str) -> str:
-    """``CASE source_layout WHEN ... END`` of one LAYOUTS attribute (1-based field positions)."""
-    whens = []
-    for name, layout in LAYOUTS.items():
-        value = getattr(layout, attribute)
-        if value is not None:
-            whens.append(f"WHEN '{name}' THEN {value + 1 if attribute.endswith('_field') else value}")
+def _layout_value(attribute: str, layout: str | None) -> str:
+    """One LAYOUTS attribute (field positions 1-based) as SQL: a constant when the relation holds one
+    layout (so DuckDB folds it into split_part), else ``CASE source_layout WHEN ... END``."""
+
+    def value(name: str) -> str | None:
+        v = getattr(LAYOUTS[name], attribute)
+        return None if v is None else str(v + 1 if attribute.endswith("_field") else v)
+
+    if layout is not None:
+        return value(layout) or "NULL"
+    whens = [f"WHEN '{name}' THEN {value(name)}" for name in LAYOUTS if value(name) is not None]
     return f"CASE source_layout {' '.join(whens)} END"
 
 
-def parse_sql(lines: str) -> str:
-    """``parse_lines.sql`` over the relation ``lines`` (file_index, source_line, line_text, source_layout)."""
+def parse_sql(lines: str, layout: str | None = None) -> str:
+    """``parse_lines.sql`` over the relation ``lines`` (file_index, source_line, line_text,
+    source_layout); ``layout`` when every line of ``lines`` has that one layout."""
+    if layout is not None and layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}")
     return _sql("parse_lines").format(
         lines=lines,
-        id_field=_layout_case("id_field"),
-        tariff_field=_layout_case("tariff_field"),
-        ts_field=_layout_case("timestamp_field"),
-        kwh_field=_layout_case("kwh_field"),
-        expected_fields=_layout_case("field_count"),
+        id_field=_layout_value("id_field", layout),
+        tariff_field=_layout_value("tariff_field", layout),
+        ts_field=_layout_value("timestamp_field", layout),
+        kwh_field=_layout_value("kwh_field", layout),
+        expected_fields=_layout_value("field_count", layout),
     )
 
 
@@ -249,19 +257,38 @@ def parse_parameters() -> dict[str, object]:
     }
 
 
-def _lines_sql(n_native: int, has_python: bool, numbered: bool) -> str:
-    """Every line of the load in scan order: DuckDB's reader over the native files, then the Python
-    line path's lines; with ``numbered``, rn becomes the physical line number (via $first_rns)."""
-    parts = []
-    if n_native:
-        parts.append(f"SELECT * FROM ({_sql('read_lines')})")
+def _parsed_sql(native: list[TextFile], has_python: bool, numbered: bool) -> tuple[str, dict[str, object]]:
+    """parse_lines over every line of the load, in scan order, and its parameters: one DuckDB reader
+    per layout (``native`` is grouped by layout, so the layout is a constant of each branch and
+    its field positions fold away), then the Python line path's lines. With ``numbered``,
+    source_line is the physical line number (via $first_rns), else the scan position rn."""
+    params: dict[str, object] = {}
+    branches = []
+    offset = 0
+    for layout in dict.fromkeys(t.layout for t in native):
+        group = [t for t in native if t.layout == layout]
+        if layout not in LAYOUTS or native[offset : offset + len(group)] != group:
+            raise ValueError(f"native files must be grouped by a known layout ({layout})")
+        g = len(branches)
+        reader = _sql("read_lines").replace("$files", f"$files_{g}")
+        line = f"rn - list_extract($first_rns, file_index + {offset + 1}) + 1" if numbered else "rn"
+        lines = (
+            f"(SELECT file_index + {offset} AS file_index, {line} AS source_line, line_text, "
+            f"'{layout}' AS source_layout FROM ({reader}))"
+        )
+        branches.append(f"SELECT * FROM ({parse_sql(lines, layout)})")
+        params[f"files_{g}"] = [str(t.file.path) for t in group]
+        offset += len(group)
+    if native:
+        params |= {"delimiter": DELIMITER, "buffer_size": READER_BUFFER_BYTES}
     if has_python:
-        parts.append(f"SELECT file_index, rn, line_text FROM {_PY_LINES}")
-    line = "rn - list_extract($first_rns, file_index + 1) + 1" if numbered else "rn"
-    return (
-        f"(SELECT file_index, {line} AS source_line, line_text, "
-        f"list_extract($layouts, file_index + 1) AS source_layout FROM ({' UNION ALL '.join(parts)}))"
-    )
+        line = "rn - list_extract($first_rns, file_index + 1) + 1" if numbered else "rn"
+        lines = (
+            f"(SELECT file_index, {line} AS source_line, line_text, "
+            f"list_extract($layouts, file_index + 1) AS source_layout FROM {_PY_LINES})"
+        )
+        branches.append(f"SELECT * FROM ({parse_sql(lines)})")
+    return " UNION ALL ".join(branches), params
 
 
 @dataclass
@@ -278,19 +305,15 @@ class _FileStats:
 
 def _run_pass1(con: duckdb.DuckDBPyConnection, native: list[TextFile], python: list[TextFile]) -> dict[int, _FileStats]:
     texts = native + python
-    params = {
-        **parse_parameters(),
-        "layouts": [t.layout for t in texts],
-    }
-    if native:
-        params |= {
-            "files": [str(t.file.path) for t in native],
-            "delimiter": DELIMITER,
-            "buffer_size": READER_BUFFER_BYTES,
-        }
-    sql = _sql("file_stats").format(parsed=f"({parse_sql(_lines_sql(len(native), bool(python), False))})")
-    rows = con.execute(sql, params).fetchall()
+    parsed, params = _parsed_sql(native, bool(python), False)
+    params |= {**parse_parameters(), "layouts": [t.layout for t in texts]}
+    rows = con.execute(_sql("file_stats").format(parsed=f"({parsed})"), _used(parsed, params)).fetchall()
     return {r[0]: _FileStats(*r[1:]) for r in rows}
+
+
+def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
+    """The parameters a statement names (DuckDB refuses unused named parameters)."""
+    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
 
 
 def _register_python_lines(con: duckdb.DuckDBPyConnection, native: list[TextFile], python: list[TextFile]) -> None:
@@ -314,7 +337,7 @@ def _register_python_lines(con: duckdb.DuckDBPyConnection, native: list[TextFile
 def _pass1(con: duckdb.DuckDBPyConnection, texts: list[TextFile]) -> tuple[list[TextFile], list[TextFile], dict]:
     """Pass 1 over every text file; a file DuckDB's strict reader refuses moves to the Python line
     path (which reads it exactly, or raises SourceFileError naming it)."""
-    native = [t for t in texts if t.lines is None]
+    native = sorted((t for t in texts if t.lines is None), key=lambda t: t.layout)  # grouped by layout
     python = [t for t in texts if t.lines is not None]
     while True:
         _register_python_lines(con, native, python)
@@ -458,26 +481,16 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
         with transaction(con):
             con.execute(f"DELETE FROM {_RAW} WHERE reading_month >= ? AND reading_month < ?", [start, end])
             if texts:
-                insert = _sql("insert_raw").format(
-                    raw=_RAW,
-                    parsed=parse_sql(_lines_sql(len(native), bool(python), True)),
-                    files=_FILES,
-                    fill=_FILL,
-                )
-                params = {
+                parsed, params = _parsed_sql(native, bool(python), True)
+                insert = _sql("insert_raw").format(raw=_RAW, parsed=parsed, files=_FILES, fill=_FILL)
+                params |= {
                     **parse_parameters(),
                     "layouts": [t.layout for t in texts],
                     "first_rns": [stats[i].first_rn if i in stats else 1 for i in range(len(texts))],
                     "start": start,
                     "end": end,
                 }
-                if native:
-                    params |= {
-                        "files": [str(t.file.path) for t in native],
-                        "delimiter": DELIMITER,
-                        "buffer_size": READER_BUFFER_BYTES,
-                    }
-                con.execute(insert, params)
+                con.execute(insert, _used(insert, params))
             for f, frame in parquet_frames:
                 window = validate(
                     RawReadings,
