@@ -223,7 +223,10 @@ def _finish(frame: pl.DataFrame, layout_name: str, source_file: str) -> pl.DataF
         & pl.col("reading_end_utc").is_not_null()
         & pl.col("kwh_text").cast(pl.Float64, strict=False).is_not_null()
     )
-    frame = frame.with_columns(pl.when(parse_ok).then(None).otherwise(pl.col("raw_line")).alias("raw_line"))
+    frame = frame.with_columns(
+        pl.when(parse_ok).then(None).otherwise(pl.col("raw_line")).alias("raw_line"),
+        pl.when(pl.col("reading_end_utc").is_null()).then(pl.col("reading_ts_text")).alias("reading_ts_text"),
+    )
     own_month = frame["reading_end_utc"].dt.truncate("1mo").dt.date()
     supported = {m: is_supported_month(m) for m in own_month.drop_nulls().unique()}
     in_range = own_month.replace_strict(supported, default=False, return_dtype=pl.Boolean).fill_null(False)

@@ -11,7 +11,11 @@ class QuarantinedReadings(TableModel):
     source_file: pl.String = pa.Field(description="Source file relative to METER_SOURCE_DIR.")
     source_line: pl.Int64 = pa.Field(ge=1, description="1-based line number in the source file.")
     household_id: pl.String = pa.Field(nullable=True, description="LCLid as written (padding removed), if any.")
-    reading_ts_text: pl.String = pa.Field(nullable=True, description="Timestamp text as written (padding removed).")
+    reading_ts_text: pl.String = pa.Field(
+        nullable=True,
+        description="Timestamp text as written (padding removed) where it does not parse; else the parsed "
+        "stamp as ISO text.",
+    )
     kwh_text: pl.String = pa.Field(nullable=True, description="kWh text as written (padding removed).")
     raw_line: pl.String = pa.Field(
         nullable=True,

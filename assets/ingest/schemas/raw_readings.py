@@ -14,7 +14,9 @@ class RawReadings(TableModel):
         nullable=True, description="stdorToU as written in 6/4-column layouts, else None."
     )
     reading_ts_text: pl.String = pa.Field(
-        nullable=True, description="Timestamp text as written (UTC, END of the half hour)."
+        nullable=True,
+        description="Timestamp text as written (UTC, END of the half hour), padding removed; kept only where it "
+        "does not parse (None where reading_end_utc holds the stamp, or the field is empty).",
     )
     kwh_text: pl.String = pa.Field(nullable=True, description="kWh text as written, padding removed.")
     reading_end_utc: pl.Datetime("us") = pa.Field(
