@@ -93,4 +93,4 @@ def test_fields_months_and_which_lines_keep_their_text():
 def test_the_parse_definition_transpiles_to_spark_sql():
     sqlglot = pytest.importorskip("sqlglot")  # H5's optional Spark group brings it
     spark = sqlglot.transpile(parse_sql("lines"), read="duckdb", write="spark")[0]
-    assert "RLIKE" in spark and "REGEXP_MATCHES" not in spark.upper()
+    assert "RLIKE" in spark and "SIZE(" in spark and "REGEXP_MATCHES" not in spark.upper()
