@@ -48,3 +48,22 @@ def test_every_line_number_is_exact_across_reader_buffers(con, tmp_path: Path, m
     assert counts == {"a.csv.gz" if gz else "a.csv": 120_000, "b.csv": 30_000, "c.csv": 50_000}
     (cut,) = con.execute("SELECT source_line, raw_line FROM ingest.raw_readings WHERE raw_line IS NOT NULL").fetchall()
     assert cut == (70_001, "MAC1,Std,cut")
+
+
+def test_a_lone_cr_never_shifts_line_numbers(con, tmp_path: Path):
+    """DuckDB's reader would end a line at a lone CR; its strict mode refuses such a file, which then
+    goes the Python way (split on LF only), so every line keeps its number."""
+    src = tmp_path / "src"
+    lines = [kaggle_line("MAC000001", f"2013-01-10 {h:02d}:30:00", f"0.{h + 1}") for h in range(6)]
+    lines[2] = lines[2] + "\rjunk"  # a lone CR inside line 3 (not a line ending)
+    lines[4] = "\r"  # line 5: a CR alone before the LF
+    write_lines(src / "k.csv", lines)
+    write_lines(src / "ok.csv", [lds_line("MAC000002", "2013-01-10 00:30:00", "0.5")])
+    load_raw_readings(con, of_kind(discover(src), "readings"), JAN, JUL)
+    rows = con.execute(
+        "SELECT source_line, raw_line, kwh_text FROM ingest.raw_readings WHERE source_file = 'k.csv' ORDER BY 1"
+    ).fetchall()
+    assert [r[0] for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert rows[2][1] == lines[2] and rows[4][1] == ""  # rejected at parse level: text kept (CR of CR LF stripped)
+    assert [r[2] for r in rows if r[1] is None] == ["0.1", "0.2", "0.4", "0.6"]
+    assert con.execute("SELECT count(*) FROM ingest.raw_readings WHERE source_file = 'ok.csv'").fetchone()[0] == 1
