@@ -8,6 +8,7 @@ import dagster as dg
 from pydantic import model_validator
 
 from assets.clean.vee_rules import VeeSettings
+from assets.common.engine import engine_from_env
 from assets.common.metadata import (
     OWNERS,
     markdown_table,
@@ -22,6 +23,8 @@ from assets.common.resources import Warehouse
 from assets.ingest.assets import raw_readings
 
 CLEAN_ASSETS = ("clean_readings", "quarantined_readings", "household_month_coverage")
+# METER_ENGINE=spark: the same clean SQL runs on Spark over the Parquet lake (docs/SCALING.md).
+ENGINE = engine_from_env()
 
 CLEAN_LINEAGE = {
     "household_id": [("raw_readings", "household_id")],
@@ -99,6 +102,7 @@ class VeeConfig(dg.Config):
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     name="clean",
+    required_resource_keys={"spark"} if ENGINE == "spark" else set(),
 )
 def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Warehouse):
     """Validation, estimation and editing of the month(s) in the run, in DuckDB."""
@@ -116,7 +120,12 @@ def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Wareh
     settings = config.settings()
     try:
         with warehouse.get_connection() as con:
-            result = clean_window(con, start, end, settings)
+            if ENGINE == "spark":
+                from assets.clean.spark_clean import clean_on_spark
+
+                result = clean_on_spark(con, context.resources.spark, start, end, settings)
+            else:
+                result = clean_window(con, start, end, settings)
     except SchemaViolation as violation:
         # Validated inside the transaction: nothing was committed.
         yield schema_check_failed(violating_asset(violation, tables, "clean_readings"), violation)

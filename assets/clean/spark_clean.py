@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assets.clean.clean_readings import (
     BALANCE_TABLE,
@@ -28,7 +28,14 @@ from assets.clean.clean_readings import (
     month_parameters,
 )
 from assets.clean.vee_rules import VeeSettings
-from assets.common.spark import LakeTable, SparkSql, check_schema, ensure_lake_table, overwrite_partitions
+from assets.common.spark import (
+    PARTITION_COLUMN,
+    LakeTable,
+    SparkSql,
+    check_schema,
+    ensure_lake_table,
+    overwrite_partitions,
+)
 from assets.ingest.raw_ingest import INDEX_TABLE, RAW_TABLE
 from assets.ingest.schemas.raw_readings import RawReadings
 
@@ -49,31 +56,51 @@ def export_raw_from_duckdb(
     con: duckdb.DuckDBPyConnection, spark: SparkSession, lake: str | Path, start: date, end: date
 ) -> int:
     """Bridge until ingest writes the lake itself: copy the window's ``ingest.raw_readings`` and the
-    whole source-file index from the DuckDB warehouse into the lake (months replaced). Rows copied."""
-    from assets.common.spark import load_arrow, months_between
+    source-file index from the DuckDB warehouse into a local lake (each month's folder replaced by a
+    rename). Returns the rows copied."""
+    import pyarrow.parquet as pq
+
+    from assets.common.spark import months_between, table_location
     from assets.common.sql import qualified_name
 
+    if "://" in str(lake):
+        raise ValueError(
+            f"the DuckDB bridge writes a local lake only, not {lake}: ingest on Spark writes object storage"
+        )
     ensure_tables(spark, lake)
-    months = list(months_between(start, end))
+    raw_location = Path(table_location(lake, RAW_TABLE))
     rows = 0
-    for month in months:  # one month at a time through the driver: memory bounded by one month
+    for month in months_between(start, end):  # one month at a time: memory bounded by one month
         data = con.sql(
-            f"SELECT * FROM {qualified_name(RAW_TABLE)} WHERE reading_month = $m", params={"m": month}
+            f"SELECT * EXCLUDE (reading_month) FROM {qualified_name(RAW_TABLE)} WHERE reading_month = $m",
+            params={"m": month},
         ).to_arrow_table()
-        load_arrow(spark, RAW_TABLE, data, [month])
+        _replace_folder(
+            raw_location / f"{PARTITION_COLUMN}={month.isoformat()}",
+            lambda d, t=data: pq.write_table(t, d / "part-0.parquet"),
+        )
         rows += data.num_rows
     index = con.sql(f"SELECT * FROM {qualified_name(INDEX_TABLE)}").to_arrow_table()
-    _replace_small_table(spark, lake, INDEX_TABLE, index)
+    index_location = Path(table_location(lake, INDEX_TABLE))
+    _replace_folder(index_location, lambda d: pq.write_table(index, d / "part-0.parquet"))
+    if not spark.catalog.tableExists(INDEX_TABLE):
+        spark.catalog.createTable(INDEX_TABLE, path=str(index_location), source="parquet")
+    spark.catalog.recoverPartitions(RAW_TABLE)  # the session catalog learns the months written
+    for table in (RAW_TABLE, INDEX_TABLE):
+        spark.catalog.refreshTable(table)
     return rows
 
 
-def _replace_small_table(spark: SparkSession, lake: str | Path, table: str, data) -> None:
-    """An unpartitioned lake table replaced whole (the source-file index: one row per file)."""
-    from assets.common.spark import spark_identifier, table_location
+def _replace_folder(folder: Path, write) -> None:
+    """Write a folder beside ``folder`` (hidden from Spark by its leading dot), then swap it in."""
+    import shutil
 
-    spark.sql(f"CREATE DATABASE IF NOT EXISTS {spark_identifier(table.split('.')[0])}")
-    frame = spark.createDataFrame(data)
-    frame.write.format("parquet").option("path", table_location(lake, table)).mode("overwrite").saveAsTable(table)
+    staging = folder.with_name("." + folder.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    write(staging)
+    shutil.rmtree(folder, ignore_errors=True)
+    staging.rename(folder)
 
 
 def clean_window_spark(
@@ -104,4 +131,14 @@ def clean_window_spark(
     return _summarise(runner, {"start": start, "end": end})
 
 
-__all__ = ["BALANCE_TABLE", "clean_window_spark", "ensure_tables", "export_raw_from_duckdb"]
+def clean_on_spark(
+    con: duckdb.DuckDBPyConnection, engine: Any, start: date, end: date, settings: VeeSettings | None = None
+) -> CleanResult:
+    """The clean asset's Spark path: the raw months bridged from the warehouse to the lake, then
+    cleaned on the session of ``engine`` (``resources.SparkEngine``) into the lake."""
+    spark = engine.session()
+    export_raw_from_duckdb(con, spark, engine.lake_root, start, end)
+    return clean_window_spark(spark, engine.lake_root, start, end, settings)
+
+
+__all__ = ["BALANCE_TABLE", "clean_on_spark", "clean_window_spark", "ensure_tables", "export_raw_from_duckdb"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[Engine, ...] = ("duckdb", "spark")
@@ -86,7 +86,7 @@ def _spark_dialect() -> Any:
 
     class MeterSpark(Spark):
         class Generator(Spark.Generator):
-            TRANSFORMS = {**Spark.Generator.TRANSFORMS, exp.PercentileCont: exact_percentile}
+            TRANSFORMS: ClassVar[dict] = {**Spark.Generator.TRANSFORMS, exp.PercentileCont: exact_percentile}
 
     return MeterSpark
 

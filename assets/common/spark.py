@@ -229,6 +229,8 @@ def ensure_lake_table(spark: SparkSession, lake: str | Path, table: LakeTable) -
     if table.partitioned:
         writer = writer.partitionBy(PARTITION_COLUMN)
     writer.mode("append").saveAsTable(table.name)
+    if table.partitioned:  # months already in the folder (a lake written by an earlier session)
+        spark.catalog.recoverPartitions(table.name)
 
 
 def stored_columns(spark: SparkSession, table: str) -> list[str]:
@@ -276,14 +278,19 @@ def overwrite_partitions(sql: SparkSql, table: str, rows_sql: str, months: Seque
 
 def _empty_partition(spark: SparkSession, table: str, month: dt.date) -> None:
     """Delete the stored rows of one month (a static-partition overwrite with no rows)."""
-    columns = [c for c in stored_columns(spark, table) if c != PARTITION_COLUMN]
-    select = ", ".join(spark_identifier(c) for c in columns)
-    spark.sql(
-        f"INSERT OVERWRITE TABLE {spark_qualified(table)} "
-        f"PARTITION ({spark_identifier(PARTITION_COLUMN)} = :month) "
-        f"SELECT {select} FROM {spark_qualified(table)} WHERE false",
-        args={"month": month},
-    )
+    from pyspark.sql.types import StructType
+
+    stored = spark.table(table).schema
+    empty = spark.createDataFrame([], StructType([f for f in stored.fields if f.name != PARTITION_COLUMN]))
+    empty.createOrReplaceTempView("_lake_empty")
+    try:
+        spark.sql(
+            f"INSERT OVERWRITE TABLE {spark_qualified(table)} "
+            f"PARTITION ({spark_identifier(PARTITION_COLUMN)} = :month) SELECT * FROM `_lake_empty`",
+            args={"month": month},
+        )
+    finally:
+        spark.catalog.dropTempView("_lake_empty")
 
 
 def load_arrow(spark: SparkSession, table: str, data: pa.Table, months: Sequence[dt.date]) -> None:

@@ -53,8 +53,9 @@ def row_differences(con: duckdb.DuckDBPyConnection, lake: Path, table: str, star
     columns = table_columns(con, table)
     cols = ", ".join(quote_identifier(c) for c in columns)
     glob = f"{table_location(lake, table)}/**/*.parquet"
-    duck = f"SELECT {cols} FROM {qualified_name(table)} WHERE reading_month >= $start AND reading_month < $end"
-    spark = f"SELECT {cols} FROM ({lake_rows(con, lake, table, columns)}) WHERE reading_month >= $start AND reading_month < $end"
+    window = "WHERE reading_month >= $start AND reading_month < $end"
+    duck = f"SELECT {cols} FROM {qualified_name(table)} {window}"
+    spark = f"SELECT {cols} FROM ({lake_rows(con, lake, table, columns)}) {window}"
     params = {"start": start, "end": end, "glob": glob}
     only_duck = con.execute(f"SELECT count(*) FROM ({duck} EXCEPT ALL {spark})", params).fetchone()[0]
     only_spark = con.execute(f"SELECT count(*) FROM ({spark} EXCEPT ALL {duck})", params).fetchone()[0]
