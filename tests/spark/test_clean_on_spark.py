@@ -95,13 +95,18 @@ def test_every_rule_decides_the_same_on_spark(con, spark, lake, tmp_path: Path):
 
 
 def test_rerunning_a_month_on_spark_replaces_it(con, spark, lake, tmp_path: Path):
-    lines = [lds_line("MAC1", t, "0.2") for t in stamps("2012-01-10 00:30:00", 10)] + [
-        lds_line("MAC1", "2012-01-11 00:00:00", "Null")
-    ]
-    write_lines(tmp_path / "src" / "f.csv", lines)
+    good = [lds_line("MAC1", t, "0.2") for t in stamps("2012-01-10 00:30:00", 10)]
+    write_lines(tmp_path / "src" / "f.csv", [*good, lds_line("MAC1", "2012-01-11 00:00:00", "Null")])
     both_engines(con, spark, lake, tmp_path / "src", JAN, FEB)
     again = clean_window_spark(spark, lake, JAN, FEB)
     assert [(c.raw_rows, c.clean_actual_rows, c.quarantined_rows) for c in again.conservation] == [(11, 10, 1)]
+    assert_same_tables(con, lake, JAN, FEB)
+
+    # The file is fixed: the month's quarantine must become empty on both engines, not keep the old row.
+    write_lines(tmp_path / "src" / "f.csv", good)
+    _, fixed = both_engines(con, spark, lake, tmp_path / "src", JAN, FEB)
+    assert [(c.raw_rows, c.clean_actual_rows, c.quarantined_rows) for c in fixed.conservation] == [(10, 10, 0)]
+    assert fixed.quarantined_rows == 0
     assert_same_tables(con, lake, JAN, FEB)
 
 
