@@ -15,9 +15,11 @@ CLEAN_OUTPUTS = (CLEAN_TABLE, QUARANTINE_TABLE, COVERAGE_TABLE, BALANCE_TABLE)
 
 
 def lake_rows(con: duckdb.DuckDBPyConnection, lake: Path, table: str, columns: list[str]) -> str:
-    """A DuckDB query over the lake table's Parquet files (hive-partitioned by reading_month)."""
-    del con
+    """A DuckDB query over the lake table's Parquet files (hive-partitioned by reading_month); a
+    table without any file (no row ever written) reads as the DuckDB table's empty shape."""
     cols = ", ".join(quote_identifier(c) for c in columns)
+    if not list(Path(table_location(lake, table)).glob("**/*.parquet")):
+        return f"SELECT {cols} FROM {qualified_name(table)} WHERE false AND $glob IS NOT NULL"
     return f"SELECT {cols} FROM read_parquet($glob, hive_partitioning = true, union_by_name = true)"
 
 
