@@ -112,11 +112,12 @@ def test_rerunning_a_month_on_spark_replaces_it(con, spark, lake, tmp_path: Path
 
 @pytest.mark.real_data
 def test_real_sample_months_equal_on_both_engines(con, spark, lake, lcl_sample: Path):
-    """Two months of the real sample (GMT into BST: the clock change of 2013-03-31): identical tables."""
-    start, end = date(2013, 3, 1), date(2013, 5, 1)
+    """March 2013 of the real sample (GMT, then BST from the clock change of 2013-03-31): identical
+    tables. One month keeps the test within minutes on two cores; the engine bench runs more."""
+    start, end = date(2013, 3, 1), date(2013, 4, 1)
     duck, on_spark = both_engines(con, spark, lake, lcl_sample / "readings", start, end)
     assert [c.raw_rows for c in duck.conservation] == [c.raw_rows for c in on_spark.conservation]
-    assert sum(c.raw_rows for c in duck.conservation) > 500_000
+    assert sum(c.raw_rows for c in duck.conservation) > 300_000
     assert on_spark.conservation == duck.conservation and all(c.holds for c in on_spark.conservation)
     assert on_spark.file_conservation == duck.file_conservation
     assert (on_spark.clean_rows, on_spark.estimated_rows, on_spark.households) == (
