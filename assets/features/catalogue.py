@@ -49,6 +49,10 @@ Lifestyle definitions in full (local clock slot of the interval START; windows a
   SQL-cheap at LCL scale (a learned k-means dictionary, as in Kwac et al., would need every day shape).
 - night_share, daytime_share, evening_share: share of the mean daily profile's kWh in those hours.
 - coverage: actual half hours / half hours of the included local days of the window.
+- winter_weekday_peak_kw: 2 x the slot-balanced mean kWh per half hour over the peak slots
+  (``peak_hours``) of weekdays (bank holidays count as weekend) in ``winter_months``; None when those
+  days hold fewer than ``min_season_half_hours / 48 * (peak slots)`` actual peak readings (14 days' worth)
+  or a peak slot has none. It is the load a winter evening DR event acts on (expected kW in dr_targets).
 """
 
 from __future__ import annotations
@@ -255,6 +259,20 @@ LIFESTYLE: tuple[Feature, ...] = (
     ),
 )
 
+# --- lifestyle features outside the contract block (after the profile columns, and extra columns of
+# household_features; the DR target list's expected kW reads them) ---------------------------------
+PEAK_LOAD: tuple[Feature, ...] = (
+    Feature(
+        "winter_weekday_peak_kw",
+        "kW",
+        "Winter weekday peak load: mean kW (2 x kWh per half hour, slot-balanced) over {hours} local on "
+        "weekdays (not weekends or bank holidays) in Dec-Feb of the window; None with < 14 days of such "
+        "readings or a peak slot without any.",
+        _POS,
+        hours="peak_hours",
+    ),
+)
+
 # --- the 48-slot daily profile -------------------------------------------------------------------
 SHAPE: tuple[Feature, ...] = tuple(
     Feature(
@@ -456,7 +474,7 @@ MODEL_DERIVED: tuple[Feature, ...] = (
 )
 
 CATALOGUE: dict[str, Feature] = {
-    f.name: f for f in (*COVERAGE, *LIFESTYLE, *SHAPE, *PROFILE, *RESPONSE, *MODEL_DERIVED)
+    f.name: f for f in (*COVERAGE, *LIFESTYLE, *PEAK_LOAD, *SHAPE, *PROFILE, *RESPONSE, *MODEL_DERIVED)
 }
 
 

@@ -18,7 +18,7 @@ from assets.features.baseline_features import BaselineResult
 from assets.features.catalogue import SHAPE_COLUMNS
 from assets.features.schemas.feature_exclusions import EXCLUSION_COLS, HouseholdFeatureExclusions
 from assets.features.schemas.household_features import HOUSEHOLD_FEATURE_COLS, HouseholdFeatures
-from assets.features.schemas.lifestyle_features import FEATURE_COLS
+from assets.features.schemas.lifestyle_features import FEATURE_COLS, PEAK_LOAD_COLS
 from assets.features.settings import FeatureSettings
 from assets.features.treatment_features import TreatmentResult
 
@@ -28,6 +28,7 @@ LIFESTYLE_KEEP = [
     "coverage",
     *[c.name for c in FEATURE_COLS],
     *SHAPE_COLUMNS,
+    *[c.name for c in PEAK_LOAD_COLS],
 ]
 TREATMENT_KEEP = [
     "household_id", "response_method", "response_status", "treatment_coverage", "n_high_events",

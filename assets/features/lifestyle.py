@@ -118,6 +118,30 @@ def _peak_hour(profile: pl.DataFrame, lo: int, hi: int, name: str) -> pl.DataFra
     )
 
 
+def _winter_weekday_peak_kw(slot: pl.DataFrame, settings: FeatureSettings) -> pl.DataFrame:
+    """winter_weekday_peak_kw (catalogue): from the (household, slot, day type, season) sums of the
+    lifestyle_slot scan, so no extra pass over the half-hourly readings."""
+    lo, hi = feature("winter_weekday_peak_kw").slots(settings)
+    min_n = settings.min_season_half_hours * (hi - lo) / N_SLOTS  # 14 days' worth of peak readings
+    per_slot = (
+        slot.filter(
+            (pl.col("day_type") == "weekday") & (pl.col("season") == "winter") & pl.col("slot").is_between(lo, hi - 1)
+        )
+        .group_by("household_id", "slot")
+        .agg(p=pl.col("kwh").sum() / pl.col("n").sum(), n=pl.col("n").sum())
+    )
+    return (
+        per_slot.group_by("household_id")
+        .agg(mean_kwh=pl.col("p").mean(), n=pl.col("n").sum(), slots=pl.len())
+        .select(
+            "household_id",
+            winter_weekday_peak_kw=pl.when((pl.col("n") >= min_n) & (pl.col("slots") == hi - lo)).then(
+                2.0 * pl.col("mean_kwh")
+            ),
+        )
+    )
+
+
 def _ratio(a: pl.Expr, b: pl.Expr) -> pl.Expr:
     return pl.when(b > 0).then(a / b).otherwise(None)
 
@@ -220,6 +244,7 @@ def compute_lifestyle_features(
         typed_mean("season", "summer", "summer_kwh", settings.min_season_half_hours),
         *peak_hours,
         night,
+        _winter_weekday_peak_kw(slot, settings),
         _entropy(day, settings),
         *shares,
         wide_shape,

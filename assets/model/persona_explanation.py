@@ -193,6 +193,24 @@ def _role(col: str, settings: SegmentationSettings) -> str:
     return OUTSIDE if col in settings.outside_covariates else DESCRIPTIVE
 
 
+def _kruskal_row(feature: str, role: str, values: pl.Series, groups: Sequence) -> dict:
+    """One Kruskal-Wallis row of the feature tests (values across ``groups``, with epsilon squared)."""
+    r = kruskal_epsilon_squared(values.cast(pl.Float64).fill_null(np.nan).to_numpy(), groups)
+    return {
+        "feature": feature,
+        "role": role,
+        "feature_label": feature_label(feature),
+        "kind": "continuous",
+        "test": "kruskal_wallis",
+        "statistic": r.statistic,
+        "dof": max(r.n_groups - 1, 0),
+        "n": r.n,
+        "p_value": r.p_value,
+        "effect_size": r.epsilon_squared,
+        "effect_size_name": "epsilon_squared",
+    }
+
+
 def feature_tests(frame: pl.DataFrame, groups: Sequence[str], settings: SegmentationSettings) -> pl.DataFrame:
     """One row per feature: global test across personas, adjusted p-value (within its role), effect size.
 
@@ -222,42 +240,16 @@ def feature_tests(frame: pl.DataFrame, groups: Sequence[str], settings: Segmenta
     for col in settings.continuous_features:
         if col not in frame.columns:
             continue
-        r = kruskal_epsilon_squared(frame[col].cast(pl.Float64).fill_null(np.nan).to_numpy(), groups)
-        rows.append(
-            {
-                "feature": col,
-                "role": _role(col, settings),
-                "feature_label": feature_label(col),
-                "kind": "continuous",
-                "test": "kruskal_wallis",
-                "statistic": r.statistic,
-                "dof": max(r.n_groups - 1, 0),
-                "n": r.n,
-                "p_value": r.p_value,
-                "effect_size": r.epsilon_squared,
-                "effect_size_name": "epsilon_squared",
-            }
-        )
+        rows.append(_kruskal_row(col, _role(col, settings), frame[col], groups))
     if {"segment", "response_measured", "high_reduction_shrunk_pct"} <= set(frame.columns):
         measured = frame.filter(pl.col("response_measured").fill_null(False))
-        r = kruskal_epsilon_squared(
-            measured["high_reduction_shrunk_pct"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
-            measured["segment"].to_list(),
-        )
         rows.append(
-            {
-                "feature": RESPONSE_TEST_FEATURE,
-                "role": RESPONSE_AMONG_MEASURED,
-                "feature_label": feature_label(RESPONSE_TEST_FEATURE),
-                "kind": "continuous",
-                "test": "kruskal_wallis",
-                "statistic": r.statistic,
-                "dof": max(r.n_groups - 1, 0),
-                "n": r.n,
-                "p_value": r.p_value,
-                "effect_size": r.epsilon_squared,
-                "effect_size_name": "epsilon_squared",
-            }
+            _kruskal_row(
+                RESPONSE_TEST_FEATURE,
+                RESPONSE_AMONG_MEASURED,
+                measured["high_reduction_shrunk_pct"],
+                measured["segment"].to_list(),
+            )
         )
     if not rows:
         return pl.DataFrame(schema=TESTS_SCHEMA)

@@ -1,11 +1,15 @@
 """A response model for households never on the tariff, judged out of sample.
 
 Target (measured ToU households only): the household's EVENING-event High-price reduction in %
-(``-100 x high_did_pct_evening``: events starting 16:00-20:00, the peak a DR programme buys; the
-all-event ``high_did_pct`` where a household has no evening estimate) and whether it responded
-(``responder`` with a reduction).
-Predictors: the lifestyle features (the same for treated and untreated households) and Acorn group
-(one-hot). Models: ridge regression for the reduction, L2 logistic regression for P(respond).
+(``-100 x high_did_pct_evening``: High events of the features' 'evening' start bucket, 17:00-23:00
+local, the ones that cover the 16:00-20:00 peak a DR programme buys; the all-event ``high_did_pct``
+where a household has no evening estimate) and whether it responded (``responder`` with a reduction).
+Predictors: PRE-PERIOD lifestyle features only (``settings.lifestyle_features``, each a catalogue
+lifestyle feature or derived from them, :func:`check_pre_period`) of households whose lifestyle block
+comes from the baseline year (``lifestyle_window == 'baseline'``; the caller filters, see
+reports/dr_targets.response_model_inputs), plus Acorn group (one-hot). A treated household's
+trial-year behaviour is post-treatment and never enters. Models: ridge regression for the reduction,
+L2 logistic regression for P(respond).
 
 Scored by K-fold cross-validation over households (out-of-fold predictions; folds stratified on the
 responder flag), with 95 % percentile-bootstrap intervals over households:
@@ -14,7 +18,9 @@ responder flag), with 95 % percentile-bootstrap intervals over households:
 * calibration: Brier score of P(respond) (lower is better) and the mean predicted vs observed rate.
 Baselines scored the same way: the SEGMENT PRIOR (the training fold's mean reduction of the household's
 lifestyle segment, shrunk to the fold's mean with settings.segment_prior_strength pseudo-households)
-and the TEXTBOOK rule (membership of the highest-load K=3 load-shape cluster, ties by peak kW).
+and the TEXTBOOK rule (membership of the highest-load K=3 load-shape cluster, ties by peak load kW).
+The held-out residuals (measured - predicted) give the prediction interval of a never-treated
+household (:attr:`ResponseModelScores.residual_interval`, their 2.5 and 97.5 % quantiles).
 
 Decision (:attr:`ResponseModelScores.use_model`): the model is used for never-treated households only
 if its Spearman correlation beats the segment prior's AND the textbook's with a bootstrap interval of
@@ -29,9 +35,28 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from assets.features.catalogue import CATALOGUE, LIFESTYLE, PEAK_LOAD, PROFILE, SHAPE
+from assets.features.settings import FeatureSettings
+from assets.model.inputs import DERIVED_COLUMNS
 from assets.model.settings import SegmentationSettings
 
 MODEL = "response model"
+PRE_PERIOD_WINDOW = "baseline"  # the lifestyle_window of a pre-period (baseline-year) lifestyle block
+INTERVAL_LEVEL = FeatureSettings().ci_level  # every interval here and in the DR targets (95 %)
+# Features a response model may use: lifestyle features of the catalogue (computed by the SAME
+# function over one lifestyle window, assets/features/lifestyle.py) and the model's columns derived
+# from them (inputs.DERIVED_COLUMNS). Never a response, coverage or treatment-year column.
+PRE_PERIOD_FEATURES = frozenset(f.name for f in (*LIFESTYLE, *PEAK_LOAD, *SHAPE, *PROFILE)) | frozenset(DERIVED_COLUMNS)
+
+
+def check_pre_period(names) -> None:
+    """Raise unless every name is a lifestyle (pre-period-capable) feature (PRE_PERIOD_FEATURES)."""
+    bad = [n for n in names if n not in PRE_PERIOD_FEATURES]
+    if bad:
+        sources = {n: CATALOGUE[n].source if n in CATALOGUE else "not a catalogue feature" for n in bad}
+        raise ValueError(f"response model features must be pre-period lifestyle features; not allowed: {sources}")
+
+
 SEGMENT_PRIOR = "segment prior"
 TEXTBOOK = "textbook rule"
 UNKNOWN_GROUP = "unknown"
@@ -76,6 +101,9 @@ class ResponseModelScores:
     verdict: str
     n_measured: int
     n_responders: int
+    # 2.5 / 97.5 % quantiles of the held-out residuals (measured - predicted reduction, points of %):
+    # added to a prediction they give its interval; (nan, nan) without out-of-fold predictions
+    residual_interval: tuple[float, float] = (float("nan"), float("nan"))
 
 
 def _segment_prior(train_y: np.ndarray, train_seg: np.ndarray, seg: np.ndarray, strength: float) -> np.ndarray:
@@ -129,8 +157,10 @@ def cross_validate(measured: pl.DataFrame, settings: SegmentationSettings, group
             clf.fit(x[train], r[train])
             prob_model[test] = clf.predict_proba(x[test])[:, 1]
             pred_prior[test] = _segment_prior(y[train], seg[train], seg[test], settings.segment_prior_strength)
-    textbook = measured["is_textbook_top"].cast(pl.Float64).to_numpy() + 1e-6 * measured["peak_kw"].to_numpy()
-    oof = measured.select("household_id", "peak_kw", "reduction_pct", "responded").with_columns(
+    load = measured["peak_load_kw" if "peak_load_kw" in measured.columns else "peak_kw"].to_numpy()
+    textbook = measured["is_textbook_top"].cast(pl.Float64).to_numpy() + 1e-6 * load
+    oof = measured.select("household_id", "reduction_pct", "responded").with_columns(
+        pl.Series("peak_kw", load),
         pl.Series("pred_model", pred_model),
         pl.Series("prob_model", prob_model),
         pl.Series("pred_prior", pred_prior),
@@ -141,7 +171,7 @@ def cross_validate(measured: pl.DataFrame, settings: SegmentationSettings, group
     rng = np.random.default_rng(settings.random_state)
     idx_ok = np.flatnonzero(ok)
     boots = [rng.choice(idx_ok, idx_ok.size, replace=True) for _ in range(settings.response_bootstrap)]
-    kw = y * measured["peak_kw"].to_numpy()
+    kw = y * load
 
     def add(method: str, metric: str, fn) -> None:
         if idx_ok.size < 4:
@@ -178,7 +208,14 @@ def cross_validate(measured: pl.DataFrame, settings: SegmentationSettings, group
         orient="row",
     )
     use, verdict = decide(scores, n)
-    return ResponseModelScores(scores, oof, use, verdict, n, int(r.sum()))
+    alpha = 1.0 - INTERVAL_LEVEL
+    resid = (y - pred_model)[ok]
+    interval = (
+        tuple(float(q) for q in np.quantile(resid, [alpha / 2, 1 - alpha / 2]))
+        if resid.size
+        else (float("nan"), float("nan"))
+    )
+    return ResponseModelScores(scores, oof, use, verdict, n, int(r.sum()), interval)
 
 
 def decide(scores: pl.DataFrame, n_measured: int) -> tuple[bool, str]:
@@ -188,8 +225,9 @@ def decide(scores: pl.DataFrame, n_measured: int) -> tuple[bool, str]:
     scored = int(scores["n_households"].max() or 0) if scores.height else 0
     if scored < 4:
         return False, (
-            f"Only {n_measured} household(s) have a measured response: too few to train and cross-validate a "
-            "response model; never-treated households use their segment prior."
+            f"Only {n_measured} household(s) have a measured response and a pre-period (baseline-year) "
+            "lifestyle: too few to train and cross-validate a response model; never-treated households use "
+            "their segment prior."
         )
     if use:
         return True, (
@@ -219,8 +257,9 @@ def fit_predict(
 
 
 def capture_curve(oof: pl.DataFrame) -> pl.DataFrame:
-    """Cumulative REALISED kW (measured reduction x peak kW) against households targeted, held-out
-    households ordered by each rule's out-of-fold score (model: predicted reduction x peak kW)."""
+    """Cumulative REALISED kW (measured evening reduction x peak load kW: the winter weekday 16-20 h mean
+    where known) against households targeted, held-out households ordered by each rule's out-of-fold
+    score (model: predicted reduction x peak load kW)."""
     frame = oof.filter(pl.col("pred_model").is_not_null() & pl.col("pred_model").is_not_nan()).with_columns(
         (pl.col("reduction_pct") * pl.col("peak_kw") / 100.0).alias("realised_kw"),
         (pl.col("pred_model").clip(lower_bound=0.0) * pl.col("peak_kw")).alias("model_score"),

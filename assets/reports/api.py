@@ -17,15 +17,25 @@ from assets.model.segmentation_history import Drift
 from assets.reports.data_confidence import DataConfidence, read_data_confidence  # noqa: F401
 from assets.reports.dr_targets import (
     DrTargets,
+    add_evening_response,
     expected_household_reduction,
     rank_dr_targets,
     score_response_model,
 )
 from assets.reports.html_report import Report, ReportInputs, build_report
 from assets.reports.interventions import build_interventions
+from assets.reports.profiles import PersonaProfiles, read_persona_kw_profiles  # noqa: F401
 from assets.reports.schemas.dr_targets import DrTargetComparison
 from assets.reports.schemas.dr_targets import DrTargets as DrTargetsSchema
 from assets.reports.schemas.interventions import Interventions
+
+
+def with_evening_response(con, run):
+    """``run`` (model.tables.SegmentationInputs) with the evening-event response columns added to its
+    features (dr_targets.add_evening_response: the expected kW is computed at the evening peak)."""
+    from dataclasses import replace
+
+    return replace(run, features=add_evening_response(con, run.features))
 
 
 def compute_expectations(features: pl.DataFrame, assignments: pl.DataFrame, model: ClusterModel) -> pl.DataFrame:
@@ -70,6 +80,7 @@ def compute_report(
     data: DataConfidence | None = None,
     response_scores: pl.DataFrame | None = None,
     capture: pl.DataFrame | None = None,
+    profiles: PersonaProfiles | None = None,
 ) -> Report:
     """HTML (self-contained), Markdown summary and the PNGs of the persona report; ``drift``: persona
     drift since the previous segmentation (None: no earlier segmentation to compare with)."""
@@ -86,5 +97,6 @@ def compute_report(
         data=data,
         response_scores=response_scores,
         capture=capture,
+        profiles=profiles,
     )
     return build_report(inputs)

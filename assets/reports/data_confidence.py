@@ -1,10 +1,11 @@
 """The report's "Data and confidence" block: what the report was built from and how sure it is.
 
-* source: the folder of raw files, or the built-in SYNTHETIC data (then the report carries a banner);
+* source: the folder of raw files, or SYNTHETIC data (the built-in data set, or a folder written by the
+  generator): then the report carries a banner;
 * months covered and a data fingerprint (sha256 over the indexed source files: name, size, rows), so
   two reports can be told apart when their data differ;
-* the household funnel: in the files -> with enough data (features) -> segmented -> measured (a
-  price response estimated: ToU households) -> responders (significant reduction);
+* the household funnel: in the files -> with enough data (features) -> segmented -> on the dynamic
+  tariff (ToU) -> measured (a price response estimated) -> responders (significant reduction);
 * the population High-event effect with its interval, and the all-controls placebo with its interval;
 * warnings when the segmentation is weak (low silhouette / unstable / outlier groups).
 """
@@ -54,6 +55,7 @@ FUNNEL_LABELS = {
     "in_files": "in the files",
     "with_enough_data": "with enough data",
     "segmented": "segmented",
+    "on_tariff": "of them on the dynamic tariff (ToU)",
     "measured": "price response measured (on the dynamic tariff)",
     "responders": "significant responders",
 }
@@ -70,8 +72,9 @@ def source_fingerprint(con) -> str:
     return digest.hexdigest() if rows else ""
 
 
-def segmentation_warnings(metrics_rows: list[dict]) -> list[str]:
-    """Plain warnings on the chosen segmentations (rows of model.cluster_metrics as dicts)."""
+def segmentation_warnings(metrics_rows: list[dict], synthetic: bool = False) -> list[str]:
+    """Plain warnings on the chosen segmentations (rows of model.cluster_metrics as dicts); ``synthetic``:
+    the data are generated (distinct planted archetypes make a high silhouette expected there)."""
     out = []
     for row in metrics_rows:
         if not row["chosen"]:
@@ -83,7 +86,13 @@ def segmentation_warnings(metrics_rows: list[dict]) -> list[str]:
                 f"The {what} segmentation is weak (silhouette {sil:.2f} < {WEAK_SILHOUETTE}): households form a "
                 "continuum, so treat the groups as convenient summaries, not distinct types."
             )
-        if sil is not None and sil > SUSPICIOUS_SILHOUETTE:
+        if sil is not None and sil > SUSPICIOUS_SILHOUETTE and synthetic:
+            out.append(
+                f"The {what} segmentation has a silhouette of {sil:.2f} (> {SUSPICIOUS_SILHOUETTE}): expected on "
+                "synthetic data, whose planted archetypes are distinct; real household profiles form a continuum "
+                "(about 0.13 on LCL), so do not expect groups this clear on real data."
+            )
+        elif sil is not None and sil > SUSPICIOUS_SILHOUETTE:
             out.append(
                 f"The {what} segmentation has a silhouette of {sil:.2f} (> {SUSPICIOUS_SILHOUETTE}): on real "
                 "household profiles this usually means outliers or a bug; check the cluster sizes."
@@ -103,7 +112,7 @@ def segmentation_warnings(metrics_rows: list[dict]) -> list[str]:
 
 def read_data_confidence(con, source: str, synthetic: bool) -> DataConfidence:
     """The block from the warehouse (ingest, features and model tables must exist)."""
-    cols = ["in_files", "with_enough_data", "segmented", "measured", "responders", "first_month", "last_month"]
+    cols = [*FUNNEL_LABELS, "first_month", "last_month"]
     row = dict(zip(cols, con.execute(load_sql(__file__, "household_funnel")).fetchone(), strict=True))
     effects = {
         r[0]: Effect(float(r[1]), float(r[2]), float(r[3]), int(r[4]), int(r[5]))
@@ -117,10 +126,10 @@ def read_data_confidence(con, source: str, synthetic: bool) -> DataConfidence:
         first_month=None if row["first_month"] is None else str(row["first_month"])[:7],
         last_month=None if row["last_month"] is None else str(row["last_month"])[:7],
         fingerprint=source_fingerprint(con),
-        funnel={k: int(row[k] or 0) for k in FUNNEL_LABELS},
+        funnel={k: int(row[k] or 0) for k in FUNNEL_LABELS},  # in FUNNEL_LABELS order
         effect=effects.get("treatment"),
         placebo=effects.get("placebo_controls"),
-        warnings=segmentation_warnings(metrics),
+        warnings=segmentation_warnings(metrics, synthetic),
     )
 
 
@@ -135,7 +144,9 @@ def block(data: DataConfidence | None) -> dict:
         }
     months = f"{data.first_month} to {data.last_month}" if data.first_month else "unknown"
     lines = [
-        f"Source: {'the built-in SYNTHETIC data set (not real households)' if data.synthetic else data.source}.",
+        f"Source: SYNTHETIC data, not real households ({data.source})."
+        if data.synthetic
+        else f"Source: {data.source}.",
         f"Months covered: {months}. Data fingerprint (sha256 of the source files): {data.fingerprint[:16] or 'n/a'}.",
     ]
     if data.effect is not None:

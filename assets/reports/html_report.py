@@ -33,7 +33,9 @@ from assets.reports import plots
 from assets.reports.data_confidence import DataConfidence
 from assets.reports.data_confidence import block as data_block
 from assets.reports.dr_targets import RANKING_RULE, TEXTBOOK_RULE, DrTargets
+from assets.reports.interventions import program_options
 from assets.reports.privacy import suppress_small_counts, suppress_small_groups
+from assets.reports.profiles import PersonaProfiles, profile_notes
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("data", "Data and confidence"),
@@ -86,6 +88,7 @@ class ReportInputs:
     data: DataConfidence | None = None  # source, months, fingerprint, funnel, population effect, placebo
     response_scores: pl.DataFrame | None = None  # reports.response_model_scores (None: not computed)
     capture: pl.DataFrame | None = None  # reports.dr_capture_curve
+    profiles: PersonaProfiles | None = None  # kW profiles and the event-day overlay (reports.profiles)
 
     @property
     def k(self) -> int:
@@ -102,59 +105,31 @@ class Report:
 
 def dr_targets_csv(inputs: ReportInputs) -> pl.DataFrame:
     """The ranked target list for a program manager: household, persona, program, measured or
-    predicted, expected kW at 16-20 h with a 95 % interval (and what the interval is based on), rank.
-
-    Interval: a measured household's own event-bootstrap CI of its High reduction x its peak kW; any
-    other household: the population High effect's CI x its peak kW (the data cannot say more about it).
-    """
+    predicted, expected kW at the winter evening peak with its 95 % interval, what the load, the
+    response and the interval were measured on, and rank (all from the dr_targets table; method in
+    assets/reports/dr_targets.py)."""
     t = inputs.dr.targets
     program = inputs.interventions.select("persona_name", "program")
-    f = inputs.features
-    own = (
-        f.select(
-            pl.col("household_id").alias("household_ref"),
-            (-pl.col("high_did_pct_ci_high")).alias("_lo"),
-            (-pl.col("high_did_pct_ci_low")).alias("_hi"),
-        )
-        if {"high_did_pct_ci_low", "high_did_pct_ci_high"} <= set(f.columns) and not inputs.model.settings.pseudonymise
-        else pl.DataFrame(schema={"household_ref": pl.String, "_lo": pl.Float64, "_hi": pl.Float64})
-    )
-    eff = inputs.data.effect if inputs.data is not None else None
-    pop_lo = -eff.ci_high_pct if eff is not None else None
-    pop_hi = -eff.ci_low_pct if eff is not None else None
     measured = pl.col("response_source") == "measured"
-    out = (
+    return (
         t.join(program, on="persona_name", how="left")
-        .join(own, on="household_ref", how="left")
-        .with_columns(
-            pl.when(measured & pl.col("_lo").is_not_null())
-            .then(pl.col("_lo"))
-            .otherwise(pl.lit(pop_lo, dtype=pl.Float64))
-            .alias("_lo"),
-            pl.when(measured & pl.col("_hi").is_not_null())
-            .then(pl.col("_hi"))
-            .otherwise(pl.lit(pop_hi, dtype=pl.Float64))
-            .alias("_hi"),
-            pl.when(measured & pl.col("_lo").is_not_null())
-            .then(pl.lit("household's own events (bootstrap)"))
-            .when(pl.lit(pop_lo is not None))
-            .then(pl.lit("population High effect"))
-            .otherwise(pl.lit("none available"))
-            .alias("interval_basis"),
+        .select(
+            "rank",
+            pl.col("household_ref").alias("household"),
+            pl.col("persona_name").alias("persona"),
+            "program",
+            pl.when(measured).then(pl.lit("measured")).otherwise(pl.lit("predicted")).alias("measured_or_predicted"),
+            pl.col("response_source").alias("prediction_source"),
+            "response_basis",
+            pl.col("peak_load_kw").round(4),
+            "peak_load_basis",
+            pl.col("expected_kw_reduction").round(4).alias("expected_kw"),
+            pl.col("expected_kw_ci_low").round(4),
+            pl.col("expected_kw_ci_high").round(4),
+            "interval_basis",
         )
+        .sort("rank")
     )
-    return out.select(
-        "rank",
-        pl.col("household_ref").alias("household"),
-        pl.col("persona_name").alias("persona"),
-        "program",
-        pl.when(measured).then(pl.lit("measured")).otherwise(pl.lit("predicted")).alias("measured_or_predicted"),
-        pl.col("response_source").alias("prediction_source"),
-        pl.col("expected_kw_reduction").round(4).alias("expected_kw"),
-        (pl.col("peak_kw") * pl.col("_lo").clip(lower_bound=0.0)).round(4).alias("expected_kw_ci_low"),
-        (pl.col("peak_kw") * pl.col("_hi").clip(lower_bound=0.0)).round(4).alias("expected_kw_ci_high"),
-        "interval_basis",
-    ).sort("rank")
 
 
 def render_images(inputs: ReportInputs) -> dict[str, bytes]:
@@ -167,13 +142,17 @@ def render_images(inputs: ReportInputs) -> dict[str, bytes]:
     extra = {}
     if inputs.capture is not None:
         extra["capture_curve"] = plots.plot_capture_curve(inputs.capture)
+    profiles = inputs.profiles
+    kw_lines = profiles.lines if profiles is not None and not profiles.empty else None
+    if profiles is not None and not profiles.empty:
+        extra["event_day_overlay"] = plots.plot_event_day_overlay(profiles.lines, profiles.high_share, k=k)
     return extra | {
         "load_shape_clusters": plots.plot_load_shape_clusters(inputs.features, inputs.assignments, k=k),
         "textbook_clusters": plots.plot_load_shape_clusters(
             inputs.features, inputs.assignments, "textbook_cluster", "textbook_cluster_name", k=k
         ),
         "k_sweep": plots.plot_k_sweep(m.load_shape_sweep, m.load_shape.k, m.settings.textbook_k),
-        "persona_profiles": plots.plot_persona_profiles(inputs.personas.personas, k=k),
+        "persona_profiles": plots.plot_persona_profiles(inputs.personas.personas, k=k, kw_lines=kw_lines),
         "persona_pca": plots.plot_persona_pca(inputs.assignments, k=k),
         "responsiveness": plots.plot_responsiveness(resp, order, k=k),
         "acorn": plots.plot_acorn_composition(inputs.assignments, inputs.features, k=k, persona_order=order),
@@ -214,6 +193,14 @@ def personas_for_report(inputs: ReportInputs) -> pl.DataFrame:
         "distinguishing_features",
         "explanation",
     )
+    p = p.join(peak_kw_intervals(inputs), on="persona_name", how="left", maintain_order="left")
+    # a persona whose members were all measured has no unmeasured member to give a prior to
+    p = p.with_columns(
+        pl.when(pl.col("n_measured") >= pl.col("n_households"))
+        .then(None)
+        .otherwise(pl.col("segment_prior_reduction_pct"))
+        .alias("segment_prior_reduction_pct")
+    )
     p = suppress_small_groups(p, "n_households", k, keep_columns=("persona_name",))
     small_measured = pl.col("n_measured").is_not_null() & (pl.col("n_measured") < k) & (pl.col("n_measured") > 0)
     small_resp = pl.col("n_responsive").is_not_null() & (pl.col("n_responsive") < k) & (pl.col("n_responsive") > 0)
@@ -233,6 +220,24 @@ def personas_for_report(inputs: ReportInputs) -> pl.DataFrame:
     )
 
 
+def peak_kw_intervals(inputs: ReportInputs) -> pl.DataFrame:
+    """Per persona: the 95 % t interval over its households of the mean kW at 16:00-20:00 (``peak_kw``
+    of the prepared features, the quantity ``mean_peak_kw`` averages), as text 'low-high'."""
+    from assets.reports.profiles import t_interval
+
+    f = inputs.features.select("household_id", "peak_kw").join(
+        inputs.assignments.select("household_id", "persona_name"), on="household_id"
+    )
+    agg = f.group_by("persona_name").agg(
+        pl.len().alias("n"), pl.col("peak_kw").mean().alias("m"), pl.col("peak_kw").std().alias("sd")
+    )
+    if agg.height == 0:
+        return pl.DataFrame(schema={"persona_name": pl.String, "peak_kw_interval": pl.String})
+    lo, hi = t_interval(agg["m"].to_numpy(), agg["sd"].fill_null(float("nan")).to_numpy(), agg["n"].to_numpy())
+    text = [f"{a:.2f}-{b:.2f}" if a == a and b == b else "–" for a, b in zip(lo, hi, strict=True)]
+    return agg.select("persona_name").with_columns(pl.Series("peak_kw_interval", text, dtype=pl.String))
+
+
 def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
     m, k = inputs.model, inputs.k
     personas = inputs.personas.personas
@@ -246,8 +251,9 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
         f"{n:,} households were grouped into {personas.height} personas by how and when they use "
         "electricity, "
         f"and split further where their measured response to the dynamic time-of-use tariff differs. "
-        f"{m.response_prior.n_measured:,} households were on the dynamic tariff and had their price response "
-        f"measured; {_n_responders(inputs):,} of them responded significantly.",
+        f"{m.response_prior.n_measured:,} households on the dynamic tariff had their price response measured; "
+        f"{_n_responders(inputs):,} of them responded significantly (a significant reduction in High-price "
+        "periods).",
         outside_explanation_sentence(inputs.personas.tests),
     ]
     if rank_row["n_households"] >= k:
@@ -264,8 +270,9 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
         b = best.row(0, named=True)
         out.append(
             f"The largest single opportunity is '{b['persona_name']}' ({b['n_households']:,} households): "
-            f"{b['program']}, about {b['expected_reduction_kw']:.1f} kW ({b['expected_reduction_pct']:.1f}% "
-            "of its peak)."
+            f"{b['program']}, about {b['expected_reduction_kw']:.1f} kW at 16:00-20:00 (comparable trials' "
+            f"range {b['scenario_low_kw']:.1f}-{b['scenario_high_kw']:.1f} kW; central "
+            f"{b['expected_reduction_pct']:.1f}% of its peak)."
         )
     if m.response_prior.n_measured == 0:
         out.append(
@@ -285,32 +292,43 @@ PERSONA_COLUMNS: Columns = (
     ("n_households", "households", _f(0)),
     ("share", "share", _pct),
     ("mean_daily_kwh", "kWh/day", _f(1)),
-    ("mean_peak_kw", "peak kW (16-20h)", _f(2)),
-    ("n_measured", "on dynamic tariff", None),
-    ("n_responsive", "responders", None),
-    ("mean_high_reduction_pct", "measured reduction", _pct1),
-    ("segment_prior_reduction_pct", "prior for unmeasured", _pct1),
+    ("mean_peak_kw", "mean kW 16-20h", _f(2)),
+    ("peak_kw_interval", "95% CI (kW)", None),
+    ("n_measured", "response measured (ToU)", None),
+    ("n_responsive", "of them significant responders", None),
+    ("mean_high_reduction_pct", "mean measured High reduction (shrunk)", _pct1),
+    ("segment_prior_reduction_pct", "prior for unmeasured members", _pct1),
 )
 INTERVENTION_COLUMNS: Columns = (
     ("persona_name", "persona", None),
     ("n_households", "households", _f(0)),
     ("program", "program", None),
-    ("expected_reduction_kw", "expected kW (central)", _f(1)),
-    ("expected_reduction_kw_per_household", "kW per household", _f(3)),
-    ("expected_reduction_pct", "% of peak", _pct1),
-    ("scenario_low_kw", "evidence: low kW", _f(1)),
-    ("scenario_central_kw", "evidence: central kW", _f(1)),
-    ("scenario_high_kw", "evidence: high kW", _f(1)),
+    ("scenario_low_kw", "low kW", _f(1)),
+    ("scenario_central_kw", "central kW", _f(1)),
+    ("scenario_high_kw", "high kW", _f(1)),
+    ("per_household_kw", "kW per household: central (low-high)", None),
+    ("expected_reduction_pct", "central % of peak", _pct1),
     ("response_basis", "based on", None),
     ("rationale", "why", None),
     ("evidence_source", "evidence (trial | source)", None),
+)
+PROGRAM_OPTION_COLUMNS: Columns = (
+    ("persona_name", "persona", None),
+    ("program", "program", None),
+    ("recommended", "recommended", lambda v: "yes" if v else "no"),
+    ("range_pct", "peak reduction: low / central / high", None),
+    ("range_kw", "kW: low / central / high", None),
+    ("why", "why", None),
+    ("trial", "trial", None),
+    ("source", "source", None),
 )
 DR_COMPARISON_COLUMNS: Columns = (
     ("rule", "rule", None),
     ("n_households", "households", _f(0)),
     ("expected_kw_captured", "expected kW", _f(1)),
-    ("mean_expected_kw_per_household", "kW per household", _f(3)),
-    ("peak_kw_covered", "peak kW covered", _f(1)),
+    ("expected_kw_interval", "95% interval (kW)", None),
+    ("per_household_kw", "expected kW per household (95% interval)", None),
+    ("peak_kw_covered", "their mean kW 16-20h (sum)", _f(1)),
     ("share_of_total_expected_kw", "share of all expected kW", _pct),
     ("measured_responders_selected", "measured responders", _f(0)),
     ("overlap_households", "picked by both", _f(0)),
@@ -346,13 +364,74 @@ TESTS_COLUMNS: Columns = (
 )
 
 
-def _kw_interval(inputs: ReportInputs, peak_kw: float) -> str:
-    """' (95% interval a-b kW, from the population High effect)' for a selection's peak kW."""
+def _kw_bounds(inputs: ReportInputs, peak_kw: float) -> tuple[float, float] | None:
+    """95 % interval of the kW a selection gives if it responds like the measured population:
+    its mean 16:00-20:00 kW x the population High effect's interval (None without an effect)."""
     eff = inputs.data.effect if inputs.data is not None else None
     if eff is None:
+        return None
+    return max(0.0, -eff.ci_high_pct) * peak_kw, max(0.0, -eff.ci_low_pct) * peak_kw
+
+
+def _kw_interval(inputs: ReportInputs, peak_kw: float) -> str:
+    """' (95% interval a-b kW, from the population High effect)' for a selection's peak kW."""
+    bounds = _kw_bounds(inputs, peak_kw)
+    if bounds is None:
         return " (no interval: no population effect measured)"
-    lo, hi = max(0.0, -eff.ci_high_pct) * peak_kw, max(0.0, -eff.ci_low_pct) * peak_kw
-    return f" (95% interval {lo:.1f}-{hi:.1f} kW if they respond like the measured population)"
+    return f" (95% interval {bounds[0]:.1f}-{bounds[1]:.1f} kW if they respond like the measured population)"
+
+
+def dr_comparison_for_report(inputs: ReportInputs) -> pl.DataFrame:
+    """The rule comparison with the 95 % kW interval of each rule (population High effect x peak kW)."""
+    comp = inputs.dr.comparison
+    texts, per = [], []
+    for peak, mean, n in comp.select("peak_kw_covered", "mean_expected_kw_per_household", "n_households").iter_rows():
+        bounds = None if peak is None else _kw_bounds(inputs, float(peak))
+        texts.append("no population effect" if bounds is None else f"{bounds[0]:.1f}-{bounds[1]:.1f}")
+        per.append(
+            None
+            if mean is None
+            else f"{mean:.3f}" + ("" if bounds is None or not n else f" ({bounds[0] / n:.3f}-{bounds[1] / n:.3f})")
+        )
+    return comp.with_columns(
+        pl.Series("expected_kw_interval", texts, dtype=pl.String),
+        pl.Series("per_household_kw", per, dtype=pl.String),
+    )
+
+
+def interventions_for_report(inputs: ReportInputs) -> pl.DataFrame:
+    """Intervention rows with the per-household kW as 'central (low-high)'."""
+    iv = inputs.interventions
+    per = [
+        f"{c / hh:.3f} ({lo / hh:.3f}-{hi / hh:.3f})" if hh else "–"
+        for c, lo, hi, hh in iv.select(
+            "scenario_central_kw", "scenario_low_kw", "scenario_high_kw", "n_households"
+        ).iter_rows()
+    ]
+    return iv.with_columns(pl.Series("per_household_kw", per, dtype=pl.String))
+
+
+def program_options_for_report(inputs: ReportInputs) -> pl.DataFrame:
+    """Every applicable program per persona (interventions.program_options) with the ranges as text."""
+    opts = program_options(inputs.interventions)
+
+    def rng(lo, mid, hi, unit, digits):
+        if mid is None:
+            return "not sized"
+        return f"{lo:.{digits}f} / {mid:.{digits}f} / {hi:.{digits}f}{unit}"
+
+    return opts.with_columns(
+        pl.Series(
+            "range_pct",
+            [rng(*r, "%", 1) for r in opts.select("low_pct", "central_pct", "high_pct").iter_rows()],
+            dtype=pl.String,
+        ),
+        pl.Series(
+            "range_kw",
+            [rng(*r, " kW", 2) for r in opts.select("low_kw", "central_kw", "high_kw").iter_rows()],
+            dtype=pl.String,
+        ),
+    )
 
 
 def _n_responders(inputs: ReportInputs) -> int:
@@ -391,6 +470,8 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
         "data": data_block(inputs.data),
         "personas": {
             "table": table_data(pr, PERSONA_COLUMNS),
+            "profile_notes": profile_notes(inputs.profiles.lines, k) if inputs.profiles is not None else [],
+            "overlay": "event_day_overlay" in images,
             "explanations": [
                 {"name": r["persona_name"], "text": r["explanation"] or f"suppressed (fewer than {k} households)"}
                 for r in pr.iter_rows(named=True)
@@ -399,14 +480,23 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
         "interventions": {
             "table": table_data(
                 suppress_small_groups(
-                    inputs.interventions, "n_households", k, keep_columns=("persona_name", "program")
+                    interventions_for_report(inputs), "n_households", k, keep_columns=("persona_name", "program")
                 ),
                 INTERVENTION_COLUMNS,
-            )
+            ),
+            "options": table_data(
+                suppress_small_groups(
+                    program_options_for_report(inputs),
+                    "n_households",
+                    k,
+                    keep_columns=("persona_name", "program", "recommended", "trial", "source"),
+                ),
+                PROGRAM_OPTION_COLUMNS,
+            ),
         },
         "dr": {
             "table": table_data(
-                suppress_small_groups(inputs.dr.comparison, "n_households", k, keep_columns=("rule",)),
+                suppress_small_groups(dr_comparison_for_report(inputs), "n_households", k, keep_columns=("rule",)),
                 DR_COMPARISON_COLUMNS,
             ),
             "textbook_cluster": inputs.dr.textbook_cluster,
@@ -445,6 +535,20 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
     }
 
 
+# Plain words for the response model's score names (reports.response_model_scores.metric); a name not
+# listed here is shown as stored.
+METRIC_LABELS = {
+    "spearman_reduction": "rank correlation with the measured High reduction (%)",
+    "spearman_kw": "rank correlation with the measured kW reduction",
+    "auc_responder": "AUC: tells responders from non-responders",
+    "brier_responder": "Brier score of the responder probability (lower is better)",
+    "mean_predicted_probability": "mean predicted probability of responding",
+    "observed_responder_rate": "observed share of responders",
+    "spearman_gain_over_prior": "gain in rank correlation over the segment prior",
+    "spearman_gain_over_textbook": "gain in rank correlation over the textbook rule",
+}
+
+
 def _response_model_context(inputs: ReportInputs) -> dict:
     from assets.model.response_model import decide
 
@@ -457,7 +561,7 @@ def _response_model_context(inputs: ReportInputs) -> dict:
     return {
         "verdict": verdict,
         "table": table_data(
-            scores,
+            scores.with_columns(pl.col("metric").replace(METRIC_LABELS)),
             [
                 ("method", "method", None),
                 ("metric", "metric", None),
@@ -513,12 +617,19 @@ def method_notes(inputs: ReportInputs) -> list[str]:
         "Individual measured responses are shrunk (empirical Bayes, standard errors from the reported "
         "p-values) so "
         "that a noisy estimate does not put a household at the top of the ranking.",
-        "Names are given by fixed rules on the persona's typical day (night share >= "
-        f"{s.naming.night_heavy_share:.0%}: night storage heating; flat profile: flat baseload; two peaks: "
-        "morning and "
-        f"evening double peak; daytime share >= {s.naming.daytime_share:.0%}: daytime at home; evening share "
-        ">= "
-        f"{s.naming.evening_share:.0%}: evening peaker); duplicates are told apart by use level.",
+        "Names are given by fixed rules on the persona's typical day, first match wins, peak windows before "
+        f"'flat': night share >= {s.naming.night_heavy_share:.0%}: night storage heating; a morning and an "
+        "evening peak with a midday trough: morning and evening double peak; daytime share >= "
+        f"{s.naming.daytime_share:.0%}: daytime at home; evening share >= {s.naming.evening_share:.0%}: evening "
+        f"peaker; highest half hour <= {s.naming.flat_max_to_mean:g} x the mean: high all-day user (high use) or "
+        "flat baseload; otherwise all-day mixed use. Duplicates are told apart by use level.",
+        "kW profiles: each household's mean kW (kWh per half hour x 2) per UK-local half hour, then the mean over "
+        "households with a 95% t interval. Days come from the tariff schedule on the readings' UTC grid: normal "
+        "days have no High or Low half hour; High-event days have at least one High half hour. The event-day "
+        "overlay uses the persona's measured ToU households and compares each household's High-event days with "
+        "its normal days of the same month and day type (weighted like its event days), so season and weekends "
+        "are not mistaken for a response; High events start at different times of day, so the event-day line "
+        "averages over them (grey bars: share of event days priced High at each half hour).",
         "Expected kW of a household = peak kW (16:00-20:00) x expected reduction %. Programs come only from "
         "the sourced evidence table (program_evidence.csv, low / central / high % peak reduction from "
         "comparable trials): measured price responders -> dynamic ToU / critical-peak pricing, central = their "
@@ -561,8 +672,11 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
     """Short Markdown for Dagster metadata: key facts, personas, DR comparison (small groups suppressed)
     and persona drift."""
     m, k = inputs.model, inputs.k
+    ranged = inputs.interventions.with_columns(
+        pl.format("{}-{}", pl.col("scenario_low_kw").round(1), pl.col("scenario_high_kw").round(1)).alias("kw_range")
+    )
     iv = _with_small_counts(
-        suppress_small_groups(inputs.interventions, "n_households", k, keep_columns=("persona_name",)), k
+        suppress_small_groups(ranged, "n_households", k, keep_columns=("persona_name",)), k
     ).with_columns(pl.col("program").fill_null("suppressed"))
     toolkit = table_data(
         iv,
@@ -571,17 +685,21 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
             ("n_households", "households", None),
             ("program", "program", None),
             ("expected_reduction_kw", "expected kW", lambda v: f"{v:.1f}"),
+            ("kw_range", "low-high kW", None),
             ("expected_reduction_pct", "% of peak", _pct1),
         ],
         suppressed_text="–",
     )
-    comp = _with_small_counts(suppress_small_groups(inputs.dr.comparison, "n_households", k, keep_columns=("rule",)), k)
+    comp = _with_small_counts(
+        suppress_small_groups(dr_comparison_for_report(inputs), "n_households", k, keep_columns=("rule",)), k
+    )
     rules = table_data(
         comp,
         [
             ("rule", "rule", None),
             ("n_households", "households", None),
             ("expected_kw_captured", "expected kW", lambda v: f"{v:.1f}"),
+            ("expected_kw_interval", "95% interval (kW)", None),
             ("overlap_households", "overlap", None),
         ],
         suppressed_text="–",
@@ -591,7 +709,8 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
     if data["synthetic"]:
         lines += ["**SYNTHETIC DATA: not real households.**", ""]
     lines += [f"- {t}" for t in data["lines"]]
-    lines += [f"- Households {label}: {n}" for label, n in data["funnel"]]
+    if data["funnel"]:
+        lines.append("- Household funnel: " + " -> ".join(f"{label} {n}" for label, n in data["funnel"]))
     lines += [f"- WARNING: {w}" for w in data["warnings"]]
     lines += [f"- {t}" for t in _summary_paragraphs(inputs)]
     lines += [
@@ -599,9 +718,9 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
         f"- Personas: {m.behaviour_choice.reason}",
         f"- Model `{m.version}`",
         "",
-        _markdown(toolkit, right_align=("households", "expected kW", "% of peak")),
+        _markdown(toolkit, right_align=("households", "expected kW", "low-high kW", "% of peak")),
         "",
-        _markdown(rules, right_align=("households", "expected kW", "overlap")),
+        _markdown(rules, right_align=("households", "expected kW", "95% interval (kW)", "overlap")),
         "",
         f"#### {dict(SECTIONS)['drift']}",
         "",

@@ -181,3 +181,109 @@ def build_interventions(
             "unsized_programs": pl.String,
         },
     )
+
+
+PROGRAM_OPTION_SCHEMA = {
+    "persona_name": pl.String,
+    "n_households": pl.Int64,
+    "program": pl.String,
+    "recommended": pl.Boolean,
+    "low_pct": pl.Float64,
+    "central_pct": pl.Float64,
+    "high_pct": pl.Float64,
+    "low_kw": pl.Float64,
+    "central_kw": pl.Float64,
+    "high_kw": pl.Float64,
+    "basis": pl.String,
+    "why": pl.String,
+    "trial": pl.String,
+    "source": pl.String,
+}
+
+
+def applicable_programs(is_price_responsive: bool) -> tuple[str, ...]:
+    """Programs whose evidence applies to a persona: measured price responders -> the price program;
+    the others -> every program whose evidence covers households not selected by their response, and
+    automation (no sourced figure: listed, not sized)."""
+    return (CPP,) if is_price_responsive else (*UNSELECTED_PROGRAMS, AUTOMATION)
+
+
+def program_options(interventions: pl.DataFrame) -> pl.DataFrame:
+    """Every applicable program of every persona (rows of ``reports.interventions``), with the evidence
+    range in % and in kW of the persona's peak (for the price program of measured responders: their
+    measured % spread by the trials' range, as sized in the toolkit), its trial and source, which one the
+    toolkit recommends and why. Only program_evidence.csv sizes anything; the recommended row is the ``program`` the
+    intervention table holds, so the two never disagree."""
+    evidence = _evidence_rows()
+    rows = []
+    for r in interventions.iter_rows(named=True):
+        total = float(r["total_peak_kw"] or 0.0)
+        candidates = applicable_programs(bool(r["program"] == CPP))
+        sized = [p for p in candidates if _sized(evidence[p])]
+        for program in candidates:
+            ev = evidence[program]
+            chosen = program == r["program"]
+            pct = (ev["low_pct"], ev["central_pct"], ev["high_pct"])
+            if program == CPP:
+                lo, mid, hi = r["scenario_low_kw"], r["scenario_central_kw"], r["scenario_high_kw"]
+                # the kW rest on the persona's own measured response: show its % of peak, not the trials'
+                pct = tuple(100.0 * v / total if total > 0 else 0.0 for v in (lo, mid, hi))
+                basis = "the persona's measured response, spread by the trials' range"
+                why = (
+                    "Recommended: its members were measured cutting load on the dynamic tariff, the program "
+                    f"these trials evaluated (trials: {ev['low_pct']:g} / {ev['central_pct']:g} / "
+                    f"{ev['high_pct']:g}% of peak; the range shown is the persona's measured "
+                    f"{pct[1]:.1f}% scaled by the trials' low / central and high / central)."
+                )
+            elif not _sized(ev):
+                lo = mid = hi = None
+                basis = "not sized: no sourced figure"
+                why = "Not sized: the evidence table has no sourced figure for it, so it cannot be compared."
+            else:
+                lo, mid, hi = (ev[c] * total / 100.0 for c in ("low_pct", "central_pct", "high_pct"))
+                basis = "evidence % x the persona's peak kW (intent-to-treat; its price response not used)"
+                others = [p for p in sized if p != program]
+                overlap = [
+                    p
+                    for p in others
+                    if evidence[p]["low_pct"] <= ev["high_pct"] and ev["low_pct"] <= evidence[p]["high_pct"]
+                ]
+                best_central = max((evidence[p]["central_pct"] for p in sized), default=ev["central_pct"])
+                compare = "; ".join(
+                    f"{p}: {evidence[p]['central_pct']:g}% ({evidence[p]['low_pct']:g}-{evidence[p]['high_pct']:g}%)"
+                    for p in others
+                )
+                if chosen:
+                    why = (
+                        f"Recommended: the highest central figure of the programs that apply ({ev['central_pct']:g}% "
+                        f"of peak, range {ev['low_pct']:g}-{ev['high_pct']:g}%; {compare})."
+                    )
+                else:
+                    why = (
+                        f"Alternative: central {ev['central_pct']:g}% (range {ev['low_pct']:g}-{ev['high_pct']:g}%) "
+                        f"is below the recommended program's {best_central:g}%."
+                    )
+                if overlap:
+                    why += (
+                        " The ranges overlap, so the evidence cannot rank the programs with confidence: "
+                        "a local trial should decide."
+                    )
+            rows.append(
+                {
+                    "persona_name": r["persona_name"],
+                    "n_households": int(r["n_households"]),
+                    "program": program,
+                    "recommended": chosen,
+                    "low_pct": pct[0],
+                    "central_pct": pct[1],
+                    "high_pct": pct[2],
+                    "low_kw": lo,
+                    "central_kw": mid,
+                    "high_kw": hi,
+                    "basis": basis,
+                    "why": why,
+                    "trial": ev["trial"],
+                    "source": ev["source"],
+                }
+            )
+    return pl.DataFrame(rows, schema=PROGRAM_OPTION_SCHEMA)

@@ -265,27 +265,139 @@ def plot_acorn_composition(
     return _png(fig)
 
 
-def plot_persona_profiles(personas: pl.DataFrame, k: int = 5) -> bytes:
-    """Centroid profile of every persona with >= k households: normalised (left) and in kW (right: the
-    centroid shape x the persona's mean daily kWh / 24 h, the mean kW of a member)."""
+def plot_persona_profiles(personas: pl.DataFrame, k: int = 5, kw_lines: pl.DataFrame | None = None) -> bytes:
+    """Every persona with >= k households: the normalised centroid profile (left) and the measured mean
+    kW per local half hour of its members on normal days with its 95 % interval over households (right;
+    ``kw_lines``: reports.profiles lines, ``all_members_normal_days``). Suppressed lines are not drawn."""
     cols = [f"centroid_s{i:02d}" for i in range(48)]
     fig = _figure(13, 4.4)
     ax = fig.add_subplot(1, 2, 1)
     ax_kw = fig.add_subplot(1, 2, 2)
+    lines = (
+        kw_lines.filter((pl.col("line") == "all_members_normal_days") & ~pl.col("suppressed"))
+        if kw_lines is not None
+        else None
+    )
+    drawn_kw = False
     for i, row in enumerate(personas.filter(pl.col("n_households") >= k).iter_rows(named=True)):
         style = "--" if row["is_price_responsive"] else "-"
         colour = COLOURS[i % len(COLOURS)]
-        shape = [row[c] for c in cols]
-        ax.plot(HOURS, shape, style, lw=2, color=colour, label=row["persona_name"])
-        kw = float(row["mean_daily_kwh"]) / 24.0
-        ax_kw.plot(HOURS, [v * kw for v in shape], style, lw=2, color=colour, label=row["persona_name"])
+        ax.plot(HOURS, [row[c] for c in cols], style, lw=2, color=colour, label=row["persona_name"])
+        part = lines.filter(pl.col("persona_name") == row["persona_name"]).sort("slot") if lines is not None else None
+        if part is None or part.height == 0:
+            continue
+        hours = part["slot"].to_numpy() / 2.0
+        n = int(part["n_households"].max())
+        ax_kw.plot(hours, part["mean_kw"].to_numpy(), style, lw=2, color=colour, label=f"{row['persona_name']} ({n})")
+        ax_kw.fill_between(
+            hours,
+            part["ci_low_kw"].fill_null(np.nan).to_numpy(),
+            part["ci_high_kw"].fill_null(np.nan).to_numpy(),
+            color=colour,
+            alpha=0.15,
+            lw=0,
+        )
+        drawn_kw = True
     _hour_axis(ax)
     _hour_axis(ax_kw)
     ax.set_ylabel("load / household mean")
     ax_kw.set_ylabel("kW per household")
-    ax.set_title("Typical day of each persona (dashed: price-responsive)", fontsize=10)
-    ax_kw.set_title("The same in kW", fontsize=10)
-    ax_kw.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax.set_title("Typical day of each persona, normalised (dashed: price-responsive)", fontsize=10)
+    if drawn_kw:
+        ax_kw.set_title("Measured kW on normal days (no High/Low half hour), band: 95% CI", fontsize=10)
+        ax_kw.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left", title="persona (households)")
+    else:
+        ax_kw.set_title("kW profiles: not available for this report", fontsize=10)
+    return _png(fig)
+
+
+def plot_event_day_overlay(kw_lines: pl.DataFrame, high_share: pl.DataFrame, k: int = 5) -> bytes:
+    """Per persona with >= k measured ToU households: mean kW on High-event days vs normal days of the
+    same months and day types (top, 95 % bands over households; grey bars: share of the event days
+    priced High at that half hour), and the paired difference with its 95 % band (bottom).
+
+    Personas whose overlay lines describe fewer than ``k`` households are left out (listed in the title).
+    """
+    overlay = kw_lines.filter(pl.col("line").is_in(["high_event_days", "normal_days", "difference"]))
+    names = overlay["persona_name"].unique(maintain_order=True).to_list()
+    shown = [n for n in names if overlay.filter((pl.col("persona_name") == n) & ~pl.col("suppressed")).height]
+    hidden = [n for n in names if n not in shown]
+    cols = max(1, min(len(shown), 3))
+    rows = max(1, -(-len(shown) // cols))
+    fig = _figure(max(5.2 * cols, 6.0), 6.0 * rows)
+    grid = fig.add_gridspec(2 * rows, cols, height_ratios=(2.2, 1.0) * rows)
+    if not shown:
+        ax = fig.add_subplot(grid[:, 0])
+        ax.axis("off")
+        ax.text(
+            0.5,
+            0.5,
+            f"No persona has {k} or more measured ToU households\nwith High-event and normal days.",
+            ha="center",
+            va="center",
+            fontsize=10,
+        )
+    share = high_share.sort("slot")
+    for i, name in enumerate(shown):
+        part = overlay.filter(pl.col("persona_name") == name)
+        row, j = divmod(i, cols)
+        ax = fig.add_subplot(grid[2 * row, j])
+        ax_diff = fig.add_subplot(grid[2 * row + 1, j], sharex=ax)
+        if share.height:
+            bars = ax.twinx()
+            bars.bar(
+                share["slot"].to_numpy() / 2.0 + 0.25, share["high_share"].to_numpy(), width=0.5, color="0.85", zorder=0
+            )
+            bars.set_ylim(0, 4)  # bars stay in the lower quarter
+            bars.set_yticks([0, 0.5, 1])
+            bars.set_ylabel("share of event days High", fontsize=7, color="0.45")
+            bars.tick_params(labelsize=6, colors="0.45")
+            ax.set_zorder(bars.get_zorder() + 1)
+            ax.patch.set_visible(False)
+        for line, colour, label in (
+            ("normal_days", COLOURS[0], "normal days"),
+            ("high_event_days", COLOURS[1], "High-event days"),
+        ):
+            rows = part.filter((pl.col("line") == line) & ~pl.col("suppressed")).sort("slot")
+            if rows.height == 0:
+                continue
+            hours = rows["slot"].to_numpy() / 2.0
+            n_days = int(rows["n_days"].max() or 0)
+            ax.plot(hours, rows["mean_kw"].to_numpy(), color=colour, lw=2, label=f"{label} ({n_days} days)")
+            ax.fill_between(
+                hours,
+                rows["ci_low_kw"].fill_null(np.nan).to_numpy(),
+                rows["ci_high_kw"].fill_null(np.nan).to_numpy(),
+                color=colour,
+                alpha=0.18,
+                lw=0,
+            )
+        diff = part.filter((pl.col("line") == "difference") & ~pl.col("suppressed")).sort("slot")
+        if diff.height:
+            hours = diff["slot"].to_numpy() / 2.0
+            ax_diff.plot(hours, diff["mean_kw"].to_numpy(), color="k", lw=1.6)
+            ax_diff.fill_between(
+                hours,
+                diff["ci_low_kw"].fill_null(np.nan).to_numpy(),
+                diff["ci_high_kw"].fill_null(np.nan).to_numpy(),
+                color="k",
+                alpha=0.15,
+                lw=0,
+            )
+        ax_diff.axhline(0, color="0.5", lw=0.8)
+        n = int(part["n_households"].max() or 0)
+        ax.set_title(f"{name}\n({n} measured ToU households)", fontsize=9)
+        ax.set_ylabel("kW per household")
+        ax.legend(fontsize=7, loc="upper left")
+        ax.tick_params(labelbottom=False)
+        _hour_axis(ax_diff)
+        ax_diff.set_ylabel("event - normal (kW)", fontsize=8)
+        ax.set_xlim(0, 23.5)
+        ax.axvspan(16, 20, color="#fde0dd", alpha=0.5, lw=0)
+    title = "High-event days vs normal days, measured ToU households (bands: 95% CI over households)"
+    if hidden:
+        title += f"\nnot shown (fewer than {k} measured ToU households): " + ", ".join(hidden)
+    fig.suptitle(title, fontsize=10)
     return _png(fig)
 
 

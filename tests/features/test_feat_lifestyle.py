@@ -191,3 +191,32 @@ def test_empty_window_gives_empty_validated_frames(builder):
     res = compute_baseline_features(con, S)
     assert res.features.height == 0
     assert res.exclusions["reason"].to_list() == ["no_actual_readings_in_window"]
+
+
+def test_winter_weekday_peak_kw_is_weekday_peak_load_in_kw(step_con):
+    """2 x mean kWh per half hour over 16:00-20:00 on weekdays only (the weekends, twice as high, are out)."""
+    r = row_of(compute_baseline_features(step_con, S).features, "STEP")
+    assert r["winter_weekday_peak_kw"] == pytest.approx(2.0 * W[32:40].mean())
+    assert r["winter_weekday_peak_kw"] != pytest.approx(2.0 * r["peak_kwh_per_half_hour"])
+
+
+def test_winter_weekday_peak_kw_needs_winter_weekdays(builder):
+    """None outside Dec-Feb and with fewer than 14 winter weekdays of peak readings."""
+    summer = (date(2012, 6, 4), date(2012, 7, 2))
+    short = (date(2012, 2, 13), date(2012, 3, 5))  # 13 February weekdays, then March
+    con = (
+        builder.household("SUMMER")
+        .add_readings("SUMMER", *summer, step_profile)
+        .household("SHORT")
+        .add_readings("SHORT", *short, step_profile)
+        .build()
+    )
+    for household, (start, end) in (("SUMMER", summer), ("SHORT", short)):
+        settings = FeatureSettings(baseline_start=start, baseline_end=end)
+        r = row_of(compute_lifestyle_features(con, settings), household)
+        assert r["coverage"] == 1.0
+        assert r["winter_weekday_peak_kw"] is None, household
+    fourteen = FeatureSettings(baseline_start=date(2012, 2, 10), baseline_end=date(2012, 3, 5))
+    con2 = builder.household("FOURTEEN").add_readings("FOURTEEN", date(2012, 2, 10), date(2012, 3, 5), step_profile)
+    r = row_of(compute_lifestyle_features(con2.build(), fourteen), "FOURTEEN")
+    assert r["winter_weekday_peak_kw"] == pytest.approx(2.0 * W[32:40].mean())

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from assets.model.segmentation_history import Drift, drift_between
-from assets.reports import html_report, plots
+from assets.reports import dr_targets, html_report, plots
 from assets.reports.data_confidence import DataConfidence, Effect, block, segmentation_warnings
 from assets.reports.html_report import (
     SECTIONS,
@@ -310,6 +310,8 @@ def test_weak_or_outlier_segmentation_is_warned():
     text = " ".join(segmentation_warnings(rows))
     assert "0.62" in text and "weak (silhouette 0.13" in text and "unstable under resampling (ARI 0.40)" in text
     assert "0.01" not in text  # only chosen models are judged
+    synthetic = " ".join(segmentation_warnings(rows, synthetic=True))
+    assert "expected on synthetic data" in synthetic and "bug" not in synthetic
 
 
 def test_report_opens_with_data_block_and_banner_and_writes_target_csv(report_inputs, images):
@@ -326,6 +328,9 @@ def test_report_opens_with_data_block_and_banner_and_writes_target_csv(report_in
         "program",
         "measured_or_predicted",
         "prediction_source",
+        "response_basis",
+        "peak_load_kw",
+        "peak_load_basis",
         "expected_kw",
         "expected_kw_ci_low",
         "expected_kw_ci_high",
@@ -334,6 +339,122 @@ def test_report_opens_with_data_block_and_banner_and_writes_target_csv(report_in
     assert csv["rank"].to_list() == sorted(csv["rank"].to_list())
     assert csv["program"].null_count() == 0
     assert (csv["expected_kw_ci_low"] <= csv["expected_kw_ci_high"]).all()
-    assert csv.filter(pl.col("measured_or_predicted") == "predicted")["interval_basis"].unique().to_list() == [
-        "population High effect"
+    assert csv["expected_kw_ci_low"].null_count() == 0 and csv["interval_basis"].null_count() == 0
+    assert set(csv.filter(pl.col("measured_or_predicted") == "predicted")["interval_basis"]) <= {
+        dr_targets.INTERVAL_MODEL,
+        dr_targets.INTERVAL_PRIOR,
+    }
+
+
+# --- kW profiles, program options and kW intervals ----------------------------------------------------------
+
+
+def _profiles_for(inputs, k: int = 5):
+    """Per persona x line x slot rows as the SQL returns them (one persona's overlay below k)."""
+    from assets.reports.profiles import PersonaProfiles, with_intervals
+
+    names = outputs_names(inputs)
+    rows = []
+    for i, name in enumerate(names):
+        for line in ("all_members_normal_days", "high_event_days", "normal_days", "difference"):
+            n = 3 if (i == 0 and line != "all_members_normal_days") else 12
+            for slot in range(48):
+                kw = -0.1 if line == "difference" and 32 <= slot < 40 else 0.5
+                rows.append((name, line, slot, n, kw, 0.1, 70 if line in ("high_event_days", "difference") else 180))
+    raw = pl.DataFrame(
+        rows,
+        schema=["persona_name", "line", "slot", "n_households", "mean_kw", "sd_kw", "n_days"],
+        orient="row",
+    )
+    share = pl.DataFrame({"slot": list(range(48)), "high_share": [0.3] * 48, "n_days": [77] * 48})
+    return PersonaProfiles(with_intervals(raw, k), share.cast({"slot": pl.Int16}))
+
+
+def test_report_shows_kw_profiles_and_event_day_overlay(report_inputs):
+    inputs = dataclasses.replace(report_inputs, profiles=_profiles_for(report_inputs))
+    report = build_report(inputs)
+    assert "event_day_overlay" in report.images and _is_png(report.images["event_day_overlay"])
+    page = _parse(report.html)
+    text = " ".join(page.text)
+    names = outputs_names(report_inputs)
+    assert f"{names[1]}: kW profile: 12 households on 180 normal days; event-day overlay: 12 measured ToU " in text
+    assert "70 High-event days against 180 normal days" in text
+    assert f"{names[0]}: kW profile: 12 households on 180 normal days; event-day overlay: fewer than 5" in text
+    assert page.start_tags.count("img") == len(report.images)
+    # without profiles the report says there is no overlay and draws none
+    plain = build_report(dataclasses.replace(report_inputs, images={}))
+    assert "event_day_overlay" not in plain.images and "No event-day overlay" in plain.html
+
+
+def test_every_applicable_program_is_shown_with_range_source_and_reason(report_inputs, images):
+    from assets.reports.interventions import program_evidence
+
+    evidence = {r["program"]: r for r in program_evidence().iter_rows(named=True)}
+    page = _parse(build_report(dataclasses.replace(report_inputs, images=images)).html)
+    options = [t for t in page.tables if t["section"] == "interventions"][1]
+    assert options["headers"][:5] == [
+        "persona",
+        "program",
+        "recommended",
+        "peak reduction: low / central / high",
+        "kW: low / central / high",
     ]
+    iv = report_inputs.interventions
+    by_persona: dict[str, list[list[str]]] = {}
+    for row in options["rows"]:
+        by_persona.setdefault(row[0], []).append(row)
+    for r in iv.iter_rows(named=True):
+        rows = by_persona[r["persona_name"]]
+        assert [x[1] for x in rows if x[2] == "yes"] == [r["program"]]  # one recommended, the toolkit's program
+        if r["program"] == "critical-peak pricing / dynamic ToU":
+            continue
+        assert {x[1] for x in rows} == {"peak-time rebate", "efficiency advice", "automation / direct load control"}
+        for x in rows:
+            ev = evidence[x[1]]
+            if ev["central_pct"] is None:
+                assert x[3] == "not sized" and "no sourced figure" in x[5]
+                continue
+            assert x[3] == f"{ev['low_pct']:.1f} / {ev['central_pct']:.1f} / {ev['high_pct']:.1f}%"
+            lo, mid, hi = (ev[c] * r["total_peak_kw"] / 100 for c in ("low_pct", "central_pct", "high_pct"))
+            assert x[4] == f"{lo:.2f} / {mid:.2f} / {hi:.2f} kW"
+            assert x[7] == ev["source"] and x[6] == ev["trial"]
+            assert "overlap" in x[5]  # 0-5 % and 0-10 %: the evidence cannot rank them with confidence
+        (chosen,) = [x for x in rows if x[2] == "yes"]
+        assert f"{evidence[chosen[1]]['central_pct']:g}%" in chosen[5] and "highest central figure" in chosen[5]
+
+
+def test_every_kw_figure_in_the_tables_has_an_interval(report_inputs, images):
+    page = _parse(build_report(dataclasses.replace(report_inputs, images=images, data=_data(False))).html)
+    tables = {t["section"]: t for t in page.tables}
+    personas = tables["personas"]
+    col = personas["headers"].index("95% CI (kW)")
+    mean_col = personas["headers"].index("mean kW 16-20h")
+    for row in personas["rows"]:
+        if row[mean_col] in ("suppressed", "–"):
+            continue
+        lo, hi = (float(v) for v in row[col].split("-"))
+        assert lo <= float(row[mean_col]) <= hi
+    dr = tables["dr-targets"]
+    interval = dr["headers"].index("95% interval (kW)")
+    assert all(re.fullmatch(r"\d+\.\d-\d+\.\d", row[interval]) for row in dr["rows"])
+    per_hh = dr["headers"].index("expected kW per household (95% interval)")
+    assert all(re.fullmatch(r"\d\.\d{3} \(\d\.\d{3}-\d\.\d{3}\)", row[per_hh]) for row in dr["rows"])
+    iv = next(t for t in page.tables if t["section"] == "interventions")
+    per = iv["headers"].index("kW per household: central (low-high)")
+    assert all(re.fullmatch(r"\d\.\d{3} \(\d\.\d{3}-\d\.\d{3}\)", row[per]) for row in iv["rows"])
+    # the summary's kW figures carry their range too
+    summary = " ".join(t for t in page.text)
+    assert "comparable trials' range" in summary and "95% interval" in summary
+
+
+def test_peak_kw_interval_is_the_t_interval_over_members(report_inputs):
+    from scipy import stats
+
+    from assets.reports.html_report import peak_kw_intervals
+
+    intervals = peak_kw_intervals(report_inputs)
+    name = outputs_names(report_inputs)[0]
+    members = report_inputs.assignments.filter(pl.col("persona_name") == name)["household_id"]
+    kw = report_inputs.features.filter(pl.col("household_id").is_in(members.implode()))["peak_kw"].to_numpy()
+    lo, hi = stats.t.interval(0.95, len(kw) - 1, loc=kw.mean(), scale=stats.sem(kw))
+    assert intervals.filter(pl.col("persona_name") == name)["peak_kw_interval"][0] == f"{lo:.2f}-{hi:.2f}"

@@ -60,7 +60,17 @@ def _expectations() -> pl.DataFrame:
             "flexible_kw": [0.5, 2.0, 1.0, 0.1, 0.6, 1.5],
             "is_price_responsive_persona": [True, False, False, False, True, False],
         }
-    ).with_columns((pl.col("peak_kw") * pl.col("expected_reduction_pct") / 100).alias("expected_kw_reduction"))
+    ).with_columns(
+        pl.col("peak_kw").alias("peak_load_kw"),
+        pl.lit("winter weekday 16:00-20:00 mean kW, baseline year").alias("peak_load_basis"),
+        pl.lit("evening High events").alias("response_basis"),
+        (pl.col("expected_reduction_pct") / 2).alias("expected_reduction_ci_low_pct"),
+        (pl.col("expected_reduction_pct") * 2).alias("expected_reduction_ci_high_pct"),
+        (pl.col("peak_kw") * pl.col("expected_reduction_pct") / 100).alias("expected_kw_reduction"),
+        (pl.col("peak_kw") * pl.col("expected_reduction_pct") / 200).alias("expected_kw_ci_low"),
+        (pl.col("peak_kw") * pl.col("expected_reduction_pct") / 50).alias("expected_kw_ci_high"),
+        pl.lit("hand-made").alias("interval_basis"),
+    )
 
 
 def test_dr_ranking_and_textbook_comparison():
@@ -78,6 +88,9 @@ def test_dr_ranking_and_textbook_comparison():
     c = {r["rule"]: r for r in dr.comparison.iter_rows(named=True)}
     assert c[RANKING_RULE]["expected_kw_captured"] == pytest.approx(0.35)
     assert c[TEXTBOOK_RULE]["expected_kw_captured"] == pytest.approx(0.06)
+    # interval of the captured kW: sums of the selected households' bounds (hand-made: half and double)
+    assert c[RANKING_RULE]["expected_kw_captured_ci_low"] == pytest.approx(0.35 / 2)
+    assert c[RANKING_RULE]["expected_kw_captured_ci_high"] == pytest.approx(0.35 * 2)
     assert c[TEXTBOOK_RULE]["peak_kw_covered"] == pytest.approx(5.0)
     assert c[RANKING_RULE]["overlap_households"] == 0 and c[RANKING_RULE]["jaccard"] == 0.0
     assert c[RANKING_RULE]["measured_responders_selected"] == 2

@@ -8,7 +8,7 @@ import polars as pl
 
 from assets.common.column_spec import Col, table_model
 from assets.features import catalogue
-from assets.features.schemas.lifestyle_features import FEATURE_COLS, SHAPE_COLS
+from assets.features.schemas.lifestyle_features import FEATURE_COLS, PEAK_LOAD_COLS, SHAPE_COLS
 from assets.features.schemas.treatment_features import BUCKETS, DESIGN_VALUES, METHOD_VALUES, STATUS_VALUES
 
 F = pl.Float64
@@ -101,6 +101,7 @@ EXTRA_COLS: list[Col] = [
         "crossfit_folds_flagged",
         "high_did_pct_heldout",
     ),
+    *PEAK_LOAD_COLS,  # lifestyle (same window as the lifestyle block)
 ]
 HOUSEHOLD_FEATURE_COLS: list[Col] = [*REQUIRED_COLS, *EXTRA_COLS]
 

@@ -18,6 +18,8 @@ COVERAGE_COLS: list[Col] = catalogue.columns(catalogue.COVERAGE)
 FEATURE_COLS: list[Col] = catalogue.columns(catalogue.LIFESTYLE)
 SHAPE_COLS: list[Col] = catalogue.columns(catalogue.SHAPE)
 PROFILE_COLS: list[Col] = catalogue.columns(catalogue.PROFILE)
+# Lifestyle features outside the contract block (after the profile; extra columns of household_features).
+PEAK_LOAD_COLS: list[Col] = catalogue.columns(catalogue.PEAK_LOAD)
 
 LIFESTYLE_COLS: list[Col] = [
     Col("household_id", pl.String, "LCLid.", {"unique": True}),
@@ -31,6 +33,7 @@ LIFESTYLE_COLS: list[Col] = [
     *FEATURE_COLS,
     *SHAPE_COLS,
     *PROFILE_COLS,
+    *PEAK_LOAD_COLS,
 ]
 LIFESTYLE_COLUMNS: list[tuple[str, object]] = [(c.name, c.dtype) for c in LIFESTYLE_COLS]
 

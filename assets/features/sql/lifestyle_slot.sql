@@ -1,4 +1,5 @@
--- (household, local slot, day type, season) sums of actual readings in a lifestyle window.
+-- (household, local slot, day type, season) sums of actual readings in a lifestyle window (the profile,
+-- weekday/weekend and winter/summer means, and winter_weekday_peak_kw come from this one scan).
 -- {readings}: clean readings table; {grid}: the window's included local half hours.
 SELECT r.household_id, g.slot, g.day_type, g.season, sum(r.kwh) AS kwh, count(*) AS n
 FROM {readings} r

@@ -16,17 +16,50 @@ class DrTargets(TableModel):
     persona_id: pl.String = pa.Field(description="Persona id.")
     persona_name: pl.String = pa.Field(description="Persona name.")
     textbook_cluster: pl.Int32 = pa.Field(ge=0, description="Cluster of the textbook K=3 load-shape K-means.")
-    peak_kw: pl.Float64 = pa.Field(ge=0, description="peak_kwh_per_half_hour x 2: mean kW over 16:00-20:00 local.")
+    peak_kw: pl.Float64 = pa.Field(
+        ge=0, description="peak_kwh_per_half_hour x 2: mean kW over 16:00-20:00 local, all days."
+    )
+    peak_load_kw: pl.Float64 = pa.Field(
+        ge=0,
+        description="Load the evening event acts on: winter_weekday_peak_kw (mean kW 16:00-20:00 local on Dec-Feb "
+        "weekdays of the lifestyle window), peak_kw where the household has no winter weekdays.",
+    )
+    peak_load_basis: pl.String = pa.Field(description="What peak_load_kw was measured on (load and window).")
     response_source: pl.String = pa.Field(
         isin=["measured", "response model", "segment prior"],
-        description="measured = shrunk DiD estimate of this household; response model = predicted from lifestyle and Acorn (used only when it beat the segment prior and the textbook rule out of sample); segment prior = mean of its lifestyle segment's measured households (shrunk to the global mean).",
+        description="measured = shrunk DiD estimate of this household; response model = predicted from pre-period lifestyle and Acorn (used only when it beat the segment prior and the textbook rule out of sample); segment prior = shrunk mean of its lifestyle segment's measured households.",
+    )
+    response_basis: pl.String = pa.Field(
+        description="Which events the reduction was measured or predicted on: evening High events (start "
+        "17:00-23:00 local) or, for a measured household without one, all its High events."
     )
     expected_reduction_pct: pl.Float64 = pa.Field(
         ge=0,
         le=100,
-        description="Expected reduction of peak load in High-price periods (%), clipped at 0 and settings.max_reduction_fraction.",
+        description="Expected reduction of the peak load in an evening High-price event (%), clipped at 0 and settings.max_reduction_fraction.",
     )
-    expected_kw_reduction: pl.Float64 = pa.Field(ge=0, description="peak_kw x expected_reduction_pct / 100 (kW).")
+    expected_reduction_ci_low_pct: pl.Float64 = pa.Field(
+        ge=0,
+        le=100,
+        description="Lower bound of the 95 % interval of expected_reduction_pct (interval_basis), clipped.",
+    )
+    expected_reduction_ci_high_pct: pl.Float64 = pa.Field(
+        ge=0,
+        le=100,
+        description="Upper bound of the 95 % interval of expected_reduction_pct (interval_basis), clipped.",
+    )
+    expected_kw_reduction: pl.Float64 = pa.Field(ge=0, description="peak_load_kw x expected_reduction_pct / 100 (kW).")
+    expected_kw_ci_low: pl.Float64 = pa.Field(
+        ge=0, description="peak_load_kw x expected_reduction_ci_low_pct / 100 (kW; the response's interval)."
+    )
+    expected_kw_ci_high: pl.Float64 = pa.Field(
+        ge=0, description="peak_load_kw x expected_reduction_ci_high_pct / 100 (kW; the response's interval)."
+    )
+    interval_basis: pl.String = pa.Field(
+        description="What the interval was measured on: the household's own events (empirical-Bayes posterior "
+        "with its event-bootstrap SE), the response model's held-out residuals, or the spread of the measured "
+        "households' responses (segment prior)."
+    )
     selected_by_ranking: pl.Boolean = pa.Field(
         description="Among the top N of the ranking (N = textbook selection size or settings.dr_budget_households)."
     )
@@ -40,6 +73,14 @@ class DrTargetComparison(TableModel):
     n_households: pl.Int64 = pa.Field(ge=0, description="Households selected by the rule.")
     expected_kw_captured: pl.Float64 = pa.Field(
         ge=0, description="Sum of expected kW reduction of the selected households."
+    )
+    expected_kw_captured_ci_low: pl.Float64 = pa.Field(
+        ge=0,
+        description="Sum of the selected households' expected_kw_ci_low (conservative: their errors treated as "
+        "fully correlated).",
+    )
+    expected_kw_captured_ci_high: pl.Float64 = pa.Field(
+        ge=0, description="Sum of the selected households' expected_kw_ci_high (conservative, as the low bound)."
     )
     mean_expected_kw_per_household: pl.Float64 = pa.Field(ge=0, description="expected_kw_captured / n_households.")
     peak_kw_covered: pl.Float64 = pa.Field(ge=0, description="Sum of peak kW of the selected households.")

@@ -27,5 +27,6 @@ class CaptureCurve(TableModel):
     rule: pl.String = pa.Field(isin=["response model", "textbook rule"], description="Targeting rule.")
     n_targeted: pl.Int64 = pa.Field(ge=1, description="Households targeted, in the rule's out-of-fold order.")
     cumulative_kw: pl.Float64 = pa.Field(
-        description="Realised kW (measured evening reduction x 16-20 h load) of the households targeted so far."
+        description="Realised kW (measured evening reduction x winter weekday 16-20 h load, all-day 16-20 h where unknown) "
+        "of the households targeted so far."
     )

@@ -3,6 +3,8 @@ SELECT
     (SELECT count(DISTINCT household_id) FROM ingest.raw_readings) AS in_files,
     (SELECT count(*) FROM features.household_features) AS with_enough_data,
     (SELECT count(*) FROM model.segment_assignments) AS segmented,
+    (SELECT count(*) FROM model.segment_assignments a
+        JOIN ingest.households h USING (household_id) WHERE h.tariff_group = 'ToU') AS on_tariff,
     (SELECT count(*) FROM model.segment_assignments WHERE response_measured) AS measured,
     (SELECT count(*) FROM features.treatment_features t
         JOIN model.segment_assignments a USING (household_id)
