@@ -241,8 +241,8 @@ def stored_columns(spark: SparkSession, table: str) -> list[str]:
 def check_schema(frame: DataFrame, model: type[TableModel], table: str) -> None:
     """The staged rows have exactly the model's columns, in order, with its types (else raise).
 
-    The row-level checks of the pandera model run on the DuckDB engine; on Spark the column
-    contract is checked here before a write, and the value rules by :func:`check_values`.
+    The row-level rules of the pandera model (ranges, allowed values) run on the DuckDB engine; on
+    Spark the column contract is checked here before a write (docs/SCALING.md).
     """
     want = spark_columns(model)
     got = [(f.name, f.dataType.simpleString()) for f in frame.schema.fields]
