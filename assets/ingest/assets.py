@@ -35,9 +35,10 @@ def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source
     """Every line of every readings file in the source folder whose month is in the run, as found.
 
     Layout (London Datastore 6/4-column, 3-column, Kaggle, Parquet; gzip or plain) is detected
-    from content. Each row keeps its source file, line number and original text. A month is
-    replaced atomically (re-running never duplicates); an unreadable file fails the run naming the
-    file, and nothing already stored changes.
+    from content; text files are read by DuckDB's native CSV reader and parsed in SQL. Each row
+    keeps its source file and line number; the original text only where the line failed to parse.
+    A month is replaced atomically, each row written once (re-running never duplicates); an
+    unreadable file fails the run naming the file, and nothing already stored changes.
     """
     import polars as pl
 

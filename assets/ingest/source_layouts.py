@@ -9,8 +9,11 @@ Layouts (detected from the first lines, never from file names):
 * ``parquet``   any of the above as Parquet columns
 
 Files may be gzip-compressed, have CRLF or LF endings, pad values with spaces, and carry ``Null``.
-Every physical line becomes one raw row (with its 1-based line number and original text), so
-nothing is lost: malformed lines are kept for the VEE rules to quarantine.
+Every physical line becomes one raw row (with its 1-based line number), so nothing is lost:
+malformed lines are kept, with their original text, for the VEE rules to quarantine. Text files
+are parsed in SQL (``raw_ingest``: DuckDB's native reader, ``sql/parse_lines.sql``); this module
+holds the layouts, layout detection on a file's first lines, decoding, the Parquet path and the
+truncated-last-line rule.
 """
 
 from __future__ import annotations
@@ -26,6 +29,13 @@ import polars as pl
 from assets.common.months import FIRST_MONTH, LAST_TRIAL_MONTH, LIVE_FROM, is_supported_month
 
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+# The same spellings for the SQL parse (``sql/parse_lines.sql``): only text of one of these shapes is
+# cast to a timestamp (a bare cast would also take a date alone, or an offset). Like the formats,
+# one or two digits per field; fractions beyond microseconds are truncated by both.
+TIMESTAMP_PATTERN = (
+    r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    r"( [0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2}([.][0-9]+)?)?|T[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2})$"
+)
 
 
 @dataclass(frozen=True)
@@ -166,46 +176,6 @@ def parse_timestamps(col: pl.Expr) -> pl.Expr:
     return pl.coalesce([stripped.str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in TIMESTAMP_FORMATS])
 
 
-def parse_timestamp_series(text: pl.Series) -> pl.Series:
-    """Fast path for the common spellings (``YYYY-MM-DD HH:MM:SS`` plus an all-zero fraction);
-    only the remaining rows go through every accepted format."""
-    stripped = text.str.strip_chars()
-    fast = stripped.str.slice(0, 19).str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
-    rest = stripped.str.slice(19)
-    fast_ok = fast.is_not_null() & ((rest == "") | rest.str.contains(r"^\.0*$"))
-    slow_idx = (~fast_ok).fill_null(True).arg_true()
-    if slow_idx.len() == 0:
-        return fast
-    slow = pl.select(parse_timestamps(pl.lit(stripped.gather(slow_idx)))).to_series()
-    return fast.scatter(slow_idx, slow)
-
-
-def lines_to_raw_rows(lines: list[str], layout: Layout, has_header: bool, source_file: str) -> pl.DataFrame:
-    """Turn the physical lines of one file into raw rows (see RawReadings schema)."""
-    first_line_no = 2 if has_header else 1
-    body = lines[1:] if has_header else lines
-    frame = pl.DataFrame({"raw_line": pl.Series(body, dtype=pl.String)}).with_row_index(
-        "source_line", offset=first_line_no
-    )
-    frame = frame.with_columns(pl.col("raw_line").str.strip_chars_end("\r"))
-    fields = frame["raw_line"].str.split(",")  # split once, then pick fields by position
-
-    def field(i: int | None) -> pl.Series:
-        if i is None:
-            return pl.Series(values=[None] * frame.height, dtype=pl.String)
-        text = fields.list.get(i, null_on_oob=True).str.strip_chars()
-        return text.set(text == "", None)
-
-    frame = frame.with_columns(
-        field(layout.id_field).alias("household_id"),
-        field(layout.tariff_field).alias("tariff_group"),
-        field(layout.timestamp_field).alias("reading_ts_text"),
-        field(layout.kwh_field).alias("kwh_text"),
-        fields.list.len().cast(pl.Int32).alias("field_count"),
-    )
-    return _finish(frame, layout.name, source_file)
-
-
 def parquet_to_raw_rows(path: Path, source_file: str) -> pl.DataFrame:
     """Parquet with the columns of any text layout; row number stands in for the line number."""
     try:
@@ -235,7 +205,7 @@ def parquet_to_raw_rows(path: Path, source_file: str) -> pl.DataFrame:
 
 def _finish(frame: pl.DataFrame, layout_name: str, source_file: str) -> pl.DataFrame:
     frame = frame.with_columns(
-        parse_timestamp_series(frame["reading_ts_text"]).alias("reading_end_utc"),
+        parse_timestamps(pl.col("reading_ts_text")).alias("reading_end_utc"),
         pl.lit(source_file).alias("source_file"),
         pl.col("source_line").cast(pl.Int64),
         pl.lit(layout_name).alias("source_layout"),
@@ -247,6 +217,16 @@ def _finish(frame: pl.DataFrame, layout_name: str, source_file: str) -> pl.DataF
     # file (files are in time order), else the next one: so the line stays in the raw table of a
     # month that exists, where the clean stage quarantines it with its file and line (V03 or V11),
     # and one bad stamp never drags its neighbours to a month of its own.
+    # The row's text is kept only where its parsed columns do not carry it (as for text lines).
+    parse_ok = (
+        pl.col("household_id").is_not_null()
+        & pl.col("reading_end_utc").is_not_null()
+        & pl.col("kwh_text").cast(pl.Float64, strict=False).is_not_null()
+    )
+    frame = frame.with_columns(
+        pl.when(parse_ok).then(None).otherwise(pl.col("raw_line")).alias("raw_line"),
+        pl.when(pl.col("reading_end_utc").is_null()).then(pl.col("reading_ts_text")).alias("reading_ts_text"),
+    )
     own_month = frame["reading_end_utc"].dt.truncate("1mo").dt.date()
     supported = {m: is_supported_month(m) for m in own_month.drop_nulls().unique()}
     in_range = own_month.replace_strict(supported, default=False, return_dtype=pl.Boolean).fill_null(False)
@@ -276,12 +256,6 @@ def _finish(frame: pl.DataFrame, layout_name: str, source_file: str) -> pl.DataF
     )
 
 
-@dataclass(frozen=True)
-class ParsedFile:
-    rows: pl.DataFrame
-    truncated_last_line: int | None = None  # see truncated_last_line()
-
-
 # Share of a file's other lines that must end with the same character for a last line without
 # that ending to count as truncated (a few damaged lines elsewhere must not disable the rule).
 ENDING_AGREEMENT = 0.99
@@ -299,6 +273,9 @@ def truncated_last_line(lines: list[str], has_header: bool, final_newline: bool)
     newline, at least 99 % of its other data lines end with one character, and it does not. A file
     whose lines end in varying characters (unpadded values) never triggers the rule: a cut there
     cannot be told from a valid value, and a valid line is never quarantined on a guess.
+
+    Ingest passes the lines of the file's last 64 KiB (about a thousand lines; the whole file when it
+    is that small): how an export ends its lines shows there, and Python never holds a whole file.
     """
     body = [ln.rstrip("\r") for ln in (lines[1:] if has_header else lines)]
     if final_newline or len(body) < 3:
@@ -311,25 +288,3 @@ def truncated_last_line(lines: list[str], has_header: bool, final_newline: bool)
     if endings.count(common) < ENDING_AGREEMENT * len(endings) or last.endswith(common):
         return None
     return len(lines)
-
-
-def parse_readings_file(path: Path, source_file: str) -> ParsedFile:
-    """Parse one readings file (any layout, gzip or not) into raw rows, and find a truncated last line."""
-    if path.name.lower().endswith(".parquet"):
-        return ParsedFile(parquet_to_raw_rows(path, source_file))
-    text = read_text(path, source_file)
-    lines = text.split("\n")
-    final_newline = bool(lines) and lines[-1] == ""
-    if final_newline:
-        lines.pop()  # the file's final line ending
-    detected = detect_layout(lines[:21])
-    if detected is None:
-        raise SourceFileError(source_file, "content matches no readings layout")
-    layout, has_header = detected
-    rows = lines_to_raw_rows(lines, layout, has_header, source_file)
-    return ParsedFile(rows, truncated_last_line(lines, has_header, final_newline))
-
-
-def read_readings_file(path: Path, source_file: str) -> pl.DataFrame:
-    """Parse one readings file (any layout, gzip or not) into raw rows."""
-    return parse_readings_file(path, source_file).rows

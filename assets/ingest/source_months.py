@@ -65,10 +65,10 @@ def file_month_range(path: Path, display: str) -> tuple[date, date] | None:
     file, header only, empty). Raises ``SourceFileError`` if the file cannot be read."""
     import polars as pl
 
-    from assets.ingest.source_layouts import detect_layout, parse_timestamps, read_readings_file
+    from assets.ingest.source_layouts import detect_layout, parquet_to_raw_rows, parse_timestamps
 
     if path.name.lower().endswith(".parquet"):
-        months = read_readings_file(path, display)["reading_month"].drop_nulls()
+        months = parquet_to_raw_rows(path, display)["reading_month"].drop_nulls()
         return (months.min(), months.max()) if months.len() else None
     head, tail = head_and_tail(path, display)
     detected = detect_layout(head[:21])

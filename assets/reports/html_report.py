@@ -259,10 +259,10 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
     if rank_row["n_households"] >= k:
         out.append(
             f"Ranking by expected peak reduction selects {rank_row['n_households']:,} households expected to give "
-            f"about {rank_row['expected_kw_captured']:.1f} kW{_kw_interval(inputs, rank_row['peak_kw_covered'])}; "
+            f"about {rank_row['expected_kw_captured']:.1f} kW{_captured_interval(rank_row)}; "
             f"the textbook rule (all households of the highest-load load-shape cluster, same number of households) "
             f"about {text_row['expected_kw_captured']:.1f} kW"
-            f"{_kw_interval(inputs, text_row['peak_kw_covered'])}; {rank_row['overlap_households']:,} households are "
+            f"{_captured_interval(text_row)}; {rank_row['overlap_households']:,} households are "
             "picked by both. Both figures are scored on the quantity the ranking maximises (in sample); the "
             "out-of-sample comparison is in the response-model section."
         )
@@ -364,30 +364,24 @@ TESTS_COLUMNS: Columns = (
 )
 
 
-def _kw_bounds(inputs: ReportInputs, peak_kw: float) -> tuple[float, float] | None:
-    """95 % interval of the kW a selection gives if it responds like the measured population:
-    its mean 16:00-20:00 kW x the population High effect's interval (None without an effect)."""
-    eff = inputs.data.effect if inputs.data is not None else None
-    if eff is None:
-        return None
-    return max(0.0, -eff.ci_high_pct) * peak_kw, max(0.0, -eff.ci_low_pct) * peak_kw
-
-
-def _kw_interval(inputs: ReportInputs, peak_kw: float) -> str:
-    """' (95% interval a-b kW, from the population High effect)' for a selection's peak kW."""
-    bounds = _kw_bounds(inputs, peak_kw)
-    if bounds is None:
-        return " (no interval: no population effect measured)"
-    return f" (95% interval {bounds[0]:.1f}-{bounds[1]:.1f} kW if they respond like the measured population)"
+def _captured_interval(row: dict) -> str:
+    """' (95% interval a-b kW, ...)' of a rule's captured kW: its households' 95 % bounds summed."""
+    return (
+        f" (95% interval {row['expected_kw_captured_ci_low']:.1f}-{row['expected_kw_captured_ci_high']:.1f} kW: "
+        "its households' 95% bounds summed, a conservative range)"
+    )
 
 
 def dr_comparison_for_report(inputs: ReportInputs) -> pl.DataFrame:
-    """The rule comparison with the 95 % kW interval of each rule (population High effect x peak kW)."""
+    """The rule comparison with each rule's 95 % kW interval: the sum of its households' 95 % bounds
+    (dr_targets.compare_rules; conservative, their errors treated as fully correlated), also per household."""
     comp = inputs.dr.comparison
     texts, per = [], []
-    for peak, mean, n in comp.select("peak_kw_covered", "mean_expected_kw_per_household", "n_households").iter_rows():
-        bounds = None if peak is None else _kw_bounds(inputs, float(peak))
-        texts.append("no population effect" if bounds is None else f"{bounds[0]:.1f}-{bounds[1]:.1f}")
+    for lo, hi, mean, n in comp.select(
+        "expected_kw_captured_ci_low", "expected_kw_captured_ci_high", "mean_expected_kw_per_household", "n_households"
+    ).iter_rows():
+        bounds = None if lo is None or hi is None else (float(lo), float(hi))
+        texts.append("no interval" if bounds is None else f"{bounds[0]:.1f}-{bounds[1]:.1f}")
         per.append(
             None
             if mean is None
@@ -630,13 +624,15 @@ def method_notes(inputs: ReportInputs) -> list[str]:
         "its normal days of the same month and day type (weighted like its event days), so season and weekends "
         "are not mistaken for a response; High events start at different times of day, so the event-day line "
         "averages over them (grey bars: share of event days priced High at each half hour).",
-        "Expected kW of a household = peak kW (16:00-20:00) x expected reduction %. Programs come only from "
+        "Expected kW of a household = its winter weekday 16:00-20:00 load x its expected evening-peak "
+        "reduction % (dr_targets.csv says what each was measured on). Programs come only from "
         "the sourced evidence table (program_evidence.csv, low / central / high % peak reduction from "
         "comparable trials): measured price responders -> dynamic ToU / critical-peak pricing, central = their "
         "measured kW, low / high = measured kW scaled by the trials' low / central and high / central; "
         "personas without measured price response -> the program with the highest central intent-to-treat "
         "effect on unselected households (peak-time rebate / saving sessions or behavioural efficiency advice), "
-        "evidence % x peak kW, their price response not used. Programs without a sourced figure (automation) "
+        "evidence % x the same peak load, their price response not used. Programs without a sourced figure "
+        "(automation) "
         "are listed but not sized.",
         "Stage 2: chi-square / Cramér's V and Kruskal-Wallis / epsilon-squared with "
         f"{_p_adjust_name(s)} correction; per-persona contrasts by "

@@ -5,10 +5,11 @@ trials, ../shared/notes/domain.md 1.5) gives each program's peak reduction as lo
 percentages with trial and source. It is the only source of program effects: no factor or
 threshold in the settings decides a program or sizes a reduction.
 
-Inputs per household (dr_targets.expected_household_reduction): peak_kw (mean kW 16:00-20:00) and
-expected_kw_reduction = peak_kw x r_i / 100 (r_i: measured-and-shrunk or predicted High-period
-reduction %). Per persona P (sums over its members): total_peak_kw = sum_i peak_kw_i,
-price_kw = sum_i expected_kw_reduction_i.
+Inputs per household (dr_targets.expected_household_reduction): peak_load_kw (the winter weekday
+16:00-20:00 load the DR targets are sized on; dr_targets' module docstring) and
+expected_kw_reduction = peak_load_kw x r_i / 100 (r_i: measured evening-event or predicted
+reduction %). Per persona P (sums over its members): total_peak_kw = sum_i peak_load_kw_i,
+price_kw = sum_i expected_kw_reduction_i. Programs and DR targets are thus sized on one load.
 
 Program rule (one program per persona):
 1. ``critical-peak pricing / dynamic ToU`` if P is a price-responsive persona (its members were
@@ -83,8 +84,8 @@ def build_interventions(
     fallback = unselected_program(evidence)
     agg = expectations.group_by("persona_id").agg(
         pl.len().alias("n"),
-        pl.col("peak_kw").sum().alias("total_peak_kw"),
-        pl.col("peak_kw").mean().alias("mean_peak_kw"),
+        pl.col("peak_load_kw").sum().alias("total_peak_kw"),
+        pl.col("peak_load_kw").mean().alias("mean_peak_kw"),
         pl.col("expected_kw_reduction").sum().alias("price_kw"),
         pl.col("response_measured").sum().alias("n_measured"),
     )
@@ -109,7 +110,7 @@ def build_interventions(
             hi = price_kw * ev["high_pct"] / ev["central_pct"]
             basis = "measured response x evidence range"
             formula = (
-                f"central = sum(peak_kw x measured reduction); low / high = central x {ev['low_pct']:g} / "
+                f"central = sum(peak_load_kw x measured reduction); low / high = central x {ev['low_pct']:g} / "
                 f"{ev['central_pct']:g} and x {ev['high_pct']:g} / {ev['central_pct']:g} (program_evidence.csv)"
             )
             rationale = (
@@ -126,7 +127,7 @@ def build_interventions(
             lo, mid, hi = (ev[c] * total / 100.0 for c in ("low_pct", "central_pct", "high_pct"))
             basis = "evidence (intent-to-treat), no price response used"
             formula = (
-                f"{ev['low_pct']:g} / {ev['central_pct']:g} / {ev['high_pct']:g} % x sum(peak_kw) "
+                f"{ev['low_pct']:g} / {ev['central_pct']:g} / {ev['high_pct']:g} % x sum(peak_load_kw) "
                 "(program_evidence.csv)"
             )
             rationale = (

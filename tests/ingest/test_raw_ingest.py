@@ -4,6 +4,9 @@ import os
 from datetime import date
 from pathlib import Path
 
+import duckdb
+import pytest
+
 from assets.ingest.raw_ingest import load_raw_readings
 from assets.ingest.source_files import discover, of_kind
 from tests.lcl_files import lds_line, write_lines
@@ -43,3 +46,28 @@ def test_index_skips_files_outside_the_window_and_rereads_changed_ones(con, tmp_
     assert index(con) == {"jan.csv": (JAN, FEB, 2), "mar.csv": (MAR, MAR, 1)}
     months = con.execute("SELECT reading_month, count(*) FROM ingest.raw_readings GROUP BY 1 ORDER BY 1").fetchall()
     assert months == [(JAN, 1), (FEB, 1), (MAR, 1)]
+
+
+def test_a_file_failing_inside_the_write_leaves_table_and_index_as_they_were(con, tmp_path: Path, monkeypatch):
+    from assets.ingest import raw_ingest
+
+    src = tmp_path / "src"
+    write_lines(src / "a.csv", [lds_line("MAC1", "2012-01-10 00:30:00", "0.2")])
+    load(con, src, JAN, APR)
+    before = con.execute("SELECT * FROM ingest.raw_readings ORDER BY ALL").fetchall()
+    index_before = index(con)
+    write_lines(src / "a.csv", [lds_line("MAC1", f"2012-01-10 0{h}:30:00", "0.3") for h in range(3)])
+    b = write_lines(src / "b.csv", [lds_line("MAC2", "2012-02-10 00:30:00", "0.4")])
+    files = of_kind(discover(src), "readings")
+    real_fill = raw_ingest._fill
+
+    def fill_then_lose_a_file(*args):
+        b.unlink()  # the file vanishes between the two passes: the write fails half-way
+        return real_fill(*args)
+
+    monkeypatch.setattr(raw_ingest, "_fill", fill_then_lose_a_file)
+    with pytest.raises(duckdb.Error):
+        load_raw_readings(con, files, JAN, APR)
+    assert con.execute("SELECT * FROM ingest.raw_readings ORDER BY ALL").fetchall() == before
+    assert index(con) == index_before
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()[0] == 0

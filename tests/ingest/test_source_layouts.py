@@ -5,8 +5,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from assets.ingest.raw_ingest import read_readings_file
 from assets.ingest.source_files import discover
-from assets.ingest.source_layouts import SourceFileError, read_readings_file
+from assets.ingest.source_layouts import SourceFileError
 from tests.lcl_files import kaggle_line, lds_line, write_lines
 
 
@@ -18,7 +19,9 @@ def test_lds_6col_without_header_crlf_gzip(tmp_path: Path):
     assert frame["source_line"].to_list() == [1, 2]
     assert frame["kwh_text"].to_list() == ["0.181", "0"]
     assert frame["tariff_group"].to_list() == ["Std", "Std"]
-    assert frame["raw_line"][0] == lines[0]  # CR stripped, text otherwise untouched
+    # a line whose parsed columns carry all its content keeps no text (issue 12); a rejected line
+    # keeps it, CR stripped (test_malformed_lines_are_kept_with_their_line_number)
+    assert frame["raw_line"].to_list() == [None, None]
     assert frame["reading_end_utc"][0].isoformat() == "2012-01-01T00:30:00"
 
 

@@ -20,10 +20,10 @@ from assets.ingest.households import (
     read_household_file,
     rejected_register_lines,
 )
-from assets.ingest.raw_ingest import RAW_TABLE, load_raw_readings
+from assets.ingest.raw_ingest import RAW_TABLE, load_raw_readings, read_readings_file
 from assets.ingest.schemas.households import Households
 from assets.ingest.source_files import discover, of_kind
-from assets.ingest.source_layouts import SourceFileError, read_readings_file
+from assets.ingest.source_layouts import SourceFileError
 from assets.ingest.source_months import file_month_range
 from assets.ingest.tariff_schedule import load_tariff_schedule
 from tests.lcl_files import kaggle_line, lds_line, write_lines

@@ -437,6 +437,10 @@ def test_every_kw_figure_in_the_tables_has_an_interval(report_inputs, images):
     dr = tables["dr-targets"]
     interval = dr["headers"].index("95% interval (kW)")
     assert all(re.fullmatch(r"\d+\.\d-\d+\.\d", row[interval]) for row in dr["rows"])
+    captured = dr["headers"].index("expected kW")
+    for row in dr["rows"]:  # the interval is the rule's own (its households' bounds summed): it holds the estimate
+        lo, hi = (float(v) for v in row[interval].split("-"))
+        assert lo - 0.05 <= float(row[captured]) <= hi + 0.05
     per_hh = dr["headers"].index("expected kW per household (95% interval)")
     assert all(re.fullmatch(r"\d\.\d{3} \(\d\.\d{3}-\d\.\d{3}\)", row[per_hh]) for row in dr["rows"])
     iv = next(t for t in page.tables if t["section"] == "interventions")

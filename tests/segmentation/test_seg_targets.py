@@ -225,6 +225,17 @@ def test_interventions_trace_to_evidence_hand_made():
     _traces_to_evidence(build_interventions(_hand_personas(), e), e)
 
 
+def test_interventions_size_on_the_dr_targets_peak_load():
+    # programs and DR targets are sized on one load: the winter weekday evening peak (peak_load_kw),
+    # not the all-day 16:00-20:00 mean (peak_kw)
+    e = _expectations().with_columns((pl.col("peak_kw") * 1.7).alias("peak_load_kw"))
+    iv = build_interventions(_hand_personas(), e)
+    by_persona = dict(e.group_by("persona_id").agg(pl.col("peak_load_kw").sum()).iter_rows())
+    for r in iv.iter_rows(named=True):
+        assert r["total_peak_kw"] == pytest.approx(by_persona[r["persona_id"]])
+    _traces_to_evidence(iv, e)
+
+
 def test_interventions_trace_to_evidence_pipeline(outputs):
     _traces_to_evidence(outputs["interventions"], outputs["expectations"])
     personas = outputs["personas"].personas.select("persona_id", "is_price_responsive")

@@ -31,8 +31,11 @@ class Interventions(TableModel):
         description="What the figures rest on (measured response x evidence range, evidence (intent-to-treat), none)."
     )
     formula: pl.String = pa.Field(description="Formula of the scenarios, with the program_evidence.csv percentages.")
-    mean_peak_kw: pl.Float64 = pa.Field(ge=0, description="Mean load 16:00-20:00 per household (kW).")
-    total_peak_kw: pl.Float64 = pa.Field(ge=0, description="Sum of members' peak load (kW).")
+    mean_peak_kw: pl.Float64 = pa.Field(
+        ge=0,
+        description="Mean peak load per household (kW): winter weekday 16:00-20:00 (all-day 16:00-20:00 without winter weekdays), as in dr_targets.peak_load_kw.",
+    )
+    total_peak_kw: pl.Float64 = pa.Field(ge=0, description="Sum of members' peak load (kW), as mean_peak_kw.")
     price_based_reduction_kw: pl.Float64 = pa.Field(
         ge=0,
         description=(
