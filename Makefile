@@ -10,24 +10,32 @@ RUN := $(UV) run --frozen --no-sync
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help env demo test test-fast ui bench lint clean
+.PHONY: help env env-spark demo test test-fast ui bench bench-engines lint clean
 
 help:
 	@echo "make demo   - set up, then materialize every asset on the built-in synthetic data"
 	@echo "make test   - set up, then run the test suite"
 	@echo "make ui     - set up, then start the Dagster UI (webserver + daemon) on 127.0.0.1:3000"
 	@echo "make bench  - the whole graph at LCL scale vs the bare DuckDB scan (BENCH_ARGS=\"--fraction 0.1\")"
+	@echo "make bench-engines - the clean stage on DuckDB and on Spark side by side (needs Java; BENCH_ENGINES_ARGS)"
+	@echo "make env-spark - add the optional spark extra (pyspark, sqlglot) to .venv (METER_ENGINE=spark; needs Java 17+)"
 	@echo "make lint   - ruff"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# SYNC_EXTRAS="--extra spark" (what .ci/run and env-spark pass) adds the optional Spark engine.
+SYNC_EXTRAS ?=
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen $(SYNC_EXTRAS) --python $(PYTHON)
 	@touch $@
 
 env: $(VENV)/.synced
+
+env-spark: $(UV)
+	$(UV) sync --frozen --extra spark --python $(PYTHON)
+	@touch $(VENV)/.synced
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
@@ -51,6 +59,9 @@ ui: env $(DAGSTER_HOME)/dagster.yaml
 
 bench: env
 	$(RUN) python -m pipelines.bench $(BENCH_ARGS)
+
+bench-engines: env-spark
+	$(RUN) python -m pipelines.engine_bench $(BENCH_ENGINES_ARGS)
 
 lint: env
 	$(RUN) ruff check .

@@ -8,6 +8,7 @@ import dagster as dg
 from pydantic import model_validator
 
 from assets.clean.vee_rules import VeeSettings
+from assets.common.engine import engine_from_env
 from assets.common.metadata import (
     OWNERS,
     markdown_table,
@@ -18,10 +19,12 @@ from assets.common.metadata import (
     violating_asset,
 )
 from assets.common.partitions import month_window, monthly_partitions
-from assets.common.resources import Warehouse
+from assets.common.resources import SparkEngine, Warehouse
 from assets.ingest.assets import raw_readings
 
 CLEAN_ASSETS = ("clean_readings", "quarantined_readings", "household_month_coverage")
+# METER_ENGINE=spark: the same clean SQL runs on Spark over the Parquet lake (docs/SCALING.md).
+ENGINE = engine_from_env()
 
 CLEAN_LINEAGE = {
     "household_id": [("raw_readings", "household_id")],
@@ -54,7 +57,7 @@ class VeeConfig(dg.Config):
         return VeeSettings(**self.model_dump())
 
 
-@dg.multi_asset(
+CLEAN_MULTI_ASSET = dict(
     specs=[
         dg.AssetSpec(
             "clean_readings",
@@ -100,8 +103,9 @@ class VeeConfig(dg.Config):
     backfill_policy=dg.BackfillPolicy.single_run(),
     name="clean",
 )
-def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Warehouse):
-    """Validation, estimation and editing of the month(s) in the run, in DuckDB."""
+
+
+def _clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Warehouse, spark: SparkEngine | None):
     import polars as pl
 
     from assets.clean.clean_readings import CLEAN_TABLE, COVERAGE_TABLE, QUARANTINE_TABLE, clean_window
@@ -116,7 +120,12 @@ def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Wareh
     settings = config.settings()
     try:
         with warehouse.get_connection() as con:
-            result = clean_window(con, start, end, settings)
+            if ENGINE == "spark":
+                from assets.clean.spark_clean import clean_on_spark
+
+                result = clean_on_spark(con, spark, start, end, settings)
+            else:
+                result = clean_window(con, start, end, settings)
     except SchemaViolation as violation:
         # Validated inside the transaction: nothing was committed.
         yield schema_check_failed(violating_asset(violation, tables, "clean_readings"), violation)
@@ -220,3 +229,20 @@ def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Wareh
             "balance_by_file": dg.MetadataValue.md(markdown_table(by_file) if by_file.height else "_(empty)_"),
         },
     )
+
+
+# The engine is chosen when the code location loads: with METER_ENGINE=spark the asset also
+# requires the `spark` resource (resources_from_env adds it); the body is the same.
+if ENGINE == "spark":
+
+    @dg.multi_asset(**CLEAN_MULTI_ASSET)
+    def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Warehouse, spark: SparkEngine):
+        """Validation, estimation and editing of the month(s) in the run, on Spark over the Parquet lake."""
+        yield from _clean(context, config, warehouse, spark)
+
+else:
+
+    @dg.multi_asset(**CLEAN_MULTI_ASSET)
+    def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Warehouse):
+        """Validation, estimation and editing of the month(s) in the run, in DuckDB."""
+        yield from _clean(context, config, warehouse, None)

@@ -139,8 +139,8 @@ def month_parameters(start: date, end: date, settings: VeeSettings) -> Params:
         **rule_parameters(settings),
         "start": start,
         "end": end,
-        "rule_ids": [r.rule_id for r in RULES],
-        "reasons": [r.description for r in RULES],
+        # rule id -> description, bound as a MAP (key/value lists)
+        "reasons": {"key": [r.rule_id for r in RULES], "value": [r.description for r in RULES]},
     }
 
 

@@ -74,7 +74,7 @@ RULES: tuple[Rule, ...] = (
         "quarantine",
         "household id breaks the register rule (letters, digits, _ and - only: no spaces, quotes, odd bytes)",
         "raw row",
-        "NOT regexp_full_match(household_id, $household_id_pattern)",
+        "NOT regexp_matches(household_id, $household_id_pattern)",
     ),
     Rule("V03_BAD_TIMESTAMP", "quarantine", "timestamp cannot be parsed", "raw row", "reading_end_utc IS NULL"),
     # Ingest files a line under its own month only when that month is a partition; any other
@@ -92,7 +92,7 @@ RULES: tuple[Rule, ...] = (
         "quarantine",
         "timestamp is not on the :00/:30 half-hour grid",
         "raw row",
-        "minute(reading_end_utc) NOT IN (0, 30) OR microsecond(reading_end_utc) <> 0",
+        "minute(reading_end_utc) NOT IN (0, 30) OR date_trunc('minute', reading_end_utc) <> reading_end_utc",
     ),
     Rule(
         "V05_NULL_VALUE",
@@ -106,7 +106,7 @@ RULES: tuple[Rule, ...] = (
         "quarantine",
         "value is not a number",
         "raw row",
-        "value IS NULL OR NOT isfinite(value)",
+        "value IS NULL OR isnan(value) OR value IN (CAST('Infinity' AS DOUBLE), CAST('-Infinity' AS DOUBLE))",
     ),
     Rule("V07_NEGATIVE_VALUE", "quarantine", "negative import reading", "raw row", "value < 0"),
     Rule(
@@ -223,7 +223,9 @@ def rule_parameters(settings: VeeSettings) -> dict[str, Any]:
     counts = layout_field_counts()
     return {
         **{f.name: getattr(settings, f.name) for f in fields(settings)},
-        "household_id_pattern": HOUSEHOLD_ID_PATTERN,
+        # anchored with \A and \z: a full match in RE2 (DuckDB) and java.util.regex (Spark) alike
+        # ("$" would let a final newline through on Spark)
+        "household_id_pattern": rf"\A(?:{HOUSEHOLD_ID_PATTERN})\z",
         # key/value lists make the DuckDB client bind a MAP (a plain dict would bind a STRUCT)
         "layout_field_counts": {"key": list(counts), "value": list(counts.values())},
     }

@@ -4,6 +4,8 @@
 * ``METER_WAREHOUSE``   the DuckDB file (default ``data/warehouse.duckdb``)
 * ``METER_REPORTS_DIR`` report output (default ``reports/``)
 * ``METER_SYNTHETIC_HOUSEHOLDS`` size of the built-in synthetic data set (default 300)
+* ``METER_ENGINE``      ``duckdb`` (default) or ``spark``: with ``spark`` the resource ``spark``
+  (:class:`SparkEngine`: ``METER_LAKE``, ``METER_SPARK_MASTER``, ``METER_SPARK_REMOTE``) is added
 
 A variable that is set is passed as ``dg.EnvVar`` (so the UI shows which variable configures a
 resource, not its value); an unset one leaves the documented default.
@@ -22,6 +24,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
+from assets.common.engine import DEFAULT_LAKE, engine_from_env
 from assets.common.warehouse import (
     DEFAULT_LOCK_TIMEOUT_S,
     DEFAULT_MEMORY_LIMIT,
@@ -130,6 +133,31 @@ class ReportsDir(dg.ConfigurableResource):
         return folder
 
 
+class SparkEngine(dg.ConfigurableResource):
+    """Apache Spark for ``METER_ENGINE=spark`` (docs/SCALING.md): local mode in development and CI
+    (``master``), a Spark Connect server in production (``remote``, ``sc://host:15002``). The
+    half-hourly tables live as Parquet under ``lake`` (a folder, or s3a:// / abfss:// / gs://)."""
+
+    master: str = Field(default="local[2]", description="Spark master when remote is empty (local[N]).")
+    remote: str = Field(default="", description="Spark Connect URL (sc://host:15002); empty = master.")
+    lake: str = Field(default=DEFAULT_LAKE, description="Root of the Parquet lake of the half-hourly tables.")
+    shuffle_partitions: int = Field(default=8, description="spark.sql.shuffle.partitions (months are small).")
+
+    @property
+    def lake_root(self) -> str:
+        return str(_resolved(self.lake))
+
+    def session(self) -> Any:
+        """The SparkSession (created once per process; later calls return the active one)."""
+        from assets.common.spark import build_session
+
+        return build_session(
+            master=str(_resolved(self.master)),
+            remote=str(_resolved(self.remote)),
+            config={"spark.sql.shuffle.partitions": str(self.shuffle_partitions)},
+        )
+
+
 def _env(name: str, default: str) -> str:
     return dg.EnvVar(name) if os.environ.get(name) else default
 
@@ -147,4 +175,15 @@ def resources_from_env() -> dict[str, dg.ConfigurableResource]:
         ),
         "source": MeterSource(source_dir=_env("METER_SOURCE_DIR", ""), synthetic_households=households),
         "reports": ReportsDir(path=_env("METER_REPORTS_DIR", DEFAULT_REPORTS_DIR)),
+        **(
+            {
+                "spark": SparkEngine(
+                    master=_env("METER_SPARK_MASTER", "local[2]"),
+                    remote=_env("METER_SPARK_REMOTE", ""),
+                    lake=_env("METER_LAKE", DEFAULT_LAKE),
+                )
+            }
+            if engine_from_env() == "spark"
+            else {}
+        ),
     }

@@ -6,6 +6,6 @@ SELECT household_id, reading_end_utc, min(value) AS value
 FROM ({classified})
 WHERE rule_id IS NULL
   AND (reading_month < $start OR reading_month >= $end)
-  AND reading_end_utc >= $start - to_minutes(30 * ($max_gap_half_hours_to_estimate + 1))
-  AND reading_end_utc < $end + to_minutes(30 * ($max_gap_half_hours_to_estimate + 1))
+  AND reading_end_utc >= $start - ($max_gap_half_hours_to_estimate + 1) * INTERVAL 30 MINUTE
+  AND reading_end_utc < $end + ($max_gap_half_hours_to_estimate + 1) * INTERVAL 30 MINUTE
 GROUP BY household_id, reading_end_utc HAVING count(DISTINCT value) = 1

@@ -9,13 +9,16 @@ steps AS (
            lead(t) OVER w AS t_next, lead(v) OVER w AS v_next
     FROM points WINDOW w AS (PARTITION BY household_id ORDER BY t)),
 gaps AS (
-    SELECT *, CAST(epoch(t_next - t) / 1800 AS INTEGER) - 1 AS missing
+    SELECT *, CAST(date_diff('second', t, t_next) / 1800 AS INTEGER) - 1 AS missing
     FROM steps WHERE t_next IS NOT NULL),
+steps_k AS (
+    SELECT household_id, t, v, v_next, missing, unnest(generate_series(1, missing)) AS k
+    FROM gaps
+    WHERE {E01_SHORT_GAP_INTERPOLATED}),
 filled AS (
-    SELECT household_id, t + to_minutes(CAST(30 * k AS BIGINT)) AS interval_end_utc,
+    SELECT household_id, t + k * INTERVAL 30 MINUTE AS interval_end_utc,
            v + (v_next - v) * k / (missing + 1) AS kwh
-    FROM gaps, range(1, missing + 1) AS r(k)
-    WHERE {E01_SHORT_GAP_INTERPOLATED})
+    FROM steps_k)
 SELECT household_id, interval_end_utc - INTERVAL 30 MINUTE AS interval_start_utc, interval_end_utc,
        kwh, CAST(NULL AS DOUBLE) AS raw_kwh, 'E' AS quality_code, false AS is_spike,
        0 AS duplicate_rows, CAST(NULL AS VARCHAR) AS source_file, CAST(NULL AS BIGINT) AS source_line,

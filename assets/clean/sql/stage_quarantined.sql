@@ -7,10 +7,9 @@ WITH rejected AS (
     UNION ALL
     SELECT c.source_file, c.source_line, 'V09_CONFLICTING_DUPLICATE'
     FROM _classified c JOIN _dupkeys d USING (household_id, reading_end_utc)
-    WHERE c.rule_id IS NULL AND {V09_CONFLICTING_DUPLICATE}),
-reasons AS (SELECT unnest($rule_ids) AS rule_id, unnest($reasons) AS reason)
+    WHERE c.rule_id IS NULL AND {V09_CONFLICTING_DUPLICATE})
 SELECT r.source_file, r.source_line, r.household_id,
        coalesce(r.reading_ts_text, CAST(r.reading_end_utc AS VARCHAR)) AS reading_ts_text, r.kwh_text, r.raw_line,
-       x.rule_id, reasons.reason, r.reading_month
-FROM {raw} r JOIN rejected x USING (source_file, source_line) LEFT JOIN reasons USING (rule_id)
+       x.rule_id, $reasons[x.rule_id] AS reason, r.reading_month
+FROM {raw} r JOIN rejected x USING (source_file, source_line)
 WHERE r.reading_month >= $start AND r.reading_month < $end

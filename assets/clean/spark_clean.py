@@ -1,0 +1,144 @@
+"""The clean stage on Spark: the same stage SQL and VEE predicates, transpiled, over the Parquet lake.
+
+``clean_readings`` defines the stages (``STAGES``, ``sql/stage_*.sql`` assembled with the rule
+predicates of ``vee_rules.py``) and what each stored table receives (``OUTPUTS``); this module only
+runs them on a SparkSession (:class:`assets.common.spark.SparkSql`) instead of a DuckDB connection,
+and writes each month with a partition overwrite instead of DELETE + INSERT. No rule is restated.
+
+The lake holds ``ingest.raw_readings`` (written by the Spark ingest, or bridged from the DuckDB
+warehouse by :func:`export_raw_from_duckdb`) and the small ``ingest.source_file_index``; clean
+writes ``clean.clean_readings``, ``clean.quarantined_readings``, ``clean.household_month_coverage``
+and ``clean.source_file_balance``, each partitioned by ``reading_month``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assets.clean.clean_readings import (
+    BALANCE_TABLE,
+    OUTPUTS,
+    STAGES,
+    TEMP_TABLES,
+    CleanResult,
+    _add_months,
+    _summarise,
+    month_parameters,
+)
+from assets.clean.vee_rules import VeeSettings
+from assets.common.spark import (
+    PARTITION_COLUMN,
+    LakeTable,
+    SparkSql,
+    check_schema,
+    ensure_lake_table,
+    overwrite_partitions,
+)
+from assets.ingest.raw_ingest import INDEX_TABLE, RAW_TABLE
+from assets.ingest.schemas.raw_readings import RawReadings
+
+if TYPE_CHECKING:
+    import duckdb
+    from pyspark.sql import SparkSession
+
+INPUT_TABLES = (LakeTable(RAW_TABLE, RawReadings),)
+OUTPUT_TABLES = tuple(LakeTable(table, model) for table, model, _ in OUTPUTS)
+
+
+def ensure_tables(spark: SparkSession, lake: str | Path) -> None:
+    for table in (*INPUT_TABLES, *OUTPUT_TABLES):
+        ensure_lake_table(spark, lake, table)
+
+
+def export_raw_from_duckdb(
+    con: duckdb.DuckDBPyConnection, spark: SparkSession, lake: str | Path, start: date, end: date
+) -> int:
+    """Bridge until ingest writes the lake itself: copy the window's ``ingest.raw_readings`` and the
+    source-file index from the DuckDB warehouse into a local lake (each month's folder replaced by a
+    rename). Returns the rows copied."""
+    import pyarrow.parquet as pq
+
+    from assets.common.spark import months_between, table_location
+    from assets.common.sql import qualified_name
+
+    if "://" in str(lake):
+        raise ValueError(
+            f"the DuckDB bridge writes a local lake only, not {lake}: ingest on Spark writes object storage"
+        )
+    ensure_tables(spark, lake)
+    raw_location = Path(table_location(lake, RAW_TABLE))
+    rows = 0
+    for month in months_between(start, end):  # one month at a time: memory bounded by one month
+        data = con.sql(
+            f"SELECT * EXCLUDE (reading_month) FROM {qualified_name(RAW_TABLE)} WHERE reading_month = $m",
+            params={"m": month},
+        ).to_arrow_table()
+        _replace_folder(
+            raw_location / f"{PARTITION_COLUMN}={month.isoformat()}",
+            lambda d, t=data: pq.write_table(t, d / "part-0.parquet"),
+        )
+        rows += data.num_rows
+    index = con.sql(f"SELECT * FROM {qualified_name(INDEX_TABLE)}").to_arrow_table()
+    index_location = Path(table_location(lake, INDEX_TABLE))
+    _replace_folder(index_location, lambda d: pq.write_table(index, d / "part-0.parquet"))
+    if not spark.catalog.tableExists(INDEX_TABLE):
+        spark.catalog.createTable(INDEX_TABLE, path=str(index_location), source="parquet")
+    spark.catalog.recoverPartitions(RAW_TABLE)  # the session catalog learns the months written
+    for table in (RAW_TABLE, INDEX_TABLE):
+        spark.catalog.refreshTable(table)
+    return rows
+
+
+def _replace_folder(folder: Path, write) -> None:
+    """Write a folder beside ``folder`` (hidden from Spark by its leading dot), then swap it in."""
+    import shutil
+
+    staging = folder.with_name("." + folder.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    write(staging)
+    shutil.rmtree(folder, ignore_errors=True)
+    staging.rename(folder)
+
+
+def clean_window_spark(
+    spark: SparkSession, lake: str | Path, start: date, end: date, settings: VeeSettings | None = None
+) -> CleanResult:
+    """Replace the clean, quarantine, coverage and file-balance months ``start <= m < end`` in the lake.
+
+    Month by month, as on DuckDB: the stages build cached temporary views, the staged rows are
+    checked against the table models' columns and types, then each table's month is overwritten.
+    """
+    settings = settings or VeeSettings()
+    ensure_tables(spark, lake)
+    runner = SparkSql(spark)
+    month = start.replace(day=1)
+    while month < end:
+        following = _add_months(month, 1)
+        params = month_parameters(month, following, settings)
+        try:
+            for stage in STAGES:
+                stage(runner, params)
+            for table, model, rows in OUTPUTS:
+                check_schema(runner.sql(rows), model, table)
+            for table, _, rows in OUTPUTS:
+                overwrite_partitions(runner, table, rows, [month])
+        finally:
+            runner.drop_temp(*TEMP_TABLES)
+        month = following
+    return _summarise(runner, {"start": start, "end": end})
+
+
+def clean_on_spark(
+    con: duckdb.DuckDBPyConnection, engine: Any, start: date, end: date, settings: VeeSettings | None = None
+) -> CleanResult:
+    """The clean asset's Spark path: the raw months bridged from the warehouse to the lake, then
+    cleaned on the session of ``engine`` (``resources.SparkEngine``) into the lake."""
+    spark = engine.session()
+    export_raw_from_duckdb(con, spark, engine.lake_root, start, end)
+    return clean_window_spark(spark, engine.lake_root, start, end, settings)
+
+
+__all__ = ["BALANCE_TABLE", "clean_on_spark", "clean_window_spark", "ensure_tables", "export_raw_from_duckdb"]
