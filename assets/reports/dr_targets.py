@@ -31,6 +31,38 @@ its all-event estimate (``response_basis`` = 'all High events').
 Textbook rule: every household of the highest-load cluster of the K=3 load-shape segmentation
 (highest mean peak_kw of its members). The ranking selects the same number of households (or
 ``dr_budget_households``) so both rules are compared on kW captured for equal effort.
+
+Captured kW of a rule (compare_rules, captured_kw_interval): total T = sum_i expected_kw_i over the
+selected households, interval T +- z sd (z = 1.96), intersected with [sum_i ci_low_i, sum_i ci_high_i]
+(each household's interval is clipped to [0, cap] x load, so the sum of bounds is a hard envelope), where
+    sd^2 = sum_i (L_i s_i / 100)^2  +  sum_segments (sum_{i in segment, prior} L_i / 100)^2 se_s^2
+with L_i = peak_load_kw_i and
+    * s_i (``reduction_own_sd_pct``), the household's own, independent error: a measured household's
+      posterior SD sqrt(B_i) se_i; a model household's residual half-interval / z; a segment-prior
+      household's deviation from its segment mean, tau (DerSimonian-Laird between-household SD);
+    * se_s (``reduction_shared_se_pct``, segment-prior households only), the error of the segment's prior
+      that all its prior households share (fully correlated within the segment, independent between
+      segments): prior_s = (sum_{j measured in s} r_j + n0 mu) / (n_s + n0), so
+      se_s = sqrt(sum_j (se_j^2 + tau^2) + n0^2 se(mu)^2) / (n_s + n0), se(mu)^2 = 1 / sum_j w_j over all
+      measured households (w_j = 1 / (se_j^2 + tau^2)); the measured r_j enter with their marginal
+      variance, an upper bound for the shrunk values the prior averages.
+Measured households' errors are treated as independent of the priors they feed (a second-order term).
+With fewer than 2 measured households there is no tau: sd is infinite and the interval is the envelope.
+
+Out-of-sample comparison (heldout_event_comparison): on held-out EVENTS of the measured ToU
+households. The evening High events are split by the features' cross-fitting folds
+(features/crossfit.event_folds: every other High event in order of start). For fold f, the shipped
+ranking rule is rebuilt from the fold-f events only (evening DiD, event-bootstrap SE, empirical-Bayes
+shrinkage, clipped, x peak_load_kw) and the households' REALISED kW is the pooled evening DiD of the
+OTHER fold x peak_load_kw (unclipped: a household may realise a negative reduction). Only households with
+evening events in both folds enter. The textbook rule selects the measured members of its cluster (n);
+the ranking selects its top n by the fold-f expected kW. Each rule's captured kW is the realised kW of its
+selection, averaged over the two fold swaps; the capture curve is the same cumulative sum at every n (the
+textbook's order: cluster members first, by peak kW). Intervals: percentile bootstrap over households
+(settings.response_bootstrap draws, seed settings.random_state), paired: each draw resamples households
+once and scores both rules (and their difference) on it, with n recounted in the draw. Fewer than
+settings.k_anonymity such households, or none in the textbook cluster: no comparison, and the report says
+so in words.
 """
 
 from __future__ import annotations
@@ -399,6 +431,9 @@ def captured_kw_interval(selected: pl.DataFrame) -> tuple[float, float, float]:
     the interval intersected with the summed household bounds."""
     if selected.height == 0:
         return 0.0, 0.0, 0.0
+    lo_env, hi_env = float(selected["expected_kw_ci_low"].sum()), float(selected["expected_kw_ci_high"].sum())
+    if not {"reduction_own_sd_pct", "reduction_shared_se_pct", "segment"} <= set(selected.columns):
+        return lo_env, hi_env, float("inf")  # no error model given: the envelope
     load = selected["peak_load_kw"].cast(pl.Float64).fill_null(0.0) / 100.0
     own = (load * selected["reduction_own_sd_pct"].cast(pl.Float64)).fill_null(0.0)
     shared = selected.select(
@@ -408,7 +443,6 @@ def captured_kw_interval(selected: pl.DataFrame) -> tuple[float, float, float]:
     var = float((own**2).sum()) + float((per_segment**2).sum())
     sd = float(np.sqrt(var)) if np.isfinite(var) else float("inf")
     total = float(selected["expected_kw_reduction"].sum())
-    lo_env, hi_env = float(selected["expected_kw_ci_low"].sum()), float(selected["expected_kw_ci_high"].sum())
     z = _z()
     return max(lo_env, total - z * sd, 0.0), min(hi_env, total + z * sd), sd
 
