@@ -102,6 +102,7 @@ def test_heldout_ranking_wins_when_the_halves_agree(outputs):
     result = heldout_event_comparison(rows, outputs["features"], e, outputs["model"].settings)
     rank, text = _brute_force(measured, a, a, textbook_cluster_choice(e))
     assert result.captured[RANKING_RULE][0] == pytest.approx(rank, rel=1e-6)
+    assert result.captured[TEXTBOOK_RULE][0] == pytest.approx(text, rel=1e-6)
     assert result.difference[0] > 0
 
 
