@@ -771,6 +771,7 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
             ("expected_kw_captured", "expected kW", lambda v: f"{v:.1f}"),
             ("expected_kw_interval", "95% interval (kW)", None),
             ("overlap_households", "overlap", None),
+            ("heldout_kw_text", "held out: realised kW (95% CI)", None),
         ],
         suppressed_text="–",
     )
