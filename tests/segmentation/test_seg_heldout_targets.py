@@ -145,3 +145,45 @@ def test_captured_interval_matches_a_brute_force_simulation():
     assert (lo, hi) == pytest.approx(tuple(np.percentile(totals, [2.5, 97.5])), rel=0.03)
     # far narrower than the sum of the household bounds
     assert hi - lo < 0.5 * float(frame["expected_kw_ci_high"].sum())
+
+
+def test_heldout_rows_take_the_features_folds_in_order_of_event_start():
+    """Folds alternate in order of the High events' START (features/crossfit.event_folds), not of id."""
+    from datetime import datetime, timedelta
+
+    import duckdb
+
+    from assets.reports.dr_targets import read_heldout_event_rows
+
+    t0 = datetime(2013, 1, 7, 17, 0)
+    starts = {7: 0, 3: 1, 9: 2, 1: 3}  # event id -> order of its start
+    schedule = pl.DataFrame(
+        [(t0 + timedelta(days=d, minutes=30 * h), "High", eid) for eid, d in starts.items() for h in range(3)]
+        + [(t0 + timedelta(days=10), "Normal", None)],
+        schema={"interval_start_utc": pl.Datetime("us"), "band": pl.String, "event_id": pl.Int32},
+        orient="row",
+    )
+    rows = pl.DataFrame(
+        {
+            "household_id": ["A"] * 4,
+            "event_id": list(starts),
+            "method": ["within"] * 4,
+            "block_id": [1, 1, 2, 2],
+            "n_half_hours": [3] * 4,
+            "did_kwh": [-0.1] * 4,
+            "ref_kwh": [1.0] * 4,
+            "band": ["High"] * 4,
+            "kind": ["event"] * 4,
+            "start_bucket": ["evening"] * 4,
+        }
+    ).cast({"event_id": pl.Int32, "block_id": pl.Int32, "n_half_hours": pl.Int32})
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA ingest; CREATE SCHEMA features")
+    con.register("s", schedule)
+    con.register("r", rows)
+    con.execute("CREATE TABLE ingest.tariff_schedule AS SELECT * FROM s")
+    con.execute("CREATE TABLE features.treatment_event_responses AS SELECT * FROM r")
+    out = read_heldout_event_rows(con)
+    con.close()
+    folds = dict(zip(out["event_id"].to_list(), out["fold"].to_list(), strict=True))
+    assert folds == {eid: order % 2 for eid, order in starts.items()}
