@@ -641,6 +641,9 @@ def heldout_event_comparison(
         fit, test = own.filter(pl.col("fold") == f).drop("fold"), own.filter(pl.col("fold") != f).drop("fold")
         feat = prepared.join(evening_response(fit, features, fs), on="household_id", how="left")
         household, _ = evening_estimates(feat, ids.select("household_id", "segment"), settings)
+        # a household without a fold-f evening estimate would fall back to its all-event one (all
+        # events, the held-out half included): it is left out of the comparison
+        household = household.join(feat.filter(pl.col("evening_did_pct").is_not_null()), on="household_id", how="semi")
         realised = household_did(test, fs, "e").select(
             "household_id", (-settings.did_pct_multiplier * pl.col("e_did_pct")).alias(f"realised_pct_{f}")
         )
