@@ -60,7 +60,8 @@ the ranking selects its top n by the fold-f expected kW. Each rule's captured kW
 selection, averaged over the two fold swaps; the capture curve is the same cumulative sum at every n (the
 textbook's order: cluster members first, by peak kW). Intervals: percentile bootstrap over households
 (settings.response_bootstrap draws, seed settings.random_state), paired: each draw resamples households
-once and scores both rules (and their difference) on it, with n recounted in the draw. Fewer than
+once and scores both rules (and their difference) on it, with n recounted in the draw; the households'
+fold scores are kept (the empirical-Bayes prior is not refitted per draw). Fewer than
 settings.k_anonymity such households, or none in the textbook cluster: no comparison, and the report says
 so in words.
 """
