@@ -19,6 +19,7 @@ from assets.reports.dr_targets import (
     DrTargets,
     add_evening_response,
     expected_household_reduction,
+    heldout_event_comparison,
     rank_dr_targets,
     score_response_model,
 )
@@ -51,7 +52,13 @@ def compute_response_model(
     """Cross-validated scores of the response model (vs segment prior and textbook) and the held-out
     capture curve of both targeting rules."""
     scores, _ = score_response_model(features, assignments, household_response(features, model), model)
-    return scores, capture_curve(scores.oof)
+    curve = capture_curve(scores.oof)
+    measured_on = f"{scores.n_measured} measured ToU households, response model cross-validated over households"
+    return scores, curve.with_columns(
+        pl.lit(None, pl.Float64).alias("cumulative_kw_ci_low"),
+        pl.lit(None, pl.Float64).alias("cumulative_kw_ci_high"),
+        pl.lit(measured_on, pl.String).alias("measured_on"),
+    )
 
 
 def compute_interventions(
@@ -61,8 +68,20 @@ def compute_interventions(
     return validate(Interventions, build_interventions(personas, expectations, model.settings), "interventions")
 
 
-def compute_dr_targets(features: pl.DataFrame, assignments: pl.DataFrame, model: ClusterModel) -> DrTargets:
-    dr = rank_dr_targets(compute_expectations(features, assignments, model), model.settings)
+def compute_dr_targets(
+    features: pl.DataFrame,
+    assignments: pl.DataFrame,
+    model: ClusterModel,
+    heldout_rows: pl.DataFrame | None = None,
+) -> DrTargets:
+    """The DR target ranking and rule comparison; ``heldout_rows`` (dr_targets.read_heldout_event_rows)
+    adds the comparison on held-out events (dr.heldout; its capture curve in dr.heldout.curve)."""
+    expectations = compute_expectations(features, assignments, model)
+    heldout = (
+        None if heldout_rows is None else heldout_event_comparison(heldout_rows, features, expectations, model.settings)
+    )
+    dr = rank_dr_targets(expectations, model.settings, heldout)
+    dr.heldout = heldout
     dr.targets = validate(DrTargetsSchema, dr.targets, "dr_targets")
     dr.comparison = validate(DrTargetComparison, dr.comparison, "dr_target_comparison")
     return dr

@@ -84,17 +84,24 @@ def dr_targets(warehouse: Warehouse):
     responsiveness, shrunk towards the persona for households without a measured response),
     beside the textbook rule (every household of the highest-load cluster). IDs are pseudonymised
     when configured; the comparison table says what each rule captures."""
+    import polars as pl
+
     from assets.common.table_model import SchemaViolation, validate
     from assets.model.tables import load_segmentation_inputs
     from assets.reports import api as seg
+    from assets.reports.dr_targets import read_heldout_event_rows
     from assets.reports.schemas.dr_targets import DrTargetComparison, DrTargets
     from assets.reports.schemas.response_model import CaptureCurve, ResponseModelScores
 
     with warehouse.get_connection() as con:
         run = seg.with_evening_response(con, load_segmentation_inputs(con))
         try:
-            result = seg.compute_dr_targets(run.features, run.assignments, run.model)
+            result = seg.compute_dr_targets(
+                run.features, run.assignments, run.model, heldout_rows=read_heldout_event_rows(con)
+            )
             scores, curve = seg.compute_response_model(run.features, run.assignments, run.model)
+            if result.heldout is not None and result.heldout.curve.height:
+                curve = pl.concat([result.heldout.curve, curve.select(result.heldout.curve.columns)])
             validate(DrTargetComparison, result.comparison, DR_COMPARISON_TABLE)  # all before writing any
             validate(ResponseModelScores, scores.scores, RESPONSE_SCORES_TABLE)
             validate(CaptureCurve, curve, CAPTURE_CURVE_TABLE)

@@ -31,6 +31,39 @@ its all-event estimate (``response_basis`` = 'all High events').
 Textbook rule: every household of the highest-load cluster of the K=3 load-shape segmentation
 (highest mean peak_kw of its members). The ranking selects the same number of households (or
 ``dr_budget_households``) so both rules are compared on kW captured for equal effort.
+
+Captured kW of a rule (compare_rules, captured_kw_interval): total T = sum_i expected_kw_i over the
+selected households, interval T +- z sd (z = 1.96), intersected with [sum_i ci_low_i, sum_i ci_high_i]
+(each household's interval is clipped to [0, cap] x load, so the sum of bounds is a hard envelope), where
+    sd^2 = sum_i (L_i s_i / 100)^2  +  sum_segments (sum_{i in segment, prior} L_i / 100)^2 se_s^2
+with L_i = peak_load_kw_i and
+    * s_i (``reduction_own_sd_pct``), the household's own, independent error: a measured household's
+      posterior SD sqrt(B_i) se_i; a model household's residual half-interval / z; a segment-prior
+      household's deviation from its segment mean, tau (DerSimonian-Laird between-household SD);
+    * se_s (``reduction_shared_se_pct``, segment-prior households only), the error of the segment's prior
+      that all its prior households share (fully correlated within the segment, independent between
+      segments): prior_s = (sum_{j measured in s} r_j + n0 mu) / (n_s + n0), so
+      se_s = sqrt(sum_j (se_j^2 + tau^2) + n0^2 se(mu)^2) / (n_s + n0), se(mu)^2 = 1 / sum_j w_j over all
+      measured households (w_j = 1 / (se_j^2 + tau^2)); the measured r_j enter with their marginal
+      variance, an upper bound for the shrunk values the prior averages.
+Measured households' errors are treated as independent of the priors they feed (a second-order term).
+With fewer than 2 measured households there is no tau: sd is infinite and the interval is the envelope.
+
+Out-of-sample comparison (heldout_event_comparison): on held-out EVENTS of the measured ToU
+households. The evening High events are split by the features' cross-fitting folds
+(features/crossfit.event_folds: every other High event in order of start). For fold f, the shipped
+ranking rule is rebuilt from the fold-f events only (evening DiD, event-bootstrap SE, empirical-Bayes
+shrinkage, clipped, x peak_load_kw) and the households' REALISED kW is the pooled evening DiD of the
+OTHER fold x peak_load_kw (unclipped: a household may realise a negative reduction). Only households with
+evening events in both folds enter. The textbook rule selects the measured members of its cluster (n);
+the ranking selects its top n by the fold-f expected kW. Each rule's captured kW is the realised kW of its
+selection, averaged over the two fold swaps; the capture curve is the same cumulative sum at every n (the
+textbook's order: cluster members first, by peak kW). Intervals: percentile bootstrap over households
+(settings.response_bootstrap draws, seed settings.random_state), paired: each draw resamples households
+once and scores both rules (and their difference) on it, with n recounted in the draw; the households'
+fold scores are kept (the empirical-Bayes prior is not refitted per draw). Fewer than
+settings.k_anonymity such households, or none in the textbook cluster: no comparison, and the report says
+so in words.
 """
 
 from __future__ import annotations
@@ -239,6 +272,7 @@ def evening_estimates(
         pl.col("high_reduction_shrunk_pct").alias("shrunk_pct"),
         (pl.col("high_reduction_shrunk_pct") - z * post_sd).alias("ci_low_pct"),
         (pl.col("high_reduction_shrunk_pct") + z * post_sd).alias("ci_high_pct"),
+        post_sd.alias("sd_pct"),
     )
     seg = segments.join(
         resp.select(
@@ -254,16 +288,38 @@ def evening_estimates(
     se_mu2 = 1.0 / w.sum() if w.size and w.sum() > 0 else 0.0
     # with fewer than 2 measured households there is no spread to measure: the interval is [0, cap]
     half = z * float(np.sqrt(prior.tau2 + se_mu2)) if prior.n_measured >= 2 else float("inf")
+    shared = segment_prior_se(seg, prior, s) if prior.n_measured >= 2 else {}
     per_segment = pl.DataFrame(
         {
             "segment": pl.Series(list(priors), dtype=pl.Int32),
             "segment_prior_pct": [v["prior_pct"] for v in priors.values()],
-        }
+            "prior_se_pct": [shared.get(k, float("inf")) for k in priors],
+            "prior_tau_pct": [float(np.sqrt(prior.tau2)) if prior.n_measured >= 2 else float("inf")] * len(priors),
+        },
+        schema_overrides={"prior_se_pct": pl.Float64, "prior_tau_pct": pl.Float64},
     ).with_columns(
         (pl.col("segment_prior_pct") - half).alias("prior_ci_low_pct"),
         (pl.col("segment_prior_pct") + half).alias("prior_ci_high_pct"),
     )
     return household, per_segment
+
+
+def segment_prior_se(seg: pl.DataFrame, prior, settings: SegmentationSettings) -> dict[int, float]:
+    """Standard error (points of %) of each segment's prior, the part every segment-prior household of
+    the segment shares (module docstring, "Captured kW of a rule")."""
+    n0 = settings.segment_prior_strength
+    measured = seg.filter(pl.col("response_measured"))
+    se_all = measured["high_reduction_se"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    ok = np.isfinite(se_all)
+    w = 1.0 / (se_all[ok] ** 2 + prior.tau2)
+    se_mu2 = 1.0 / w.sum() if w.size and w.sum() > 0 else 0.0
+    out = {}
+    for key in sorted(set(seg["segment"].to_list())):
+        se = measured.filter(pl.col("segment") == key)["high_reduction_se"].cast(pl.Float64).fill_null(np.nan)
+        v = se.to_numpy() ** 2 + prior.tau2
+        v = np.where(np.isfinite(v), v, prior.tau2)
+        out[int(key)] = float(np.sqrt(v.sum() + n0**2 * se_mu2) / (v.size + n0)) if v.size + n0 > 0 else float("inf")
+    return out
 
 
 def _with_se_column(settings: SegmentationSettings) -> SegmentationSettings:
@@ -344,6 +400,13 @@ def expected_household_reduction(
             .then(pl.lit(INTERVAL_MODEL))
             .otherwise(pl.lit(INTERVAL_PRIOR))
             .alias("interval_basis"),
+            pl.when(measured)
+            .then(pl.col("sd_pct"))
+            .when(by_model)
+            .then((pl.col("predicted_ci_high_pct") - pl.col("predicted_ci_low_pct")) / (2.0 * _z()))
+            .otherwise(pl.col("prior_tau_pct"))
+            .alias("reduction_own_sd_pct"),
+            pl.when(measured | by_model).then(0.0).otherwise(pl.col("prior_se_pct")).alias("reduction_shared_se_pct"),
             (pl.col("peak_kw") * (1.0 - 1.0 / pl.col("peak_offpeak_ratio").clip(lower_bound=1.0)))
             .fill_null(0.0)
             .alias("flexible_kw"),
@@ -355,6 +418,34 @@ def expected_household_reduction(
         )
         .sort("household_id")
     )
+
+
+def _z() -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + rm.INTERVAL_LEVEL / 2))
+
+
+def captured_kw_interval(selected: pl.DataFrame) -> tuple[float, float, float]:
+    """(low, high, sd) in kW of the summed expected_kw_reduction of ``selected`` (module docstring,
+    "Captured kW of a rule"): own errors independent, segment-prior errors shared within a segment,
+    the interval intersected with the summed household bounds."""
+    if selected.height == 0:
+        return 0.0, 0.0, 0.0
+    lo_env, hi_env = float(selected["expected_kw_ci_low"].sum()), float(selected["expected_kw_ci_high"].sum())
+    if not {"reduction_own_sd_pct", "reduction_shared_se_pct", "segment"} <= set(selected.columns):
+        return lo_env, hi_env, float("inf")  # no error model given: the envelope
+    load = selected["peak_load_kw"].cast(pl.Float64).fill_null(0.0) / 100.0
+    own = (load * selected["reduction_own_sd_pct"].cast(pl.Float64)).fill_null(0.0)
+    shared = selected.select(
+        "segment", (load * pl.col("reduction_shared_se_pct").cast(pl.Float64)).fill_null(0.0).alias("s")
+    )
+    per_segment = shared.filter(pl.col("s") != 0).group_by("segment").agg(pl.col("s").sum())["s"]
+    var = float((own**2).sum()) + float((per_segment**2).sum())
+    sd = float(np.sqrt(var)) if np.isfinite(var) else float("inf")
+    total = float(selected["expected_kw_reduction"].sum())
+    z = _z()
+    return max(lo_env, total - z * sd, 0.0), min(hi_env, total + z * sd), sd
 
 
 def textbook_cluster_choice(expectations: pl.DataFrame) -> int:
@@ -373,10 +464,14 @@ class DrTargets:
     comparison: pl.DataFrame
     textbook_cluster: int
     n_selected: int
+    heldout: HeldOutComparison | None = None
 
 
-def rank_dr_targets(expectations: pl.DataFrame, settings: SegmentationSettings) -> DrTargets:
-    """The ranked household table and the two-row comparison of the selection rules."""
+def rank_dr_targets(
+    expectations: pl.DataFrame, settings: SegmentationSettings, heldout: HeldOutComparison | None = None
+) -> DrTargets:
+    """The ranked household table and the two-row comparison of the selection rules (with the
+    held-out-event comparison's columns, null when ``heldout`` is None)."""
     tb = textbook_cluster_choice(expectations)
     ranked = expectations.sort(["expected_kw_reduction", "household_id"], descending=[True, False]).with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"),
@@ -411,7 +506,7 @@ def rank_dr_targets(expectations: pl.DataFrame, settings: SegmentationSettings) 
         "selected_by_ranking",
         "selected_by_textbook",
     )
-    comparison = compare_rules(ranked)
+    comparison = add_heldout(compare_rules(ranked), heldout)
     return DrTargets(targets=targets, comparison=comparison, textbook_cluster=tb, n_selected=n_sel)
 
 
@@ -427,13 +522,17 @@ def compare_rules(ranked: pl.DataFrame) -> pl.DataFrame:
     for rule, mask_col in ((RANKING_RULE, "selected_by_ranking"), (TEXTBOOK_RULE, "selected_by_textbook")):
         sel = ranked.filter(pl.col(mask_col))
         kw = float(sel["expected_kw_reduction"].sum())
+        interval = captured_kw_interval(sel)
         rows.append(
             {
                 "rule": rule,
                 "n_households": sel.height,
                 "expected_kw_captured": kw,
-                "expected_kw_captured_ci_low": float(sel["expected_kw_ci_low"].sum()),
-                "expected_kw_captured_ci_high": float(sel["expected_kw_ci_high"].sum()),
+                "expected_kw_captured_ci_low": interval[0],
+                "expected_kw_captured_ci_high": interval[1],
+                "segment_prior_households": int((sel["response_source"] == "segment prior").sum())
+                if "response_source" in sel.columns
+                else 0,
                 "mean_expected_kw_per_household": kw / sel.height if sel.height else 0.0,
                 "peak_kw_covered": float(sel["peak_kw"].sum()),
                 "share_of_total_expected_kw": kw / total_kw if total_kw > 0 else 0.0,
@@ -450,6 +549,7 @@ def compare_rules(ranked: pl.DataFrame) -> pl.DataFrame:
             "expected_kw_captured": pl.Float64,
             "expected_kw_captured_ci_low": pl.Float64,
             "expected_kw_captured_ci_high": pl.Float64,
+            "segment_prior_households": pl.Int64,
             "mean_expected_kw_per_household": pl.Float64,
             "peak_kw_covered": pl.Float64,
             "share_of_total_expected_kw": pl.Float64,
@@ -458,3 +558,206 @@ def compare_rules(ranked: pl.DataFrame) -> pl.DataFrame:
             "jaccard": pl.Float64,
         },
     )
+
+
+HIGH_EVENT_STARTS_SQL = "high_event_starts"
+CURVE_SCHEMA = {
+    "rule": pl.String,
+    "n_targeted": pl.Int64,
+    "cumulative_kw": pl.Float64,
+    "cumulative_kw_ci_low": pl.Float64,
+    "cumulative_kw_ci_high": pl.Float64,
+    "measured_on": pl.String,
+}
+
+
+def read_heldout_event_rows(
+    con: duckdb.DuckDBPyConnection, table: str = EVENT_ROWS_TABLE, schedule_table: str | None = None
+) -> pl.DataFrame:
+    """The evening High event rows (read_evening_event_rows) with the features' cross-fitting ``fold``
+    of their event (features/crossfit.event_folds: every other High event in order of start)."""
+    from assets.features.crossfit import event_folds
+
+    schedule = schedule_table or FeatureSettings().tariff_table
+    sql = load_sql(__file__, HIGH_EVENT_STARTS_SQL).format(schedule=qualified_name(schedule))
+    starts = con.sql(sql, params={"band": "High"}).pl()
+    folds = event_folds(starts).with_columns(pl.col("event_id").cast(pl.Int32))
+    rows = read_evening_event_rows(con, table).with_columns(pl.col("event_id").cast(pl.Int32))
+    return rows.join(folds, on="event_id", how="inner")
+
+
+@dataclass
+class HeldOutComparison:
+    """The two rules scored on held-out events (module docstring, "Out-of-sample comparison").
+
+    captured: rule -> (kW, 95 % low, 95 % high), mean over the two fold swaps; difference: ranking -
+    textbook with its paired-bootstrap interval; curve: CURVE_SCHEMA rows; reason: why there is no
+    comparison (None when there is one)."""
+
+    n_households: int
+    n_selected: int
+    measured_on: str
+    captured: dict[str, tuple[float, float, float]]
+    difference: tuple[float, float, float] | None
+    curve: pl.DataFrame
+    reason: str | None = None
+
+
+def _no_heldout(reason: str, n: int = 0) -> HeldOutComparison:
+    empty = pl.DataFrame(schema=CURVE_SCHEMA)
+    return HeldOutComparison(n, 0, f"no held-out comparison: {reason}", {}, None, empty, reason)
+
+
+def heldout_event_comparison(
+    rows: pl.DataFrame,
+    features: pl.DataFrame,
+    expectations: pl.DataFrame,
+    settings: SegmentationSettings,
+    feature_settings: FeatureSettings | None = None,
+) -> HeldOutComparison:
+    """Both rules scored on held-out events of the measured ToU households.
+
+    ``rows``: read_heldout_event_rows (evening High event rows with ``fold``); ``features``: the
+    household features (with ``response_method``); ``expectations``: expected_household_reduction."""
+    from assets.features.crossfit import N_FOLDS
+    from assets.features.treatment_features import household_did
+
+    fs = feature_settings or FeatureSettings()
+    cap = 100.0 * settings.max_reduction_fraction
+    top = textbook_cluster_choice(expectations)
+    primary = features.select(
+        "household_id", pl.col("response_method").replace_strict(_METHODS, default=None).alias("method")
+    ).drop_nulls()
+    own = rows.join(primary, on=["household_id", "method"], how="inner")
+    measured = expectations.filter(pl.col("response_measured").fill_null(False)).select(
+        "household_id", "segment", "peak_load_kw", "peak_kw", "textbook_cluster"
+    )
+    both = own.group_by("household_id").agg(pl.col("fold").n_unique().alias("n_folds"))
+    ids = measured.join(both.filter(pl.col("n_folds") == N_FOLDS), on="household_id", how="semi").sort("household_id")
+    own = own.join(ids, on="household_id", how="semi")
+    prepared = prepare_features(features).join(ids, on="household_id", how="semi")
+    prepared = prepared.drop([c for c in EVENING_COLUMNS if c in prepared.columns])
+    frame = ids
+    for f in range(N_FOLDS):
+        fit, test = own.filter(pl.col("fold") == f).drop("fold"), own.filter(pl.col("fold") != f).drop("fold")
+        feat = prepared.join(evening_response(fit, features, fs), on="household_id", how="left")
+        household, _ = evening_estimates(feat, ids.select("household_id", "segment"), settings)
+        # a household without a fold-f evening estimate would fall back to its all-event one (all
+        # events, the held-out half included): it is left out of the comparison
+        household = household.join(feat.filter(pl.col("evening_did_pct").is_not_null()), on="household_id", how="semi")
+        realised = household_did(test, fs, "e").select(
+            "household_id", (-settings.did_pct_multiplier * pl.col("e_did_pct")).alias(f"realised_pct_{f}")
+        )
+        frame = frame.join(
+            household.select("household_id", pl.col("shrunk_pct").clip(0.0, cap).alias(f"score_pct_{f}")),
+            on="household_id",
+            how="left",
+        ).join(realised, on="household_id", how="left")
+    frame = frame.drop_nulls([c for c in frame.columns if c.startswith(("score_pct_", "realised_pct_"))])
+    n = frame.height
+    is_tb = (frame["textbook_cluster"] == top).to_numpy()
+    n_tb = int(is_tb.sum())
+    if n < settings.k_anonymity or n_tb == 0:
+        why = (
+            f"{n} measured ToU households with evening High events in both halves (at least "
+            f"{settings.k_anonymity} needed)"
+            if n < settings.k_anonymity
+            else f"none of the {n} measured ToU households is in the textbook cluster"
+        )
+        return _no_heldout(why, n)
+    load = frame["peak_load_kw"].to_numpy() / 100.0
+    peak = frame["peak_kw"].to_numpy()
+    scores = np.stack([frame[f"score_pct_{f}"].to_numpy() * load for f in range(N_FOLDS)])
+    realised = np.stack([frame[f"realised_pct_{f}"].to_numpy() * load for f in range(N_FOLDS)])
+
+    def curves(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cumulative held-out kW of the households ``idx`` in each rule's order, mean over folds."""
+        pos = np.arange(idx.size)
+        rank = np.mean(
+            [np.cumsum(realised[f, idx][np.lexsort((pos, -scores[f, idx]))]) for f in range(N_FOLDS)], axis=0
+        )
+        tb_order = np.lexsort((pos, -peak[idx], ~is_tb[idx]))
+        text = np.mean([np.cumsum(realised[f, idx][tb_order]) for f in range(N_FOLDS)], axis=0)
+        return rank, text
+
+    full_rank, full_text = curves(np.arange(n))
+    rng = np.random.default_rng(settings.random_state)
+    draws_rank, draws_text, draws_diff = [], [], []
+    curve_draws = ([], [])
+    for _ in range(settings.response_bootstrap):
+        idx = rng.integers(0, n, n)
+        k = int(is_tb[idx].sum())
+        r, t = curves(idx)
+        curve_draws[0].append(r)
+        curve_draws[1].append(t)
+        if k == 0:
+            continue
+        draws_rank.append(r[k - 1])
+        draws_text.append(t[k - 1])
+        draws_diff.append(r[k - 1] - t[k - 1])
+    q = (100 * (1 - rm.INTERVAL_LEVEL) / 2, 100 * (1 + rm.INTERVAL_LEVEL) / 2)
+
+    def interval(point: float, draws: list[float]) -> tuple[float, float, float]:
+        lo, hi = np.percentile(draws, q) if draws else (np.nan, np.nan)
+        return float(point), float(lo), float(hi)
+
+    measured_on = (
+        f"{n} measured ToU households, held-out events: ranked on one half of the evening High events, "
+        "kW realised on the other half (halves swapped, averaged); 95% paired bootstrap over households"
+    )
+    captured = {
+        RANKING_RULE: interval(full_rank[n_tb - 1], draws_rank),
+        TEXTBOOK_RULE: interval(full_text[n_tb - 1], draws_text),
+    }
+    difference = interval(full_rank[n_tb - 1] - full_text[n_tb - 1], draws_diff)
+    band = [np.percentile(np.stack(d), q, axis=0) for d in curve_draws]
+    curve = pl.concat(
+        [
+            pl.DataFrame(
+                {
+                    "rule": [rule] * n,
+                    "n_targeted": np.arange(1, n + 1, dtype=np.int64),
+                    "cumulative_kw": values,
+                    "cumulative_kw_ci_low": b[0],
+                    "cumulative_kw_ci_high": b[1],
+                    "measured_on": [measured_on] * n,
+                },
+                schema=CURVE_SCHEMA,
+            )
+            for rule, values, b in ((RANKING_RULE, full_rank, band[0]), (TEXTBOOK_RULE, full_text, band[1]))
+        ]
+    )
+    return HeldOutComparison(n, n_tb, measured_on, captured, difference, curve)
+
+
+HELDOUT_COLUMNS = {
+    "heldout_n_households": pl.Int64,
+    "heldout_kw_captured": pl.Float64,
+    "heldout_kw_ci_low": pl.Float64,
+    "heldout_kw_ci_high": pl.Float64,
+    "heldout_kw_minus_textbook": pl.Float64,
+    "heldout_kw_minus_textbook_ci_low": pl.Float64,
+    "heldout_kw_minus_textbook_ci_high": pl.Float64,
+    "heldout_measured_on": pl.String,
+}
+
+
+def add_heldout(comparison: pl.DataFrame, heldout: HeldOutComparison | None) -> pl.DataFrame:
+    """``comparison`` (compare_rules) with the held-out columns (HELDOUT_COLUMNS; null without a comparison)."""
+    rows = []
+    for rule in comparison["rule"].to_list():
+        value = heldout.captured.get(rule) if heldout is not None else None
+        diff = heldout.difference if heldout is not None and rule == RANKING_RULE else None
+        rows.append(
+            {
+                "heldout_n_households": heldout.n_selected if value is not None else None,
+                "heldout_kw_captured": value[0] if value else None,
+                "heldout_kw_ci_low": value[1] if value else None,
+                "heldout_kw_ci_high": value[2] if value else None,
+                "heldout_kw_minus_textbook": diff[0] if diff else None,
+                "heldout_kw_minus_textbook_ci_low": diff[1] if diff else None,
+                "heldout_kw_minus_textbook_ci_high": diff[2] if diff else None,
+                "heldout_measured_on": heldout.measured_on if heldout is not None else "no held-out comparison run",
+            }
+        )
+    return pl.concat([comparison, pl.DataFrame(rows, schema=HELDOUT_COLUMNS)], how="horizontal")

@@ -141,7 +141,13 @@ def render_images(inputs: ReportInputs) -> dict[str, bytes]:
     )
     extra = {}
     if inputs.capture is not None:
-        extra["capture_curve"] = plots.plot_capture_curve(inputs.capture)
+        cv, held = split_capture_curve(inputs.capture)
+        if cv.height:  # no chart without a curve: the report says so in words
+            extra["capture_curve"] = plots.plot_capture_curve(
+                cv, "Capture curve, response model cross-validated over households"
+            )
+        if held.height:
+            extra["heldout_capture_curve"] = plots.plot_capture_curve(held, "Capture curve, held-out events")
     profiles = inputs.profiles
     kw_lines = profiles.lines if profiles is not None and not profiles.empty else None
     if profiles is not None and not profiles.empty:
@@ -263,9 +269,10 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
             f"the textbook rule (all households of the highest-load load-shape cluster, same number of households) "
             f"about {text_row['expected_kw_captured']:.1f} kW"
             f"{_captured_interval(text_row)}; {rank_row['overlap_households']:,} households are "
-            "picked by both. Both figures are scored on the quantity the ranking maximises (in sample); the "
-            "out-of-sample comparison is in the response-model section."
+            "picked by both. These expected figures are in sample: they score the quantity the ranking maximises."
         )
+        out.append(segment_prior_sentence(inputs))
+    out.append(heldout_sentence(comp))
     if best.height:
         b = best.row(0, named=True)
         out.append(
@@ -333,6 +340,10 @@ DR_COMPARISON_COLUMNS: Columns = (
     ("measured_responders_selected", "measured responders", _f(0)),
     ("overlap_households", "picked by both", _f(0)),
     ("jaccard", "Jaccard overlap", _f(2)),
+    ("segment_prior_households", "on a segment prior", _f(0)),
+    ("heldout_n_households", "held out: households", _f(0)),
+    ("heldout_kw_text", "held out: realised kW (95% CI)", None),
+    ("heldout_diff_text", "held out: minus textbook (95% CI)", None),
 )
 LOAD_SHAPE_COLUMNS: Columns = (
     ("load_shape_cluster", "cluster", None),
@@ -365,16 +376,62 @@ TESTS_COLUMNS: Columns = (
 
 
 def _captured_interval(row: dict) -> str:
-    """' (95% interval a-b kW, ...)' of a rule's captured kW: its households' 95 % bounds summed."""
+    """' (95% interval a-b kW)' of a rule's captured kW (dr_targets.captured_kw_interval)."""
+    return f" (95% interval {row['expected_kw_captured_ci_low']:.1f}-{row['expected_kw_captured_ci_high']:.1f} kW)"
+
+
+def split_capture_curve(curve: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(response-model CV curve, held-out-event curve of the DR target rules) of reports.dr_capture_curve."""
+    held = pl.col("rule").is_in([RANKING_RULE, TEXTBOOK_RULE])
+    return curve.filter(~held), curve.filter(held)
+
+
+def _ci(v: float | None, lo: float | None, hi: float | None, digits: int = 2, sign: str = "") -> str | None:
+    if v is None:
+        return None
+    return f"{v:{sign}.{digits}f}" + ("" if lo is None or hi is None else f" ({lo:.{digits}f} to {hi:.{digits}f})")
+
+
+def heldout_sentence(comp: pl.DataFrame) -> str:
+    """The out-of-sample comparison of the two rules in words (held-out columns of dr_target_comparison)."""
+    rank = comp.filter(pl.col("rule") == RANKING_RULE).row(0, named=True)
+    text = comp.filter(pl.col("rule") == TEXTBOOK_RULE).row(0, named=True)
+    if rank.get("heldout_kw_captured") is None or text.get("heldout_kw_captured") is None:
+        why = str(rank.get("heldout_measured_on") or "no held-out comparison run")
+        return f"No out-of-sample comparison with the textbook rule was possible ({why}); no capture curve is drawn."
+    lo, hi = rank["heldout_kw_minus_textbook_ci_low"], rank["heldout_kw_minus_textbook_ci_high"]
+    if lo is not None and lo > 0:
+        verdict = "the ranking captures more than the textbook rule out of sample"
+    elif hi is not None and hi < 0:
+        verdict = "the textbook rule captures more than the ranking out of sample"
+    else:
+        verdict = "out of sample the data cannot tell the two rules apart"
     return (
-        f" (95% interval {row['expected_kw_captured_ci_low']:.1f}-{row['expected_kw_captured_ci_high']:.1f} kW: "
-        "its households' 95% bounds summed, a conservative range)"
+        f"Out of sample ({rank['heldout_measured_on']}): the {rank['heldout_n_households']:,} households the ranking "
+        f"picks realised {_ci(rank['heldout_kw_captured'], rank['heldout_kw_ci_low'], rank['heldout_kw_ci_high'])} kW, "
+        f"the textbook cluster's {text['heldout_n_households']:,} realised "
+        f"{_ci(text['heldout_kw_captured'], text['heldout_kw_ci_low'], text['heldout_kw_ci_high'])} kW; difference "
+        f"{_ci(rank['heldout_kw_minus_textbook'], lo, hi, sign='+')} kW (95% intervals): {verdict}."
+    )
+
+
+def segment_prior_sentence(inputs: ReportInputs) -> str:
+    """How many ranked and selected households rest on a segment prior, plainly."""
+    targets = inputs.dr.targets
+    prior = pl.col("response_source") == "segment prior"
+    n_all, n_prior = targets.height, int(targets.select(prior.sum()).item())
+    sel = targets.filter(pl.col("selected_by_ranking"))
+    n_sel, n_sel_prior = sel.height, int(sel.select(prior.sum()).item())
+    return (
+        f"{n_prior:,} of the {n_all:,} ranked households ({n_sel_prior:,} of the {n_sel:,} the ranking selects) were "
+        "never measured and rest on a segment prior: their expected reduction is one number per lifestyle segment "
+        "times their own peak load, so among them the ranking is by peak load alone."
     )
 
 
 def dr_comparison_for_report(inputs: ReportInputs) -> pl.DataFrame:
-    """The rule comparison with each rule's 95 % kW interval: the sum of its households' 95 % bounds
-    (dr_targets.compare_rules; conservative, their errors treated as fully correlated), also per household."""
+    """The rule comparison with each rule's 95 % kW interval (dr_targets.captured_kw_interval), also per
+    household, and the held-out-event comparison as 'kW (low to high)' texts."""
     comp = inputs.dr.comparison
     texts, per = [], []
     for lo, hi, mean, n in comp.select(
@@ -387,9 +444,24 @@ def dr_comparison_for_report(inputs: ReportInputs) -> pl.DataFrame:
             if mean is None
             else f"{mean:.3f}" + ("" if bounds is None or not n else f" ({bounds[0] / n:.3f}-{bounds[1] / n:.3f})")
         )
+    held = [
+        _ci(r.get("heldout_kw_captured"), r.get("heldout_kw_ci_low"), r.get("heldout_kw_ci_high"))
+        for r in comp.iter_rows(named=True)
+    ]
+    diff = [
+        _ci(
+            r.get("heldout_kw_minus_textbook"),
+            r.get("heldout_kw_minus_textbook_ci_low"),
+            r.get("heldout_kw_minus_textbook_ci_high"),
+            sign="+",
+        )
+        for r in comp.iter_rows(named=True)
+    ]
     return comp.with_columns(
         pl.Series("expected_kw_interval", texts, dtype=pl.String),
         pl.Series("per_household_kw", per, dtype=pl.String),
+        pl.Series("heldout_kw_text", held, dtype=pl.String),
+        pl.Series("heldout_diff_text", diff, dtype=pl.String),
     )
 
 
@@ -495,6 +567,8 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
             ),
             "textbook_cluster": inputs.dr.textbook_cluster,
             "pseudonymised": s.pseudonymise,
+            "heldout": heldout_sentence(inputs.dr.comparison),
+            "heldout_curve": "heldout_capture_curve" in (inputs.images or {}),
         },
         "load_shapes": {
             "reason": m.load_shape_choice.reason,
@@ -697,6 +771,7 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
             ("expected_kw_captured", "expected kW", lambda v: f"{v:.1f}"),
             ("expected_kw_interval", "95% interval (kW)", None),
             ("overlap_households", "overlap", None),
+            ("heldout_kw_text", "held out: realised kW (95% CI)", None),
         ],
         suppressed_text="–",
     )

@@ -11,6 +11,7 @@ the Agg canvas: no pyplot, no global backend switch, safe in headless worker pro
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -401,18 +402,31 @@ def plot_event_day_overlay(kw_lines: pl.DataFrame, high_share: pl.DataFrame, k: 
     return _png(fig)
 
 
-def plot_capture_curve(curve: pl.DataFrame) -> bytes:
-    """Cumulative realised kW of held-out measured households against the number targeted, per rule."""
-    fig = _figure(6, 3.8)
+def plot_capture_curve(curve: pl.DataFrame, title: str = "Capture curve, out of sample") -> bytes:
+    """Cumulative realised kW against the number of households targeted, one line per rule, with its 95 %
+    band where the curve has one (cumulative_kw_ci_low / _high); the x label says what it was measured on
+    (``measured_on``). The caller draws no chart for an empty curve (this one would have empty axes)."""
+    if curve.height == 0:
+        raise ValueError("empty capture curve: report the missing comparison in words instead")
+    fig = _figure(6.4, 4.0)
     ax = fig.add_subplot(1, 1, 1)
     for i, (rule, part) in enumerate(sorted(curve.partition_by("rule", as_dict=True).items())):
         part = part.sort("n_targeted")
-        ax.plot(
-            part["n_targeted"].to_numpy(), part["cumulative_kw"].to_numpy(), "o-", ms=3, color=COLOURS[i], label=rule[0]
-        )
-    ax.set_xlabel("households targeted (held-out, measured)")
+        x = part["n_targeted"].to_numpy()
+        ax.plot(x, part["cumulative_kw"].to_numpy(), "o-", ms=3, color=COLOURS[i], label=rule[0])
+        if "cumulative_kw_ci_low" in part.columns and part["cumulative_kw_ci_low"].null_count() < part.height:
+            ax.fill_between(
+                x,
+                part["cumulative_kw_ci_low"].fill_null(np.nan).to_numpy(),
+                part["cumulative_kw_ci_high"].fill_null(np.nan).to_numpy(),
+                color=COLOURS[i],
+                alpha=0.15,
+                lw=0,
+            )
+    ax.axhline(0, color="0.5", lw=0.8)
+    measured_on = str(curve["measured_on"][0]) if "measured_on" in curve.columns else "held-out, measured"
+    ax.set_xlabel("households targeted\n(" + textwrap.fill(measured_on, 90) + ")", fontsize=8)
     ax.set_ylabel("cumulative realised kW at 16:00-20:00")
-    ax.set_title("Capture curve, out of sample")
-    if curve.height:
-        ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
     return _png(fig)

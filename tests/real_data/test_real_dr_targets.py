@@ -1,6 +1,8 @@
 """The DR target list on the real sample: expected kW at the winter evening peak with intervals, and
 the response model not used where the data cannot support it (few ToU households with a baseline year)."""
 
+import re
+
 import polars as pl
 import pytest
 
@@ -38,3 +40,61 @@ def test_response_model_is_not_used_on_the_real_sample_and_the_verdict_says_why(
     )
     # only households with a baseline-year (pre-period) lifestyle train the model: 3 ToU at most
     assert n is None or n <= 3
+
+
+def test_rules_compared_on_held_out_events_with_intervals(real_con, targets):
+    """Issue 11: the ranking and the textbook rule scored on held-out events of the measured ToU
+    households (32 on the sample), paired bootstrap intervals, and a held-out capture curve."""
+    comp = {r["rule"]: r for r in real_con.sql("SELECT * FROM reports.dr_target_comparison").pl().iter_rows(named=True)}
+    rank = comp["ranking by expected kW reduction"]
+    text = comp["textbook: highest-load load-shape cluster"]
+    measured = targets.filter(pl.col("response_source") == "measured").height
+    keys = ("heldout_kw_captured", "heldout_kw_ci_low", "heldout_kw_ci_high")
+    diff = ("heldout_kw_minus_textbook", "heldout_kw_minus_textbook_ci_low", "heldout_kw_minus_textbook_ci_high")
+    print(
+        f"\nheld out (n {rank['heldout_n_households']} of {measured}): ranking {[rank[k] for k in keys]}, "
+        f"textbook {[text[k] for k in keys]}, difference {[rank[k] for k in diff]}"
+    )
+    assert rank["heldout_measured_on"].startswith(f"{measured} measured ToU households, held-out events")
+    assert 0 < rank["heldout_n_households"] == text["heldout_n_households"] <= measured
+    for row in (rank, text):
+        assert row["heldout_kw_ci_low"] <= row["heldout_kw_captured"] <= row["heldout_kw_ci_high"]
+    assert (
+        rank["heldout_kw_minus_textbook_ci_low"]
+        <= rank["heldout_kw_minus_textbook"]
+        <= rank["heldout_kw_minus_textbook_ci_high"]
+    )
+    curve = real_con.sql("SELECT * FROM reports.dr_capture_curve").pl()
+    held = curve.filter(pl.col("rule").is_in(list(comp)))
+    assert held.group_by("rule").len()["len"].to_list() == [measured, measured]
+    assert held["cumulative_kw_ci_low"].null_count() == 0
+    # both rules end on the same households' realised kW
+    ends = held.group_by("rule").agg(pl.col("cumulative_kw").sort_by("n_targeted").last())["cumulative_kw"]
+    assert ends[0] == pytest.approx(ends[1])
+
+
+def test_captured_kw_interval_is_not_the_sum_of_household_bounds(real_con, targets):
+    """Issue 11: '10.7 kW (0.7-46.8)' came from summing household bounds; the rule's interval now
+    combines independent and segment-shared errors and is far narrower than that envelope."""
+    comp = real_con.sql("SELECT * FROM reports.dr_target_comparison").pl()
+    for row in comp.iter_rows(named=True):
+        sel = targets.filter(
+            pl.col("selected_by_ranking" if row["rule"].startswith("ranking") else "selected_by_textbook")
+        )
+        env_lo, env_hi = sel["expected_kw_ci_low"].sum(), sel["expected_kw_ci_high"].sum()
+        assert env_lo <= row["expected_kw_captured_ci_low"] <= row["expected_kw_captured"]
+        assert row["expected_kw_captured"] <= row["expected_kw_captured_ci_high"] <= env_hi
+        assert row["expected_kw_captured_ci_high"] - row["expected_kw_captured_ci_low"] < 0.5 * (env_hi - env_lo)
+        assert row["segment_prior_households"] == (sel["response_source"] == "segment prior").sum()
+
+
+def test_report_states_the_held_out_comparison_and_the_segment_prior_count(real_warehouse, targets):
+    html = (real_warehouse.parent / "reports" / "persona_report.html").read_text(encoding="utf-8")
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    n_prior = (targets["response_source"] == "segment prior").sum()
+    assert f"{n_prior:,} of the {targets.height:,} ranked households" in text
+    assert "Out of sample (32 measured ToU households, held-out events" in text
+    assert "response-model section" not in text
+    assert 'alt="capture curve on held-out events"' in html
+    # no response-model CV curve on the real sample (no household to cross-validate): no empty chart
+    assert 'alt="capture curve"' not in html

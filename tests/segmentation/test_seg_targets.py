@@ -88,7 +88,7 @@ def test_dr_ranking_and_textbook_comparison():
     c = {r["rule"]: r for r in dr.comparison.iter_rows(named=True)}
     assert c[RANKING_RULE]["expected_kw_captured"] == pytest.approx(0.35)
     assert c[TEXTBOOK_RULE]["expected_kw_captured"] == pytest.approx(0.06)
-    # interval of the captured kW: sums of the selected households' bounds (hand-made: half and double)
+    # without an error model (no sd columns) the interval is the envelope: the sums of the bounds
     assert c[RANKING_RULE]["expected_kw_captured_ci_low"] == pytest.approx(0.35 / 2)
     assert c[RANKING_RULE]["expected_kw_captured_ci_high"] == pytest.approx(0.35 * 2)
     assert c[TEXTBOOK_RULE]["peak_kw_covered"] == pytest.approx(5.0)

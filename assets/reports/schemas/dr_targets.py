@@ -76,11 +76,17 @@ class DrTargetComparison(TableModel):
     )
     expected_kw_captured_ci_low: pl.Float64 = pa.Field(
         ge=0,
-        description="Sum of the selected households' expected_kw_ci_low (conservative: their errors treated as "
-        "fully correlated).",
+        description="95 % low of the captured kW: total - z sd (dr_targets.captured_kw_interval: measured and "
+        "model households' errors independent, segment-prior households sharing their segment's prior error), "
+        "never below the sum of the households' low bounds.",
     )
     expected_kw_captured_ci_high: pl.Float64 = pa.Field(
-        ge=0, description="Sum of the selected households' expected_kw_ci_high (conservative, as the low bound)."
+        ge=0, description="95 % high: total + z sd, never above the sum of the households' high bounds."
+    )
+    segment_prior_households: pl.Int64 = pa.Field(
+        ge=0,
+        description="Selected households whose expected reduction is their segment's prior (a constant within "
+        "the segment x their own peak load).",
     )
     mean_expected_kw_per_household: pl.Float64 = pa.Field(ge=0, description="expected_kw_captured / n_households.")
     peak_kw_covered: pl.Float64 = pa.Field(ge=0, description="Sum of peak kW of the selected households.")
@@ -92,3 +98,28 @@ class DrTargetComparison(TableModel):
     )
     overlap_households: pl.Int64 = pa.Field(ge=0, description="Households selected by both rules.")
     jaccard: pl.Float64 = pa.Field(ge=0, le=1, description="Overlap / union of the two selections.")
+    heldout_n_households: pl.Int64 = pa.Field(
+        nullable=True,
+        ge=0,
+        description="Held-out comparison: measured households each rule selects (the textbook cluster's measured "
+        "members; the ranking takes as many). Null without a comparison.",
+    )
+    heldout_kw_captured: pl.Float64 = pa.Field(
+        nullable=True,
+        description="kW the rule's selection realised on held-out events (ranked on one half of the evening High "
+        "events, realised evening reduction x peak load on the other half; halves swapped, averaged).",
+    )
+    heldout_kw_ci_low: pl.Float64 = pa.Field(nullable=True, description="2.5 % of the bootstrap over households.")
+    heldout_kw_ci_high: pl.Float64 = pa.Field(nullable=True, description="97.5 % of the bootstrap over households.")
+    heldout_kw_minus_textbook: pl.Float64 = pa.Field(
+        nullable=True, description="Ranking row: its held-out kW minus the textbook's (null on the textbook row)."
+    )
+    heldout_kw_minus_textbook_ci_low: pl.Float64 = pa.Field(
+        nullable=True, description="2.5 % of the paired bootstrap over households of the difference."
+    )
+    heldout_kw_minus_textbook_ci_high: pl.Float64 = pa.Field(
+        nullable=True, description="97.5 % of the paired bootstrap over households of the difference."
+    )
+    heldout_measured_on: pl.String = pa.Field(
+        description="What the held-out comparison was measured on, or why there is none."
+    )

@@ -24,9 +24,25 @@ class ResponseModelScores(TableModel):
 
 
 class CaptureCurve(TableModel):
-    rule: pl.String = pa.Field(isin=["response model", "textbook rule"], description="Targeting rule.")
+    rule: pl.String = pa.Field(
+        isin=[
+            "response model",
+            "textbook rule",
+            "ranking by expected kW reduction",
+            "textbook: highest-load load-shape cluster",
+        ],
+        description="Targeting rule (response-model CV curve: 'response model' / 'textbook rule'; held-out-event "
+        "curve: the DR target rules).",
+    )
     n_targeted: pl.Int64 = pa.Field(ge=1, description="Households targeted, in the rule's out-of-fold order.")
     cumulative_kw: pl.Float64 = pa.Field(
         description="Realised kW (measured evening reduction x winter weekday 16-20 h load, all-day 16-20 h where unknown) "
         "of the households targeted so far."
     )
+    cumulative_kw_ci_low: pl.Float64 = pa.Field(
+        nullable=True, description="2.5 % of the bootstrap over households (held-out-event curve; null otherwise)."
+    )
+    cumulative_kw_ci_high: pl.Float64 = pa.Field(
+        nullable=True, description="97.5 % of the bootstrap over households (held-out-event curve; null otherwise)."
+    )
+    measured_on: pl.String = pa.Field(description="What the curve was measured on (households, held-out what).")

@@ -1,0 +1,189 @@
+"""DR targets issue 11: the rules compared on held-out events (planted fold responses) and the
+captured-kW interval checked against a brute-force simulation."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from assets.reports.dr_targets import (
+    RANKING_RULE,
+    TEXTBOOK_RULE,
+    captured_kw_interval,
+    heldout_event_comparison,
+    textbook_cluster_choice,
+)
+
+N_EVENTS_PER_FOLD = 6
+NOISE = 0.002  # +-0.2 % per event, cancelling within a fold: each fold's mean is exactly the planted value
+
+
+def _planted_rows(ids: list[str], a_pct: np.ndarray, b_pct: np.ndarray) -> pl.DataFrame:
+    """Evening High event rows: events 0, 2, 4.. (fold 0) carry reduction a_i, odd events (fold 1) b_i."""
+    rows = []
+    for i, hid in enumerate(ids):
+        for e in range(2 * N_EVENTS_PER_FOLD):
+            fold = e % 2
+            r = (a_pct if fold == 0 else b_pct)[i] / 100.0
+            noise = NOISE if (e // 2) % 2 == 0 else -NOISE
+            rows.append((hid, e, "baseline", e // 2, 6, -(r + noise), 1.0, fold))
+    return pl.DataFrame(
+        rows,
+        schema={
+            "household_id": pl.String,
+            "event_id": pl.Int32,
+            "method": pl.String,
+            "block_id": pl.Int32,
+            "n_half_hours": pl.Int32,
+            "did_kwh": pl.Float64,
+            "ref_kwh": pl.Float64,
+            "fold": pl.Int8,
+        },
+        orient="row",
+    )
+
+
+def _planted(outputs):
+    e = outputs["expectations"]
+    measured = e.filter(pl.col("response_measured")).sort("household_id")
+    n = measured.height
+    rng = np.random.default_rng(3)
+    a = rng.permutation(np.linspace(2.0, 30.0, n))  # fold-0 reduction (%)
+    b = 32.0 - a  # fold-1 reduction: the opposite order, so in-sample and held-out scores differ a lot
+    return e, measured, a, b
+
+
+def _brute_force(measured: pl.DataFrame, a: np.ndarray, b: np.ndarray, top: int) -> tuple[float, float]:
+    """(ranking, textbook) kW on held-out events from the planted fold values."""
+    load = measured["peak_load_kw"].to_numpy() / 100.0
+    tb = (measured["textbook_cluster"] == top).to_numpy()
+    n = int(tb.sum())
+    rank = []
+    for fit, test in ((a, b), (b, a)):
+        order = np.argsort(-(fit * load), kind="stable")[:n]
+        rank.append(float((test * load)[order].sum()))
+    text = [float((test * load)[tb].sum()) for test in (b, a)]
+    return float(np.mean(rank)), float(np.mean(text))
+
+
+def test_heldout_comparison_scores_each_half_on_the_other(outputs):
+    e, measured, a, b = _planted(outputs)
+    model = outputs["model"]
+    rows = _planted_rows(measured["household_id"].to_list(), a, b)
+    result = heldout_event_comparison(rows, outputs["features"], e, model.settings)
+    assert result.reason is None and result.n_households == measured.height
+    top = textbook_cluster_choice(e)
+    rank, text = _brute_force(measured, a, b, top)
+    assert result.n_selected == int((measured["textbook_cluster"] == top).sum())
+    assert result.captured[RANKING_RULE][0] == pytest.approx(rank, rel=1e-6)
+    assert result.captured[TEXTBOOK_RULE][0] == pytest.approx(text, rel=1e-6)
+    assert result.difference[0] == pytest.approx(rank - text, rel=1e-6)
+    # scoring the ranking on its own events (a wrong split) would give far more: the halves disagree
+    load = measured["peak_load_kw"].to_numpy() / 100.0
+    in_sample = np.mean([np.sort(v * load)[::-1][: result.n_selected].sum() for v in (a, b)])
+    assert in_sample > rank * 1.5
+    # intervals: a paired bootstrap over households that contains the estimate
+    for rule in (RANKING_RULE, TEXTBOOK_RULE):
+        v, lo, hi = result.captured[rule]
+        assert lo <= v <= hi and lo < hi
+    # the curve ends, for both rules, at all households' realised kW (same set, any order)
+    ends = result.curve.group_by("rule").agg(pl.col("cumulative_kw").last())["cumulative_kw"].to_list()
+    total = float(((a + b) / 2 * load).sum())
+    assert ends == pytest.approx([total, total])
+    assert set(result.curve["measured_on"].unique()) == {result.measured_on}
+    assert result.measured_on.startswith(f"{measured.height} measured ToU households, held-out events")
+
+
+def test_heldout_ranking_wins_when_the_halves_agree(outputs):
+    """Planted stable responses (same in both halves): the ranking captures the most by construction."""
+    e, measured, a, _ = _planted(outputs)
+    rows = _planted_rows(measured["household_id"].to_list(), a, a)
+    result = heldout_event_comparison(rows, outputs["features"], e, outputs["model"].settings)
+    rank, text = _brute_force(measured, a, a, textbook_cluster_choice(e))
+    assert result.captured[RANKING_RULE][0] == pytest.approx(rank, rel=1e-6)
+    assert result.captured[TEXTBOOK_RULE][0] == pytest.approx(text, rel=1e-6)
+    assert result.difference[0] > 0
+
+
+def test_heldout_needs_events_in_both_halves(outputs):
+    e, measured, a, b = _planted(outputs)
+    rows = _planted_rows(measured["household_id"].to_list(), a, b).filter(pl.col("fold") == 0)
+    result = heldout_event_comparison(rows, outputs["features"], e, outputs["model"].settings)
+    assert result.reason is not None and result.curve.height == 0
+    assert result.measured_on.startswith("no held-out comparison: 0 measured ToU households")
+
+
+def test_captured_interval_matches_a_brute_force_simulation():
+    """Own errors independent, segment-prior errors shared within a segment (dr_targets docstring)."""
+    rng = np.random.default_rng(11)
+    n = 60
+    seg = np.repeat([0, 1, 2], n // 3)
+    prior = rng.random(n) < 0.7  # 70 % of households on a segment prior
+    load = rng.uniform(0.3, 2.0, n)
+    own = np.where(prior, 5.0, rng.uniform(1.0, 6.0, n))  # tau for prior households, posterior SD otherwise
+    shared_by_seg = np.array([2.0, 3.0, 1.5])
+    shared = np.where(prior, shared_by_seg[seg], 0.0)
+    pct = np.full(n, 10.0)
+    frame = pl.DataFrame(
+        {
+            "segment": seg.astype(np.int32),
+            "peak_load_kw": load,
+            "reduction_own_sd_pct": own,
+            "reduction_shared_se_pct": shared,
+            "expected_kw_reduction": load * pct / 100,
+            "expected_kw_ci_low": np.zeros(n),
+            "expected_kw_ci_high": load * 0.5,
+        }
+    )
+    lo, hi, sd = captured_kw_interval(frame)
+    draws = 40_000
+    e_own = rng.normal(0.0, 1.0, (draws, n)) * own
+    e_seg = rng.normal(0.0, 1.0, (draws, 3)) * shared_by_seg
+    totals = ((pct + e_own + np.where(prior, e_seg[:, seg], 0.0)) * load / 100).sum(axis=1)
+    assert sd == pytest.approx(float(totals.std()), rel=0.03)
+    assert (lo, hi) == pytest.approx(tuple(np.percentile(totals, [2.5, 97.5])), rel=0.03)
+    # far narrower than the sum of the household bounds
+    assert hi - lo < 0.5 * float(frame["expected_kw_ci_high"].sum())
+
+
+def test_heldout_rows_take_the_features_folds_in_order_of_event_start():
+    """Folds alternate in order of the High events' START (features/crossfit.event_folds), not of id."""
+    from datetime import datetime, timedelta
+
+    import duckdb
+
+    from assets.reports.dr_targets import read_heldout_event_rows
+
+    t0 = datetime(2013, 1, 7, 17, 0)
+    starts = {7: 0, 3: 1, 9: 2, 1: 3}  # event id -> order of its start
+    schedule = pl.DataFrame(
+        [(t0 + timedelta(days=d, minutes=30 * h), "High", eid) for eid, d in starts.items() for h in range(3)]
+        + [(t0 + timedelta(days=10), "Normal", None)],
+        schema={"interval_start_utc": pl.Datetime("us"), "band": pl.String, "event_id": pl.Int32},
+        orient="row",
+    )
+    rows = pl.DataFrame(
+        {
+            "household_id": ["A"] * 4,
+            "event_id": list(starts),
+            "method": ["within"] * 4,
+            "block_id": [1, 1, 2, 2],
+            "n_half_hours": [3] * 4,
+            "did_kwh": [-0.1] * 4,
+            "ref_kwh": [1.0] * 4,
+            "band": ["High"] * 4,
+            "kind": ["event"] * 4,
+            "start_bucket": ["evening"] * 4,
+        }
+    ).cast({"event_id": pl.Int32, "block_id": pl.Int32, "n_half_hours": pl.Int32})
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA ingest; CREATE SCHEMA features")
+    con.register("s", schedule)
+    con.register("r", rows)
+    con.execute("CREATE TABLE ingest.tariff_schedule AS SELECT * FROM s")
+    con.execute("CREATE TABLE features.treatment_event_responses AS SELECT * FROM r")
+    out = read_heldout_event_rows(con)
+    con.close()
+    folds = dict(zip(out["event_id"].to_list(), out["fold"].to_list(), strict=True))
+    assert folds == {eid: order % 2 for eid, order in starts.items()}
