@@ -140,8 +140,8 @@ def dr_targets_csv(inputs: ReportInputs) -> pl.DataFrame:
 
 
 EXPECTED_KW_BASIS = (
-    "expected reduction in a High-price event (dynamic-tariff price response, evening events) at the winter "
-    "weekday 16:00-20:00 peak; not the listed program's effect (see program_kw_*)"
+    "expected reduction in a High-price event of the dynamic tariff (measured price response; events in "
+    "response_basis) x peak_load_kw; not the listed program's effect (see program_kw_*)"
 )
 
 
