@@ -283,7 +283,9 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
     rank_row = comp.filter(pl.col("rule") == RANKING_RULE).row(0, named=True)
     text_row = comp.filter(pl.col("rule") == TEXTBOOK_RULE).row(0, named=True)
     iv = inputs.interventions
-    best = iv.filter(pl.col("n_households") >= k).sort("expected_reduction_kw", descending=True).head(1)
+    best = (
+        iv.filter(pl.col("n_households") >= k).sort("expected_reduction_kw", descending=True, nulls_last=True).head(1)
+    )
     out = [
         f"{n:,} households were grouped into {personas.height} personas by how and when they use "
         "electricity, "
@@ -305,11 +307,21 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
         )
     if best.height:
         b = best.row(0, named=True)
+        central = (
+            f"no central figure, range {b['scenario_low_kw']:.1f}-{b['scenario_high_kw']:.1f} kW"
+            if b["expected_reduction_kw"] is None
+            else f"about {b['expected_reduction_kw']:.1f} kW (comparable trials' range {b['scenario_low_kw']:.1f}-"
+            f"{b['scenario_high_kw']:.1f} kW; central {b['expected_reduction_pct']:.1f}% of its peak)"
+        )
+        pilot = (
+            f" The evidence cannot rank it against {b['pilot_comparison']} (overlapping ranges): offer both as a "
+            "randomised test-and-learn pilot."
+            if b.get("pilot_comparison")
+            else ""
+        )
         out.append(
             f"The largest single opportunity is '{b['persona_name']}' ({b['n_households']:,} households): "
-            f"{b['program']}, about {b['expected_reduction_kw']:.1f} kW at 16:00-20:00 (comparable trials' "
-            f"range {b['scenario_low_kw']:.1f}-{b['scenario_high_kw']:.1f} kW; central "
-            f"{b['expected_reduction_pct']:.1f}% of its peak)."
+            f"{b['program']}, {central} at 16:00-20:00.{pilot}"
         )
     if m.response_prior.n_measured == 0:
         out.append(
