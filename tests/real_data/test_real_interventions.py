@@ -21,7 +21,7 @@ def folder(real_warehouse):
 
 
 def test_real_toolkit_does_not_rank_overlapping_programs(real_con):
-    iv = real_con.execute(
+    iv = real_con.sql(
         "SELECT persona_name, program, evidence_ranks_programs, pilot_comparison, rationale, "
         "scenario_low_kw, scenario_central_kw, scenario_high_kw FROM reports.interventions"
     ).pl()
@@ -58,7 +58,7 @@ def test_real_report_shows_one_prior_per_persona_with_its_basis(folder, real_con
     assert "prior for unmeasured members</th>" not in html
     assert NO_CENTRAL in html  # behavioural DR messaging has no central figure
     # a fully measured persona's explanation no longer promises a segment prior to unmeasured members
-    p = real_con.execute("SELECT n_households, n_measured, explanation FROM model.personas").pl()
+    p = real_con.sql("SELECT n_households, n_measured, explanation FROM model.personas").pl()
     full = p.filter(pl.col("n_measured") >= pl.col("n_households"))
     assert full.height > 0
     assert not full["explanation"].str.contains("Unmeasured members").any()
