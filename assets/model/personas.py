@@ -139,26 +139,31 @@ class PersonaResult:
     contrasts: pl.DataFrame
 
 
-def _responsiveness_sentence(n_measured: int, n_resp: int, mean_red: float | None, prior: float, k: int) -> str:
+PRIOR_WORDS = (
+    "their lifestyle segment's prior in the DR list (the shrunk mean evening-event response of all the "
+    "segment's measured households, including the significant responders split out into its price-responsive "
+    "persona, so it can exceed what this persona's own measured members show; value in the report's persona "
+    "table), or the response model's prediction where that beats the prior out of sample"
+)
+
+
+def _responsiveness_sentence(n_measured: int, n_resp: int, mean_red: float | None, n_households: int, k: int) -> str:
     if n_measured == 0:
         return (
             "None of its households were on the dynamic tariff, so their price response is not measured; "
-            f"DR estimates use the prior of their lifestyle segment ({prior:.1f}% less load in High-price "
-            "periods)."
+            f"they get {PRIOR_WORDS}."
         )
     if n_measured < k:
-        return (
-            f"Fewer than {k} of its households were on the dynamic tariff (details suppressed); unmeasured "
-            "members "
-            f"use the segment prior of {prior:.1f}%."
-        )
+        rest = "" if n_measured >= n_households else f" Unmeasured members get {PRIOR_WORDS}."
+        return f"Fewer than {k} of its households were on the dynamic tariff (details suppressed).{rest}"
     resp = f"fewer than {k}" if 0 < n_resp < k else str(n_resp)
-    return (
+    measured = (
         f"{n_measured} of its households were on the dynamic tariff; {resp} of them responded significantly, "
-        f"and their estimated High-price reduction averages {mean_red:.1f}% (shrunk estimates). Unmeasured "
-        "members "
-        f"use the segment prior of {prior:.1f}%."
+        f"and their estimated High-price reduction averages {mean_red:.1f}% (shrunk estimates, all High events)."
     )
+    if n_measured >= n_households:
+        return measured + " All its members were measured, so no prior is used for them."
+    return measured + f" Unmeasured members get {PRIOR_WORDS}."
 
 
 def build_personas(
@@ -222,7 +227,7 @@ def build_personas(
                 if top
                 else ""
             )
-            + _responsiveness_sentence(n_meas, n_resp, mean_red, entry.prior_pct, k)
+            + _responsiveness_sentence(n_meas, n_resp, mean_red, part.height, k)
         )
         row = {
             "persona_id": pid,

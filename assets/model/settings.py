@@ -90,7 +90,7 @@ PROGRAMS: tuple[str, ...] = (
     "critical-peak pricing / dynamic ToU",
     "peak-time rebate",
     "automation / direct load control",
-    "efficiency advice",
+    "behavioural DR messaging",
     "no action",
 )
 

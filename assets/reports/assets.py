@@ -42,8 +42,9 @@ CAPTURE_CURVE_TABLE = "reports.dr_capture_curve"
 def interventions(warehouse: Warehouse):
     """The intervention toolkit: for each persona a program chosen and sized only from the sourced
     evidence table (program_evidence.csv): measured price responders -> critical-peak / dynamic
-    pricing scaled by their measured response; others -> peak-time rebate or efficiency advice at the
-    trials' intent-to-treat rate; programs without a sourced figure (automation) listed, not sized.
+    pricing scaled by their measured response; others -> the program the evidence ranks first, or where
+    the ranges overlap (peak-time rebate vs behavioural DR messaging) a randomised pilot led by the one with
+    a sourced intent-to-treat central; programs without a sourced figure (automation) listed, not sized.
     Low / central / high kW and the central % of peak, rationale and formula."""
     from assets.common.table_model import SchemaViolation
     from assets.common.warehouse import read_table

@@ -33,7 +33,7 @@ from assets.reports import plots
 from assets.reports.data_confidence import DataConfidence
 from assets.reports.data_confidence import block as data_block
 from assets.reports.dr_targets import RANKING_RULE, TEXTBOOK_RULE, DrTargets
-from assets.reports.interventions import program_options
+from assets.reports.interventions import NO_CENTRAL, household_program_kw, program_options
 from assets.reports.privacy import suppress_small_counts, suppress_small_groups
 from assets.reports.profiles import PersonaProfiles, profile_notes
 
@@ -105,14 +105,16 @@ class Report:
 
 def dr_targets_csv(inputs: ReportInputs) -> pl.DataFrame:
     """The ranked target list for a program manager: household, persona, program, measured or
-    predicted, expected kW at the winter evening peak with its 95 % interval, what the load, the
-    response and the interval were measured on, and rank (all from the dr_targets table; method in
-    assets/reports/dr_targets.py)."""
+    predicted, ``expected_kw`` = the expected reduction in a High-price event at the winter evening
+    peak with its 95 % interval (what was measured: dr_targets, method in assets/reports/dr_targets.py),
+    and ``program_kw_low/central/high`` = the household's kW under its listed program, sized from the
+    evidence as the toolkit sizes its persona (interventions.household_program_kw; central empty where
+    no trial reports one), what each was measured on, and rank."""
     t = inputs.dr.targets
-    program = inputs.interventions.select("persona_name", "program")
+    program_kw = household_program_kw(t, inputs.interventions)
     measured = pl.col("response_source") == "measured"
     return (
-        t.join(program, on="persona_name", how="left")
+        t.join(program_kw, on="household_ref", how="left")
         .select(
             "rank",
             pl.col("household_ref").alias("household"),
@@ -126,10 +128,21 @@ def dr_targets_csv(inputs: ReportInputs) -> pl.DataFrame:
             pl.col("expected_kw_reduction").round(4).alias("expected_kw"),
             pl.col("expected_kw_ci_low").round(4),
             pl.col("expected_kw_ci_high").round(4),
+            pl.lit(EXPECTED_KW_BASIS).alias("expected_kw_basis"),
             "interval_basis",
+            pl.col("program_kw_low").round(4),
+            pl.col("program_kw_central").round(4),
+            pl.col("program_kw_high").round(4),
+            "program_kw_basis",
         )
         .sort("rank")
     )
+
+
+EXPECTED_KW_BASIS = (
+    "expected reduction in a High-price event of the dynamic tariff (measured price response; events in "
+    "response_basis) x peak_load_kw; not the listed program's effect (see program_kw_*)"
+)
 
 
 def render_images(inputs: ReportInputs) -> dict[str, bytes]:
@@ -200,13 +213,9 @@ def personas_for_report(inputs: ReportInputs) -> pl.DataFrame:
         "explanation",
     )
     p = p.join(peak_kw_intervals(inputs), on="persona_name", how="left", maintain_order="left")
-    # a persona whose members were all measured has no unmeasured member to give a prior to
-    p = p.with_columns(
-        pl.when(pl.col("n_measured") >= pl.col("n_households"))
-        .then(None)
-        .otherwise(pl.col("segment_prior_reduction_pct"))
-        .alias("segment_prior_reduction_pct")
-    )
+    # one prior per persona: the one the DR list gives its unmeasured members (evening events), not the
+    # all-High-event segment prior of the personas table; a persona without such members shows "–"
+    p = p.drop("segment_prior_reduction_pct").join(dr_prior_by_persona(inputs), on="persona_name", how="left")
     p = suppress_small_groups(p, "n_households", k, keep_columns=("persona_name",))
     small_measured = pl.col("n_measured").is_not_null() & (pl.col("n_measured") < k) & (pl.col("n_measured") > 0)
     small_resp = pl.col("n_responsive").is_not_null() & (pl.col("n_responsive") < k) & (pl.col("n_responsive") > 0)
@@ -224,6 +233,34 @@ def personas_for_report(inputs: ReportInputs) -> pl.DataFrame:
         .otherwise(pl.col("n_responsive").cast(pl.String))
         .alias("n_responsive"),
     )
+
+
+DR_PRIOR_HEADER = (
+    "prior used in the DR list for unmeasured members (evening High events, 95% interval; whole lifestyle "
+    "segment incl. its measured responders)"
+)
+
+
+def dr_prior_by_persona(inputs: ReportInputs) -> pl.DataFrame:
+    """persona_name, dr_prior: the expected reduction the DR list (dr_targets) gives the persona's
+    unmeasured members from their lifestyle segment's prior of evening-event responses, with its 95 %
+    interval (several segments: their range); 'response model' where the model predicted them instead."""
+    t = inputs.dr.targets.filter(pl.col("response_source") != "measured")
+    rows = []
+    for (persona,), g in t.group_by(["persona_name"], maintain_order=True):
+        prior = g.filter(pl.col("response_source") == "segment prior")
+        parts = []
+        if prior.height:
+            lo, hi = prior["expected_reduction_pct"].min(), prior["expected_reduction_pct"].max()
+            mid = f"{lo:.1f}%" if abs(hi - lo) < 0.05 else f"{lo:.1f}-{hi:.1f}%"
+            parts.append(
+                f"{mid} ({prior['expected_reduction_ci_low_pct'].min():.1f}-"
+                f"{prior['expected_reduction_ci_high_pct'].max():.1f}%)"
+            )
+        if prior.height < g.height:
+            parts.append(f"response model for {g.height - prior.height}")
+        rows.append((persona, "; ".join(parts)))
+    return pl.DataFrame(rows, schema={"persona_name": pl.String, "dr_prior": pl.String}, orient="row")
 
 
 def peak_kw_intervals(inputs: ReportInputs) -> pl.DataFrame:
@@ -252,7 +289,9 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
     rank_row = comp.filter(pl.col("rule") == RANKING_RULE).row(0, named=True)
     text_row = comp.filter(pl.col("rule") == TEXTBOOK_RULE).row(0, named=True)
     iv = inputs.interventions
-    best = iv.filter(pl.col("n_households") >= k).sort("expected_reduction_kw", descending=True).head(1)
+    best = (
+        iv.filter(pl.col("n_households") >= k).sort("expected_reduction_kw", descending=True, nulls_last=True).head(1)
+    )
     out = [
         f"{n:,} households were grouped into {personas.height} personas by how and when they use "
         "electricity, "
@@ -275,11 +314,21 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
     out.append(heldout_sentence(comp))
     if best.height:
         b = best.row(0, named=True)
+        central = (
+            f"no central figure, range {b['scenario_low_kw']:.1f}-{b['scenario_high_kw']:.1f} kW"
+            if b["expected_reduction_kw"] is None
+            else f"about {b['expected_reduction_kw']:.1f} kW (comparable trials' range {b['scenario_low_kw']:.1f}-"
+            f"{b['scenario_high_kw']:.1f} kW; central {b['expected_reduction_pct']:.1f}% of its peak)"
+        )
+        pilot = (
+            f" The evidence cannot rank it against {b['pilot_comparison']} (overlapping ranges): offer both as a "
+            "randomised test-and-learn pilot."
+            if b.get("pilot_comparison")
+            else ""
+        )
         out.append(
             f"The largest single opportunity is '{b['persona_name']}' ({b['n_households']:,} households): "
-            f"{b['program']}, about {b['expected_reduction_kw']:.1f} kW at 16:00-20:00 (comparable trials' "
-            f"range {b['scenario_low_kw']:.1f}-{b['scenario_high_kw']:.1f} kW; central "
-            f"{b['expected_reduction_pct']:.1f}% of its peak)."
+            f"{b['program']}, {central} at 16:00-20:00.{pilot}"
         )
     if m.response_prior.n_measured == 0:
         out.append(
@@ -304,17 +353,17 @@ PERSONA_COLUMNS: Columns = (
     ("n_measured", "response measured (ToU)", None),
     ("n_responsive", "of them significant responders", None),
     ("mean_high_reduction_pct", "mean measured High reduction (shrunk)", _pct1),
-    ("segment_prior_reduction_pct", "prior for unmeasured members", _pct1),
+    ("dr_prior", DR_PRIOR_HEADER, None),
 )
 INTERVENTION_COLUMNS: Columns = (
     ("persona_name", "persona", None),
     ("n_households", "households", _f(0)),
     ("program", "program", None),
     ("scenario_low_kw", "low kW", _f(1)),
-    ("scenario_central_kw", "central kW", _f(1)),
+    ("central_kw_text", "central kW", None),
     ("scenario_high_kw", "high kW", _f(1)),
     ("per_household_kw", "kW per household: central (low-high)", None),
-    ("expected_reduction_pct", "central % of peak", _pct1),
+    ("central_pct_text", "central % of peak", None),
     ("response_basis", "based on", None),
     ("rationale", "why", None),
     ("evidence_source", "evidence (trial | source)", None),
@@ -466,15 +515,29 @@ def dr_comparison_for_report(inputs: ReportInputs) -> pl.DataFrame:
 
 
 def interventions_for_report(inputs: ReportInputs) -> pl.DataFrame:
-    """Intervention rows with the per-household kW as 'central (low-high)'."""
+    """Intervention rows with the per-household kW as 'central (low-high)' (no central figure said so)."""
     iv = inputs.interventions
-    per = [
-        f"{c / hh:.3f} ({lo / hh:.3f}-{hi / hh:.3f})" if hh else "–"
-        for c, lo, hi, hh in iv.select(
-            "scenario_central_kw", "scenario_low_kw", "scenario_high_kw", "n_households"
-        ).iter_rows()
-    ]
-    return iv.with_columns(pl.Series("per_household_kw", per, dtype=pl.String))
+    per = []
+    for c, lo, hi, hh in iv.select(
+        "scenario_central_kw", "scenario_low_kw", "scenario_high_kw", "n_households"
+    ).iter_rows():
+        if not hh:
+            per.append("–")
+        elif c is None:
+            per.append(f"{NO_CENTRAL} ({lo / hh:.3f}-{hi / hh:.3f})")
+        else:
+            per.append(f"{c / hh:.3f} ({lo / hh:.3f}-{hi / hh:.3f})")
+    return iv.with_columns(
+        pl.Series("per_household_kw", per, dtype=pl.String),
+        pl.when(pl.col("scenario_central_kw").is_null())
+        .then(pl.lit(NO_CENTRAL))
+        .otherwise(pl.col("scenario_central_kw").round(1).cast(pl.String))
+        .alias("central_kw_text"),
+        pl.when(pl.col("expected_reduction_pct").is_null())
+        .then(pl.lit(NO_CENTRAL))
+        .otherwise(pl.format("{}%", pl.col("expected_reduction_pct").round(1)))
+        .alias("central_pct_text"),
+    )
 
 
 def program_options_for_report(inputs: ReportInputs) -> pl.DataFrame:
@@ -482,9 +545,10 @@ def program_options_for_report(inputs: ReportInputs) -> pl.DataFrame:
     opts = program_options(inputs.interventions)
 
     def rng(lo, mid, hi, unit, digits):
-        if mid is None:
+        if lo is None or hi is None:
             return "not sized"
-        return f"{lo:.{digits}f} / {mid:.{digits}f} / {hi:.{digits}f}{unit}"
+        central = NO_CENTRAL if mid is None else f"{mid:.{digits}f}"
+        return f"{lo:.{digits}f} / {central} / {hi:.{digits}f}{unit}"
 
     return opts.with_columns(
         pl.Series(
@@ -703,11 +767,14 @@ def method_notes(inputs: ReportInputs) -> list[str]:
         "the sourced evidence table (program_evidence.csv, low / central / high % peak reduction from "
         "comparable trials): measured price responders -> dynamic ToU / critical-peak pricing, central = their "
         "measured kW, low / high = measured kW scaled by the trials' low / central and high / central; "
-        "personas without measured price response -> the program with the highest central intent-to-treat "
-        "effect on unselected households (peak-time rebate / saving sessions or behavioural efficiency advice), "
-        "evidence % x the same peak load, their price response not used. Programs without a sourced figure "
-        "(automation) "
-        "are listed but not sized.",
+        "personas without measured price response -> the program the evidence ranks first (its lowest reported "
+        "figure above every other's highest); when the ranges overlap (peak-time rebate / saving sessions vs "
+        "behavioural DR messaging) the evidence cannot rank them, so the toolkit recommends a randomised "
+        "test-and-learn pilot led by the program with a sourced intent-to-treat central estimate; evidence % x "
+        "the same peak load, their price response not used. A central is shown only where a trial reports one "
+        "('up to' figures are bounds: no central figure). dr_targets.csv gives both the household's expected kW "
+        "in a High-price event and its kW under the listed program. Programs without a sourced figure "
+        "(automation) are listed but not sized.",
         "Stage 2: chi-square / Cramér's V and Kruskal-Wallis / epsilon-squared with "
         f"{_p_adjust_name(s)} correction; per-persona contrasts by "
         "Cliff's delta.",

@@ -334,9 +334,33 @@ def test_report_opens_with_data_block_and_banner_and_writes_target_csv(report_in
         "expected_kw",
         "expected_kw_ci_low",
         "expected_kw_ci_high",
+        "expected_kw_basis",
         "interval_basis",
+        "program_kw_low",
+        "program_kw_central",
+        "program_kw_high",
+        "program_kw_basis",
     ]
     assert csv["rank"].to_list() == sorted(csv["rank"].to_list())
+    # expected_kw says what it is: a High-price event reduction, not the listed program's effect
+    assert csv["expected_kw_basis"].str.contains("High-price event").all()
+    # program kW agree with the listed program: CPP rows = the High-price kW spread by the trials' range,
+    # other rows = the program's evidence % x the household's peak_load_kw
+    from assets.reports.interventions import program_ranges
+
+    ranges = program_ranges()
+    for r in csv.iter_rows(named=True):
+        ev = ranges[r["program"]]
+        if r["program"] == "critical-peak pricing / dynamic ToU":
+            assert r["program_kw_central"] == pytest.approx(r["expected_kw"], abs=1e-4)
+            assert r["program_kw_high"] == pytest.approx(r["expected_kw"] * ev.high_pct / ev.central_pct, abs=2e-4)
+        else:
+            assert r["program_kw_low"] == pytest.approx(r["peak_load_kw"] * ev.low_pct / 100, abs=1e-4)
+            assert r["program_kw_high"] == pytest.approx(r["peak_load_kw"] * ev.high_pct / 100, abs=1e-4)
+            if ev.central_pct is None:
+                assert r["program_kw_central"] is None
+            else:
+                assert r["program_kw_central"] == pytest.approx(r["peak_load_kw"] * ev.central_pct / 100, abs=1e-4)
     assert csv["program"].null_count() == 0
     assert (csv["expected_kw_ci_low"] <= csv["expected_kw_ci_high"]).all()
     assert csv["expected_kw_ci_low"].null_count() == 0 and csv["interval_basis"].null_count() == 0
@@ -387,9 +411,9 @@ def test_report_shows_kw_profiles_and_event_day_overlay(report_inputs):
 
 
 def test_every_applicable_program_is_shown_with_range_source_and_reason(report_inputs, images):
-    from assets.reports.interventions import program_evidence
+    from assets.reports.interventions import NO_CENTRAL, program_ranges
 
-    evidence = {r["program"]: r for r in program_evidence().iter_rows(named=True)}
+    evidence = program_ranges()
     page = _parse(build_report(dataclasses.replace(report_inputs, images=images)).html)
     options = [t for t in page.tables if t["section"] == "interventions"][1]
     assert options["headers"][:5] == [
@@ -408,19 +432,57 @@ def test_every_applicable_program_is_shown_with_range_source_and_reason(report_i
         assert [x[1] for x in rows if x[2] == "yes"] == [r["program"]]  # one recommended, the toolkit's program
         if r["program"] == "critical-peak pricing / dynamic ToU":
             continue
-        assert {x[1] for x in rows} == {"peak-time rebate", "efficiency advice", "automation / direct load control"}
+        assert {x[1] for x in rows} == {
+            "peak-time rebate",
+            "behavioural DR messaging",
+            "automation / direct load control",
+        }
         for x in rows:
             ev = evidence[x[1]]
-            if ev["central_pct"] is None:
+            if not ev.sized:
                 assert x[3] == "not sized" and "no sourced figure" in x[5]
                 continue
-            assert x[3] == f"{ev['low_pct']:.1f} / {ev['central_pct']:.1f} / {ev['high_pct']:.1f}%"
-            lo, mid, hi = (ev[c] * r["total_peak_kw"] / 100 for c in ("low_pct", "central_pct", "high_pct"))
-            assert x[4] == f"{lo:.2f} / {mid:.2f} / {hi:.2f} kW"
-            assert x[7] == ev["source"] and x[6] == ev["trial"]
-            assert "overlap" in x[5]  # 0-5 % and 0-10 %: the evidence cannot rank them with confidence
+            mid = NO_CENTRAL if ev.central_pct is None else f"{ev.central_pct:.1f}"
+            assert x[3] == f"{ev.low_pct:.1f} / {mid} / {ev.high_pct:.1f}%"
+            lo, hi = (v * r["total_peak_kw"] / 100 for v in (ev.low_pct, ev.high_pct))
+            mid_kw = NO_CENTRAL if ev.central_pct is None else f"{ev.central_pct * r['total_peak_kw'] / 100:.2f}"
+            assert x[4] == f"{lo:.2f} / {mid_kw} / {hi:.2f} kW"
+            assert x[7] == ev.sources and x[6] == ev.trials
+        # 0-10 % (rebate) and 0-5 % (messaging) overlap: the evidence cannot rank them, the report says so and
+        # recommends a randomised pilot led by the program with a sourced intent-to-treat central
         (chosen,) = [x for x in rows if x[2] == "yes"]
-        assert f"{evidence[chosen[1]]['central_pct']:g}%" in chosen[5] and "highest central figure" in chosen[5]
+        assert chosen[1] == "peak-time rebate"
+        assert "cannot rank" in chosen[5] and "randomised" in chosen[5] and "central estimate" in chosen[5]
+        (arm,) = [x for x in rows if x[1] == "behavioural DR messaging"]
+        assert arm[5].startswith("Pilot arm")
+        assert "highest central" not in chosen[5]
+
+
+def test_persona_table_shows_the_dr_lists_prior_with_its_basis(report_inputs, images):
+    from assets.reports.html_report import DR_PRIOR_HEADER
+
+    html = build_report(dataclasses.replace(report_inputs, images=images)).html
+    page = _parse(html)
+    personas = next(t for t in page.tables if t["section"] == "personas")
+    col = personas["headers"].index(DR_PRIOR_HEADER)
+    assert "evening" in DR_PRIOR_HEADER and "measured responders" in DR_PRIOR_HEADER
+    t = report_inputs.dr.targets
+    p = report_inputs.personas.personas
+    for row in personas["rows"]:
+        name, cell = row[0], row[col]
+        if cell == "suppressed":
+            continue
+        members = t.filter((pl.col("persona_name") == name) & (pl.col("response_source") == "segment prior"))
+        if members.height == 0:
+            assert not cell.startswith(tuple("0123456789")), name
+            continue
+        # the DR list's evening prior, not the personas table's all-High-event prior
+        assert cell.startswith(f"{members['expected_reduction_pct'][0]:.1f}%"), name
+        all_high = p.filter(pl.col("persona_name") == name)["segment_prior_reduction_pct"][0]
+        if abs(all_high - members["expected_reduction_pct"][0]) >= 0.05:
+            assert not cell.startswith(f"{all_high:.1f}%")
+    # the report says where it shows the prior that it covers the whole segment, responders included
+    assert "including the significant\nresponders split out" in html
 
 
 def test_every_kw_figure_in_the_tables_has_an_interval(report_inputs, images):

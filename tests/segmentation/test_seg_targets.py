@@ -14,7 +14,16 @@ from assets.reports.dr_targets import (
     rank_dr_targets,
     textbook_cluster_choice,
 )
-from assets.reports.interventions import UNSELECTED_PROGRAMS, build_interventions, program_evidence
+from assets.reports.interventions import (
+    EVIDENCE_FILE,
+    UNSELECTED_PROGRAMS,
+    ProgramRange,
+    build_interventions,
+    choose_unselected_program,
+    household_program_kw,
+    program_evidence,
+    program_ranges,
+)
 from assets.reports.privacy import pseudonymise_ids, suppress_small_groups
 from assets.reports.schemas.interventions import PROGRAMS as SCHEMA_PROGRAMS
 
@@ -26,7 +35,11 @@ def test_interventions_cover_every_persona(outputs):
     assert set(iv["program"]) <= set(PROGRAMS)
     assert list(PROGRAMS) == SCHEMA_PROGRAMS
     for col in ("expected_reduction_kw", "expected_reduction_pct", "expected_reduction_kw_per_household"):
-        assert iv[col].is_finite().all() and (iv[col] >= 0).all()
+        # None only where the program has no central figure (no trial reports one)
+        known = iv[col].drop_nulls()
+        assert known.is_finite().all() and (known >= 0).all()
+        no_central = iv.filter(pl.col(col).is_null())["program"].to_list()
+        assert all(program_ranges()[p].central_pct is None for p in no_central)
     assert iv["rationale"].str.len_chars().min() > 20
     responsive = iv.join(personas.select("persona_id", "is_price_responsive"), on="persona_id")
     assert (responsive.filter(pl.col("is_price_responsive"))["program"] == "critical-peak pricing / dynamic ToU").all()
@@ -166,25 +179,32 @@ def test_intervention_rules_hand_made():
     # Replaces the old test of the unsourced factors (ptr_min_reduction_pct, automation_capture_fraction
     # 0.3, efficiency 2 %): programs are now chosen and sized only from program_evidence.csv.
     e = _expectations()
-    ev = {r["program"]: r for r in program_evidence().iter_rows(named=True)}
+    ev = program_ranges()
     iv = {r["persona_id"]: r for r in build_interventions(_hand_personas(), e).iter_rows(named=True)}
     cpp = ev["critical-peak pricing / dynamic ToU"]
     # p-a: measured responders -> CPP, central = their measured kW, low / high scaled by the evidence range
     a = iv["p-a"]
     assert a["program"] == "critical-peak pricing / dynamic ToU"
     assert a["expected_reduction_kw"] == pytest.approx(0.2 + 0.06)
-    assert a["scenario_low_kw"] == pytest.approx(0.26 * cpp["low_pct"] / cpp["central_pct"])
-    assert a["scenario_high_kw"] == pytest.approx(0.26 * cpp["high_pct"] / cpp["central_pct"])
+    assert a["scenario_low_kw"] == pytest.approx(0.26 * cpp.low_pct / cpp.central_pct)
+    assert a["scenario_high_kw"] == pytest.approx(0.26 * cpp.high_pct / cpp.central_pct)
+    assert a["evidence_ranks_programs"] is None and a["pilot_comparison"] is None
     # p-c has a 7.5 % price response from segment priors but no measured responder persona: it does not
     # get a price-response-scaled figure, whatever its price response; it gets the evidence % of its peak
+    choice = choose_unselected_program(ev)
     for pid, total in (("p-b", 2.5), ("p-c", 4.0)):
         r = iv[pid]
         assert r["program"] in UNSELECTED_PROGRAMS
-        assert r["program"] == max(UNSELECTED_PROGRAMS, key=lambda p: ev[p]["central_pct"])
+        assert r["program"] == choice.program
         row = ev[r["program"]]
-        assert r["expected_reduction_pct"] == pytest.approx(row["central_pct"])
+        assert r["expected_reduction_pct"] == pytest.approx(row.central_pct)
         for n in ("low", "central", "high"):
-            assert r[f"scenario_{n}_kw"] == pytest.approx(row[f"{n}_pct"] * total / 100)
+            assert r[f"scenario_{n}_kw"] == pytest.approx(getattr(row, f"{n}_pct") * total / 100)
+        # the shipped evidence: the two ranges overlap, so the evidence cannot rank them and the toolkit
+        # says so and names the pilot arm
+        assert r["evidence_ranks_programs"] is False
+        assert r["pilot_comparison"] == "behavioural DR messaging"
+        assert "cannot rank" in r["rationale"] and "randomised" in r["rationale"]
     # doubling p-c's price response changes nothing for it (not price-scaled)
     e2 = e.with_columns(
         pl.when(pl.col("persona_id") == "p-c")
@@ -199,25 +219,137 @@ def test_intervention_rules_hand_made():
     assert all(r["program"] != "automation / direct load control" for r in iv.values())
 
 
+def _range(program: str, low: float, central: float | None, high: float) -> ProgramRange:
+    return ProgramRange(program, low, central, high, "test", "test trial", "test source")
+
+
+def test_choice_overlap_is_not_decided_by_a_midpoint():
+    # messaging 0-5 % (no central: its midpoint 2.5 would beat the rebate's sourced 2 %), rebate 1-4 %
+    # with a sourced intent-to-treat central of 2 %: the ranges overlap, so the evidence cannot rank
+    # them; the lead arm is the program with a sourced central, the other is the pilot arm
+    ranges = {
+        "peak-time rebate": _range("peak-time rebate", 1.0, 2.0, 4.0),
+        "behavioural DR messaging": _range("behavioural DR messaging", 0.0, None, 5.0),
+    }
+    c = choose_unselected_program(ranges)
+    assert c.program == "peak-time rebate"
+    assert not c.evidence_ranks
+    assert c.pilot_with == ("behavioural DR messaging",)
+    assert "cannot rank" in c.reason
+
+
+def test_choice_disjoint_ranges_rank_whatever_the_centrals():
+    # messaging 6-10 % without a central lies wholly above the rebate's 0-5 % (central 3 %): the evidence
+    # ranks messaging first, though only the rebate has a central (a 'central wins' rule would pick it)
+    ranges = {
+        "peak-time rebate": _range("peak-time rebate", 0.0, 3.0, 5.0),
+        "behavioural DR messaging": _range("behavioural DR messaging", 6.0, None, 10.0),
+    }
+    c = choose_unselected_program(ranges)
+    assert c.program == "behavioural DR messaging"
+    assert c.evidence_ranks and c.pilot_with == ()
+    # touching ranges overlap: not ranked
+    ranges["behavioural DR messaging"] = _range("behavioural DR messaging", 5.0, None, 10.0)
+    assert not choose_unselected_program(ranges).evidence_ranks
+
+
+def test_choice_overlap_without_a_single_central_leads_with_the_higher_low():
+    ranges = {
+        "peak-time rebate": _range("peak-time rebate", 0.0, 3.0, 6.0),
+        "behavioural DR messaging": _range("behavioural DR messaging", 1.0, 2.0, 5.0),
+    }
+    c = choose_unselected_program(ranges)
+    assert c.program == "behavioural DR messaging" and not c.evidence_ranks
+    assert c.pilot_with == ("peak-time rebate",)
+
+
+def test_evidence_figures_are_what_their_sources_state():
+    ev = program_evidence()
+    by_trial = {r["trial"]: r for r in ev.iter_rows(named=True)}
+    energywise = next(r for t, r in by_trial.items() if t.startswith("UKPN energywise"))
+    # "up to -2.2 %" is a bound, not a central
+    assert energywise["figure"] == "upper bound"
+    assert energywise["central_pct"] is None and energywise["high_pct"] == 2.2
+    opower = next(r for t, r in by_trial.items() if t.startswith("Opower"))
+    assert opower["program"] == "behavioural DR messaging"
+    assert opower["figure"] == "upper bound" and opower["central_pct"] is None and opower["high_pct"] == 5.0
+    octopus = ev.filter(pl.col("trial").str.starts_with("Octopus Saving Sessions"))
+    assert sorted(octopus["central_pct"].to_list()) == [10.0, 40.0]
+    assert "efficiency advice" not in ev["program"].to_list()
+    ranges = program_ranges(ev)
+    # a program's central is a reported central of one of its (whole-group) trials, never a midpoint
+    for program, r in ranges.items():
+        if r.central_pct is None:
+            continue
+        reported = ev.filter(
+            (pl.col("program") == program) & (pl.col("figure") == "central estimate") | (pl.col("figure") == "none")
+        )["central_pct"].to_list()
+        assert r.central_pct in reported, program
+    assert ranges["behavioural DR messaging"].central_pct is None
+    assert ranges["peak-time rebate"].central_pct == 10.0  # Octopus intent-to-treat, not the 40 % of opted-in
+    assert (ranges["peak-time rebate"].low_pct, ranges["peak-time rebate"].high_pct) == (0.0, 10.0)
+
+
+def test_evidence_table_refuses_a_bound_with_a_central(tmp_path):
+    bad = EVIDENCE_FILE.read_text().replace(
+        "upper bound,all households messaged,,,5.0", "upper bound,all households messaged,,2.5,5.0"
+    )
+    assert bad != EVIDENCE_FILE.read_text()
+    path = tmp_path / "evidence.csv"
+    path.write_text(bad)
+    with pytest.raises(ValueError, match="upper bound"):
+        program_evidence(path)
+
+
+def test_household_program_kw_hand_made():
+    e = _expectations()
+    iv = build_interventions(_hand_personas(), e)
+    ranges = program_ranges()
+    hk = {r["household_id"]: r for r in household_program_kw(e, iv, key="household_id").iter_rows(named=True)}
+    cpp = ranges["critical-peak pricing / dynamic ToU"]
+    # h1 (price-responsive persona): its High-price kW 0.2 scaled by the trials' range over the central
+    assert hk["h1"]["program"] == "critical-peak pricing / dynamic ToU"
+    assert hk["h1"]["program_kw_central"] == pytest.approx(0.2)
+    assert hk["h1"]["program_kw_low"] == pytest.approx(0.2 * cpp.low_pct / cpp.central_pct)
+    assert hk["h1"]["program_kw_high"] == pytest.approx(0.2 * cpp.high_pct / cpp.central_pct)
+    # h3 (other persona): evidence % x its own peak_load_kw, not its price response
+    ptr = ranges[hk["h3"]["program"]]
+    peak = e.filter(pl.col("household_id") == "h3")["peak_load_kw"][0]
+    assert hk["h3"]["program_kw_low"] == pytest.approx(ptr.low_pct * peak / 100)
+    assert hk["h3"]["program_kw_central"] == pytest.approx(ptr.central_pct * peak / 100)
+    assert hk["h3"]["program_kw_high"] == pytest.approx(ptr.high_pct * peak / 100)
+    # the households' program kW add up to the persona's toolkit scenarios
+    for r in iv.iter_rows(named=True):
+        members = [hk[h] for h in e.filter(pl.col("persona_id") == r["persona_id"])["household_id"]]
+        for n in ("low", "central", "high"):
+            assert sum(m[f"program_kw_{n}"] for m in members) == pytest.approx(r[f"scenario_{n}_kw"])
+
+
 def _traces_to_evidence(iv: pl.DataFrame, expectations: pl.DataFrame) -> None:
-    ev = {r["program"]: r for r in program_evidence().iter_rows(named=True)}
+    ev = program_ranges()
     price = dict(expectations.group_by("persona_id").agg(pl.col("expected_kw_reduction").sum()).iter_rows())
     for r in iv.iter_rows(named=True):
-        assert r["scenario_low_kw"] <= r["scenario_central_kw"] + 1e-12 <= r["scenario_high_kw"] + 2e-12
-        assert r["expected_reduction_kw"] == pytest.approx(r["scenario_central_kw"])
+        if r["scenario_central_kw"] is not None:
+            assert r["scenario_low_kw"] <= r["scenario_central_kw"] + 1e-12 <= r["scenario_high_kw"] + 2e-12
+        assert r["expected_reduction_kw"] == (
+            None if r["scenario_central_kw"] is None else pytest.approx(r["scenario_central_kw"])
+        )
         if r["program"] == "no action":
             assert r["scenario_high_kw"] == 0.0
             continue
         row = ev[r["program"]]
-        assert row["central_pct"] is not None, f"{r['program']} sized without a sourced figure"
+        assert row.sized, f"{r['program']} sized without a sourced figure"
         if r["program"] == "critical-peak pricing / dynamic ToU":
             base = max(price[r["persona_id"]], 0.0)
-            expected = [base * row[f"{n}_pct"] / row["central_pct"] for n in ("low", "central", "high")]
+            expected = [base * getattr(row, f"{n}_pct") / row.central_pct for n in ("low", "central", "high")]
         else:
-            expected = [row[f"{n}_pct"] * r["total_peak_kw"] / 100 for n in ("low", "central", "high")]
+            expected = [
+                None if getattr(row, f"{n}_pct") is None else getattr(row, f"{n}_pct") * r["total_peak_kw"] / 100
+                for n in ("low", "central", "high")
+            ]
         got = [r[f"scenario_{n}_kw"] for n in ("low", "central", "high")]
         assert got == pytest.approx(expected), r["persona_id"]
-        assert r["evidence_source"].startswith(row["trial"])
+        assert r["evidence_source"].startswith(row.trials)
 
 
 def test_interventions_trace_to_evidence_hand_made():
@@ -244,10 +376,11 @@ def test_interventions_trace_to_evidence_pipeline(outputs):
 
 
 def test_evidence_table_ordered_and_sourced():
-    ev = program_evidence()
-    sized = ev.drop_nulls(["low_pct", "central_pct", "high_pct"]).filter(pl.col("program") != "no action")
-    assert ((sized["low_pct"] <= sized["central_pct"]) & (sized["central_pct"] <= sized["high_pct"])).all()
-    assert sized["source"].str.len_chars().min() > 10
+    ev = program_evidence().filter(~pl.col("program").is_in(["no action", "automation / direct load control"]))
+    for r in ev.iter_rows(named=True):
+        vals = [r[c] for c in ("low_pct", "central_pct", "high_pct") if r[c] is not None]
+        assert vals and vals == sorted(vals), r["trial"]
+    assert ev["source"].str.len_chars().min() > 10
 
 
 def test_settings_have_no_unsourced_intervention_factors():

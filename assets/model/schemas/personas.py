@@ -35,7 +35,11 @@ class Personas(TableModel):
         description="Mean shrunk reduction in High-price periods (%) of measured members; None if none measured.",
     )
     segment_prior_reduction_pct: pl.Float64 = pa.Field(
-        description="Prior reduction (%) of the lifestyle segment, used for members without a measured response."
+        description=(
+            "Prior reduction (%) of the lifestyle segment over all High events (responsiveness.segment_priors; "
+            "covers all the segment's measured households, including responders split out into its "
+            "price-responsive persona). The DR list and the report use the evening-event prior (dr_targets)."
+        )
     )
     mean_daily_kwh: pl.Float64 = pa.Field(gt=0, description="Mean daily consumption of members (kWh).")
     mean_peak_kw: pl.Float64 = pa.Field(ge=0, description="Mean load 16:00-20:00 local (kW).")

@@ -9,7 +9,7 @@ PROGRAMS = [
     "critical-peak pricing / dynamic ToU",
     "peak-time rebate",
     "automation / direct load control",
-    "efficiency advice",
+    "behavioural DR messaging",
     "no action",
 ]
 
@@ -22,7 +22,8 @@ class Interventions(TableModel):
         isin=PROGRAMS,
         description=(
             "Recommended program (rule in interventions.py: measured price responders -> dynamic ToU / "
-            "critical-peak pricing; others -> the intent-to-treat program with the highest central evidence; "
+            "critical-peak pricing; others -> the program the evidence ranks first, or where the ranges overlap "
+            "the one with a sourced intent-to-treat central estimate, as lead arm of a randomised pilot; "
             "no peak load -> no action). Never a program without a sourced figure."
         ),
     )
@@ -31,6 +32,21 @@ class Interventions(TableModel):
         description="What the figures rest on (measured response x evidence range, evidence (intent-to-treat), none)."
     )
     formula: pl.String = pa.Field(description="Formula of the scenarios, with the program_evidence.csv percentages.")
+    evidence_ranks_programs: pl.Boolean = pa.Field(
+        nullable=True,
+        description=(
+            "For personas without measured price response: True if the evidence ranks the program first (its "
+            "lowest figure above every other's highest), False if the ranges overlap and the evidence cannot rank "
+            "them; None for price-responsive personas and no action."
+        ),
+    )
+    pilot_comparison: pl.String = pa.Field(
+        nullable=True,
+        description=(
+            "Programs to test against the recommended one in a randomised test-and-learn pilot (their evidence "
+            "ranges overlap); None when the evidence ranks the program or it is not an evidence choice."
+        ),
+    )
     mean_peak_kw: pl.Float64 = pa.Field(
         ge=0,
         description="Mean peak load per household (kW): winter weekday 16:00-20:00 (all-day 16:00-20:00 without winter weekdays), as in dr_targets.peak_load_kw.",
@@ -44,13 +60,23 @@ class Interventions(TableModel):
         ),
     )
     expected_reduction_kw: pl.Float64 = pa.Field(
-        ge=0, description="Expected peak reduction of the recommended program for the persona (kW) = central scenario."
+        ge=0,
+        nullable=True,
+        description=(
+            "Expected peak reduction of the recommended program for the persona (kW) = central scenario; "
+            "None when no trial reports a central figure for it."
+        ),
     )
     expected_reduction_kw_per_household: pl.Float64 = pa.Field(
-        ge=0, description="Expected peak reduction per household (kW), central scenario."
+        ge=0,
+        nullable=True,
+        description="Expected peak reduction per household (kW), central scenario (None: no central figure).",
     )
     expected_reduction_pct: pl.Float64 = pa.Field(
-        ge=0, le=100, description="Central expected reduction as % of the persona's peak load."
+        ge=0,
+        le=100,
+        nullable=True,
+        description="Central expected reduction as % of the persona's peak load (None: no central figure).",
     )
     evidence_source: pl.String = pa.Field(
         nullable=True,
@@ -64,7 +90,11 @@ class Interventions(TableModel):
     )
     scenario_central_kw: pl.Float64 = pa.Field(
         ge=0,
-        description="Central scenario (kW): evidence central % x total peak kW, or the measured kW for price responders.",
+        nullable=True,
+        description=(
+            "Central scenario (kW): evidence central % x total peak kW (None: no trial reports a central figure), "
+            "or the measured kW for price responders."
+        ),
     )
     scenario_high_kw: pl.Float64 = pa.Field(
         ge=0,
