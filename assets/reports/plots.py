@@ -266,6 +266,19 @@ def plot_acorn_composition(
     return _png(fig)
 
 
+def _kw_line_with_band(ax, hours, rows: pl.DataFrame, colour, label: str, alpha: float, style: str = "-") -> None:
+    """A mean-kW line (``mean_kw``) with its 95 % band (``ci_low_kw`` .. ``ci_high_kw``; gaps where None)."""
+    ax.plot(hours, rows["mean_kw"].to_numpy(), style, lw=2, color=colour, label=label)
+    ax.fill_between(
+        hours,
+        rows["ci_low_kw"].fill_null(np.nan).to_numpy(),
+        rows["ci_high_kw"].fill_null(np.nan).to_numpy(),
+        color=colour,
+        alpha=alpha,
+        lw=0,
+    )
+
+
 def plot_persona_profiles(personas: pl.DataFrame, k: int = 5, kw_lines: pl.DataFrame | None = None) -> bytes:
     """Every persona with >= k households: the normalised centroid profile (left) and the measured mean
     kW per local half hour of its members on normal days with its 95 % interval over households (right;
@@ -289,15 +302,7 @@ def plot_persona_profiles(personas: pl.DataFrame, k: int = 5, kw_lines: pl.DataF
             continue
         hours = part["slot"].to_numpy() / 2.0
         n = int(part["n_households"].max())
-        ax_kw.plot(hours, part["mean_kw"].to_numpy(), style, lw=2, color=colour, label=f"{row['persona_name']} ({n})")
-        ax_kw.fill_between(
-            hours,
-            part["ci_low_kw"].fill_null(np.nan).to_numpy(),
-            part["ci_high_kw"].fill_null(np.nan).to_numpy(),
-            color=colour,
-            alpha=0.15,
-            lw=0,
-        )
+        _kw_line_with_band(ax_kw, hours, part, colour, f"{row['persona_name']} ({n})", alpha=0.15, style=style)
         drawn_kw = True
     _hour_axis(ax)
     _hour_axis(ax_kw)
@@ -364,15 +369,7 @@ def plot_event_day_overlay(kw_lines: pl.DataFrame, high_share: pl.DataFrame, k: 
                 continue
             hours = rows["slot"].to_numpy() / 2.0
             n_days = int(rows["n_days"].max() or 0)
-            ax.plot(hours, rows["mean_kw"].to_numpy(), color=colour, lw=2, label=f"{label} ({n_days} days)")
-            ax.fill_between(
-                hours,
-                rows["ci_low_kw"].fill_null(np.nan).to_numpy(),
-                rows["ci_high_kw"].fill_null(np.nan).to_numpy(),
-                color=colour,
-                alpha=0.18,
-                lw=0,
-            )
+            _kw_line_with_band(ax, hours, rows, colour, f"{label} ({n_days} days)", alpha=0.18)
         diff = part.filter((pl.col("line") == "difference") & ~pl.col("suppressed")).sort("slot")
         if diff.height:
             hours = diff["slot"].to_numpy() / 2.0
