@@ -76,3 +76,36 @@ def test_real_sample_aggregates_equal_on_both_engines(con, spark, lake, lcl_samp
     finally:
         if spark_con is not None:
             spark_con.close()
+
+
+def test_aggregates_equal_and_the_comparison_can_fail(con, spark, lake, tmp_path: Path):
+    """A hand-made month (two households, a weekend, estimated half hours filled by E01): same rows on
+    both engines, a re-run replaces the month, and one perturbed sum or count is caught."""
+    from tests.lcl_files import lds_line, write_lines
+    from tests.spark.test_clean_on_spark import stamps
+
+    ts = stamps("2012-01-06 22:00:00", 200)  # Friday evening into Monday (weekend labels, 4-hour blocks)
+    lines = [
+        *(lds_line("MAC1", t, f"{0.1 + (i % 7) * 0.013:.3f}") for i, t in enumerate(ts) if i not in (50, 51)),
+        *(lds_line("MAC2", t, f"{0.3 + (i % 5) * 0.021:.3f}") for i, t in enumerate(ts[:120])),
+    ]
+    write_lines(tmp_path / "src" / "f.csv", lines)
+    jan, feb = date(2012, 1, 1), date(2012, 2, 1)
+    spark_con = aggregates_on_both(con, spark, lake, tmp_path / "src", jan, feb, tmp_path)
+    try:
+        rows = assert_same_aggregates(con, spark_con, jan, feb)
+        assert min(rows.values()) > 0, rows
+        build_aggregates_spark(spark_con, spark, lake, jan, feb)  # re-running the month replaces it
+        assert assert_same_aggregates(con, spark_con, jan, feb) == rows
+
+        spark_con.execute("UPDATE features.household_days SET kwh = kwh * (1 + 1e-8) WHERE local_date = '2012-01-07'")
+        with pytest.raises(AssertionError):
+            assert_same_aggregates(con, spark_con, jan, feb)
+        build_aggregates_spark(spark_con, spark, lake, jan, feb)
+        spark_con.execute(
+            "UPDATE features.household_month_slots SET n = n + 1 WHERE slot = 3 AND household_id = 'MAC1'"
+        )
+        with pytest.raises(AssertionError):
+            assert_same_aggregates(con, spark_con, jan, feb)
+    finally:
+        spark_con.close()
