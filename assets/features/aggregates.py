@@ -88,6 +88,11 @@ def build_aggregates(
     while month < end:
         _build_month(con, month, readings_table)
         month = _add_month(month)
+    return aggregate_result(con, start, end)
+
+
+def aggregate_result(con: duckdb.DuckDBPyConnection, start: date, end: date) -> AggregateResult:
+    """Rows and households stored for partition months ``start <= m < end``."""
     params = {"lo": start, "hi": end}
     ((slot_rows,),) = con.execute(
         f"SELECT count(*) FROM {qualified_name(SLOTS_TABLE)} WHERE reading_month >= $lo AND reading_month < $hi",
@@ -110,13 +115,18 @@ def _build_month(con: duckdb.DuckDBPyConnection, month: date, readings_table: st
             (table, model, s.query(f"stage_{name}", statement(name, readings=readings_table, grid=grid), params))
             for table, model, name in OUTPUTS
         ]
-        for table, model, stage in staged:
-            validate_query(model, con, f"SELECT * FROM {qualified_name(stage)}", table)
-        for table, _, stage in staged:
-            con.execute(
-                f"DELETE FROM {qualified_name(table)} WHERE reading_month >= $lo AND reading_month < $hi", params
-            )
-            con.execute(f"INSERT INTO {qualified_name(table)} SELECT * FROM {qualified_name(stage)}")
+        replace_month(con, month, staged)
+
+
+def replace_month(con: duckdb.DuckDBPyConnection, month: date, staged: list[tuple[str, type, str]]) -> None:
+    """Validate each staged table ``(table, model, staged table)`` against its model, then replace the
+    month's rows of ``table`` by it. Runs inside the caller's transaction (both engines' path)."""
+    params = {"lo": month, "hi": _add_month(month)}
+    for table, model, stage in staged:
+        validate_query(model, con, f"SELECT * FROM {qualified_name(stage)}", table)
+    for table, _, stage in staged:
+        con.execute(f"DELETE FROM {qualified_name(table)} WHERE reading_month >= $lo AND reading_month < $hi", params)
+        con.execute(f"INSERT INTO {qualified_name(table)} SELECT * FROM {qualified_name(stage)}")
 
 
 # --- reads of the feature layer -----------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from pydantic import Field, field_validator, model_validator
 
+from assets.common.engine import engine_from_env
 from assets.common.metadata import (
     OWNERS,
     markdown_table,
@@ -18,7 +19,7 @@ from assets.common.metadata import (
     violating_asset,
 )
 from assets.common.partitions import month_window, monthly_partitions
-from assets.common.resources import Warehouse
+from assets.common.resources import SparkEngine, Warehouse
 from assets.features.settings import FeatureSettings
 
 if TYPE_CHECKING:
@@ -194,7 +195,7 @@ AGGREGATE_TABLES: dict[str, tuple[str, str]] = {
 }
 
 
-@dg.multi_asset(
+AGGREGATES_MULTI_ASSET = dict(
     specs=[
         dg.AssetSpec(
             name,
@@ -212,9 +213,12 @@ AGGREGATE_TABLES: dict[str, tuple[str, str]] = {
     backfill_policy=dg.BackfillPolicy.single_run(),
     name="household_month_aggregates",
 )
-def household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Warehouse):
-    """The month(s) of the run aggregated per household (each month replaced in one transaction), so the
-    unpartitioned features read compact aggregates rather than every reading."""
+# METER_ENGINE=spark: the same aggregate SQL runs on Spark over the lake's clean months; the compact
+# rows come back to the warehouse (docs/SCALING.md). Chosen when the code location loads, as clean's.
+ENGINE = engine_from_env()
+
+
+def _household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Warehouse, spark: SparkEngine | None):
     from assets.common.table_model import SchemaViolation
     from assets.features.aggregates import build_aggregates
     from assets.features.schemas.aggregates import HouseholdDays, HouseholdMonthSlots
@@ -223,7 +227,12 @@ def household_month_aggregates(context: dg.AssetExecutionContext, warehouse: War
     tables = {table: name for name, (table, _) in AGGREGATE_TABLES.items()}
     try:
         with warehouse.get_connection() as con:
-            result = build_aggregates(con, start, end)
+            if ENGINE == "spark":
+                from assets.features.spark_aggregates import aggregates_on_spark
+
+                result = aggregates_on_spark(con, spark, start, end)
+            else:
+                result = build_aggregates(con, start, end)
     except SchemaViolation as violation:  # validated inside the month's transaction: nothing stored
         yield schema_check_failed(violating_asset(violation, tables, "household_days"), violation)
         raise
@@ -239,6 +248,23 @@ def household_month_aggregates(context: dg.AssetExecutionContext, warehouse: War
             },
             check_results=[schema_check_passed(name, {table: rows[name]})],
         )
+
+
+if ENGINE == "spark":
+
+    @dg.multi_asset(**AGGREGATES_MULTI_ASSET)
+    def household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Warehouse, spark: SparkEngine):
+        """The month(s) of the run aggregated per household on Spark from the lake's clean readings (the
+        same SQL, transpiled); each month's compact rows replaced in the warehouse in one transaction."""
+        yield from _household_month_aggregates(context, warehouse, spark)
+
+else:
+
+    @dg.multi_asset(**AGGREGATES_MULTI_ASSET)
+    def household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Warehouse):
+        """The month(s) of the run aggregated per household (each month replaced in one transaction), so the
+        unpartitioned features read compact aggregates rather than every reading."""
+        yield from _household_month_aggregates(context, warehouse, None)
 
 
 @dg.multi_asset(
