@@ -1,7 +1,7 @@
 """Per-household-month aggregates of the clean readings, and the feature layer's reads of them.
 
 The half-hourly readings are aggregated once per month (the ``household_month_aggregates`` asset,
-monthly partitions like ``clean_readings``) into two compact tables:
+monthly partitions like ``clean_readings``) into four compact tables:
 
 - ``features.household_month_slots``: (partition month, household, local month, day type, local slot)
   -> kWh sum and count of actual readings. A baseline window of whole local months needs nothing
@@ -11,25 +11,45 @@ monthly partitions like ``clean_readings``) into two compact tables:
   kWh sum, largest reading and 4-hour block sums. Daily totals, variability, load factor, the daily
   shape types of ``shape_entropy``, coverage counts and the universe of households are regroupings of
   these rows (any set of local days: the trial year's event-free days too).
+- ``features.household_event_readings``: the actual readings at the *selected* half hours: every half
+  hour of an event, rebound or preload window of the tariff schedule and of its placebo shift
+  (``placebo_shift_days`` back). The DiD's event half hours (trial, placebo, sensitivity) are a join of
+  these rows to the events (18.6 % of the readings on the LCL schedule, which prices 115 of 365 days).
+- ``features.household_reference_slots``: (partition month, household, schedule, local week by its
+  Monday, local month, day class, day type, slot) -> kWh sum and count of actual readings on each
+  schedule's event-free days, classed 'reference' (fully labelled, no High/Low half hour, no event day
+  within ``sensitivity_adjacent_days``), 'reference_near' (the same, next to an event day) or
+  'unlabelled'. The within-window reference (its per household x slot x day type x week sums, additive
+  across months because weeks are keyed by their start date) of the main run ('reference' and
+  'reference_near'), of the adjacent-day sensitivity ('reference') and of the placebo, and the trial
+  year's event-free-day profile (every class, by season of the local month) regroup these rows.
 
 Each month is replaced in one transaction (delete + insert of its rows after validation), so a new
 month rewrites only that month's aggregates. The local labels (day type with the bank holidays,
-4-hour blocks) are those of the :class:`FeatureSettings` defaults; a run with other local-time
-settings, a window that is not whole local months where month sums are needed, or aggregates that
-do not match the clean readings (checked per month against ``clean.household_month_coverage``, which
-clean writes in the same transaction as the readings) falls back to the readings themselves, so the
-aggregates can make features faster but never different (tests/features/test_feat_aggregates.py).
+4-hour blocks) and the event windows are those of the :class:`FeatureSettings` defaults; a run with
+other local-time settings, a window that is not whole local months where month sums are needed, or
+aggregates that do not match the clean readings (checked per month against
+``clean.household_month_coverage``, which clean writes in the same transaction as the readings) falls
+back to the readings themselves, so the aggregates can make features faster but never different
+(tests/features/test_feat_aggregates.py, tests/real_data/test_real_feature_aggregates.py).
 
-Kept on the readings (restricted to the window and the rows needed), because the method needs single
-half hours or single days at slot level: the base-load quantile (an exact quantile needs the values),
-the event half hours of the DiD, the within-window reference (same slot on event-free days of nearby
-weeks, which days being decided by the event schedule), and the trial year's event-free-day profile.
+The event schedule is an input of the last two tables. With each month the build stores the SHA-256
+of the month's schedule-derived inputs (its selected half hours and classified days) in
+``features.aggregate_month_inputs``; a reader recomputes them from the current ``tariff_schedule`` and
+uses the schedule aggregates only if every month with clean readings matches
+(:func:`verified_schedule_inputs`), and only if its own event half hours are all selected and its
+reference days are exactly one stored day set (:func:`event_aggregates`, :func:`normal_day_slot_sums`).
+A changed schedule therefore sends the DiD back to the readings until the months
+:func:`stale_schedule_months` lists are re-materialized; stale aggregates are never used.
+
+Kept on the readings, restricted to its window and slots: the base-load quantile of both lifestyle
+windows (an exact quantile needs the single values, which no sum can give).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import duckdb
@@ -103,6 +123,12 @@ class ScheduleInputs:
 
     selection: pl.DataFrame
     days: pl.DataFrame
+    fingerprints: dict[date, str] = field(default_factory=dict, compare=False)  # month -> fingerprint, memo
+
+    def fingerprint(self, month: date) -> str:
+        if month not in self.fingerprints:
+            self.fingerprints[month] = month_inputs(self, month)[2]["inputs_fingerprint"].item()
+        return self.fingerprints[month]
 
 
 def _add_month(month: date) -> date:
@@ -148,13 +174,25 @@ def _classified_days(schedule: pl.DataFrame, grid: pl.DataFrame, settings: Featu
 
 def schedule_inputs(con: duckdb.DuckDBPyConnection, settings: FeatureSettings = AGGREGATE_SETTINGS) -> ScheduleInputs:
     """The selected half hours and classified days of the tariff schedule and of its placebo shift, each
-    over the local days its labels span (none without a schedule)."""
-    empty = ScheduleInputs(pl.DataFrame(schema=SELECTION_SCHEMA), pl.DataFrame(schema=DAYS_SCHEMA))
+    over the local days its labels span (none without a schedule). Cached per schedule content: one
+    feature run asks several times."""
+    empty = ScheduleInputs(pl.DataFrame(schema=SELECTION_SCHEMA), pl.DataFrame(schema=DAYS_SCHEMA), {})
     if not _table_exists(con, settings.tariff_table):
         return empty
     raw = load_schedule(con, settings)
     if raw.height == 0:
         return empty
+    key = (settings, hashlib.sha256(raw.hash_rows(seed=0).to_numpy().tobytes()).hexdigest(), raw.height)
+    if key not in _INPUTS_CACHE:
+        _INPUTS_CACHE.clear()  # one schedule at a time
+        _INPUTS_CACHE[key] = _schedule_inputs(raw, settings)
+    return _INPUTS_CACHE[key]
+
+
+_INPUTS_CACHE: dict[tuple, ScheduleInputs] = {}
+
+
+def _schedule_inputs(raw: pl.DataFrame, settings: FeatureSettings) -> ScheduleInputs:
     selections, days = [], []
     for source in SCHEDULE_SOURCES:
         schedule = raw if source == "tariff" else shift_schedule(raw, settings.placebo_shift_days, settings)
@@ -167,6 +205,7 @@ def schedule_inputs(con: duckdb.DuckDBPyConnection, settings: FeatureSettings = 
     return ScheduleInputs(
         pl.concat(selections).unique().sort("interval_start_utc").cast(SELECTION_SCHEMA),  # type: ignore[arg-type]
         pl.concat(days).sort("schedule", "local_date").cast(DAYS_SCHEMA),  # type: ignore[arg-type]
+        {},
     )
 
 
@@ -383,11 +422,7 @@ def stale_schedule_months(con: duckdb.DuckDBPyConnection, inputs: ScheduleInputs
         f"{qualified_name(COVERAGE_TABLE)}) c LEFT JOIN {qualified_name(INPUTS_TABLE)} i USING (reading_month) "
         "ORDER BY c.reading_month"
     ).fetchall()
-    return [
-        month
-        for month, fingerprint in stored
-        if fingerprint is None or month_inputs(inputs, month)[2]["inputs_fingerprint"].item() != fingerprint
-    ]
+    return [month for month, fingerprint in stored if fingerprint is None or inputs.fingerprint(month) != fingerprint]
 
 
 def verified_schedule_inputs(con: duckdb.DuckDBPyConnection, settings: FeatureSettings) -> ScheduleInputs | None:
