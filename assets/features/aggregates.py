@@ -49,6 +49,7 @@ windows (an exact quantile needs the single values, which no sum can give).
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -72,6 +73,7 @@ from assets.features.schemas.aggregates import (
 )
 from assets.features.settings import FeatureSettings
 
+LOG = logging.getLogger(__name__)
 SLOTS_TABLE = "features.household_month_slots"
 DAYS_TABLE = "features.household_days"
 EVENTS_TABLE = "features.household_event_readings"
@@ -435,7 +437,17 @@ def verified_schedule_inputs(con: duckdb.DuckDBPyConnection, settings: FeatureSe
     if not all(_table_exists(con, t) for t in tables) or not aggregates_usable(con, settings):
         return None
     inputs = schedule_inputs(con)
-    return None if stale_schedule_months(con, inputs) else inputs
+    stale = stale_schedule_months(con, inputs)
+    if stale:
+        LOG.warning(
+            "schedule aggregates of %d month(s) (%s .. %s) do not match the tariff schedule: the event DiD reads "
+            "the readings; re-materialize household_month_aggregates for those months",
+            len(stale),
+            stale[0],
+            stale[-1],
+        )
+        return None
+    return inputs
 
 
 def _dates_in(days: pl.DataFrame, start: date, end: date) -> pl.Series:
