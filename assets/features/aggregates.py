@@ -419,12 +419,17 @@ def stale_schedule_months(con: duckdb.DuckDBPyConnection, inputs: ScheduleInputs
     inputs than the current tariff schedule gives (a changed schedule, or a month aggregated before the
     schedule was loaded): re-materialize these partitions of ``household_month_aggregates``."""
     inputs = schedule_inputs(con) if inputs is None else inputs
-    stored = con.execute(
+    stored = fetch(
+        con,
         f"SELECT c.reading_month, i.inputs_fingerprint FROM (SELECT DISTINCT reading_month FROM "
-        f"{qualified_name(COVERAGE_TABLE)}) c LEFT JOIN {qualified_name(INPUTS_TABLE)} i USING (reading_month) "
-        "ORDER BY c.reading_month"
-    ).fetchall()
-    return [month for month, fingerprint in stored if fingerprint is None or inputs.fingerprint(month) != fingerprint]
+        f"{qualified_name(COVERAGE_TABLE)}) c LEFT JOIN {qualified_name(INPUTS_TABLE)} i ON c.reading_month = "
+        "i.reading_month ORDER BY c.reading_month",
+    )
+    return [
+        month
+        for month, fingerprint in stored.iter_rows()
+        if fingerprint is None or inputs.fingerprint(month) != fingerprint
+    ]
 
 
 def verified_schedule_inputs(con: duckdb.DuckDBPyConnection, settings: FeatureSettings) -> ScheduleInputs | None:
