@@ -80,13 +80,22 @@ def test_every_feature_table_from_the_aggregates_equals_the_readings(real_copy, 
     con, settings = real_copy, FeatureSettings()
     assert aggregates.stale_schedule_months(con) == []
     assert aggregates.verified_schedule_inputs(con, settings) is not None
-    # the real schedule's events in both clock-change months (trial year, and placebo-shifted in 2012)
-    for day in ("2013-03-31", "2013-10-27", "2012-10-28"):
+    # the real schedule reaches the cases: events across local and UTC midnight in March and October 2013
+    # (event 51: 2013-03-28 23:00 UTC for 30 hours; 2013-10-20 22:00 UTC = 23:00 BST) and reference weeks
+    # holding a clock-change day (trial year: 2013-03-31, 2013-10-27; placebo year: 2012-10-28)
+    for day in ("2013-03-29", "2013-03-30", "2013-10-20", "2013-10-21"):
         rows = con.execute(
             "SELECT count(*) FROM features.household_event_readings WHERE CAST(interval_start_utc AS DATE) = $d",
             {"d": date.fromisoformat(day)},
         ).fetchall()[0][0]
         assert rows > 0, day
+    for schedule, week in (("tariff", "2013-03-25"), ("tariff", "2013-10-21"), ("placebo", "2012-10-22")):
+        rows = con.execute(
+            "SELECT count(*) FROM features.household_reference_slots WHERE schedule = $s AND week_start = $w "
+            "AND day_class IN ('reference', 'reference_near')",
+            {"s": schedule, "w": date.fromisoformat(week)},
+        ).fetchall()[0][0]
+        assert rows > 0, (schedule, week)
     answered: list = []
     event_aggregates = aggregates.event_aggregates
     monkeypatch.setattr(
