@@ -491,6 +491,12 @@ def ingest_window_spark(
     return result
 
 
+def lake_runner(spark: SparkSession, lake: str | Path) -> SparkSql:
+    """A runner over the lake's ``ingest.raw_readings`` (registered in this session if it is not yet)."""
+    ensure_lake_table(spark, lake, RAW_LAKE_TABLE)
+    return SparkSql(spark)
+
+
 def _parquet_rows(spark: SparkSession, f: SourceFile, start: date, end: date) -> DataFrame:
     """A Parquet readings file's window rows, converted in Python as on DuckDB (small files)."""
     import polars as pl
@@ -512,4 +518,4 @@ def _parquet_index_row(f: SourceFile) -> list[Any]:
     return [f.relative, f.size_bytes, f.mtime_ns, "parquet", months.min(), months.max(), frame.height, None]
 
 
-__all__ = ["RAW_LAKE_TABLE", "SPLIT_SETTINGS", "ensure_index_table", "ingest_window_spark"]
+__all__ = ["RAW_LAKE_TABLE", "SPLIT_SETTINGS", "ensure_index_table", "ingest_window_spark", "lake_runner"]
