@@ -20,11 +20,12 @@ from assets.clean.clean_readings import QUARANTINE_TABLE, clean_window
 from assets.common.spark import table_location
 from assets.common.sql import qualified_name
 from assets.common.table_model import create_table_if_missing
+from assets.ingest.households import readings_households
 from assets.ingest.raw_ingest import INDEX_TABLE, RAW_TABLE, ensure_index, load_raw_readings
 from assets.ingest.schemas.raw_readings import RawReadings
 from assets.ingest.source_files import discover, of_kind
 from assets.ingest.source_layouts import SourceFileError
-from assets.ingest.spark_ingest import ingest_window_spark
+from assets.ingest.spark_ingest import ingest_window_spark, lake_runner
 from tests.lcl_files import kaggle_line, lds_line, write_lines
 
 pytestmark = pytest.mark.spark
@@ -207,6 +208,16 @@ def test_ingest_on_spark_stores_the_rows_duckdb_stores(con, spark, lake, tmp_pat
         "V11_OUT_OF_RANGE_TIMESTAMP",
         "V12_TRUNCATED_LAST_LINE",
     }
+
+    # the households asset's one row per household, from the lake on Spark, from the warehouse on DuckDB
+    on_lake = readings_households(lake_runner(spark, lake), RAW_TABLE).sort("household_id")
+    assert on_lake.rows() == [
+        ("MAC1", "Std", "readings:lds/MAC1.csv"),
+        ("MAC2", None, None),
+        ("MAC3", None, None),
+        ("MAC4", "ToU", "readings:lds4/MAC4.csv.gz"),
+    ]
+    assert on_lake.equals(readings_households(con, RAW_TABLE).sort("household_id"))
 
     # Re-running a month replaces it: a line removed from the source is gone from January on both
     # engines, February (not in the run) stays as it was.
