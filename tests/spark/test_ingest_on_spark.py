@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from assets.clean.clean_readings import QUARANTINE_TABLE, clean_window
@@ -115,7 +116,7 @@ def stamps(start: str, n: int, fmt: str = "%Y-%m-%d %H:%M:%S") -> list[str]:
 
 
 def hand_made(src: Path) -> None:
-    """Every parse-level fault, both line endings, padded values, header and none, gzip, splits."""
+    """Every parse-level fault, both line endings, padded values, header and none, gzip, splits, Parquet."""
     ts = stamps("2012-01-30 20:00:00", 12)
     lds = [
         lds_line("MAC1", ts[0], "0.2"),  # 1
@@ -161,6 +162,14 @@ def hand_made(src: Path) -> None:
             *(kaggle_line("MAC3", t, "0.05") for t in stamps("2012-01-29 04:00", 200)),
         ],
     )
+    (src / "pq").mkdir()
+    pl.DataFrame(  # a Parquet readings file (converted in Python on both engines)
+        {
+            "LCLid": ["MAC5"] * 3,
+            "tstp": ["2012-01-01 00:30:00", "2012-01-01 01:00:00", "bad"],
+            "kwh": [" 0.2 ", "x", "1"],
+        }
+    ).write_parquet(src / "pq" / "MAC5.parquet")
     write_lines(  # four-column London Datastore, gzip, no header, CR LF
         src / "lds4" / "MAC4.csv.gz",
         [f"MAC4,ToU,{t}, 0.1 " for t in stamps("2012-01-31 22:00:00", 8)] + ["MAC4,ToU,,"],
@@ -173,11 +182,11 @@ def test_ingest_on_spark_stores_the_rows_duckdb_stores(con, spark, lake, tmp_pat
     src = tmp_path / "src"
     hand_made(src)
     files = of_kind(discover(src), "readings")
-    assert len(files) == 4
+    assert len(files) == 5
     duck = load_raw_readings(con, files, JAN, MAR)
     result = ingest_window_spark(spark, lake, files, JAN, MAR, split_settings=TINY_SPLITS)
-    # MAC1 59 + 61 (its March line not stored), MAC2 10 + 53 (header not a row), MAC3 338 + 64, MAC4 4 + 5
-    assert result.rows_by_month == duck.rows_by_month == {JAN: 411, FEB: 183}
+    # MAC1 59 + 61 (its March line not stored), MAC2 10 + 53 (header not a row), MAC3 338 + 64, MAC4 4 + 5, MAC5 3
+    assert result.rows_by_month == duck.rows_by_month == {JAN: 414, FEB: 183}
     assert_same_raw(con, lake, JAN, MAR)
     # lines a wrong reader would shift or change: after blank ones, the lone CR, a split file's last, the cut last
     rows = {
@@ -216,6 +225,7 @@ def test_ingest_on_spark_stores_the_rows_duckdb_stores(con, spark, lake, tmp_pat
         ("MAC2", None, None),
         ("MAC3", None, None),
         ("MAC4", "ToU", "readings:lds4/MAC4.csv.gz"),
+        ("MAC5", None, None),
     ]
     assert on_lake.equals(readings_households(con, RAW_TABLE).sort("household_id"))
 
@@ -226,7 +236,7 @@ def test_ingest_on_spark_stores_the_rows_duckdb_stores(con, spark, lake, tmp_pat
     files = of_kind(discover(src), "readings")
     load_raw_readings(con, files, JAN, FEB)
     rerun = ingest_window_spark(spark, lake, files, JAN, FEB)
-    assert rerun.rows_by_month == {JAN: 410}
+    assert rerun.rows_by_month == {JAN: 413}
     assert rerun.files_skipped == 0
     assert_same_raw(con, lake, JAN, MAR)
 
