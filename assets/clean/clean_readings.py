@@ -199,9 +199,14 @@ STAGES = (
     compute_coverage,
     balance_files,
 )
+# The stored clean rows: the staged actual rows (only their varying columns were staged), then the estimates.
+CLEAN_ROWS = """SELECT household_id, interval_end_utc - INTERVAL 30 MINUTE AS interval_start_utc, interval_end_utc,
+       kwh, kwh AS raw_kwh, 'A' AS quality_code, is_spike, duplicate_rows, source_file, source_line, reading_month
+FROM _actual
+UNION ALL SELECT * FROM _estimated"""
 # What each stored table receives from the staged month, and the schema that checks it first.
 OUTPUTS = (
-    (CLEAN_TABLE, CleanReadings, "SELECT * FROM _actual UNION ALL SELECT * FROM _estimated"),
+    (CLEAN_TABLE, CleanReadings, CLEAN_ROWS),
     (QUARANTINE_TABLE, QuarantinedReadings, "SELECT * FROM _quarantined"),
     (COVERAGE_TABLE, HouseholdMonthCoverage, "SELECT * FROM _coverage"),
     (BALANCE_TABLE, SourceFileBalance, "SELECT * FROM _file_balance"),
