@@ -16,7 +16,8 @@ tables; then the staged rows are validated and swapped in. The rule predicates i
 from the catalogue in ``vee_rules.py``; months and thresholds are bound as ``$parameters``.
 
 Where a month's time goes (CPU per month of 0.78 M raw rows at 1/10 LCL scale, DuckDB, 2 threads;
-measured with per-step timers and ``EXPLAIN ANALYZE``): writing the clean rows into the stored
+per-step timers and ``EXPLAIN ANALYZE`` on a shared machine at load 7-11; CPU times rise by up to a
+third at load 20): writing the clean rows into the stored
 table about 0.35-0.4 s (column compression; it does not change with FSST or float compression
 switched off), classifying about 0.25 s (0.2 s of it the rule ``CASE``: V10's regular expression and
 V05's ``lower`` cost most; the raw month's scan 0.015 s), the staged actual rows 0.2 s (the
