@@ -146,6 +146,30 @@ def test_gap_across_month_boundary_is_estimated_from_neighbouring_month(con, tmp
     assert [e[0] for e in est] == [datetime.fromisoformat(ts[i]) for i in (4, 5)]
 
 
+def test_each_household_with_a_gap_is_estimated_and_gap_free_ones_get_none(con, tmp_path: Path):
+    """Gap filling sorts only the households whose points leave a gap: a gap-free household (with a
+    collapsed exact duplicate) gets no estimate; a conflicting duplicate (V09) in an otherwise
+    complete run leaves a one-slot gap that is estimated; a two-slot gap is estimated."""
+    ts = stamps("2012-01-10 00:30:00", 12)
+    complete = [lds_line("MAC1", t, "0.2") for t in ts] + [lds_line("MAC1", ts[3], "0.2")]  # D01
+    conflict = [lds_line("MAC2", t, "0.4") for t in ts] + [lds_line("MAC2", ts[5], "0.9")]  # V09 at ts[5]
+    gapped = [lds_line("MAC3", ts[i], "0.6") for i in range(12) if i not in (7, 8)]
+    write_lines(tmp_path / "src" / "f.csv", complete + conflict + gapped)
+    result = load_and_clean(con, tmp_path / "src")
+    est = con.execute(
+        "SELECT household_id, interval_end_utc, round(kwh, 9) FROM clean.clean_readings "
+        "WHERE quality_code = 'E' ORDER BY ALL"
+    ).fetchall()
+    at = [datetime.fromisoformat(t) for t in ts]
+    assert est == [("MAC2", at[5], 0.4), ("MAC3", at[7], 0.6), ("MAC3", at[8], 0.6)]
+    assert result.rows_by_rule["V09_CONFLICTING_DUPLICATE"] == 2 and result.rows_by_rule["D01_EXACT_DUPLICATE"] == 1
+    coverage = con.execute(
+        "SELECT household_id, actual_half_hours, estimated_half_hours, quarantined_rows "
+        "FROM clean.household_month_coverage ORDER BY 1"
+    ).fetchall()
+    assert coverage == [("MAC1", 12, 0, 0), ("MAC2", 11, 1, 2), ("MAC3", 10, 2, 0)]
+
+
 def test_unreadable_file_fails_and_leaves_stored_data_untouched(con, tmp_path: Path):
     src = tmp_path / "src"
     write_lines(src / "a.csv", [lds_line("MAC1", t, "0.2") for t in stamps("2012-01-10 00:30:00", 10)])

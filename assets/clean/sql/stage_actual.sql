@@ -1,5 +1,7 @@
 -- Actual rows: valid readings, exact duplicates collapsed onto their first source row (D01,
--- counted), each flagged against its household-month distribution (F01).
+-- counted), each flagged against its household-month distribution (F01). Only the columns that
+-- vary are staged (the month's largest temp table: each column written costs); the stored row
+-- (interval start, raw_kwh = kwh, quality code A) is spelled out in clean_readings.OUTPUTS.
 CREATE OR REPLACE TEMP TABLE _actual AS
 WITH ok AS (
     SELECT c.household_id, c.reading_end_utc, c.value, c.reading_month,
@@ -13,9 +15,8 @@ stats AS (
            quantile_cont(value, 0.25) AS q25, quantile_cont(value, 0.75) AS q75
     FROM ok GROUP BY ALL)
 SELECT ok.household_id,
-       ok.reading_end_utc - INTERVAL 30 MINUTE AS interval_start_utc,
        ok.reading_end_utc AS interval_end_utc,
-       ok.value AS kwh, ok.value AS raw_kwh, 'A' AS quality_code,
+       ok.value AS kwh,
        {F01_SPIKE} AS is_spike,
        CAST(ok.n_rows - 1 AS INTEGER) AS duplicate_rows,
        ok.source_file, ok.source_line,
