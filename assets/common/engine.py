@@ -107,6 +107,10 @@ def transpile(sql: str, tables: tuple[tuple[str, str], ...] = ()) -> str:
     if len(trees) != 1 or trees[0] is None:
         raise EngineError(f"expected one SQL statement, got {len(trees)}")
     tree = trees[0]
+    for cte in tree.find_all(exp.CTE):
+        # DuckDB's [NOT] MATERIALIZED is a planner hint (same rows either way) that Spark's grammar lacks;
+        # Spark decides by itself whether to reuse a CTE.
+        cte.set("materialized", None)
     if tables:
         tree = exp.replace_tables(tree, dict(tables), dialect="duckdb", copy=True)
     return tree.sql(dialect=_spark_dialect(), unsupported_level=sqlglot.ErrorLevel.RAISE)

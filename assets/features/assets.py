@@ -355,12 +355,9 @@ else:
         yield from _features(context, config, warehouse, None)
 
 
-def _compute_and_store(source, con, settings, models: "dict[str, type[TableModel]]") -> "dict[str, pl.DataFrame]":
-    """Compute every feature table from ``source`` (the warehouse connection, or with METER_ENGINE=spark
-    the lake's Spark connection), validate them all, then write them to the warehouse ``con`` (a
-    failure writes nothing)."""
-    from assets.common.table_model import validate
-    from assets.common.warehouse import replace_table
+def compute_feature_tables(source, settings) -> "dict[str, pl.DataFrame]":
+    """Every feature table (asset name -> frame, not validated) computed from ``source``: the warehouse
+    connection, or with METER_ENGINE=spark the lake's Spark connection (``duck.lake_connection``)."""
     from assets.features import compute as feat
 
     baseline = feat.compute_baseline_features(source, settings)
@@ -368,7 +365,7 @@ def _compute_and_store(source, con, settings, models: "dict[str, type[TableModel
     summary = feat.compute_tariff_response_summary(source, treatment, settings)
     households = feat.read_households(source, settings)
     household = feat.build_household_features(baseline, treatment, households, settings)
-    frames = {
+    return {
         "baseline_features": baseline.features,
         "baseline_exclusions": baseline.exclusions,
         "normal_day_lifestyle": treatment.normal_day_lifestyle,
@@ -380,6 +377,15 @@ def _compute_and_store(source, con, settings, models: "dict[str, type[TableModel
         "household_features": household.features,
         "household_feature_exclusions": household.exclusions,
     }
+
+
+def _compute_and_store(source, con, settings, models: "dict[str, type[TableModel]]") -> "dict[str, pl.DataFrame]":
+    """Compute every feature table from ``source``, validate them all, then write them to the warehouse
+    ``con`` (a failure writes nothing)."""
+    from assets.common.table_model import validate
+    from assets.common.warehouse import replace_table
+
+    frames = compute_feature_tables(source, settings)
     # Validate everything before writing anything: a schema failure stores nothing.
     validated = {name: validate(models[name], frame, FEATURE_TABLES[name][0]) for name, frame in frames.items()}
     for name, frame in validated.items():
