@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from assets.clean.clean_readings import CLEAN_TABLE, COVERAGE_TABLE, QUARANTINE_TABLE
@@ -32,6 +33,7 @@ SETTINGS = FeatureSettings(
 
 
 @pytest.mark.real_data
+@pytest.mark.timeout(2400)  # two Spark cleans and two feature runs: ~7 min here under load, more when starved
 def test_real_sample_features_equal_on_both_engines(con, spark, lake, lcl_sample: Path, tmp_path: Path):
     on_duckdb, on_spark, spark_con = features_on_both(
         con, spark, lake, lcl_sample, START, END, SETTINGS, tmp_path / "spark_side.duckdb"
@@ -58,6 +60,15 @@ def test_real_sample_features_equal_on_both_engines(con, spark, lake, lcl_sample
         for column in ("effect_kwh", "effect_pct", "ci_low_pct", "ci_high_pct"):
             if column in effects.columns:
                 assert effects[column].to_list() == pytest.approx(spark_effects[column].to_list(), rel=1e-9, abs=1e-12)
+        # the comparison can fail: one feature moved by 1e-8 relative, or one responder flag flipped
+        moved = on_spark["baseline_features"].with_columns(pl.col("mean_daily_kwh") * (1 + 1e-8))
+        with pytest.raises(AssertionError):
+            assert_same_features(on_duckdb, {**on_spark, "baseline_features": moved})
+        flipped = on_spark["treatment_features"].with_columns(
+            responder=pl.when(pl.int_range(pl.len()) == 0).then(~pl.col("responder")).otherwise(pl.col("responder"))
+        )
+        with pytest.raises(AssertionError):
+            assert_same_features(on_duckdb, {**on_spark, "treatment_features": flipped})
         # both DiD references took part
         methods = set(on_duckdb["treatment_event_responses"]["method"])
         assert methods == {"within", "baseline"}, methods

@@ -16,6 +16,7 @@ from tests.spark.conftest import require_spark
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.real_data]
 
 
+@pytest.mark.timeout(3700)
 def test_whole_graph_runs_on_spark(lcl_sample: Path, tmp_path: Path):
     require_spark()
     done = subprocess.run(
