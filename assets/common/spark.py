@@ -7,6 +7,9 @@
 * :class:`SparkSql`: runs the stages' DuckDB-dialect SQL on Spark through :func:`engine.transpile`,
   with the same ``execute(sql, params)`` / ``fetchall()`` shape the stage modules use with DuckDB.
   ``CREATE OR REPLACE TEMP TABLE x AS q`` becomes a cached temporary view of ``q``.
+* :class:`SparkConnection`: the Spark side of the feature layer's ``assets/features/duck.py``
+  (lake tables from the session catalog, the warehouse's per-household tables copied in on first use,
+  scratch tables as cached temporary views, results as polars via Arrow).
 * Lake tables (:func:`ensure_lake_table`, :func:`overwrite_partitions`): Parquet datasets
   partitioned by ``reading_month`` under ``<lake>/<schema>/<table>``, registered in the session
   catalog under the same qualified names the SQL uses, so the SQL files run unchanged.
