@@ -11,6 +11,11 @@ the kernel (``wait4`` rusage), not estimated:
   materialized in-process with the stock Dagster API (``dg.materialize`` on the code location's
   assets, an ephemeral instance, the bench warehouse). The partitioned assets run as one
   single-run range over every generated month except the last, which is held back;
+* ``startup``   not counted in the graph: a fresh process (what the run launcher starts for every run)
+  loading the code location (interpreter, imports, ``defs()``, the repository and its jobs resolved),
+  then a run of one small asset (``tariff_schedule``) started with the stock API, timed from the
+  ``materialize`` call to the run's first ``STEP_START`` event (instance, run record, execution
+  plan, resources); it writes to a scratch warehouse, never the bench one;
 * ``month``     the monthly increment on top of that full warehouse: the held-back month loaded
   and cleaned as one partition, then features, model and reports recomputed (what the monthly
   schedule's job does), each again its own child process.
@@ -43,9 +48,16 @@ LCL_HOUSEHOLDS = 5567
 GENERATION_MARKER = "bench-generation.json"
 GRAPH_STAGES = ("ingest", "clean", "features", "model", "reports")
 MONTH_STAGES = tuple(f"month-{s}" for s in GRAPH_STAGES)
-ALL_STAGES = ("generate", "scan", *GRAPH_STAGES, *MONTH_STAGES)
+ALL_STAGES = ("generate", "scan", "startup", *GRAPH_STAGES, *MONTH_STAGES)
 # --stages names: the monthly increment is one name for its five child processes.
-STAGE_GROUPS = {"generate": ("generate",), "scan": ("scan",), **{s: (s,) for s in GRAPH_STAGES}, "month": MONTH_STAGES}
+STAGE_GROUPS = {
+    "generate": ("generate",),
+    "scan": ("scan",),
+    "startup": ("startup",),
+    **{s: (s,) for s in GRAPH_STAGES},
+    "month": MONTH_STAGES,
+}
+STARTUP_ASSET = "tariff_schedule"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
@@ -369,9 +381,60 @@ def _graph_stage(args: argparse.Namespace, stage: str) -> dict:
     return {**result, "rows": rows}
 
 
+def _stage_startup(args: argparse.Namespace) -> dict:
+    """Code location load and run start, as a run worker process experiences them (see the module doc)."""
+    import tempfile
+    import warnings
+
+    loaded_from = args.spawned_at or time.time()
+    import dagster as dg
+
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    from assets.common.resources import MeterSource, ReportsDir, Warehouse, warehouse_connection_config
+    from pipelines.definitions import defs
+    from pipelines.demo import QUIET_CONSOLE
+
+    definitions = defs()
+    repository = definitions.get_repository_def()
+    jobs = repository.get_all_jobs()
+    loaded = time.time()
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as scratch:
+        resources = {
+            "warehouse": Warehouse(
+                database=str(Path(scratch) / "startup.duckdb"),
+                connection_config=warehouse_connection_config(memory_limit=args.memory_limit),
+            ),
+            "source": MeterSource(source_dir=str(Path(args.data).resolve())),
+            "reports": ReportsDir(path=str(Path(scratch) / "reports")),
+        }
+        instance = dg.DagsterInstance.ephemeral()
+        called = time.time()
+        result = dg.materialize(
+            definitions.assets,
+            selection=dg.AssetSelection.assets(STARTUP_ASSET),
+            resources=resources,
+            instance=instance,
+            tags={"meter/trigger": "make-bench"},
+            run_config=dict(QUIET_CONSOLE),
+        )
+    if not result.success:
+        raise SystemExit(f"startup: run {result.run_id} failed")
+    first_step = min(
+        entry.timestamp for entry in instance.all_logs(result.run_id, of_type=dg.DagsterEventType.STEP_START)
+    )
+    return {
+        "rows": 0,
+        "jobs": len(jobs),
+        "code_location_load_seconds": round(loaded - loaded_from, 3),
+        "run_start_seconds": round(first_step - called, 3),
+        "load_and_start_seconds": round(first_step - called + loaded - loaded_from, 3),
+    }
+
+
 STAGES = {
     "generate": _stage_generate,
     "scan": _stage_scan,
+    "startup": _stage_startup,
     **{s: (lambda args, s=s: _graph_stage(args, s)) for s in (*GRAPH_STAGES, *MONTH_STAGES)},
 }
 
@@ -380,7 +443,7 @@ STAGES = {
 
 
 def _child_command(stage: str, args: argparse.Namespace) -> list[str]:
-    cmd = [sys.executable, "-m", "pipelines.bench", "--stage", stage]
+    cmd = [sys.executable, "-m", "pipelines.bench", "--stage", stage, "--spawned-at", repr(time.time())]
     for option in ("data", "warehouse", "reports", "households", "seed", "memory_limit", "start", "end"):
         cmd += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
     if args.cluster_config:
@@ -441,8 +504,14 @@ def summarise(results: list[dict], warehouse_bytes: dict[str, int]) -> dict:
     by_stage = {r["stage"]: r for r in results}
     scan = by_stage.get("scan")
     for r in results:
-        r["ratio_to_scan"] = round(r["seconds"] / scan["seconds"], 2) if scan and r["stage"] != "generate" else None
+        timed_data = scan and r["stage"] not in ("generate", "startup")
+        r["ratio_to_scan"] = round(r["seconds"] / scan["seconds"], 2) if timed_data else None
     summary: dict = {"warehouse_bytes": warehouse_bytes}
+    if "startup" in by_stage:
+        startup = by_stage["startup"]
+        summary["startup"] = {
+            k: startup[k] for k in ("code_location_load_seconds", "run_start_seconds", "load_and_start_seconds")
+        }
     full = [by_stage[s] for s in GRAPH_STAGES if s in by_stage]
     if len(full) == len(GRAPH_STAGES):
         seconds = sum(r["seconds"] for r in full)
@@ -510,6 +579,7 @@ def _parser() -> argparse.ArgumentParser:
         "--stages", default=",".join(STAGE_GROUPS), help=f"comma-separated subset of {','.join(STAGE_GROUPS)}"
     )
     parser.add_argument("--stage", choices=ALL_STAGES, help=argparse.SUPPRESS)
+    parser.add_argument("--spawned-at", type=float, help=argparse.SUPPRESS)
     return parser
 
 
@@ -581,6 +651,13 @@ def _report(results: list[dict], summary: dict) -> str:
     if month:
         share = f", {month['ratio_to_full_run']:.3f} of the full run" if month["ratio_to_full_run"] else ""
         lines.append(f"monthly increment: {month['rows']:,} rows in {month['seconds']:.1f} s{share}")
+    startup = summary.get("startup")
+    if startup:
+        lines.append(
+            f"code location load {startup['code_location_load_seconds']:.2f} s (fresh process), run start "
+            f"{startup['run_start_seconds']:.2f} s (materialize call to first step): "
+            f"{startup['load_and_start_seconds']:.2f} s together"
+        )
     for when, size in summary["warehouse_bytes"].items():
         lines.append(f"warehouse on disk ({when.replace('_', ' ')}): {size / 2**30:.2f} GiB")
     return "\n".join(lines)

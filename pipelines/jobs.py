@@ -11,6 +11,8 @@ ingest_and_clean_job = dg.define_asset_job(
         "household_month_coverage",
         "household_month_slots",
         "household_days",
+        "household_event_readings",
+        "household_reference_slots",
     ),
     description="Load, clean and aggregate per household the month(s) of the run (every monthly asset). "
     "A partition range runs as one run.",

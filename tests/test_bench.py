@@ -138,6 +138,13 @@ def test_bench_runs_every_stage_of_the_whole_graph(tmp_path: Path, capsys: pytes
     results = {r["stage"]: r for r in report["results"]}
     assert list(results) == list(bench.ALL_STAGES)
     scan = results["scan"]
+    startup = results.pop("startup")  # not a data stage: no rows, no ratio to the scan
+    assert startup["ratio_to_scan"] is None and startup["jobs"] >= 2
+    assert startup["code_location_load_seconds"] > 0 and startup["run_start_seconds"] > 0
+    assert report["summary"]["startup"]["load_and_start_seconds"] == pytest.approx(
+        startup["code_location_load_seconds"] + startup["run_start_seconds"], abs=0.002
+    )
+    assert "code location load" in out and "run start" in out
     for stage, r in results.items():
         assert r["rows"] > 0 and r["seconds"] > 0 and r["peak_rss_mib"] > 0, stage
         assert r["rows_per_second"] == pytest.approx(r["rows"] / r["seconds"], rel=0.01, abs=0.1), stage

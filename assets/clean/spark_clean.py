@@ -5,8 +5,9 @@ predicates of ``vee_rules.py``) and what each stored table receives (``OUTPUTS``
 runs them on a SparkSession (:class:`assets.common.spark.SparkSql`) instead of a DuckDB connection,
 and writes each month with a partition overwrite instead of DELETE + INSERT. No rule is restated.
 
-The lake holds ``ingest.raw_readings`` (written by the Spark ingest, or bridged from the DuckDB
-warehouse by :func:`export_raw_from_duckdb`) and the small ``ingest.source_file_index``; clean
+The lake holds ``ingest.raw_readings`` (written by the Spark ingest, ``assets/ingest/spark_ingest.py``;
+tests and the engine bench can still copy it from a DuckDB warehouse with :func:`export_raw_from_duckdb`)
+and the small ``ingest.source_file_index``; clean
 writes ``clean.clean_readings``, ``clean.quarantined_readings``, ``clean.household_month_coverage``
 and ``clean.source_file_balance``, each partitioned by ``reading_month``.
 """
@@ -48,8 +49,11 @@ OUTPUT_TABLES = tuple(LakeTable(table, model) for table, model, _ in OUTPUTS)
 
 
 def ensure_tables(spark: SparkSession, lake: str | Path) -> None:
+    from assets.ingest.spark_ingest import ensure_index_table
+
     for table in (*INPUT_TABLES, *OUTPUT_TABLES):
         ensure_lake_table(spark, lake, table)
+    ensure_index_table(spark, lake)  # the source-file index the Spark ingest writes (file balance)
 
 
 def export_raw_from_duckdb(
@@ -134,11 +138,10 @@ def clean_window_spark(
 def clean_on_spark(
     con: duckdb.DuckDBPyConnection, engine: Any, start: date, end: date, settings: VeeSettings | None = None
 ) -> CleanResult:
-    """The clean asset's Spark path: the raw months bridged from the warehouse to the lake, then
-    cleaned on the session of ``engine`` (``resources.SparkEngine``) into the lake."""
-    spark = engine.session()
-    export_raw_from_duckdb(con, spark, engine.lake_root, start, end)
-    return clean_window_spark(spark, engine.lake_root, start, end, settings)
+    """The clean asset's Spark path: the raw months the Spark ingest wrote to the lake
+    (``assets/ingest/spark_ingest.py``), cleaned on the session of ``engine`` (``resources.SparkEngine``)
+    into the lake. ``con`` (the warehouse) is not read: nothing half-hourly is in it on this engine."""
+    return clean_window_spark(engine.session(), engine.lake_root, start, end, settings)
 
 
 __all__ = ["BALANCE_TABLE", "clean_on_spark", "clean_window_spark", "ensure_tables", "export_raw_from_duckdb"]

@@ -1,7 +1,7 @@
 """Per-household-month aggregates of the clean readings, and the feature layer's reads of them.
 
 The half-hourly readings are aggregated once per month (the ``household_month_aggregates`` asset,
-monthly partitions like ``clean_readings``) into two compact tables:
+monthly partitions like ``clean_readings``) into four compact tables:
 
 - ``features.household_month_slots``: (partition month, household, local month, day type, local slot)
   -> kWh sum and count of actual readings. A baseline window of whole local months needs nothing
@@ -11,25 +11,47 @@ monthly partitions like ``clean_readings``) into two compact tables:
   kWh sum, largest reading and 4-hour block sums. Daily totals, variability, load factor, the daily
   shape types of ``shape_entropy``, coverage counts and the universe of households are regroupings of
   these rows (any set of local days: the trial year's event-free days too).
+- ``features.household_event_readings``: the actual readings at the *selected* half hours: every half
+  hour of an event, rebound or preload window of the tariff schedule and of its placebo shift
+  (``placebo_shift_days`` back). The DiD's event half hours (trial, placebo, sensitivity) are a join of
+  these rows to the events (18.6 % of the readings on the LCL schedule, which prices 115 of 365 days).
+- ``features.household_reference_slots``: (partition month, household, schedule, local week by its
+  Monday, local month, day class, day type, slot) -> kWh sum and count of actual readings on each
+  schedule's event-free days, classed 'reference' (fully labelled, no High/Low half hour, no event day
+  within ``sensitivity_adjacent_days``), 'reference_near' (the same, next to an event day) or
+  'unlabelled'. The within-window reference (its per household x slot x day type x week sums, additive
+  across months because weeks are keyed by their start date) of the main run ('reference' and
+  'reference_near'), of the adjacent-day sensitivity ('reference') and of the placebo, and the trial
+  year's event-free-day profile (every class, by season of the local month) regroup these rows.
 
 Each month is replaced in one transaction (delete + insert of its rows after validation), so a new
 month rewrites only that month's aggregates. The local labels (day type with the bank holidays,
-4-hour blocks) are those of the :class:`FeatureSettings` defaults; a run with other local-time
-settings, a window that is not whole local months where month sums are needed, or aggregates that
-do not match the clean readings (checked per month against ``clean.household_month_coverage``, which
-clean writes in the same transaction as the readings) falls back to the readings themselves, so the
-aggregates can make features faster but never different (tests/features/test_feat_aggregates.py).
+4-hour blocks) and the event windows are those of the :class:`FeatureSettings` defaults; a run with
+other local-time settings, a window that is not whole local months where month sums are needed, or
+aggregates that do not match the clean readings (checked per month against
+``clean.household_month_coverage``, which clean writes in the same transaction as the readings) falls
+back to the readings themselves, so the aggregates can make features faster but never different
+(tests/features/test_feat_aggregates.py, tests/real_data/test_real_feature_aggregates.py).
 
-Kept on the readings (restricted to the window and the rows needed), because the method needs single
-half hours or single days at slot level: the base-load quantile (an exact quantile needs the values),
-the event half hours of the DiD, the within-window reference (same slot on event-free days of nearby
-weeks, which days being decided by the event schedule), and the trial year's event-free-day profile.
+The event schedule is an input of the last two tables. With each month the build stores the SHA-256
+of the month's schedule-derived inputs (its selected half hours and classified days) in
+``features.aggregate_month_inputs``; a reader recomputes them from the current ``tariff_schedule`` and
+uses the schedule aggregates only if every month with clean readings matches
+(:func:`verified_schedule_inputs`), and only if its own event half hours are all selected and its
+reference days are exactly one stored day set (:func:`event_aggregates`, :func:`normal_day_slot_sums`).
+A changed schedule therefore sends the DiD back to the readings until the months
+:func:`stale_schedule_months` lists are re-materialized; stale aggregates are never used.
+
+Kept on the readings, restricted to its window and slots: the base-load quantile of both lifestyle
+windows (an exact quantile needs the single values, which no sum can give).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+import hashlib
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 import duckdb
 import polars as pl
@@ -38,16 +60,39 @@ from assets.common.sql import qualified_name
 from assets.common.table_model import create_table_if_missing, validate_query
 from assets.common.warehouse import transaction
 from assets.features.duck import Connection, fetch, scratch, statement, table_exists
-from assets.features.local_time import local_grid
-from assets.features.schemas.aggregates import BLOCK_HOURS, N_BLOCKS, HouseholdDays, HouseholdMonthSlots
+from assets.features.local_time import WEEK_EPOCH, local_grid, utc_to_local
+from assets.features.schedule import EventSchedule, build_event_schedule, load_schedule, shift_schedule
+from assets.features.schemas.aggregates import (
+    BLOCK_HOURS,
+    N_BLOCKS,
+    AggregateMonthInputs,
+    HouseholdDays,
+    HouseholdEventReadings,
+    HouseholdMonthSlots,
+    HouseholdReferenceSlots,
+)
 from assets.features.settings import FeatureSettings
 
+LOG = logging.getLogger(__name__)
 SLOTS_TABLE = "features.household_month_slots"
 DAYS_TABLE = "features.household_days"
+EVENTS_TABLE = "features.household_event_readings"
+REFERENCE_TABLE = "features.household_reference_slots"
+INPUTS_TABLE = "features.aggregate_month_inputs"  # per month: fingerprint of the schedule-derived inputs
 COVERAGE_TABLE = "clean.household_month_coverage"  # written by clean with the readings (one transaction)
-AGGREGATE_SETTINGS = FeatureSettings()  # the local labels the aggregates are built with
+AGGREGATE_SETTINGS = FeatureSettings()  # the local labels and event windows the aggregates are built with
 BLOCK_COLUMNS = [f"kwh_block_{b}" for b in range(N_BLOCKS)]
-OUTPUTS = ((SLOTS_TABLE, HouseholdMonthSlots, "agg_month_slots"), (DAYS_TABLE, HouseholdDays, "agg_days"))
+# (table, model, sql/<name>.sql): each statement reads {readings} of partition months [$lo, $hi) with the
+# month's local labels {grid}, the selected half hours {selection} and the classified days {days}.
+OUTPUTS = (
+    (SLOTS_TABLE, HouseholdMonthSlots, "agg_month_slots"),
+    (DAYS_TABLE, HouseholdDays, "agg_days"),
+    (EVENTS_TABLE, HouseholdEventReadings, "agg_event_readings"),
+    (REFERENCE_TABLE, HouseholdReferenceSlots, "agg_reference_slots"),
+)
+SCHEDULE_SOURCES = ("tariff", "placebo")  # the tariff schedule, and it shifted placebo_shift_days back
+REFERENCE_CLASSES = ("reference", "reference_near")  # event-free, fully labelled days (near: next to an event day)
+HALF_HOUR = timedelta(minutes=30)
 
 if AGGREGATE_SETTINGS.entropy_block_hours != BLOCK_HOURS:  # pragma: no cover - a code invariant
     raise RuntimeError("schemas/aggregates.py BLOCK_HOURS must equal FeatureSettings().entropy_block_hours")
@@ -59,6 +104,33 @@ class AggregateResult:
     slot_rows: int
     day_rows: int
     households: int
+    event_rows: int = 0
+    reference_rows: int = 0
+
+    def rows(self, table: str) -> int:
+        return {
+            SLOTS_TABLE: self.slot_rows,
+            DAYS_TABLE: self.day_rows,
+            EVENTS_TABLE: self.event_rows,
+            REFERENCE_TABLE: self.reference_rows,
+        }[table]
+
+
+@dataclass(frozen=True)
+class ScheduleInputs:
+    """What the schedule decides for the aggregates (``AGGREGATE_SETTINGS``): ``selection``, every half
+    hour some event, rebound or preload window of the tariff or the placebo schedule holds
+    (interval_start_utc); ``days``, every event-free local day of each schedule's span with its class
+    (schedule, local_date, day_class: 'reference', 'reference_near' or 'unlabelled')."""
+
+    selection: pl.DataFrame
+    days: pl.DataFrame
+    fingerprints: dict[date, str] = field(default_factory=dict, compare=False)  # month -> fingerprint, memo
+
+    def fingerprint(self, month: date) -> str:
+        if month not in self.fingerprints:
+            self.fingerprints[month] = month_inputs(self, month)[2]["inputs_fingerprint"].item()
+        return self.fingerprints[month]
 
 
 def _add_month(month: date) -> date:
@@ -74,8 +146,95 @@ def month_grid(month: date, settings: FeatureSettings = AGGREGATE_SETTINGS) -> p
         "slot",
         "day_type",
         local_month=pl.col("local_date").dt.truncate("1mo"),
+        week_start=pl.col("local_date").dt.truncate("1w"),  # Monday of the local week (Mon-Sun)
         block=(pl.col("slot") // (settings.entropy_block_hours * 2)).cast(pl.Int16),
     )
+
+
+SELECTION_SCHEMA = {"interval_start_utc": pl.Datetime("us")}
+DAYS_SCHEMA = {"schedule": pl.String, "local_date": pl.Date, "day_class": pl.String}
+
+
+def _classified_days(schedule: pl.DataFrame, grid: pl.DataFrame, settings: FeatureSettings) -> tuple:
+    """(event schedule, event-free days with their class) of ``schedule`` over ``grid``."""
+    main = build_event_schedule(schedule, grid, replace(settings, reference_exclude_adjacent_days=0))
+    far = build_event_schedule(
+        schedule, grid, replace(settings, reference_exclude_adjacent_days=settings.sensitivity_adjacent_days)
+    )
+    flags = main.grid.group_by("local_date").agg(pl.col("ref_eligible").first(), pl.col("has_event").first())
+    far_days = far.grid.filter(pl.col("ref_eligible")).select("local_date").unique()
+    days = flags.filter(~pl.col("has_event")).select(
+        "local_date",
+        day_class=pl.when(pl.col("ref_eligible") & pl.col("local_date").is_in(far_days["local_date"].implode()))
+        .then(pl.lit("reference"))
+        .when(pl.col("ref_eligible"))
+        .then(pl.lit("reference_near"))
+        .otherwise(pl.lit("unlabelled")),
+    )
+    return main, days
+
+
+def schedule_inputs(con: duckdb.DuckDBPyConnection, settings: FeatureSettings = AGGREGATE_SETTINGS) -> ScheduleInputs:
+    """The selected half hours and classified days of the tariff schedule and of its placebo shift, each
+    over the local days its labels span (none without a schedule). Cached per schedule content: one
+    feature run asks several times."""
+    empty = ScheduleInputs(pl.DataFrame(schema=SELECTION_SCHEMA), pl.DataFrame(schema=DAYS_SCHEMA), {})
+    if not table_exists(con, settings.tariff_table):
+        return empty
+    raw = load_schedule(con, settings)
+    if raw.height == 0:
+        return empty
+    key = (settings, hashlib.sha256(raw.hash_rows(seed=0).to_numpy().tobytes()).hexdigest(), raw.height)
+    if key not in _INPUTS_CACHE:
+        _INPUTS_CACHE.clear()  # one schedule at a time
+        _INPUTS_CACHE[key] = _schedule_inputs(raw, settings)
+    return _INPUTS_CACHE[key]
+
+
+_INPUTS_CACHE: dict[tuple, ScheduleInputs] = {}
+
+
+def _schedule_inputs(raw: pl.DataFrame, settings: FeatureSettings) -> ScheduleInputs:
+    selections, days = [], []
+    for source in SCHEDULE_SOURCES:
+        schedule = raw if source == "tariff" else shift_schedule(raw, settings.placebo_shift_days, settings)
+        local = schedule.select(utc_to_local(pl.col("interval_start_utc"), settings.timezone).dt.date().alias("d"))
+        first, last = local["d"].min(), local["d"].max()
+        assert isinstance(first, date) and isinstance(last, date)
+        events, classified = _classified_days(schedule, local_grid(first, last + timedelta(days=1), settings), settings)
+        selections.append(events.members.select("interval_start_utc"))
+        days.append(classified.select(schedule=pl.lit(source), local_date="local_date", day_class="day_class"))
+    return ScheduleInputs(
+        pl.concat(selections).unique().sort("interval_start_utc").cast(SELECTION_SCHEMA),  # type: ignore[arg-type]
+        pl.concat(days).sort("schedule", "local_date").cast(DAYS_SCHEMA),  # type: ignore[arg-type]
+        {},
+    )
+
+
+def month_inputs(inputs: ScheduleInputs, month: date) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(selected half hours, classified days, the inputs row) of partition ``month``: the half hours that
+    end in the month and the days with a half hour ending in it; the row carries their fingerprint."""
+    lo, hi = datetime.combine(month, datetime.min.time()), datetime.combine(_add_month(month), datetime.min.time())
+    end = pl.col("interval_start_utc") + HALF_HOUR
+    selection = inputs.selection.filter((end >= lo) & (end < hi))
+    dates = month_grid(month).filter((end >= lo) & (end < hi)).select("local_date").unique()
+    days = inputs.days.join(dates, on="local_date", how="semi").sort("schedule", "local_date")
+    digest = hashlib.sha256()
+    for ts in selection["interval_start_utc"]:
+        digest.update(f"h{ts.isoformat()}\n".encode())
+    for source, day, cls in days.iter_rows():
+        digest.update(f"d{source},{day.isoformat()},{cls}\n".encode())
+    row = pl.DataFrame(
+        {
+            "reading_month": [month],
+            "inputs_fingerprint": [digest.hexdigest()],
+            "selected_half_hours": [selection.height],
+            "classified_days": [days.height],
+        },
+        schema={"reading_month": pl.Date, "inputs_fingerprint": pl.String, "selected_half_hours": pl.Int64,
+                "classified_days": pl.Int64},
+    )  # fmt: skip
+    return selection, days, row
 
 
 def build_aggregates(
@@ -84,9 +243,11 @@ def build_aggregates(
     """Replace the aggregates of partition months ``start <= m < end``, one month per transaction."""
     for table, model, _ in OUTPUTS:
         create_table_if_missing(con, table, model)
+    create_table_if_missing(con, INPUTS_TABLE, AggregateMonthInputs)
+    inputs = schedule_inputs(con)
     month = start.replace(day=1)
     while month < end:
-        _build_month(con, month, readings_table)
+        _build_month(con, month, readings_table, inputs)
         month = _add_month(month)
     return aggregate_result(con, start, end)
 
@@ -94,27 +255,42 @@ def build_aggregates(
 def aggregate_result(con: duckdb.DuckDBPyConnection, start: date, end: date) -> AggregateResult:
     """Rows and households stored for partition months ``start <= m < end``."""
     params = {"lo": start, "hi": end}
-    ((slot_rows,),) = con.execute(
-        f"SELECT count(*) FROM {qualified_name(SLOTS_TABLE)} WHERE reading_month >= $lo AND reading_month < $hi",
-        params,
-    ).fetchall()
+    rows = {}
+    for table in (SLOTS_TABLE, EVENTS_TABLE, REFERENCE_TABLE):
+        ((rows[table],),) = con.execute(
+            f"SELECT count(*) FROM {qualified_name(table)} WHERE reading_month >= $lo AND reading_month < $hi", params
+        ).fetchall()
     ((day_rows, households),) = con.execute(
         f"SELECT count(*), count(DISTINCT household_id) FROM {qualified_name(DAYS_TABLE)} "
         "WHERE reading_month >= $lo AND reading_month < $hi",
         params,
     ).fetchall()
     months = (end.year - start.year) * 12 + end.month - start.month
-    return AggregateResult(months, int(slot_rows), int(day_rows), int(households))
+    return AggregateResult(
+        months,
+        int(rows[SLOTS_TABLE]),
+        int(day_rows),
+        int(households),
+        int(rows[EVENTS_TABLE]),
+        int(rows[REFERENCE_TABLE]),
+    )
 
 
-def _build_month(con: duckdb.DuckDBPyConnection, month: date, readings_table: str) -> None:
+def _build_month(con: duckdb.DuckDBPyConnection, month: date, readings_table: str, inputs: ScheduleInputs) -> None:
     params = {"lo": month, "hi": _add_month(month)}
+    selection, days, row = month_inputs(inputs, month)
     with scratch(con) as s, transaction(con):
-        grid = s.frame("agg_grid", month_grid(month))
+        tables = {
+            "readings": readings_table,
+            "grid": s.frame("agg_grid", month_grid(month)),
+            "selection": s.frame("agg_selection", selection),
+            "days": s.frame("agg_classified_days", days),
+        }
         staged = [
-            (table, model, s.query(f"stage_{name}", statement(name, readings=readings_table, grid=grid), params))
+            (table, model, s.query(f"stage_{name}", statement(name, **tables), params))
             for table, model, name in OUTPUTS
         ]
+        staged.append((INPUTS_TABLE, AggregateMonthInputs, s.frame("stage_inputs", row)))
         replace_month(con, month, staged)
 
 
@@ -138,6 +314,7 @@ def aggregates_usable(con: Connection, settings: FeatureSettings) -> bool:
     of ``clean.household_month_coverage``, written with the readings)."""
     same_labels = (
         settings.readings_table == AGGREGATE_SETTINGS.readings_table
+        and settings.tariff_table == AGGREGATE_SETTINGS.tariff_table
         and settings.timezone == AGGREGATE_SETTINGS.timezone
         and tuple(settings.bank_holidays) == tuple(AGGREGATE_SETTINGS.bank_holidays)
     )
@@ -171,6 +348,11 @@ def slot_sums(con: duckdb.DuckDBPyConnection, settings: FeatureSettings, start: 
         "GROUP BY household_id, slot, day_type, local_month",
         {"lo": start, "hi": end},
     )
+    return _by_season(frame, settings)
+
+
+def _by_season(frame: pl.DataFrame, settings: FeatureSettings) -> pl.DataFrame:
+    """(household_id, slot, day_type, local_month, kwh, n) regrouped by the season of the local month."""
     month = pl.col("local_month").dt.month()
     season = (
         pl.when(month.is_in(list(settings.winter_months)))
@@ -219,3 +401,125 @@ def actual_counts(con: duckdb.DuckDBPyConnection, start: date, end: date) -> pl.
         "WHERE local_date >= $lo AND local_date < $hi GROUP BY household_id HAVING sum(n_actual) > 0",
         {"lo": start, "hi": end},
     )
+
+
+# --- the schedule-dependent aggregates: event half hours and event-free-day slot sums ------------
+
+
+def stale_schedule_months(con: duckdb.DuckDBPyConnection, inputs: ScheduleInputs | None = None) -> list[date]:
+    """Months with clean readings whose schedule-dependent aggregates are missing or were built from other
+    inputs than the current tariff schedule gives (a changed schedule, or a month aggregated before the
+    schedule was loaded): re-materialize these partitions of ``household_month_aggregates``."""
+    inputs = schedule_inputs(con) if inputs is None else inputs
+    stored = fetch(
+        con,
+        f"SELECT c.reading_month, i.inputs_fingerprint FROM (SELECT DISTINCT reading_month FROM "
+        f"{qualified_name(COVERAGE_TABLE)}) c LEFT JOIN {qualified_name(INPUTS_TABLE)} i ON c.reading_month = "
+        "i.reading_month ORDER BY c.reading_month",
+    )
+    return [
+        month
+        for month, fingerprint in stored.iter_rows()
+        if fingerprint is None or inputs.fingerprint(month) != fingerprint
+    ]
+
+
+def verified_schedule_inputs(con: duckdb.DuckDBPyConnection, settings: FeatureSettings) -> ScheduleInputs | None:
+    """The schedule-derived inputs, when the aggregates answer for ``settings`` (:func:`aggregates_usable`)
+    and every month with clean readings was built from the same inputs as the current tariff schedule
+    gives (fingerprints in ``features.aggregate_month_inputs``). None otherwise: a changed schedule, or a
+    month aggregated before it changed, sends the readers back to the readings until the months of
+    :func:`stale_schedule_months` are rebuilt."""
+    tables = (INPUTS_TABLE, EVENTS_TABLE, REFERENCE_TABLE)
+    if not all(table_exists(con, t) for t in tables) or not aggregates_usable(con, settings):
+        return None
+    inputs = schedule_inputs(con)
+    stale = stale_schedule_months(con, inputs)
+    if stale:
+        LOG.warning(
+            "schedule aggregates of %d month(s) (%s .. %s) do not match the tariff schedule: the event DiD reads "
+            "the readings; re-materialize household_month_aggregates for those months",
+            len(stale),
+            stale[0],
+            stale[-1],
+        )
+        return None
+    return inputs
+
+
+def _dates_in(days: pl.DataFrame, start: date, end: date) -> pl.Series:
+    return days.filter((pl.col("local_date") >= start) & (pl.col("local_date") < end))["local_date"].unique().sort()
+
+
+@dataclass(frozen=True)
+class EventAggregates:
+    """How the event-level DiD of one schedule reads the aggregates: which schedule's rows, and whether the
+    event-free days next to an event day count as reference days (the main run) or not (the sensitivity)."""
+
+    source: str
+    include_near: bool
+
+
+def event_aggregates(
+    con: duckdb.DuckDBPyConnection,
+    settings: FeatureSettings,
+    schedule: EventSchedule,
+    window: tuple[date, date],
+    source: str,
+) -> EventAggregates | None:
+    """The aggregates that answer the event rows and the within-window reference of ``schedule`` over
+    ``window`` exactly, or None (then both come from the readings): the window is whole local months,
+    every member half hour was selected, and the window's reference days are exactly one of the stored
+    day sets of ``source`` (every event-free labelled day, or those not next to an event day)."""
+    if source not in SCHEDULE_SOURCES or not whole_local_months(*window):
+        return None
+    inputs = verified_schedule_inputs(con, settings)
+    if inputs is None:
+        return None
+    if schedule.members.join(inputs.selection, on="interval_start_utc", how="anti").height:
+        return None
+    eligible = schedule.grid.filter(pl.col("ref_eligible"))["local_date"].unique().sort()
+    days = inputs.days.filter(pl.col("schedule") == source)
+    for include_near in (True, False):
+        classes = REFERENCE_CLASSES if include_near else REFERENCE_CLASSES[:1]
+        if _dates_in(days.filter(pl.col("day_class").is_in(classes)), *window).equals(eligible):
+            return EventAggregates(source, include_near)
+    return None
+
+
+def event_reference_base(s, use: EventAggregates, window: tuple[date, date], event_rows: str) -> str:
+    """TEMP table (household_id, slot, day_type, week_idx, s, n) of ``use``'s reference days in ``window``
+    for the households of ``event_rows``: ``ref_within_base.sql`` regrouped from the weekly sums."""
+    return s.query(
+        "ref_within_base",
+        statement("ref_within_base_agg", slots=REFERENCE_TABLE, events=event_rows),
+        {
+            "lo": window[0],
+            "hi": window[1],
+            "schedule": use.source,
+            "include_near": use.include_near,
+            "epoch": WEEK_EPOCH,
+        },
+    )
+
+
+def normal_day_slot_sums(
+    con: duckdb.DuckDBPyConnection, settings: FeatureSettings, grid: pl.DataFrame, start: date, end: date
+) -> pl.DataFrame | None:
+    """(household_id, slot, day_type, season, kwh, n) of actual readings on the local days of ``grid``
+    (the trial window's days without a High/Low half hour), or None when the tariff schedule's stored
+    event-free days of the whole local months [start, end) are not exactly those days."""
+    if not whole_local_months(start, end):
+        return None
+    inputs = verified_schedule_inputs(con, settings)
+    if inputs is None:
+        return None
+    stored = _dates_in(inputs.days.filter(pl.col("schedule") == "tariff"), start, end)
+    if not stored.equals(grid["local_date"].unique().sort()):
+        return None
+    frame = fetch(
+        con,
+        statement("normal_day_slots_agg", slots=REFERENCE_TABLE),
+        {"lo": start, "hi": end, "schedule": "tariff"},
+    )
+    return _by_season(frame, settings)

@@ -98,10 +98,11 @@ FEATURE_TABLES: dict[str, tuple[str, str, str | None, str]] = {
     ),
 }
 
-AGGREGATES = ["household_month_slots", "household_days"]
+MONTH_AGGREGATES = ["household_month_slots", "household_days"]
+AGGREGATES = [*MONTH_AGGREGATES, "household_event_readings", "household_reference_slots"]
 UPSTREAM = {
-    "baseline_features": ["clean_readings", *AGGREGATES, "households"],
-    "baseline_exclusions": ["clean_readings", *AGGREGATES, "households"],
+    "baseline_features": ["clean_readings", *MONTH_AGGREGATES, "households"],
+    "baseline_exclusions": ["clean_readings", *MONTH_AGGREGATES, "households"],
     "normal_day_lifestyle": ["clean_readings", *AGGREGATES, "tariff_schedule"],
     "treatment_features": ["clean_readings", *AGGREGATES, "tariff_schedule", "households", "baseline_features"],
     "treatment_event_responses": ["clean_readings", *AGGREGATES, "tariff_schedule", "households"],
@@ -192,14 +193,27 @@ AGGREGATE_TABLES: dict[str, tuple[str, str]] = {
         "Per partition month, household and local day: readings, actual readings, kWh, largest reading "
         "and 4-hour block kWh (daily totals, shape types, coverage counts regroup it).",
     ),
+    "household_event_readings": (
+        "features.household_event_readings",
+        "Per partition month and household: the actual readings at the event, rebound and preload half "
+        "hours of the tariff schedule and of its placebo shift (the DiD's event half hours read them).",
+    ),
+    "household_reference_slots": (
+        "features.household_reference_slots",
+        "Per partition month, household, schedule (tariff / placebo), local week, local month, day class, "
+        "day type and slot: kWh sum and count of actual readings on event-free days (the within-window "
+        "reference and the trial year's event-free-day profile regroup it).",
+    ),
 }
+# The aggregates that depend on the event schedule (their month rows are built from it).
+SCHEDULE_AGGREGATES = ("household_event_readings", "household_reference_slots")
 
 
 AGGREGATES_MULTI_ASSET = dict(
     specs=[
         dg.AssetSpec(
             name,
-            deps=["clean_readings"],
+            deps=["clean_readings", "tariff_schedule"] if name in SCHEDULE_AGGREGATES else ["clean_readings"],
             group_name="features",
             kinds={"duckdb"},
             owners=OWNERS,
@@ -220,8 +234,7 @@ ENGINE = engine_from_env()
 
 def _household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Warehouse, spark: SparkEngine | None):
     from assets.common.table_model import SchemaViolation
-    from assets.features.aggregates import build_aggregates
-    from assets.features.schemas.aggregates import HouseholdDays, HouseholdMonthSlots
+    from assets.features.aggregates import OUTPUTS, build_aggregates
 
     start, end = month_window(context)
     tables = {table: name for name, (table, _) in AGGREGATE_TABLES.items()}
@@ -236,17 +249,16 @@ def _household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Wa
     except SchemaViolation as violation:  # validated inside the month's transaction: nothing stored
         yield schema_check_failed(violating_asset(violation, tables, "household_days"), violation)
         raise
-    rows = {"household_month_slots": result.slot_rows, "household_days": result.day_rows}
-    models = {"household_month_slots": HouseholdMonthSlots, "household_days": HouseholdDays}
+    models = {table: model for table, model, _ in OUTPUTS}
     for name, (table, _) in AGGREGATE_TABLES.items():
         yield dg.MaterializeResult(
             asset_key=name,
             metadata={
-                **table_metadata(models[name], table, rows[name], partition_row_count=rows[name]),
+                **table_metadata(models[table], table, result.rows(table), partition_row_count=result.rows(table)),
                 "months": dg.MetadataValue.int(result.months),
                 "households": dg.MetadataValue.int(result.households),
             },
-            check_results=[schema_check_passed(name, {table: rows[name]})],
+            check_results=[schema_check_passed(name, {table: result.rows(table)})],
         )
 
 

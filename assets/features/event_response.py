@@ -21,6 +21,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from assets.features import aggregates
 from assets.features.duck import fetch, scratch, statement
 from assets.features.local_time import window_utc_bounds
 from assets.features.reference_days import baseline_year_reference, within_window_reference
@@ -58,10 +59,15 @@ def compute_event_responses(
     households: pl.DataFrame,
     pairs: pl.DataFrame,
     methods: tuple[str, ...] = METHODS,
+    source: str = "tariff",
 ) -> pl.DataFrame:
     """Event-level DiD rows for every household of ``households`` (household_id, tariff_group).
 
     ``schedule`` must be built on the grid of ``window``; ``pairs`` is the output of match_controls.
+    ``source`` names the schedule it was built from ('tariff', or 'placebo' for the tariff shifted
+    placebo_shift_days back): the event half hours and the within-window reference then come from the
+    per-household-month aggregates of that schedule where they answer exactly
+    (:func:`aggregates.event_aggregates`), else from the readings.
     """
     unknown = set(methods) - set(METHODS)
     if unknown:
@@ -82,14 +88,16 @@ def compute_event_responses(
         m = s.frame("members", schedule.members)
         h = s.frame("households", hh)
         p = s.frame("pairs", pairs.select("household_id", "control_id"))
-        ev = s.query(
-            "event_rows",
-            statement("event_rows", readings=settings.readings_table, members=m, grid=g, households=h),
-            {"lo": lo, "hi": hi},
+        use = aggregates.event_aggregates(con, settings, schedule, window, source)
+        rows_sql = (
+            statement("event_rows_agg", readings=aggregates.EVENTS_TABLE, members=m, grid=g, households=h)
+            if use
+            else statement("event_rows", readings=settings.readings_table, members=m, grid=g, households=h)
         )
+        ev = s.query("event_rows", rows_sql, {"lo": lo, "hi": hi})
         parts = []
         if "within" in methods:
-            ref = within_window_reference(s, settings, g, ev, window)
+            ref = within_window_reference(s, settings, g, ev, window, use)
             parts.append(statement("event_own_within", events=ev, reference=ref))
         if "baseline" in methods:
             ref = baseline_year_reference(s, settings, ev)

@@ -64,17 +64,34 @@ def lifestyle_aggregates(
     """The SQL aggregates behind the lifestyle features (for inspection and tests):
     (household, slot, day_type, season) sums, (household, local_date) totals, night-time quantile."""
     grid, start, end = lifestyle_grid(con, settings, window)
-    return _aggregate_sql(con, settings, grid, start, end, whole_days_only=window == "baseline")
+    return _aggregate_sql(
+        con,
+        settings,
+        grid,
+        start,
+        end,
+        whole_days_only=window == "baseline",
+        normal_days=window == "treatment_normal_days",
+    )
 
 
 def _aggregate_sql(
-    con, settings: FeatureSettings, grid: pl.DataFrame, start: date, end: date, whole_days_only: bool = False
+    con,
+    settings: FeatureSettings,
+    grid: pl.DataFrame,
+    start: date,
+    end: date,
+    whole_days_only: bool = False,
+    normal_days: bool = False,
 ):
     """(slot, day, night) polars frames of a window: from the per-household-month aggregates where they
-    answer (assets/features/aggregates.py), else from aggregating scans of the readings.
+    answer (assets/features/aggregates.py), else from aggregating scans of the readings. The night-time
+    quantile always reads the readings of the window (an exact quantile needs the single values).
 
     ``whole_days_only``: the grid holds every half hour of [start, end) (no day left out), so the slot
-    sums of whole local months can come from the month aggregates.
+    sums of whole local months can come from the month aggregates. ``normal_days``: the grid holds the
+    window's days without a High/Low half hour, whose slot sums can come from the tariff schedule's
+    event-free-day aggregates.
     """
     lo, hi = window_utc_bounds(start, end, settings.timezone)
     block_slots = settings.entropy_block_hours * 2
@@ -88,9 +105,12 @@ def _aggregate_sql(
         )
         tables = {"readings": settings.readings_table, "grid": g}
         window = {"lo": lo, "hi": hi}
+        slot = None
         if usable and whole_days_only and aggregates.whole_local_months(start, end):
             slot = aggregates.slot_sums(con, settings, start, end)
-        else:
+        elif usable and normal_days:
+            slot = aggregates.normal_day_slot_sums(con, settings, grid, start, end)
+        if slot is None:
             slot = fetch(con, statement("lifestyle_slot", **tables), window)
         day = aggregates.day_sums(con, settings, grid) if usable else None
         if day is None:
@@ -198,7 +218,15 @@ def compute_lifestyle_features(
     """
     grid, start, end = lifestyle_grid(con, settings, window, schedule)
     expected = grid.height
-    slot, day, night = _aggregate_sql(con, settings, grid, start, end, whole_days_only=window == "baseline")
+    slot, day, night = _aggregate_sql(
+        con,
+        settings,
+        grid,
+        start,
+        end,
+        whole_days_only=window == "baseline",
+        normal_days=window == "treatment_normal_days",
+    )
     if slot.height == 0:
         return empty_lifestyle_frame()
 

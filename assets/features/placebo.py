@@ -32,7 +32,9 @@ def compute_placebo_event_responses(
     shifted = shift_schedule(raw, settings.placebo_shift_days, settings)
     window = (settings.baseline_start, settings.baseline_end)
     events = build_event_schedule(shifted, local_grid(*window, settings), settings)
-    return compute_event_responses(con, settings, events, window, households, pairs, methods=("within",))
+    return compute_event_responses(
+        con, settings, events, window, households, pairs, methods=("within",), source="placebo"
+    )
 
 
 def placebo_effects(

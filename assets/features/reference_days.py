@@ -6,8 +6,9 @@ Two references, both at the household's LOCAL clock slot of the interval start a
 - ``within``: the same slot on *event-free* local days (fully labelled, no High/Low half hour at all;
   stricter than "no event at that slot", so pre-loading and rebound on event days cannot leak into the
   reference) of the same day type, in the event day's local week (Mon-Sun) and the
-  ``reference_weeks`` weeks either side. Aggregated to (household, slot, day type, week) first; the
-  +-N week window is a DuckDB RANGE window over week_idx.
+  ``reference_weeks`` weeks either side. Aggregated to (household, slot, day type, week) first (the
+  weekly sums of ``features.household_reference_slots`` where they answer), then spread over the
+  +-N weeks.
 - ``baseline``: the same slot and day type in the baseline window, in the event's calendar month
   +- ``baseline_month_tolerance`` months (cyclic, so January events use Dec-Feb of the baseline year).
   Aggregated to (household, slot, day type, month) first.
@@ -30,21 +31,30 @@ from assets.features.settings import FeatureSettings
 
 
 def within_window_reference(
-    s: Scratch, settings: FeatureSettings, grid_table: str, event_rows: str, window: tuple[date, date]
+    s: Scratch,
+    settings: FeatureSettings,
+    grid_table: str,
+    event_rows: str,
+    window: tuple[date, date],
+    use: aggregates.EventAggregates | None = None,
 ) -> str:
     """TEMP table (household_id, slot, day_type, week_idx, ref_kwh, ref_n) for the cells in ``event_rows``.
 
-    Each (household, slot, day type, week) sum of event-free days is spread to the weeks within
-    +-reference_weeks (a 2N+1-row offset join), keeping only the calendar cells some event half hour
-    needs, then summed: cheaper in DuckDB than a RANGE window over a densified week axis.
+    Each (household, slot, day type, week) sum of event-free days (from the weekly aggregates with
+    ``use``, else from the readings) is spread to the weeks within +-reference_weeks (a 2N+1-row offset
+    join), keeping only the calendar cells some event half hour needs, then summed: cheaper in DuckDB
+    than a RANGE window over a densified week axis.
     """
-    lo, hi = window_utc_bounds(*window, settings.timezone)
     n = int(settings.reference_weeks)
-    base = s.query(
-        "ref_within_base",
-        statement("ref_within_base", readings=settings.readings_table, grid=grid_table, events=event_rows),
-        {"lo": lo, "hi": hi},
-    )
+    if use is not None:
+        base = aggregates.event_reference_base(s, use, window, event_rows)
+    else:
+        lo, hi = window_utc_bounds(*window, settings.timezone)
+        base = s.query(
+            "ref_within_base",
+            statement("ref_within_base", readings=settings.readings_table, grid=grid_table, events=event_rows),
+            {"lo": lo, "hi": hi},
+        )
     need = s.query("ref_within_need", f"SELECT DISTINCT slot, day_type, week_idx FROM {qualified_name(event_rows)}")
     offsets = s.frame("ref_within_offsets", pl.DataFrame({"d": range(-n, n + 1)}, schema={"d": pl.Int32}))
     return s.query("ref_within", statement("ref_within", base=base, offsets=offsets, need=need))

@@ -6,6 +6,7 @@ location loads fast; they run when a step does.
 
 import dagster as dg
 
+from assets.common.engine import engine_from_env
 from assets.common.metadata import (
     OWNERS,
     markdown_table,
@@ -16,30 +17,28 @@ from assets.common.metadata import (
     table_metadata,
 )
 from assets.common.partitions import month_window, monthly_partitions
-from assets.common.resources import MeterSource, Warehouse
+from assets.common.resources import MeterSource, SparkEngine, Warehouse
 
 HOUSEHOLDS_TABLE = "ingest.households"
 TARIFF_TABLE = "ingest.tariff_schedule"
+# METER_ENGINE=spark: raw readings are read by Spark into the Parquet lake (docs/SCALING.md).
+ENGINE = engine_from_env()
 
 
-@dg.asset(
+RAW_READINGS_ASSET = dict(
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="ingest",
-    kinds={"duckdb", "polars"},
     owners=OWNERS,
     metadata={"partition_expr": "reading_month"},
     check_specs=[schema_check_spec("raw_readings")],
+    name="raw_readings",
 )
-def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source: MeterSource):
-    """Every line of every readings file in the source folder whose month is in the run, as found.
 
-    Layout (London Datastore 6/4-column, 3-column, Kaggle, Parquet; gzip or plain) is detected
-    from content; text files are read by DuckDB's native CSV reader and parsed in SQL. Each row
-    keeps its source file and line number; the original text only where the line failed to parse.
-    A month is replaced atomically, each row written once (re-running never duplicates); an
-    unreadable file fails the run naming the file, and nothing already stored changes.
-    """
+
+def _raw_readings(
+    context: dg.AssetExecutionContext, warehouse: Warehouse | None, source: MeterSource, spark: SparkEngine | None
+):
     import polars as pl
 
     from assets.common.table_model import SchemaViolation
@@ -53,8 +52,13 @@ def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source
     if not readings:
         raise FileNotFoundError(f"no readings files found in {source.folder()}")
     try:
-        with warehouse.get_connection() as con:
-            result = load_raw_readings(con, readings, start, end)
+        if spark is not None:
+            from assets.ingest.spark_ingest import ingest_window_spark
+
+            result = ingest_window_spark(spark.session(), spark.lake_root, readings, start, end)
+        else:
+            with warehouse.get_connection() as con:
+                result = load_raw_readings(con, readings, start, end)
     except SchemaViolation as violation:
         yield schema_check_failed("raw_readings", violation)
         raise
@@ -77,42 +81,72 @@ def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source
     )
 
 
-@dg.asset(
+# The engine is chosen when the code location loads (as the clean asset's): with METER_ENGINE=spark
+# the asset requires the `spark` resource and writes the lake; the definition of a row is the same.
+if ENGINE == "spark":
+
+    @dg.asset(**RAW_READINGS_ASSET, kinds={"spark", "parquet"})
+    def raw_readings(context: dg.AssetExecutionContext, source: MeterSource, spark: SparkEngine):
+        """Every line of every readings file in the source folder whose month is in the run, as found,
+        written to the lake's ``ingest.raw_readings`` by Spark.
+
+        The same rows as the DuckDB ingest (layout from content, the same parse and row SQL); text files
+        are read by Spark's text reader with exact line numbers. The run's months are replaced by one
+        dynamic partition overwrite (a failed run stores nothing); files Spark cannot read exactly
+        (UTF-16, a gzip name that does not match the content, invalid UTF-8) fail the run naming the file.
+        """
+        yield from _raw_readings(context, None, source, spark)
+
+else:
+
+    @dg.asset(**RAW_READINGS_ASSET, kinds={"duckdb", "polars"})
+    def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source: MeterSource):
+        """Every line of every readings file in the source folder whose month is in the run, as found.
+
+        Layout (London Datastore 6/4-column, 3-column, Kaggle, Parquet; gzip or plain) is detected
+        from content; text files are read by DuckDB's native CSV reader and parsed in SQL. Each row
+        keeps its source file and line number; the original text only where the line failed to parse.
+        A month is replaced atomically, each row written once (re-running never duplicates); an
+        unreadable file fails the run naming the file, and nothing already stored changes.
+        """
+        yield from _raw_readings(context, warehouse, source, None)
+
+
+HOUSEHOLDS_ASSET = dict(
     deps=[raw_readings],
     group_name="ingest",
     kinds={"duckdb", "polars"},
     owners=OWNERS,
     check_specs=[schema_check_spec("households")],
+    name="households",
 )
-def households(warehouse: Warehouse, source: MeterSource):
-    """One row per household: trial group (Std = flat-rate control, ToU = dynamic tariff in 2013)
-    and Acorn category/group, from the household information file, completed by the groups that
-    6/4-column readings files carry. ACORN-U and ACORN- are not real groups and become empty.
-    Ids that break the register rule never enter the register (listed with file, line and rule)."""
-    from assets.common.sql import qualified_name
+
+
+def _households(warehouse: Warehouse, source: MeterSource, spark: SparkEngine | None):
     from assets.common.table_model import SchemaViolation
     from assets.ingest import households as hh
     from assets.ingest.raw_ingest import RAW_TABLE
-    from assets.ingest.schemas.households import HOUSEHOLD_ID_PATTERN, Households
+    from assets.ingest.schemas.households import Households
     from assets.ingest.source_files import discover, of_kind
 
     files = of_kind(discover(source.folder()), "households")
     registered = [hh.read_household_file(f.path, f.relative) for f in files]
     rejected = hh.rejected_register_lines(registered)
+    per_household = None
+    if spark is not None:  # the raw readings are on the lake: one row per household comes back
+        from assets.ingest.spark_ingest import lake_runner
+
+        per_household = hh.readings_households(lake_runner(spark.session(), spark.lake_root), RAW_TABLE)
     try:
         with warehouse.get_connection() as con:
-            seen = hh.households_seen_in_readings(con, RAW_TABLE)
-            table, stats = hh.build_households(registered, seen)
+            if per_household is None:
+                per_household = hh.readings_households(con, RAW_TABLE)
+            table, stats = hh.build_households(registered, hh.seen_with_group(per_household))
             store_table(con, HOUSEHOLDS_TABLE, Households, table)
-            missing = con.execute(
-                f"""SELECT count(DISTINCT household_id) FROM {qualified_name(RAW_TABLE)}
-                    WHERE regexp_full_match(household_id, $pattern)
-                      AND household_id NOT IN (SELECT household_id FROM {qualified_name(HOUSEHOLDS_TABLE)})""",
-                {"pattern": HOUSEHOLD_ID_PATTERN},
-            ).fetchall()[0][0]
     except SchemaViolation as violation:
         yield schema_check_failed("households", violation)
         raise
+    missing = per_household.join(table.select("household_id"), on="household_id", how="anti").height
     groups = table.group_by("tariff_group", "acorn_group").len().sort("tariff_group", "acorn_group")
     yield dg.MaterializeResult(
         metadata={
@@ -126,6 +160,27 @@ def households(warehouse: Warehouse, source: MeterSource):
         },
         check_results=[schema_check_passed("households", {HOUSEHOLDS_TABLE: table.height})],
     )
+
+
+if ENGINE == "spark":
+
+    @dg.asset(**HOUSEHOLDS_ASSET)
+    def households(warehouse: Warehouse, source: MeterSource, spark: SparkEngine):
+        """One row per household: trial group (Std = flat-rate control, ToU = dynamic tariff in 2013)
+        and Acorn category/group, from the household information file, completed by the groups that
+        6/4-column readings files carry. ACORN-U and ACORN- are not real groups and become empty.
+        Ids that break the register rule never enter the register (listed with file, line and rule)."""
+        yield from _households(warehouse, source, spark)
+
+else:
+
+    @dg.asset(**HOUSEHOLDS_ASSET)
+    def households(warehouse: Warehouse, source: MeterSource):
+        """One row per household: trial group (Std = flat-rate control, ToU = dynamic tariff in 2013)
+        and Acorn category/group, from the household information file, completed by the groups that
+        6/4-column readings files carry. ACORN-U and ACORN- are not real groups and become empty.
+        Ids that break the register rule never enter the register (listed with file, line and rule)."""
+        yield from _households(warehouse, source, None)
 
 
 @dg.asset(

@@ -13,10 +13,12 @@ line), and such register lines are listed as rejected, with file, line and rule,
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
 
+from assets.common.sql import load_sql, qualified_name
 from assets.ingest.schemas.households import HOUSEHOLD_ID_PATTERN
 from assets.ingest.source_layouts import read_text
 
@@ -46,17 +48,33 @@ def valid_id(col: str = "household_id") -> pl.Expr:
     return pl.col(col).str.contains(f"^{HOUSEHOLD_ID_PATTERN}$").fill_null(False)
 
 
+def readings_households(runner: Any, raw_table: str) -> pl.DataFrame:
+    """One row per valid household id in the raw readings: its Std/ToU group from the readings
+    layouts that carry one (None if none), and the file that gave it (``sql/readings_households.sql``).
+    ``runner``: a DuckDB connection over the warehouse, or ``assets.common.spark.SparkSql`` over the lake."""
+    rows = runner.execute(
+        load_sql(__file__, "readings_households").format(raw=qualified_name(raw_table)),
+        {"pattern": rf"\A(?:{HOUSEHOLD_ID_PATTERN})\z"},
+    ).fetchall()
+    return pl.DataFrame(
+        rows, schema={"household_id": pl.String, "tariff_group": pl.String, "source_file": pl.String}, orient="row"
+    )
+
+
+def seen_with_group(per_household: pl.DataFrame) -> pl.DataFrame:
+    """The households of :func:`readings_households` that the readings give a group (the register's columns)."""
+    return per_household.filter(pl.col("tariff_group").is_not_null()).select(
+        "household_id",
+        "tariff_group",
+        pl.lit(None, dtype=pl.String).alias("acorn"),
+        pl.lit(None, dtype=pl.String).alias("acorn_group"),
+        "source_file",
+    )
+
+
 def households_seen_in_readings(con: duckdb.DuckDBPyConnection, raw_table: str) -> pl.DataFrame:
     """Group (and nothing else) per household from readings layouts that carry stdorToU."""
-    return con.sql(
-        f"""SELECT household_id, mode(tariff_group) AS tariff_group,
-                   CAST(NULL AS VARCHAR) AS acorn, CAST(NULL AS VARCHAR) AS acorn_group,
-                   'readings:' || min(source_file) AS source_file
-            FROM {raw_table}
-            WHERE regexp_full_match(household_id, $pattern) AND tariff_group IN ('Std', 'ToU')
-            GROUP BY household_id""",
-        params={"pattern": HOUSEHOLD_ID_PATTERN},
-    ).pl()
+    return seen_with_group(readings_households(con, raw_table))
 
 
 def build_households(registered: list[pl.DataFrame], seen: pl.DataFrame) -> tuple[pl.DataFrame, dict]:

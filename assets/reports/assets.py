@@ -156,6 +156,7 @@ def _persona_report(
     from assets.model.personas import PersonaResult
     from assets.model.tables import CONTRASTS_TABLE, PERSONAS_TABLE, TESTS_TABLE, as_of_month, load_segmentation_inputs
     from assets.reports import api as seg
+    from assets.reports.publish import publish_report_files
 
     with warehouse.get_connection() as con:
         run = seg.with_evening_response(con, load_segmentation_inputs(con))
@@ -176,13 +177,15 @@ def _persona_report(
             data=seg.read_data_confidence(con, *describe_source(source)),
             profiles=_kw_profiles(con, spark, run.model.settings.k_anonymity),
         )
+    files = {
+        "persona_report.html": report.html.encode("utf-8"),
+        "dr_targets.csv": report.dr_targets_csv.write_csv().encode("utf-8"),
+        "persona_report.md": report.markdown.encode("utf-8"),
+        **{f"{name}.png": png for name, png in report.images.items()},
+    }
     paths = []
     for folder in (reports.folder(), reports.folder("history", str(month))):
-        (folder / "persona_report.html").write_text(report.html, encoding="utf-8")
-        report.dr_targets_csv.write_csv(folder / "dr_targets.csv")
-        (folder / "persona_report.md").write_text(report.markdown, encoding="utf-8")
-        for name, png in report.images.items():
-            (folder / f"{name}.png").write_bytes(png)
+        publish_report_files(folder, files)
         paths.append(folder / "persona_report.html")
     return dg.MaterializeResult(
         metadata={

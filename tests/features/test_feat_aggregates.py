@@ -4,16 +4,25 @@ that month's rows only."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 import numpy as np
 import polars as pl
 import pytest
-from feature_fixtures import local_frame, mark_estimated, noisy_trial_builder, trial_settings
+from feature_fixtures import (
+    Event,
+    WarehouseBuilder,
+    base_profile,
+    local_frame,
+    mark_estimated,
+    noisy_trial_builder,
+    trial_settings,
+)
 
 from assets.features import aggregates
 from assets.features import compute as feat
+from assets.features.settings import FeatureSettings
 
 FIRST, END = date(2011, 12, 1), date(2014, 2, 1)  # partition months holding every fixture reading
 
@@ -200,3 +209,203 @@ def test_day_sums_regroup_the_readings_exactly(window):
             np.testing.assert_allclose(got[column].to_numpy(), expected[column].to_numpy(), rtol=1e-12, err_msg=column)
         else:
             assert got[column].equals(expected[column]), column
+
+
+# --- the schedule-dependent aggregates: event half hours and event-free-day week sums ------------------
+
+# Events where the aggregates break if keyed wrongly: across local and UTC midnight, across month ends,
+# on both clock-change days (2013-03-31: 23 h; 2013-10-27: 25 h) and, shifted 364 days back for the
+# placebo, next to the 2012 ones (2012-03-25, 2012-10-28). Fixture events use local clock times.
+DST_EVENTS = [
+    Event(datetime(2013, 2, 28, 23, 30), 2, "High"),  # Thu 23:30 GMT into March 1: local = UTC month end
+    Event(datetime(2013, 3, 24, 1), 4, "High"),  # placebo: 2012-03-25 01:00 (364 days back), in the 2012 spring gap
+    Event(datetime(2013, 3, 29, 17), 6, "High"),  # Good Friday (bank holiday: a weekend day type)
+    Event(datetime(2013, 3, 31, 0), 4, "High"),  # spans the spring gap (00:00, 00:30 GMT, 02:00, 02:30 BST)
+    Event(datetime(2013, 3, 31, 23), 4, "High"),  # BST 23:00 = 22:00 UTC: into April 1 (local and UTC)
+    Event(datetime(2013, 4, 9, 11), 6, "Low"),
+    Event(datetime(2013, 4, 30, 23), 4, "High"),  # BST: local day ends in May, UTC stamps still April
+    Event(datetime(2013, 10, 27, 1), 4, "High"),  # the repeated hour of the 25-hour day
+    Event(datetime(2013, 10, 31, 22), 6, "High"),  # GMT into November 1
+    Event(datetime(2013, 11, 5, 17), 6, "Low"),
+]
+DST_READINGS = (
+    (date(2012, 2, 1), date(2012, 5, 8)),
+    (date(2012, 9, 20), date(2012, 11, 20)),
+    (date(2013, 2, 1), date(2013, 5, 8)),
+    (date(2013, 9, 20), date(2013, 11, 20)),
+)
+
+
+def _dst_settings(**overrides):
+    # the default whole-year windows; few readings per household, so a low coverage gate
+    return FeatureSettings(**{"coverage_threshold": 0.1, "bootstrap_replicates": 100, **overrides})
+
+
+def _dst_warehouse() -> duckdb.DuckDBPyConnection:
+    rng = np.random.default_rng(13)
+    b = WarehouseBuilder().schedule(date(2013, 1, 1), date(2014, 1, 1), DST_EVENTS)
+    for hid, group in [*((f"S{i:02d}", "Std") for i in range(10)), *((f"T{i}", "ToU") for i in range(3))]:
+        level = float(rng.uniform(0.5, 1.5))
+        b.household(hid, group)
+        for window in DST_READINGS:
+            noise = pl.Series(np.clip(1.0 + rng.normal(0.0, 0.3, local_frame(*window).height), 0.05, None))
+            b.add_readings(hid, *window, lambda level=level, noise=noise: base_profile(level)() * pl.lit(noise))
+    con = b.build()
+    mark_estimated(con, "S01", 3, 0.25)  # estimates in an event: never an event reading
+    _coverage(con)
+    return con
+
+
+def _dst_features(con: duckdb.DuckDBPyConnection, settings) -> dict[str, pl.DataFrame]:
+    baseline = feat.compute_baseline_features(con, settings)
+    treatment = feat.compute_treatment_features(con, settings, baseline)
+    summary = feat.compute_tariff_response_summary(con, treatment, settings)
+    return {
+        "normal_day_lifestyle": treatment.normal_day_lifestyle,
+        "treatment": treatment.features,
+        "events": treatment.event_responses,
+        "placebo_events": summary.placebo_event_responses,
+        "summary": summary.effects,  # placebo and the adjacent-day sensitivity included
+    }
+
+
+@pytest.fixture(scope="module")
+def dst_case() -> tuple[duckdb.DuckDBPyConnection, dict[str, pl.DataFrame]]:
+    """The DST warehouse with every aggregate built, and its features computed from the readings."""
+    con = _dst_warehouse()
+    settings = _dst_settings()
+    from_readings = _dst_features(con, settings)
+    aggregates.build_aggregates(con, FIRST, END)
+    return con, from_readings
+
+
+def _spy_uses(monkeypatch) -> list:
+    """Record what event_aggregates and normal_day_slot_sums answered in each call."""
+    uses: list = []
+    event_aggregates, normal = aggregates.event_aggregates, aggregates.normal_day_slot_sums
+
+    def spy_events(*args, **kwargs):
+        uses.append(("events", event_aggregates(*args, **kwargs)))
+        return uses[-1][1]
+
+    def spy_normal(*args, **kwargs):
+        uses.append(("normal", normal(*args, **kwargs)))
+        return uses[-1][1]
+
+    monkeypatch.setattr(aggregates, "event_aggregates", spy_events)
+    monkeypatch.setattr(aggregates, "normal_day_slot_sums", spy_normal)
+    return uses
+
+
+def test_schedule_aggregates_equal_the_readings_across_clock_changes_and_month_ends(dst_case, monkeypatch):
+    """Event half hours, within-window reference (main run, adjacent-day sensitivity, placebo) and the
+    event-free-day profile from the aggregates: every table equal to the readings' computation."""
+    con, from_readings = dst_case
+    settings = _dst_settings()
+    assert aggregates.verified_schedule_inputs(con, settings) is not None
+    uses = _spy_uses(monkeypatch)
+    from_aggregates = _dst_features(con, settings)
+    events = [u for kind, u in uses if kind == "events"]
+    assert events == [  # the trial DiD, the placebo, the sensitivity: each answered by the aggregates
+        aggregates.EventAggregates("tariff", True),
+        aggregates.EventAggregates("placebo", True),
+        aggregates.EventAggregates("tariff", False),
+    ]
+    assert all(u is not None for kind, u in uses if kind == "normal")
+    # the fixture reaches the cases: event rows on both clock-change days and across both month ends
+    rows = con.sql(
+        "SELECT count(DISTINCT CAST(interval_start_utc AS DATE)) FROM features.household_event_readings "
+        "WHERE CAST(interval_start_utc AS DATE) IN ('2013-03-31', '2013-10-27', '2012-03-25', '2012-10-28', "
+        "'2013-04-30', '2013-10-31', '2012-04-01')"
+    ).fetchall()[0][0]
+    assert rows == 7
+    straddling = con.sql(
+        "SELECT count(*) FROM features.household_reference_slots WHERE week_start < local_month"
+    ).fetchall()[0][0]
+    assert straddling > 0
+    _assert_same(from_readings, from_aggregates)
+
+
+def _mutate_week_at_month_end(con):  # the part of a week in its second month keyed by that month's first week
+    con.execute(
+        "UPDATE features.household_reference_slots SET week_start = week_start + 7 WHERE week_start < local_month"
+    )
+
+
+def _mutate_bst_slots(con):  # BST days' slots taken from UTC instead of local clock time
+    con.execute(
+        "UPDATE features.household_reference_slots SET slot = (slot + 46) % 48 WHERE month(local_month) BETWEEN 4 AND 9"
+    )
+
+
+def _mutate_spring_day(con):  # the 23-hour day's event readings stamped an hour late
+    con.execute(
+        "UPDATE features.household_event_readings SET interval_start_utc = interval_start_utc + INTERVAL 1 HOUR "
+        "WHERE CAST(interval_start_utc AS DATE) = DATE '2013-03-31'"
+    )
+
+
+def _mutate_autumn_day(con):  # the 25-hour day's reference readings counted as a 24-hour day's
+    con.execute(
+        "DELETE FROM features.household_reference_slots WHERE slot IN (2, 3) AND schedule = 'placebo' "
+        "AND week_start = DATE '2012-10-22'"
+    )
+
+
+@pytest.mark.parametrize(
+    "mutate", [_mutate_week_at_month_end, _mutate_bst_slots, _mutate_spring_day, _mutate_autumn_day]
+)
+def test_a_wrong_aggregate_fails_the_comparison(dst_case, mutate):
+    """Each of these wrong aggregates (which keep the counts the staleness check looks at) changes a
+    feature table: the comparison above can fail."""
+    con, from_readings = dst_case
+    settings = _dst_settings()
+    mutated = duckdb.connect()
+    for schema in ("ingest", "clean", "features"):
+        mutated.execute(f"CREATE SCHEMA {schema}")
+    for schema, table in con.sql(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN ('ingest', 'clean', 'features')"
+    ).fetchall():
+        frame = con.sql(f'SELECT * FROM "{schema}"."{table}"').arrow()
+        mutated.register("_copy", frame)
+        mutated.execute(f'CREATE TABLE "{schema}"."{table}" AS SELECT * FROM _copy')
+        mutated.unregister("_copy")
+    mutate(mutated)
+    assert aggregates.verified_schedule_inputs(mutated, settings) is not None  # not detectable as stale
+    with pytest.raises(AssertionError):
+        _assert_same(from_readings, _dst_features(mutated, settings))
+
+
+def test_a_changed_schedule_is_detected_and_its_months_rebuilt():
+    """A schedule changed after the aggregates were built: the months it touches are stale, the features
+    fall back to the readings (never stale aggregates), and rebuilding those months alone restores them."""
+    con = _dst_warehouse()
+    settings = _dst_settings()
+    aggregates.build_aggregates(con, FIRST, END)
+    assert aggregates.stale_schedule_months(con) == []
+    # the Low event of 2013-11-05 moves a day later
+    con.execute(
+        "UPDATE ingest.tariff_schedule SET band = 'Normal', event_id = NULL, event_start_utc = NULL, "
+        "event_start_local = NULL WHERE event_id = 10"
+    )
+    con.execute(
+        "UPDATE ingest.tariff_schedule SET band = 'Low', event_id = 10, "
+        "event_start_utc = TIMESTAMP '2013-11-06 17:00', event_start_local = TIMESTAMP '2013-11-06 17:00' "
+        "WHERE interval_start_utc >= TIMESTAMP '2013-11-06 17:00' AND interval_start_utc < TIMESTAMP '2013-11-06 20:00'"
+    )
+    stale = aggregates.stale_schedule_months(con)
+    assert stale == [date(2012, 11, 1), date(2013, 11, 1)]  # the trial month and its placebo month
+    assert aggregates.verified_schedule_inputs(con, settings) is None
+    fallback = _dst_features(con, settings)
+    schedule_tables = ("household_event_readings", "household_reference_slots", "aggregate_month_inputs")
+    for table in schedule_tables:
+        con.execute(f"ALTER TABLE features.{table} RENAME TO saved_{table}")
+    from_readings = _dst_features(con, settings)  # no schedule aggregates at all
+    _assert_same(from_readings, fallback)
+    for table in schedule_tables:
+        con.execute(f"ALTER TABLE features.saved_{table} RENAME TO {table}")
+    for month in stale:
+        aggregates.build_aggregates(con, month, aggregates._add_month(month))
+    assert aggregates.stale_schedule_months(con) == []
+    assert aggregates.verified_schedule_inputs(con, settings) is not None
+    _assert_same(from_readings, _dst_features(con, settings))

@@ -3,9 +3,16 @@
 ``features.household_month_slots``: per partition month, household, local month, day type and local
 slot, the kWh sum and count of actual readings. ``features.household_days``: per partition month,
 household and local day, the readings, actual readings, their kWh sum and largest value, and the kWh
-of each 4-hour block of the day. Both are built from ``clean.clean_readings`` one month at a time
-(``assets/features/aggregates.py``); a local month or day that straddles two partition months (UTC
-months of the end stamps) has one row in each, which the feature layer sums.
+of each 4-hour block of the day. ``features.household_event_readings``: the actual readings at the
+half hours the price-response analysis needs (event, rebound and preload half hours of the tariff
+schedule and of its placebo shift). ``features.household_reference_slots``: per schedule, local week,
+local month, day class, day type and slot, the kWh sum and count of actual readings on the
+schedule's event-free days (the within-window reference and the trial year's event-free-day profile).
+``features.aggregate_month_inputs``: per partition month, the fingerprint of the schedule-derived
+inputs (selected half hours, day classes) the month was built with. All are built from
+``clean.clean_readings`` one month at a time (``assets/features/aggregates.py``); a local month, week
+or day that straddles two partition months (UTC months of the end stamps) has one row in each, which
+the feature layer sums.
 """
 
 from __future__ import annotations
@@ -64,5 +71,77 @@ HouseholdDays = table_model(
     "HouseholdDays",
     "features.household_days: one row per (partition month, household, local day).",
     DAY_COLS,
+    __name__,
+)
+
+SCHEDULES = ["tariff", "placebo"]
+DAY_CLASSES = ["reference", "reference_near", "unlabelled"]
+
+EVENT_READING_COLS: list[Col] = [
+    PARTITION,
+    HOUSEHOLD,
+    Col("interval_start_utc", pl.Datetime("us"), "UTC start of the half hour (a selected half hour)."),
+    Col("kwh", pl.Float64, "The actual (quality A) reading.", {"ge": 0}),
+]
+
+REFERENCE_SLOT_COLS: list[Col] = [
+    PARTITION,
+    HOUSEHOLD,
+    Col(
+        "schedule",
+        pl.String,
+        "Whose event-free days: 'tariff' (the tariff schedule) or 'placebo' (it shifted placebo_shift_days back).",
+        {"isin": SCHEDULES},
+    ),
+    Col("week_start", pl.Date, "Monday of the UK local week (Mon-Sun) of the interval start."),
+    Col("local_month", pl.Date, "First day of the UK local month of the interval start."),
+    Col(
+        "day_class",
+        pl.String,
+        "Event-free local day of the schedule's span: 'reference' (fully labelled, no High/Low half hour, "
+        "no such day within sensitivity_adjacent_days), 'reference_near' (fully labelled, no High/Low half "
+        "hour, next to an event day), 'unlabelled' (no High/Low half hour, not every half hour labelled).",
+        {"isin": DAY_CLASSES},
+    ),
+    Col("day_type", pl.String, "'weekend' (incl. bank holidays) or 'weekday'.", {"isin": ["weekday", "weekend"]}),
+    Col("slot", pl.Int16, "Local clock half-hour slot of the interval start (0 = 00:00-00:30).", {"ge": 0, "le": 47}),
+    Col("kwh", pl.Float64, "Sum of the actual (quality A) readings' kWh.", {"ge": 0}),
+    Col("n", pl.Int64, "Actual readings summed.", {"gt": 0}),
+]
+
+INPUT_COLS: list[Col] = [
+    PARTITION,
+    Col(
+        "inputs_fingerprint",
+        pl.String,
+        "SHA-256 of the month's schedule-derived inputs: the selected half hours and the event-free days with "
+        "their schedule and class (FeatureSettings defaults).",
+    ),
+    Col("selected_half_hours", pl.Int64, "Selected half hours ending in the month.", {"ge": 0}),
+    Col(
+        "classified_days",
+        pl.Int64,
+        "Event-free days of either schedule with a half hour ending in the month.",
+        {"ge": 0},
+    ),
+]
+
+HouseholdEventReadings = table_model(
+    "HouseholdEventReadings",
+    "features.household_event_readings: one row per (partition month, household, selected half hour).",
+    EVENT_READING_COLS,
+    __name__,
+)
+HouseholdReferenceSlots = table_model(
+    "HouseholdReferenceSlots",
+    "features.household_reference_slots: one row per (partition month, household, schedule, week, local "
+    "month, day class, day type, slot).",
+    REFERENCE_SLOT_COLS,
+    __name__,
+)
+AggregateMonthInputs = table_model(
+    "AggregateMonthInputs",
+    "features.aggregate_month_inputs: one row per partition month built.",
+    INPUT_COLS,
     __name__,
 )
