@@ -132,15 +132,22 @@ def _named(params: Params) -> dict | None:
 
 @contextmanager
 def lake_connection(warehouse: duckdb.DuckDBPyConnection, spark: object, lake: str) -> Iterator[SparkConnection]:
-    """The connection of the feature (and report) steps with ``METER_ENGINE=spark``: the lake's clean
-    tables (readings, quarantine, coverage, file balance) registered in ``spark`` (a SparkSession) with
-    every month written so far, and ``warehouse`` for the per-household tables."""
-    from assets.clean.spark_clean import OUTPUT_TABLES
-    from assets.common.spark import ensure_lake_table, spark_connection
+    """The connection of the feature (and report) steps with ``METER_ENGINE=spark``: the lake's raw and
+    clean tables (readings, quarantine, coverage, file balance) and source-file index registered in
+    ``spark`` (a SparkSession) with every month written so far, and ``warehouse`` for the
+    per-household tables."""
+    from pathlib import Path
 
-    for table in OUTPUT_TABLES:
+    from assets.clean.spark_clean import INPUT_TABLES, OUTPUT_TABLES
+    from assets.common.spark import ensure_lake_table, spark_connection, table_location
+    from assets.ingest.raw_ingest import INDEX_TABLE
+
+    for table in (*INPUT_TABLES, *OUTPUT_TABLES):  # the raw and the clean months
         ensure_lake_table(spark, lake, table)  # type: ignore[arg-type]
         spark.catalog.recoverPartitions(table.name)  # type: ignore[attr-defined]  # months other runs wrote
         spark.catalog.refreshTable(table.name)  # type: ignore[attr-defined]
+    index = table_location(lake, INDEX_TABLE)  # the source-file index (one row per file), if written
+    if not spark.catalog.tableExists(INDEX_TABLE) and "://" not in index and Path(index).is_dir():  # type: ignore[attr-defined]
+        spark.catalog.createTable(INDEX_TABLE, path=index, source="parquet")  # type: ignore[attr-defined]
     with spark_connection(spark, warehouse) as connection:  # type: ignore[arg-type]
         yield connection

@@ -174,7 +174,7 @@ def _persona_report(
             drift=segmentation_history.drift_against_previous(con, month),
             response_scores=read_table(con, RESPONSE_SCORES_TABLE),
             capture=read_table(con, CAPTURE_CURVE_TABLE),
-            data=seg.read_data_confidence(con, *describe_source(source)),
+            data=_data_confidence(con, spark, source),
             profiles=_kw_profiles(con, spark, run.model.settings.k_anonymity),
         )
     files = {
@@ -198,6 +198,18 @@ def _persona_report(
             "dr_targets_csv": dg.MetadataValue.path(str((paths[0].parent / "dr_targets.csv").resolve())),
         }
     )
+
+
+def _data_confidence(con, spark: SparkEngine | None, source: MeterSource):
+    """The report's data block; with Spark the funnel counts the raw readings in the lake."""
+    from assets.reports import api as seg
+
+    if spark is None:
+        return seg.read_data_confidence(con, *describe_source(source))
+    from assets.features.duck import lake_connection
+
+    with lake_connection(con, spark.session(), spark.lake_root) as lake:
+        return seg.read_data_confidence(con, *describe_source(source), readings=lake)
 
 
 def _kw_profiles(con, spark: SparkEngine | None, k: int):
