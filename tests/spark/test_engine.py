@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 
 import pytest
 
@@ -105,12 +106,12 @@ def test_every_feature_and_report_statement_transpiles():
     from assets.common.sql import load_sql
     from assets.features.duck import statement
 
-    tables = dict.fromkeys(
-        ("readings", "grid", "members", "households", "events", "reference", "own", "pairs", "base", "offsets"),
-        "_t",
-    ) | dict.fromkeys(("need", "neighbours", "slots", "schedule", "assignments"), "_u")
+    def placeholders(text: str) -> dict[str, str]:  # every {table} of a statement, filled with a name
+        return {name: "_t" for _, name, _, _ in string.Formatter().parse(text) if name}
+
     folder = Path(__file__).resolve().parents[2] / "assets" / "features" / "sql"
     for path in sorted(folder.glob("*.sql")):
+        tables = placeholders(path.read_text(encoding="utf-8"))
         spark_sql = re.sub(r"/\*.*?\*/", "", transpile(statement(path.stem, **tables)))
         assert "$" not in spark_sql, path.stem  # every parameter became a Spark marker
     for name in ("persona_kw_profiles", "event_day_high_share"):
