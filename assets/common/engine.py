@@ -92,14 +92,36 @@ def _spark_dialect() -> Any:
 
 
 @cache
-def transpile(sql: str) -> str:
-    """One DuckDB-dialect statement in Spark SQL (``$name`` parameters become ``:name``). Cached."""
+def transpile(sql: str, tables: tuple[tuple[str, str], ...] = ()) -> str:
+    """One DuckDB-dialect statement in Spark SQL (``$name`` parameters become ``:name``). Cached.
+
+    ``tables``: ``(schema.table, name)`` pairs; each reference to ``schema.table`` is read from the
+    Spark relation ``name`` instead (a warehouse table mirrored into the session, see
+    ``spark.SparkConnection``). Identifiers only: no value ever enters the text.
+    """
     import sqlglot
+    from sqlglot import exp
 
     check_portable(sql)
-    statements = sqlglot.transpile(
-        sql, read="duckdb", write=_spark_dialect(), unsupported_level=sqlglot.ErrorLevel.RAISE
-    )
-    if len(statements) != 1:
-        raise EngineError(f"expected one SQL statement, got {len(statements)}")
-    return statements[0]
+    trees = sqlglot.parse(sql, read="duckdb")
+    if len(trees) != 1 or trees[0] is None:
+        raise EngineError(f"expected one SQL statement, got {len(trees)}")
+    tree = trees[0]
+    for cte in tree.find_all(exp.CTE):
+        # DuckDB's [NOT] MATERIALIZED is a planner hint (same rows either way) that Spark's grammar lacks;
+        # Spark decides by itself whether to reuse a CTE.
+        cte.set("materialized", None)
+    if tables:
+        tree = exp.replace_tables(tree, dict(tables), dialect="duckdb", copy=True)
+    return tree.sql(dialect=_spark_dialect(), unsupported_level=sqlglot.ErrorLevel.RAISE)
+
+
+@cache
+def qualified_tables(sql: str) -> frozenset[str]:
+    """The ``schema.table`` names a DuckDB-dialect statement reads (unqualified names, CTEs and
+    temporary tables, are left out)."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    return frozenset(f"{t.db}.{t.name}" for t in tree.find_all(exp.Table) if t.db and not t.catalog)

@@ -7,6 +7,9 @@
 * :class:`SparkSql`: runs the stages' DuckDB-dialect SQL on Spark through :func:`engine.transpile`,
   with the same ``execute(sql, params)`` / ``fetchall()`` shape the stage modules use with DuckDB.
   ``CREATE OR REPLACE TEMP TABLE x AS q`` becomes a cached temporary view of ``q``.
+* :class:`SparkConnection`: the Spark side of the feature layer's ``assets/features/duck.py``
+  (lake tables from the session catalog, the warehouse's per-household tables copied in on first use,
+  scratch tables as cached temporary views, results as polars via Arrow).
 * Lake tables (:func:`ensure_lake_table`, :func:`overwrite_partitions`): Parquet datasets
   partitioned by ``reading_month`` under ``<lake>/<schema>/<table>``, registered in the session
   catalog under the same qualified names the SQL uses, so the SQL files run unchanged.
@@ -19,13 +22,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assets.common.engine import EngineError, transpile
+from assets.common.engine import EngineError, qualified_tables, transpile
 
 if TYPE_CHECKING:
+    import polars as pl
     import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
@@ -166,6 +171,119 @@ class SparkSql:
             if frame is not None:
                 frame.unpersist()
             self.spark.catalog.dropTempView(name)
+
+
+class SparkConnection:
+    """A Spark session seen the way the feature layer sees a DuckDB connection (``METER_ENGINE=spark``).
+
+    ``assets/features/duck.py`` (``statement``, ``Scratch.frame/query``, ``fetch``) runs every feature
+    statement through it unchanged; the feature modules cannot tell the engines apart:
+
+    * a ``schema.table`` registered in the session catalog (the lake's ``clean.*``) is read there;
+    * any other ``schema.table`` a statement names lives in the DuckDB ``warehouse`` (the per-household
+      tables: households, the tariff schedule, the per-household-month aggregates, the segment
+      assignments): it is copied once per connection via Arrow into a temporary view, and the
+      statement's reference is rewritten to it by SQLGlot (:func:`engine.transpile`);
+    * scratch tables are temporary views, cached (``persist``) when they are query results (they are
+      materialised because later statements read them again);
+    * results (per household, or per household x event) come back via Arrow as polars.
+
+    Statements are transpiled and their values bound (``spark_args``), never spliced. :meth:`close`
+    drops every view it made (:func:`spark_connection` does it on exit).
+    """
+
+    def __init__(self, spark: SparkSession, warehouse: Any = None) -> None:
+        import uuid
+
+        self.spark = spark
+        self.warehouse = warehouse  # a DuckDB connection to the warehouse (None: lake tables only)
+        self._tag = uuid.uuid4().hex[:8]
+        self._mirrors: dict[str, str] = {}  # schema.table -> temporary view of its warehouse copy
+        self._views: dict[str, DataFrame | None] = {}  # temporary views made here -> cached frame
+
+    # -- statements ------------------------------------------------------------------------------
+    def sql(self, sql: str, params: Mapping[str, Any] | None = None) -> DataFrame:
+        """The DataFrame of one DuckDB-dialect query: tables resolved, transpiled, values bound."""
+        if params is not None and not isinstance(params, Mapping):
+            raise EngineError("the Spark engine binds named parameters only ($name with a dict)")
+        mapping = tuple(sorted((t, self._resolve(t)) for t in qualified_tables(sql)))
+        mapping = tuple((t, v) for t, v in mapping if v != t)
+        return self.spark.sql(transpile(sql, mapping), args=spark_args(params or {}) or None)
+
+    def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
+        """A small result (per household or coarser) as polars, via Arrow."""
+        import polars as pl
+
+        frame = pl.from_arrow(to_arrow(self.sql(sql, params)))
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+    def materialise(self, name: str, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        """Temporary view ``name`` of a query, cached: computed once however often it is read."""
+        frame = self.sql(sql, params).persist()
+        self._register(name, frame, cached=True)
+
+    def register_frame(self, name: str, data: pa.Table) -> None:
+        """Temporary view ``name`` of a (small) Arrow table."""
+        self._register(name, self.spark.createDataFrame(data), cached=False)
+
+    def drop(self, name: str) -> None:
+        frame = self._views.pop(name, None)
+        if frame is not None:
+            frame.unpersist()
+        self.spark.catalog.dropTempView(name)
+
+    def close(self) -> None:
+        for name in reversed(list(self._views)):
+            self.drop(name)
+        self._mirrors.clear()
+
+    # -- tables ----------------------------------------------------------------------------------
+    def table_exists(self, table: str) -> bool:
+        """``schema.table`` is in the session catalog (the lake) or in the warehouse."""
+        return self.spark.catalog.tableExists(table) or self._in_warehouse(table)
+
+    def _register(self, name: str, frame: DataFrame, cached: bool) -> None:
+        if name in self._views:
+            raise ValueError(f"temporary view {name!r} already exists")
+        frame.createOrReplaceTempView(name)
+        self._views[name] = frame if cached else None
+
+    def _resolve(self, table: str) -> str:
+        """Where ``schema.table`` is read on Spark: itself (catalog) or its warehouse copy."""
+        if table in self._mirrors:
+            return self._mirrors[table]
+        if self.spark.catalog.tableExists(table):
+            return table
+        if not self._in_warehouse(table):
+            raise EngineError(f"{table}: neither a table of the Spark session (lake) nor of the warehouse")
+        from assets.common.sql import qualified_name
+
+        view = "_wh_" + table.replace(".", "__") + "_" + self._tag
+        data = self.warehouse.sql(f"SELECT * FROM {qualified_name(table)}").to_arrow_table()
+        self._register(view, self.spark.createDataFrame(data), cached=False)
+        self._mirrors[table] = view
+        return view
+
+    def _in_warehouse(self, table: str) -> bool:
+        if self.warehouse is None or table.count(".") != 1:
+            return False
+        schema, name = table.split(".")
+        rows = self.warehouse.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = $s AND table_name = $t",
+            {"s": schema, "t": name},
+        ).fetchall()
+        return rows[0][0] > 0
+
+
+@contextmanager
+def spark_connection(spark: SparkSession, warehouse: Any = None) -> Iterator[SparkConnection]:
+    """A :class:`SparkConnection` whose temporary views are dropped on exit."""
+    connection = SparkConnection(spark, warehouse)
+    try:
+        yield connection
+    finally:
+        connection.close()
 
 
 # ---- the lake -----------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ import polars as pl
 from assets.common.sql import qualified_name
 from assets.common.table_model import create_table_if_missing, validate_query
 from assets.common.warehouse import transaction
-from assets.features.duck import fetch, scratch, statement
+from assets.features.duck import Connection, fetch, scratch, statement, table_exists
 from assets.features.local_time import WEEK_EPOCH, local_grid, utc_to_local
 from assets.features.schedule import EventSchedule, build_event_schedule, load_schedule, shift_schedule
 from assets.features.schemas.aggregates import (
@@ -179,7 +179,7 @@ def schedule_inputs(con: duckdb.DuckDBPyConnection, settings: FeatureSettings = 
     over the local days its labels span (none without a schedule). Cached per schedule content: one
     feature run asks several times."""
     empty = ScheduleInputs(pl.DataFrame(schema=SELECTION_SCHEMA), pl.DataFrame(schema=DAYS_SCHEMA), {})
-    if not _table_exists(con, settings.tariff_table):
+    if not table_exists(con, settings.tariff_table):
         return empty
     raw = load_schedule(con, settings)
     if raw.height == 0:
@@ -308,16 +308,7 @@ def replace_month(con: duckdb.DuckDBPyConnection, month: date, staged: list[tupl
 # --- reads of the feature layer -----------------------------------------------------------------
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".")
-    rows = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = $s AND table_name = $t",
-        {"s": schema, "t": name},
-    ).fetchall()
-    return rows[0][0] > 0
-
-
-def aggregates_usable(con: duckdb.DuckDBPyConnection, settings: FeatureSettings) -> bool:
+def aggregates_usable(con: Connection, settings: FeatureSettings) -> bool:
     """True when the aggregates answer for ``settings``: built with the same local labels, from the
     same readings table, and matching the clean readings month by month (actual and estimated counts
     of ``clean.household_month_coverage``, written with the readings)."""
@@ -327,9 +318,10 @@ def aggregates_usable(con: duckdb.DuckDBPyConnection, settings: FeatureSettings)
         and settings.timezone == AGGREGATE_SETTINGS.timezone
         and tuple(settings.bank_holidays) == tuple(AGGREGATE_SETTINGS.bank_holidays)
     )
-    if not same_labels or not all(_table_exists(con, t) for t in (SLOTS_TABLE, DAYS_TABLE, COVERAGE_TABLE)):
+    if not same_labels or not all(table_exists(con, t) for t in (SLOTS_TABLE, DAYS_TABLE, COVERAGE_TABLE)):
         return False
-    mismatched = con.execute(
+    mismatched = fetch(
+        con,
         f"""
         WITH c AS (SELECT reading_month, sum(actual_half_hours) AS a, sum(actual_half_hours + estimated_half_hours) AS r
                    FROM {qualified_name(COVERAGE_TABLE)} GROUP BY reading_month),
@@ -338,8 +330,8 @@ def aggregates_usable(con: duckdb.DuckDBPyConnection, settings: FeatureSettings)
              s AS (SELECT reading_month, sum(n) AS a FROM {qualified_name(SLOTS_TABLE)} GROUP BY reading_month)
         SELECT count(*) FROM c FULL JOIN d USING (reading_month) FULL JOIN s USING (reading_month)
         WHERE c.a IS DISTINCT FROM d.a OR c.r IS DISTINCT FROM d.r OR coalesce(c.a, 0) IS DISTINCT FROM coalesce(s.a, 0)
-        """
-    ).fetchall()[0][0]
+        """,
+    ).item()
     return mismatched == 0
 
 
@@ -439,7 +431,7 @@ def verified_schedule_inputs(con: duckdb.DuckDBPyConnection, settings: FeatureSe
     month aggregated before it changed, sends the readers back to the readings until the months of
     :func:`stale_schedule_months` are rebuilt."""
     tables = (INPUTS_TABLE, EVENTS_TABLE, REFERENCE_TABLE)
-    if not all(_table_exists(con, t) for t in tables) or not aggregates_usable(con, settings):
+    if not all(table_exists(con, t) for t in tables) or not aggregates_usable(con, settings):
         return None
     inputs = schedule_inputs(con)
     stale = stale_schedule_months(con, inputs)

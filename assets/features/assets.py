@@ -279,13 +279,13 @@ else:
         yield from _household_month_aggregates(context, warehouse, None)
 
 
-@dg.multi_asset(
+FEATURES_MULTI_ASSET = dict(
     specs=[
         dg.AssetSpec(
             name,
             deps=UPSTREAM[name],
             group_name="features",
-            kinds={"duckdb", "polars"},
+            kinds={"spark", "polars"} if ENGINE == "spark" else {"duckdb", "polars"},
             owners=OWNERS,
             description=description,
             metadata={"dagster/table_name": table},
@@ -308,8 +308,11 @@ else:
     ],
     name="features",
 )
-def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse: Warehouse):
-    """Baseline, treatment and household features in DuckDB (aggregated before leaving SQL)."""
+
+
+def _features(
+    context: dg.AssetExecutionContext, config: FeatureConfig, warehouse: Warehouse, spark: SparkEngine | None
+):
     from assets.common.table_model import SchemaViolation
     from assets.features import compute as feat
 
@@ -318,7 +321,13 @@ def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse
     tables = {table: name for name, (table, _, _, _) in FEATURE_TABLES.items()}
     try:
         with warehouse.get_connection() as con:
-            validated = _compute_and_store(con, settings, models)
+            if spark is not None:
+                from assets.features.duck import lake_connection
+
+                with lake_connection(con, spark.session(), spark.lake_root) as source:
+                    validated = _compute_and_store(source, con, settings, models)
+            else:
+                validated = _compute_and_store(con, con, settings, models)
     except SchemaViolation as violation:
         yield schema_check_failed(violating_asset(violation, tables, "household_features"), violation)
         raise
@@ -342,18 +351,33 @@ def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse
     yield from _summary_checks(validated["tariff_response_summary"])
 
 
-def _compute_and_store(con, settings, models: "dict[str, type[TableModel]]") -> "dict[str, pl.DataFrame]":
-    """Compute every feature table, validate them all, then write them (a failure writes nothing)."""
-    from assets.common.table_model import validate
-    from assets.common.warehouse import replace_table
+if ENGINE == "spark":
+
+    @dg.multi_asset(**FEATURES_MULTI_ASSET)
+    def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse: Warehouse, spark: SparkEngine):
+        """Baseline, treatment and household features computed on Spark (the same feature SQL,
+        transpiled) over the lake's clean readings; the per-household tables stored in the warehouse."""
+        yield from _features(context, config, warehouse, spark)
+
+else:
+
+    @dg.multi_asset(**FEATURES_MULTI_ASSET)
+    def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse: Warehouse):
+        """Baseline, treatment and household features in DuckDB (aggregated before leaving SQL)."""
+        yield from _features(context, config, warehouse, None)
+
+
+def compute_feature_tables(source, settings) -> "dict[str, pl.DataFrame]":
+    """Every feature table (asset name -> frame, not validated) computed from ``source``: the warehouse
+    connection, or with METER_ENGINE=spark the lake's Spark connection (``duck.lake_connection``)."""
     from assets.features import compute as feat
 
-    baseline = feat.compute_baseline_features(con, settings)
-    treatment = feat.compute_treatment_features(con, settings, baseline)
-    summary = feat.compute_tariff_response_summary(con, treatment, settings)
-    households = feat.read_households(con, settings)
+    baseline = feat.compute_baseline_features(source, settings)
+    treatment = feat.compute_treatment_features(source, settings, baseline)
+    summary = feat.compute_tariff_response_summary(source, treatment, settings)
+    households = feat.read_households(source, settings)
     household = feat.build_household_features(baseline, treatment, households, settings)
-    frames = {
+    return {
         "baseline_features": baseline.features,
         "baseline_exclusions": baseline.exclusions,
         "normal_day_lifestyle": treatment.normal_day_lifestyle,
@@ -365,6 +389,15 @@ def _compute_and_store(con, settings, models: "dict[str, type[TableModel]]") -> 
         "household_features": household.features,
         "household_feature_exclusions": household.exclusions,
     }
+
+
+def _compute_and_store(source, con, settings, models: "dict[str, type[TableModel]]") -> "dict[str, pl.DataFrame]":
+    """Compute every feature table from ``source``, validate them all, then write them to the warehouse
+    ``con`` (a failure writes nothing)."""
+    from assets.common.table_model import validate
+    from assets.common.warehouse import replace_table
+
+    frames = compute_feature_tables(source, settings)
     # Validate everything before writing anything: a schema failure stores nothing.
     validated = {name: validate(models[name], frame, FEATURE_TABLES[name][0]) for name, frame in frames.items()}
     for name, frame in validated.items():

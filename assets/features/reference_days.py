@@ -56,7 +56,7 @@ def within_window_reference(
             {"lo": lo, "hi": hi},
         )
     need = s.query("ref_within_need", f"SELECT DISTINCT slot, day_type, week_idx FROM {qualified_name(event_rows)}")
-    offsets = s.query("ref_within_offsets", "SELECT CAST(unnest(range(-$n, $n + 1)) AS INTEGER) AS d", {"n": n})
+    offsets = s.frame("ref_within_offsets", pl.DataFrame({"d": range(-n, n + 1)}, schema={"d": pl.Int32}))
     return s.query("ref_within", statement("ref_within", base=base, offsets=offsets, need=need))
 
 

@@ -11,6 +11,8 @@ import polars as pl
 from assets.clean.clean_readings import CLEAN_TABLE
 from assets.common.sql import qualified_name
 from assets.common.warehouse import read_table
+from assets.features.aggregates import DAYS_TABLE
+from assets.features.duck import table_exists
 from assets.model import model_registry
 from assets.model.model_store import load_model
 
@@ -26,7 +28,12 @@ def as_of_month(run_month: date | None, con: duckdb.DuckDBPyConnection) -> date:
     """The run's month (its partition or range end), or else the latest month of clean data."""
     month = run_month
     if month is None:
-        month = con.execute(f"SELECT max(reading_month) FROM {qualified_name(CLEAN_TABLE)}").fetchall()[0][0]
+        # With METER_ENGINE=spark the clean readings live in the lake; the warehouse holds their
+        # per-household-month aggregates, built for every month clean stored (same months).
+        table = CLEAN_TABLE if table_exists(con, CLEAN_TABLE) else DAYS_TABLE
+        if not table_exists(con, table):
+            raise LookupError("no clean readings: materialize clean_readings first")
+        month = con.execute(f"SELECT max(reading_month) FROM {qualified_name(table)}").fetchall()[0][0]
     if month is None:
         raise LookupError("no clean readings: materialize clean_readings first")
     return month

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from assets.common.engine import engine_from_env
 from assets.common.metadata import (
     OWNERS,
     column_schema,
@@ -20,7 +21,7 @@ from assets.common.metadata import (
     write_table,
 )
 from assets.common.partitions import run_as_of_month
-from assets.common.resources import MeterSource, ReportsDir, Warehouse
+from assets.common.resources import MeterSource, ReportsDir, SparkEngine, Warehouse
 
 if TYPE_CHECKING:
     from assets.reports.dr_targets import DrTargets as DrTargetsResult
@@ -131,20 +132,25 @@ def dr_targets(warehouse: Warehouse):
     )
 
 
-@dg.asset(
+PERSONA_REPORT_ASSET = dict(
     deps=[interventions, dr_targets, "personas", "segment_assignments"],
     group_name="reports",
     kinds={"html", "matplotlib"},
     owners=OWNERS,
+    name="persona_report",
 )
-def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportsDir, source: MeterSource):
-    """A report a DR program manager can read without code: data and confidence first (source, with a
-    SYNTHETIC banner for generated data; months, fingerprint, funnel, population effect and placebo,
-    warnings), personas with kW profiles and a High-event vs normal-day overlay of their measured ToU
-    households, every applicable program with its sourced range, the DR target comparison with kW
-    intervals, the out-of-sample response-model scores, load-shape clusters, elbow and silhouette
-    curves, Acorn mix and persona drift. Written as HTML (self-contained), PNGs, Markdown and
-    dr_targets.csv; the plots are also in this metadata."""
+# METER_ENGINE=spark: the kW profiles read the lake's clean readings on Spark (features' duck layer).
+ENGINE = engine_from_env()
+
+
+def _persona_report(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    reports: ReportsDir,
+    source: MeterSource,
+    spark: SparkEngine | None,
+):
+    """The persona report (the docstring of ``persona_report`` below says what it holds)."""
     from assets.common.warehouse import read_table
     from assets.model import segmentation_history
     from assets.model.personas import PersonaResult
@@ -168,8 +174,8 @@ def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repo
             drift=segmentation_history.drift_against_previous(con, month),
             response_scores=read_table(con, RESPONSE_SCORES_TABLE),
             capture=read_table(con, CAPTURE_CURVE_TABLE),
-            data=seg.read_data_confidence(con, *describe_source(source)),
-            profiles=seg.read_persona_kw_profiles(con, run.model.settings.k_anonymity),
+            data=_data_confidence(con, spark, source),
+            profiles=_kw_profiles(con, spark, run.model.settings.k_anonymity),
         )
     files = {
         "persona_report.html": report.html.encode("utf-8"),
@@ -192,6 +198,61 @@ def persona_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repo
             "dr_targets_csv": dg.MetadataValue.path(str((paths[0].parent / "dr_targets.csv").resolve())),
         }
     )
+
+
+def _data_confidence(con, spark: SparkEngine | None, source: MeterSource):
+    """The report's data block; with Spark the funnel counts the raw readings in the lake."""
+    from assets.reports import api as seg
+
+    if spark is None:
+        return seg.read_data_confidence(con, *describe_source(source))
+    from assets.features.duck import lake_connection
+
+    with lake_connection(con, spark.session(), spark.lake_root) as lake:
+        return seg.read_data_confidence(con, *describe_source(source), readings=lake)
+
+
+def _kw_profiles(con, spark: SparkEngine | None, k: int):
+    """The persona kW profiles, from the warehouse's clean readings or (Spark) the lake's."""
+    from assets.reports import api as seg
+
+    if spark is None:
+        return seg.read_persona_kw_profiles(con, k)
+    from assets.features.duck import lake_connection
+
+    with lake_connection(con, spark.session(), spark.lake_root) as lake:
+        return seg.read_persona_kw_profiles(lake, k)
+
+
+if ENGINE == "spark":
+
+    @dg.asset(**PERSONA_REPORT_ASSET)
+    def persona_report(
+        context: dg.AssetExecutionContext,
+        warehouse: Warehouse,
+        reports: ReportsDir,
+        source: MeterSource,
+        spark: SparkEngine,
+    ):
+        """The persona report a DR program manager reads without code (data and confidence, personas with kW
+        profiles and the event-day overlay, programs, DR targets, response-model scores, drift): HTML, PNGs,
+        Markdown and dr_targets.csv. The kW profiles are computed on Spark from the lake's clean readings."""
+        return _persona_report(context, warehouse, reports, source, spark)
+
+else:
+
+    @dg.asset(**PERSONA_REPORT_ASSET)
+    def persona_report(
+        context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportsDir, source: MeterSource
+    ):
+        """A report a DR program manager can read without code: data and confidence first (source, with a
+        SYNTHETIC banner for generated data; months, fingerprint, funnel, population effect and placebo,
+        warnings), personas with kW profiles and a High-event vs normal-day overlay of their measured ToU
+        households, every applicable program with its sourced range, the DR target comparison with kW
+        intervals, the out-of-sample response-model scores, load-shape clusters, elbow and silhouette
+        curves, Acorn mix and persona drift. Written as HTML (self-contained), PNGs, Markdown and
+        dr_targets.csv; the plots are also in this metadata."""
+        return _persona_report(context, warehouse, reports, source, None)
 
 
 def describe_source(source: MeterSource) -> tuple[str, bool]:

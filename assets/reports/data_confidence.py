@@ -110,10 +110,13 @@ def segmentation_warnings(metrics_rows: list[dict], synthetic: bool = False) -> 
     return out
 
 
-def read_data_confidence(con, source: str, synthetic: bool) -> DataConfidence:
-    """The block from the warehouse (ingest, features and model tables must exist)."""
+def read_data_confidence(con, source: str, synthetic: bool, readings=None) -> DataConfidence:
+    """The block from the warehouse (ingest, features and model tables must exist). ``readings``: where
+    the funnel counts the raw readings (with METER_ENGINE=spark the lake's connection, ``duck``'s)."""
+    from assets.features.duck import fetch
+
     cols = [*FUNNEL_LABELS, "first_month", "last_month"]
-    row = dict(zip(cols, con.execute(load_sql(__file__, "household_funnel")).fetchone(), strict=True))
+    row = dict(zip(cols, fetch(readings or con, load_sql(__file__, "household_funnel")).row(0), strict=True))
     effects = {
         r[0]: Effect(float(r[1]), float(r[2]), float(r[3]), int(r[4]), int(r[5]))
         for r in con.execute(load_sql(__file__, "population_effects")).fetchall()

@@ -33,12 +33,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import duckdb
 import numpy as np
 import polars as pl
 
 from assets.common.sql import load_sql, qualified_name
-from assets.features.duck import scratch
+from assets.features.duck import Connection, fetch, scratch
 from assets.features.local_time import local_grid
 from assets.features.settings import FeatureSettings
 from assets.reports.privacy import suppress_small_groups
@@ -129,7 +128,7 @@ def no_profiles() -> PersonaProfiles:
 
 
 def read_persona_kw_profiles(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     k: int,
     settings: FeatureSettings | None = None,
     assignments_table: str = ASSIGNMENTS_TABLE,
@@ -139,9 +138,9 @@ def read_persona_kw_profiles(
     Empty when there is no tariff schedule (no trial year to define event and normal days).
     """
     settings = settings or FeatureSettings()
-    (span,) = con.execute(
-        f"SELECT min(local_label_start), max(local_label_start) FROM {qualified_name(settings.tariff_table)}"
-    ).fetchall()
+    (span,) = fetch(
+        con, f"SELECT min(local_label_start), max(local_label_start) FROM {qualified_name(settings.tariff_table)}"
+    ).rows()
     if span[0] is None:
         return no_profiles()
     first, last = span[0].date(), span[1].date() + timedelta(days=1)
@@ -157,11 +156,11 @@ def read_persona_kw_profiles(
             assignments=qualified_name(assignments_table),
         )
         bounds = {"lo": grid["interval_start_utc"].min(), "hi": grid["interval_start_utc"].max() + HALF_HOUR}
-        raw = con.sql(sql, params=bounds).pl()
+        raw = fetch(con, sql, bounds)
         share_sql = load_sql(__file__, "event_day_high_share").format(
             grid=qualified_name(grid_table), schedule=qualified_name(settings.tariff_table)
         )
-        share = con.sql(share_sql).pl().cast(HIGH_SHARE_SCHEMA)  # type: ignore[arg-type]
+        share = fetch(con, share_sql).cast(HIGH_SHARE_SCHEMA)  # type: ignore[arg-type]
     return PersonaProfiles(with_intervals(raw, k), share)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import string
+
 import pytest
 
 from assets.common.engine import ENGINE_VARIABLE, EngineError, engine_from_env, lake_from_env
@@ -65,3 +68,54 @@ def test_every_clean_statement_transpiles():
     for name in names:
         spark_sql = transpile(clean_readings._sql(name, classified=clean_readings._sql("classify")))
         assert "$" not in spark_sql, name  # every parameter became a Spark marker
+
+
+def test_warehouse_tables_are_read_from_their_session_copy_and_nothing_else_moves():
+    pytest.importorskip("sqlglot")
+    from assets.common.engine import qualified_tables, transpile
+
+    sql = (
+        'SELECT a.household_id, h.tariff_group FROM "features"."household_days" a '
+        'JOIN ingest.households h USING (household_id) JOIN "_feat_grid_1" g ON g.d = a.local_date '
+        "WHERE a.household_id IN (SELECT household_id FROM clean.clean_readings) AND a.kwh > $lo"
+    )
+    assert qualified_tables(sql) == {"features.household_days", "ingest.households", "clean.clean_readings"}
+    out = transpile(sql, (("features.household_days", "_wh_days"), ("ingest.households", "_wh_hh")))
+    assert "_wh_days AS a" in out and "_wh_hh AS h" in out
+    assert "`clean`.`clean_readings`" in out or "clean.clean_readings" in out  # a lake table stays itself
+    assert "`_feat_grid_1` AS g" in out and ":lo" in out
+    code = re.sub(r"/\*.*?\*/", "", out)  # SQLGlot leaves the original name in a comment
+    assert "household_days" not in code and "households " not in code
+
+
+def test_cte_materialization_hints_are_dropped_for_spark():
+    """DuckDB's ``AS [NOT] MATERIALIZED`` is a planner hint Spark's grammar lacks (same rows either way)."""
+    pytest.importorskip("sqlglot")
+    from assets.common.engine import transpile
+
+    out = transpile("WITH o AS NOT MATERIALIZED (SELECT 1 AS x), p AS MATERIALIZED (SELECT 2 AS y) SELECT * FROM o, p")
+    assert "MATERIALIZED" not in out.upper() and out.startswith("WITH o AS (SELECT 1 AS x), p AS (SELECT 2 AS y)")
+
+
+def test_every_feature_and_report_statement_transpiles():
+    """The feature SQL files and the report's kW-profile SQL, with their tables filled in."""
+    pytest.importorskip("sqlglot")
+    from pathlib import Path
+
+    from assets.common.engine import transpile
+    from assets.common.sql import load_sql
+    from assets.features.duck import statement
+
+    def placeholders(text: str) -> dict[str, str]:  # every {table} of a statement, filled with a name
+        return {name: "_t" for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    folder = Path(__file__).resolve().parents[2] / "assets" / "features" / "sql"
+    for path in sorted(folder.glob("*.sql")):
+        tables = placeholders(path.read_text(encoding="utf-8"))
+        spark_sql = re.sub(r"/\*.*?\*/", "", transpile(statement(path.stem, **tables)))
+        assert "$" not in spark_sql, path.stem  # every parameter became a Spark marker
+    for name in ("persona_kw_profiles", "event_day_high_share"):
+        sql = load_sql(str(folder.parent.parent / "reports" / "profiles.py"), name).format(
+            readings="clean.clean_readings", schedule="ingest.tariff_schedule", grid="_g", assignments="model.a"
+        )
+        assert "$" not in re.sub(r"/\*.*?\*/", "", transpile(sql)), name
