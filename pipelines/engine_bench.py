@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     from assets.common.spark import build_session
     from assets.common.warehouse import WarehouseSettings, connect, read_table, replace_table
     from assets.features.aggregates import build_aggregates
-    from assets.features.assets import compute_feature_tables
+    from assets.features.compute import compute_feature_tables
     from assets.features.duck import lake_connection
     from assets.features.spark_aggregates import build_aggregates_spark
     from assets.ingest.raw_ingest import load_raw_readings

@@ -367,35 +367,12 @@ else:
         yield from _features(context, config, warehouse, None)
 
 
-def compute_feature_tables(source, settings) -> "dict[str, pl.DataFrame]":
-    """Every feature table (asset name -> frame, not validated) computed from ``source``: the warehouse
-    connection, or with METER_ENGINE=spark the lake's Spark connection (``duck.lake_connection``)."""
-    from assets.features import compute as feat
-
-    baseline = feat.compute_baseline_features(source, settings)
-    treatment = feat.compute_treatment_features(source, settings, baseline)
-    summary = feat.compute_tariff_response_summary(source, treatment, settings)
-    households = feat.read_households(source, settings)
-    household = feat.build_household_features(baseline, treatment, households, settings)
-    return {
-        "baseline_features": baseline.features,
-        "baseline_exclusions": baseline.exclusions,
-        "normal_day_lifestyle": treatment.normal_day_lifestyle,
-        "treatment_features": treatment.features,
-        "treatment_event_responses": treatment.event_responses,
-        "comparison_balance": treatment.balance,
-        "tariff_response_summary": summary.effects,
-        "responder_share_curve": summary.responder_curve,
-        "household_features": household.features,
-        "household_feature_exclusions": household.exclusions,
-    }
-
-
 def _compute_and_store(source, con, settings, models: "dict[str, type[TableModel]]") -> "dict[str, pl.DataFrame]":
     """Compute every feature table from ``source``, validate them all, then write them to the warehouse
     ``con`` (a failure writes nothing)."""
     from assets.common.table_model import validate
     from assets.common.warehouse import replace_table
+    from assets.features.compute import compute_feature_tables
 
     frames = compute_feature_tables(source, settings)
     # Validate everything before writing anything: a schema failure stores nothing.

@@ -10,7 +10,10 @@ Entry points (in dependency order)::
     households = read_households(con, settings)
     table = build_household_features(baseline, treatment, households, settings)  # HouseholdFeaturesResult
     column_lineage("household_features")
+    tables = compute_feature_tables(con, settings)   # all of the above, asset name -> frame
 """
+
+import polars as pl
 
 from assets.features.baseline_features import BaselineResult, compute_baseline_features
 from assets.features.household_features import HouseholdFeaturesResult, build_household_features
@@ -36,6 +39,7 @@ __all__ = [
     "build_household_features",
     "column_lineage",
     "compute_baseline_features",
+    "compute_feature_tables",
     "compute_lifestyle_features",
     "compute_placebo_effect",
     "compute_placebo_event_responses",
@@ -44,3 +48,25 @@ __all__ = [
     "empirical_p_values",
     "read_households",
 ]
+
+
+def compute_feature_tables(source, settings: FeatureSettings) -> dict[str, pl.DataFrame]:
+    """Every feature table (asset name -> frame, not validated) computed from ``source``: the warehouse
+    connection, or with METER_ENGINE=spark the lake's Spark connection (``duck.lake_connection``)."""
+    baseline = compute_baseline_features(source, settings)
+    treatment = compute_treatment_features(source, settings, baseline)
+    summary = compute_tariff_response_summary(source, treatment, settings)
+    households = read_households(source, settings)
+    household = build_household_features(baseline, treatment, households, settings)
+    return {
+        "baseline_features": baseline.features,
+        "baseline_exclusions": baseline.exclusions,
+        "normal_day_lifestyle": treatment.normal_day_lifestyle,
+        "treatment_features": treatment.features,
+        "treatment_event_responses": treatment.event_responses,
+        "comparison_balance": treatment.balance,
+        "tariff_response_summary": summary.effects,
+        "responder_share_curve": summary.responder_curve,
+        "household_features": household.features,
+        "household_feature_exclusions": household.exclusions,
+    }

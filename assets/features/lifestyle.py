@@ -63,8 +63,15 @@ def lifestyle_aggregates(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The SQL aggregates behind the lifestyle features (for inspection and tests):
     (household, slot, day_type, season) sums, (household, local_date) totals, night-time quantile."""
-    grid, start, end = lifestyle_grid(con, settings, window)
-    return _aggregate_sql(
+    return _window_aggregates(con, settings, window)[1]
+
+
+def _window_aggregates(
+    con: duckdb.DuckDBPyConnection, settings: FeatureSettings, window: str, schedule: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
+    """The window's local grid and its SQL aggregates (slot sums, daily totals, night-time quantile)."""
+    grid, start, end = lifestyle_grid(con, settings, window, schedule)
+    aggregates = _aggregate_sql(
         con,
         settings,
         grid,
@@ -73,6 +80,7 @@ def lifestyle_aggregates(
         whole_days_only=window == "baseline",
         normal_days=window == "treatment_normal_days",
     )
+    return grid, aggregates
 
 
 def _aggregate_sql(
@@ -216,17 +224,8 @@ def compute_lifestyle_features(
     No coverage threshold is applied here (callers gate on ``coverage``). Columns are
     ``LIFESTYLE_COLUMNS`` of assets/features/schemas/lifestyle_features.py, in order.
     """
-    grid, start, end = lifestyle_grid(con, settings, window, schedule)
+    grid, (slot, day, night) = _window_aggregates(con, settings, window, schedule)
     expected = grid.height
-    slot, day, night = _aggregate_sql(
-        con,
-        settings,
-        grid,
-        start,
-        end,
-        whole_days_only=window == "baseline",
-        normal_days=window == "treatment_normal_days",
-    )
     if slot.height == 0:
         return empty_lifestyle_frame()
 

@@ -404,6 +404,26 @@ def _fill(texts: list[TextFile], stats: dict[int, _FileStats]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"file_index": pl.Int64, "source_line": pl.Int64, "month": pl.Date}, orient="row")
 
 
+def text_index_rows(
+    texts: list[TextFile], stats: dict[int, _FileStats], truncated: dict[int, int | None]
+) -> list[list]:
+    """The file index's row of each text file just loaded (both engines): path, size, mtime, layout,
+    first and last month, data lines (the header not counted) and the cut last line, if any."""
+    return [
+        [
+            t.file.relative,
+            t.file.size_bytes,
+            t.file.mtime_ns,
+            t.layout,
+            stats[i].first_month if i in stats else None,
+            stats[i].last_month if i in stats else None,
+            (stats[i].n_lines - int(t.has_header)) if i in stats else 0,
+            truncated[i],
+        ]
+        for i, t in enumerate(texts)
+    ]
+
+
 def _check_window(con: duckdb.DuckDBPyConnection, start: date, end: date) -> None:
     """The schema's row rules on the rows just written, in SQL (the window is never loaded whole)."""
     failing = con.sql(
@@ -460,19 +480,7 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
         )
         con.register(_FILES, files_table.to_arrow())
         con.register(_FILL, _fill(texts, stats).to_arrow())
-        index_updates = [
-            [
-                t.file.relative,
-                t.file.size_bytes,
-                t.file.mtime_ns,
-                t.layout,
-                stats[i].first_month if i in stats else None,
-                stats[i].last_month if i in stats else None,
-                (stats[i].n_lines if i in stats else 0) - (int(t.has_header) if i in stats else 0),
-                truncated[i],
-            ]
-            for i, t in enumerate(texts)
-        ]
+        index_updates = text_index_rows(texts, stats, truncated)
         for f, frame in parquet_frames:
             months = frame["reading_month"]
             index_updates.append(

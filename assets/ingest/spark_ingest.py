@@ -73,6 +73,7 @@ from assets.ingest.raw_ingest import (
     parse_parameters,
     parse_sql,
     plan_text_file,
+    text_index_rows,
 )
 from assets.ingest.schemas.raw_readings import RawReadings
 from assets.ingest.source_files import SourceFile
@@ -465,19 +466,7 @@ def ingest_window_spark(
             ).fetchall()
             overwrite_partitions(runner, RAW_TABLE, f"SELECT * FROM {_STAGED}", months)
             spark.catalog.refreshTable(RAW_TABLE)
-            updates = [
-                [
-                    t.file.relative,
-                    t.file.size_bytes,
-                    t.file.mtime_ns,
-                    t.layout,
-                    stats[i].first_month if i in stats else None,
-                    stats[i].last_month if i in stats else None,
-                    (stats[i].n_lines - int(t.has_header)) if i in stats else 0,
-                    truncated[i],
-                ]
-                for i, t in enumerate(texts)
-            ]
+            updates = text_index_rows(texts, stats, truncated)
             updates += [_parquet_index_row(f) for f in parquet]
             _write_index(spark, stored_index, updates)
     finally:

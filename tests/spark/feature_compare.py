@@ -20,7 +20,7 @@ from assets.clean.spark_clean import clean_window_spark, export_raw_from_duckdb
 from assets.common.sql import qualified_name
 from assets.common.warehouse import read_table, replace_table
 from assets.features.aggregates import build_aggregates
-from assets.features.assets import compute_feature_tables
+from assets.features.compute import compute_feature_tables
 from assets.features.duck import lake_connection
 from assets.features.settings import FeatureSettings
 from assets.features.spark_aggregates import build_aggregates_spark
