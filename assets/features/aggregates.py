@@ -406,6 +406,11 @@ def actual_counts(con: duckdb.DuckDBPyConnection, start: date, end: date) -> pl.
 # --- the schedule-dependent aggregates: event half hours and event-free-day slot sums ------------
 
 
+def schedule_aggregates_stored(con: Connection) -> bool:
+    """True when the schedule aggregates and their input fingerprints exist in the warehouse."""
+    return all(table_exists(con, t) for t in (INPUTS_TABLE, EVENTS_TABLE, REFERENCE_TABLE))
+
+
 def stale_schedule_months(con: duckdb.DuckDBPyConnection, inputs: ScheduleInputs | None = None) -> list[date]:
     """Months with clean readings whose schedule-dependent aggregates are missing or were built from other
     inputs than the current tariff schedule gives (a changed schedule, or a month aggregated before the
@@ -430,8 +435,7 @@ def verified_schedule_inputs(con: duckdb.DuckDBPyConnection, settings: FeatureSe
     gives (fingerprints in ``features.aggregate_month_inputs``). None otherwise: a changed schedule, or a
     month aggregated before it changed, sends the readers back to the readings until the months of
     :func:`stale_schedule_months` are rebuilt."""
-    tables = (INPUTS_TABLE, EVENTS_TABLE, REFERENCE_TABLE)
-    if not all(table_exists(con, t) for t in tables) or not aggregates_usable(con, settings):
+    if not schedule_aggregates_stored(con) or not aggregates_usable(con, settings):
         return None
     inputs = schedule_inputs(con)
     stale = stale_schedule_months(con, inputs)

@@ -92,7 +92,8 @@ if ENGINE == "spark":
 
         The same rows as the DuckDB ingest (layout from content, the same parse and row SQL); text files
         are read by Spark's text reader with exact line numbers. The run's months are replaced by one
-        dynamic partition overwrite (a failed run stores nothing); files Spark cannot read exactly
+        dynamic partition overwrite (on a plain Parquet lake a failure during the overwrite can leave a month
+        partial: docs/SCALING.md); files Spark cannot read exactly
         (UTF-16, a gzip name that does not match the content, invalid UTF-8) fail the run naming the file.
         """
         yield from _raw_readings(context, None, source, spark)

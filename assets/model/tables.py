@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 
 from assets.clean.clean_readings import CLEAN_TABLE
+from assets.common.engine import engine_from_env
 from assets.common.sql import qualified_name
 from assets.common.warehouse import read_table
 from assets.features.aggregates import DAYS_TABLE
@@ -28,9 +29,11 @@ def as_of_month(run_month: date | None, con: duckdb.DuckDBPyConnection) -> date:
     """The run's month (its partition or range end), or else the latest month of clean data."""
     month = run_month
     if month is None:
-        # With METER_ENGINE=spark the clean readings live in the lake; the warehouse holds their
-        # per-household-month aggregates, built for every month clean stored (same months).
-        table = CLEAN_TABLE if table_exists(con, CLEAN_TABLE) else DAYS_TABLE
+        # With METER_ENGINE=spark the clean readings live in the lake (a warehouse clean table there is
+        # an earlier DuckDB run's, possibly stale); the warehouse holds their per-household-month
+        # aggregates, built for every month clean stored (same months).
+        on_spark = engine_from_env() == "spark"
+        table = CLEAN_TABLE if not on_spark and table_exists(con, CLEAN_TABLE) else DAYS_TABLE
         if not table_exists(con, table):
             raise LookupError("no clean readings: materialize clean_readings first")
         month = con.execute(f"SELECT max(reading_month) FROM {qualified_name(table)}").fetchall()[0][0]

@@ -396,10 +396,15 @@ def test_a_changed_schedule_is_detected_and_its_months_rebuilt():
     stale = aggregates.stale_schedule_months(con)
     assert stale == [date(2012, 11, 1), date(2013, 11, 1)]  # the trial month and its placebo month
     assert aggregates.verified_schedule_inputs(con, settings) is None
+    # what the features asset reports in its metadata and run log (the asset's helper)
+    from assets.features.assets import _stale_aggregate_months
+
+    assert _stale_aggregate_months(con) == stale
     fallback = _dst_features(con, settings)
     schedule_tables = ("household_event_readings", "household_reference_slots", "aggregate_month_inputs")
     for table in schedule_tables:
         con.execute(f"ALTER TABLE features.{table} RENAME TO saved_{table}")
+    assert _stale_aggregate_months(con) == []  # none stored: nothing to report stale
     from_readings = _dst_features(con, settings)  # no schedule aggregates at all
     _assert_same(from_readings, fallback)
     for table in schedule_tables:

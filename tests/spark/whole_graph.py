@@ -1,7 +1,7 @@
 """The whole asset graph with ``METER_ENGINE=spark``, in a process of its own (the engine is chosen when
 the code location loads): ``python -m tests.spark.whole_graph ROOT SOURCE FIRST_MONTH LAST_MONTH``.
 
-Ingest (DuckDB, its months bridged to the lake), clean and the per-household-month aggregates on Spark,
+Ingest (Spark's text reader into the lake), clean and the per-household-month aggregates on Spark,
 then the unpartitioned layers: features on Spark over the lake, model, reports (the kW profiles on
 Spark). The feature windows are the months of the run (the baseline window the first month, the trial
 window the rest). Prints one JSON line: what was stored where.
