@@ -167,6 +167,18 @@ def _refuse_on_spark(t: TextFile) -> None:
         )
 
 
+def _refuse_unread(texts: list[TextFile], stats: dict) -> None:
+    """A non-empty file of which pass 1 read no line (its path as Spark reports it did not match the path
+    it was listed under) would be indexed with 0 lines and never read again: refused instead."""
+    for i, t in enumerate(texts):
+        if i not in stats and t.file.size_bytes > 0:
+            raise SourceFileError(
+                t.file.relative,
+                "Spark read no line of this non-empty file (its path as Spark reports it did not match): "
+                "nothing stored",
+            )
+
+
 class _Blocks:
     """Pass 1's blocks of one file: their first bytes, first row ids and line counts, in byte order."""
 
@@ -286,7 +298,9 @@ def _numbered(spark: SparkSession, scan: DataFrame, blocks: dict[int, _Blocks]) 
     checked = F.when(line.between(F.lit(1), F.col("n_lines")), line).otherwise(
         F.raise_error(F.lit("Spark ingest: a line number outside its file (the files changed between the two passes?)"))
     )
-    return scan.join(F.broadcast(numbering), ["file_index", "block_start"]).select(
+    # left join: a block pass 1 did not see (a file changed between the passes) has no numbering, so its
+    # line number is NULL and ``checked`` fails the load instead of dropping its lines
+    return scan.join(F.broadcast(numbering), ["file_index", "block_start"], "left").select(
         "file_index", checked.alias("source_line"), "line_text", "source_layout"
     )
 
@@ -435,6 +449,7 @@ def ingest_window_spark(
             if texts:
                 scan = _scan(spark, texts)
                 blocks, stats = _pass1(runner, scan, texts)
+                _refuse_unread(texts, stats)
                 _refuse_unusable(texts, stats)
                 _numbered(spark, scan, blocks).createOrReplaceTempView(_LINES)
                 _add_neighbours(runner, texts, stats)
