@@ -62,10 +62,13 @@ FUNNEL_LABELS = {
 
 
 def source_fingerprint(con) -> str:
-    """sha256 over the indexed source files (name, size, rows), in name order; '' without an index."""
-    rows = con.execute(
-        "SELECT source_file, size_bytes, line_rows FROM ingest.source_file_index ORDER BY source_file"
-    ).fetchall()
+    """sha256 over the indexed source files (name, size, rows), in name order; '' without an index.
+    ``con``: the warehouse, or with METER_ENGINE=spark the lake's connection (the index is in the lake)."""
+    from assets.features.duck import fetch
+
+    rows = fetch(
+        con, "SELECT source_file, size_bytes, line_rows FROM ingest.source_file_index ORDER BY source_file"
+    ).rows()
     digest = hashlib.sha256()
     for row in rows:
         digest.update("\x1f".join("" if v is None else str(v) for v in row).encode("utf-8") + b"\n")
@@ -128,7 +131,7 @@ def read_data_confidence(con, source: str, synthetic: bool, readings=None) -> Da
         synthetic=synthetic,
         first_month=None if row["first_month"] is None else str(row["first_month"])[:7],
         last_month=None if row["last_month"] is None else str(row["last_month"])[:7],
-        fingerprint=source_fingerprint(con),
+        fingerprint=source_fingerprint(readings or con),
         funnel={k: int(row[k] or 0) for k in FUNNEL_LABELS},  # in FUNNEL_LABELS order
         effect=effects.get("treatment"),
         placebo=effects.get("placebo_controls"),
