@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
         duck = timed("clean", "duckdb", lambda: clean_window(con, start, end))
         raw_rows = sum(c.raw_rows for c in duck.conservation)
-        clean_rows = con.execute(f"SELECT count(*) FROM {CLEAN_TABLE}").fetchone()[0]
+        clean_rows = _rows(con, CLEAN_TABLE)
         timed("aggregates", "duckdb", lambda: build_aggregates(con, start, end))
         duck_features = timed("features", "duckdb", lambda: compute_feature_tables(con, features))
 
