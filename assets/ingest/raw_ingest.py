@@ -118,6 +118,35 @@ def _can_skip(entry: tuple | None, f: SourceFile, start: date, end: date) -> boo
     return unchanged and (last < start or first >= end)
 
 
+def refuse_changed_files(files: list[SourceFile]) -> None:
+    """Raise :class:`SourceFileError` naming every file whose size or modification time is no longer
+    what discovery saw (a delivery still being written, a file replaced mid-load).
+
+    Both engines read a file more than once (pass 1: line counts and stamps; pass 2: the rows; Python:
+    its two ends), and the index stores the discovery size and time to skip unchanged files next
+    time. A file that changed in between may have been read as two different versions (line numbers
+    counted in one, rows taken from the other) and indexed as the old one: called after the last read
+    and before anything is committed, so nothing of such a load is stored and a re-run reads the new
+    version whole.
+    """
+    changed = []
+    for f in files:
+        try:
+            stat = f.path.stat()
+            now: tuple[int, int] | None = (stat.st_size, stat.st_mtime_ns)
+        except FileNotFoundError:
+            now = None
+        if now != (f.size_bytes, f.mtime_ns):
+            seen = "removed" if now is None else f"{now[0]:,} bytes, mtime_ns {now[1]}"
+            changed.append(f"{f.relative} (discovered {f.size_bytes:,} bytes, mtime_ns {f.mtime_ns}; now {seen})")
+    if changed:
+        raise SourceFileError(
+            changed[0].split(" (")[0],
+            "changed while the load read it; nothing of this load was stored, re-run it once the "
+            f"delivery is complete: {'; '.join(changed)}",
+        )
+
+
 # --- what Python reads of a text file: its two ends ------------------------------------------------
 
 
@@ -511,6 +540,7 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
                 finally:
                     con.unregister(_PARQUET)
             _check_window(con, start, end)
+            refuse_changed_files(to_read)  # after the last read, before the commit
             for row in index_updates:
                 con.execute(f"INSERT OR REPLACE INTO {_INDEX} ({_INDEX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
             counts = con.execute(

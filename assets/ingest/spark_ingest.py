@@ -73,6 +73,7 @@ from assets.ingest.raw_ingest import (
     parse_parameters,
     parse_sql,
     plan_text_file,
+    refuse_changed_files,
     text_index_rows,
 )
 from assets.ingest.schemas.raw_readings import RawReadings
@@ -475,10 +476,18 @@ def ingest_window_spark(
             check_schema(staged, RawReadings, RAW_TABLE)
             staged = staged.persist()
             staged.createOrReplaceTempView(_STAGED)
-            _check_rows(runner)
-            counts = runner.execute(
-                f"SELECT reading_month, source_layout, count(*) FROM {_STAGED} GROUP BY reading_month, source_layout"
-            ).fetchall()
+            try:
+                _check_rows(runner)
+                counts = runner.execute(
+                    f"SELECT reading_month, source_layout, count(*) FROM {_STAGED} GROUP BY ALL"
+                ).fetchall()  # the staged rows are computed (and cached) by now: every read is done
+            except Exception as failed:  # pass 2 broke (a line outside its file?): a changed file says why
+                try:
+                    refuse_changed_files(to_read)
+                except SourceFileError as changed:
+                    raise changed from failed
+                raise
+            refuse_changed_files(to_read)  # before the month overwrite
             overwrite_partitions(runner, RAW_TABLE, f"SELECT * FROM {_STAGED}", months)
             spark.catalog.refreshTable(RAW_TABLE)
             updates = text_index_rows(texts, stats, truncated)

@@ -71,3 +71,36 @@ def test_a_file_failing_inside_the_write_leaves_table_and_index_as_they_were(con
     assert con.execute("SELECT * FROM ingest.raw_readings ORDER BY ALL").fetchall() == before
     assert index(con) == index_before
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()[0] == 0
+
+
+def test_a_file_that_changes_while_it_is_read_is_refused_and_nothing_is_stored(con, tmp_path: Path, monkeypatch):
+    """A delivery still being written: the file grows between the pass that counts its lines and the
+    pass that stores them. The load is refused with the file named; rows and index stay as they were,
+    and a re-run once the file is complete reads it whole."""
+    from assets.ingest import raw_ingest
+    from assets.ingest.source_layouts import SourceFileError
+
+    src = tmp_path / "src"
+    write_lines(src / "a.csv", [lds_line("MAC1", "2012-01-10 00:30:00", "0.2")])
+    load(con, src, JAN, APR)
+    before = con.execute("SELECT * FROM ingest.raw_readings ORDER BY ALL").fetchall()
+    index_before = index(con)
+    grown = [lds_line("MAC1", f"2012-01-10 0{h}:30:00", "0.3") for h in range(3)]
+    path = write_lines(src / "a.csv", grown)
+    files = of_kind(discover(src), "readings")
+    real_fill = raw_ingest._fill
+
+    def fill_then_append(*args):
+        with path.open("a", encoding="utf-8") as fh:  # the writer is still appending
+            fh.write(lds_line("MAC1", "2012-01-10 05:30:00", "0.9") + "\n")
+        return real_fill(*args)
+
+    monkeypatch.setattr(raw_ingest, "_fill", fill_then_append)
+    with pytest.raises(SourceFileError, match="changed while the load read it") as refused:
+        load_raw_readings(con, files, JAN, APR)
+    assert refused.value.path == "a.csv"
+    assert con.execute("SELECT * FROM ingest.raw_readings ORDER BY ALL").fetchall() == before
+    assert index(con) == index_before
+    monkeypatch.undo()
+    again = load(con, src, JAN, APR)
+    assert again.rows == 4 and index(con)["a.csv"] == (JAN, JAN, 4)

@@ -275,3 +275,34 @@ def test_the_real_sample_on_spark_equals_duckdb(con, spark, lake, lcl_sample: Pa
     assert on_spark.rows_by_month == duck.rows_by_month == {start: 291_312, date(2013, 3, 1): 319_903}
     assert on_spark.rows_by_layout == duck.rows_by_layout
     assert_same_raw(con, lake, start, end)
+
+
+def test_a_file_changing_while_spark_reads_it_is_refused_and_nothing_stored(spark, lake, tmp_path: Path, monkeypatch):
+    """Pass 1 counts a file's lines in one Spark job, pass 2 stores them in another: a file rewritten or
+    grown in between would get line numbers and months from one version and rows from the other.
+    Refused by name before the month overwrite; the lake keeps what it had."""
+    from assets.ingest import spark_ingest
+
+    src = tmp_path / "src"
+    path = write_lines(src / "a.csv", [lds_line("MAC1", t, "0.2") for t in stamps("2012-01-10 00:30:00", 3)])
+    ingest_window_spark(spark, lake, of_kind(discover(src), "readings"), JAN, FEB)
+    before = sorted(lake_runner(spark, lake).execute(f"SELECT source_line, kwh_text FROM {RAW}").fetchall())
+    path = write_lines(src / "a.csv", [lds_line("MAC1", t, "0.3") for t in stamps("2012-01-10 00:30:00", 4)])
+    files = of_kind(discover(src), "readings")
+    real_fill = spark_ingest._fill
+    for change in ("rewritten", "grown"):  # the same line count (no line out of range), one line more
+
+        def fill_then_change(*args, change=change):
+            lines = [lds_line("MAC1", t, "0.7") for t in stamps("2012-01-10 00:30:00", 4)]
+            write_lines(path, lines + ([lds_line("MAC1", "2012-01-10 05:30:00", "0.9")] if change == "grown" else []))
+            return real_fill(*args)
+
+        monkeypatch.setattr(spark_ingest, "_fill", fill_then_change)
+        with pytest.raises(SourceFileError, match="changed while the load read it") as refused:
+            ingest_window_spark(spark, lake, files, JAN, FEB)
+        assert refused.value.path == "a.csv", change
+        spark.catalog.refreshTable(RAW_TABLE)
+        after = sorted(lake_runner(spark, lake).execute(f"SELECT source_line, kwh_text FROM {RAW}").fetchall())
+        assert after == before, f"a refused load ({change} file) must not replace the month"
+        write_lines(path, [lds_line("MAC1", t, "0.3") for t in stamps("2012-01-10 00:30:00", 4)])
+        files = of_kind(discover(src), "readings")
