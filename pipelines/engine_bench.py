@@ -8,7 +8,8 @@ same SQL:
   Spark's text reader into the lake, ``spark_ingest.ingest_window_spark``), the same parse SQL;
 * ``clean``: the clean stage (VEE rules, quarantine, coverage, file balance);
 * ``aggregates``: the per-household-month aggregates (``household_month_aggregates``), each engine
-  from its own clean months, stored in a warehouse (the Spark side's is a second DuckDB file);
+  from its own clean months, stored where its readers read them (DuckDB: the warehouse; Spark: the
+  lake, the Spark side's warehouse, a second DuckDB file, holding only the per-household tables);
 * ``features``: the unpartitioned features stage (lifestyle, DiD with both references, placebo,
   population summary, household features) with the baseline window the first month and the trial
   window the rest, on Spark over the lake (``duck.lake_connection``).
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     from assets.clean.spark_clean import clean_window_spark
     from assets.common.spark import build_session
     from assets.common.warehouse import WarehouseSettings, connect, read_table, replace_table
+    from assets.features.aggregates import OUTPUTS as AGGREGATE_OUTPUTS
     from assets.features.aggregates import build_aggregates
     from assets.features.compute import compute_feature_tables
     from assets.features.duck import lake_connection
@@ -147,9 +149,8 @@ def main(argv: list[str] | None = None) -> int:
             for table in DIMENSIONS:
                 replace_table(spark_con, table, read_table(con, table))
             timed("aggregates", "spark", lambda: build_aggregates_spark(spark_con, spark, root / "lake", start, end))
-            aggregate_rows = {
-                t: (_rows(con, t), _rows(spark_con, t))
-                for t in ("features.household_month_slots", "features.household_days")
+            aggregate_rows = {  # DuckDB's warehouse against Spark's lake (counted by Spark)
+                t: (_rows(con, t), spark.table(t).count()) for t, _, _ in AGGREGATE_OUTPUTS
             }
 
             def spark_features():

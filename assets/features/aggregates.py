@@ -50,6 +50,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -59,12 +62,17 @@ import polars as pl
 from assets.common.sql import qualified_name
 from assets.common.table_model import create_table_if_missing, validate_query
 from assets.common.warehouse import transaction
-from assets.features.duck import Connection, fetch, scratch, statement, table_exists
+from assets.features.duck import Connection, fetch, on_spark, scratch, statement, table_exists
 from assets.features.local_time import WEEK_EPOCH, local_grid, utc_to_local
 from assets.features.schedule import EventSchedule, build_event_schedule, load_schedule, shift_schedule
 from assets.features.schemas.aggregates import (
     BLOCK_HOURS,
+    DAYS_TABLE,
+    EVENTS_TABLE,
+    INPUTS_TABLE,
     N_BLOCKS,
+    REFERENCE_TABLE,
+    SLOTS_TABLE,
     AggregateMonthInputs,
     HouseholdDays,
     HouseholdEventReadings,
@@ -74,11 +82,6 @@ from assets.features.schemas.aggregates import (
 from assets.features.settings import FeatureSettings
 
 LOG = logging.getLogger(__name__)
-SLOTS_TABLE = "features.household_month_slots"
-DAYS_TABLE = "features.household_days"
-EVENTS_TABLE = "features.household_event_readings"
-REFERENCE_TABLE = "features.household_reference_slots"
-INPUTS_TABLE = "features.aggregate_month_inputs"  # per month: fingerprint of the schedule-derived inputs
 COVERAGE_TABLE = "clean.household_month_coverage"  # written by clean with the readings (one transaction)
 AGGREGATE_SETTINGS = FeatureSettings()  # the local labels and event windows the aggregates are built with
 BLOCK_COLUMNS = [f"kwh_block_{b}" for b in range(N_BLOCKS)]
@@ -252,19 +255,23 @@ def build_aggregates(
     return aggregate_result(con, start, end)
 
 
-def aggregate_result(con: duckdb.DuckDBPyConnection, start: date, end: date) -> AggregateResult:
-    """Rows and households stored for partition months ``start <= m < end``."""
+def aggregate_result(con: Connection, start: date, end: date) -> AggregateResult:
+    """Rows and households stored for partition months ``start <= m < end``, counted where they are
+    stored (the warehouse, or on Spark the lake: counts only come back)."""
     params = {"lo": start, "hi": end}
     rows = {}
     for table in (SLOTS_TABLE, EVENTS_TABLE, REFERENCE_TABLE):
-        ((rows[table],),) = con.execute(
-            f"SELECT count(*) FROM {qualified_name(table)} WHERE reading_month >= $lo AND reading_month < $hi", params
-        ).fetchall()
-    ((day_rows, households),) = con.execute(
-        f"SELECT count(*), count(DISTINCT household_id) FROM {qualified_name(DAYS_TABLE)} "
+        rows[table] = fetch(
+            con,
+            f"SELECT count(*) AS n FROM {qualified_name(table)} WHERE reading_month >= $lo AND reading_month < $hi",
+            params,
+        ).item()
+    day_rows, households = fetch(
+        con,
+        f"SELECT count(*) AS n, count(DISTINCT household_id) AS h FROM {qualified_name(DAYS_TABLE)} "
         "WHERE reading_month >= $lo AND reading_month < $hi",
         params,
-    ).fetchall()
+    ).row(0)
     months = (end.year - start.year) * 12 + end.month - start.month
     return AggregateResult(
         months,
@@ -308,10 +315,53 @@ def replace_month(con: duckdb.DuckDBPyConnection, month: date, staged: list[tupl
 # --- reads of the feature layer -----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SourceRead:
+    """Which table answered one read of the feature layer: an aggregate table, or the readings (the
+    fallback whenever the aggregates do not answer exactly)."""
+
+    engine: str  # 'duckdb' or 'spark'
+    reader: str  # what was read, with its window or schedule
+    table: str  # schema.table that answered
+
+
+_READS: ContextVar[list[SourceRead] | None] = ContextVar("feature_source_reads", default=None)
+
+
+@contextmanager
+def recorded_reads() -> Iterator[list[SourceRead]]:
+    """Collect, while open, which table answered each read that the aggregates could answer (the
+    features asset reports them as ``read_sources``; the engine tests assert them)."""
+    reads: list[SourceRead] = []
+    token = _READS.set(reads)
+    try:
+        yield reads
+    finally:
+        _READS.reset(token)
+
+
+def answered(con: Connection, reader: str, table: str) -> None:
+    """Note that ``table`` answered ``reader`` (a no-op unless :func:`recorded_reads` is open)."""
+    reads = _READS.get()
+    if reads is not None:
+        reads.append(SourceRead("spark" if on_spark(con) else "duckdb", reader, table))
+
+
+def read_sources(reads: list[SourceRead], engine: str | None = None) -> dict[str, list[str]]:
+    """reader -> the tables that answered it (sorted), of ``engine`` (every engine if None)."""
+    out: dict[str, set[str]] = {}
+    for read in reads:
+        if engine is None or read.engine == engine:
+            out.setdefault(read.reader, set()).add(read.table)
+    return {reader: sorted(tables) for reader, tables in sorted(out.items())}
+
+
 def aggregates_usable(con: Connection, settings: FeatureSettings) -> bool:
     """True when the aggregates answer for ``settings``: built with the same local labels, from the
     same readings table, and matching the clean readings month by month (actual and estimated counts
-    of ``clean.household_month_coverage``, written with the readings)."""
+    of ``clean.household_month_coverage``, written with the readings), every month complete: it has its
+    row in ``features.aggregate_month_inputs`` (written last on Spark, where a month's tables are not
+    replaced in one transaction; on DuckDB it is written in the month's transaction)."""
     same_labels = (
         settings.readings_table == AGGREGATE_SETTINGS.readings_table
         and settings.tariff_table == AGGREGATE_SETTINGS.tariff_table
@@ -320,6 +370,9 @@ def aggregates_usable(con: Connection, settings: FeatureSettings) -> bool:
     )
     if not same_labels or not all(table_exists(con, t) for t in (SLOTS_TABLE, DAYS_TABLE, COVERAGE_TABLE)):
         return False
+    # A warehouse from before the fingerprints has no inputs table: its months are complete by transaction.
+    complete = table_exists(con, INPUTS_TABLE)
+    inputs = qualified_name(INPUTS_TABLE) if complete else "(SELECT CAST(NULL AS DATE) AS reading_month)"
     mismatched = fetch(
         con,
         f"""
@@ -327,10 +380,14 @@ def aggregates_usable(con: Connection, settings: FeatureSettings) -> bool:
                    FROM {qualified_name(COVERAGE_TABLE)} GROUP BY reading_month),
              d AS (SELECT reading_month, sum(n_actual) AS a, sum(n_readings) AS r
                    FROM {qualified_name(DAYS_TABLE)} GROUP BY reading_month),
-             s AS (SELECT reading_month, sum(n) AS a FROM {qualified_name(SLOTS_TABLE)} GROUP BY reading_month)
+             s AS (SELECT reading_month, sum(n) AS a FROM {qualified_name(SLOTS_TABLE)} GROUP BY reading_month),
+             i AS (SELECT DISTINCT reading_month AS m FROM {inputs})
         SELECT count(*) FROM c FULL JOIN d USING (reading_month) FULL JOIN s USING (reading_month)
+        LEFT JOIN i ON c.reading_month = i.m
         WHERE c.a IS DISTINCT FROM d.a OR c.r IS DISTINCT FROM d.r OR coalesce(c.a, 0) IS DISTINCT FROM coalesce(s.a, 0)
+           OR ($complete AND c.reading_month IS NOT NULL AND i.m IS NULL)
         """,
+        {"complete": complete},
     ).item()
     return mismatched == 0
 

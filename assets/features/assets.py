@@ -215,7 +215,7 @@ AGGREGATES_MULTI_ASSET = dict(
             name,
             deps=["clean_readings", "tariff_schedule"] if name in SCHEDULE_AGGREGATES else ["clean_readings"],
             group_name="features",
-            kinds={"duckdb"},
+            kinds={"spark", "parquet"} if engine_from_env() == "spark" else {"duckdb"},
             owners=OWNERS,
             description=description,
             metadata={"dagster/table_name": table, "partition_expr": "reading_month"},
@@ -227,8 +227,8 @@ AGGREGATES_MULTI_ASSET = dict(
     backfill_policy=dg.BackfillPolicy.single_run(),
     name="household_month_aggregates",
 )
-# METER_ENGINE=spark: the same aggregate SQL runs on Spark over the lake's clean months; the compact
-# rows come back to the warehouse (docs/SCALING.md). Chosen when the code location loads, as clean's.
+# METER_ENGINE=spark: the same aggregate SQL runs on Spark over the lake's clean months and writes the lake
+# (docs/SCALING.md); only row counts come back. Chosen when the code location loads, as clean's.
 ENGINE = engine_from_env()
 
 
@@ -250,11 +250,17 @@ def _household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Wa
         yield schema_check_failed(violating_asset(violation, tables, "household_days"), violation)
         raise
     models = {table: model for table, model, _ in OUTPUTS}
+    stored_at = {}
+    if ENGINE == "spark":  # the lake's folder of the table (its counts above are Spark aggregates over it)
+        from assets.common.spark import table_location
+
+        stored_at = {t: {"lake_location": dg.MetadataValue.path(table_location(spark.lake_root, t))} for t in models}
     for name, (table, _) in AGGREGATE_TABLES.items():
         yield dg.MaterializeResult(
             asset_key=name,
             metadata={
                 **table_metadata(models[table], table, result.rows(table), partition_row_count=result.rows(table)),
+                **stored_at.get(table, {}),
                 "months": dg.MetadataValue.int(result.months),
                 "households": dg.MetadataValue.int(result.households),
             },
@@ -267,7 +273,7 @@ if ENGINE == "spark":
     @dg.multi_asset(**AGGREGATES_MULTI_ASSET)
     def household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Warehouse, spark: SparkEngine):
         """The month(s) of the run aggregated per household on Spark from the lake's clean readings (the
-        same SQL, transpiled); each month's compact rows replaced in the warehouse in one transaction."""
+        same SQL, transpiled), written to the lake month by month, each month's fingerprint row last."""
         yield from _household_month_aggregates(context, warehouse, spark)
 
 else:
@@ -321,25 +327,29 @@ def _features(
     context: dg.AssetExecutionContext, config: FeatureConfig, warehouse: Warehouse, spark: SparkEngine | None
 ):
     from assets.common.table_model import SchemaViolation
+    from assets.features import aggregates
     from assets.features import compute as feat
 
     settings = config.settings()
     models = feature_models()
     tables = {table: name for name, (table, _, _, _) in FEATURE_TABLES.items()}
     try:
-        with warehouse.get_connection() as con:
+        with warehouse.get_connection() as con, aggregates.recorded_reads() as reads:
             if spark is not None:
                 from assets.features.duck import lake_connection
 
                 with lake_connection(con, spark.session(), spark.lake_root) as source:
                     validated = _compute_and_store(source, con, settings, models)
-                stale = []  # not reported on Spark yet: the check reads clean coverage, which is in the lake
+                    stale = _stale_aggregate_months(source)  # coverage and fingerprints: the lake's
             else:
                 validated = _compute_and_store(con, con, settings, models)
                 stale = _stale_aggregate_months(con)
     except SchemaViolation as violation:
         yield schema_check_failed(violating_asset(violation, tables, "household_features"), violation)
         raise
+    sources = aggregates.read_sources(reads)
+    fallback = sorted(reader for reader, answered_by in sources.items() if settings.readings_table in answered_by)
+    context.log.info(f"reads answered by {settings.readings_table} (not the aggregates): {fallback}")
     if stale:
         context.log.warning(
             f"schedule aggregates of {len(stale)} month(s) do not match the tariff schedule ({stale[0]} .. "
@@ -362,6 +372,12 @@ def _features(
                 **(
                     {"stale_schedule_aggregate_months": dg.MetadataValue.json([m.isoformat() for m in stale])}
                     if name == "treatment_features"
+                    else {}
+                ),
+                # which table answered each read the aggregates could answer (else the readings did)
+                **(
+                    {"read_sources": dg.MetadataValue.json(sources)}
+                    if "household_days" in UPSTREAM.get(name, ())
                     else {}
                 ),
             },

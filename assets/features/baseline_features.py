@@ -78,8 +78,10 @@ def compute_baseline_features(con: duckdb.DuckDBPyConnection, settings: FeatureS
     lifestyle = compute_lifestyle_features(con, settings, "baseline")
     if aggregates.aggregates_usable(con, settings):
         universe = aggregates.households_with_readings(con)
+        aggregates.answered(con, "households with readings", aggregates.DAYS_TABLE)
     else:
         universe = distinct_households(con, settings.readings_table)
+        aggregates.answered(con, "households with readings", settings.readings_table)
     expected = expected_half_hours(con, settings, "baseline")
     passed, excluded = gate_on_coverage(lifestyle, universe, settings, "baseline", "baseline_features", expected)
     return BaselineResult(

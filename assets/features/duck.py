@@ -132,17 +132,22 @@ def _named(params: Params) -> dict | None:
 
 @contextmanager
 def lake_connection(warehouse: duckdb.DuckDBPyConnection, spark: object, lake: str) -> Iterator[SparkConnection]:
-    """The connection of the feature (and report) steps with ``METER_ENGINE=spark``: the lake's raw and
-    clean tables (readings, quarantine, coverage, file balance) and source-file index registered in
-    ``spark`` (a SparkSession) with every month written so far, and ``warehouse`` for the
-    per-household tables."""
+    """The connection of the feature (and report, and model) steps with ``METER_ENGINE=spark``: the lake's
+    raw and clean tables (readings, quarantine, coverage, file balance), the per-household-month
+    aggregates and their month fingerprints (``spark_aggregates`` writes them to the lake) and the
+    source-file index registered in ``spark`` (a SparkSession) with every month written so far, and
+    ``warehouse`` for the per-household tables. A lake table is registered even before its first month
+    (empty), so a leftover warehouse table of the same name (an earlier DuckDB run's) is never read in its
+    place."""
     from pathlib import Path
 
     from assets.clean.spark_clean import INPUT_TABLES, OUTPUT_TABLES
-    from assets.common.spark import ensure_lake_table, spark_connection, table_location
+    from assets.common.spark import LakeTable, ensure_lake_table, spark_connection, table_location
+    from assets.features.schemas.aggregates import STORED_TABLES
     from assets.ingest.raw_ingest import INDEX_TABLE
 
-    for table in (*INPUT_TABLES, *OUTPUT_TABLES):  # the raw and the clean months
+    aggregates = [LakeTable(table, model) for table, model in STORED_TABLES]
+    for table in (*INPUT_TABLES, *OUTPUT_TABLES, *aggregates):  # the raw and clean months, their aggregates
         ensure_lake_table(spark, lake, table)  # type: ignore[arg-type]
         spark.catalog.recoverPartitions(table.name)  # type: ignore[attr-defined]  # months other runs wrote
         spark.catalog.refreshTable(table.name)  # type: ignore[attr-defined]

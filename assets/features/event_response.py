@@ -89,6 +89,14 @@ def compute_event_responses(
         h = s.frame("households", hh)
         p = s.frame("pairs", pairs.select("household_id", "control_id"))
         use = aggregates.event_aggregates(con, settings, schedule, window, source)
+        label = f"({source} schedule {window[0]}..{window[1]})"
+        aggregates.answered(
+            con, f"event half hours {label}", aggregates.EVENTS_TABLE if use else settings.readings_table
+        )
+        if "within" in methods:
+            aggregates.answered(
+                con, f"within-window reference {label}", aggregates.REFERENCE_TABLE if use else settings.readings_table
+            )
         rows_sql = (
             statement("event_rows_agg", readings=aggregates.EVENTS_TABLE, members=m, grid=g, households=h)
             if use

@@ -79,6 +79,7 @@ def _window_aggregates(
         end,
         whole_days_only=window == "baseline",
         normal_days=window == "treatment_normal_days",
+        window=window,
     )
     return grid, aggregates
 
@@ -91,6 +92,7 @@ def _aggregate_sql(
     end: date,
     whole_days_only: bool = False,
     normal_days: bool = False,
+    window: str = "",
 ):
     """(slot, day, night) polars frames of a window: from the per-household-month aggregates where they
     answer (assets/features/aggregates.py), else from aggregating scans of the readings. The night-time
@@ -99,7 +101,7 @@ def _aggregate_sql(
     ``whole_days_only``: the grid holds every half hour of [start, end) (no day left out), so the slot
     sums of whole local months can come from the month aggregates. ``normal_days``: the grid holds the
     window's days without a High/Low half hour, whose slot sums can come from the tariff schedule's
-    event-free-day aggregates.
+    event-free-day aggregates. Which table answered each read is noted (:func:`aggregates.answered`).
     """
     lo, hi = window_utc_bounds(start, end, settings.timezone)
     block_slots = settings.entropy_block_hours * 2
@@ -112,24 +114,33 @@ def _aggregate_sql(
             grid.select("interval_start_utc", "local_date", "slot", "day_half_hours", "day_type", "season"),
         )
         tables = {"readings": settings.readings_table, "grid": g}
-        window = {"lo": lo, "hi": hi}
-        slot = None
+        bounds = {"lo": lo, "hi": hi}
+        label = f"({window or 'window'} {start}..{end})"
+        slot, slot_table = None, settings.readings_table
         if usable and whole_days_only and aggregates.whole_local_months(start, end):
-            slot = aggregates.slot_sums(con, settings, start, end)
+            slot, slot_table = aggregates.slot_sums(con, settings, start, end), aggregates.SLOTS_TABLE
         elif usable and normal_days:
-            slot = aggregates.normal_day_slot_sums(con, settings, grid, start, end)
+            slot, slot_table = (
+                aggregates.normal_day_slot_sums(con, settings, grid, start, end),
+                aggregates.REFERENCE_TABLE,
+            )
         if slot is None:
-            slot = fetch(con, statement("lifestyle_slot", **tables), window)
+            slot, slot_table = fetch(con, statement("lifestyle_slot", **tables), bounds), settings.readings_table
+        aggregates.answered(con, f"lifestyle slot sums {label}", slot_table)
         day = aggregates.day_sums(con, settings, grid) if usable else None
+        aggregates.answered(
+            con, f"lifestyle daily sums {label}", aggregates.DAYS_TABLE if day is not None else settings.readings_table
+        )
         if day is None:
-            day = fetch(con, statement("lifestyle_day", **tables), window)
-            blocks = fetch(con, statement("lifestyle_day_blocks", **tables), {**window, "block_slots": block_slots})
+            day = fetch(con, statement("lifestyle_day", **tables), bounds)
+            blocks = fetch(con, statement("lifestyle_day_blocks", **tables), {**bounds, "block_slots": block_slots})
             day = _with_block_columns(day, blocks, n_blocks)
         night = fetch(
             con,
             statement("lifestyle_base_load", **tables),
-            {**window, "quantile": float(settings.base_load_quantile), "slot_lo": base_lo, "slot_hi": base_hi},
+            {**bounds, "quantile": float(settings.base_load_quantile), "slot_lo": base_lo, "slot_hi": base_hi},
         )
+        aggregates.answered(con, f"lifestyle base-load quantile {label}", settings.readings_table)  # always
     return slot, day, night
 
 

@@ -71,14 +71,17 @@ def baseline_year_reference(s: Scratch, settings: FeatureSettings, event_rows: s
         orient="row",
     ).unique()
     nb = s.frame("month_neighbours", neighbours)
+    reader = f"baseline-year reference ({settings.baseline_start}..{settings.baseline_end})"
     if aggregates.whole_local_months(settings.baseline_start, settings.baseline_end) and aggregates.aggregates_usable(
         s.con, settings
     ):
+        aggregates.answered(s.con, reader, aggregates.SLOTS_TABLE)
         return s.query(
             "ref_baseline",
             statement("ref_baseline_agg", slots=aggregates.SLOTS_TABLE, neighbours=nb, events=event_rows),
             {"lo": settings.baseline_start, "hi": settings.baseline_end},
         )
+    aggregates.answered(s.con, reader, settings.readings_table)
     lo, hi = window_utc_bounds(settings.baseline_start, settings.baseline_end, settings.timezone)
     return s.query(
         "ref_baseline",

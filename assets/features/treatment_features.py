@@ -79,8 +79,11 @@ def read_households(con: duckdb.DuckDBPyConnection, settings: FeatureSettings) -
 
 
 def _window_counts(con: duckdb.DuckDBPyConnection, settings: FeatureSettings, start, end) -> pl.DataFrame:
+    reader = f"actual half hours ({start}..{end})"
     if aggregates.aggregates_usable(con, settings):
+        aggregates.answered(con, reader, aggregates.DAYS_TABLE)
         return aggregates.actual_counts(con, start, end)
+    aggregates.answered(con, reader, settings.readings_table)
     lo, hi = window_utc_bounds(start, end, settings.timezone)
     return fetch(con, statement("window_counts", readings=settings.readings_table), {"lo": lo, "hi": hi})
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import dagster as dg
 from pydantic import Field, model_validator
 
+from assets.common.engine import engine_from_env
 from assets.common.metadata import (
     OWNERS,
     column_schema,
@@ -16,7 +17,7 @@ from assets.common.metadata import (
     write_table,
 )
 from assets.common.partitions import run_as_of_month
-from assets.common.resources import Warehouse
+from assets.common.resources import SparkEngine, Warehouse
 from assets.model.settings import SegmentationSettings
 
 # Domain modules (polars, pandera, scikit-learn via the model api) are imported inside the asset
@@ -72,18 +73,21 @@ class SegmentationConfig(dg.Config):
         )
 
 
-@dg.asset(
+CLUSTER_MODEL_ASSET = dict(
     deps=["household_features"],
     group_name="model",
     kinds={"scikitlearn", "duckdb"},
     owners=OWNERS,
     check_specs=[schema_check_spec("cluster_model", ["model.cluster_metrics"])],
 )
-def cluster_model(context: dg.AssetExecutionContext, config: SegmentationConfig, warehouse: Warehouse):
-    """The fitted scikit-learn pipelines: load-shape K-means (K swept 2..10 by elbow and silhouette,
-    K=3 kept as the textbook comparison) and behavioural personas (K-means vs Gaussian mixture,
-    chosen by silhouette, Davies-Bouldin, Calinski-Harabasz, BIC and bootstrap stability). Persisted
-    with a version and a fingerprint of its training data; seeded, so a re-fit reproduces it."""
+# METER_ENGINE=spark: the clean months live in the lake, so a run without a partition month reads its "as
+# of" month there (the Spark resource); everything else of the model is per household, on the warehouse.
+ENGINE = engine_from_env()
+
+
+def _cluster_model(
+    context: dg.AssetExecutionContext, config: SegmentationConfig, warehouse: Warehouse, spark: SparkEngine | None
+):
     import polars as pl
 
     from assets.common.table_model import SchemaViolation
@@ -92,12 +96,12 @@ def cluster_model(context: dg.AssetExecutionContext, config: SegmentationConfig,
     from assets.model import model_registry
     from assets.model.model_store import model_summary, save_model
     from assets.model.schemas.cluster_metrics import ClusterMetrics
-    from assets.model.tables import FEATURES_TABLE, METRICS_TABLE, as_of_month
+    from assets.model.tables import FEATURES_TABLE, METRICS_TABLE, run_as_of
 
     settings = config.settings()
     with warehouse.get_connection() as con:
         features = read_table(con, FEATURES_TABLE)
-        month = as_of_month(run_as_of_month(context), con)
+        month = run_as_of(run_as_of_month(context), con, spark)
         try:
             # Validates the metrics table; the model is persisted below, once named.
             model, metrics = seg.compute_cluster_model(features, settings)
@@ -144,23 +148,45 @@ def cluster_model(context: dg.AssetExecutionContext, config: SegmentationConfig,
     )
 
 
-@dg.asset(
+if ENGINE == "spark":
+
+    @dg.asset(**CLUSTER_MODEL_ASSET)
+    def cluster_model(
+        context: dg.AssetExecutionContext, config: SegmentationConfig, warehouse: Warehouse, spark: SparkEngine
+    ):
+        """The fitted scikit-learn pipelines: load-shape K-means (K swept 2..10 by elbow and silhouette,
+        K=3 kept as the textbook comparison) and behavioural personas (K-means vs Gaussian mixture,
+        chosen by silhouette, Davies-Bouldin, Calinski-Harabasz, BIC and bootstrap stability). Persisted
+        with a version and a fingerprint of its training data; seeded, so a re-fit reproduces it."""
+        yield from _cluster_model(context, config, warehouse, spark)
+
+else:
+
+    @dg.asset(**CLUSTER_MODEL_ASSET)
+    def cluster_model(context: dg.AssetExecutionContext, config: SegmentationConfig, warehouse: Warehouse):
+        """The fitted scikit-learn pipelines: load-shape K-means (K swept 2..10 by elbow and silhouette,
+        K=3 kept as the textbook comparison) and behavioural personas (K-means vs Gaussian mixture,
+        chosen by silhouette, Davies-Bouldin, Calinski-Harabasz, BIC and bootstrap stability). Persisted
+        with a version and a fingerprint of its training data; seeded, so a re-fit reproduces it."""
+        yield from _cluster_model(context, config, warehouse, None)
+
+
+SEGMENT_ASSIGNMENTS_ASSET = dict(
     deps=[cluster_model, "household_features"],
     group_name="model",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
     check_specs=[schema_check_spec("segment_assignments", ["model.segment_assignments"])],
 )
-def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse):
-    """Household -> load-shape cluster (and the textbook K=3 cluster), persona, distance to the
-    centroid or membership probability, PCA coordinates. The month's snapshot is also kept in
-    ``model.segment_assignment_history`` so that persona drift can be followed month by month."""
+
+
+def _segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse, spark: SparkEngine | None):
     from assets.common.table_model import SchemaViolation
     from assets.common.warehouse import read_table
     from assets.model import api as seg
     from assets.model import segmentation_history
     from assets.model.schemas.segment_assignments import SegmentAssignments
-    from assets.model.tables import ASSIGNMENTS_TABLE, FEATURES_TABLE, as_of_month, load_latest
+    from assets.model.tables import ASSIGNMENTS_TABLE, FEATURES_TABLE, load_latest, run_as_of
 
     with warehouse.get_connection() as con:
         record, model = load_latest(con)
@@ -171,7 +197,7 @@ def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse)
         except SchemaViolation as violation:
             yield schema_check_failed("segment_assignments", violation)
             raise
-        month = as_of_month(run_as_of_month(context), con)
+        month = run_as_of(run_as_of_month(context), con, spark)
         segmentation_history.record(con, month, assignments, record.fingerprint)
         drift = segmentation_history.drift_against_previous(con, month)
     sizes = assignments.group_by("persona_name").len("households").sort("households", descending=True)
@@ -189,6 +215,25 @@ def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse)
         },
         check_results=[schema_check_passed("segment_assignments", {ASSIGNMENTS_TABLE: assignments.height})],
     )
+
+
+if ENGINE == "spark":
+
+    @dg.asset(**SEGMENT_ASSIGNMENTS_ASSET)
+    def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse, spark: SparkEngine):
+        """Household -> load-shape cluster (and the textbook K=3 cluster), persona, distance to the
+        centroid or membership probability, PCA coordinates. The month's snapshot is also kept in
+        ``model.segment_assignment_history`` so that persona drift can be followed month by month."""
+        yield from _segment_assignments(context, warehouse, spark)
+
+else:
+
+    @dg.asset(**SEGMENT_ASSIGNMENTS_ASSET)
+    def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse):
+        """Household -> load-shape cluster (and the textbook K=3 cluster), persona, distance to the
+        centroid or membership probability, PCA coordinates. The month's snapshot is also kept in
+        ``model.segment_assignment_history`` so that persona drift can be followed month by month."""
+        yield from _segment_assignments(context, warehouse, None)
 
 
 @dg.asset(

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import duckdb
 import polars as pl
 
-from assets.clean.clean_readings import CLEAN_TABLE
+from assets.clean.clean_readings import CLEAN_TABLE, COVERAGE_TABLE
 from assets.common.engine import engine_from_env
 from assets.common.sql import qualified_name
 from assets.common.warehouse import read_table
-from assets.features.aggregates import DAYS_TABLE
-from assets.features.duck import table_exists
+from assets.features.duck import Connection, fetch, table_exists
 from assets.model import model_registry
 from assets.model.model_store import load_model
 
@@ -25,18 +25,22 @@ TESTS_TABLE = "model.persona_feature_tests"
 CONTRASTS_TABLE = "model.persona_feature_contrasts"
 
 
-def as_of_month(run_month: date | None, con: duckdb.DuckDBPyConnection) -> date:
-    """The run's month (its partition or range end), or else the latest month of clean data."""
+def as_of_month(run_month: date | None, con: duckdb.DuckDBPyConnection, lake: Connection | None = None) -> date:
+    """The run's month (its partition or range end), or else the latest month of clean data: the
+    warehouse's clean readings, or with METER_ENGINE=spark the lake's, read through ``lake``
+    (``duck.lake_connection``; its coverage table, written with the readings, holds the same months)."""
     month = run_month
     if month is None:
-        # With METER_ENGINE=spark the clean readings live in the lake (a warehouse clean table there is
-        # an earlier DuckDB run's, possibly stale); the warehouse holds their per-household-month
-        # aggregates, built for every month clean stored (same months).
-        on_spark = engine_from_env() == "spark"
-        table = CLEAN_TABLE if not on_spark and table_exists(con, CLEAN_TABLE) else DAYS_TABLE
-        if not table_exists(con, table):
+        if lake is not None:
+            source, table = lake, COVERAGE_TABLE
+        elif engine_from_env() == "spark":
+            # the clean months live in the lake; a warehouse clean table there is an earlier DuckDB run's
+            raise LookupError("METER_ENGINE=spark: the clean months are in the lake; pass its connection")
+        else:
+            source, table = con, CLEAN_TABLE
+        if not table_exists(source, table):
             raise LookupError("no clean readings: materialize clean_readings first")
-        month = con.execute(f"SELECT max(reading_month) FROM {qualified_name(table)}").fetchall()[0][0]
+        month = fetch(source, f"SELECT max(reading_month) AS m FROM {qualified_name(table)}").item()
     if month is None:
         raise LookupError("no clean readings: materialize clean_readings first")
     return month
@@ -60,3 +64,14 @@ class SegmentationInputs:
 def load_segmentation_inputs(con: duckdb.DuckDBPyConnection) -> SegmentationInputs:
     record, model = load_latest(con)
     return SegmentationInputs(record, model, read_table(con, FEATURES_TABLE), read_table(con, ASSIGNMENTS_TABLE))
+
+
+def run_as_of(run_month: date | None, con: duckdb.DuckDBPyConnection, spark: Any = None) -> date:
+    """:func:`as_of_month` on the run's engine: with ``spark`` (``resources.SparkEngine``, METER_ENGINE=spark)
+    a run without a partition month reads the lake's latest clean month."""
+    if run_month is not None or spark is None:
+        return as_of_month(run_month, con)
+    from assets.features.duck import lake_connection
+
+    with lake_connection(con, spark.session(), spark.lake_root) as lake:
+        return as_of_month(None, con, lake)

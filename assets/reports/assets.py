@@ -154,7 +154,7 @@ def _persona_report(
     from assets.common.warehouse import read_table
     from assets.model import segmentation_history
     from assets.model.personas import PersonaResult
-    from assets.model.tables import CONTRASTS_TABLE, PERSONAS_TABLE, TESTS_TABLE, as_of_month, load_segmentation_inputs
+    from assets.model.tables import CONTRASTS_TABLE, PERSONAS_TABLE, TESTS_TABLE, load_segmentation_inputs, run_as_of
     from assets.reports import api as seg
     from assets.reports.publish import publish_report_files
 
@@ -163,7 +163,7 @@ def _persona_report(
         persona_result = PersonaResult(
             read_table(con, PERSONAS_TABLE), read_table(con, TESTS_TABLE), read_table(con, CONTRASTS_TABLE)
         )
-        month = as_of_month(run_as_of_month(context), con)
+        month = run_as_of(run_as_of_month(context), con, spark)
         report = seg.compute_report(
             run.features,
             run.model,

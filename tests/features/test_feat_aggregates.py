@@ -414,3 +414,44 @@ def test_a_changed_schedule_is_detected_and_its_months_rebuilt():
     assert aggregates.stale_schedule_months(con) == []
     assert aggregates.verified_schedule_inputs(con, settings) is not None
     _assert_same(from_readings, _dst_features(con, settings))
+
+
+WHOLE_MONTHS = {
+    "baseline_start": date(2012, 1, 1),
+    "baseline_end": date(2012, 6, 1),
+    "treatment_start": date(2013, 1, 1),
+    "treatment_end": date(2013, 4, 1),
+    "coverage_threshold": 0.2,
+}
+
+
+def _sources(con, settings) -> tuple[dict[str, pl.DataFrame], dict[str, list[str]]]:
+    with aggregates.recorded_reads() as reads:
+        frames = _features(con, settings)
+    return frames, aggregates.read_sources(reads, "duckdb")
+
+
+def test_the_readers_say_which_table_answered_and_a_month_without_its_fingerprint_is_not_used():
+    """The readers record which table answered (the features asset reports it as ``read_sources``): the
+    readings before the aggregates exist, the aggregates after; a month whose fingerprint row is missing
+    (on Spark: a build that died between its table writes) sends every reader back to the readings."""
+    settings = trial_settings(**WHOLE_MONTHS)
+    con = _warehouse()
+    from_readings, before = _sources(con, settings)
+    assert before and all(tables == [settings.readings_table] for tables in before.values()), before
+
+    aggregates.build_aggregates(con, FIRST, END)
+    from_aggregates, after = _sources(con, settings)
+    assert after.keys() == before.keys()
+    by_readings = {reader for reader, tables in after.items() if settings.readings_table in tables}
+    assert by_readings and all("base-load quantile" in reader for reader in by_readings), by_readings  # exact quantile
+    answered = {table for tables in after.values() for table in tables}
+    assert {aggregates.SLOTS_TABLE, aggregates.DAYS_TABLE} <= answered, after
+    _assert_same(from_readings, from_aggregates)
+
+    con.execute("DELETE FROM features.aggregate_month_inputs WHERE reading_month = DATE '2013-02-01'")
+    assert aggregates.stale_schedule_months(con) == [date(2013, 2, 1)]
+    assert not aggregates.aggregates_usable(con, settings)  # the counts still match: the marker decides
+    fallback, missing = _sources(con, settings)
+    assert missing == before, missing
+    _assert_same(from_readings, fallback)

@@ -12,12 +12,25 @@ from assets.model.tables import as_of_month
 def con():
     con = duckdb.connect()
     con.execute("CREATE SCHEMA clean; CREATE SCHEMA features")
-    # an earlier DuckDB run left clean readings up to January; the aggregates (built from the lake's
-    # clean months on Spark) reach March
+    # an earlier DuckDB run left clean readings up to January, and aggregates up to February
     con.execute("CREATE TABLE clean.clean_readings AS SELECT DATE '2013-01-01' AS reading_month")
-    con.execute("CREATE TABLE features.household_days AS SELECT DATE '2013-03-01' AS reading_month")
+    con.execute("CREATE TABLE features.household_days AS SELECT DATE '2013-02-01' AS reading_month")
     yield con
     con.close()
+
+
+@pytest.fixture
+def lake():
+    """Stands in for the lake's connection (``duck.lake_connection``: the same ``fetch`` / ``table_exists``):
+    the clean months written on Spark reach March."""
+    lake = duckdb.connect()
+    lake.execute("CREATE SCHEMA clean")
+    lake.execute(
+        "CREATE TABLE clean.household_month_coverage AS "
+        "SELECT * FROM (VALUES (DATE '2013-03-01'), (DATE '2013-02-01')) t(reading_month)"
+    )
+    yield lake
+    lake.close()
 
 
 def test_duckdb_reads_the_clean_table(con, monkeypatch: pytest.MonkeyPatch):
@@ -25,10 +38,13 @@ def test_duckdb_reads_the_clean_table(con, monkeypatch: pytest.MonkeyPatch):
     assert as_of_month(None, con) == date(2013, 1, 1)
 
 
-def test_spark_ignores_a_leftover_warehouse_clean_table(con, monkeypatch: pytest.MonkeyPatch):
+def test_spark_reads_the_lake_and_ignores_leftover_warehouse_tables(con, lake, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("METER_ENGINE", "spark")
-    assert as_of_month(None, con) == date(2013, 3, 1)
+    assert as_of_month(None, con, lake) == date(2013, 3, 1)
+    with pytest.raises(LookupError, match="lake"):  # never the warehouse's leftovers on Spark
+        as_of_month(None, con)
 
 
-def test_a_partition_month_wins(con):
+def test_a_partition_month_wins(con, lake):
     assert as_of_month(date(2012, 6, 1), con) == date(2012, 6, 1)
+    assert as_of_month(date(2012, 6, 1), con, lake) == date(2012, 6, 1)

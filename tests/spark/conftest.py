@@ -48,6 +48,6 @@ def spark() -> Iterator[object]:
 @pytest.fixture
 def lake(tmp_path: Path, spark) -> Iterator[Path]:
     """A fresh lake folder; the session catalog forgets the previous test's tables."""
-    for database in ("ingest", "clean"):
+    for database in ("ingest", "clean", "features"):
         spark.sql(f"DROP DATABASE IF EXISTS `{database}` CASCADE")
     yield tmp_path / "lake"

@@ -10,11 +10,13 @@ import polars as pl
 import pytest
 
 from assets.clean.clean_readings import CLEAN_TABLE, COVERAGE_TABLE, QUARANTINE_TABLE
+from assets.features import aggregates
 from assets.features.settings import FeatureSettings
 from tests.spark.engine_compare import counts_by_month
 from tests.spark.feature_compare import assert_same_features, features_on_both, population_effects
 
 pytestmark = pytest.mark.spark
+AGGREGATE_TABLES = {aggregates.SLOTS_TABLE, aggregates.DAYS_TABLE, aggregates.EVENTS_TABLE, aggregates.REFERENCE_TABLE}
 
 # December 2012 is the baseline window (only the 19 households that span 2012 and 2013 have readings
 # then), January 2013 the trial window (all 219 households; 60 High and 162 Low half hours): both DiD
@@ -35,10 +37,27 @@ SETTINGS = FeatureSettings(
 @pytest.mark.real_data
 @pytest.mark.timeout(2400)  # two Spark cleans and two feature runs: ~7 min here under load, more when starved
 def test_real_sample_features_equal_on_both_engines(con, spark, lake, lcl_sample: Path, tmp_path: Path):
-    on_duckdb, on_spark, spark_con = features_on_both(
-        con, spark, lake, lcl_sample, START, END, SETTINGS, tmp_path / "spark_side.duckdb"
-    )
+    with aggregates.recorded_reads() as reads:
+        on_duckdb, on_spark, spark_con = features_on_both(
+            con, spark, lake, lcl_sample, START, END, SETTINGS, tmp_path / "spark_side.duckdb"
+        )
     try:
+        # The aggregate readers ran on both engines (on Spark over the lake's aggregate tables): every read
+        # the aggregates can answer was answered by them, the same table on both engines. The documented
+        # fallbacks only read the readings: the exact base-load quantile, and the placebo shifted 4 weeks
+        # (the aggregates hold the default 52-week placebo's half hours).
+        on_duck, on_lake = aggregates.read_sources(reads, "duckdb"), aggregates.read_sources(reads, "spark")
+        assert on_lake == on_duck, (on_duck, on_lake)
+        by_readings = {reader for reader, tables in on_duck.items() if SETTINGS.readings_table in tables}
+        assert all("base-load" in r or "placebo schedule" in r for r in by_readings), by_readings
+        assert {t for tables in on_duck.values() for t in tables} == {SETTINGS.readings_table, *AGGREGATE_TABLES}
+        assert len(on_duck) >= 12, on_duck
+        assert not spark_con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'features' AND table_name IN "
+            "('household_month_slots', 'household_days', 'household_event_readings', 'household_reference_slots', "
+            "'aggregate_month_inputs')"
+        ).fetchone()[0], "on Spark the aggregates live in the lake, not the warehouse"
+
         assert not spark_con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'clean'"
         ).fetchone()[0], "the Spark side's warehouse must not hold clean tables: the features read the lake"

@@ -74,8 +74,7 @@ def run(root: Path, source: Path, first: str, last: str) -> dict:
         )
         counts = {
             table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in (
-                "features.household_days",
+            for table in (  # the per-household tables (the aggregates live in the lake: lake_aggregate_months)
                 "features.baseline_features",
                 "features.treatment_features",
                 "features.tariff_response_summary",
@@ -86,11 +85,13 @@ def run(root: Path, source: Path, first: str, last: str) -> dict:
             )
         }
     lake_months = sorted(p.name for p in (root / "lake" / "clean" / "clean_readings").glob("reading_month=*"))
+    aggregate_months = sorted(p.name for p in (root / "lake" / "features" / "household_days").glob("reading_month=*"))
     report = (root / "reports" / "persona_report.html").read_text(encoding="utf-8")
     return {
         "warehouse_schemas": schemas,
         "counts": counts,
         "lake_clean_months": lake_months,
+        "lake_aggregate_months": aggregate_months,
         "failed_checks": [c for c in checks if not c[2]],
         "checks": len(checks),
         "report_has_kw_profiles": "kW profile:" in report,

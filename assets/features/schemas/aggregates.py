@@ -145,3 +145,20 @@ AggregateMonthInputs = table_model(
     INPUT_COLS,
     __name__,
 )
+
+# Where the aggregates are stored (the DuckDB warehouse, or with METER_ENGINE=spark the lake under the same
+# names), and their models: one home, read by ``aggregates`` (DuckDB), ``spark_aggregates`` (the writer on
+# Spark) and ``duck.lake_connection`` (the readers on Spark).
+SLOTS_TABLE = "features.household_month_slots"
+DAYS_TABLE = "features.household_days"
+EVENTS_TABLE = "features.household_event_readings"
+REFERENCE_TABLE = "features.household_reference_slots"
+INPUTS_TABLE = "features.aggregate_month_inputs"  # per month: fingerprint of the schedule-derived inputs
+# (table, model), the month's fingerprint row last: on Spark it is written after the four tables.
+STORED_TABLES = (
+    (SLOTS_TABLE, HouseholdMonthSlots),
+    (DAYS_TABLE, HouseholdDays),
+    (EVENTS_TABLE, HouseholdEventReadings),
+    (REFERENCE_TABLE, HouseholdReferenceSlots),
+    (INPUTS_TABLE, AggregateMonthInputs),
+)
