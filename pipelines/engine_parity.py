@@ -209,9 +209,10 @@ def compare_relations(
     multisets of rows: non-float columns exactly (the keys; NULLs equal), float columns within
     ``|a - b| <= ABS_TOL + REL_TOL * |b|`` (polars' rule in :func:`assert_same_features`; NULL only
     against NULL, NaN against NaN). Rows are paired by their keys (and, for repeated keys, by rank of
-    the floats). Returns row counts, unpaired rows, out-of-tolerance values per float column and the
-    largest relative difference |a - b| / max(|a|, |b|) among differences above the absolute floor,
-    with the largest absolute difference."""
+    the floats). Returns row counts, unpaired rows, out-of-tolerance values per float column, the
+    largest relative difference |a - b| / max(|a|, |b|) (over values not both within the absolute
+    floor of 0, where a relative difference means nothing), the largest absolute difference, and the
+    largest share of the tolerance used, |a - b| / (ABS_TOL + REL_TOL * |b|) (< 1 for equal tables)."""
     from assets.common.sql import quote_identifier
 
     floats = [n for n, t in columns if t.upper() in FLOAT_TYPES]
@@ -231,12 +232,15 @@ def compare_relations(
     for i, f in enumerate(floats):
         a, b = f"a.{q(f)}", f"b.{q(f)}"
         within = f"abs({a} - {b}) <= $abs + $rel * abs({b})"
-        equal = f"(({a} IS NULL AND {b} IS NULL) OR coalesce({a} = {b} OR {within}, false))"
+        finite = f"isfinite({a}) AND isfinite({b})"
+        # NaN = NaN is true in DuckDB, so is NaN <= NaN: the tolerance applies to finite values only
+        equal = f"(({a} IS NULL AND {b} IS NULL) OR coalesce({a} = {b} OR ({finite} AND {within}), false))"
         measures += [
             f"count(*) FILTER (WHERE {both} AND NOT {equal}) AS bad_{i}",
-            f"max(abs({a} - {b}) / greatest(abs({a}), abs({b}))) FILTER (WHERE {both} AND {a} <> {b} "
-            f"AND isfinite({a}) AND isfinite({b}) AND abs({a} - {b}) > $abs) AS rel_{i}",
-            f"max(abs({a} - {b})) FILTER (WHERE {both} AND isfinite({a}) AND isfinite({b})) AS abs_{i}",
+            f"max(abs({a} - {b}) / greatest(abs({a}), abs({b}))) FILTER (WHERE {both} AND {finite} "
+            f"AND greatest(abs({a}), abs({b})) > $abs) AS rel_{i}",
+            f"max(abs({a} - {b})) FILTER (WHERE {both} AND {finite}) AS abs_{i}",
+            f"max(abs({a} - {b}) / ($abs + $rel * abs({b}))) FILTER (WHERE {both} AND {finite}) AS used_{i}",
         ]
     sql = (
         f"WITH a AS ({numbered.format(partition=partition, order=order, query=left)}), "
@@ -246,15 +250,20 @@ def compare_relations(
     tolerance = {"rel": REL_TOL, "abs": ABS_TOL} if floats else {}
     row = con.execute(sql, {**(params or {}), **tolerance}).fetchone()
     result = {"left_rows": row[0], "right_rows": row[1], "only_left": row[2], "only_right": row[3]}
-    out_of_tolerance, max_rel, max_abs = {}, 0.0, 0.0
+    out_of_tolerance, max_rel, max_abs, max_used = {}, 0.0, 0.0, 0.0
     for i, f in enumerate(floats):
-        bad, rel, absolute = row[4 + 3 * i : 7 + 3 * i]
+        bad, rel, absolute, used = row[4 + 4 * i : 8 + 4 * i]
         if bad:
             out_of_tolerance[f] = bad
         if rel is not None and rel > max_rel:
             max_rel, result["max_rel_column"] = rel, f
-        max_abs = max(max_abs, absolute or 0.0)
-    result |= {"out_of_tolerance": out_of_tolerance, "max_rel_diff": max_rel, "max_abs_diff": max_abs}
+        max_abs, max_used = max(max_abs, absolute or 0.0), max(max_used, used or 0.0)
+    result |= {
+        "out_of_tolerance": out_of_tolerance,
+        "max_rel_diff": max_rel,
+        "max_abs_diff": max_abs,
+        "max_tolerance_used": max_used,
+    }
     result["equal"] = not (result["only_left"] or result["only_right"] or out_of_tolerance)
     return result
 
@@ -462,7 +471,8 @@ def summary_lines(report: dict) -> list[str]:
                 continue
             lines.append(
                 f"{table} ({f['spark_from']}): {f['left_rows']:,} rows, {'equal' if f['equal'] else 'DIFFERENT'}, "
-                f"max rel diff {f['max_rel_diff']:.2e}, max abs diff {f['max_abs_diff']:.2e}"
+                f"max rel diff {f['max_rel_diff']:.2e}, max abs diff {f['max_abs_diff']:.2e}, "
+                f"tolerance used {f['max_tolerance_used']:.2e}"
             )
         for engine, effects in comparison["population_effects"].items():
             for e in effects:
