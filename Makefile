@@ -10,7 +10,7 @@ RUN := $(UV) run --frozen --no-sync
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help env env-spark demo test test-fast ui bench bench-engines lint clean
+.PHONY: help env env-spark demo test test-fast ui bench bench-engines engine-parity lint clean
 
 help:
 	@echo "make demo   - set up, then materialize every asset on the built-in synthetic data"
@@ -18,6 +18,7 @@ help:
 	@echo "make ui     - set up, then start the Dagster UI (webserver + daemon) on 127.0.0.1:3000"
 	@echo "make bench  - the whole graph at LCL scale vs the bare DuckDB scan (BENCH_ARGS=\"--fraction 0.1\")"
 	@echo "make bench-engines - the clean stage on DuckDB and on Spark side by side (needs Java; BENCH_ENGINES_ARGS)"
+	@echo "make engine-parity - the whole graph on DuckDB and on Spark over the real sample, everything stored compared (needs Java; PARITY_ARGS)"
 	@echo "make env-spark - add the optional spark extra (pyspark, sqlglot) to .venv (METER_ENGINE=spark; needs Java 17+)"
 	@echo "make lint   - ruff"
 
@@ -62,6 +63,12 @@ bench: env
 
 bench-engines: env-spark
 	$(RUN) python -m pipelines.engine_bench $(BENCH_ENGINES_ARGS)
+
+# Both engines over the whole real sample (or PARITY_ARGS="--source DIR --first YYYY-MM-01 --last YYYY-MM-01");
+# exit status 1 on any difference; JSON report in bench-results/parity-<timestamp>.json.
+PARITY_ARGS ?= --source ../shared/data/lcl --first 2011-11-01 --last 2014-02-01
+engine-parity: env-spark
+	$(RUN) python -m pipelines.engine_parity $(PARITY_ARGS)
 
 lint: env
 	$(RUN) ruff check .

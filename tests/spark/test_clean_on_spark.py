@@ -13,8 +13,8 @@ from assets.clean.spark_clean import clean_window_spark, export_raw_from_duckdb
 from assets.common.sql import qualified_name
 from assets.ingest.raw_ingest import load_raw_readings
 from assets.ingest.source_files import discover, of_kind
+from pipelines.engine_parity import CLEAN_OUTPUTS, counts_by_month, row_differences
 from tests.lcl_files import lds_line, write_lines
-from tests.spark.engine_compare import CLEAN_OUTPUTS, counts_by_month, row_differences
 
 pytestmark = pytest.mark.spark
 

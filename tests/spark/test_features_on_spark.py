@@ -12,8 +12,8 @@ import pytest
 from assets.clean.clean_readings import CLEAN_TABLE, COVERAGE_TABLE, QUARANTINE_TABLE
 from assets.features import aggregates
 from assets.features.settings import FeatureSettings
-from tests.spark.engine_compare import counts_by_month
-from tests.spark.feature_compare import assert_same_features, features_on_both, population_effects
+from pipelines.engine_parity import assert_same_features, counts_by_month, population_effects
+from tests.spark.feature_compare import features_on_both
 
 pytestmark = pytest.mark.spark
 AGGREGATE_TABLES = {aggregates.SLOTS_TABLE, aggregates.DAYS_TABLE, aggregates.EVENTS_TABLE, aggregates.REFERENCE_TABLE}
