@@ -10,6 +10,7 @@ import pytest
 
 from assets.clean.clean_readings import CLEAN_TABLE, QUARANTINE_TABLE, clean_window
 from assets.clean.spark_clean import clean_window_spark, export_raw_from_duckdb
+from assets.common.spark import SparkSql
 from assets.common.sql import qualified_name
 from assets.ingest.raw_ingest import load_raw_readings
 from assets.ingest.source_files import discover, of_kind
@@ -39,6 +40,26 @@ def assert_same_tables(con, lake: Path, start: date, end: date) -> None:
         duck, spark = counts_by_month(con, lake, table, start, end)
         assert duck == spark, table
         assert row_differences(con, lake, table, start, end) == (0, 0), table
+
+
+def test_a_temp_table_is_computed_at_once_and_later_plans_scan_it(spark):
+    """``CREATE TEMP TABLE`` on Spark: computed when created (as on DuckDB), and a later statement's plan
+    scans the rows instead of nesting the query that made them (a lazily cached view kept the query's
+    plan, and the clean stages' nested plans ran 181 small jobs for one month's coverage); dropping it
+    releases the executors' blocks."""
+    runner = SparkSql(spark)
+    spark.range(10).createOrReplaceTempView("_src")
+    try:
+        runner.execute("CREATE OR REPLACE TEMP TABLE _t AS SELECT id % 3 AS g, count(*) AS n FROM _src GROUP BY id % 3")
+        blocks = spark.sparkContext._jsc.getPersistentRDDs().size()
+        plan = spark.table("_t")._jdf.queryExecution().optimizedPlan().toString()
+        assert "Aggregate" not in plan and "Range" not in plan, plan
+        assert sorted(runner.execute("SELECT g, n FROM _t").fetchall()) == [(0, 4), (1, 3), (2, 3)]
+        runner.drop_temp("_t")
+        assert not spark.catalog.tableExists("_t")
+        assert spark.sparkContext._jsc.getPersistentRDDs().size() == blocks - 1
+    finally:
+        spark.catalog.dropTempView("_src")
 
 
 def test_every_rule_decides_the_same_on_spark(con, spark, lake, tmp_path: Path):
