@@ -35,6 +35,7 @@ from assets.common.spark import (
     SparkSql,
     check_schema,
     ensure_lake_table,
+    months_between,
     overwrite_partitions,
 )
 from assets.ingest.raw_ingest import INDEX_TABLE, RAW_TABLE
@@ -108,30 +109,44 @@ def _replace_folder(folder: Path, write) -> None:
 
 
 def clean_window_spark(
-    spark: SparkSession, lake: str | Path, start: date, end: date, settings: VeeSettings | None = None
+    spark: SparkSession,
+    lake: str | Path,
+    start: date,
+    end: date,
+    settings: VeeSettings | None = None,
+    months_per_pass: int | None = None,
 ) -> CleanResult:
     """Replace the clean, quarantine, coverage and file-balance months ``start <= m < end`` in the lake.
 
-    Month by month, as on DuckDB: the stages build cached temporary views, the staged rows are
-    checked against the table models' columns and types, then each table's month is overwritten.
+    The months go through the stages together, ``months_per_pass`` at a time (default: the whole
+    window in one pass), not month by month as on DuckDB (where one month bounds the memory): Spark
+    is out of core, and each pass costs a fixed number of jobs however many months it holds. The
+    stage SQL is month-correct over several months: duplicates are keyed by household and half
+    hour (one month each), F01's quartiles and coverage are grouped by month, a gap across a month
+    boundary inside the pass is bridged by the actual rows on both sides (the same points the
+    month-by-month anchors give), and the anchors come from the months either side of the pass.
+    The staged rows are checked against the table models' columns and types, then each table's
+    months are overwritten.
     """
     settings = settings or VeeSettings()
     ensure_tables(spark, lake)
     runner = SparkSql(spark)
-    month = start.replace(day=1)
-    while month < end:
-        following = _add_months(month, 1)
-        params = month_parameters(month, following, settings)
+    if months_per_pass is not None and months_per_pass < 1:
+        raise ValueError(f"months_per_pass must be at least 1, not {months_per_pass}")
+    months = list(months_between(start, end))
+    step = months_per_pass or max(len(months), 1)
+    for i in range(0, len(months), step):
+        batch = months[i : i + step]
+        params = month_parameters(batch[0], _add_months(batch[-1], 1), settings)
         try:
             for stage in STAGES:
                 stage(runner, params)
             for table, model, rows in OUTPUTS:
                 check_schema(runner.sql(rows), model, table)
             for table, _, rows in OUTPUTS:
-                overwrite_partitions(runner, table, rows, [month])
+                overwrite_partitions(runner, table, rows, batch)
         finally:
             runner.drop_temp(*TEMP_TABLES)
-        month = following
     return _summarise(runner, {"start": start, "end": end})
 
 

@@ -142,8 +142,14 @@ def _temp_table(sql: str) -> tuple[str, str] | None:
 class SparkSql:
     """Runs DuckDB-dialect statements on a SparkSession (transpiled), binding parameters.
 
-    Temporary tables become temporary views of cached DataFrames (dropped by :meth:`drop_temp`),
-    so a stage that several later stages read is computed once, as DuckDB's temp tables are.
+    A temporary table is computed when it is created, as DuckDB's are, and held by the executors
+    (``localCheckpoint(eager=True)``: memory, spilling to disk) behind a temporary view whose plan
+    is a scan of those blocks, not the query that made them. That cut matters: a lazily ``persist``ed
+    view keeps its whole query plan, a later stage's plan nests it, and Spark (4.x, adaptive
+    execution) re-plans and re-ran the nested stages, 181 small jobs for the coverage stage of one
+    month against 10 with the cut (docs/SCALING.md, "Throughput"). The price: the blocks live on the
+    executors only, so losing an executor mid-run fails the run (re-running the partition repeats it:
+    the month writes are idempotent). :meth:`drop_temp` drops the view and releases the blocks.
     """
 
     def __init__(self, spark: SparkSession) -> None:
@@ -160,7 +166,7 @@ class SparkSql:
             return SparkResult(self.sql(sql, params))
         name, query = temp
         self.drop_temp(name)
-        frame = self.sql(query, params).persist()
+        frame = self.sql(query, params).localCheckpoint(eager=True)
         frame.createOrReplaceTempView(name)
         self._cached[name] = frame
         return SparkResult(None)
@@ -168,9 +174,21 @@ class SparkSql:
     def drop_temp(self, *names: str) -> None:
         for name in names or tuple(self._cached):
             frame = self._cached.pop(name, None)
-            if frame is not None:
-                frame.unpersist()
             self.spark.catalog.dropTempView(name)
+            if frame is not None:
+                _release_checkpoint(frame)
+
+
+def _release_checkpoint(frame: DataFrame) -> None:
+    """Free the executor blocks of a ``localCheckpoint``: in classic mode the checkpointed RDD under
+    the frame's plan is unpersisted now; over Spark Connect the server frees them when the frame is
+    garbage-collected (as it does in classic mode too, later)."""
+    jdf = getattr(frame, "_jdf", None)
+    if jdf is None:
+        return
+    plan = jdf.queryExecution().logical()
+    if plan.getClass().getSimpleName() == "LogicalRDD":
+        plan.rdd().unpersist(False)
 
 
 class SparkConnection:

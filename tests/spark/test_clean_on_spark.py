@@ -8,8 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.clean.clean_readings import QUARANTINE_TABLE, clean_window
+from assets.clean.clean_readings import CLEAN_TABLE, QUARANTINE_TABLE, clean_window
 from assets.clean.spark_clean import clean_window_spark, export_raw_from_duckdb
+from assets.common.spark import SparkSql
 from assets.common.sql import qualified_name
 from assets.ingest.raw_ingest import load_raw_readings
 from assets.ingest.source_files import discover, of_kind
@@ -18,7 +19,7 @@ from tests.lcl_files import lds_line, write_lines
 
 pytestmark = pytest.mark.spark
 
-JAN, FEB = date(2012, 1, 1), date(2012, 2, 1)
+JAN, FEB, MAR = date(2012, 1, 1), date(2012, 2, 1), date(2012, 3, 1)
 
 
 def stamps(start: str, n: int) -> list[str]:
@@ -39,6 +40,26 @@ def assert_same_tables(con, lake: Path, start: date, end: date) -> None:
         duck, spark = counts_by_month(con, lake, table, start, end)
         assert duck == spark, table
         assert row_differences(con, lake, table, start, end) == (0, 0), table
+
+
+def test_a_temp_table_is_computed_at_once_and_later_plans_scan_it(spark):
+    """``CREATE TEMP TABLE`` on Spark: computed when created (as on DuckDB), and a later statement's plan
+    scans the rows instead of nesting the query that made them (a lazily cached view kept the query's
+    plan, and the clean stages' nested plans ran 181 small jobs for one month's coverage); dropping it
+    releases the executors' blocks."""
+    runner = SparkSql(spark)
+    spark.range(10).createOrReplaceTempView("_src")
+    try:
+        runner.execute("CREATE OR REPLACE TEMP TABLE _t AS SELECT id % 3 AS g, count(*) AS n FROM _src GROUP BY id % 3")
+        blocks = spark.sparkContext._jsc.getPersistentRDDs().size()
+        plan = spark.table("_t")._jdf.queryExecution().optimizedPlan().toString()
+        assert "Aggregate" not in plan and "Range" not in plan, plan
+        assert sorted(runner.execute("SELECT g, n FROM _t").fetchall()) == [(0, 4), (1, 3), (2, 3)]
+        runner.drop_temp("_t")
+        assert not spark.catalog.tableExists("_t")
+        assert spark.sparkContext._jsc.getPersistentRDDs().size() == blocks - 1
+    finally:
+        spark.catalog.dropTempView("_src")
 
 
 def test_every_rule_decides_the_same_on_spark(con, spark, lake, tmp_path: Path):
@@ -108,6 +129,36 @@ def test_rerunning_a_month_on_spark_replaces_it(con, spark, lake, tmp_path: Path
     assert [(c.raw_rows, c.clean_actual_rows, c.quarantined_rows) for c in fixed.conservation] == [(10, 10, 0)]
     assert fixed.quarantined_rows == 0
     assert_same_tables(con, lake, JAN, FEB)
+
+
+def test_a_multi_month_window_in_one_pass_equals_duckdb_month_by_month(con, spark, lake, tmp_path: Path):
+    """Spark cleans January and February in one pass, DuckDB month by month: the same rows, with a
+    short gap across the month boundary filled on both sides, a conflicting duplicate (V09) and an
+    exact one (D01) beside the boundary, and each month's F01 quartiles and coverage its own."""
+    before = stamps("2012-01-31 20:00:00", 7)  # half hours ending 20:00 .. 23:00 (a stamp ends its half hour)
+    after = stamps("2012-02-01 01:00:00", 8)  # 23:30, 00:00 and 00:30 missing: a 3-slot gap across the boundary
+    lines = [
+        *(lds_line("MAC1", t, "0.2") for t in before[:-1]),
+        lds_line("MAC1", before[-1], "0.6"),  # the last January point: the gap's left end
+        lds_line("MAC2", before[-1], "0.3"),  # V09 on 31 January (conflicting copies)
+        lds_line("MAC2", before[-1], "0.5"),
+        lds_line("MAC1", after[0], "1.0"),  # the gap's right end, in February
+        lds_line("MAC1", after[0], "1.0"),  # D01 on 1 February
+        *(lds_line("MAC1", t, "0.4") for t in after[1:]),
+        *(lds_line("MAC2", t, "0.1") for t in after),
+    ]
+    write_lines(tmp_path / "src" / "f.csv", lines)
+    duck, on_spark = both_engines(con, spark, lake, tmp_path / "src", JAN, MAR)
+    assert [c.month for c in on_spark.conservation] == [JAN, FEB]
+    assert on_spark.conservation == duck.conservation and all(c.holds for c in on_spark.conservation)
+    assert on_spark.file_conservation == duck.file_conservation
+    assert on_spark.rows_by_rule == duck.rows_by_rule
+    assert (duck.rows_by_rule["V09_CONFLICTING_DUPLICATE"], duck.rows_by_rule["D01_EXACT_DUPLICATE"]) == (2, 1)
+    estimated = con.execute(
+        f"SELECT reading_month, count(*) FROM {qualified_name(CLEAN_TABLE)} WHERE quality_code = 'E' GROUP BY ALL"
+    ).fetchall()
+    assert sorted(estimated) == [(JAN, 1), (FEB, 2)]  # 23:30 in January; 00:00 and 00:30 in February
+    assert_same_tables(con, lake, JAN, MAR)
 
 
 @pytest.mark.real_data
