@@ -1,8 +1,10 @@
 """`make demo`: materialize every asset on the configured source (built-in synthetic data by default).
 
-Two runs of named jobs, recorded in the instance at ``$DAGSTER_HOME`` (``make ui`` shows them with
-their logs and metadata afterwards): ``ingest_and_clean`` over the months the source files cover (a
-single-run range), then the unpartitioned layers (features, model, personas, reports) as a run of
+Three runs of named jobs, recorded in the instance at ``$DAGSTER_HOME`` (``make ui`` shows them with
+their logs and metadata afterwards), in the order of ``pipelines/run_plan.py``: the tariff schedule
+(what the monthly aggregates read) as a run of ``monthly_resegmentation`` restricted to it,
+``ingest_and_clean`` over the months the source files cover (a single-run range), then the other
+unpartitioned layers (households, features, model, personas, reports) as a run of
 ``monthly_resegmentation`` restricted to them. The runs execute in this process, one at a time:
 before each, the demo fails runs whose process is gone and waits for any other run in progress.
 
@@ -26,6 +28,7 @@ from assets.ingest.source_files import discover, of_kind
 from assets.ingest.source_months import file_month_range, months_between
 from pipelines.definitions import defs
 from pipelines.run_launcher import IN_PROGRESS, fail_dead_runs
+from pipelines.run_plan import run_plan
 
 STEP_EVENTS = {
     dg.DagsterEventType.STEP_START,
@@ -168,11 +171,10 @@ def main() -> int:
     first, last = source_month_range(folder)
     print(f"months with readings: {first} .. {last}", flush=True)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    graph = definitions.resolve_asset_graph()
-    keys = sorted(graph.get_all_asset_keys())
-    partitioned = [k for k in keys if graph.get(k).is_partitioned]
-    unpartitioned = [k for k in keys if not graph.get(k).is_partitioned and graph.get(k).is_materializable]
+    reference, partitioned, unpartitioned = run_plan(definitions.resolve_asset_graph())
     runs = (
+        # What the partitioned layers read (the tariff schedule), first (pipelines/run_plan.py).
+        ("monthly_resegmentation", reference, {}),
         # The partitioned layers: one run over the whole range (single-run backfill policy).
         (
             "ingest_and_clean",
@@ -183,6 +185,8 @@ def main() -> int:
         ("monthly_resegmentation", unpartitioned, {}),
     )
     for job_name, selection, tags in runs:
+        if not selection:
+            continue
         result = run_job(definitions, instance, clock, job_name, selection, tags)
         if not result.success:
             print(f"FAILED: run {result.run_id} (make ui -> Runs shows its log)", file=sys.stderr)

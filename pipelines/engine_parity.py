@@ -83,15 +83,21 @@ def lake_has(lake: Path | str, table: str) -> bool:
     return Path(table_location(lake, table)).is_dir()
 
 
+def lake_files(lake: Path | str, table: str) -> list[Path]:
+    """The Parquet files of a lake table (none: Spark registered the table but wrote no row)."""
+    from assets.common.spark import table_location
+
+    return sorted(Path(table_location(lake, table)).glob("**/*.parquet"))
+
+
 def lake_rows(con: duckdb.DuckDBPyConnection, lake: Path, table: str, columns: list[str]) -> str:
     """A DuckDB query over the lake table's Parquet files (hive-partitioned by reading_month, the glob
     bound as ``$glob``); a table without any file (no row ever written) reads as the DuckDB table's
     empty shape."""
-    from assets.common.spark import table_location
     from assets.common.sql import qualified_name, quote_identifier
 
     cols = ", ".join(quote_identifier(c) for c in columns)
-    if not list(Path(table_location(lake, table)).glob("**/*.parquet")):
+    if not lake_files(lake, table):
         return f"SELECT {cols} FROM {qualified_name(table)} WHERE false AND $glob IS NOT NULL"
     return f"SELECT {cols} FROM read_parquet($glob, hive_partitioning = true, union_by_name = true)"
 
@@ -309,7 +315,9 @@ def compare_tables(con: duckdb.DuckDBPyConnection, table: str, lake: Path) -> di
     cols = ", ".join(quote_identifier(n) for n, _ in duck_columns)
     left = f"SELECT {cols} FROM {_in_catalog('duck', table)}"
     params = {}
-    if spark_in_lake:
+    if spark_in_lake and not lake_files(lake, table):
+        right = f"SELECT {cols} FROM {_in_catalog('duck', table)} WHERE false"  # a lake table with no row written
+    elif spark_in_lake:
         right = f"SELECT {cols} FROM read_parquet($glob, hive_partitioning = true, union_by_name = true)"
         params["glob"] = lake_glob(lake, table)
     else:

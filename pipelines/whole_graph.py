@@ -1,7 +1,8 @@
 """The whole asset graph on one engine, in a process of its own (the engine is chosen when the code
 location loads): ``python -m pipelines.whole_graph ENGINE ROOT SOURCE FIRST_MONTH LAST_MONTH [CONFIG]``.
 
-The code location's definitions (``pipelines.definitions.defs``) with ``METER_ENGINE=ENGINE``: one
+The code location's definitions (``pipelines.definitions.defs``) with ``METER_ENGINE=ENGINE``, in the
+order of ``pipelines/run_plan.py``: the tariff schedule (which the schedule aggregates read), one
 ``dg.materialize`` of every partitioned asset over the month range (ingest, clean, the
 per-household-month aggregates; on Spark into the lake under ``ROOT/lake``), then one of every
 unpartitioned asset (features, model, reports) with the ``features`` step's :class:`FeatureConfig`
@@ -80,6 +81,7 @@ def run(engine: str, root: Path, source: Path, first: str, last: str, config: di
     from assets.common.resources import MeterSource, ReportsDir, SparkEngine, Warehouse
     from assets.features.assets import FeatureConfig
     from pipelines.definitions import defs
+    from pipelines.run_plan import run_plan
 
     feature_config = FeatureConfig(**(config or {}))
     definitions = defs()
@@ -93,9 +95,7 @@ def run(engine: str, root: Path, source: Path, first: str, last: str, config: di
         resources["spark"] = SparkEngine(master="local[2]", lake=str(lake), shuffle_partitions=2)
     instance = dg.DagsterInstance.ephemeral(tempdir=str(root / "dagster_home"))
     graph = definitions.resolve_asset_graph()
-    keys = graph.get_all_asset_keys()
-    partitioned = [k for k in keys if graph.get(k).is_partitioned]
-    unpartitioned = [k for k in keys if not graph.get(k).is_partitioned]
+    reference, partitioned, unpartitioned = run_plan(graph)  # the tariff schedule before the aggregates
     record: dict = {
         "engine": engine,
         "source": str(source),
@@ -109,6 +109,15 @@ def run(engine: str, root: Path, source: Path, first: str, last: str, config: di
     steps: dict[str, float] = {}
     with _LoadSampler() as load:
         t0 = time.perf_counter()
+        reference_run = dg.materialize(
+            definitions.assets,
+            selection=dg.AssetSelection.assets(*reference),
+            resources=resources,
+            instance=instance,
+            raise_on_error=False,
+        )
+        steps.update(_step_seconds(instance, reference_run.run_id))
+        checks += reference_run.get_asset_check_evaluations()
         partitioned_run = dg.materialize(
             definitions.assets,
             selection=dg.AssetSelection.assets(*partitioned),
@@ -120,7 +129,7 @@ def run(engine: str, root: Path, source: Path, first: str, last: str, config: di
         t1 = time.perf_counter()
         steps.update(_step_seconds(instance, partitioned_run.run_id))
         checks += partitioned_run.get_asset_check_evaluations()
-        success = partitioned_run.success
+        success = reference_run.success and partitioned_run.success
         if success:
             unpartitioned_run = dg.materialize(
                 definitions.assets,

@@ -27,6 +27,13 @@ from assets.features.schemas.lifestyle_features import LIFESTYLE_COLUMNS
 from assets.features.settings import FeatureSettings
 
 LIFESTYLE_WINDOWS = ("baseline", "treatment_normal_days")
+# Block shares of a day that differ by less than this are equal when a day's shape type is decided (the
+# largest block, or 'flat' below the threshold share). A block sum adds at most 16 half hours, and the
+# engines (DuckDB, Spark) add them in different orders: the sums, and so the shares, differ by about
+# 1e-15 relative between them, which flipped exact ties of metered values (equal blocks, a share of
+# exactly 0.25) to either side on the real sample. Meters resolve 0.001 kWh, at least 1e-5 of a day's
+# kWh on any day with load: 1e-9 is far above the summation noise and far below anything measured.
+SHARE_TIE = 1e-9
 N_SLOTS = 48
 
 
@@ -210,9 +217,13 @@ def _entropy(day: pl.DataFrame, settings: FeatureSettings) -> pl.DataFrame:
         day.filter(pl.col("complete") & (pl.col("total") > 0))
         .with_columns(shares=pl.concat_list([pl.col(c) / pl.col("total") for c in block_cols]))
         .with_columns(
-            shape_type=pl.when(pl.col("shares").list.max() < settings.entropy_flat_max_share)
+            # flat below the threshold share; else the earliest block within SHARE_TIE of the largest
+            shape_type=pl.when(pl.col("shares").list.max() < settings.entropy_flat_max_share - SHARE_TIE)
             .then(pl.lit(-1, dtype=pl.Int64))
-            .otherwise(pl.col("shares").list.arg_max().cast(pl.Int64))
+            .otherwise(
+                pl.col("shares").list.eval((pl.element() >= pl.element().max() - SHARE_TIE).arg_max()).list.first()
+            )
+            .cast(pl.Int64)
         )
     )
     counts = typed.group_by("household_id", "shape_type").agg(pl.len().alias("k"))

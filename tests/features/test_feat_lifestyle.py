@@ -220,3 +220,33 @@ def test_winter_weekday_peak_kw_needs_winter_weekdays(builder):
     con2 = builder.household("FOURTEEN").add_readings("FOURTEEN", date(2012, 2, 10), date(2012, 3, 5), step_profile)
     r = row_of(compute_lifestyle_features(con2.build(), fourteen), "FOURTEEN")
     assert r["winter_weekday_peak_kw"] == pytest.approx(2.0 * W[32:40].mean())
+
+
+def test_shape_types_do_not_depend_on_the_summation_order_of_equal_blocks():
+    """Equal block sums (metered values often repeat) and a share of exactly the flat threshold come out
+    of the two engines 1e-15 apart, depending on the order they add the half hours: the day's shape
+    type, and so shape_entropy, must not follow that noise (the whole-sample engine parity run found
+    it did, for 4 households of the real sample)."""
+    from polars.testing import assert_frame_equal
+
+    from assets.features.lifestyle import _entropy
+    from assets.features.settings import FeatureSettings
+
+    def days(noise: float) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "household_id": ["tie", "tie", "flat", "flat"],
+                "complete": [True] * 4,
+                "total": [1.0, 1.0, 1.0, 1.0],
+                "b0": [0.5, 1.0, 0.25 - noise, 0.7],
+                "b1": [0.5 + noise, 0.0, 0.25, 0.3],
+                "b2": [0.0, 0.0, 0.25, 0.0],
+                "b3": [0.0, 0.0, 0.25, 0.0],
+            }
+        )
+
+    settings = FeatureSettings()
+    exact = _entropy(days(0.0), settings).sort("household_id")
+    for noise in (1e-15, -1e-15):
+        assert_frame_equal(_entropy(days(noise), settings).sort("household_id"), exact)
+    assert exact["shape_entropy"].to_list() == [0.0, 0.0]  # ties go to the earliest block; 0.25 is not flat
