@@ -197,6 +197,14 @@ def schedule_inputs(con: duckdb.DuckDBPyConnection, settings: FeatureSettings = 
 _INPUTS_CACHE: dict[tuple, ScheduleInputs] = {}
 
 
+def schedule_rows(con: Connection, settings: FeatureSettings = AGGREGATE_SETTINGS) -> int:
+    """Half hours of the tariff schedule the aggregates are built with (0: no schedule materialized, so
+    the schedule aggregates of a month built now are empty and the features read the readings)."""
+    if not table_exists(con, settings.tariff_table):
+        return 0
+    return int(fetch(con, f"SELECT count(*) AS n FROM {qualified_name(settings.tariff_table)}").item())
+
+
 def _schedule_inputs(raw: pl.DataFrame, settings: FeatureSettings) -> ScheduleInputs:
     selections, days = [], []
     for source in SCHEDULE_SOURCES:

@@ -234,12 +234,19 @@ ENGINE = engine_from_env()
 
 def _household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Warehouse, spark: SparkEngine | None):
     from assets.common.table_model import SchemaViolation
-    from assets.features.aggregates import OUTPUTS, build_aggregates
+    from assets.features.aggregates import OUTPUTS, build_aggregates, schedule_rows
 
     start, end = month_window(context)
     tables = {table: name for name, (table, _) in AGGREGATE_TABLES.items()}
     try:
         with warehouse.get_connection() as con:
+            tariff_half_hours = schedule_rows(con)  # the tariff schedule lives in the warehouse on both engines
+            if tariff_half_hours == 0:
+                context.log.warning(
+                    "no tariff schedule in the warehouse: the event and reference aggregates of these months are "
+                    "built without one, so the features will read the readings for them (and report the months "
+                    "stale) until they are re-materialized after tariff_schedule"
+                )
             if ENGINE == "spark":
                 from assets.features.spark_aggregates import aggregates_on_spark
 
@@ -263,6 +270,7 @@ def _household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Wa
                 **stored_at.get(table, {}),
                 "months": dg.MetadataValue.int(result.months),
                 "households": dg.MetadataValue.int(result.households),
+                "tariff_schedule_half_hours": dg.MetadataValue.int(tariff_half_hours),
             },
             check_results=[schema_check_passed(name, {table: result.rows(table)})],
         )

@@ -11,6 +11,7 @@ import pytest
 from assets.common.resources import MeterSource, ReportsDir, Warehouse
 from assets.synthetic.generate import generate
 from pipelines.definitions import defs
+from pipelines.run_plan import run_plan
 
 HOUSEHOLDS = 300  # the demo default: enough ToU responders per lifestyle segment to split them out
 
@@ -53,8 +54,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
         "reports": ReportsDir(path=str(root / "reports")),
     }
     instance = dg.DagsterInstance.ephemeral(tempdir=str(root / "dagster_home"))
-    graph = definitions.resolve_asset_graph()
-    keys = graph.get_all_asset_keys()
+    reference, partitioned, unpartitioned = run_plan(definitions.resolve_asset_graph())
     run = Pipeline(
         folder,
         root / "warehouse.duckdb",
@@ -65,14 +65,15 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
         instance,
         [],
     )
+    run.results.append(run.materialize(reference))  # the tariff schedule, before the schedule aggregates
     run.results.append(
         run.materialize(
-            [k for k in keys if graph.get(k).is_partitioned],
+            partitioned,
             tags={
                 "dagster/asset_partition_range_start": "2012-01-01",
                 "dagster/asset_partition_range_end": "2014-01-01",
             },
         )
     )
-    run.results.append(run.materialize([k for k in keys if not graph.get(k).is_partitioned]))
+    run.results.append(run.materialize(unpartitioned))
     return run

@@ -53,3 +53,18 @@ def test_clean_lineage_metadata_points_at_raw_columns(pipeline):
     lineage = materializations(pipeline)["clean_readings"].metadata["dagster/column_lineage"].column_lineage
     deps = lineage.deps_by_column["kwh"]
     assert deps[0].asset_key == dg.AssetKey("raw_readings") and deps[0].column_name == "kwh_text"
+
+
+def test_the_whole_graph_reads_the_schedule_aggregates_it_built(pipeline):
+    """The run order (pipelines/run_plan.py) materializes the tariff schedule before the monthly
+    aggregates, so the schedule aggregates hold the event half hours and the features read them: no
+    month is stale, and the event DiD is answered by the aggregate tables, not the readings. Run the
+    partitioned assets first (as the demo did) and every month is stale."""
+    mats = materializations(pipeline)
+    events = mats["household_event_readings"].metadata
+    assert events["tariff_schedule_half_hours"].value > 0
+    assert events["dagster/row_count"].value > 0
+    treatment = mats["treatment_features"].metadata
+    assert treatment["stale_schedule_aggregate_months"].value == []
+    answered_by = {table for tables in treatment["read_sources"].value.values() for table in tables}
+    assert {"features.household_event_readings", "features.household_reference_slots"} <= answered_by, answered_by
