@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -166,10 +165,10 @@ def test_a_waiting_writer_logs_the_holder_and_can_be_interrupted(tmp_path: Path,
             line = proc.stdout.readline()
             assert f"waiting for the warehouse lock held by pid {os.getpid()}" in line
             assert proc.poll() is None
-            started = time.monotonic()
             proc.send_signal(sig)
-            proc.wait(timeout=10)
-            assert time.monotonic() - started < 5
+            # the lock is still held: without the signal the waiter would wait for ever, so exiting at all
+            # (the timeout only bounds a broken run; no timing assert: CI machines are loaded) is the proof
+            proc.wait(timeout=120)
             assert proc.returncode != 0
             assert "acquired" not in proc.stdout.read()
         finally:
