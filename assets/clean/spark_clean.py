@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from assets.clean.clean_readings import (
     BALANCE_TABLE,
+    COVERAGE_TABLE,
     OUTPUTS,
     STAGES,
     TEMP_TABLES,
@@ -143,7 +144,13 @@ def clean_window_spark(
                 stage(runner, params)
             for table, model, rows in OUTPUTS:
                 check_schema(runner.sql(rows), model, table)
-            for table, _, rows in OUTPUTS:
+            # Coverage is the batch's commit marker: emptied first, written last. A crash between the
+            # table writes leaves months with new readings and no coverage, which the aggregates' check
+            # (aggregates.aggregates_usable: coverage against the aggregates' counts) and the blocking
+            # conservation check see, instead of old coverage beside new readings matching old aggregates.
+            coverage = next(o for o in OUTPUTS if o[0] == COVERAGE_TABLE)
+            overwrite_partitions(runner, COVERAGE_TABLE, f"SELECT * FROM ({coverage[2]}) WHERE false", batch)
+            for table, _, rows in [o for o in OUTPUTS if o is not coverage] + [coverage]:
                 overwrite_partitions(runner, table, rows, batch)
         finally:
             runner.drop_temp(*TEMP_TABLES)

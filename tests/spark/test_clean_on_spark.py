@@ -131,6 +131,37 @@ def test_rerunning_a_month_on_spark_replaces_it(con, spark, lake, tmp_path: Path
     assert_same_tables(con, lake, JAN, FEB)
 
 
+def test_a_crash_between_table_writes_leaves_the_months_without_coverage(con, spark, lake, tmp_path: Path, monkeypatch):
+    """Coverage is the Spark clean's commit marker (emptied first, written last): a run that dies after
+    the new readings are written must not leave the old coverage beside them, which the aggregates'
+    check would take for current (it compares coverage with the aggregates' counts)."""
+    from assets.clean import spark_clean
+    from assets.clean.clean_readings import BALANCE_TABLE, COVERAGE_TABLE
+
+    write_lines(tmp_path / "src" / "f.csv", [lds_line("MAC1", t, "0.2") for t in stamps("2012-01-10 00:30:00", 10)])
+    both_engines(con, spark, lake, tmp_path / "src", JAN, FEB)
+    runner = SparkSql(spark)
+    coverage = f"SELECT count(*) FROM {qualified_name(COVERAGE_TABLE)} WHERE reading_month = $m"
+    assert runner.execute(coverage, {"m": JAN}).fetchone() == (1,)
+    real_overwrite = spark_clean.overwrite_partitions
+
+    def crash_before_the_balance(sql, table, rows, months):
+        if table == BALANCE_TABLE:
+            raise RuntimeError("executor lost")
+        return real_overwrite(sql, table, rows, months)
+
+    monkeypatch.setattr(spark_clean, "overwrite_partitions", crash_before_the_balance)
+    with pytest.raises(RuntimeError, match="executor lost"):
+        clean_window_spark(spark, lake, JAN, FEB)
+    spark.catalog.refreshTable(COVERAGE_TABLE)
+    assert runner.execute(coverage, {"m": JAN}).fetchone() == (0,), "old coverage left beside the new readings"
+    monkeypatch.undo()
+    clean_window_spark(spark, lake, JAN, FEB)  # the re-run repairs the month
+    spark.catalog.refreshTable(COVERAGE_TABLE)
+    assert runner.execute(coverage, {"m": JAN}).fetchone() == (1,)
+    assert_same_tables(con, lake, JAN, FEB)
+
+
 def test_a_multi_month_window_in_one_pass_equals_duckdb_month_by_month(con, spark, lake, tmp_path: Path):
     """Spark cleans January and February in one pass, DuckDB month by month: the same rows, with a
     short gap across the month boundary filled on both sides, a conflicting duplicate (V09) and an
