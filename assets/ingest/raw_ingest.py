@@ -129,7 +129,7 @@ def refuse_changed_files(files: list[SourceFile]) -> None:
     and before anything is committed, so nothing of such a load is stored and a re-run reads the new
     version whole.
     """
-    changed = []
+    changed: list[tuple[str, str]] = []  # (file, what changed)
     for f in files:
         try:
             stat = f.path.stat()
@@ -138,12 +138,12 @@ def refuse_changed_files(files: list[SourceFile]) -> None:
             now = None
         if now != (f.size_bytes, f.mtime_ns):
             seen = "removed" if now is None else f"{now[0]:,} bytes, mtime_ns {now[1]}"
-            changed.append(f"{f.relative} (discovered {f.size_bytes:,} bytes, mtime_ns {f.mtime_ns}; now {seen})")
+            changed.append((f.relative, f"discovered {f.size_bytes:,} bytes, mtime_ns {f.mtime_ns}; now {seen}"))
     if changed:
         raise SourceFileError(
-            changed[0].split(" (")[0],
+            changed[0][0],
             "changed while the load read it; nothing of this load was stored, re-run it once the "
-            f"delivery is complete: {'; '.join(changed)}",
+            f"delivery is complete: {'; '.join(f'{name} ({what})' for name, what in changed)}",
         )
 
 

@@ -235,13 +235,15 @@ def test_shape_types_do_not_depend_on_the_summation_order_of_equal_blocks():
     def days(noise: float) -> pl.DataFrame:
         return pl.DataFrame(
             {
-                "household_id": ["tie", "tie", "flat", "flat"],
-                "complete": [True] * 4,
-                "total": [1.0, 1.0, 1.0, 1.0],
-                "b0": [0.5, 1.0, 0.25 - noise, 0.7],
-                "b1": [0.5 + noise, 0.0, 0.25, 0.3],
-                "b2": [0.0, 0.0, 0.25, 0.0],
-                "b3": [0.0, 0.0, 0.25, 0.0],
+                "household_id": ["tie", "tie", "flat", "flat", "edge", "edge"],
+                "complete": [True] * 6,
+                "total": [1.0] * 6,
+                "b0": [0.5, 1.0, 0.25 - noise, 0.7, 0.25 - abs(noise), 0.7],
+                "b1": [0.5 + noise, 0.0, 0.25, 0.3, 0.25 - abs(noise), 0.3],
+                "b2": [0.0, 0.0, 0.25, 0.0, 0.2 + 2 * abs(noise), 0.0],
+                "b3": [0.0, 0.0, 0.25, 0.0, 0.1, 0.0],
+                "b4": [0.0, 0.0, 0.0, 0.0, 0.1, 0.0],
+                "b5": [0.0, 0.0, 0.0, 0.0, 0.1, 0.0],
             }
         )
 
@@ -249,4 +251,5 @@ def test_shape_types_do_not_depend_on_the_summation_order_of_equal_blocks():
     exact = _entropy(days(0.0), settings).sort("household_id")
     for noise in (1e-15, -1e-15):
         assert_frame_equal(_entropy(days(noise), settings).sort("household_id"), exact)
-    assert exact["shape_entropy"].to_list() == [0.0, 0.0]  # ties go to the earliest block; 0.25 is not flat
+    # ties go to the earliest block; a largest share of 0.25 (to 1e-15) is not flat
+    assert exact["shape_entropy"].to_list() == [0.0, 0.0, 0.0]

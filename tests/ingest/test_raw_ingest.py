@@ -81,12 +81,12 @@ def test_a_file_that_changes_while_it_is_read_is_refused_and_nothing_is_stored(c
     from assets.ingest.source_layouts import SourceFileError
 
     src = tmp_path / "src"
-    write_lines(src / "a.csv", [lds_line("MAC1", "2012-01-10 00:30:00", "0.2")])
+    write_lines(src / "a (1).csv", [lds_line("MAC1", "2012-01-10 00:30:00", "0.2")])
     load(con, src, JAN, APR)
     before = con.execute("SELECT * FROM ingest.raw_readings ORDER BY ALL").fetchall()
     index_before = index(con)
     grown = [lds_line("MAC1", f"2012-01-10 0{h}:30:00", "0.3") for h in range(3)]
-    path = write_lines(src / "a.csv", grown)
+    path = write_lines(src / "a (1).csv", grown)
     files = of_kind(discover(src), "readings")
     real_fill = raw_ingest._fill
 
@@ -98,9 +98,9 @@ def test_a_file_that_changes_while_it_is_read_is_refused_and_nothing_is_stored(c
     monkeypatch.setattr(raw_ingest, "_fill", fill_then_append)
     with pytest.raises(SourceFileError, match="changed while the load read it") as refused:
         load_raw_readings(con, files, JAN, APR)
-    assert refused.value.path == "a.csv"
+    assert refused.value.path == "a (1).csv"
     assert con.execute("SELECT * FROM ingest.raw_readings ORDER BY ALL").fetchall() == before
     assert index(con) == index_before
     monkeypatch.undo()
     again = load(con, src, JAN, APR)
-    assert again.rows == 4 and index(con)["a.csv"] == (JAN, JAN, 4)
+    assert again.rows == 4 and index(con)["a (1).csv"] == (JAN, JAN, 4)

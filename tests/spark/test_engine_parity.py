@@ -64,6 +64,12 @@ def test_both_engines_store_the_same_data_and_the_comparison_can_fail(lcl_sample
     for table in ("features.treatment_features", "features.household_features", "features.tariff_response_summary"):
         assert features[table]["equal"] and features[table]["left_rows"] > 0, (table, features[table])
         assert features[table]["max_rel_diff"] <= engine_parity.REL_TOL
+    # The aggregates were compared where Spark keeps them (the lake), and the schedule aggregates were built
+    # with the tariff schedule (pipelines/run_plan.py: it is materialized before them).
+    assert spark["lake_aggregate_months"] == ["reading_month=2012-12-01", "reading_month=2013-01-01"], spark
+    for table in ("features.household_days", "features.household_event_readings", "features.household_reference_slots"):
+        assert features[table]["spark_from"] == "lake" and features[table]["equal"], (table, features[table])
+    assert features["features.household_event_readings"]["left_rows"] > 0
     effects = comparison["population_effects"]
     assert {e["band"] for e in effects["duckdb"]} == {"High", "Low"}
     assert engine_parity.same_effects(effects["duckdb"], effects["spark"])
