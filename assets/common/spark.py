@@ -176,10 +176,10 @@ class SparkSql:
             frame = self._cached.pop(name, None)
             self.spark.catalog.dropTempView(name)
             if frame is not None:
-                _release_checkpoint(frame)
+                release_checkpoint(frame)
 
 
-def _release_checkpoint(frame: DataFrame) -> None:
+def release_checkpoint(frame: DataFrame) -> None:
     """Free the executor blocks of a ``localCheckpoint``: in classic mode the checkpointed RDD under
     the frame's plan is unpersisted now; over Spark Connect the server frees them when the frame is
     garbage-collected (as it does in classic mode too, later)."""

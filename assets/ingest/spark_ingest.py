@@ -53,6 +53,7 @@ from assets.common.spark import (
     ensure_lake_table,
     months_between,
     overwrite_partitions,
+    release_checkpoint,
     spark_columns,
     spark_identifier,
     spark_qualified,
@@ -474,13 +475,15 @@ def ingest_window_spark(
             if staged is None:  # no file to read: the window's months are emptied
                 staged = spark.createDataFrame([], ", ".join(f"{n} {t}" for n, t in spark_columns(RawReadings)))
             check_schema(staged, RawReadings, RAW_TABLE)
-            staged = staged.persist()
-            staged.createOrReplaceTempView(_STAGED)
             try:
+                # Pass 2 runs once, here: the checks, the counts and the write below scan these rows, never
+                # the source files again (a cache could be evicted and re-read a file changed since the check).
+                staged = staged.localCheckpoint(eager=True)
+                staged.createOrReplaceTempView(_STAGED)
                 _check_rows(runner)
                 counts = runner.execute(
                     f"SELECT reading_month, source_layout, count(*) FROM {_STAGED} GROUP BY ALL"
-                ).fetchall()  # the staged rows are computed (and cached) by now: every read is done
+                ).fetchall()
             except Exception as failed:  # pass 2 broke (a line outside its file?): a changed file says why
                 try:
                     refuse_changed_files(to_read)
@@ -495,7 +498,7 @@ def ingest_window_spark(
             _write_index(spark, stored_index, updates)
     finally:
         if staged is not None:
-            staged.unpersist()
+            release_checkpoint(staged)
         for name in (_SCAN, _LINES, _FILES, _FILL, _WANTED, _STAGED):
             spark.catalog.dropTempView(name)
     for month, layout, n in counts:
