@@ -8,6 +8,7 @@ import pytest
 
 from assets.common.resources import MeterSource, ReportsDir, Warehouse
 from pipelines.definitions import defs
+from pipelines.run_plan import run_plan
 
 REAL_RANGE = {"dagster/asset_partition_range_start": "2011-12-01", "dagster/asset_partition_range_end": "2014-02-01"}
 
@@ -22,24 +23,16 @@ def real_warehouse(lcl_sample: Path, tmp_path_factory: pytest.TempPathFactory) -
         "reports": ReportsDir(path=str(path.parent / "reports")),
     }
     instance = dg.DagsterInstance.ephemeral(tempdir=str(path.parent / "dagster_home"))
-    graph = definitions.resolve_asset_graph()
-    partitioned = [k for k in graph.get_all_asset_keys() if graph.get(k).is_partitioned]
-    result = dg.materialize(
-        definitions.assets,
-        selection=dg.AssetSelection.assets(*partitioned),
-        resources=resources,
-        instance=instance,
-        tags=REAL_RANGE,
-    )
-    assert result.success
-    unpartitioned = [k for k in graph.get_all_asset_keys() if not graph.get(k).is_partitioned]
-    result = dg.materialize(
-        definitions.assets,
-        selection=dg.AssetSelection.assets(*unpartitioned),
-        resources=resources,
-        instance=instance,
-    )
-    assert result.success
+    reference, partitioned, unpartitioned = run_plan(definitions.resolve_asset_graph())
+    for selection, tags in ((reference, {}), (partitioned, REAL_RANGE), (unpartitioned, {})):
+        result = dg.materialize(
+            definitions.assets,
+            selection=dg.AssetSelection.assets(*selection),
+            resources=resources,
+            instance=instance,
+            tags=tags,
+        )
+        assert result.success
     return path
 
 
