@@ -15,7 +15,8 @@ and reported), until the months are re-materialized.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -35,4 +36,36 @@ def run_plan(graph: BaseAssetGraph) -> tuple[list[dg.AssetKey], list[dg.AssetKey
     return first, partitioned, rest
 
 
-__all__ = ["run_plan"]
+def materialize_in_order(
+    definitions: dg.Definitions,
+    resources: Mapping[str, Any],
+    instance: dg.DagsterInstance,
+    first: str,
+    last: str,
+    run_config: Any = None,
+) -> Iterator[dg.ExecuteInProcessResult]:
+    """The whole graph in :func:`run_plan`'s three runs (the partitioned one over months ``first`` ..
+    ``last``, ISO dates; ``run_config`` for the last), yielding each run's result and stopping after
+    a failed one (``raise_on_error=False``: the caller decides)."""
+    import dagster as dg
+
+    reference, partitioned, rest = run_plan(definitions.resolve_asset_graph())
+    range_tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+    for selection, tags, config in ((reference, {}, None), (partitioned, range_tags, None), (rest, {}, run_config)):
+        if not selection:
+            continue
+        result = dg.materialize(
+            definitions.assets,
+            selection=dg.AssetSelection.assets(*selection),
+            resources=resources,
+            instance=instance,
+            tags=tags,
+            run_config=config,
+            raise_on_error=False,
+        )
+        yield result
+        if not result.success:
+            return
+
+
+__all__ = ["materialize_in_order", "run_plan"]

@@ -81,7 +81,7 @@ def run(engine: str, root: Path, source: Path, first: str, last: str, config: di
     from assets.common.resources import MeterSource, ReportsDir, SparkEngine, Warehouse
     from assets.features.assets import FeatureConfig
     from pipelines.definitions import defs
-    from pipelines.run_plan import run_plan
+    from pipelines.run_plan import materialize_in_order
 
     feature_config = FeatureConfig(**(config or {}))
     definitions = defs()
@@ -94,8 +94,6 @@ def run(engine: str, root: Path, source: Path, first: str, last: str, config: di
     if engine == "spark":
         resources["spark"] = SparkEngine(master="local[2]", lake=str(lake), shuffle_partitions=2)
     instance = dg.DagsterInstance.ephemeral(tempdir=str(root / "dagster_home"))
-    graph = definitions.resolve_asset_graph()
-    reference, partitioned, unpartitioned = run_plan(graph)  # the tariff schedule before the aggregates
     record: dict = {
         "engine": engine,
         "source": str(source),
@@ -107,31 +105,20 @@ def run(engine: str, root: Path, source: Path, first: str, last: str, config: di
     }
     checks: list[tuple] = []
     steps: dict[str, float] = {}
-    runs = (  # (selection, tags, run config): pipelines/run_plan.py's order
-        (reference, {}, None),
-        (partitioned, {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}, None),
-        (unpartitioned, {}, dg.RunConfig(ops={"features": feature_config})),
-    )
     success = True
-    ends: list[float] = []
+    ends: list[float] = []  # when each run ended: the tariff schedule, the partitioned range, the rest
     with _LoadSampler() as load:
         t0 = time.perf_counter()
-        for selection, tags, run_config in runs:
-            if success and selection:
-                result = dg.materialize(
-                    definitions.assets,
-                    selection=dg.AssetSelection.assets(*selection),
-                    resources=resources,
-                    instance=instance,
-                    tags=tags,
-                    run_config=run_config,
-                    raise_on_error=False,
-                )
-                steps.update(_step_seconds(instance, result.run_id))
-                checks += result.get_asset_check_evaluations()
-                success = result.success
+        runs = materialize_in_order(
+            definitions, resources, instance, first, last, dg.RunConfig(ops={"features": feature_config})
+        )
+        for result in runs:
+            steps.update(_step_seconds(instance, result.run_id))
+            checks += result.get_asset_check_evaluations()
+            success = result.success
             ends.append(time.perf_counter())
-    t1, t2 = ends[1], ends[2]  # the partitioned layers (schedule included) end; the rest end
+    ends += [ends[-1]] * (3 - len(ends))  # a failed run ends the plan
+    t1, t2 = ends[1], ends[2]
     evaluations = [
         (e.asset_check_key.asset_key.to_user_string(), e.asset_check_key.name, e.passed, str(e.severity))
         for e in checks

@@ -11,7 +11,7 @@ import pytest
 from assets.common.resources import MeterSource, ReportsDir, Warehouse
 from assets.synthetic.generate import generate
 from pipelines.definitions import defs
-from pipelines.run_plan import run_plan
+from pipelines.run_plan import materialize_in_order
 
 HOUSEHOLDS = 300  # the demo default: enough ToU responders per lifestyle segment to split them out
 
@@ -54,7 +54,6 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
         "reports": ReportsDir(path=str(root / "reports")),
     }
     instance = dg.DagsterInstance.ephemeral(tempdir=str(root / "dagster_home"))
-    reference, partitioned, unpartitioned = run_plan(definitions.resolve_asset_graph())
     run = Pipeline(
         folder,
         root / "warehouse.duckdb",
@@ -65,15 +64,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
         instance,
         [],
     )
-    run.results.append(run.materialize(reference))  # the tariff schedule, before the schedule aggregates
-    run.results.append(
-        run.materialize(
-            partitioned,
-            tags={
-                "dagster/asset_partition_range_start": "2012-01-01",
-                "dagster/asset_partition_range_end": "2014-01-01",
-            },
-        )
-    )
-    run.results.append(run.materialize(unpartitioned))
+    for result in materialize_in_order(definitions, resources, instance, "2012-01-01", "2014-01-01"):
+        assert result.success
+        run.results.append(result)
     return run

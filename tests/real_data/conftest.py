@@ -8,7 +8,7 @@ import pytest
 
 from assets.common.resources import MeterSource, ReportsDir, Warehouse
 from pipelines.definitions import defs
-from pipelines.run_plan import run_plan
+from pipelines.run_plan import materialize_in_order
 
 REAL_RANGE = {"dagster/asset_partition_range_start": "2011-12-01", "dagster/asset_partition_range_end": "2014-02-01"}
 
@@ -23,15 +23,8 @@ def real_warehouse(lcl_sample: Path, tmp_path_factory: pytest.TempPathFactory) -
         "reports": ReportsDir(path=str(path.parent / "reports")),
     }
     instance = dg.DagsterInstance.ephemeral(tempdir=str(path.parent / "dagster_home"))
-    reference, partitioned, unpartitioned = run_plan(definitions.resolve_asset_graph())
-    for selection, tags in ((reference, {}), (partitioned, REAL_RANGE), (unpartitioned, {})):
-        result = dg.materialize(
-            definitions.assets,
-            selection=dg.AssetSelection.assets(*selection),
-            resources=resources,
-            instance=instance,
-            tags=tags,
-        )
+    first, last = REAL_RANGE["dagster/asset_partition_range_start"], REAL_RANGE["dagster/asset_partition_range_end"]
+    for result in materialize_in_order(definitions, resources, instance, first, last):
         assert result.success
     return path
 
