@@ -34,6 +34,7 @@ import dagster as dg
 from assets.common.months import months_between, next_month
 from assets.common.partitions import monthly_partitions
 from assets.common.resources import MeterSource
+from assets.ingest.source_files import walk_files
 from pipelines.jobs import ingest_and_clean_job
 from pipelines.schedules import automation_running
 
@@ -56,15 +57,11 @@ class FileStat:
 
 
 def walk(folder: Path) -> dict[str, FileStat]:
-    """Every file below ``folder`` (relative POSIX path -> size, mtime); hidden paths skipped."""
+    """Every file below ``folder`` (relative POSIX path -> size, mtime); hidden paths skipped, linked
+    folders followed (the same walk as ingest's discovery)."""
     found = {}
-    for path in folder.rglob("*"):
-        relative = path.relative_to(folder).as_posix()
-        if any(part.startswith(".") for part in Path(relative).parts):
-            continue
+    for path, relative in walk_files(folder):
         try:
-            if not path.is_file():
-                continue
             stat = path.stat()
         except OSError:  # vanished between listing and stat
             continue

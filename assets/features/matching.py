@@ -29,8 +29,11 @@ PAIRS_SCHEMA = {"household_id": pl.String, "control_id": pl.String, "rank": pl.I
 def matching_profiles(*lifestyles: pl.DataFrame) -> pl.DataFrame:
     """One lifestyle row per household: the first frame that has the household wins."""
     frames = [f.select("household_id", "mean_kwh_per_half_hour", *SHAPE_COLUMNS) for f in lifestyles if f.height]
-    if not frames:
-        return pl.DataFrame(schema={"household_id": pl.String, "mean_kwh_per_half_hour": pl.Float64})
+    if not frames:  # no household has a pre-period profile: every household uses the fallback design
+        return pl.DataFrame(
+            schema={"household_id": pl.String, "mean_kwh_per_half_hour": pl.Float64}
+            | dict.fromkeys(SHAPE_COLUMNS, pl.Float64)
+        )
     return (
         pl.concat(frames, how="vertical_relaxed")
         .filter(pl.col("mean_kwh_per_half_hour").is_not_null())
@@ -129,7 +132,9 @@ def covariate_balance(
     SMD = (mean_treated - mean_controls) / sqrt((var_treated + var_controls) / 2), with the variances
     of the unmatched samples in both (so that matching cannot shrink the yardstick);
     ``balanced`` = |smd_matched| < balance_smd_target. Treated households without a pre-period profile
-    are not in the matched sets (they use the fallback design) and not in this table.
+    are not in the matched sets (they use the fallback design) and not in this table. Empty when no
+    treated household was matched (no pre-period profiles, or no profiled controls): there is nothing
+    to balance, and the report says why.
     """
     cov = balance_covariates(profiles).join(
         households.select("household_id", "tariff_group"), on="household_id", how="inner"
@@ -138,6 +143,8 @@ def covariate_balance(
     treated = cov.filter(pl.col("tariff_group") == settings.treated_group)
     controls = cov.filter(pl.col("tariff_group") == settings.control_group)
     matched_t = treated.join(pairs.select("household_id").unique(), on="household_id", how="semi")
+    if matched_t.height == 0:
+        return pl.DataFrame(schema=BALANCE_SCHEMA)
     weights = (
         pairs.join(matched_t.select("household_id"), on="household_id", how="semi")
         .with_columns(w=1.0 / pl.len().over("household_id"))

@@ -190,7 +190,7 @@ else:
     owners=OWNERS,
     check_specs=[schema_check_spec("tariff_schedule")],
 )
-def tariff_schedule(warehouse: Warehouse, source: MeterSource):
+def tariff_schedule(context: dg.AssetExecutionContext, warehouse: Warehouse, source: MeterSource):
     """The 2013 dynamic time-of-use schedule on the readings' UTC half-hour grid.
 
     The published schedule labels the START of each half hour in UK local time; readings are
@@ -204,10 +204,15 @@ def tariff_schedule(warehouse: Warehouse, source: MeterSource):
     from assets.common.warehouse import replace_table
     from assets.ingest.schemas.tariff_schedule import TariffSchedule
     from assets.ingest.source_files import discover, of_kind
-    from assets.ingest.tariff_schedule import load_tariff_schedule
+    from assets.ingest.tariff_schedule import NO_SCHEDULE, load_tariff_schedule
 
     files = of_kind(discover(source.folder()), "tariffs")
     schedule, chosen = load_tariff_schedule([(f.path, f.relative) for f in files])
+    if chosen == NO_SCHEDULE:
+        context.log.warning(
+            "No tariff schedule (Tariffs.xlsx or Tariffs.csv) in the source folder: the schedule is empty, so no "
+            "price response can be measured; add the schedule file to measure it."
+        )
     try:
         schedule = validate(TariffSchedule, schedule, TARIFF_TABLE)
     except SchemaViolation as violation:

@@ -10,7 +10,9 @@ files not named as data are ignored and listed; files that claim to be data (``.
 from __future__ import annotations
 
 import gzip
+import os
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,15 +78,33 @@ def classify(path: Path, relative: str) -> str:
     return "ignored"
 
 
+def walk_files(source_dir: Path) -> Iterator[tuple[Path, str]]:
+    """(path, relative POSIX path) of every file below ``source_dir``, sorted, hidden paths skipped.
+
+    Folders reached through symbolic links are followed (a data folder linked into the source folder
+    is common), each real folder once, so a link back up the tree cannot loop."""
+    seen: set[str] = set()
+    found = []
+    for root, dirs, names in os.walk(source_dir, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in names:
+            path = Path(root) / name
+            if not name.startswith(".") and path.is_file():
+                found.append((path, path.relative_to(source_dir).as_posix()))
+    yield from sorted(found, key=lambda item: item[1])
+
+
 def discover(source_dir: Path) -> list[SourceFile]:
-    """Every file below ``source_dir`` (sorted, hidden files skipped) with its kind."""
+    """Every file below ``source_dir`` (sorted, hidden files skipped, symbolic links followed) with its kind."""
     if not source_dir.is_dir():
         raise FileNotFoundError(f"source folder {source_dir} does not exist")
     found = []
-    for path in sorted(p for p in source_dir.rglob("*") if p.is_file()):
-        relative = path.relative_to(source_dir).as_posix()
-        if any(part.startswith(".") for part in Path(relative).parts):
-            continue
+    for path, relative in walk_files(source_dir):
         stat = path.stat()
         found.append(SourceFile(path, relative, classify(path, relative), stat.st_size, stat.st_mtime_ns))
     return found

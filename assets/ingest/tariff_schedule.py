@@ -141,10 +141,33 @@ def normalise_schedule(labels: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+NO_SCHEDULE = "none: no tariff schedule (Tariffs.xlsx or Tariffs.csv) in the source folder"
+
+
+def empty_schedule() -> pl.DataFrame:
+    """The normalised schedule's columns with no half hour: a source without any price signal."""
+    return pl.DataFrame(
+        schema={
+            "interval_start_utc": pl.Datetime("us"),
+            "interval_end_utc": pl.Datetime("us"),
+            "local_label_start": pl.Datetime("us"),
+            "band": pl.String,
+            "price_p_per_kwh": pl.Float64,
+            "event_id": pl.Int32,
+            "event_start_utc": pl.Datetime("us"),
+            "event_start_local": pl.Datetime("us"),
+        }
+    )
+
+
 def load_tariff_schedule(files: list[tuple[Path, str]]) -> tuple[pl.DataFrame, str]:
-    """Pick the schedule file (xlsx preferred over CSV exports) and normalise it."""
+    """Pick the schedule file (xlsx preferred over CSV exports) and normalise it.
+
+    Without a schedule file the schedule is empty (``NO_SCHEDULE``): the data hold no price events, so
+    no price response can be measured, and the report says so; segmentation and the peak-load ranking
+    need no schedule."""
     if not files:
-        raise FileNotFoundError("no tariff schedule (Tariffs.xlsx or Tariffs.csv) in the source folder")
+        return empty_schedule(), NO_SCHEDULE
     path, display = sorted(files, key=lambda f: (not f[0].name.lower().endswith(".xlsx"), f[1]))[0]
     labels = read_schedule_labels(path, display)
     check_label_grid(labels, display)

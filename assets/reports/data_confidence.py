@@ -7,6 +7,8 @@
 * the household funnel: in the files -> with enough data (features) -> segmented -> on the dynamic
   tariff (ToU) -> measured (a price response estimated) -> responders (significant reduction);
 * the population High-event effect with its interval, and the all-controls placebo with its interval;
+* what the data could not support (``data_gaps``: no schedule, no dynamic-tariff or control households,
+  no pre-period), each with what was done instead;
 * warnings when the segmentation is weak (low silhouette / unstable / outlier groups).
 """
 
@@ -16,6 +18,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from assets.common.sql import load_sql
+from assets.reports.data_gaps import data_gaps, read_data_shape, response_gap
 
 # Silhouette below this on the chosen load-shape K: weak structure (household profiles form a
 # continuum; ~0.13 is published for LCL at K=3). Above 0.5 on real profiles: suspicious (Domain notes §2).
@@ -49,6 +52,8 @@ class DataConfidence:
     effect: Effect | None
     placebo: Effect | None
     warnings: list[str] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)  # what could not be computed, and why
+    no_response_reason: str | None = None  # why no population effect exists, when none does
 
 
 FUNNEL_LABELS = {
@@ -126,6 +131,7 @@ def read_data_confidence(con, source: str, synthetic: bool, readings=None) -> Da
         if None not in r
     }
     metrics = con.sql("SELECT * FROM model.cluster_metrics").pl().to_dicts()
+    shape = read_data_shape(con)
     return DataConfidence(
         source=source,
         synthetic=synthetic,
@@ -136,6 +142,8 @@ def read_data_confidence(con, source: str, synthetic: bool, readings=None) -> Da
         effect=effects.get("treatment"),
         placebo=effects.get("placebo_controls"),
         warnings=segmentation_warnings(metrics, synthetic),
+        gaps=data_gaps(shape),
+        no_response_reason=response_gap(shape),
     )
 
 
@@ -147,6 +155,7 @@ def block(data: DataConfidence | None) -> dict:
             "lines": ["The data source of this report was not recorded."],
             "funnel": [],
             "warnings": [],
+            "gaps": [],
         }
     months = f"{data.first_month} to {data.last_month}" if data.first_month else "unknown"
     lines = [
@@ -161,7 +170,10 @@ def block(data: DataConfidence | None) -> dict:
             f"controls): {data.effect.sentence()}."
         )
     else:
-        lines.append("No population effect could be measured (no household on the dynamic tariff).")
+        lines.append(
+            "No population effect of the dynamic tariff could be measured"
+            + (" (see 'What could not be computed')." if data.no_response_reason else ".")
+        )
     if data.placebo is not None:
         covers = data.placebo.ci_low_pct <= 0 <= data.placebo.ci_high_pct
         lines.append(
@@ -173,4 +185,5 @@ def block(data: DataConfidence | None) -> dict:
         "lines": lines,
         "funnel": [(FUNNEL_LABELS[k], f"{v:,}") for k, v in data.funnel.items()],
         "warnings": data.warnings,
+        "gaps": data.gaps,
     }

@@ -99,6 +99,13 @@ ALL_EVENTS_ONLY_BASIS = "all High events"
 INTERVAL_OWN = "household's own events: empirical-Bayes posterior (bootstrap SE)"
 INTERVAL_MODEL = "response model: held-out residual quantiles"
 INTERVAL_PRIOR = "spread of measured households' responses (DerSimonian-Laird tau)"
+# No household of the data had its price response measured (no schedule, no dynamic-tariff household, no
+# controls): nothing can size an expected reduction, so it is left empty and the list ranks by peak load.
+NO_RESPONSE = "no response evidence"
+NO_RESPONSE_BASIS = (
+    "no household in these data had its price response measured: no expected reduction can be sized; "
+    "ranked by peak_load_kw alone"
+)
 
 
 def read_evening_event_rows(con: duckdb.DuckDBPyConnection, table: str = EVENT_ROWS_TABLE) -> pl.DataFrame:
@@ -377,7 +384,7 @@ def expected_household_reduction(
             pl.when(measured).then(pl.col(own)).when(by_model).then(pl.col(model_col)).otherwise(pl.col(prior_col))
         ).clip(0.0, cap)
 
-    return (
+    expected = (
         frame.with_columns(
             pl.when(measured)
             .then(pl.lit("measured"))
@@ -417,6 +424,27 @@ def expected_household_reduction(
             (pl.col("peak_load_kw") * pl.col("expected_reduction_ci_high_pct") / 100.0).alias("expected_kw_ci_high"),
         )
         .sort("household_id")
+    )
+    if frame["response_measured"].fill_null(False).any() or predicted.height:
+        return expected
+    nothing = pl.lit(None, dtype=pl.Float64)
+    return expected.with_columns(
+        response_source=pl.lit(NO_RESPONSE),
+        response_basis=pl.lit(NO_RESPONSE_BASIS),
+        interval_basis=pl.lit(NO_RESPONSE_BASIS),
+        reduction_own_sd_pct=nothing,
+        reduction_shared_se_pct=nothing,
+        **{
+            c: nothing
+            for c in (
+                "expected_reduction_pct",
+                "expected_reduction_ci_low_pct",
+                "expected_reduction_ci_high_pct",
+                "expected_kw_reduction",
+                "expected_kw_ci_low",
+                "expected_kw_ci_high",
+            )
+        },
     )
 
 
@@ -473,7 +501,10 @@ def rank_dr_targets(
     """The ranked household table and the two-row comparison of the selection rules (with the
     held-out-event comparison's columns, null when ``heldout`` is None)."""
     tb = textbook_cluster_choice(expectations)
-    ranked = expectations.sort(["expected_kw_reduction", "household_id"], descending=[True, False]).with_columns(
+    # ties (and, without any response evidence, every household) are ordered by the peak load the event acts on
+    ranked = expectations.sort(
+        ["expected_kw_reduction", "peak_load_kw", "household_id"], descending=[True, True, False], nulls_last=True
+    ).with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"),
         (pl.col("textbook_cluster") == tb).alias("selected_by_textbook"),
     )
@@ -513,6 +544,7 @@ def rank_dr_targets(
 def compare_rules(ranked: pl.DataFrame) -> pl.DataFrame:
     """Two rows (ranking, textbook): households, kW captured (with the sum of the households' interval
     bounds: conservative, their errors treated as fully correlated), overlap, Jaccard, responders."""
+    sized = ranked["expected_kw_reduction"].null_count() < ranked.height  # else: no response evidence at all
     total_kw = float(ranked["expected_kw_reduction"].sum())
     a = ranked["selected_by_ranking"].to_numpy()
     b = ranked["selected_by_textbook"].to_numpy()
@@ -521,8 +553,8 @@ def compare_rules(ranked: pl.DataFrame) -> pl.DataFrame:
     rows = []
     for rule, mask_col in ((RANKING_RULE, "selected_by_ranking"), (TEXTBOOK_RULE, "selected_by_textbook")):
         sel = ranked.filter(pl.col(mask_col))
-        kw = float(sel["expected_kw_reduction"].sum())
-        interval = captured_kw_interval(sel)
+        kw = float(sel["expected_kw_reduction"].sum()) if sized else None
+        interval = captured_kw_interval(sel) if sized else (None, None, None)
         rows.append(
             {
                 "rule": rule,
@@ -533,9 +565,9 @@ def compare_rules(ranked: pl.DataFrame) -> pl.DataFrame:
                 "segment_prior_households": int((sel["response_source"] == "segment prior").sum())
                 if "response_source" in sel.columns
                 else 0,
-                "mean_expected_kw_per_household": kw / sel.height if sel.height else 0.0,
+                "mean_expected_kw_per_household": None if kw is None else kw / sel.height if sel.height else 0.0,
                 "peak_kw_covered": float(sel["peak_kw"].sum()),
-                "share_of_total_expected_kw": kw / total_kw if total_kw > 0 else 0.0,
+                "share_of_total_expected_kw": None if kw is None else kw / total_kw if total_kw > 0 else 0.0,
                 "measured_responders_selected": int(sel["is_responsive"].fill_null(False).sum()),
                 "overlap_households": overlap,
                 "jaccard": overlap / union if union else 0.0,

@@ -32,7 +32,7 @@ from assets.model.segmentation_history import (
 from assets.reports import plots
 from assets.reports.data_confidence import DataConfidence
 from assets.reports.data_confidence import block as data_block
-from assets.reports.dr_targets import RANKING_RULE, TEXTBOOK_RULE, DrTargets
+from assets.reports.dr_targets import NO_RESPONSE, RANKING_RULE, TEXTBOOK_RULE, DrTargets
 from assets.reports.interventions import NO_CENTRAL, household_program_kw, program_options
 from assets.reports.privacy import suppress_small_counts, suppress_small_groups
 from assets.reports.profiles import PersonaProfiles, profile_notes
@@ -120,7 +120,12 @@ def dr_targets_csv(inputs: ReportInputs) -> pl.DataFrame:
             pl.col("household_ref").alias("household"),
             pl.col("persona_name").alias("persona"),
             "program",
-            pl.when(measured).then(pl.lit("measured")).otherwise(pl.lit("predicted")).alias("measured_or_predicted"),
+            pl.when(measured)
+            .then(pl.lit("measured"))
+            .when(pl.col("response_source") == NO_RESPONSE)
+            .then(pl.lit("not sized"))
+            .otherwise(pl.lit("predicted"))
+            .alias("measured_or_predicted"),
             pl.col("response_source").alias("prediction_source"),
             "response_basis",
             pl.col("peak_load_kw").round(4),
@@ -301,7 +306,14 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
         "periods).",
         outside_explanation_sentence(inputs.personas.tests),
     ]
-    if rank_row["n_households"] >= k:
+    if rank_row["expected_kw_captured"] is None:
+        out.append(
+            f"No household's price response was measured, so no expected reduction can be sized: the DR list ranks "
+            f"the {inputs.dr.targets.height:,} households by their winter weekday 16:00-20:00 peak load alone "
+            f"(the textbook rule picks the {text_row['n_households']:,} households of the highest-load load-shape "
+            f"cluster; {rank_row['overlap_households']:,} are in both)."
+        )
+    elif rank_row["n_households"] >= k:
         out.append(
             f"Ranking by expected peak reduction selects {rank_row['n_households']:,} households expected to give "
             f"about {rank_row['expected_kw_captured']:.1f} kW{_captured_interval(rank_row)}; "
@@ -332,9 +344,8 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
         )
     if m.response_prior.n_measured == 0:
         out.append(
-            "WARNING: no household has a measured price response, so expected reductions rest on the "
-            "configured "
-            "external prior only."
+            "WARNING: no household has a measured price response, so the programs' kW rest on comparable trials "
+            "only (the toolkit's sourced ranges) and the DR list is not sized in kW."
         )
     return out
 
@@ -849,6 +860,7 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
     lines += [f"- {t}" for t in data["lines"]]
     if data["funnel"]:
         lines.append("- Household funnel: " + " -> ".join(f"{label} {n}" for label, n in data["funnel"]))
+    lines += [f"- NOT COMPUTED: {g}" for g in data["gaps"]]
     lines += [f"- WARNING: {w}" for w in data["warnings"]]
     lines += [f"- {t}" for t in _summary_paragraphs(inputs)]
     lines += [

@@ -192,7 +192,7 @@ def plot_responsiveness(
         if measured.size >= k:
             data.append(measured)
             positions.append(i)
-        unmeasured = part.filter(~pl.col("response_measured"))["expected_reduction_pct"]
+        unmeasured = part.filter(~pl.col("response_measured"))["expected_reduction_pct"].drop_nulls()
         priors.append(float(unmeasured.mean()) if unmeasured.len() >= k else np.nan)
     if data:
         ax.boxplot(data, positions=positions, widths=0.5, showfliers=False)

@@ -9,6 +9,7 @@ import pytest
 
 from assets.model.settings import PROGRAMS, SegmentationSettings
 from assets.reports.dr_targets import (
+    NO_RESPONSE,
     RANKING_RULE,
     TEXTBOOK_RULE,
     rank_dr_targets,
@@ -88,15 +89,16 @@ def _expectations() -> pl.DataFrame:
 
 def test_dr_ranking_and_textbook_comparison():
     e = _expectations()
-    # expected kW: h1 .20, h2 .06, h3 0, h4 .05, h5 .15, h6 .15 -> h1, h5, h6 (tie -> id order), h2, h4, h3
+    # expected kW: h1 .20, h2 .06, h3 0, h4 .05, h5 .15, h6 .15 -> h1, h6, h5 (tie -> the larger peak load
+    # first: h6 2.5 kW, h5 1.5 kW), h2, h4, h3
     assert textbook_cluster_choice(e) == 1  # mean peak: c0 1.25, c1 2.5, c2 1.5
     dr = rank_dr_targets(e, SegmentationSettings())
     t = dr.targets
-    assert t["household_ref"].to_list() == ["h1", "h5", "h6", "h2", "h4", "h3"]
+    assert t["household_ref"].to_list() == ["h1", "h6", "h5", "h2", "h4", "h3"]
     assert t["rank"].to_list() == [1, 2, 3, 4, 5, 6]
     assert t["expected_kw_reduction"].to_list() == pytest.approx([0.2, 0.15, 0.15, 0.06, 0.05, 0.0])
     assert t.filter(pl.col("selected_by_textbook"))["household_ref"].sort().to_list() == ["h2", "h3"]
-    assert t.filter(pl.col("selected_by_ranking"))["household_ref"].to_list() == ["h1", "h5"]
+    assert t.filter(pl.col("selected_by_ranking"))["household_ref"].to_list() == ["h1", "h6"]
     assert dr.n_selected == 2
     c = {r["rule"]: r for r in dr.comparison.iter_rows(named=True)}
     assert c[RANKING_RULE]["expected_kw_captured"] == pytest.approx(0.35)
@@ -106,11 +108,30 @@ def test_dr_ranking_and_textbook_comparison():
     assert c[RANKING_RULE]["expected_kw_captured_ci_high"] == pytest.approx(0.35 * 2)
     assert c[TEXTBOOK_RULE]["peak_kw_covered"] == pytest.approx(5.0)
     assert c[RANKING_RULE]["overlap_households"] == 0 and c[RANKING_RULE]["jaccard"] == 0.0
-    assert c[RANKING_RULE]["measured_responders_selected"] == 2
+    assert c[RANKING_RULE]["measured_responders_selected"] == 1
     assert c[RANKING_RULE]["share_of_total_expected_kw"] == pytest.approx(0.35 / 0.61)
     # explicit budget
     dr3 = rank_dr_targets(e, SegmentationSettings(dr_budget_households=3))
     assert dr3.targets["selected_by_ranking"].sum() == 3
+
+
+def test_dr_ranking_without_any_response_evidence_is_by_peak_load():
+    """No household measured (no ToU, no controls or no schedule): nothing sizes a reduction, so the
+    expected kW stays empty (never a 0.0 that looks measured) and the list is ordered by peak load,
+    not by household id."""
+    expected_cols = [c for c in _expectations().columns if c.startswith("expected_")]
+    e = _expectations().with_columns(
+        pl.lit(NO_RESPONSE).alias("response_source"),
+        *[pl.lit(None, dtype=pl.Float64).alias(c) for c in expected_cols],
+    )
+    dr = rank_dr_targets(e, SegmentationSettings())
+    # peak loads: h1 1.0, h2 3.0, h3 2.0, h4 0.5, h5 1.5, h6 2.5
+    assert dr.targets["household_ref"].to_list() == ["h2", "h6", "h3", "h5", "h1", "h4"]
+    assert dr.targets["expected_kw_reduction"].null_count() == dr.targets.height
+    c = {r["rule"]: r for r in dr.comparison.iter_rows(named=True)}
+    assert c[RANKING_RULE]["expected_kw_captured"] is None
+    assert c[RANKING_RULE]["expected_kw_captured_ci_low"] is None
+    assert c[RANKING_RULE]["share_of_total_expected_kw"] is None
 
 
 def test_dr_targets_on_synthetic(outputs):

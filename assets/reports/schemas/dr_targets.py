@@ -26,34 +26,45 @@ class DrTargets(TableModel):
     )
     peak_load_basis: pl.String = pa.Field(description="What peak_load_kw was measured on (load and window).")
     response_source: pl.String = pa.Field(
-        isin=["measured", "response model", "segment prior"],
-        description="measured = shrunk DiD estimate of this household; response model = predicted from pre-period lifestyle and Acorn (used only when it beat the segment prior and the textbook rule out of sample); segment prior = shrunk mean of its lifestyle segment's measured households.",
+        isin=["measured", "response model", "segment prior", "no response evidence"],
+        description="measured = shrunk DiD estimate of this household; response model = predicted from pre-period lifestyle and Acorn (used only when it beat the segment prior and the textbook rule out of sample); segment prior = shrunk mean of its lifestyle segment's measured households; no response evidence = no household of the data had a measured price response (the expected columns are empty and the list ranks by peak_load_kw).",
     )
     response_basis: pl.String = pa.Field(
         description="Which events the reduction was measured or predicted on: evening High events (start "
         "17:00-23:00 local) or, for a measured household without one, all its High events."
     )
     expected_reduction_pct: pl.Float64 = pa.Field(
+        nullable=True,
         ge=0,
         le=100,
         description="Expected reduction of the peak load in an evening High-price event (%), clipped at 0 and settings.max_reduction_fraction.",
     )
     expected_reduction_ci_low_pct: pl.Float64 = pa.Field(
+        nullable=True,
         ge=0,
         le=100,
         description="Lower bound of the 95 % interval of expected_reduction_pct (interval_basis), clipped.",
     )
     expected_reduction_ci_high_pct: pl.Float64 = pa.Field(
+        nullable=True,
         ge=0,
         le=100,
         description="Upper bound of the 95 % interval of expected_reduction_pct (interval_basis), clipped.",
     )
-    expected_kw_reduction: pl.Float64 = pa.Field(ge=0, description="peak_load_kw x expected_reduction_pct / 100 (kW).")
+    expected_kw_reduction: pl.Float64 = pa.Field(
+        nullable=True,
+        ge=0,
+        description="peak_load_kw x expected_reduction_pct / 100 (kW); empty when response_source is 'no response evidence'.",
+    )
     expected_kw_ci_low: pl.Float64 = pa.Field(
-        ge=0, description="peak_load_kw x expected_reduction_ci_low_pct / 100 (kW; the response's interval)."
+        nullable=True,
+        ge=0,
+        description="peak_load_kw x expected_reduction_ci_low_pct / 100 (kW; the response's interval).",
     )
     expected_kw_ci_high: pl.Float64 = pa.Field(
-        ge=0, description="peak_load_kw x expected_reduction_ci_high_pct / 100 (kW; the response's interval)."
+        nullable=True,
+        ge=0,
+        description="peak_load_kw x expected_reduction_ci_high_pct / 100 (kW; the response's interval).",
     )
     interval_basis: pl.String = pa.Field(
         description="What the interval was measured on: the household's own events (empirical-Bayes posterior "
@@ -72,26 +83,31 @@ class DrTargetComparison(TableModel):
     rule: pl.String = pa.Field(unique=True, description="Selection rule.")
     n_households: pl.Int64 = pa.Field(ge=0, description="Households selected by the rule.")
     expected_kw_captured: pl.Float64 = pa.Field(
-        ge=0, description="Sum of expected kW reduction of the selected households."
+        nullable=True,
+        ge=0,
+        description="Sum of expected kW reduction of the selected households; empty when no household had a measured response (nothing sizes it).",
     )
     expected_kw_captured_ci_low: pl.Float64 = pa.Field(
+        nullable=True,
         ge=0,
         description="95 % low of the captured kW: total - z sd (dr_targets.captured_kw_interval: measured and "
         "model households' errors independent, segment-prior households sharing their segment's prior error), "
         "never below the sum of the households' low bounds.",
     )
     expected_kw_captured_ci_high: pl.Float64 = pa.Field(
-        ge=0, description="95 % high: total + z sd, never above the sum of the households' high bounds."
+        nullable=True, ge=0, description="95 % high: total + z sd, never above the sum of the households' high bounds."
     )
     segment_prior_households: pl.Int64 = pa.Field(
         ge=0,
         description="Selected households whose expected reduction is their segment's prior (a constant within "
         "the segment x their own peak load).",
     )
-    mean_expected_kw_per_household: pl.Float64 = pa.Field(ge=0, description="expected_kw_captured / n_households.")
+    mean_expected_kw_per_household: pl.Float64 = pa.Field(
+        nullable=True, ge=0, description="expected_kw_captured / n_households."
+    )
     peak_kw_covered: pl.Float64 = pa.Field(ge=0, description="Sum of peak kW of the selected households.")
     share_of_total_expected_kw: pl.Float64 = pa.Field(
-        ge=0, le=1, description="Share of all households' expected kW reduction captured."
+        nullable=True, ge=0, le=1, description="Share of all households' expected kW reduction captured."
     )
     measured_responders_selected: pl.Int64 = pa.Field(
         ge=0, description="Selected households that are measured responders."
