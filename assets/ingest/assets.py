@@ -126,6 +126,7 @@ HOUSEHOLDS_ASSET = dict(
 def _households(warehouse: Warehouse, source: MeterSource, spark: SparkEngine | None):
     from assets.common.table_model import SchemaViolation
     from assets.ingest import households as hh
+    from assets.ingest.clock_check import check_clock, clock_sentence
     from assets.ingest.raw_ingest import RAW_TABLE
     from assets.ingest.schemas.households import Households
     from assets.ingest.source_files import discover, of_kind
@@ -133,18 +134,20 @@ def _households(warehouse: Warehouse, source: MeterSource, spark: SparkEngine | 
     files = of_kind(discover(source.folder()), "households")
     registered = [hh.read_household_file(f.path, f.relative) for f in files]
     rejected = hh.rejected_register_lines(registered)
-    per_household = acorn_lines = None
+    per_household = acorn_lines = clock = None
     if spark is not None:  # the raw readings are on the lake: one row per household (and file) comes back
         from assets.ingest.spark_ingest import lake_runner
 
         runner = lake_runner(spark.session(), spark.lake_root)
         per_household = hh.readings_households(runner, RAW_TABLE)
         acorn_lines = hh.acorn_lines(runner, RAW_TABLE)
+        clock = check_clock(lambda sql, params: runner.execute(sql, params).fetchall(), RAW_TABLE)
     try:
         with warehouse.get_connection() as con:
             if per_household is None:
                 per_household = hh.readings_households(con, RAW_TABLE)
                 acorn_lines = hh.acorn_lines(con, RAW_TABLE)
+                clock = check_clock(lambda sql, params: con.execute(sql, params).fetchall(), RAW_TABLE)
             acorn = hh.read_acorn(source.folder(), acorn_lines)
             table, stats = hh.build_households(registered, hh.seen_with_group(per_household, acorn))
             store_table(con, HOUSEHOLDS_TABLE, Households, table)
@@ -166,6 +169,12 @@ def _households(warehouse: Warehouse, source: MeterSource, spark: SparkEngine | 
             "register_lines_rejected": dg.MetadataValue.int(len(rejected)),
             "register_lines_rejected_sample": dg.MetadataValue.json(rejected[:50]),
             "by_group": dg.MetadataValue.md(markdown_table(groups)),
+            # UTC or UK local time? the readings on the clock-change dates (assets/ingest/clock_check.py);
+            # the report's "Data and confidence" section states the same sentence
+            "clock_check": clock_sentence(clock) or "readings on the clock-change dates look UTC (or none there)",
+            "clock_check_by_date": dg.MetadataValue.md(
+                markdown_table(clock.by_date()) if clock.days.height else "_(none)_"
+            ),
         },
         check_results=[schema_check_passed("households", {HOUSEHOLDS_TABLE: table.height})],
     )
