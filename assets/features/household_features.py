@@ -3,7 +3,8 @@
 Lifestyle block: the baseline features where the household passed baseline coverage
 (``lifestyle_window='baseline'``), otherwise the same lifestyle function over the trial year's days
 without any High/Low half hour (``'treatment_normal_days'``) if that passes the same coverage gate.
-Households of ``households`` with neither are excluded and recorded with the reason.
+Households of ``households`` with neither are excluded and recorded with the reason; so are households
+with clean readings that ``households`` lacks (``not_in_register``: no trial group to place them in).
 """
 
 from __future__ import annotations
@@ -135,6 +136,25 @@ def build_household_features(
             detail=pl.lit("no actual reading in the baseline window or on treatment normal days"),
         )
     )
+    unregistered = (
+        pl.concat([baseline.features.select("household_id"), baseline.exclusions.select("household_id")])
+        .unique()
+        .join(hh, on="household_id", how="anti")
+        .with_columns(
+            lifestyle_window=pl.lit(None, dtype=pl.String),
+            coverage=pl.lit(None, dtype=pl.Float64),
+            actual_half_hours=pl.lit(None, dtype=pl.Int64),
+            expected_half_hours=pl.lit(None, dtype=pl.Int64),
+            reason=pl.lit("not_in_register"),
+            detail=pl.format(
+                "{} has readings but no line in the household register (informations_households.csv) and its "
+                "readings file carries no tariff group: add a line '{},<Std|ToU>,<Acorn>,<Acorn_grouped>' to the "
+                "register",
+                pl.col("household_id"),
+                pl.col("household_id"),
+            ),
+        )
+    )
     exclusions = (
         pl.concat(
             [
@@ -147,7 +167,7 @@ def build_household_features(
                     "reason",
                     "detail",
                 )
-                for f in (tried, base_only, none)
+                for f in (tried, base_only, none, unregistered)
             ],
             how="vertical_relaxed",
         )

@@ -126,6 +126,7 @@ HOUSEHOLDS_ASSET = dict(
 def _households(warehouse: Warehouse, source: MeterSource, spark: SparkEngine | None):
     from assets.common.table_model import SchemaViolation
     from assets.ingest import households as hh
+    from assets.ingest.clock_check import check_clock, clock_sentence
     from assets.ingest.raw_ingest import RAW_TABLE
     from assets.ingest.schemas.households import Households
     from assets.ingest.source_files import discover, of_kind
@@ -133,31 +134,47 @@ def _households(warehouse: Warehouse, source: MeterSource, spark: SparkEngine | 
     files = of_kind(discover(source.folder()), "households")
     registered = [hh.read_household_file(f.path, f.relative) for f in files]
     rejected = hh.rejected_register_lines(registered)
-    per_household = None
-    if spark is not None:  # the raw readings are on the lake: one row per household comes back
+    per_household = acorn_lines = clock = None
+    if spark is not None:  # the raw readings are on the lake: one row per household (and file) comes back
         from assets.ingest.spark_ingest import lake_runner
 
-        per_household = hh.readings_households(lake_runner(spark.session(), spark.lake_root), RAW_TABLE)
+        runner = lake_runner(spark.session(), spark.lake_root)
+        per_household = hh.readings_households(runner, RAW_TABLE)
+        acorn_lines = hh.acorn_lines(runner, RAW_TABLE)
+        clock = check_clock(lambda sql, params: runner.execute(sql, params).fetchall(), RAW_TABLE)
     try:
         with warehouse.get_connection() as con:
             if per_household is None:
                 per_household = hh.readings_households(con, RAW_TABLE)
-            table, stats = hh.build_households(registered, hh.seen_with_group(per_household))
+                acorn_lines = hh.acorn_lines(con, RAW_TABLE)
+                clock = check_clock(lambda sql, params: con.execute(sql, params).fetchall(), RAW_TABLE)
+            acorn = hh.read_acorn(source.folder(), acorn_lines)
+            table, stats = hh.build_households(registered, hh.seen_with_group(per_household, acorn))
             store_table(con, HOUSEHOLDS_TABLE, Households, table)
     except SchemaViolation as violation:
         yield schema_check_failed("households", violation)
         raise
-    missing = per_household.join(table.select("household_id"), on="household_id", how="anti").height
+    unregistered = hh.not_in_register(per_household, table)
     groups = table.group_by("tariff_group", "acorn_group").len().sort("tariff_group", "acorn_group")
     yield dg.MaterializeResult(
         metadata={
             **table_metadata(Households, HOUSEHOLDS_TABLE, table.height, preview=table),
             **{k: dg.MetadataValue.int(v) for k, v in stats.items()},
-            "households_in_readings_without_group": dg.MetadataValue.int(int(missing)),
+            # no register line and no group in their files: features list them as excluded (not_in_register)
+            "households_in_readings_without_group": dg.MetadataValue.int(unregistered.height),
+            "households_in_readings_without_group_sample": dg.MetadataValue.json(
+                unregistered["household_id"].head(50).to_list()
+            ),
             # register lines whose id breaks the register rule (readings lines: clean's quarantine, V10)
             "register_lines_rejected": dg.MetadataValue.int(len(rejected)),
             "register_lines_rejected_sample": dg.MetadataValue.json(rejected[:50]),
             "by_group": dg.MetadataValue.md(markdown_table(groups)),
+            # UTC or UK local time? the readings on the clock-change dates (assets/ingest/clock_check.py);
+            # the report's "Data and confidence" section states the same sentence
+            "clock_check": clock_sentence(clock) or "readings on the clock-change dates look UTC (or none there)",
+            "clock_check_by_date": dg.MetadataValue.md(
+                markdown_table(clock.by_date()) if clock.days.height else "_(none)_"
+            ),
         },
         check_results=[schema_check_passed("households", {HOUSEHOLDS_TABLE: table.height})],
     )
@@ -168,9 +185,11 @@ if ENGINE == "spark":
     @dg.asset(**HOUSEHOLDS_ASSET)
     def households(warehouse: Warehouse, source: MeterSource, spark: SparkEngine):
         """One row per household: trial group (Std = flat-rate control, ToU = dynamic tariff in 2013)
-        and Acorn category/group, from the household information file, completed by the groups that
-        6/4-column readings files carry. ACORN-U and ACORN- are not real groups and become empty.
-        Ids that break the register rule never enter the register (listed with file, line and rule)."""
+        and Acorn category/group, from the household information file, completed for households it lacks
+        by the group (6/4-column) and Acorn (6-column) their readings files carry (register_source says
+        which); the register wins where they disagree (counted). ACORN-U and ACORN- are not real groups
+        and become empty. Ids that break the register rule never enter the register (listed with file,
+        line and rule)."""
         yield from _households(warehouse, source, spark)
 
 else:
@@ -178,9 +197,11 @@ else:
     @dg.asset(**HOUSEHOLDS_ASSET)
     def households(warehouse: Warehouse, source: MeterSource):
         """One row per household: trial group (Std = flat-rate control, ToU = dynamic tariff in 2013)
-        and Acorn category/group, from the household information file, completed by the groups that
-        6/4-column readings files carry. ACORN-U and ACORN- are not real groups and become empty.
-        Ids that break the register rule never enter the register (listed with file, line and rule)."""
+        and Acorn category/group, from the household information file, completed for households it lacks
+        by the group (6/4-column) and Acorn (6-column) their readings files carry (register_source says
+        which); the register wins where they disagree (counted). ACORN-U and ACORN- are not real groups
+        and become empty. Ids that break the register rule never enter the register (listed with file,
+        line and rule)."""
         yield from _households(warehouse, source, None)
 
 

@@ -46,10 +46,12 @@ class Layout:
     timestamp_field: int
     kwh_field: int
     tariff_field: int | None = None
+    acorn_field: int | None = None  # Acorn and Acorn_grouped (0-based), read for register gaps only
+    acorn_group_field: int | None = None
 
 
 LAYOUTS = {
-    "lds_6col": Layout("lds_6col", 6, 0, 2, 3, 1),
+    "lds_6col": Layout("lds_6col", 6, 0, 2, 3, 1, 4, 5),
     "lds_4col": Layout("lds_4col", 4, 0, 2, 3, 1),
     "lcl_3col": Layout("lcl_3col", 3, 0, 1, 2),
     "kaggle_3col": Layout("kaggle_3col", 3, 0, 1, 2),

@@ -9,7 +9,8 @@
 * the population High-event effect with its interval, and the all-controls placebo with its interval;
 * what the data could not support (``data_gaps``: no schedule, no dynamic-tariff or control households,
   no pre-period), each with what was done instead;
-* warnings when the segmentation is weak (low silhouette / unstable / outlier groups).
+* warnings when the readings look stamped in UK local time instead of UTC (``assets.ingest.clock_check``)
+  and when the segmentation is weak (low silhouette / unstable / outlier groups).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import hashlib
 from dataclasses import dataclass, field
 
 from assets.common.sql import load_sql
+from assets.ingest.clock_check import check_clock, clock_sentence
+from assets.ingest.raw_ingest import RAW_TABLE
 from assets.reports.data_gaps import data_gaps, read_data_shape, response_gap
 
 # Silhouette below this on the chosen load-shape K: weak structure (household profiles form a
@@ -118,6 +121,15 @@ def segmentation_warnings(metrics_rows: list[dict], synthetic: bool = False) -> 
     return out
 
 
+def clock_warnings(readings) -> list[str]:
+    """The clock check's sentence when the raw readings look stamped in UK local time, not UTC (else
+    nothing); ``readings``: where the raw readings are (the warehouse, or the lake's connection)."""
+    from assets.features.duck import fetch
+
+    sentence = clock_sentence(check_clock(lambda sql, params: fetch(readings, sql, params).rows(), RAW_TABLE))
+    return [sentence] if sentence else []
+
+
 def read_data_confidence(con, source: str, synthetic: bool, readings=None) -> DataConfidence:
     """The block from the warehouse (ingest, features and model tables must exist). ``readings``: where
     the funnel counts the raw readings (with METER_ENGINE=spark the lake's connection, ``duck``'s)."""
@@ -141,7 +153,7 @@ def read_data_confidence(con, source: str, synthetic: bool, readings=None) -> Da
         funnel={k: int(row[k] or 0) for k in FUNNEL_LABELS},  # in FUNNEL_LABELS order
         effect=effects.get("treatment"),
         placebo=effects.get("placebo_controls"),
-        warnings=segmentation_warnings(metrics, synthetic),
+        warnings=[*clock_warnings(readings or con), *segmentation_warnings(metrics, synthetic)],
         gaps=data_gaps(shape),
         no_response_reason=response_gap(shape),
     )

@@ -70,6 +70,7 @@ class WarehouseBuilder:
                 "acorn": acorn,
                 "acorn_group": ACORN_GROUP.get(acorn) if acorn else None,
                 "source_file": "households/informations_households.csv",
+                "register_source": "register",
             }
         )
         return self
@@ -169,7 +170,7 @@ class WarehouseBuilder:
         households = pl.DataFrame(
             self.households,
             schema={"household_id": pl.String, "tariff_group": pl.String, "acorn": pl.String,
-                    "acorn_group": pl.String, "source_file": pl.String},
+                    "acorn_group": pl.String, "source_file": pl.String, "register_source": pl.String},
         )  # fmt: skip
         tables = {
             "ingest.households": validate(Households, households),

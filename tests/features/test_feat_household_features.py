@@ -120,3 +120,23 @@ def test_exclusions_recorded(built):
     assert ex["T3"]["coverage"] < 0.8 and "both < 0.8" in ex["T3"]["detail"]
     assert ex["GHOST"]["reason"] == "no_readings" and ex["GHOST"]["coverage"] is None
     assert set(res.exclusions["stage"]) == {"household_features"}
+
+
+def test_a_household_with_readings_but_no_register_row_is_excluded_with_what_to_add(built):
+    """Not silently dropped: a household whose readings reached the features but that ingest.households
+    lacks (no register line, no group in its files) is listed as not_in_register, with the line to add."""
+    baseline, treatment, res = built
+    register = pl.concat(
+        [
+            res.features.select("household_id", "tariff_group", "acorn", "acorn_group"),
+            pl.DataFrame({"household_id": ["T3"], "tariff_group": ["ToU"]}),
+        ],
+        how="diagonal",
+    )
+    without_c1 = register.filter(pl.col("household_id") != "C1")
+    again = build_household_features(baseline, treatment, without_c1, trial_settings())
+    assert "C1" not in again.features["household_id"].to_list()
+    row = row_of(again.exclusions, "C1")
+    assert row["reason"] == "not_in_register" and row["lifestyle_window"] is None
+    assert "add a line 'C1,<Std|ToU>,<Acorn>,<Acorn_grouped>' to the register" in row["detail"]
+    assert again.exclusions.filter(pl.col("reason") == "not_in_register")["household_id"].to_list() == ["C1"]

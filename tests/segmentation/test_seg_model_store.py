@@ -50,7 +50,7 @@ def test_fingerprint_properties(synthetic, fast_settings):
     assert fingerprint_frame(prepare_features(as_f32), cols) == base
     changed = features.with_columns(
         pl.when(pl.int_range(pl.len()) == 3)
-        .then(pl.col("night_share") + 1e-9)
+        .then(pl.col("night_share") * (1 + 1e-6))
         .otherwise(pl.col("night_share"))
         .alias("night_share")
     )
@@ -62,3 +62,32 @@ def test_fingerprint_properties(synthetic, fast_settings):
     b = pl.DataFrame({"household_id": ["a", "b"], "x": [-0.0, float("nan")]})
     assert fingerprint_frame(a, ["x"]) == fingerprint_frame(b, ["x"])
     assert np.isfinite(len(base))
+
+
+def test_fingerprint_ignores_summation_noise_and_sees_a_real_change(synthetic, fast_settings):
+    """An identical re-run whose sums were added in another order differs by ~1e-13 relative: same
+    fingerprint. A change of 1e-6 relative in one value of one household: another fingerprint."""
+    features, _ = synthetic
+    prepared = prepare_features(features)
+    cols = training_columns(fast_settings, features)
+    numeric = [c for c in cols if prepared[c].dtype.is_float()]
+    assert len(numeric) >= 10 and prepared.height >= 50
+    rng = np.random.default_rng(7)
+
+    def times(relative: float) -> list[pl.Series]:
+        return [
+            prepared[c]
+            * (1 + relative * rng.choice([-1.0, 1.0], prepared.height) * rng.uniform(0.5, 1.0, prepared.height))
+            for c in numeric
+        ]
+
+    base = fingerprint_frame(prepared, cols)
+    noisy = prepared.with_columns(times(1e-13))
+    assert not noisy.select(numeric).equals(prepared.select(numeric))  # the noise is there, bit for bit
+    assert fingerprint_frame(noisy, cols) == base
+    for column in (numeric[0], numeric[-1]):
+        row = int(prepared.select((pl.col(column).is_finite() & (pl.col(column) != 0)).arg_max()).item())
+        one = prepared.with_columns(
+            pl.when(pl.int_range(pl.len()) == row).then(pl.col(column) * (1 + 1e-6)).otherwise(pl.col(column))
+        )
+        assert fingerprint_frame(one, cols) != base, column

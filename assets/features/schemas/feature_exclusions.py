@@ -2,7 +2,8 @@
 
 ``features.baseline_exclusions``: households with clean readings that did not get baseline features.
 ``features.household_feature_exclusions``: households of ``ingest.households`` without a row in
-``features.household_features`` (no window with enough data).
+``features.household_features`` (no window with enough data), and households with clean readings that
+``ingest.households`` lacks (``not_in_register``: no register line, and their files carry no group).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import polars as pl
 from assets.common.column_spec import Col, table_model
 
 BASELINE_REASONS = ["no_actual_readings_in_window", "below_coverage_threshold"]
-HOUSEHOLD_REASONS = ["no_readings", "no_lifestyle_window"]
+HOUSEHOLD_REASONS = ["no_readings", "no_lifestyle_window", "not_in_register"]
 
 EXCLUSION_COLS: list[Col] = [
     Col("household_id", pl.String, "LCLid.", {"unique": True}),

@@ -24,3 +24,9 @@ class Households(TableModel):
         nullable=True, isin=["Affluent", "Comfortable", "Adversity"], description="Acorn group; None where unknown."
     )
     source_file: pl.String = pa.Field(description="File the row came from.")
+    register_source: pl.String = pa.Field(
+        isin=["register", "readings_file"],
+        description="Where tariff_group and Acorn came from: the household register ('register'), or, for a "
+        "household the register lacks, its own readings file ('readings_file': the group of 6/4-column files, "
+        "the Acorn of 6-column files, else None).",
+    )
