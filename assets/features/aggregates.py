@@ -8,9 +8,9 @@ monthly partitions like ``clean_readings``) into four compact tables:
   finer: the lifestyle profile sums (slot x day type x season) and the baseline-year reference of the
   DiD (slot x day type x calendar month) are regroupings of these sums.
 - ``features.household_days``: (partition month, household, local day) -> readings, actual readings,
-  kWh sum, largest reading and 4-hour block sums. Daily totals, variability, load factor, the daily
-  shape types of ``shape_entropy``, coverage counts and the universe of households are regroupings of
-  these rows (any set of local days: the trial year's event-free days too).
+  kWh sum, largest and smallest reading and 4-hour block sums. Daily totals, variability, load factor,
+  the daily shape types of ``shape_entropy``, meter health, coverage counts and the universe of
+  households are regroupings of these rows (any set of local days: the trial year's event-free days too).
 - ``features.household_event_readings``: the actual readings at the *selected* half hours: every half
   hour of an event, rebound or preload window of the tariff schedule and of its placebo shift
   (``placebo_shift_days`` back). The DiD's event half hours (trial, placebo, sensitivity) are a join of
@@ -59,8 +59,8 @@ from datetime import date, datetime, timedelta
 import duckdb
 import polars as pl
 
-from assets.common.sql import qualified_name
-from assets.common.table_model import create_table_if_missing, validate_query
+from assets.common.sql import load_sql, qualified_name
+from assets.common.table_model import column_names, create_table_if_missing, validate_query
 from assets.common.warehouse import transaction
 from assets.features.duck import Connection, fetch, on_spark, scratch, statement, table_exists
 from assets.features.local_time import WEEK_EPOCH, local_grid, utc_to_local
@@ -73,6 +73,7 @@ from assets.features.schemas.aggregates import (
     N_BLOCKS,
     REFERENCE_TABLE,
     SLOTS_TABLE,
+    STORED_TABLES,
     AggregateMonthInputs,
     HouseholdDays,
     HouseholdEventReadings,
@@ -96,6 +97,25 @@ OUTPUTS = (
 SCHEDULE_SOURCES = ("tariff", "placebo")  # the tariff schedule, and it shifted placebo_shift_days back
 REFERENCE_CLASSES = ("reference", "reference_near")  # event-free, fully labelled days (near: next to an event day)
 HALF_HOUR = timedelta(minutes=30)
+USABLE_TABLES = (SLOTS_TABLE, DAYS_TABLE, INPUTS_TABLE)  # what aggregates_usable reads
+
+
+def _definition() -> str:
+    """SHA-256 of what the aggregates are: each output's table, SQL text and columns (name, dtype), and the
+    fingerprint table's columns. Stored with every month (``features.aggregate_month_inputs.definition``,
+    and inside its ``inputs_fingerprint``): a month built under another definition is not used
+    (:func:`aggregates_usable`) and is listed by :func:`stale_schedule_months` until rebuilt."""
+    digest = hashlib.sha256()
+    for table, model, name in (*OUTPUTS, (INPUTS_TABLE, AggregateMonthInputs, None)):
+        digest.update(f"t{table}\n".encode())
+        if name is not None:
+            digest.update(load_sql(__file__, name).encode())
+        for column, spec in model.to_schema().columns.items():
+            digest.update(f"c{column}:{spec.dtype}\n".encode())
+    return digest.hexdigest()
+
+
+DEFINITION = _definition()
 
 if AGGREGATE_SETTINGS.entropy_block_hours != BLOCK_HOURS:  # pragma: no cover - a code invariant
     raise RuntimeError("schemas/aggregates.py BLOCK_HOURS must equal FeatureSettings().entropy_block_hours")
@@ -231,6 +251,7 @@ def month_inputs(inputs: ScheduleInputs, month: date) -> tuple[pl.DataFrame, pl.
     dates = month_grid(month).filter((end >= lo) & (end < hi)).select("local_date").unique()
     days = inputs.days.join(dates, on="local_date", how="semi").sort("schedule", "local_date")
     digest = hashlib.sha256()
+    digest.update(f"v{DEFINITION}\n".encode())  # a changed aggregate definition changes every month's fingerprint
     for ts in selection["interval_start_utc"]:
         digest.update(f"h{ts.isoformat()}\n".encode())
     for source, day, cls in days.iter_rows():
@@ -241,9 +262,10 @@ def month_inputs(inputs: ScheduleInputs, month: date) -> tuple[pl.DataFrame, pl.
             "inputs_fingerprint": [digest.hexdigest()],
             "selected_half_hours": [selection.height],
             "classified_days": [days.height],
+            "definition": [DEFINITION],
         },
         schema={"reading_month": pl.Date, "inputs_fingerprint": pl.String, "selected_half_hours": pl.Int64,
-                "classified_days": pl.Int64},
+                "classified_days": pl.Int64, "definition": pl.String},
     )  # fmt: skip
     return selection, days, row
 
@@ -251,10 +273,16 @@ def month_inputs(inputs: ScheduleInputs, month: date) -> tuple[pl.DataFrame, pl.
 def build_aggregates(
     con: duckdb.DuckDBPyConnection, start: date, end: date, readings_table: str = "clean.clean_readings"
 ) -> AggregateResult:
-    """Replace the aggregates of partition months ``start <= m < end``, one month per transaction."""
-    for table, model, _ in OUTPUTS:
+    """Replace the aggregates of partition months ``start <= m < end``, one month per transaction.
+
+    A stored table whose columns are not its model's (built under an older definition) is dropped and
+    created again first: its other months are then missing, so the readers use the readings (and
+    :func:`stale_schedule_months` lists those months) until they are rebuilt too."""
+    for table, model in STORED_TABLES:
+        if table_exists(con, table) and not columns_match(con, table, model):
+            LOG.warning("%s was built with other columns than %s: dropped, rebuild every month", table, model.__name__)
+            con.execute(f"DROP TABLE {qualified_name(table)}")
         create_table_if_missing(con, table, model)
-    create_table_if_missing(con, INPUTS_TABLE, AggregateMonthInputs)
     inputs = schedule_inputs(con)
     month = start.replace(day=1)
     while month < end:
@@ -364,23 +392,32 @@ def read_sources(reads: list[SourceRead], engine: str | None = None) -> dict[str
     return {reader: sorted(tables) for reader, tables in sorted(out.items())}
 
 
+def columns_match(con: Connection, table: str, model: type) -> bool:
+    """``table`` is stored with exactly the columns of ``model`` (on either engine; Spark lists a partition
+    column last, so the order is the writers' business: the model's order is checked before each write)."""
+    return sorted(fetch(con, f"SELECT * FROM {qualified_name(table)} LIMIT 0").columns) == sorted(column_names(model))
+
+
 def aggregates_usable(con: Connection, settings: FeatureSettings) -> bool:
     """True when the aggregates answer for ``settings``: built with the same local labels, from the
-    same readings table, and matching the clean readings month by month (actual and estimated counts
-    of ``clean.household_month_coverage``, written with the readings), every month complete: it has its
-    row in ``features.aggregate_month_inputs`` (written last on Spark, where a month's tables are not
-    replaced in one transaction; on DuckDB it is written in the month's transaction)."""
+    same readings table, under the current definition (:data:`DEFINITION`: the tables' columns and every
+    month's stored definition), and matching the clean readings month by month (actual and estimated
+    counts of ``clean.household_month_coverage``, written with the readings), every month complete: it
+    has its row in ``features.aggregate_month_inputs`` (written last on Spark, where a month's tables are
+    not replaced in one transaction; on DuckDB it is written in the month's transaction)."""
     same_labels = (
         settings.readings_table == AGGREGATE_SETTINGS.readings_table
         and settings.tariff_table == AGGREGATE_SETTINGS.tariff_table
         and settings.timezone == AGGREGATE_SETTINGS.timezone
         and tuple(settings.bank_holidays) == tuple(AGGREGATE_SETTINGS.bank_holidays)
     )
-    if not same_labels or not all(table_exists(con, t) for t in (SLOTS_TABLE, DAYS_TABLE, COVERAGE_TABLE)):
+    if not same_labels or not all(table_exists(con, t) for t in (*USABLE_TABLES, COVERAGE_TABLE)):
         return False
-    # A warehouse from before the fingerprints has no inputs table: its months are complete by transaction.
-    complete = table_exists(con, INPUTS_TABLE)
-    inputs = qualified_name(INPUTS_TABLE) if complete else "(SELECT CAST(NULL AS DATE) AS reading_month)"
+    # Built under another definition (a warehouse from before the definition was stored, or a changed one):
+    # not used, whatever the counts say.
+    if not all(columns_match(con, table, model) for table, model in STORED_TABLES if table in USABLE_TABLES):
+        return False
+    inputs = qualified_name(INPUTS_TABLE)
     mismatched = fetch(
         con,
         f"""
@@ -389,13 +426,13 @@ def aggregates_usable(con: Connection, settings: FeatureSettings) -> bool:
              d AS (SELECT reading_month, sum(n_actual) AS a, sum(n_readings) AS r
                    FROM {qualified_name(DAYS_TABLE)} GROUP BY reading_month),
              s AS (SELECT reading_month, sum(n) AS a FROM {qualified_name(SLOTS_TABLE)} GROUP BY reading_month),
-             i AS (SELECT DISTINCT reading_month AS m FROM {inputs})
+             i AS (SELECT DISTINCT reading_month AS m FROM {inputs} WHERE definition = $definition)
         SELECT count(*) FROM c FULL JOIN d USING (reading_month) FULL JOIN s USING (reading_month)
         LEFT JOIN i ON c.reading_month = i.m
         WHERE c.a IS DISTINCT FROM d.a OR c.r IS DISTINCT FROM d.r OR coalesce(c.a, 0) IS DISTINCT FROM coalesce(s.a, 0)
-           OR ($complete AND c.reading_month IS NOT NULL AND i.m IS NULL)
+           OR (c.reading_month IS NOT NULL AND i.m IS NULL)
         """,
-        {"complete": complete},
+        {"definition": DEFINITION},
     ).item()
     return mismatched == 0
 
@@ -435,7 +472,7 @@ def _by_season(frame: pl.DataFrame, settings: FeatureSettings) -> pl.DataFrame:
 
 
 def day_sums(con: duckdb.DuckDBPyConnection, settings: FeatureSettings, grid: pl.DataFrame) -> pl.DataFrame | None:
-    """(household_id, local_date, day_half_hours, n, total, max_kwh, b0..) of the local days of ``grid``
+    """(household_id, local_date, day_half_hours, n, total, max_kwh, min_kwh, b0..) of the local days of ``grid``
     with an actual reading; None when the aggregates' 4-hour blocks do not serve ``settings``."""
     if settings.entropy_block_hours != BLOCK_HOURS:
         return None
@@ -446,7 +483,8 @@ def day_sums(con: duckdb.DuckDBPyConnection, settings: FeatureSettings, grid: pl
         frame = fetch(
             con,
             f"SELECT a.household_id, a.local_date, any_value(d.day_half_hours) AS day_half_hours, "
-            f"CAST(sum(a.n_actual) AS BIGINT) AS n, sum(a.kwh) AS total, max(a.max_kwh) AS max_kwh, {blocks} "
+            f"CAST(sum(a.n_actual) AS BIGINT) AS n, sum(a.kwh) AS total, max(a.max_kwh) AS max_kwh, "
+            f"min(a.min_kwh) AS min_kwh, {blocks} "
             f"FROM {qualified_name(DAYS_TABLE)} a JOIN {qualified_name(d)} d ON a.local_date = d.local_date "
             "GROUP BY a.household_id, a.local_date HAVING sum(a.n_actual) > 0",
         )

@@ -9,7 +9,7 @@ import polars as pl
 
 from assets.common.column_spec import conform
 from assets.common.table_model import validate
-from assets.features import aggregates
+from assets.features import aggregates, meter_health
 from assets.features.duck import distinct_households
 from assets.features.lifestyle import compute_lifestyle_features, expected_half_hours
 from assets.features.schemas.feature_exclusions import EXCLUSION_COLS, BaselineExclusions
@@ -39,9 +39,11 @@ def gate_on_coverage(
     below = lifestyle.filter(pl.col("coverage") < threshold).select(
         "household_id",
         "coverage",
-        "actual_half_hours",
-        "expected_half_hours",
-        reason=pl.lit("below_coverage_threshold"),
+        # usable actual half hours: those on meter-flagged days count as missing (meter_health.py)
+        actual_half_hours=pl.col("actual_half_hours") - pl.col("meter_flagged_half_hours"),
+        expected_half_hours="expected_half_hours",
+        reason=pl.coalesce(meter_health.meter_reason(threshold), pl.lit("below_coverage_threshold")),
+        meter=meter_health.meter_detail(),
     )
     absent = (
         universe.join(lifestyle.select("household_id"), on="household_id", how="anti")
@@ -51,6 +53,7 @@ def gate_on_coverage(
             actual_half_hours=pl.lit(0, dtype=pl.Int64),
             expected_half_hours=pl.lit(expected, dtype=pl.Int64),
             reason=pl.lit("no_actual_readings_in_window"),
+            meter=pl.lit(""),
         )
     )
     excluded = pl.concat([below, absent], how="vertical_relaxed").with_columns(
@@ -58,12 +61,13 @@ def gate_on_coverage(
         lifestyle_window=pl.lit(window),
         coverage_threshold=pl.lit(threshold),
         detail=pl.format(
-            "{} window: coverage {} ({} of {} half hours) < threshold {}",
+            "{} window: coverage {} ({} of {} half hours) < threshold {}{}",
             pl.lit(window),
             pl.col("coverage").round(4),
             pl.col("actual_half_hours"),
             pl.col("expected_half_hours"),
             pl.lit(threshold),
+            pl.col("meter"),
         ),
     )
     return passed, conform(excluded, EXCLUSION_COLS).sort("household_id")
@@ -73,7 +77,8 @@ def compute_baseline_features(con: duckdb.DuckDBPyConnection, settings: FeatureS
     """Lifestyle features over the baseline window for households with coverage >= threshold.
 
     Every household with any clean reading but no baseline row is in ``exclusions`` with its coverage
-    and a reason ('below_coverage_threshold' or 'no_actual_readings_in_window').
+    and a reason ('below_coverage_threshold', 'no_actual_readings_in_window', or a meter-health reason
+    of meter_health.py when flagged days, counted as missing, took it below the gate).
     """
     lifestyle = compute_lifestyle_features(con, settings, "baseline")
     if aggregates.aggregates_usable(con, settings):

@@ -48,7 +48,8 @@ Lifestyle definitions in full (local clock slot of the interval START; windows a
   1 = days spread evenly over all 7 types. A rule-based dictionary keeps the feature reproducible and
   SQL-cheap at LCL scale (a learned k-means dictionary, as in Kwac et al., would need every day shape).
 - night_share, daytime_share, evening_share: share of the mean daily profile's kWh in those hours.
-- coverage: actual half hours / half hours of the included local days of the window.
+- coverage: usable actual half hours (local days without a meter-health flag: meter_health.py) / half
+  hours of the included local days of the window.
 - winter_weekday_peak_kw: 2 x the slot-balanced mean kWh per half hour over the peak slots
   (``peak_hours``) of weekdays (bank holidays count as weekend) in ``winter_months``; None when those
   days hold fewer than ``min_season_half_hours / 48 * (peak slots)`` actual peak readings (14 days' worth)
@@ -130,7 +131,8 @@ COVERAGE: tuple[Feature, ...] = (
     Feature(
         "coverage",
         "fraction",
-        "Actual (quality A) half hours / half hours of the window's included local days.",
+        "Usable actual (quality A) half hours / half hours of the window's included local days: actual half "
+        "hours on local days with a meter-health flag count as missing (assets/features/meter_health.py).",
         {"ge": 0, "le": 1},
         source="actual",
     ),
@@ -156,6 +158,39 @@ COVERAGE: tuple[Feature, ...] = (
         "Local days with an actual reading in every one of their half hours.",
         {"ge": 0},
         source="actual",
+        dtype=pl.Int32,
+    ),
+    Feature(
+        "meter_flagged_half_hours",
+        "half hours",
+        "Actual half hours on local days with a meter-health flag (flat-lined, implausible level, all zero): "
+        "missing for coverage.",
+        {"ge": 0},
+        source="actual",
+        dtype=pl.Int64,
+    ),
+    Feature(
+        "flat_lined_days",
+        "days",
+        "Complete local days whose actual readings are all one non-zero value (meter_flat_days).",
+        {"ge": 0},
+        source="kwh",
+        dtype=pl.Int32,
+    ),
+    Feature(
+        "implausible_level_days",
+        "days",
+        "Complete local days whose smallest actual reading is >= meter_implausible_min_kwh.",
+        {"ge": 0},
+        source="kwh",
+        dtype=pl.Int32,
+    ),
+    Feature(
+        "zero_days",
+        "days",
+        "Local days whose actual readings are all 0 (meter_zero_days).",
+        {"ge": 0},
+        source="kwh",
         dtype=pl.Int32,
     ),
 )

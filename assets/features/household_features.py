@@ -3,8 +3,10 @@
 Lifestyle block: the baseline features where the household passed baseline coverage
 (``lifestyle_window='baseline'``), otherwise the same lifestyle function over the trial year's days
 without any High/Low half hour (``'treatment_normal_days'``) if that passes the same coverage gate.
-Households of ``households`` with neither are excluded and recorded with the reason; so are households
-with clean readings that ``households`` lacks (``not_in_register``: no trial group to place them in).
+Households of ``households`` with neither are excluded and recorded with the reason (a meter-health
+reason of ``meter_health.py`` when flagged days, counted as missing, took a window below the gate); so
+are households with clean readings that ``households`` lacks (``not_in_register``: no trial group to
+place them in).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import polars as pl
 
 from assets.common.column_spec import conform
 from assets.common.table_model import validate
+from assets.features import meter_health
 from assets.features.baseline_features import BaselineResult
 from assets.features.catalogue import SHAPE_COLUMNS
+from assets.features.meter_health import METER_REASONS
 from assets.features.schemas.feature_exclusions import EXCLUSION_COLS, HouseholdFeatureExclusions
 from assets.features.schemas.household_features import HOUSEHOLD_FEATURE_COLS, HouseholdFeatures
 from assets.features.schemas.lifestyle_features import FEATURE_COLS, PEAK_LOAD_COLS
@@ -81,46 +85,60 @@ def build_household_features(
     )
 
     missing = hh.join(lifestyle, on="household_id", how="anti").select("household_id")
+    # a meter-health reason (meter_health.py) of either window names why; else no_lifestyle_window
+    baseline_meter = baseline.exclusions.select(
+        "household_id",
+        baseline_coverage="coverage",
+        baseline_meter=pl.when(pl.col("reason").is_in(METER_REASONS)).then(pl.col("reason")),
+    )
     tried = (
         missing.join(
-            normal_all.select("household_id", "coverage", "actual_half_hours", "expected_half_hours"),
+            normal_all.select(
+                "household_id",
+                "coverage",
+                # usable actual half hours: those on meter-flagged days count as missing
+                actual_half_hours=pl.col("actual_half_hours") - pl.col("meter_flagged_half_hours"),
+                expected_half_hours="expected_half_hours",
+                normal_meter=meter_health.meter_reason(threshold),
+                meter=meter_health.meter_detail(),
+            ),
             on="household_id",
             how="inner",
         )
-        .with_columns(
-            lifestyle_window=pl.lit("treatment_normal_days"),
-            reason=pl.lit("no_lifestyle_window"),
-        )
-        .join(
-            baseline.exclusions.select("household_id", baseline_coverage="coverage"),
-            on="household_id",
-            how="left",
-        )
+        .with_columns(lifestyle_window=pl.lit("treatment_normal_days"))
+        .join(baseline_meter, on="household_id", how="left")
     )
     tried = tried.with_columns(
+        reason=pl.coalesce("normal_meter", "baseline_meter", pl.lit("no_lifestyle_window")),
         detail=pl.format(
-            "baseline coverage {} and treatment normal-days coverage {} ({} of {} half hours) both < {}",
+            "baseline coverage {} and treatment normal-days coverage {} ({} of {} half hours) both < {}{}",
             pl.col("baseline_coverage").fill_null(0.0).round(4),
             pl.col("coverage").round(4),
             pl.col("actual_half_hours"),
             pl.col("expected_half_hours"),
             pl.lit(threshold),
-        )
-    ).drop("baseline_coverage")
+            pl.col("meter"),
+        ),
+    ).drop("baseline_coverage", "baseline_meter", "normal_meter", "meter")
     base_only = (
         missing.join(tried, on="household_id", how="anti")
         .join(
-            baseline.exclusions.select("household_id", "coverage", "actual_half_hours", "expected_half_hours"),
+            baseline.exclusions.select(
+                "household_id", "coverage", "actual_half_hours", "expected_half_hours", baseline_reason="reason"
+            ),
             on="household_id",
             how="inner",
         )
         .with_columns(
             lifestyle_window=pl.lit("baseline"),
-            reason=pl.lit("no_lifestyle_window"),
+            reason=pl.when(pl.col("baseline_reason").is_in(METER_REASONS))
+            .then(pl.col("baseline_reason"))
+            .otherwise(pl.lit("no_lifestyle_window")),
             detail=pl.format(
-                "baseline coverage {} < {} and no actual reading on treatment normal days",
+                "baseline coverage {} < {} ({}) and no actual reading on treatment normal days",
                 pl.col("coverage").round(4),
                 pl.lit(threshold),
+                pl.col("baseline_reason"),
             ),
         )
     )

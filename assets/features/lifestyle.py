@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from assets.features import aggregates
+from assets.features import aggregates, meter_health
 from assets.features.catalogue import LIFESTYLE, PROFILE_COLUMNS, SHAPE_COLUMNS, feature
 from assets.features.duck import fetch, scratch, statement
 from assets.features.local_time import local_grid, window_utc_bounds
@@ -289,12 +289,16 @@ def compute_lifestyle_features(
     peak_hours = [_peak_hour(profile, *f.slots(settings), f.name) for f in LIFESTYLE if f.formula == "window_peak_hour"]
 
     day = day.with_columns(complete=pl.col("n") == pl.col("day_half_hours"))
-    daily = day.group_by("household_id").agg(
-        actual_half_hours=pl.col("n").sum().cast(pl.Int64),
-        complete_days=pl.col("complete").sum().cast(pl.Int32),
-        mean_daily_kwh=pl.col("total").filter(pl.col("complete")).mean(),
-        daily_sd=pl.col("total").filter(pl.col("complete")).std(ddof=1),
-        max_kwh=pl.col("max_kwh").max(),
+    daily = (
+        day.group_by("household_id")
+        .agg(
+            actual_half_hours=pl.col("n").sum().cast(pl.Int64),
+            complete_days=pl.col("complete").sum().cast(pl.Int32),
+            mean_daily_kwh=pl.col("total").filter(pl.col("complete")).mean(),
+            daily_sd=pl.col("total").filter(pl.col("complete")).std(ddof=1),
+            max_kwh=pl.col("max_kwh").max(),
+        )
+        .join(meter_health.household_health(day, settings), on="household_id", how="left")
     )
 
     wide_shape = profile.pivot(on="slot", index="household_id", values="p", sort_columns=False)
@@ -322,7 +326,10 @@ def compute_lifestyle_features(
     out = out.with_columns(
         lifestyle_window=pl.lit(window),
         expected_half_hours=pl.lit(expected, dtype=pl.Int64),
-        coverage=(pl.col("actual_half_hours") / expected) if expected else pl.lit(None, dtype=pl.Float64),
+        # meter-flagged days count as missing (meter_health.py)
+        coverage=((pl.col("actual_half_hours") - pl.col("meter_flagged_half_hours")) / expected)
+        if expected
+        else pl.lit(None, dtype=pl.Float64),
         peak_offpeak_ratio=_ratio(pl.col("peak_kwh_per_half_hour"), pl.col("offpeak_kwh")),
         daily_cv=pl.when(pl.col("mean_daily_kwh") > 0).then(pl.col("daily_sd") / pl.col("mean_daily_kwh")),
         load_factor=_ratio(mean_hh, pl.col("max_kwh")),

@@ -45,7 +45,22 @@ class FeatureSettings:
     timezone: str = "Europe/London"
 
     # --- data sufficiency -----------------------------------------------------------------------
-    coverage_threshold: float = 0.8  # actual half hours / half hours in the window (Octopus-style gate)
+    coverage_threshold: float = 0.8  # usable actual half hours / half hours in the window (Octopus-style gate)
+
+    # --- meter health: local days the coverage gate counts as missing (rules, reason codes and sources:
+    # assets/features/meter_health.py; README "Meter health") ----------------------------------------
+    # (a) flat-lined day: a complete local day (46/48/50 actual readings) that is one non-zero value.
+    # Frozen reads are a non-zero value repeated in >= 3 consecutive intervals, not genuine zeros
+    # (waymark VEE); the day aggregates see runs of a whole day (the longest real LCL run is 39).
+    meter_flat_days: bool = True
+    # (b) zero day: a local day whose actual readings are all 0 (SERL "suspicious zeros"; CalTRACK
+    # 2.2.1.4 treats electricity zeros as missing). Zero runs shorter than a day are kept.
+    meter_zero_days: bool = True
+    # (c) implausible level: a complete local day whose SMALLEST actual reading is at least this many kWh
+    # (None = off): every half hour alone carries a whole day of Ofgem's High typical domestic
+    # consumption (Profile Class 1 TDCV, 4,300 kWh/year from 1 April 2020: 4,300 / 365 = 11.78 kWh/day),
+    # i.e. >= 23.6 kW for 24 hours. SERL's single-reading limit (24 kWh, V08) bounds one half hour only.
+    meter_implausible_min_kwh: float | None = 4300 / 365
 
     # --- lifestyle features (local hours of the interval start) ----------------------------------
     peak_hours: tuple[float, float] = (16.0, 20.0)
@@ -126,6 +141,8 @@ class FeatureSettings:
             )
         if not 0 < self.coverage_threshold <= 1:
             raise ValueError("coverage_threshold must be in (0, 1]")
+        if self.meter_implausible_min_kwh is not None and not self.meter_implausible_min_kwh > 0:
+            raise ValueError("meter_implausible_min_kwh must be > 0 (None switches the rule off)")
         for name in (
             "peak_hours", "base_load_hours", "morning_peak_window", "evening_peak_window",
             "night_share_hours", "daytime_share_hours", "evening_share_hours", "morning_share_hours",

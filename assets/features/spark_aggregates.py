@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from assets.clean.clean_readings import CLEAN_TABLE
 from assets.clean.schemas.clean_readings import CleanReadings
+from assets.common.engine import EngineError
 from assets.common.spark import (
     LakeTable,
     SparkSql,
@@ -38,7 +39,10 @@ from assets.common.spark import (
     ensure_lake_table,
     overwrite_partitions,
     spark_connection,
+    stored_columns,
+    table_location,
 )
+from assets.common.table_model import column_names
 from assets.features.aggregates import (
     INPUTS_TABLE,
     OUTPUTS,
@@ -74,11 +78,19 @@ def ensure_clean_table(spark: SparkSession, lake: str | Path) -> None:
 
 def ensure_aggregate_tables(spark: SparkSession, lake: str | Path) -> None:
     """The four aggregate tables and the fingerprint table registered over their lake folders (created
-    empty if missing), with the months written so far."""
+    empty if missing), with the months written so far. A table stored with other columns than its model
+    (built under an older aggregate definition) is an error naming its folder: the lake is not deleted
+    here, and a write would keep only the stored columns (the readers do not use it meanwhile:
+    :func:`aggregates.aggregates_usable` checks the columns)."""
     for table in AGGREGATE_LAKE_TABLES:
         ensure_lake_table(spark, lake, table)
         spark.catalog.recoverPartitions(table.name)
         spark.catalog.refreshTable(table.name)
+        if sorted(stored_columns(spark, table.name)) != sorted(column_names(table.model)):
+            raise EngineError(
+                f"{table.name} in the lake was built with other columns than {table.model.__name__} (an older "
+                f"aggregate definition): delete {table_location(lake, table.name)} and re-materialize every month"
+            )
 
 
 def write_month_on_spark(runner: SparkSql, month: date, inputs: ScheduleInputs) -> None:

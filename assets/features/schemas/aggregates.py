@@ -2,14 +2,14 @@
 
 ``features.household_month_slots``: per partition month, household, local month, day type and local
 slot, the kWh sum and count of actual readings. ``features.household_days``: per partition month,
-household and local day, the readings, actual readings, their kWh sum and largest value, and the kWh
+household and local day, the readings, actual readings, their kWh sum, largest and smallest value, and the kWh
 of each 4-hour block of the day. ``features.household_event_readings``: the actual readings at the
 half hours the price-response analysis needs (event, rebound and preload half hours of the tariff
 schedule and of its placebo shift). ``features.household_reference_slots``: per schedule, local week,
 local month, day class, day type and slot, the kWh sum and count of actual readings on the
 schedule's event-free days (the within-window reference and the trial year's event-free-day profile).
 ``features.aggregate_month_inputs``: per partition month, the fingerprint of the schedule-derived
-inputs (selected half hours, day classes) the month was built with. All are built from
+inputs (selected half hours, day classes) and of the aggregate definition the month was built with. All are built from
 ``clean.clean_readings`` one month at a time (``assets/features/aggregates.py``); a local month, week
 or day that straddles two partition months (UTC months of the end stamps) has one row in each, which
 the feature layer sums.
@@ -50,6 +50,9 @@ DAY_COLS: list[Col] = [
     Col("n_actual", pl.Int64, "Actual (quality A) readings.", {"ge": 0}),
     Col("kwh", pl.Float64, "Sum of the actual readings' kWh (None without any).", {"nullable": True, "ge": 0}),
     Col("max_kwh", pl.Float64, "Largest actual reading (None without any).", {"nullable": True, "ge": 0}),
+    Col(
+        "min_kwh", pl.Float64, "Smallest actual reading (None without any; meter health).", {"nullable": True, "ge": 0}
+    ),
     *(
         Col(
             f"kwh_block_{b}",
@@ -123,6 +126,12 @@ INPUT_COLS: list[Col] = [
         pl.Int64,
         "Event-free days of either schedule with a half hour ending in the month.",
         {"ge": 0},
+    ),
+    Col(
+        "definition",
+        pl.String,
+        "SHA-256 of the aggregate definition the month was built with (each table's SQL and columns: "
+        "aggregates.DEFINITION); a month of another definition is not used.",
     ),
 ]
 

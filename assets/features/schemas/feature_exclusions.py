@@ -11,9 +11,11 @@ from __future__ import annotations
 import polars as pl
 
 from assets.common.column_spec import Col, table_model
+from assets.features.meter_health import METER_REASONS
 
-BASELINE_REASONS = ["no_actual_readings_in_window", "below_coverage_threshold"]
-HOUSEHOLD_REASONS = ["no_readings", "no_lifestyle_window", "not_in_register"]
+# meter-health reasons (meter_health.py): flagged days counted as missing took the household below the gate
+BASELINE_REASONS = ["no_actual_readings_in_window", "below_coverage_threshold", *METER_REASONS]
+HOUSEHOLD_REASONS = ["no_readings", "no_lifestyle_window", "not_in_register", *METER_REASONS]
 
 EXCLUSION_COLS: list[Col] = [
     Col("household_id", pl.String, "LCLid.", {"unique": True}),
@@ -32,13 +34,23 @@ EXCLUSION_COLS: list[Col] = [
     Col(
         "coverage",
         pl.Float64,
-        "Actual half hours / half hours of that window (None if not computed).",
+        "Usable actual half hours / half hours of that window (None if not computed).",
         {"nullable": True, "ge": 0, "le": 1},
     ),
-    Col("actual_half_hours", pl.Int64, "Actual half hours in that window.", {"nullable": True, "ge": 0}),
+    Col(
+        "actual_half_hours",
+        pl.Int64,
+        "Usable actual half hours in that window (those on meter-flagged days count as missing).",
+        {"nullable": True, "ge": 0},
+    ),
     Col("expected_half_hours", pl.Int64, "Half hours in that window.", {"nullable": True, "ge": 0}),
     Col("coverage_threshold", pl.Float64, "The coverage gate in force.", {"gt": 0, "le": 1}),
-    Col("reason", pl.String, "Machine-readable reason code.", {"isin": BASELINE_REASONS + HOUSEHOLD_REASONS}),
+    Col(
+        "reason",
+        pl.String,
+        "Machine-readable reason code.",
+        {"isin": list(dict.fromkeys(BASELINE_REASONS + HOUSEHOLD_REASONS))},
+    ),
     Col("detail", pl.String, "Human-readable explanation with the numbers."),
 ]
 
