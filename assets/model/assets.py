@@ -74,7 +74,7 @@ class SegmentationConfig(dg.Config):
 
 
 CLUSTER_MODEL_ASSET = dict(
-    deps=["household_features"],
+    deps=["household_features", "household_feature_exclusions"],
     group_name="model",
     kinds={"scikitlearn", "duckdb"},
     owners=OWNERS,
@@ -94,13 +94,18 @@ def _cluster_model(
     from assets.common.warehouse import read_table
     from assets.model import api as seg
     from assets.model import model_registry
+    from assets.model.inputs import TooFewHouseholds, check_enough_households
     from assets.model.model_store import model_summary, save_model
     from assets.model.schemas.cluster_metrics import ClusterMetrics
-    from assets.model.tables import FEATURES_TABLE, METRICS_TABLE, run_as_of
+    from assets.model.tables import EXCLUSIONS_TABLE, FEATURES_TABLE, METRICS_TABLE, run_as_of
 
     settings = config.settings()
     with warehouse.get_connection() as con:
         features = read_table(con, FEATURES_TABLE)
+        try:
+            check_enough_households(features, read_table(con, EXCLUSIONS_TABLE), settings)
+        except TooFewHouseholds as refusal:  # one sentence with the cause, no traceback to read
+            raise dg.Failure(description=str(refusal), allow_retries=False) from None
         month = run_as_of(run_as_of_month(context), con, spark)
         try:
             # Validates the metrics table; the model is persisted below, once named.

@@ -26,7 +26,9 @@ from assets.model.fingerprint import fingerprint_frame, model_version_string
 from assets.model.inputs import (
     DERIVED_COLUMNS,
     behaviour_matrix,
+    check_enough_households,
     fit_mask,
+    minimum_households,
     prepare_features,
     shape_matrix,
     unusable_households,
@@ -103,11 +105,8 @@ def _fit(features: pl.DataFrame, settings: SegmentationSettings) -> ClusterModel
     everyone = prepare_features(features)
     fingerprint = fingerprint_frame(features, training_columns(settings, features))
     keep = fit_mask(everyone, settings)
-    if int(keep.sum()) <= max(settings.k_max, settings.persona_k_max):
-        raise ValueError(
-            f"only {int(keep.sum())} households pass the fitting gate (mean daily kWh >= "
-            f"{settings.min_daily_kwh_for_fit}); need more than {max(settings.k_max, settings.persona_k_max)}"
-        )
+    if int(keep.sum()) < minimum_households(settings):
+        check_enough_households(everyone, pl.DataFrame(schema={"reason": pl.String}), settings)
     frame = everyone.filter(pl.Series(keep))
     shapes = shape_matrix(frame)
     kwh = frame["mean_daily_kwh"].to_numpy().astype(np.float64)

@@ -26,6 +26,61 @@ class FeatureContractError(ValueError):
     """household_features does not carry what segmentation needs."""
 
 
+class TooFewHouseholds(FeatureContractError):
+    """Fewer households can be fitted than the K sweep needs; the message is one sentence with the cause."""
+
+
+# Human labels of the feature layer's exclusion reasons (features.household_feature_exclusions.reason).
+EXCLUSION_LABELS = {
+    "no_lifestyle_window": "too little data in every lifestyle window",
+    "no_readings": "no actual reading in any lifestyle window",
+    "not_in_register": "not in the household register",
+    "meter_flat_lined": "a flat-lined (stuck) meter",
+    "meter_all_zero": "an all-zero meter",
+    "meter_zero_days": "too many all-zero days",
+    "meter_implausible_level": "an implausible level for a domestic meter",
+}
+
+
+def minimum_households(settings: SegmentationSettings) -> int:
+    """Households the fit needs: one more than the largest K tried (a K sweep up to K needs K + 1)."""
+    return max(settings.k_max, settings.persona_k_max) + 1
+
+
+def check_enough_households(features: pl.DataFrame, exclusions: pl.DataFrame, settings: SegmentationSettings) -> None:
+    """Raise :class:`TooFewHouseholds` naming the real cause when fewer than :func:`minimum_households`
+    households pass into the fit. ``exclusions``: features.household_feature_exclusions (reason column)."""
+    need = minimum_households(settings)
+    usable = features.filter(_usable()) if features.height else features
+    fit = int(fit_mask(usable, settings).sum()) if usable.height else 0
+    if fit >= need:
+        return
+    # households of the register without any reading in the data are not part of this data set's shortfall
+    with_readings = exclusions.filter(pl.col("reason") != "no_readings")
+    causes = [
+        f"{n:,} {EXCLUSION_LABELS.get(reason, reason)}"
+        for reason, n in with_readings.group_by("reason").len().sort(["len", "reason"], descending=[True, False]).rows()
+    ]
+    low = with_readings.filter(pl.col("reason") == "no_lifestyle_window")
+    if low.height and "coverage" in low.columns and low["coverage"].max() is not None:
+        causes[[c.endswith(EXCLUSION_LABELS["no_lifestyle_window"]) for c in causes].index(True)] += (
+            f" (the best covers {low['coverage'].max():.0%} of its window; the gate is "
+            f"{low['coverage_threshold'].max():.0%})"
+        )
+    if features.height - usable.height:
+        causes.append(f"{features.height - usable.height:,} an incomplete daily shape")
+    if usable.height - fit:
+        causes.append(f"{usable.height - fit:,} a mean daily use below {settings.min_daily_kwh_for_fit} kWh")
+    total = features.height + with_readings.height
+    why = f"of the {total:,} households with readings, " + ", ".join(causes) if causes else "no household has readings"
+    raise TooFewHouseholds(
+        f"Segmentation needs at least {need} households with enough data (one more than the largest number of "
+        f"groups tried, k_max {settings.k_max} / persona_k_max {settings.persona_k_max}) and only {fit} have it "
+        f"({why}): load more households or a longer period, or lower k_max and persona_k_max in the cluster_model "
+        "config."
+    )
+
+
 def _usable() -> pl.Expr:
     shape_ok = pl.all_horizontal([pl.col(c).is_not_null() & pl.col(c).is_finite() for c in SHAPE_COLUMNS])
     return (

@@ -18,6 +18,7 @@ from assets.model import model_registry
 from assets.model.model_store import load_model
 
 FEATURES_TABLE = "features.household_features"
+EXCLUSIONS_TABLE = "features.household_feature_exclusions"
 METRICS_TABLE = "model.cluster_metrics"
 ASSIGNMENTS_TABLE = "model.segment_assignments"
 PERSONAS_TABLE = "model.personas"
