@@ -335,8 +335,9 @@ def refuse_if_nothing_remains(con: Any, result: CleanResult, start: date, end: d
     files = "; ".join(f"{name} ({_minutes(minutes)})" for name, minutes in refused[:20])
     more = f"; and {len(refused) - 20} more" if len(refused) > 20 else ""
     last = _add_months(end, -1)
+    months = f"{start:%Y-%m}" if last <= start else f"{start:%Y-%m} to {last:%Y-%m}"
     raise NoUsableReadings(
-        f"No readings remain for {start:%Y-%m} to {last:%Y-%m}: {len(refused)} readings file(s) have a reading "
+        f"No readings remain for {months}: {len(refused)} readings file(s) have a reading "
         f"interval this pipeline cannot use ({files}{more}), and their lines are in clean.quarantined_readings "
         "under V13_UNSUPPORTED_INTERVAL; supply half-hourly readings, or finer ones whose interval divides 30 "
         "minutes (15, 10 or 5 minutes, summed into half hours), as hourly or irregular readings are never "

@@ -224,3 +224,32 @@ def test_too_few_stamps_off_the_grid_is_refused_on_the_grid_is_half_hourly(wareh
         "on_grid.csv": 30,
     }
     assert_lines_conserved(result)
+
+
+def test_all_hourly_source_fails_the_clean_run_with_the_sentence_not_a_traceback(tmp_path: Path, rows):
+    import dagster as dg
+
+    from assets.common.resources import MeterSource, ReportsDir, Warehouse
+    from pipelines.definitions import defs
+
+    write_kaggle(tmp_path / "src" / "hourly.csv", hourly_lines([r for r in rows if r[0] == HOUSEHOLDS[0]]))
+    result = dg.materialize(
+        defs().assets,
+        selection=dg.AssetSelection.assets("raw_readings", "clean_readings").required_multi_asset_neighbors(),
+        resources={
+            "warehouse": Warehouse(database=str(tmp_path / "warehouse.duckdb")),
+            "source": MeterSource(source_dir=str(tmp_path / "src")),
+            "reports": ReportsDir(path=str(tmp_path / "reports")),
+        },
+        instance=dg.DagsterInstance.ephemeral(tempdir=str(tmp_path / "home")),
+        partition_key="2013-01-01",
+        raise_on_error=False,
+    )
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    # a user-facing dg.Failure whose description is the sentence, not a chained library error
+    assert failure.step_failure_data.error.cls_name == "Failure"
+    assert failure.step_failure_data.error.cause is None
+    sentence = failure.step_failure_data.user_failure_data.description
+    assert sentence.startswith("No readings remain for 2013-01: 1 readings file(s)")
+    assert "hourly.csv (60-minute spacing)" in sentence and "\n" not in sentence
