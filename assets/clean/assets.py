@@ -4,6 +4,8 @@ The domain modules (polars, pandera, DuckDB) are imported inside the asset body,
 location loads fast.
 """
 
+from collections import Counter
+
 import dagster as dg
 from pydantic import model_validator
 
@@ -94,8 +96,10 @@ CLEAN_MULTI_ASSET = dict(
             asset="clean_readings",
             blocking=True,
             description="Per month: raw rows = clean actual rows + quarantined rows + collapsed "
-            "exact duplicates; and per source file: lines in the file = raw lines stored = clean actual "
-            "+ quarantined + collapsed copies of that file (clean.source_file_balance). Nothing is lost.",
+            "exact duplicates + merged sub-interval parts (e.g. the hh:15 lines of 15-minute files, summed into "
+            "the hh:30 row); and per source file: lines in the file = raw lines stored = clean actual "
+            "+ quarantined + collapsed copies + merged parts of that file (clean.source_file_balance, with "
+            "each file's detected reading interval). Nothing is lost.",
         ),
         *(schema_check_spec(name) for name in CLEAN_ASSETS),
     ],
@@ -108,7 +112,13 @@ CLEAN_MULTI_ASSET = dict(
 def _clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Warehouse, spark: SparkEngine | None):
     import polars as pl
 
-    from assets.clean.clean_readings import CLEAN_TABLE, COVERAGE_TABLE, QUARANTINE_TABLE, clean_window
+    from assets.clean.clean_readings import (
+        CLEAN_TABLE,
+        COVERAGE_TABLE,
+        QUARANTINE_TABLE,
+        NoUsableReadings,
+        clean_window,
+    )
     from assets.clean.schemas.clean_readings import CleanReadings
     from assets.clean.schemas.household_month_coverage import HouseholdMonthCoverage
     from assets.clean.schemas.quarantined_readings import QuarantinedReadings
@@ -130,6 +140,9 @@ def _clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Ware
         # Validated inside the transaction: nothing was committed.
         yield schema_check_failed(violating_asset(violation, tables, "clean_readings"), violation)
         raise
+    except NoUsableReadings as refused:
+        # One sentence naming the refused files (their lines are stored in the quarantine), no traceback.
+        raise dg.Failure(description=str(refused), allow_retries=False) from None
     rows = {
         CLEAN_TABLE: result.clean_rows,
         QUARANTINE_TABLE: result.quarantined_rows,
@@ -152,6 +165,7 @@ def _clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Ware
                 "clean_actual": c.clean_actual_rows,
                 "quarantined": c.quarantined_rows,
                 "collapsed_duplicates": c.collapsed_duplicates,
+                "merged_parts": c.merged_parts,
                 "holds": c.holds,
             }
             for c in result.conservation
@@ -209,6 +223,8 @@ def _clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Ware
                 "clean_actual": f.clean_actual_rows,
                 "quarantined": f.quarantined_rows,
                 "collapsed_duplicates": f.collapsed_duplicates,
+                "merged_parts": f.merged_parts,
+                "interval_minutes": f.interval_minutes,
                 "holds": f.holds,
             }
             for f in (failed_files or result.file_conservation)[:50]
@@ -224,6 +240,10 @@ def _clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Ware
             "months_failing": dg.MetadataValue.json([str(c.month) for c in failed]),
             "balance": dg.MetadataValue.md(markdown_table(conservation) if conservation.height else "_(empty)_"),
             "files_checked": len(result.file_conservation),
+            # files per detected reading interval (30: half-hourly; finer: summed; else refused, V13)
+            "files_by_interval_minutes": dg.MetadataValue.json(
+                dict(Counter(str(f.interval_minutes) for f in result.file_conservation))
+            ),
             "files_failing": dg.MetadataValue.json([f.source_file for f in failed_files][:50]),
             # failing files first (else the first 50); every file and month: clean.source_file_balance
             "balance_by_file": dg.MetadataValue.md(markdown_table(by_file) if by_file.height else "_(empty)_"),

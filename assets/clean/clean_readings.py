@@ -1,15 +1,21 @@
 """VEE for a window of months: ``ingest.raw_readings`` -> clean, quarantined, coverage (DuckDB SQL).
 
-Per raw row, the first failing row rule (V12, V01..V08, V10, V11; catalogue order) sends it to
-quarantine. Valid rows of the same (household, half hour) with one value are collapsed (D01,
-counted); with different values they all go to quarantine (V09). Spikes are flagged (F01), short
+Per raw row, the first failing row rule (V13, V12, V01..V08, V10, V11; catalogue order) sends it to
+quarantine: V13 every line of a file whose reading interval (detected per file by ingest) is not
+half-hourly or a whole-minute divisor of it (hourly, irregular: never interpolated). Valid rows of the
+same (household, stamp) with one value are collapsed (D01, counted); with different values they all
+go to quarantine (V09). Readings of a sub-half-hourly file (15-, 5-minute, ...) are summed exactly
+into half hours, each stored as the row of its end part; a half hour missing a part, or with a part
+that failed a rule, has its valid parts quarantined (V14). Spikes are flagged (F01), short
 gaps are estimated (E01, quality code E) and long gaps stay missing. Each call replaces the
 window in one transaction, so re-running a month never duplicates and a failure stores nothing.
 
-Conservation, per month: raw rows = clean actual rows + quarantined rows + collapsed duplicates;
-and per source file: lines in the file (ingest's count) = raw lines stored = clean actual rows +
-quarantined rows + collapsed duplicates, where a collapsed copy counts in its own file
-(``clean.source_file_balance``, stored per file and month, is the queryable form of that balance).
+Conservation, per month: raw rows = clean actual rows + quarantined rows + collapsed duplicates +
+merged parts (the sub-interval lines summed into a row that names another line); and per source file:
+lines in the file (ingest's count) = raw lines stored = clean actual rows + quarantined rows +
+collapsed duplicates + merged parts, where a collapsed copy or a merged part counts in its own file
+and month (``clean.source_file_balance``, stored per file and month, is the queryable form of that
+balance).
 
 A month is cleaned by named stages, one SQL statement each (``sql/stage_*.sql``), that build temp
 tables; then the staged rows are validated and swapped in. The rule predicates in that SQL come
@@ -46,6 +52,7 @@ from assets.clean.schemas.quarantined_readings import QuarantinedReadings
 from assets.clean.schemas.source_file_balance import SourceFileBalance
 from assets.clean.vee_rules import (
     PARAMETER,
+    PARTS_PER_HALF_HOUR,
     RULES,
     VeeSettings,
     first_failing_row_rule,
@@ -70,10 +77,13 @@ class Conservation:
     clean_actual_rows: int
     quarantined_rows: int
     collapsed_duplicates: int
+    merged_parts: int
 
     @property
     def holds(self) -> bool:
-        return self.raw_rows == self.clean_actual_rows + self.quarantined_rows + self.collapsed_duplicates
+        return self.raw_rows == (
+            self.clean_actual_rows + self.quarantined_rows + self.collapsed_duplicates + self.merged_parts
+        )
 
 
 @dataclass(frozen=True)
@@ -86,11 +96,15 @@ class FileConservation:
     clean_actual_rows: int
     quarantined_rows: int
     collapsed_duplicates: int
+    merged_parts: int
+    interval_minutes: float | None  # the file's detected reading interval; None: too few stamps to tell
 
     @property
     def holds(self) -> bool:
         stored = self.lines_in_file is None or self.lines_in_file == self.raw_rows
-        return stored and self.raw_rows == self.clean_actual_rows + self.quarantined_rows + self.collapsed_duplicates
+        return stored and self.raw_rows == (
+            self.clean_actual_rows + self.quarantined_rows + self.collapsed_duplicates + self.merged_parts
+        )
 
 
 @dataclass
@@ -119,6 +133,8 @@ TABLES = {
 TEMP_TABLES = (
     "_classified",
     "_dupkeys",
+    "_halfhours",
+    "_parts",
     "_anchors",
     "_quarantined",
     "_actual",
@@ -128,6 +144,11 @@ TEMP_TABLES = (
 )
 
 
+# The end of the half hour a valid stamp belongs to (stamps end their interval: hh:15 and hh:30 end parts
+# of the half hour ending hh:30, hh:45 and hh+1:00 of the one ending hh+1:00); a half-hourly stamp is its own.
+HALF_HOUR_END = "reading_end_utc + ((60 - minute(reading_end_utc)) % 30) * INTERVAL 1 MINUTE"
+
+
 def _sql(name: str, **fragments: str) -> str:
     """``sql/<name>.sql`` with its ``{placeholders}`` filled: quoted table names, rule predicates
     from the catalogue (trusted code constants), ``fragments``. Values stay ``$parameters``."""
@@ -135,6 +156,8 @@ def _sql(name: str, **fragments: str) -> str:
         **{key: qualified_name(table) for key, table in TABLES.items()},
         **predicates(),
         first_failing_row_rule=first_failing_row_rule(),
+        parts_per_half_hour=PARTS_PER_HALF_HOUR,
+        half_hour_end=HALF_HOUR_END,
         **fragments,
     )
 
@@ -174,6 +197,17 @@ def find_duplicate_keys(con: duckdb.DuckDBPyConnection, params: Params) -> None:
     _execute(con, _sql("stage_duplicate_keys"), params)
 
 
+def sum_half_hours(con: duckdb.DuckDBPyConnection, params: Params) -> None:
+    """``_halfhours``: half hours of sub-half-hourly readings, their summed kWh and whether whole (V14)."""
+    window = {"from_month": _add_months(params["start"], -1), "to_month": _add_months(params["end"], 1)}
+    _execute(con, _sql("stage_half_hours", classified=_sql("classify")), params | window)
+
+
+def place_parts(con: duckdb.DuckDBPyConnection, params: Params) -> None:
+    """``_parts``: what became of each valid sub-half-hourly row (row, merged, collapsed, V09, V14)."""
+    _execute(con, _sql("stage_parts"), params)
+
+
 def collect_anchors(con: duckdb.DuckDBPyConnection, params: Params) -> None:
     """``_anchors``: valid readings of the neighbouring months close enough to bound a short gap."""
     window = {"from_month": _add_months(params["start"], -1), "to_month": _add_months(params["end"], 1)}
@@ -208,6 +242,8 @@ def balance_files(con: duckdb.DuckDBPyConnection, params: Params) -> None:
 STAGES = (
     classify,
     find_duplicate_keys,
+    sum_half_hours,
+    place_parts,
     collect_anchors,
     quarantine_rows,
     flag_actuals,
@@ -254,12 +290,17 @@ def clean_window(
     ensure_index(con)
     for table, model, _ in OUTPUTS:
         create_table_if_missing(con, table, model)
+    # a balance table of an older version gains the newer columns (appended, in the schema's order)
+    for column, sql_type in (("merged_parts", "BIGINT DEFAULT 0"), ("interval_minutes", "DOUBLE")):
+        con.execute(f"ALTER TABLE {qualified_name(BALANCE_TABLE)} ADD COLUMN IF NOT EXISTS {column} {sql_type}")
     month = start.replace(day=1)
     while month < end:
         following = _add_months(month, 1)
         clean_month(con, month_parameters(month, following, settings))
         month = following
-    return _summarise(con, {"start": start, "end": end})
+    result = _summarise(con, {"start": start, "end": end})
+    refuse_if_nothing_remains(con, result, start, end)
+    return result
 
 
 def clean_month(con: duckdb.DuckDBPyConnection, params: Params) -> None:
@@ -272,6 +313,36 @@ def clean_month(con: duckdb.DuckDBPyConnection, params: Params) -> None:
     finally:
         for temp in TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {quote_identifier(temp)}")
+
+
+class NoUsableReadings(ValueError):
+    """The window holds raw lines but no clean reading, and files were refused for their interval (V13)."""
+
+
+def _minutes(value: float | None) -> str:
+    if value is None:
+        return "too few stamps to tell, off the :00/:30 grid"
+    return f"{value:g}-minute spacing"
+
+
+def refuse_if_nothing_remains(con: Any, result: CleanResult, start: date, end: date) -> None:
+    """Raise :class:`NoUsableReadings`, one sentence naming the refused files and what to do, when no
+    clean reading remains in the window and some file was refused for its interval (V13). Called after
+    the months are stored: the refused lines stay queryable in the quarantine."""
+    if result.clean_rows or not result.rows_by_rule.get("V13_UNSUPPORTED_INTERVAL"):
+        return
+    refused = _execute(con, _sql("refused_files"), {"start": start, "end": end}).fetchall()
+    files = "; ".join(f"{name} ({_minutes(minutes)})" for name, minutes in refused[:20])
+    more = f"; and {len(refused) - 20} more" if len(refused) > 20 else ""
+    last = _add_months(end, -1)
+    months = f"{start:%Y-%m}" if last <= start else f"{start:%Y-%m} to {last:%Y-%m}"
+    raise NoUsableReadings(
+        f"No readings remain for {months}: {len(refused)} readings file(s) have a reading "
+        f"interval this pipeline cannot use ({files}{more}), and their lines are in clean.quarantined_readings "
+        "under V13_UNSUPPORTED_INTERVAL; supply half-hourly readings, or finer ones whose interval divides 30 "
+        "minutes (15, 10 or 5 minutes, summed into half hours), as hourly or irregular readings are never "
+        "interpolated into half hours."
+    )
 
 
 def _summarise(con: duckdb.DuckDBPyConnection, window: Params) -> CleanResult:

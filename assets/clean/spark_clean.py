@@ -28,6 +28,7 @@ from assets.clean.clean_readings import (
     _add_months,
     _summarise,
     month_parameters,
+    refuse_if_nothing_remains,
 )
 from assets.clean.vee_rules import VeeSettings
 from assets.common.spark import (
@@ -154,7 +155,9 @@ def clean_window_spark(
                 overwrite_partitions(runner, table, rows, batch)
         finally:
             runner.drop_temp(*TEMP_TABLES)
-    return _summarise(runner, {"start": start, "end": end})
+    result = _summarise(runner, {"start": start, "end": end})
+    refuse_if_nothing_remains(runner, result, start, end)
+    return result
 
 
 def clean_on_spark(

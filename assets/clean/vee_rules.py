@@ -26,10 +26,15 @@ from pydantic.fields import FieldInfo
 ACTIONS = ("quarantine", "collapse", "flag", "estimate")
 SCOPES = {
     "raw row": "one raw row: field_count, source_layout, household_id, reading_end_utc, reading_month (the "
-    "partition month ingest filed it under), source_line, kwh_text, value = TRY_CAST(kwh_text AS DOUBLE) and "
-    "truncated_last_line (of its file, from ingest's source-file index); row rules are tried in catalogue "
-    "order, the first that holds wins",
-    "half hour": "the valid rows of one (household, half hour) read more than once: n_rows, n_values",
+    "partition month ingest filed it under), source_line, kwh_text, value = TRY_CAST(kwh_text AS DOUBLE), "
+    "truncated_last_line and interval_seconds (of its file, from ingest's source-file index: the file's "
+    "reading interval, NULL if it cannot be told) and parts_per_half_hour (readings of the file per half "
+    "hour: 1800 / interval_seconds where that is a whole number of whole minutes, else NULL); row rules are "
+    "tried in catalogue order, the first that holds wins",
+    "half hour": "the valid rows of one (household, stamp) read more than once: n_rows, n_values",
+    "sub-interval half hour": "the valid, unconflicted readings of a sub-half-hourly file that make up one "
+    "(household, half hour): n_parts (distinct stamps), min_parts and max_parts (parts_per_half_hour of their "
+    "files), half_hourly_rows (valid rows of a half-hourly file at the same half hour)",
     "household-month": "one actual reading (value) against its household-month quartiles q25, q75",
     "gap": "the run of missing half hours between two valid readings of a household",
 }
@@ -51,7 +56,18 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    # First: a cut line usually fails other rules too (fields missing), but the cause is the cut.
+    # First: a file whose interval the pipeline cannot use is refused as a whole (every line, whatever
+    # else is wrong with it): hourly or irregular readings are never interpolated into half hours.
+    Rule(
+        "V13_UNSUPPORTED_INTERVAL",
+        "quarantine",
+        "the file's readings are not half-hourly or finer: its spacing (modal difference between a household's "
+        "consecutive stamps) does not divide 30 minutes, or it has too few stamps to tell and they are off the "
+        ":00/:30 grid; never interpolated into half hours",
+        "raw row",
+        "parts_per_half_hour IS NULL",
+    ),
+    # Then: a cut line usually fails other rules too (fields missing), but the cause is the cut.
     Rule(
         "V12_TRUNCATED_LAST_LINE",
         "quarantine",
@@ -90,9 +106,11 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "V04_OFF_GRID_TIMESTAMP",
         "quarantine",
-        "timestamp is not on the :00/:30 half-hour grid",
+        "timestamp is not on the grid of the file's interval (:00/:30 for half-hourly files, every 15 minutes "
+        "for 15-minute files, ...)",
         "raw row",
-        "minute(reading_end_utc) NOT IN (0, 30) OR date_trunc('minute', reading_end_utc) <> reading_end_utc",
+        "(minute(reading_end_utc) * 60) % interval_seconds <> 0 "
+        "OR date_trunc('minute', reading_end_utc) <> reading_end_utc",
     ),
     Rule(
         "V05_NULL_VALUE",
@@ -112,21 +130,31 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "V08_IMPLAUSIBLE_VALUE",
         "quarantine",
-        "value above the plausible maximum per half hour",
+        "value above the plausible maximum per half hour (pro rata for a shorter interval)",
         "raw row",
-        "value > $max_kwh_per_half_hour",
+        "value * parts_per_half_hour > $max_kwh_per_half_hour",
     ),
     Rule(
         "V09_CONFLICTING_DUPLICATE",
         "quarantine",
-        "same household and half hour read twice with different values",
+        "same household and half hour (or sub-interval stamp) read twice with different values",
         "half hour",
         "n_values > 1",
+    ),
+    # After V09 (a conflicting part leaves its half hour incomplete) and before D01 (the copies of a
+    # part of an incomplete half hour are quarantined, not collapsed): energy is never invented.
+    Rule(
+        "V14_INCOMPLETE_HALF_HOUR",
+        "quarantine",
+        "a part of a half hour of sub-half-hourly readings (e.g. 15- or 5-minute) whose half hour is incomplete "
+        "(a part missing, invalid or conflicting) or mixes intervals: summed only when whole",
+        "sub-interval half hour",
+        "n_parts <> max_parts OR min_parts <> max_parts OR half_hourly_rows > 0",
     ),
     Rule(
         "D01_EXACT_DUPLICATE",
         "collapse",
-        "same household, half hour and value read more than once: kept once, counted",
+        "same household, half hour (or sub-interval stamp) and value read more than once: kept once, counted",
         "half hour",
         "n_rows > 1 AND n_values = 1",
     ),
@@ -144,6 +172,15 @@ RULES: tuple[Rule, ...] = (
         "gap",
         "missing BETWEEN 1 AND $max_gap_half_hours_to_estimate",
     ),
+)
+
+# The reading intervals the clean stage sums into half hours: whole minutes that divide 30 (1, 2, 3, 5, 6,
+# 10, 15, 30). The file's interval (``interval_seconds``, detected by ingest: assets/ingest/sql/file_intervals.sql)
+# becomes the raw-row column parts_per_half_hour; NULL (V13) for any other interval or none.
+HALF_HOUR_SECONDS = 1800
+PARTS_PER_HALF_HOUR = (
+    "CASE WHEN interval_seconds BETWEEN 60 AND 1800 AND interval_seconds % 60 = 0 AND 1800 % interval_seconds = 0 "
+    "THEN CAST(1800 / interval_seconds AS INTEGER) END"
 )
 
 RULES_BY_ID = {rule.rule_id: rule for rule in RULES}

@@ -91,15 +91,18 @@ _INDEX_COLUMNS = ", ".join(
         "last_month",
         "line_rows",
         "truncated_last_line",
+        "interval_seconds",
     )
 )
 
 
 def ensure_index(con: duckdb.DuckDBPyConnection) -> None:
-    """Create ``ingest.source_file_index`` if missing (the clean stage reads its line counts and
-    truncated last lines); an index of an older version gains the newer column."""
+    """Create ``ingest.source_file_index`` if missing (the clean stage reads its line counts, truncated
+    last lines and reading intervals); an index of an older version gains the newer columns (NULL
+    interval: not detected yet, read as half-hourly until the file's months are ingested again)."""
     con.execute(load_sql(__file__, "create_source_file_index").format(index=_INDEX))
     con.execute(f"ALTER TABLE {_INDEX} ADD COLUMN IF NOT EXISTS truncated_last_line BIGINT")
+    con.execute(f"ALTER TABLE {_INDEX} ADD COLUMN IF NOT EXISTS interval_seconds BIGINT")
 
 
 def _index(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
@@ -330,13 +333,17 @@ class _FileStats:
     first_stamp: object
     last_stamp: object
     edges: list[dict]
+    # the file's reading interval in seconds (sql/file_intervals.sql; 0: too few stamps to tell, off
+    # the half-hour grid); None for a file without any parsed stamp (read as half-hourly)
+    interval_seconds: int | None = None
 
 
 def _run_pass1(con: duckdb.DuckDBPyConnection, native: list[TextFile], python: list[TextFile]) -> dict[int, _FileStats]:
     texts = native + python
     parsed, params = _parsed_sql(native, bool(python), False)
     params |= {**parse_parameters(), "layouts": [t.layout for t in texts]}
-    rows = con.execute(_sql("file_stats").format(parsed=f"({parsed})"), _used(parsed, params)).fetchall()
+    statement = _sql("file_stats").format(parsed=f"({parsed})", intervals=_sql("file_intervals").format(stamps="w"))
+    rows = con.execute(statement, _used(parsed, params)).fetchall()
     return {r[0]: _FileStats(*r[1:]) for r in rows}
 
 
@@ -437,7 +444,8 @@ def text_index_rows(
     texts: list[TextFile], stats: dict[int, _FileStats], truncated: dict[int, int | None]
 ) -> list[list]:
     """The file index's row of each text file just loaded (both engines): path, size, mtime, layout,
-    first and last month, data lines (the header not counted) and the cut last line, if any."""
+    first and last month, data lines (the header not counted), the cut last line, if any, and the
+    reading interval in seconds."""
     return [
         [
             t.file.relative,
@@ -448,6 +456,7 @@ def text_index_rows(
             stats[i].last_month if i in stats else None,
             (stats[i].n_lines - int(t.has_header)) if i in stats else 0,
             truncated[i],
+            stats[i].interval_seconds if i in stats else None,
         ]
         for i, t in enumerate(texts)
     ]
@@ -513,7 +522,17 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
         for f, frame in parquet_frames:
             months = frame["reading_month"]
             index_updates.append(
-                [f.relative, f.size_bytes, f.mtime_ns, "parquet", months.min(), months.max(), frame.height, None]
+                [
+                    f.relative,
+                    f.size_bytes,
+                    f.mtime_ns,
+                    "parquet",
+                    months.min(),
+                    months.max(),
+                    frame.height,
+                    None,
+                    frame_interval(frame),
+                ]
             )
         with transaction(con):
             con.execute(f"DELETE FROM {_RAW} WHERE reading_month >= ? AND reading_month < ?", [start, end])
@@ -542,7 +561,9 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
             _check_window(con, start, end)
             refuse_changed_files(to_read)  # after the last read, before the commit
             for row in index_updates:
-                con.execute(f"INSERT OR REPLACE INTO {_INDEX} ({_INDEX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+                con.execute(
+                    f"INSERT OR REPLACE INTO {_INDEX} ({_INDEX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row
+                )
             counts = con.execute(
                 f"""SELECT reading_month, source_layout, count(*) FROM {_RAW}
                     WHERE reading_month >= ? AND reading_month < ? AND source_file IN (SELECT unnest(?))
@@ -558,6 +579,16 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
         result.rows_by_month[month] = result.rows_by_month.get(month, 0) + n
         result.rows_by_layout[layout] = result.rows_by_layout.get(layout, 0) + n
     return result
+
+
+def frame_interval(frame: pl.DataFrame) -> int | None:
+    """The reading interval (sql/file_intervals.sql) of one file's raw rows held as a frame (a Parquet
+    readings file), in a private in-memory DuckDB; None if no row has a parsed stamp."""
+    stamps = frame.select(pl.lit(0, dtype=pl.Int64).alias("file_index"), "household_id", "reading_end_utc")
+    with duckdb.connect() as con:
+        con.register("_stamps", stamps.to_arrow())
+        row = con.execute(_sql("file_intervals").format(stamps="_stamps")).fetchone()
+    return None if row is None else row[1]
 
 
 def read_readings_file(path: Path, source_file: str) -> pl.DataFrame:

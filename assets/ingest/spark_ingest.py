@@ -71,6 +71,7 @@ from assets.ingest.raw_ingest import (
     _refuse_unusable,
     _sql,
     _truncated_line,
+    frame_interval,
     parse_parameters,
     parse_sql,
     plan_text_file,
@@ -117,6 +118,7 @@ INDEX_COLUMNS = (
     ("last_month", "date"),
     ("line_rows", "bigint"),
     ("truncated_last_line", "bigint"),
+    ("interval_seconds", "bigint"),
 )
 
 
@@ -336,6 +338,15 @@ def _add_neighbours(runner: SparkSql, texts: list[TextFile], stats: dict[int, _F
         s.edges.sort(key=lambda e: e["rn"])
 
 
+def _add_intervals(runner: SparkSql, stats: dict[int, _FileStats]) -> None:
+    """Each file's reading interval (``sql/file_intervals.sql``, as in the DuckDB ingest's pass 1) over
+    the numbered lines: one more job over the files (a window over each household's stamps)."""
+    statement = _sql("file_intervals").format(stamps=f"({parse_sql(_LINES)})")
+    for i, seconds in runner.execute(statement, parse_parameters()).fetchall():
+        if i in stats:
+            stats[i].interval_seconds = seconds
+
+
 def _staged_sql(texts: list[TextFile]) -> str:
     """``insert_raw.sql``'s SELECT (which lines become rows, and what they keep) over the numbered lines."""
     import sqlglot
@@ -455,6 +466,7 @@ def ingest_window_spark(
                 _refuse_unusable(texts, stats)
                 _numbered(spark, scan, blocks).createOrReplaceTempView(_LINES)
                 _add_neighbours(runner, texts, stats)
+                _add_intervals(runner, stats)
                 truncated = {
                     i: _truncated_line(t, stats[i].n_lines) if i in stats else None for i, t in enumerate(texts)
                 }
@@ -531,7 +543,17 @@ def _parquet_rows(spark: SparkSession, f: SourceFile, start: date, end: date) ->
 def _parquet_index_row(f: SourceFile) -> list[Any]:
     frame = parquet_to_raw_rows(f.path, f.relative)
     months = frame[PARTITION_COLUMN]
-    return [f.relative, f.size_bytes, f.mtime_ns, "parquet", months.min(), months.max(), frame.height, None]
+    return [
+        f.relative,
+        f.size_bytes,
+        f.mtime_ns,
+        "parquet",
+        months.min(),
+        months.max(),
+        frame.height,
+        None,
+        frame_interval(frame),
+    ]
 
 
 __all__ = ["RAW_LAKE_TABLE", "SPLIT_SETTINGS", "ensure_index_table", "ingest_window_spark", "lake_runner"]

@@ -271,30 +271,35 @@ def test_schema_errors_on_tables_with_source_lines_name_the_file_and_line():
 KAGGLE_HEADER = "LCLid,tstp,energy(kWh/hh)"
 
 
+def _stamp(k: int) -> str:
+    """The k-th half hour's end stamp (00:30, 01:00, ...): half-hourly files, so V13 (interval) passes them."""
+    return f"2013-01-10 {(k + 1) // 2:02d}:{30 * ((k + 1) % 2):02d}:00"
+
+
 def _kaggle(n: int) -> list[str]:
-    return [kaggle_line("MAC000001", f"2013-01-10 {h:02d}:30:00.0000000", f"0.{h + 1}47") for h in range(n)]
+    return [kaggle_line("MAC000001", f"{_stamp(h)}.0000000", f"0.{h + 1}47") for h in range(n)]
 
 
 @pytest.mark.parametrize(
     ("lines", "final_newline", "expected"),
     [
         # padded Kaggle value cut short, no final newline: quarantined
-        ([KAGGLE_HEADER, *_kaggle(4)[:-1], "MAC000001,2013-01-10 03:30:00.0000000, 0.4"], False, {5}),
+        ([KAGGLE_HEADER, *_kaggle(4)[:-1], f"MAC000001,{_stamp(3)}.0000000, 0.4"], False, {5}),
         # the same value intact: a missing final newline alone is no fault (valid line kept)
         ([KAGGLE_HEADER, *_kaggle(4)], False, set()),
         # a cut line with its final newline intact was not cut by the end of the file (V01 etc. apply)
-        ([KAGGLE_HEADER, *_kaggle(3), "MAC000001,2013-01-10 03:30:00.0000000, 0.4"], True, set()),
+        ([KAGGLE_HEADER, *_kaggle(3), f"MAC000001,{_stamp(3)}.0000000, 0.4"], True, set()),
         # London Datastore: the line ends with the household's Acorn group; cut inside it
         (
             [
-                *(lds_line("MAC000001", f"2013-01-10 0{h}:30:00", "0.2") for h in range(4)),
-                "MAC000001,Std,2013-01-10 05:30:00.0000000, 0.2 ,ACORN-B,Afflu",
+                *(lds_line("MAC000001", _stamp(h), "0.2") for h in range(4)),
+                f"MAC000001,Std,{_stamp(4)}.0000000, 0.2 ,ACORN-B,Afflu",
             ],
             False,
             {5},
         ),
         # unpadded values end in any digit: a cut cannot be told from a valid value, nothing is guessed
-        ([f"MAC000001,2013-01-10 0{h}:30:00,0.{10 + 7 * h}" for h in range(5)], False, set()),
+        ([f"MAC000001,{_stamp(h)},0.{10 + 7 * h}" for h in range(5)], False, set()),
     ],
 )
 def test_a_truncated_last_line_is_quarantined_only_when_provable(con, tmp_path: Path, lines, final_newline, expected):
