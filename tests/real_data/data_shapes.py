@@ -65,9 +65,7 @@ def copy_readings(files: Iterable[Path], dest: Path, folder: str = "readings") -
         shutil.copyfile(path, dest / folder / path.name)
 
 
-def source_folder(
-    sample: Path, dest: Path, files: Iterable[Path], register: bool = True, tariffs: bool = True
-) -> Path:
+def source_folder(sample: Path, dest: Path, files: Iterable[Path], register: bool = True, tariffs: bool = True) -> Path:
     """A source folder with the given readings files, the register and the tariff schedule."""
     copy_readings(files, dest)
     if register:

@@ -60,8 +60,12 @@ def run_graph(source: Path, out: Path) -> Outcome:
     first, last = source_month_range(source)
     for result in materialize_in_order(defs(), resources, instance, first, last):
         if not result.success:
-            failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-            error = failure.event_specific_data.error
+            failure = next(e for e in result.all_events if e.is_step_failure)
+            if failure.step_failure_data.user_failure_data is not None:  # a dg.Failure: its description
+                return Outcome(
+                    False, failure.step_key, failure.step_failure_data.user_failure_data.description, warehouse, reports
+                )
+            error = failure.step_failure_data.error
             while error.cause is not None:
                 error = error.cause
             return Outcome(False, failure.step_key, error.message.strip(), warehouse, reports)
@@ -85,12 +89,12 @@ def one_sentence(message: str) -> bool:
     return "Traceback" not in message and message.count("\n") == 0 and message.rstrip().endswith(".")
 
 
-def refusal(outcome: Outcome) -> str:
+def refusal(outcome: Outcome, step: str = "cluster_model") -> str:
+    """The one sentence a stopped run gives (a dg.Failure's description: no traceback to read)."""
     assert not outcome.success, "the run should have stopped"
-    assert outcome.failed_step == "cluster_model"
-    text = outcome.message.split("Failure: ", 1)[-1]
-    assert one_sentence(text), text
-    return text
+    assert outcome.failed_step == step, (outcome.failed_step, outcome.message)
+    assert one_sentence(outcome.message), outcome.message
+    return outcome.message
 
 
 def test_trial_year_only_uses_all_controls_and_says_so(lcl_sample, households, tmp_path):
@@ -149,7 +153,7 @@ def test_no_tou_households_rank_by_peak_load_and_say_so(lcl_sample, households, 
     assert {t["prediction_source"] for t in targets} == {"no response evidence"}
     report = outcome.report()
     assert "No household on the dynamic tariff (ToU) has enough data" in report
-    assert "ranks the %d households by their winter weekday 16:00-20:00 peak load alone" % len(targets) in report
+    assert f"ranks the {len(targets)} households by their winter weekday 16:00-20:00 peak load alone" in report
 
 
 def test_only_tou_households_have_no_controls_and_say_so(lcl_sample, households, tmp_path):
@@ -187,7 +191,7 @@ def test_too_few_households_are_refused_in_one_sentence(lcl_sample, households, 
     ids = (households["Std"][:3] + households["ToU"][:2])[:n]
     source = shapes.source_folder(lcl_sample, tmp_path / "source", files(lcl_sample, ids))
     text = refusal(run_graph(source, tmp_path))
-    assert f"at least 11 households with enough data" in text
+    assert "at least 11 households with enough data" in text
     assert f"only {n} have it" in text
     assert "lower k_max" in text
 
@@ -233,8 +237,12 @@ def test_stuck_and_all_zero_meters_are_kept_out_with_their_reason(lcl_sample, ho
     ids = households["Std"] + households["ToU"][:N_TOU]
     stuck, zero = households["Std"][0], households["Std"][1]
     source = shapes.source_folder(lcl_sample, tmp_path / "source", files(lcl_sample, ids[2:]))
-    shapes.rewrite_kaggle(shapes.kaggle_file(lcl_sample, stuck), source / "readings" / f"{stuck}.csv.gz", shapes.constant("5.0"))
-    shapes.rewrite_kaggle(shapes.kaggle_file(lcl_sample, zero), source / "readings" / f"{zero}.csv.gz", shapes.constant("0"))
+    shapes.rewrite_kaggle(
+        shapes.kaggle_file(lcl_sample, stuck), source / "readings" / f"{stuck}.csv.gz", shapes.constant("5.0")
+    )
+    shapes.rewrite_kaggle(
+        shapes.kaggle_file(lcl_sample, zero), source / "readings" / f"{zero}.csv.gz", shapes.constant("0")
+    )
     outcome = run_graph(source, tmp_path)
     assert outcome.success, outcome.message
     with outcome.con() as con:
@@ -250,3 +258,112 @@ def test_stuck_and_all_zero_meters_are_kept_out_with_their_reason(lcl_sample, ho
     assert reasons == {stuck: "meter_flat_lined", zero: "meter_all_zero"}
     assert segmented == 0
     assert not {stuck, zero} & {t["household"] for t in outcome.targets()}
+
+
+def test_hourly_files_are_refused_by_name_and_the_half_hourly_households_still_run(lcl_sample, households, tmp_path):
+    """Hourly readings beside half-hourly ones: before, hourly data was accepted and interpolated into
+    invented half hours (doubling its energy), and mixed in, its households were dropped as 'not enough data'.
+    Now every hourly line is quarantined with the detected spacing, and the rest runs."""
+    ids = households["Std"] + households["ToU"][:N_TOU]
+    hourly_ids = households["Std"][:3]
+    source = shapes.source_folder(lcl_sample, tmp_path / "source", files(lcl_sample, ids[3:]))
+    for h in hourly_ids:
+        shapes.rewrite_kaggle(shapes.kaggle_file(lcl_sample, h), source / "readings" / f"{h}.csv.gz", shapes.hourly)
+    outcome = run_graph(source, tmp_path)
+    assert outcome.success, outcome.message
+    with outcome.con() as con:
+        refused = con.execute(
+            "SELECT household_id, rule_id, count(*), min(reason) FROM clean.quarantined_readings GROUP BY ALL"
+        ).fetchall()
+        clean_hourly = con.execute(
+            "SELECT count(*) FROM clean.clean_readings WHERE household_id IN (SELECT unnest($ids))", {"ids": hourly_ids}
+        ).fetchall()[0][0]
+        raw = dict(con.sql("SELECT household_id, count(*) FROM ingest.raw_readings GROUP BY ALL").fetchall())
+    assert {(h, rule) for h, rule, _, _ in refused} == {(h, "V13_UNSUPPORTED_INTERVAL") for h in hourly_ids}
+    assert all(n == raw[h] and "detected spacing: 60 minutes" in reason for h, _, n, reason in refused)
+    assert clean_hourly == 0  # never interpolated into invented half hours
+    assert len(outcome.targets()) == len(ids) - len(hourly_ids)
+
+
+def test_all_hourly_source_stops_in_one_sentence(lcl_sample, households, tmp_path):
+    source = shapes.source_folder(lcl_sample, tmp_path / "source", [])
+    for h in households["Std"][:12]:
+        shapes.rewrite_kaggle(shapes.kaggle_file(lcl_sample, h), source / "readings" / f"{h}.csv.gz", shapes.hourly)
+    text = refusal(run_graph(source, tmp_path), "clean")
+    assert text.startswith("No readings remain")
+    assert "(60-minute spacing)" in text and "half-hourly" in text
+
+
+def test_15_minute_readings_are_summed_exactly_to_half_hours(lcl_sample, households, tmp_path):
+    """15-minute readings: before, half the lines were quarantined as off-grid and the rest read as half
+    hours (every kW halved, no warning). Now each half hour is the exact sum of its two quarters: the
+    clean table of the 15-minute households equals their original half-hourly files."""
+    ids = households["Std"] + households["ToU"][:N_TOU]
+    quarter_ids = [households["Std"][0], households["ToU"][0]]
+    source = shapes.source_folder(
+        lcl_sample, tmp_path / "source", files(lcl_sample, [h for h in ids if h not in quarter_ids])
+    )
+    for h in quarter_ids:
+        shapes.rewrite_kaggle(
+            shapes.kaggle_file(lcl_sample, h), source / "readings" / f"{h}.csv.gz", shapes.quarter_hourly
+        )
+    outcome = run_graph(source, tmp_path)
+    assert outcome.success, outcome.message
+    with outcome.con() as con:
+        for h in quarter_ids:
+            want = {t: float(v) for _, t, v in shapes.read_kaggle(shapes.kaggle_file(lcl_sample, h))}
+            got = dict(
+                con.execute(
+                    "SELECT interval_end_utc, kwh FROM clean.clean_readings "
+                    "WHERE household_id = $h AND quality_code = 'A'",
+                    {"h": h},
+                ).fetchall()
+            )
+            assert set(got) == set(want)
+            assert max(abs(got[t] - want[t]) for t in want) < 1e-9
+        intervals = dict(con.sql("SELECT source_file, interval_minutes FROM clean.source_file_balance").fetchall())
+    assert {intervals[f"readings/{h}.csv.gz"] for h in quarter_ids} == {15}
+    assert {t["household"] for t in outcome.targets()} >= set(quarter_ids)
+
+
+def test_unregistered_households_keep_their_files_register_values(lcl_sample, households, tmp_path):
+    """Households missing from the register: a 6-column file carries its own tariff group and Acorn, which
+    are kept (register_source 'readings_file'); a Kaggle file carries none, so that household is listed as
+    excluded 'not_in_register', never silently dropped as 'not enough data'."""
+    ids = households["Std"] + households["ToU"][:N_TOU]
+    lds = shapes.lds_files(lcl_sample)
+    source = shapes.source_folder(lcl_sample, tmp_path / "source", files(lcl_sample, ids) + lds, register=False)
+    lds_ids = [p.name.split(".")[0] for p in lds]
+    kaggle_missing = households["Std"][0]
+    shapes.copy_register(lcl_sample, source, drop=[*lds_ids, kaggle_missing])
+    outcome = run_graph(source, tmp_path)
+    assert outcome.success, outcome.message
+    with outcome.con() as con:
+        kept = con.execute(
+            "SELECT household_id, tariff_group, register_source FROM ingest.households "
+            "WHERE household_id IN (SELECT unnest($ids))",
+            {"ids": lds_ids},
+        ).fetchall()
+        excluded = con.execute(
+            "SELECT reason FROM features.household_feature_exclusions WHERE household_id = $h", {"h": kaggle_missing}
+        ).fetchall()
+    assert len(kept) == len(lds_ids)
+    assert {r[2] for r in kept} == {"readings_file"}
+    assert {r[1] for r in kept} == {"Std", "ToU"}  # 16 Std and 3 ToU in the 6-column files
+    assert excluded == [("not_in_register",)]
+
+
+def test_local_time_stamps_are_detected_and_named_in_the_report(lcl_sample, households, tmp_path):
+    """Readings exported in UK local time instead of UTC: before, the repeated autumn hour was quarantined
+    as conflicting duplicates and the only sign was a WARN check in the UI. Now the report names it."""
+    ids = households["Std"] + households["ToU"][:N_TOU]
+    source = shapes.source_folder(lcl_sample, tmp_path / "source", [])
+    for h in ids:
+        shapes.rewrite_kaggle(
+            shapes.kaggle_file(lcl_sample, h), source / "readings" / f"{h}.csv.gz", shapes.local_time_stamps
+        )
+    outcome = run_graph(source, tmp_path)
+    assert outcome.success, outcome.message
+    report = outcome.report()
+    assert "Readings look stamped in UK local time, not UTC" in report
+    assert "2013-03-31" in report and "2013-10-27" in report
