@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date, datetime
 
 import numpy as np
@@ -16,7 +17,10 @@ from assets.features.settings import FeatureSettings
 
 # Four whole local weeks (Mon 9 Jan - Sun 5 Feb 2012), no bank holiday, winter only.
 START, END = date(2012, 1, 9), date(2012, 2, 6)
-S = FeatureSettings(baseline_start=START, baseline_end=END)
+# The fixtures here hold each day at one value (flat, or one level per day type) to make the lifestyle
+# arithmetic exact; to the meter-health rule such a day is a flat-lined meter (tested in
+# test_feat_meter_health.py and below), so it is switched off for these arithmetic tests.
+S = FeatureSettings(baseline_start=START, baseline_end=END, meter_flat_days=False)
 
 # weekday profile by local slot; weekends are exactly twice it
 W = np.array([0.2] * 14 + [0.5, 0.9] + [0.5] * 16 + [1.5] * 4 + [2.0] + [1.5] * 3 + [0.6] * 8)
@@ -85,6 +89,10 @@ def test_flat_household_and_entropy_of_two_alternating_shapes(builder):
         )
         .build()
     )  # fmt: skip
+    # a whole year at one value is a stuck meter to the meter-health rule (tested in
+    # test_feat_meter_health.py); switched off here to test the lifestyle arithmetic of a flat profile
+    flagged = compute_baseline_features(con, replace(S, meter_flat_days=True)).exclusions
+    assert row_of(flagged, "FLAT")["reason"] == "meter_flat_lined"
     f = compute_baseline_features(con, S).features
     flat = row_of(f, "FLAT")
     assert flat["mean_daily_kwh"] == pytest.approx(0.3 * 48)
@@ -99,7 +107,7 @@ def test_flat_household_and_entropy_of_two_alternating_shapes(builder):
 
 
 def test_winter_summer_ratio(builder):
-    s = FeatureSettings(baseline_start=date(2012, 1, 1), baseline_end=date(2013, 1, 1))
+    s = FeatureSettings(baseline_start=date(2012, 1, 1), baseline_end=date(2013, 1, 1), meter_flat_days=False)
     value = pl.when(pl.col("month").is_in([12, 1, 2])).then(0.6).when(pl.col("month").is_in([6, 7, 8])).then(0.2)
     con = builder.household("SEAS").add_readings("SEAS", date(2012, 1, 1), date(2013, 1, 1),
                                                  lambda: value.otherwise(0.4)).build()  # fmt: skip
@@ -113,11 +121,9 @@ def test_bank_holidays_count_as_weekend(builder):
     holidays = [date(2012, 4, 6), date(2012, 4, 9)]
     off = (pl.col("weekday") >= 6) | pl.col("local_date").is_in(holidays)
     con = builder.household("BH").add_readings("BH", start, end, lambda: pl.when(off).then(1.0).otherwise(0.5)).build()
-    with_bh = row_of(
-        compute_baseline_features(con, FeatureSettings(baseline_start=start, baseline_end=end)).features, "BH"
-    )
+    with_bh = row_of(compute_baseline_features(con, replace(S, baseline_start=start, baseline_end=end)).features, "BH")
     assert with_bh["weekday_weekend_ratio"] == pytest.approx(0.5)
-    without = FeatureSettings(baseline_start=start, baseline_end=end, bank_holidays=())
+    without = replace(S, baseline_start=start, baseline_end=end, bank_holidays=())
     r = row_of(compute_baseline_features(con, without).features, "BH")
     assert r["weekday_weekend_ratio"] == pytest.approx((8 * 0.5 + 2 * 1.0) / 10 / 1.0)
 
