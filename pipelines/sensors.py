@@ -34,7 +34,6 @@ import dagster as dg
 from assets.common.months import months_between, next_month
 from assets.common.partitions import monthly_partitions
 from assets.common.resources import MeterSource
-from assets.ingest.source_files import walk_files
 from pipelines.jobs import ingest_and_clean_job
 from pipelines.schedules import automation_running
 
@@ -59,6 +58,8 @@ class FileStat:
 def walk(folder: Path) -> dict[str, FileStat]:
     """Every file below ``folder`` (relative POSIX path -> size, mtime); hidden paths skipped, linked
     folders followed (the same walk as ingest's discovery)."""
+    from assets.ingest.source_files import walk_files  # lazy: ingest's modules import polars
+
     found = {}
     for path, relative in walk_files(folder):
         try:

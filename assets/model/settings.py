@@ -207,7 +207,8 @@ class SegmentationSettings:
     response_ridge_alpha: float = 1.0
     response_logistic_c: float = 1.0
     # Prior (%) used when NO household has a measured response (e.g. a fleet without a pricing
-    # trial); None = 0 % (no evidence, so no expected price response). Not used otherwise.
+    # trial), from a source the utility names; None = no evidence: the DR list's expected kW stays
+    # empty and it ranks by peak load (reports.dr_targets.NO_RESPONSE). Not used otherwise.
     external_prior_reduction_pct: float | None = None
 
     # --- naming ---------------------------------------------------------------------------------

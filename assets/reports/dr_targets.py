@@ -100,7 +100,8 @@ INTERVAL_OWN = "household's own events: empirical-Bayes posterior (bootstrap SE)
 INTERVAL_MODEL = "response model: held-out residual quantiles"
 INTERVAL_PRIOR = "spread of measured households' responses (DerSimonian-Laird tau)"
 # No household of the data had its price response measured (no schedule, no dynamic-tariff household, no
-# controls): nothing can size an expected reduction, so it is left empty and the list ranks by peak load.
+# controls) and no external prior is configured (settings.external_prior_reduction_pct): nothing can size
+# an expected reduction, so it is left empty and the list ranks by peak load.
 NO_RESPONSE = "no response evidence"
 NO_RESPONSE_BASIS = (
     "no household in these data had its price response measured: no expected reduction can be sized; "
@@ -425,8 +426,8 @@ def expected_household_reduction(
         )
         .sort("household_id")
     )
-    if frame["response_measured"].fill_null(False).any() or predicted.height:
-        return expected
+    if frame["response_measured"].fill_null(False).any() or predicted.height or s.external_prior_reduction_pct:
+        return expected  # sized by measured responses, the response model, or a configured external prior
     nothing = pl.lit(None, dtype=pl.Float64)
     return expected.with_columns(
         response_source=pl.lit(NO_RESPONSE),

@@ -132,8 +132,11 @@ def test_read_data_confidence_puts_the_sentence_first_among_the_warnings(raw):
     for ddl in (  # just the columns the block reads, empty
         "CREATE TABLE ingest.households (household_id VARCHAR, tariff_group VARCHAR)",
         "CREATE SCHEMA features",
-        "CREATE TABLE features.household_features (household_id VARCHAR)",
-        "CREATE TABLE features.treatment_features (household_id VARCHAR, responder BOOLEAN, high_did_pct DOUBLE)",
+        "CREATE TABLE ingest.tariff_schedule (event_id INTEGER)",
+        "CREATE TABLE features.household_features (household_id VARCHAR, tariff_group VARCHAR)",
+        "CREATE TABLE features.baseline_features (household_id VARCHAR)",
+        "CREATE TABLE features.treatment_features (household_id VARCHAR, tariff_group VARCHAR, responder BOOLEAN, "
+        "high_did_pct DOUBLE, response_method VARCHAR, comparison_design VARCHAR)",
         "CREATE TABLE features.tariff_response_summary (analysis VARCHAR, effect_pct DOUBLE, ci_low_pct DOUBLE, "
         "ci_high_pct DOUBLE, n_households BIGINT, n_events BIGINT, band VARCHAR, method VARCHAR, "
         "window_kind VARCHAR, start_bucket VARCHAR, season VARCHAR)",
