@@ -67,6 +67,8 @@ def compute_feature_tables(source, settings: FeatureSettings) -> dict[str, pl.Da
         "comparison_balance": treatment.balance,
         "tariff_response_summary": summary.effects,
         "responder_share_curve": summary.responder_curve,
+        "placebo_draws": summary.placebo_draws,
+        "response_checks": summary.checks,
         "household_features": household.features,
         "household_feature_exclusions": household.exclusions,
     }
