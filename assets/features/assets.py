@@ -71,19 +71,6 @@ FEATURE_TABLES: dict[str, tuple[str, str, str | None, str]] = {
         None,
         "Covariate balance (standardised mean differences) of the pre-period matched comparison groups.",
     ),
-    "tariff_response_summary": (
-        "features.tariff_response_summary",
-        "tariff_response_summary.TariffResponseSummaryTable",
-        "tariff_response_summary",
-        "Population effect of High and Low events (and by event start time, rebound, "
-        "pre-loading, placebo on the baseline year) with block-bootstrap CIs.",
-    ),
-    "responder_share_curve": (
-        "features.responder_share_curve",
-        "tariff_response_summary.ResponderShareCurve",
-        "responder_share_curve",
-        "Share of ToU households counted as responders, as a curve over thresholds.",
-    ),
     "placebo_draws": (
         "features.placebo_draws",
         "response_checks.PlaceboDraws",
@@ -99,6 +86,19 @@ FEATURE_TABLES: dict[str, tuple[str, str, str | None, str]] = {
         "Checks that can fail, per band, each with a verdict: the pseudo-treatment placebo (null range with "
         "the treated estimate placed in it, share of draws with any flag, the CI's real coverage), the "
         "baseline-year placebo with its n, and the paired adjacent-day sensitivity.",
+    ),
+    "tariff_response_summary": (
+        "features.tariff_response_summary",
+        "tariff_response_summary.TariffResponseSummaryTable",
+        "tariff_response_summary",
+        "Population effect of High and Low events (and by event start time, rebound, "
+        "pre-loading, placebo on the baseline year) with block-bootstrap CIs.",
+    ),
+    "responder_share_curve": (
+        "features.responder_share_curve",
+        "tariff_response_summary.ResponderShareCurve",
+        "responder_share_curve",
+        "Share of ToU households counted as responders, as a curve over thresholds.",
     ),
     "household_features": (
         "features.household_features",

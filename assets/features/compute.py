@@ -65,10 +65,10 @@ def compute_feature_tables(source, settings: FeatureSettings) -> dict[str, pl.Da
         "treatment_features": treatment.features,
         "treatment_event_responses": treatment.event_responses,
         "comparison_balance": treatment.balance,
-        "tariff_response_summary": summary.effects,
-        "responder_share_curve": summary.responder_curve,
         "placebo_draws": summary.placebo_draws,
+        "tariff_response_summary": summary.effects,
         "response_checks": summary.checks,
+        "responder_share_curve": summary.responder_curve,
         "household_features": household.features,
         "household_feature_exclusions": household.exclusions,
     }

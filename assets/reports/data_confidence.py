@@ -168,10 +168,10 @@ def read_data_confidence(con, source: str, synthetic: bool, readings=None) -> Da
 
 def _rows_if_stored(con, table: str, sql: str) -> list[dict]:
     """Rows of the report query ``sql`` over features.<table>; [] when the table was not built."""
-    (stored,) = con.execute(
+    ((stored,),) = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'features' AND table_name = $t",
         {"t": table},
-    ).fetchone()
+    ).fetchall()
     return con.sql(load_sql(__file__, sql)).pl().to_dicts() if stored else []
 
 

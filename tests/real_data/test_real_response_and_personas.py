@@ -98,11 +98,11 @@ def test_pseudo_treatment_placebo_can_fail_and_passes(real_con):
         assert row["permutation_p_value"] < 0.05, row
     high = check_row(real_con, "pseudo_treatment_placebo")
     assert high["estimate_pct"] < high["low_pct"] and high["share_draws_any_flagged"] <= 0.10, high
-    (n_draws,) = real_con.execute("SELECT count(*) FROM features.placebo_draws").fetchone()
+    ((n_draws,),) = real_con.execute("SELECT count(*) FROM features.placebo_draws").fetchall()
     assert n_draws == 400
-    (old,) = real_con.execute(
+    ((old,),) = real_con.execute(
         "SELECT count(*) FROM features.tariff_response_summary WHERE analysis = 'placebo_controls'"
-    ).fetchone()
+    ).fetchall()
     assert old == 0  # the leave-one-out identity is no longer reported as a check
 
 
