@@ -71,6 +71,22 @@ FEATURE_TABLES: dict[str, tuple[str, str, str | None, str]] = {
         None,
         "Covariate balance (standardised mean differences) of the pre-period matched comparison groups.",
     ),
+    "placebo_draws": (
+        "features.placebo_draws",
+        "response_checks.PlaceboDraws",
+        None,
+        "Pseudo-treatment placebo, one row per draw x band: a random subset of controls the size of the "
+        "measured treated group, scored against the remaining controls with the production estimator, "
+        "bootstrap and BH (pooled effect, its CI, households flagged).",
+    ),
+    "response_checks": (
+        "features.response_checks",
+        "response_checks.ResponseChecks",
+        None,
+        "Checks that can fail, per band, each with a verdict: the pseudo-treatment placebo (null range with "
+        "the treated estimate placed in it, share of draws with any flag, the CI's real coverage), the "
+        "baseline-year placebo with its n, and the paired adjacent-day sensitivity.",
+    ),
     "tariff_response_summary": (
         "features.tariff_response_summary",
         "tariff_response_summary.TariffResponseSummaryTable",
@@ -108,7 +124,9 @@ UPSTREAM = {
     "treatment_event_responses": ["clean_readings", *AGGREGATES, "tariff_schedule", "households"],
     "comparison_balance": ["baseline_features", "households"],
     "tariff_response_summary": ["treatment_features", "treatment_event_responses"],
-    "responder_share_curve": ["treatment_features"],
+    "responder_share_curve": ["treatment_features", "placebo_draws"],
+    "placebo_draws": ["treatment_features", "treatment_event_responses"],
+    "response_checks": ["placebo_draws", "tariff_response_summary", "treatment_event_responses"],
     "household_features": ["baseline_features", "normal_day_lifestyle", "treatment_features", "households"],
     "household_feature_exclusions": ["baseline_exclusions", "treatment_features", "households"],
 }
@@ -314,6 +332,19 @@ FEATURES_MULTI_ASSET = dict(
             "population High effect whose confidence interval covers 0.",
         ),
         dg.AssetCheckSpec(
+            "pseudo_treatment_placebo_passes",
+            asset="response_checks",
+            description="Random control subsets scored as if treated against the remaining controls: the null "
+            "range of the pooled effect covers 0, the CI covers 0 in about ci_level of draws and BH flags any "
+            "pseudo-treated household in at most about fdr_alpha of draws (High and Low).",
+        ),
+        dg.AssetCheckSpec(
+            "no_adjacent_day_spillover",
+            asset="response_checks",
+            description="The paired bootstrap interval of the main minus the adjacent-day sensitivity estimate "
+            "covers 0 (reference days next to events are like the others).",
+        ),
+        dg.AssetCheckSpec(
             "high_effect_negative",
             asset="tariff_response_summary",
             description="The population High-event effect is negative (upper CI bound < 0).",
@@ -392,6 +423,7 @@ def _features(
             check_results=[schema_check_passed(name, {table: frame.height})],
         )
     yield from _summary_checks(validated["tariff_response_summary"])
+    yield from _response_checks(validated["response_checks"])
 
 
 if ENGINE == "spark":
@@ -458,6 +490,27 @@ def _extra_metadata(name: str, frame: "pl.DataFrame") -> dict:
             if c in frame.columns
         ]
         return {"effects": dg.MetadataValue.md(markdown_table(frame.select(cols).head(40)))}
+    if name == "response_checks" and frame.height:
+        cols = ["check", "band", "n_households", "estimate_pct", "low_pct", "high_pct", "ci_coverage",
+                "share_draws_any_flagged", "verdict"]  # fmt: skip
+        return {"checks": dg.MetadataValue.md(markdown_table(frame.select(cols)))}
+    if name == "placebo_draws" and frame.height:
+        from assets.features.pseudo_placebo import summarise_draws
+
+        lines = []
+        for band in ("High", "Low"):
+            s = summarise_draws(frame, band, None, FeatureSettings())
+            if s.null_low_pct is not None:
+                lines.append(
+                    f"- {band}: {s.n_draws} draws, null 95% range {100 * s.null_low_pct:+.1f}% to "
+                    f"{100 * s.null_high_pct:+.1f}%, CI coverage {100 * (s.ci_coverage or 0):.1f}%"
+                    + (
+                        ""
+                        if s.share_any_flagged is None
+                        else f", any flag in {100 * s.share_any_flagged:.1f}% of draws"
+                    )
+                )
+        return {"null_distribution": dg.MetadataValue.md("\n".join(lines) or "no draws")}
     if name == "treatment_features" and "responder" in frame.columns:
         return {"responders": dg.MetadataValue.int(int(frame["responder"].fill_null(False).sum()))}
     if name.endswith("exclusions") and "reason" in frame.columns:
@@ -484,3 +537,16 @@ def _summary_checks(effects: "pl.DataFrame"):
         metadata=meta,
         severity=dg.AssetCheckSeverity.WARN,
     )
+
+
+def _response_checks(checks: "pl.DataFrame"):
+    from assets.features.response_checks import check_verdicts
+
+    for name, passed, meta in check_verdicts(checks):
+        yield dg.AssetCheckResult(
+            asset_key="response_checks",
+            check_name=name,
+            passed=passed,
+            metadata=meta,
+            severity=dg.AssetCheckSeverity.WARN,
+        )

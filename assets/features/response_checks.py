@@ -35,3 +35,22 @@ def high_effect_negative(effects: pl.DataFrame) -> tuple[bool, dict]:
     return row["ci_high_pct"] < 0, {
         k: row[k] for k in ("effect_pct", "ci_low_pct", "ci_high_pct", "n_households", "n_events")
     }
+
+
+CHECK_NAMES = {
+    "pseudo_treatment_placebo": ("pseudo_treatment_placebo_passes", ("fails",)),
+    "sensitivity_adjacent_days": ("no_adjacent_day_spillover", ("differs",)),
+}
+
+
+def check_verdicts(checks: pl.DataFrame) -> list[tuple[str, bool, dict]]:
+    """(asset check name, passed, metadata) of features.response_checks: the pseudo-treatment placebo
+    passes unless a band 'fails'; the sensitivity passes unless a band 'differs' ('not run' passes and
+    says so)."""
+    out = []
+    for check, (name, failing) in CHECK_NAMES.items():
+        rows = checks.filter(pl.col("check") == check)
+        meta = {f"{r['band']}": f"{r['verdict']}: {r['reason']}" for r in rows.iter_rows(named=True)}
+        passed = not rows.filter(pl.col("verdict").is_in(list(failing))).height
+        out.append((name, passed, meta or {"note": "not run"}))
+    return out

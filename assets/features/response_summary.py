@@ -1,5 +1,7 @@
 """Population summary of the tariff response: effects with event-block bootstrap CIs (by band, event
-start bucket, rebound, preload), the responder-share curve over thresholds, and the placebo result.
+start bucket, rebound, preload), the responder-share curve over thresholds, and the checks that can
+fail (features.response_checks): the pseudo-treatment placebo (features.placebo_draws), the
+baseline-year placebo and the paired adjacent-day sensitivity.
 """
 
 from __future__ import annotations
@@ -12,11 +14,18 @@ import polars as pl
 
 from assets.common.column_spec import conform
 from assets.common.table_model import validate
-from assets.features.bootstrap import PopulationEffect, population_effect
+from assets.features.bootstrap import PopulationEffect, paired_difference, population_effect
 from assets.features.event_response import compute_event_responses
 from assets.features.local_time import local_grid
 from assets.features.placebo import compute_placebo_event_responses, placebo_effects
+from assets.features.pseudo_placebo import PseudoPlacebo, pseudo_treatment_placebo, summarise_draws
 from assets.features.schedule import build_event_schedule, load_schedule
+from assets.features.schemas.response_checks import (
+    PLACEBO_DRAW_COLS,
+    RESPONSE_CHECK_COLS,
+    PlaceboDraws,
+    ResponseChecks,
+)
 from assets.features.schemas.tariff_response_summary import (
     CURVE_COLS,
     SUMMARY_COLS,
@@ -31,11 +40,14 @@ from assets.features.treatment_features import LABEL_METHOD, TreatmentResult, re
 @dataclass(frozen=True)
 class TariffResponseSummary:
     """effects: TariffResponseSummaryTable rows; responder_curve: ResponderShareCurve rows;
-    placebo_event_responses: the placebo event-level rows (treatment_event_responses schema)."""
+    placebo_event_responses: the placebo event-level rows (treatment_event_responses schema);
+    placebo_draws: PlaceboDraws rows; checks: ResponseChecks rows."""
 
     effects: pl.DataFrame
     responder_curve: pl.DataFrame
     placebo_event_responses: pl.DataFrame
+    placebo_draws: pl.DataFrame
+    checks: pl.DataFrame
 
     @property
     def placebo(self) -> pl.DataFrame:
@@ -111,36 +123,6 @@ def treatment_effect_rows(
     return out
 
 
-def control_placebo_rows(treatment: TreatmentResult, settings: FeatureSettings) -> list[dict]:
-    """Population placebo: the controls scored exactly as the treated, in the trial year, as if treated.
-
-    Their population High/Low effect must have a CI covering 0; ``share_flagged`` is the share of
-    controls Benjamini-Hochberg flags at fdr_alpha over the controls' own (leave-one-out) p-values,
-    which should sit near 0 (at most about fdr_alpha)."""
-    rows = primary_rows(treatment, settings, settings.control_group).filter(pl.col("kind") == "event")
-    controls = treatment.features.filter(pl.col("tariff_group") == settings.control_group)
-    p = controls["high_p_value"].drop_nulls().to_numpy()
-    flagged = (int(benjamini_hochberg(p, settings.fdr_alpha).sum()), int(p.size))
-    out = []
-    for i, band in enumerate(("High", "Low")):
-        eff = population_effect(
-            rows.filter(pl.col("band") == band), settings, np.random.default_rng([settings.seed, 3000 + i])
-        )
-        out.append(
-            _row(
-                "placebo_controls",
-                band,
-                "event",
-                "all",
-                "primary",
-                eff,
-                settings,
-                flagged=flagged if band == "High" else None,
-            )
-        )
-    return out
-
-
 def crossfit_rows(treatment: TreatmentResult, settings: FeatureSettings) -> list[dict]:
     """Flagged responders' High effect on the events that did NOT flag them (cross-fitted, both folds
     pooled) and, for comparison, on the events that did (in-sample: inflated by the selection)."""
@@ -161,9 +143,11 @@ def crossfit_rows(treatment: TreatmentResult, settings: FeatureSettings) -> list
 
 def sensitivity_rows(
     con: duckdb.DuckDBPyConnection, treatment: TreatmentResult, settings: FeatureSettings
-) -> list[dict]:
+) -> tuple[list[dict], dict[str, PopulationEffect]]:
     """Spillover check: the within-window DiD with reference days at least sensitivity_adjacent_days
-    away from any event day, beside the same estimator with the main reference days."""
+    away from any event day, beside the same estimator with the main reference days; and per band the
+    paired difference (main minus sensitivity) with one bootstrap over the same event blocks and
+    households applied to both (bootstrap.paired_difference)."""
     households = read_households(con, settings)
     sens = replace(settings, reference_exclude_adjacent_days=settings.sensitivity_adjacent_days)
     window = (settings.treatment_start, settings.treatment_end)
@@ -176,8 +160,10 @@ def sensitivity_rows(
         ),
     }
     out = []
+    kept = {}
     for j, (analysis, rows) in enumerate(variants.items()):
         rows = rows.join(treated, on="household_id", how="semi").filter(pl.col("kind") == "event")
+        kept[analysis] = rows
         for i, band in enumerate(("High", "Low")):
             rng = np.random.default_rng([settings.seed, 5000 + 10 * j + i])
             out.append(
@@ -191,11 +177,132 @@ def sensitivity_rows(
                     settings,
                 )
             )
+    paired = {
+        band: paired_difference(
+            kept["treatment"].filter(pl.col("band") == band),
+            kept["sensitivity_adjacent_days"].filter(pl.col("band") == band),
+            settings,
+            np.random.default_rng([settings.seed, 5100 + i]),
+        )
+        for i, band in enumerate(("High", "Low"))
+    }
+    return out, paired
+
+
+def _check(check: str, band: str, **values) -> dict:
+    row = {c.name: None for c in RESPONSE_CHECK_COLS}
+    return row | {"check": check, "band": band} | values
+
+
+def pseudo_placebo_check_rows(
+    pp: PseudoPlacebo, treated: dict[str, float | None], settings: FeatureSettings
+) -> list[dict]:
+    """One row per band: the null range of the pooled effect, the treated estimate placed in it, the
+    share of draws with any flag, the CI's real coverage and the verdict (pseudo_placebo.summarise_draws)."""
+    out = []
+    for band in ("High", "Low"):
+        s = summarise_draws(pp.draws, band, treated.get(band), settings, pp.note)
+        rows = pp.draws.filter(pl.col("band") == band)
+        out.append(
+            _check(
+                "pseudo_treatment_placebo",
+                band,
+                n_households=pp.n_treated,
+                n_controls=pp.n_controls,
+                n_events=int(rows["n_events"].max() or 0) if rows.height else 0,
+                n_draws=s.n_draws,
+                estimate_pct=s.estimate_pct,
+                low_pct=s.null_low_pct,
+                high_pct=s.null_high_pct,
+                estimate_percentile=s.estimate_percentile,
+                permutation_p_value=s.permutation_p_value,
+                share_draws_any_flagged=s.share_any_flagged,
+                mean_flagged=s.mean_flagged,
+                ci_coverage=s.ci_coverage,
+                coverage_mc_se=s.coverage_mc_se,
+                verdict=s.verdict,
+                reason=s.reason,
+            )
+        )
     return out
 
 
-def responder_curve(features: pl.DataFrame, settings: FeatureSettings) -> pl.DataFrame:
-    """Share of treated vs control households meeting each threshold (see ResponderShareCurve)."""
+def baseline_placebo_check_rows(effects: dict[str, PopulationEffect], settings: FeatureSettings) -> list[dict]:
+    """The baseline-year (fake schedule) placebo as a check with its n: 'fails' when its CI excludes 0."""
+    out = []
+    for band, eff in effects.items():
+        if eff.ci_low_pct is None or eff.ci_high_pct is None:
+            verdict, reason = "not run", eff.note or "no CI (too few households or events)"
+        elif eff.ci_low_pct <= 0 <= eff.ci_high_pct:
+            verdict = "passes"
+            reason = f"the CI covers 0 over {eff.n_households} treated household(s) with baseline-year readings" + (
+                " (little power with so few)" if eff.n_households < 10 else ""
+            )
+        else:
+            verdict, reason = "fails", f"the CI excludes 0 over {eff.n_households} treated household(s)"
+        out.append(
+            _check(
+                "baseline_year_placebo",
+                band,
+                n_households=eff.n_households,
+                n_events=eff.n_events,
+                n_draws=settings.bootstrap_replicates,
+                estimate_pct=eff.effect_pct,
+                low_pct=eff.ci_low_pct,
+                high_pct=eff.ci_high_pct,
+                verdict=verdict,
+                reason=reason,
+            )
+        )
+    return out
+
+
+def sensitivity_check_rows(paired: dict[str, PopulationEffect], settings: FeatureSettings) -> list[dict]:
+    """The paired adjacent-day sensitivity: 'differs' when the difference's interval excludes 0."""
+    out = []
+    level = f"{100 * settings.ci_level:.0f}%"
+    for band, eff in paired.items():
+        if eff.ci_low_pct is None or eff.ci_high_pct is None:
+            verdict, reason = "not run", eff.note or "no paired interval"
+        elif eff.ci_low_pct <= 0 <= eff.ci_high_pct:
+            verdict = "no difference detected"
+            reason = (
+                f"main minus sensitivity {100 * eff.effect_pct:+.1f} points, {level} paired interval "
+                f"{100 * eff.ci_low_pct:+.1f} to {100 * eff.ci_high_pct:+.1f} covers 0"
+            )
+        else:
+            verdict = "differs"
+            reason = (
+                f"main minus sensitivity {100 * eff.effect_pct:+.1f} points, {level} paired interval "
+                f"{100 * eff.ci_low_pct:+.1f} to {100 * eff.ci_high_pct:+.1f} excludes 0: reference days next to "
+                "events are not like the others (spillover)"
+            )
+        out.append(
+            _check(
+                "sensitivity_adjacent_days",
+                band,
+                n_households=eff.n_households,
+                n_events=eff.n_events,
+                n_draws=settings.bootstrap_replicates,
+                estimate_pct=eff.effect_pct,
+                low_pct=eff.ci_low_pct,
+                high_pct=eff.ci_high_pct,
+                verdict=verdict,
+                reason=reason,
+            )
+        )
+    return out
+
+
+def responder_curve(
+    features: pl.DataFrame, settings: FeatureSettings, pseudo_share: dict[float, float] | None = None
+) -> pl.DataFrame:
+    """Share of treated vs control households meeting each threshold (see ResponderShareCurve).
+
+    For 'bh_fdr' the control share is the mean share of pseudo-treated controls BH flags at that level
+    over the pseudo-treatment draws (``pseudo_share``; None without draws): BH over the controls' own
+    leave-one-out p-values flags none by construction (they are exactly 1/n, 2/n, ..., 1)."""
+    pseudo_share = pseudo_share or {}
     treated = features.filter(pl.col("tariff_group") == settings.treated_group)
     control = features.filter(pl.col("tariff_group") == settings.control_group)
     t_pct = treated["high_did_pct"].drop_nulls().to_numpy()
@@ -217,7 +324,7 @@ def responder_curve(features: pl.DataFrame, settings: FeatureSettings) -> pl.Dat
                 t_p.size,
                 share(benjamini_hochberg(t_p, q)),
                 c_p.size,
-                share(benjamini_hochberg(c_p, q)),
+                pseudo_share.get(q),
             )
         )
     frame = pl.DataFrame(
@@ -236,20 +343,37 @@ def compute_tariff_response_summary(
     treated = treatment.features.filter(pl.col("tariff_group") == settings.treated_group)
     rows[0]["n_flagged"] = int(treated["responder"].sum())  # full-data responders (selection)
     rows[0]["share_flagged"] = rows[0]["n_flagged"] / max(1, int(treated["high_p_value"].is_not_null().sum()))
+    estimates = {
+        r["band"]: r["effect_pct"]
+        for r in rows
+        if r["window_kind"] == "event" and r["start_bucket"] == "all" and r["season"] == "all"
+    }
     households = read_households(con, settings)
     placebo_rows = compute_placebo_event_responses(con, settings, households, treatment.matched_controls)
-    for band, eff in placebo_effects(placebo_rows, households, settings).items():
+    baseline_placebo = placebo_effects(placebo_rows, households, settings)
+    for band, eff in baseline_placebo.items():
         rows.append(_row("placebo", band, "event", "all", "within", eff, settings))
-    rows += control_placebo_rows(treatment, settings)
     rows += crossfit_rows(treatment, settings)
-    rows += sensitivity_rows(con, treatment, settings)
+    sens_rows, paired = sensitivity_rows(con, treatment, settings)
+    rows += sens_rows
     effects = conform(pl.DataFrame(rows, infer_schema_length=None), SUMMARY_COLS)
+    pseudo = pseudo_treatment_placebo(
+        treatment.event_responses, treatment.features, treatment.matched_controls, settings
+    )
+    checks = [
+        *pseudo_placebo_check_rows(pseudo, estimates, settings),
+        *baseline_placebo_check_rows(baseline_placebo, settings),
+        *sensitivity_check_rows(paired, settings),
+    ]
+    check_frame = pl.DataFrame(checks, schema={c.name: c.dtype for c in RESPONSE_CHECK_COLS}, orient="row")
     return TariffResponseSummary(
         effects=validate(TariffResponseSummaryTable, effects, "features.tariff_response_summary"),
         responder_curve=validate(
             ResponderShareCurve,
-            responder_curve(treatment.features, settings),
+            responder_curve(treatment.features, settings, pseudo.curve_share),
             "features.responder_share_curve",
         ),
         placebo_event_responses=placebo_rows,
+        placebo_draws=validate(PlaceboDraws, conform(pseudo.draws, PLACEBO_DRAW_COLS), "features.placebo_draws"),
+        checks=validate(ResponseChecks, conform(check_frame, RESPONSE_CHECK_COLS), "features.response_checks"),
     )

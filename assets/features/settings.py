@@ -123,6 +123,17 @@ class FeatureSettings:
     seed: int = 20130101
     winsor_quantiles: tuple[float, float] = (0.01, 0.99)
     placebo_shift_days: int = 364  # whole weeks: weekdays and local clock times are preserved
+    # Pseudo-treatment placebo (assets/features/pseudo_placebo.py): this many random subsets of the
+    # controls, each the size of the measured treated group, scored against the remaining controls with
+    # the production estimator, bootstrap and BH. 200 draws put the Monte-Carlo error of a share near
+    # 95 % (the CI coverage) at sqrt(0.95 * 0.05 / 200) = 1.5 points (about +-3 points at 95 %), and of
+    # a share near the FDR level (0.10) at 2.1 points; each draw costs one population bootstrap per band.
+    placebo_draws: int = 200
+    placebo_seed: int = 20130202  # seed of the draws (subset d uses [placebo_seed, d])
+    # A check fails when its share is further than this many Monte-Carlo standard errors on the wrong
+    # side of its nominal value (coverage below ci_level, any-flag share above fdr_alpha): z = 2 is a
+    # one-sided 2.3 % false alarm per share when the pipeline is calibrated.
+    placebo_tolerance_z: float = 2.0
     responder_thresholds: tuple[float, ...] = tuple(round(0.01 * i, 2) for i in range(0, 31))
     fdr_curve_levels: tuple[float, ...] = (0.01, 0.05, 0.10, 0.20, 0.30, 0.50)
 
@@ -165,6 +176,10 @@ class FeatureSettings:
             raise ValueError("reference_exclude_adjacent_days and sensitivity_adjacent_days must be >= 0")
         if self.household_bootstrap_replicates < 2:
             raise ValueError("household_bootstrap_replicates must be >= 2")
+        if self.placebo_draws < 0 or self.placebo_tolerance_z <= 0:
+            raise ValueError(
+                "placebo_draws must be >= 0 (0 switches the pseudo-treatment placebo off) and placebo_tolerance_z > 0"
+            )
         if self.placebo_shift_days % 7:
             raise ValueError("placebo_shift_days must be whole weeks to keep weekdays")
         if 24 % self.entropy_block_hours:

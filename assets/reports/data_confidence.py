@@ -6,7 +6,12 @@
   two reports can be told apart when their data differ;
 * the household funnel: in the files -> with enough data (features) -> segmented -> on the dynamic
   tariff (ToU) -> measured (a price response estimated) -> responders (significant reduction);
-* the population High-event effect with its interval, and the all-controls placebo with its interval;
+* the population High-event effect with its interval;
+* the checks that can fail (``check_lines``, from features.response_checks): the pseudo-treatment placebo
+  (the null 95 % range of the pooled effect with the treated estimate placed in it, the share of draws
+  with any flag, the CI's real coverage), the baseline-year placebo with its n and the paired
+  adjacent-day sensitivity, each with its verdict; the null distribution is plotted
+  (plots.plot_placebo_null);
 * what the data could not support (``data_gaps``: no schedule, no dynamic-tariff or control households,
   no pre-period), each with what was done instead;
 * warnings when the readings look stamped in UK local time instead of UTC (``assets.ingest.clock_check``)
@@ -53,10 +58,11 @@ class DataConfidence:
     fingerprint: str
     funnel: dict[str, int]
     effect: Effect | None
-    placebo: Effect | None
     warnings: list[str] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)  # what could not be computed, and why
     no_response_reason: str | None = None  # why no population effect exists, when none does
+    checks: list[dict] = field(default_factory=list)  # features.response_checks rows (check_lines)
+    placebo_null: dict[str, list[float]] = field(default_factory=dict)  # band -> pooled effect of each draw
 
 
 FUNNEL_LABELS = {
@@ -152,11 +158,95 @@ def read_data_confidence(con, source: str, synthetic: bool, readings=None) -> Da
         fingerprint=source_fingerprint(readings or con),
         funnel={k: int(row[k] or 0) for k in FUNNEL_LABELS},  # in FUNNEL_LABELS order
         effect=effects.get("treatment"),
-        placebo=effects.get("placebo_controls"),
         warnings=[*clock_warnings(readings or con), *segmentation_warnings(metrics, synthetic)],
         gaps=data_gaps(shape),
         no_response_reason=response_gap(shape),
+        checks=_rows_if_stored(con, "response_checks", "response_checks"),
+        placebo_null=_null_draws(_rows_if_stored(con, "placebo_draws", "placebo_null")),
     )
+
+
+def _rows_if_stored(con, table: str, sql: str) -> list[dict]:
+    """Rows of the report query ``sql`` over features.<table>; [] when the table was not built."""
+    ((stored,),) = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'features' AND table_name = $t",
+        {"t": table},
+    ).fetchall()
+    return con.sql(load_sql(__file__, sql)).pl().to_dicts() if stored else []
+
+
+def _null_draws(rows: list[dict]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for row in rows:
+        out.setdefault(row["band"], []).append(float(row["effect_pct"]))
+    return out
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:+.1f}%"
+
+
+def _placement(row: dict) -> str:
+    """Where the treated estimate falls in the draws' null distribution, in words."""
+    q, n = row["estimate_percentile"], row["n_draws"]
+    if q is None:
+        return ""
+    if q == 0.0:
+        where = f"below all {n:,} draws"
+    elif q == 1.0:
+        where = f"above all {n:,} draws"
+    else:
+        where = f"above {100 * q:.1f}% of the draws"
+    return (
+        f"; the measured effect of the dynamic-tariff households ({_pct(row['estimate_pct'])}) lies {where} "
+        f"(two-sided permutation p = {row['permutation_p_value']:.3f})"
+    )
+
+
+def check_lines(checks: list[dict]) -> list[str]:
+    """One sentence per check and band (features.response_checks), with its verdict. The old
+    leave-one-out control row is gone: it was an identity (its mean is 0 and BH flags none by
+    construction), never a check."""
+    out = []
+    for r in checks:
+        band = f"{r['band']}-price events"
+        if r["check"] == "pseudo_treatment_placebo":
+            if r["verdict"] == "not run":
+                out.append(f"Pseudo-treatment placebo ({band}) not run: {r['reason']}.")
+                continue
+            flags = (
+                ""
+                if r["share_draws_any_flagged"] is None
+                else f" Benjamini-Hochberg flags any pseudo-treated household in "
+                f"{100 * r['share_draws_any_flagged']:.1f}% of draws (at most about the FDR level when calibrated)."
+            )
+            out.append(
+                f"Placebo that can fail ({band}): {r['n_draws']:,} random groups of {r['n_households']:,} controls "
+                f"(of {r['n_controls']:,}) were scored as if treated against the remaining controls with the same "
+                f"estimator. Their pooled effect's 95% range is {_pct(r['low_pct'])} to {_pct(r['high_pct'])}"
+                f"{_placement(r)}.{flags} The 95% CI covers the true zero in {100 * r['ci_coverage']:.1f}% of draws "
+                f"(its real coverage; nominal 95%). Verdict: {r['verdict']} ({r['reason']})."
+            )
+        elif r["check"] == "baseline_year_placebo":
+            if r["verdict"] == "not run":
+                out.append(f"Baseline-year placebo ({band}) not run: {r['reason']}.")
+                continue
+            out.append(
+                f"Baseline-year placebo ({band}; the trial schedule moved onto the baseline year, "
+                f"n = {r['n_households']:,} dynamic-tariff households with baseline-year readings): "
+                f"{_pct(r['estimate_pct'])} (95% CI {_pct(r['low_pct'])} to {_pct(r['high_pct'])}). "
+                f"Verdict: {r['verdict']} ({r['reason']})."
+            )
+        else:
+            if r["verdict"] == "not run":
+                out.append(f"Adjacent-day sensitivity ({band}) not run: {r['reason']}.")
+                continue
+            out.append(
+                f"Adjacent-day sensitivity ({band}; reference days next to events left out): main minus "
+                f"sensitivity estimate {100 * r['estimate_pct']:+.1f} points (95% paired bootstrap interval "
+                f"{100 * r['low_pct']:+.1f} to {100 * r['high_pct']:+.1f}). Verdict: {r['verdict']}."
+            )
+    return out
 
 
 def block(data: DataConfidence | None) -> dict:
@@ -168,6 +258,7 @@ def block(data: DataConfidence | None) -> dict:
             "funnel": [],
             "warnings": [],
             "gaps": [],
+            "checks": [],
         }
     months = f"{data.first_month} to {data.last_month}" if data.first_month else "unknown"
     lines = [
@@ -186,16 +277,11 @@ def block(data: DataConfidence | None) -> dict:
             "No population effect of the dynamic tariff could be measured"
             + (" (see 'What could not be computed')." if data.no_response_reason else ".")
         )
-    if data.placebo is not None:
-        covers = data.placebo.ci_low_pct <= 0 <= data.placebo.ci_high_pct
-        lines.append(
-            f"Placebo (every control scored as if treated): {data.placebo.sentence()}; "
-            + ("its interval covers zero, as it should." if covers else "WARNING: its interval excludes zero.")
-        )
     return {
         "synthetic": data.synthetic,
         "lines": lines,
         "funnel": [(FUNNEL_LABELS[k], f"{v:,}") for k, v in data.funnel.items()],
         "warnings": data.warnings,
         "gaps": data.gaps,
+        "checks": check_lines(data.checks),
     }

@@ -170,6 +170,8 @@ def render_images(inputs: ReportInputs) -> dict[str, bytes]:
     kw_lines = profiles.lines if profiles is not None and not profiles.empty else None
     if profiles is not None and not profiles.empty:
         extra["event_day_overlay"] = plots.plot_event_day_overlay(profiles.lines, profiles.high_share, k=k)
+    if inputs.data is not None and inputs.data.placebo_null:
+        extra["placebo_null"] = placebo_null_figure(inputs.data)
     return extra | {
         "load_shape_clusters": plots.plot_load_shape_clusters(inputs.features, inputs.assignments, k=k),
         "textbook_clusters": plots.plot_load_shape_clusters(
@@ -181,6 +183,12 @@ def render_images(inputs: ReportInputs) -> dict[str, bytes]:
         "responsiveness": plots.plot_responsiveness(resp, order, k=k),
         "acorn": plots.plot_acorn_composition(inputs.assignments, inputs.features, k=k, persona_order=order),
     }
+
+
+def placebo_null_figure(data: DataConfidence) -> bytes:
+    """The pseudo-treatment placebo's null distribution with the measured estimate marked (per band)."""
+    estimates = {r["band"]: r["estimate_pct"] for r in data.checks if r["check"] == "pseudo_treatment_placebo"}
+    return plots.plot_placebo_null(data.placebo_null, estimates)
 
 
 @dataclass(frozen=True)
@@ -862,6 +870,7 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
         lines.append("- Household funnel: " + " -> ".join(f"{label} {n}" for label, n in data["funnel"]))
     lines += [f"- NOT COMPUTED: {g}" for g in data["gaps"]]
     lines += [f"- WARNING: {w}" for w in data["warnings"]]
+    lines += [f"- Check: {c}" for c in data["checks"]]
     lines += [f"- {t}" for t in _summary_paragraphs(inputs)]
     lines += [
         f"- Load shapes: {m.load_shape_choice.reason}",

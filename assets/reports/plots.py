@@ -427,3 +427,35 @@ def plot_capture_curve(curve: pl.DataFrame, title: str = "Capture curve, out of 
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     return _png(fig)
+
+
+def plot_placebo_null(
+    null: dict[str, Sequence[float]], estimates: dict[str, float | None], level: float = 0.95
+) -> bytes:
+    """One panel per band: histogram of the pseudo-treatment placebo's pooled effects (random control
+    groups scored as if treated), its central ``level`` range shaded, 0 dotted and the measured
+    dynamic-tariff estimate marked (red line; an arrow at the edge when it lies off the axis)."""
+    bands = [b for b in ("High", "Low") if null.get(b)]
+    fig = _figure(5.2 * max(1, len(bands)), 3.4)
+    axes = fig.subplots(1, max(1, len(bands)), squeeze=False)[0]
+    for ax, band in zip(axes, bands, strict=False):
+        x = 100 * np.asarray(null[band], dtype=float)
+        lo, hi = np.quantile(x, [(1 - level) / 2, 1 - (1 - level) / 2])
+        ax.hist(x, bins=30, color="#9ecae1", edgecolor="white")
+        ax.axvspan(lo, hi, color="#c6dbef", alpha=0.4, lw=0, label=f"null {100 * level:.0f}% range")
+        ax.axvline(0, color="#555", ls=":", lw=1)
+        est = estimates.get(band)
+        if est is not None:
+            e = 100 * est
+            ax.axvline(e, color="#d62728", lw=2, label=f"measured ToU effect {e:+.1f}%")
+            left, right = min(x.min(), e), max(x.max(), e)
+            pad = 0.08 * (right - left or 1.0)
+            ax.set_xlim(left - pad, right + pad)
+        ax.set_title(f"{band}-price events: {x.size} pseudo-treated control groups", fontsize=10)
+        ax.set_xlabel("pooled effect of the group (% of its reference load)")
+        ax.set_ylabel("draws")
+        ax.legend(fontsize=8, loc="upper right")
+    if not bands:
+        axes[0].text(0.5, 0.5, "no placebo draws", ha="center", va="center")
+        axes[0].set_axis_off()
+    return _png(fig)

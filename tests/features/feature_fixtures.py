@@ -316,15 +316,22 @@ def mark_estimated(con: duckdb.DuckDBPyConnection, household: str, event_id: int
 
 
 def noisy_trial_builder(
-    n_controls: int = 30, responders: dict[str, float] | None = None, n_null_treated: int = 2, seed: int = 11
+    n_controls: int = 30,
+    responders: dict[str, float] | None = None,
+    n_null_treated: int = 2,
+    seed: int = 11,
+    weekdays: tuple[int, ...] = (1, 3),
 ) -> tuple[WarehouseBuilder, list[Event]]:
-    """Households with random levels and iid noise in both windows; 12 High events (Tue/Thu 17:00).
+    """Households with random levels and iid noise in both windows; High events at 17:00 on ``weekdays``
+    (days after Monday: 1 = Tuesday, 3 = Thursday) of 6 weeks (12 events by default).
 
     ``responders``: treated household id -> High multiplier, planted later with modify_readings.
     """
     rng = np.random.default_rng(seed)
     mondays = [date(2013, 1, 14) + timedelta(weeks=k) for k in range(6)]
-    events = [Event(datetime.combine(d + timedelta(days=off), time(17)), 6, "High") for d in mondays for off in (1, 3)]
+    events = [
+        Event(datetime.combine(d + timedelta(days=off), time(17)), 6, "High") for d in mondays for off in weekdays
+    ]
     b = WarehouseBuilder().schedule(date(2013, 1, 1), date(2014, 1, 1), events)
     treated = list((responders or {}).keys()) + [f"N{i}" for i in range(n_null_treated)]
     ids = [(f"S{i:02d}", "Std") for i in range(n_controls)] + [(h, "ToU") for h in treated]

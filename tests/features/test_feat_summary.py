@@ -97,7 +97,9 @@ def test_responder_share_curve(noisy):
     assert at10["n_treated"] == 6 and at10["share_treated"] == pytest.approx(4 / 6)
     assert at10["excess_share"] == pytest.approx(at10["share_treated"] - at10["share_control"])
     bh = curve.filter((pl.col("criterion") == "bh_fdr") & (pl.col("threshold") == 0.10)).row(0, named=True)
-    assert bh["share_treated"] >= 4 / 6 and bh["share_control"] == 0.0
+    # the control share is the pseudo-treated controls' mean share flagged over the placebo draws (BH over
+    # the controls' own leave-one-out p-values would be 0 by construction): about 0, at most the FDR level
+    assert bh["share_treated"] >= 4 / 6 and 0.0 <= bh["share_control"] <= 0.10
 
 
 def test_summary_without_events_does_not_crash():
@@ -105,10 +107,11 @@ def test_summary_without_events_does_not_crash():
     settings = trial_settings(bootstrap_replicates=20)
     treatment = compute_treatment_features(con, settings)
     summary = compute_tariff_response_summary(con, treatment, settings)
-    # 10 original rows + Low by start bucket (4) + High/Low by season (8) + population placebo (2)
+    # 10 original rows + Low by start bucket (4) + High/Low by season (8)
     # + cross-fitting (2) + within-method and +-1-day sensitivity (4)
-    assert summary.effects.height == 30
-    assert summary.effects["effect_kwh"].null_count() == 30
+    assert summary.effects.height == 28
+    assert summary.effects["effect_kwh"].null_count() == 28
+    assert set(summary.checks["verdict"]) == {"not run"} and summary.placebo_draws.height == 0
     assert set(summary.effects["note"].drop_nulls()) <= {
         "no event responses",
         "no treated household has baseline-window readings at placebo events",

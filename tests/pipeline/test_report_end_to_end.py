@@ -41,7 +41,8 @@ def test_data_block_states_months_fingerprint_funnel_effect_placebo(pipeline):
     ):
         assert f"<td>{label}</td>" in data, label
     assert re.search(r"High-price events .*: [+-]\d+\.\d% \(95% CI [+-]\d+\.\d% to [+-]\d+\.\d%", data)
-    assert "Placebo (every control scored as if treated)" in data
+    assert "Placebo that can fail (High-price events)" in data and "covers zero, as it should" not in data
+    assert "Adjacent-day sensitivity (High-price events" in data and 'alt="null distribution' in data
 
 
 def test_overlay_is_a_file_and_an_image_in_the_ui(pipeline):

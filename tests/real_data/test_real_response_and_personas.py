@@ -85,19 +85,46 @@ def summary_row(con, analysis: str, band: str = "High", method: str = "primary",
     return frame.row(0, named=True)
 
 
-def test_population_placebo_scores_all_controls_as_if_treated(real_con):
-    # 185 controls scored exactly like the treated in 2013: no effect, and BH flags about none of them
+def check_row(con, check: str, band: str = "High") -> dict:
+    frame = con.sql(
+        'SELECT * FROM features.response_checks WHERE "check" = $c AND band = $b', params={"c": check, "b": band}
+    ).pl()
+    assert frame.height == 1, (check, band)
+    return frame.row(0, named=True)
+
+
+def test_pseudo_treatment_placebo_can_fail_and_passes(real_con):
+    # 200 random groups of 34 controls scored as if treated against the other controls with the production
+    # estimator, bootstrap and BH: their null covers 0, BH rarely flags any, the CI covers 0 in about 95 %
     for band in ("High", "Low"):
-        row = summary_row(real_con, "placebo_controls", band)
-        assert row["n_households"] == 185
-        assert row["ci_low_pct"] <= 0 <= row["ci_high_pct"], row
-    high = summary_row(real_con, "placebo_controls", "High")
-    assert high["share_flagged"] <= 0.10  # at most the FDR level (measured: 0 of 185)
+        row = check_row(real_con, "pseudo_treatment_placebo", band)
+        assert row["n_households"] == 34 and row["n_draws"] == 200, row
+        assert row["low_pct"] <= 0 <= row["high_pct"], row
+        assert row["ci_coverage"] >= 0.85, row
+        # the measured ToU effect lies outside the null of untreated groups (High -7.5 %, Low +16.6 %)
+        assert row["permutation_p_value"] < 0.05, row
+    high = check_row(real_con, "pseudo_treatment_placebo")
+    assert high["estimate_pct"] < high["low_pct"] and high["share_draws_any_flagged"] <= 0.10, high
+    ((n_draws,),) = real_con.execute("SELECT count(*) FROM features.placebo_draws").fetchall()
+    assert n_draws == 400
+    ((old,),) = real_con.execute(
+        "SELECT count(*) FROM features.tariff_response_summary WHERE analysis = 'placebo_controls'"
+    ).fetchall()
+    assert old == 0  # the leave-one-out identity is no longer reported as a check
+
+
+def test_adjacent_day_sensitivity_has_a_paired_verdict(real_con):
+    for band in ("High", "Low"):
+        row = check_row(real_con, "sensitivity_adjacent_days", band)
+        assert row["verdict"] in ("differs", "no difference detected"), row
+        assert row["low_pct"] <= row["estimate_pct"] <= row["high_pct"], row
 
 
 def test_baseline_year_placebo_covers_zero(real_con):
     row = summary_row(real_con, "placebo", "High", method="within")
     assert row["n_households"] == 3 and row["ci_low_pct"] <= 0 <= row["ci_high_pct"]
+    check = check_row(real_con, "baseline_year_placebo")
+    assert check["n_households"] == 3 and check["verdict"] == "passes" and "little power" in check["reason"]
 
 
 def test_no_household_is_matched_on_its_treated_year(real_con):

@@ -10,6 +10,7 @@ from datetime import date
 from html.parser import HTMLParser
 
 import jinja2
+import numpy as np
 import polars as pl
 import pytest
 
@@ -286,19 +287,53 @@ def _data(synthetic: bool) -> DataConfidence:
         fingerprint="ab" * 32,
         funnel={"in_files": 219, "with_enough_data": 201, "segmented": 201, "measured": 32, "responders": 12},
         effect=Effect(-0.075, -0.133, -0.017, 34, 69),
-        placebo=Effect(0.0005, -0.015, 0.017, 185, 69),
         warnings=["weak"],
+        checks=CHECKS,
+        placebo_null={"High": list(np.linspace(-0.025, 0.025, 200)), "Low": list(np.linspace(-0.02, 0.03, 200))},
     )
+
+
+_CHECK = dict.fromkeys(
+    ["n_controls", "estimate_percentile", "permutation_p_value", "share_draws_any_flagged", "ci_coverage"]
+)
+CHECKS = [
+    _CHECK | {"check": "pseudo_treatment_placebo", "band": "High", "n_households": 34, "n_controls": 185,
+              "n_events": 69, "n_draws": 200, "estimate_pct": -0.075, "low_pct": -0.023, "high_pct": 0.023,
+              "estimate_percentile": 0.0, "permutation_p_value": 1 / 201, "share_draws_any_flagged": 0.005,
+              "ci_coverage": 0.945, "verdict": "passes", "reason": "null range covers 0"},
+    _CHECK | {"check": "baseline_year_placebo", "band": "High", "n_households": 3, "n_events": 69, "n_draws": 500,
+              "estimate_pct": 0.081, "low_pct": -0.035, "high_pct": 0.235, "verdict": "passes",
+              "reason": "the CI covers 0 over 3 treated household(s) (little power with so few)"},
+    _CHECK | {"check": "sensitivity_adjacent_days", "band": "High", "n_households": 34, "n_events": 69,
+              "n_draws": 500, "estimate_pct": -0.005, "low_pct": -0.02, "high_pct": 0.01,
+              "verdict": "no difference detected", "reason": "covers 0"},
+]  # fmt: skip
 
 
 def test_block_states_source_effect_placebo_and_funnel():
     b = block(_data(False))
     text = " ".join(b["lines"])
     assert "/data/lcl" in text and "2012-01 to 2013-12" in text and "abababab" in text
-    assert "-7.5% (95% CI -13.3% to -1.7%" in text and "covers zero" in text
+    assert "-7.5% (95% CI -13.3% to -1.7%" in text and "covers zero" not in text
+    checks = " ".join(b["checks"])
+    assert "95% range is -2.3% to +2.3%" in checks and "(-7.5%) lies below all 200 draws" in checks
+    assert "in 0.5% of draws" in checks and "covers the true zero in 94.5% of draws" in checks
+    assert "n = 3 dynamic-tariff households" in checks and "Verdict: no difference detected" in checks
+    assert block(None)["checks"] == []
     assert [n for _, n in b["funnel"]] == ["219", "201", "201", "32", "12"]
     assert not b["synthetic"] and block(_data(True))["synthetic"]
     assert "not recorded" in block(None)["lines"][0]
+
+
+def test_checks_and_the_placebo_null_plot_reach_the_html_and_markdown(report_inputs, images):
+    data = _data(False)
+    png = html_report.placebo_null_figure(data)
+    assert png.startswith(plots.PNG_SIGNATURE)
+    report = build_report(dataclasses.replace(report_inputs, images={**images, "placebo_null": png}, data=data))
+    section = report.html[report.html.index('id="data"') : report.html.index('id="summary"')]
+    assert "<h3>Checks that can fail</h3>" in section and 'alt="null distribution' in section
+    assert "Placebo that can fail (High-price events)" in section and "as it should" not in report.html
+    assert "- Check: Placebo that can fail (High-price events)" in report.markdown
 
 
 def test_weak_or_outlier_segmentation_is_warned():

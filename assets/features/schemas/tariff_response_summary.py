@@ -19,7 +19,6 @@ N = {"nullable": True}
 ANALYSES = [
     "treatment",
     "placebo",
-    "placebo_controls",
     "responders_heldout",
     "responders_in_sample",
     "sensitivity_adjacent_days",
@@ -29,10 +28,11 @@ SUMMARY_COLS: list[Col] = [
         "analysis",
         pl.String,
         "'treatment' (treated, trial year); 'placebo' (treated with a baseline year, trial schedule shifted "
-        "onto it); 'placebo_controls' (population placebo: controls scored as if treated in the trial year); "
+        "onto it; its reading and verdict: features.response_checks); "
         "'responders_heldout' / 'responders_in_sample' (cross-fitting: BH-flagged households' effect on the "
         "events that did not / did flag them); 'sensitivity_adjacent_days' (reference days +-"
-        "sensitivity_adjacent_days from event days excluded; compare with treatment/method 'within').",
+        "sensitivity_adjacent_days from event days excluded; compare with treatment/method 'within'; the paired "
+        "difference and its verdict: features.response_checks).",
         {"isin": ANALYSES},
     ),
     Col("band", pl.String, "Price band of the events.", {"isin": ["High", "Low"]}),
@@ -62,7 +62,7 @@ SUMMARY_COLS: list[Col] = [
         "'primary' (each household's response_method) or 'within' (within-window reference; placebo).",
         {"isin": ["primary", "within"]},
     ),
-    Col("n_households", pl.Int32, "Households (treated; controls for placebo_controls) with an event DiD.", {"ge": 0}),
+    Col("n_households", pl.Int32, "Treated households with an event DiD.", {"ge": 0}),
     Col("n_events", pl.Int32, "Events contributing.", {"ge": 0}),
     Col("n_blocks", pl.Int32, "Bootstrap blocks (local weeks of event start) the events fall in.", {"ge": 0}),
     Col("effect_kwh", F, "Mean over households of the household DiD, kWh per half hour.", N),
@@ -86,8 +86,8 @@ SUMMARY_COLS: list[Col] = [
     Col(
         "n_flagged",
         pl.Int32,
-        "Households flagged by BH at fdr_alpha: treated responders (treatment, High, all); controls flagged over "
-        "their own p-values (placebo_controls, High); (household, fold) selections (responders_*). None otherwise.",
+        "Households flagged by BH at fdr_alpha: treated responders (treatment, High, all); (household, fold) "
+        "selections (responders_*). None otherwise (controls: features.placebo_draws).",
         {"nullable": True, "ge": 0},
     ),
     Col(
@@ -125,7 +125,9 @@ CURVE_COLS: list[Col] = [
     Col(
         "share_control",
         F,
-        "Share of control households meeting it (false-positive baseline).",
+        "Share of control households meeting it (false-positive baseline). For 'bh_fdr': the mean share of "
+        "pseudo-treated controls BH flags at that FDR over the pseudo-treatment draws (features.placebo_draws); "
+        "None without draws.",
         {"nullable": True, "ge": 0, "le": 1},
     ),
     Col("excess_share", F, "share_treated - share_control: a rough estimate of the truly responsive share.", N),
