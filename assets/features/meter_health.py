@@ -9,7 +9,8 @@ list. The rules read the per-local-day rows the lifestyle windows already aggreg
 readings, total, largest and smallest actual reading; or the same columns from the readings when the
 aggregates do not answer), so they cost no extra pass over the readings and run on both engines.
 
-Rules (settings: ``FeatureSettings``; sources: /work/shared/notes/domain.md §4; README "Meter health"):
+Rules (settings: ``FeatureSettings``; sources: the domain notes' VEE section, ../shared/notes/domain.md
+§4; README "Meter health"):
 
 - ``meter_flat_lined`` (``meter_flat_days``): a complete local day (46/48/50 actual readings) whose
   readings are all one non-zero value. waymark VEE: frozen reads are a non-zero value repeated in >= 3

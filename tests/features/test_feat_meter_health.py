@@ -6,7 +6,6 @@ with genuine short zero runs is kept untouched. Both read paths (aggregates, rea
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -16,8 +15,13 @@ from feature_fixtures import Event, WarehouseBuilder
 from assets.features import aggregates
 from assets.features import compute as feat
 from assets.features.settings import FeatureSettings
+from tests.conftest import LCL_SAMPLE
 
-LCL = Path("/work/wt/shared/data/lcl/readings/kaggle_2013")
+LCL = LCL_SAMPLE / "readings" / "kaggle_2013"
+pytestmark = [
+    pytest.mark.real_data,
+    pytest.mark.skipif(not LCL.is_dir(), reason=f"real LCL sample not found at {LCL_SAMPLE}"),
+]
 READINGS = (date(2013, 1, 1), date(2013, 10, 1))  # local dates kept from the real files
 NORMAL = ["MAC000002", "MAC000005", "MAC000013"]  # real, unmodified (MAC000005 is ToU)
 SHORT_ZEROS = "MAC000006"  # real: 264 zero half hours in Jan-Jun 2013, in runs shorter than a day
