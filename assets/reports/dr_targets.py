@@ -79,7 +79,7 @@ from assets.features.settings import FeatureSettings
 from assets.model import response_model as rm
 from assets.model.cluster_model import ClusterModel
 from assets.model.inputs import prepare_features
-from assets.model.responsiveness import estimate_household_response, fit_response_prior, segment_priors
+from assets.model.responsiveness import estimate_household_response, fit_response_prior
 from assets.model.settings import SegmentationSettings
 from assets.reports.privacy import pseudonymise_ids
 
@@ -98,7 +98,17 @@ ALL_EVENTS_BASIS = "all High events (no evening event measured)"
 ALL_EVENTS_ONLY_BASIS = "all High events"
 INTERVAL_OWN = "household's own events: empirical-Bayes posterior (bootstrap SE)"
 INTERVAL_MODEL = "response model: held-out residual quantiles"
-INTERVAL_PRIOR = "spread of measured households' responses (DerSimonian-Laird tau)"
+# Households never on the dynamic tariff are sized with the sourced figure of the program the toolkit offers
+# them, measured on everyone OFFERED it (intention-to-treat), not with the response of recruited volunteers.
+PROGRAM_EVIDENCE = "program evidence (intention-to-treat)"
+INTERVAL_EVIDENCE = (
+    "lowest to highest figure of the trials that measured everyone offered the program (program_evidence.csv); "
+    "a range over trials, not a sampling interval"
+)
+MODEL_BASIS = (
+    "predicted evening response of a recruited dynamic-ToU household with this pre-period lifestyle + Acorn "
+    "(not an intention-to-treat figure)"
+)
 # No household of the data had its price response measured (no schedule, no dynamic-tariff household, no
 # controls): nothing can size an expected reduction, so it is left empty and the list ranks by peak load.
 NO_RESPONSE = "no response evidence"
@@ -233,13 +243,9 @@ PREDICTED_SCHEMA = {
 }
 
 
-def evening_estimates(
-    features: pl.DataFrame, segments: pl.DataFrame, settings: SegmentationSettings
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(per household, per segment) of the shrunk response r_i used for the expected kW.
-
-    Per household (measured only): response_basis, shrunk_pct, ci_low_pct, ci_high_pct.
-    Per segment: segment, segment_prior_pct, prior_ci_low_pct, prior_ci_high_pct."""
+def evening_estimates(features: pl.DataFrame, settings: SegmentationSettings) -> pl.DataFrame:
+    """Per measured household, the shrunk response r_i used for the expected kW: response_basis,
+    shrunk_pct, ci_low_pct, ci_high_pct, sd_pct (the normal posterior; nothing clipped)."""
     from scipy.stats import norm
 
     z = float(norm.ppf(0.5 + rm.INTERVAL_LEVEL / 2))
@@ -273,7 +279,7 @@ def evening_estimates(
     prior = fit_response_prior(chosen, s)
     resp = estimate_household_response(chosen, prior, s)
     post_sd = (pl.col("shrinkage_weight") * pl.col("high_reduction_se") ** 2).sqrt()
-    household = resp.join(frame.select("household_id", "response_basis"), on="household_id").select(
+    return resp.join(frame.select("household_id", "response_basis"), on="household_id").select(
         "household_id",
         "response_basis",
         pl.col("high_reduction_shrunk_pct").alias("shrunk_pct"),
@@ -281,58 +287,48 @@ def evening_estimates(
         (pl.col("high_reduction_shrunk_pct") + z * post_sd).alias("ci_high_pct"),
         post_sd.alias("sd_pct"),
     )
-    seg = segments.join(
-        resp.select(
-            "household_id", "response_measured", "high_reduction_shrunk_pct", "is_responsive", "high_reduction_se"
-        ),
-        on="household_id",
-        how="inner",
-    ).sort("household_id")
-    priors = segment_priors(seg, seg["segment"].to_numpy(), prior, s)
-    measured = seg.filter(pl.col("response_measured"))
-    se = measured["high_reduction_se"].to_numpy().astype(np.float64)
-    w = 1.0 / (se[np.isfinite(se)] ** 2 + prior.tau2)
-    se_mu2 = 1.0 / w.sum() if w.size and w.sum() > 0 else 0.0
-    # with fewer than 2 measured households there is no spread to measure: the interval is [0, cap]
-    half = z * float(np.sqrt(prior.tau2 + se_mu2)) if prior.n_measured >= 2 else float("inf")
-    shared = segment_prior_se(seg, prior, s) if prior.n_measured >= 2 else {}
-    per_segment = pl.DataFrame(
-        {
-            "segment": pl.Series(list(priors), dtype=pl.Int32),
-            "segment_prior_pct": [v["prior_pct"] for v in priors.values()],
-            "prior_se_pct": [shared.get(k, float("inf")) for k in priors],
-            "prior_tau_pct": [float(np.sqrt(prior.tau2)) if prior.n_measured >= 2 else float("inf")] * len(priors),
-        },
-        schema_overrides={"prior_se_pct": pl.Float64, "prior_tau_pct": pl.Float64},
-    ).with_columns(
-        (pl.col("segment_prior_pct") - half).alias("prior_ci_low_pct"),
-        (pl.col("segment_prior_pct") + half).alias("prior_ci_high_pct"),
-    )
-    return household, per_segment
-
-
-def segment_prior_se(seg: pl.DataFrame, prior, settings: SegmentationSettings) -> dict[int, float]:
-    """Standard error (points of %) of each segment's prior, the part every segment-prior household of
-    the segment shares (module docstring, "Captured kW of a rule")."""
-    n0 = settings.segment_prior_strength
-    measured = seg.filter(pl.col("response_measured"))
-    se_all = measured["high_reduction_se"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    ok = np.isfinite(se_all)
-    w = 1.0 / (se_all[ok] ** 2 + prior.tau2)
-    se_mu2 = 1.0 / w.sum() if w.size and w.sum() > 0 else 0.0
-    out = {}
-    for key in sorted(set(seg["segment"].to_list())):
-        se = measured.filter(pl.col("segment") == key)["high_reduction_se"].cast(pl.Float64).fill_null(np.nan)
-        v = se.to_numpy() ** 2 + prior.tau2
-        v = np.where(np.isfinite(v), v, prior.tau2)
-        out[int(key)] = float(np.sqrt(v.sum() + n0**2 * se_mu2) / (v.size + n0)) if v.size + n0 > 0 else float("inf")
-    return out
 
 
 def _with_se_column(settings: SegmentationSettings) -> SegmentationSettings:
     from dataclasses import replace
 
     return replace(settings, se_column="high_did_pct_se")
+
+
+def offered_program_evidence(evidence_path=None) -> dict[str, object]:
+    """The program the toolkit offers households without a measured price response
+    (interventions.choose_unselected_program) and its sourced figures for a whole group OFFERED it
+    (interventions.program_ranges: intention-to-treat or all-participants figures, never opted-in-only):
+    program, central_pct (None without a sourced central), low_pct, high_pct, basis (trial, population)."""
+    from assets.reports.interventions import (
+        NO_ACTION,
+        choose_unselected_program,
+        program_evidence,
+        program_ranges,
+    )
+
+    ranges = program_ranges(program_evidence(evidence_path) if evidence_path else None)
+    choice = choose_unselected_program(ranges)
+    ev = ranges[choice.program]
+    if choice.program == NO_ACTION or not ev.sized:
+        return {
+            "program": choice.program,
+            "central_pct": None,
+            "low_pct": None,
+            "high_pct": None,
+            "basis": choice.reason,
+        }
+    central = "no central figure" if ev.central_pct is None else f"{ev.central_pct:g} % = {ev.central_basis}"
+    return {
+        "program": choice.program,
+        "central_pct": ev.central_pct,
+        "low_pct": ev.low_pct,
+        "high_pct": ev.high_pct,
+        "basis": (
+            f"{choice.program} offered to all: {central}; range {ev.low_pct:g}-{ev.high_pct:g} % over the trials "
+            f"that measured everyone offered it ({ev.trials}; program_evidence.csv)"
+        ),
+    }
 
 
 def expected_household_reduction(
@@ -345,11 +341,12 @@ def expected_household_reduction(
     """Per household: peak load, source, basis and size of the expected reduction with its interval.
 
     ``predicted``: the response model's predictions for never-measured households (used where given);
-    ``response``: household_response (its all-event shrunk estimate is kept for the persona charts)."""
+    ``response``: household_response (its all-event shrunk estimate is kept for the persona charts).
+    Nothing is clipped: a measured increase stays negative and enters every total as it is."""
     s = model.settings
-    cap = 100.0 * s.max_reduction_fraction
     prepared = prepare_features(features)
-    household, priors = evening_estimates(prepared, assignments.select("household_id", "segment"), s)
+    household = evening_estimates(prepared, s)
+    offered = offered_program_evidence()
     frame = (
         prepared.with_columns(_peak_load(prepared))
         .select("household_id", "peak_kw", "peak_load_kw", "peak_load_basis", "peak_offpeak_ratio", "mean_daily_kwh")
@@ -371,18 +368,21 @@ def expected_household_reduction(
             how="left",
         )
         .join(household, on="household_id", how="left")
-        .join(priors, on="segment", how="left")
     )
     if predicted is None:
         predicted = pl.DataFrame(schema=PREDICTED_SCHEMA)
-    frame = frame.join(predicted, on="household_id", how="left")
-    measured = pl.col("response_measured")
+    frame = frame.join(predicted, on="household_id", how="left").with_columns(
+        pl.lit(offered["central_pct"], pl.Float64).alias("evidence_pct"),
+        pl.lit(offered["low_pct"], pl.Float64).alias("evidence_low_pct"),
+        pl.lit(offered["high_pct"], pl.Float64).alias("evidence_high_pct"),
+    )
+    measured = pl.col("response_measured").fill_null(False)
     by_model = pl.col("predicted_reduction_pct").is_not_null()
 
-    def pick(own: str, model_col: str, prior_col: str) -> pl.Expr:
+    def pick(own: str, model_col: str, evidence_col: str) -> pl.Expr:
         return (
-            pl.when(measured).then(pl.col(own)).when(by_model).then(pl.col(model_col)).otherwise(pl.col(prior_col))
-        ).clip(0.0, cap)
+            pl.when(measured).then(pl.col(own)).when(by_model).then(pl.col(model_col)).otherwise(pl.col(evidence_col))
+        )
 
     expected = (
         frame.with_columns(
@@ -390,30 +390,29 @@ def expected_household_reduction(
             .then(pl.lit("measured"))
             .when(by_model)
             .then(pl.lit("response model"))
-            .otherwise(pl.lit("segment prior"))
+            .otherwise(pl.lit(PROGRAM_EVIDENCE))
             .alias("response_source"),
             pl.when(measured)
             .then(pl.col("response_basis"))
             .when(by_model)
-            .then(pl.lit("predicted evening response (pre-period lifestyle + Acorn)"))
-            .otherwise(pl.lit("segment prior of evening responses"))
+            .then(pl.lit(MODEL_BASIS))
+            .otherwise(pl.lit(str(offered["basis"])))
             .alias("response_basis"),
-            pick("shrunk_pct", "predicted_reduction_pct", "segment_prior_pct").alias("expected_reduction_pct"),
-            pick("ci_low_pct", "predicted_ci_low_pct", "prior_ci_low_pct").alias("expected_reduction_ci_low_pct"),
-            pick("ci_high_pct", "predicted_ci_high_pct", "prior_ci_high_pct").alias("expected_reduction_ci_high_pct"),
+            pick("shrunk_pct", "predicted_reduction_pct", "evidence_pct").alias("expected_reduction_pct"),
+            pick("ci_low_pct", "predicted_ci_low_pct", "evidence_low_pct").alias("expected_reduction_ci_low_pct"),
+            pick("ci_high_pct", "predicted_ci_high_pct", "evidence_high_pct").alias("expected_reduction_ci_high_pct"),
             pl.when(measured)
             .then(pl.lit(INTERVAL_OWN))
             .when(by_model)
             .then(pl.lit(INTERVAL_MODEL))
-            .otherwise(pl.lit(INTERVAL_PRIOR))
+            .otherwise(pl.lit(INTERVAL_EVIDENCE))
             .alias("interval_basis"),
             pl.when(measured)
             .then(pl.col("sd_pct"))
             .when(by_model)
             .then((pl.col("predicted_ci_high_pct") - pl.col("predicted_ci_low_pct")) / (2.0 * _z()))
-            .otherwise(pl.col("prior_tau_pct"))
+            .otherwise(None)
             .alias("reduction_own_sd_pct"),
-            pl.when(measured | by_model).then(0.0).otherwise(pl.col("prior_se_pct")).alias("reduction_shared_se_pct"),
             (pl.col("peak_kw") * (1.0 - 1.0 / pl.col("peak_offpeak_ratio").clip(lower_bound=1.0)))
             .fill_null(0.0)
             .alias("flexible_kw"),
@@ -433,7 +432,6 @@ def expected_household_reduction(
         response_basis=pl.lit(NO_RESPONSE_BASIS),
         interval_basis=pl.lit(NO_RESPONSE_BASIS),
         reduction_own_sd_pct=nothing,
-        reduction_shared_se_pct=nothing,
         **{
             c: nothing
             for c in (
@@ -456,24 +454,26 @@ def _z() -> float:
 
 def captured_kw_interval(selected: pl.DataFrame) -> tuple[float, float, float]:
     """(low, high, sd) in kW of the summed expected_kw_reduction of ``selected`` (module docstring,
-    "Captured kW of a rule"): own errors independent, segment-prior errors shared within a segment,
-    the interval intersected with the summed household bounds."""
+    "Captured kW of a rule"): measured and model households' errors independent (total +- z sd), the
+    program-evidence households' trial range added as it is (one range shared by all of them). Nothing is
+    clipped: a negative total or bound stays negative."""
     if selected.height == 0:
         return 0.0, 0.0, 0.0
-    lo_env, hi_env = float(selected["expected_kw_ci_low"].sum()), float(selected["expected_kw_ci_high"].sum())
-    if not {"reduction_own_sd_pct", "reduction_shared_se_pct", "segment"} <= set(selected.columns):
-        return lo_env, hi_env, float("inf")  # no error model given: the envelope
-    load = selected["peak_load_kw"].cast(pl.Float64).fill_null(0.0) / 100.0
-    own = (load * selected["reduction_own_sd_pct"].cast(pl.Float64)).fill_null(0.0)
-    shared = selected.select(
-        "segment", (load * pl.col("reduction_shared_se_pct").cast(pl.Float64)).fill_null(0.0).alias("s")
-    )
-    per_segment = shared.filter(pl.col("s") != 0).group_by("segment").agg(pl.col("s").sum())["s"]
-    var = float((own**2).sum()) + float((per_segment**2).sum())
+    if "reduction_own_sd_pct" not in selected.columns or "response_source" not in selected.columns:
+        lo, hi = float(selected["expected_kw_ci_low"].sum()), float(selected["expected_kw_ci_high"].sum())
+        return lo, hi, float("inf")  # no error model given: the sum of the bounds
+    evidence = pl.col("response_source") == PROGRAM_EVIDENCE
+    own_part = selected.filter(~evidence)
+    ev_part = selected.filter(evidence)
+    load = own_part["peak_load_kw"].cast(pl.Float64).fill_null(0.0) / 100.0
+    own = (load * own_part["reduction_own_sd_pct"].cast(pl.Float64)).fill_null(0.0)
+    var = float((own**2).sum())
     sd = float(np.sqrt(var)) if np.isfinite(var) else float("inf")
-    total = float(selected["expected_kw_reduction"].sum())
+    total_own = float(own_part["expected_kw_reduction"].sum())
     z = _z()
-    return max(lo_env, total - z * sd, 0.0), min(hi_env, total + z * sd), sd
+    lo = total_own - z * sd + float(ev_part["expected_kw_ci_low"].sum())
+    hi = total_own + z * sd + float(ev_part["expected_kw_ci_high"].sum())
+    return lo, hi, sd
 
 
 def textbook_cluster_choice(expectations: pl.DataFrame) -> int:
@@ -562,7 +562,7 @@ def compare_rules(ranked: pl.DataFrame) -> pl.DataFrame:
                 "expected_kw_captured": kw,
                 "expected_kw_captured_ci_low": interval[0],
                 "expected_kw_captured_ci_high": interval[1],
-                "segment_prior_households": int((sel["response_source"] == "segment prior").sum())
+                "program_evidence_households": int((sel["response_source"] == PROGRAM_EVIDENCE).sum())
                 if "response_source" in sel.columns
                 else 0,
                 "mean_expected_kw_per_household": None if kw is None else kw / sel.height if sel.height else 0.0,
@@ -581,7 +581,7 @@ def compare_rules(ranked: pl.DataFrame) -> pl.DataFrame:
             "expected_kw_captured": pl.Float64,
             "expected_kw_captured_ci_low": pl.Float64,
             "expected_kw_captured_ci_high": pl.Float64,
-            "segment_prior_households": pl.Int64,
+            "program_evidence_households": pl.Int64,
             "mean_expected_kw_per_household": pl.Float64,
             "peak_kw_covered": pl.Float64,
             "share_of_total_expected_kw": pl.Float64,
@@ -655,7 +655,6 @@ def heldout_event_comparison(
     from assets.features.treatment_features import household_did
 
     fs = feature_settings or FeatureSettings()
-    cap = 100.0 * settings.max_reduction_fraction
     top = textbook_cluster_choice(expectations)
     primary = features.select(
         "household_id", pl.col("response_method").replace_strict(_METHODS, default=None).alias("method")
@@ -673,7 +672,7 @@ def heldout_event_comparison(
     for f in range(N_FOLDS):
         fit, test = own.filter(pl.col("fold") == f).drop("fold"), own.filter(pl.col("fold") != f).drop("fold")
         feat = prepared.join(evening_response(fit, features, fs), on="household_id", how="left")
-        household, _ = evening_estimates(feat, ids.select("household_id", "segment"), settings)
+        household = evening_estimates(feat, settings)
         # a household without a fold-f evening estimate would fall back to its all-event one (all
         # events, the held-out half included): it is left out of the comparison
         household = household.join(feat.filter(pl.col("evening_did_pct").is_not_null()), on="household_id", how="semi")
@@ -681,7 +680,7 @@ def heldout_event_comparison(
             "household_id", (-settings.did_pct_multiplier * pl.col("e_did_pct")).alias(f"realised_pct_{f}")
         )
         frame = frame.join(
-            household.select("household_id", pl.col("shrunk_pct").clip(0.0, cap).alias(f"score_pct_{f}")),
+            household.select("household_id", pl.col("shrunk_pct").alias(f"score_pct_{f}")),
             on="household_id",
             how="left",
         ).join(realised, on="household_id", how="left")

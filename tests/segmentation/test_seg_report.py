@@ -16,6 +16,7 @@ import pytest
 from assets.model.segmentation_history import Drift, drift_between
 from assets.reports import dr_targets, html_report, plots
 from assets.reports.data_confidence import DataConfidence, Effect, block, segmentation_warnings
+from assets.reports.dr_targets import PROGRAM_EVIDENCE
 from assets.reports.html_report import (
     SECTIONS,
     ReportInputs,
@@ -342,8 +343,9 @@ def test_report_opens_with_data_block_and_banner_and_writes_target_csv(report_in
         "program_kw_basis",
     ]
     assert csv["rank"].to_list() == sorted(csv["rank"].to_list())
-    # expected_kw says what it is: a High-price event reduction, not the listed program's effect
+    # expected_kw says what sizes it: a measured High-price event response or the offered program's ITT figure
     assert csv["expected_kw_basis"].str.contains("High-price event").all()
+    assert csv["expected_kw_basis"].str.contains("intention-to-treat").all()
     # program kW agree with the listed program: CPP rows = the High-price kW spread by the trials' range,
     # other rows = the program's evidence % x the household's peak_load_kw
     from assets.reports.interventions import program_ranges
@@ -366,7 +368,9 @@ def test_report_opens_with_data_block_and_banner_and_writes_target_csv(report_in
     assert csv["expected_kw_ci_low"].null_count() == 0 and csv["interval_basis"].null_count() == 0
     assert set(csv.filter(pl.col("measured_or_predicted") == "predicted")["interval_basis"]) <= {
         dr_targets.INTERVAL_MODEL,
-        dr_targets.INTERVAL_PRIOR,
+    }
+    assert set(csv.filter(pl.col("measured_or_predicted") == "program evidence")["interval_basis"]) <= {
+        dr_targets.INTERVAL_EVIDENCE
     }
 
 
@@ -465,24 +469,21 @@ def test_persona_table_shows_the_dr_lists_prior_with_its_basis(report_inputs, im
     page = _parse(html)
     personas = next(t for t in page.tables if t["section"] == "personas")
     col = personas["headers"].index(DR_PRIOR_HEADER)
-    assert "evening" in DR_PRIOR_HEADER and "measured responders" in DR_PRIOR_HEADER
+    assert "intention-to-treat" in DR_PRIOR_HEADER and "never on the tariff" in DR_PRIOR_HEADER
     t = report_inputs.dr.targets
-    p = report_inputs.personas.personas
     for row in personas["rows"]:
         name, cell = row[0], row[col]
         if cell == "suppressed":
             continue
-        members = t.filter((pl.col("persona_name") == name) & (pl.col("response_source") == "segment prior"))
+        members = t.filter((pl.col("persona_name") == name) & (pl.col("response_source") == PROGRAM_EVIDENCE))
         if members.height == 0:
             assert not cell.startswith(tuple("0123456789")), name
             continue
-        # the DR list's evening prior, not the personas table's all-High-event prior
+        # the offered program's ITT figure with the trials' range, not the volunteers' segment prior
         assert cell.startswith(f"{members['expected_reduction_pct'][0]:.1f}%"), name
-        all_high = p.filter(pl.col("persona_name") == name)["segment_prior_reduction_pct"][0]
-        if abs(all_high - members["expected_reduction_pct"][0]) >= 0.05:
-            assert not cell.startswith(f"{all_high:.1f}%")
-    # the report says where it shows the prior that it covers the whole segment, responders included
-    assert "including the significant\nresponders split out" in html
+        assert "trials" in cell
+    # the report says the volunteers' response does not transport to invited households
+    assert "merely invited" in html
 
 
 def test_every_kw_figure_in_the_tables_has_an_interval(report_inputs, images):
