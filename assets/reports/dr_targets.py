@@ -331,6 +331,44 @@ def offered_program_evidence(evidence_path=None) -> dict[str, object]:
     }
 
 
+FLAG_EXCLUDES_ZERO = "significant responder (BH over all High events); own 95% interval excludes 0"
+FLAG_COVERS_ZERO = (
+    "significant responder (BH over all High events, calibrated against the controls); its own 95% interval covers 0"
+)
+NOT_FLAGGED = "measured, not a significant responder"
+NOT_MEASURED = "not measured (never on the dynamic tariff)"
+
+
+def responder_labels(prepared: pl.DataFrame) -> pl.DataFrame:
+    """household_id, responder_label: the one responder definition (the features' BH flag over all High
+    events with a reduction, as persona membership and the report's counts use it), with the flags whose own
+    event-bootstrap interval covers 0 said so."""
+    cols = set(prepared.columns)
+    measured = (
+        pl.col("is_treated").fill_null(False) & (pl.col("response_method").fill_null("none") != "none")
+        if {"is_treated", "response_method"} <= cols
+        else pl.lit(False)
+    )
+    flagged = (
+        (pl.col("responder").fill_null(False) & (pl.col("high_did_pct") < 0)) if "responder" in cols else pl.lit(False)
+    )
+    covers = (
+        (pl.col("high_did_pct_ci_low") <= 0) & (pl.col("high_did_pct_ci_high") >= 0)
+        if {"high_did_pct_ci_low", "high_did_pct_ci_high"} <= cols
+        else pl.lit(False)
+    )
+    label = (
+        pl.when(~measured)
+        .then(pl.lit(NOT_MEASURED))
+        .when(flagged & covers.fill_null(False))
+        .then(pl.lit(FLAG_COVERS_ZERO))
+        .when(flagged)
+        .then(pl.lit(FLAG_EXCLUDES_ZERO))
+        .otherwise(pl.lit(NOT_FLAGGED))
+    )
+    return prepared.select("household_id", label.alias("responder_label"))
+
+
 def expected_household_reduction(
     features: pl.DataFrame,
     assignments: pl.DataFrame,
@@ -368,6 +406,7 @@ def expected_household_reduction(
             how="left",
         )
         .join(household, on="household_id", how="left")
+        .join(responder_labels(prepared), on="household_id", how="left")
     )
     if predicted is None:
         predicted = pl.DataFrame(schema=PREDICTED_SCHEMA)
@@ -534,6 +573,7 @@ def rank_dr_targets(
         "expected_kw_ci_low",
         "expected_kw_ci_high",
         "interval_basis",
+        "responder_label",
         "selected_by_ranking",
         "selected_by_textbook",
     )

@@ -137,6 +137,7 @@ def dr_targets_csv(inputs: ReportInputs) -> pl.DataFrame:
             pl.col("expected_kw_ci_high").round(4),
             pl.lit(EXPECTED_KW_BASIS).alias("expected_kw_basis"),
             "interval_basis",
+            "responder_label",
             pl.col("program_kw_low").round(4),
             pl.col("program_kw_central").round(4),
             pl.col("program_kw_high").round(4),
@@ -888,6 +889,7 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
     data = data_block(inputs.data)
     if data["synthetic"]:
         lines += ["**SYNTHETIC DATA: not real households.**", ""]
+    lines += [f"**WARNING: {w}**" for w in data["top_warnings"]] + ([""] if data["top_warnings"] else [])
     lines += [f"- {t}" for t in data["lines"]]
     if data["funnel"]:
         lines.append("- Household funnel: " + " -> ".join(f"{label} {n}" for label, n in data["funnel"]))

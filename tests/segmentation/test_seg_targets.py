@@ -86,6 +86,7 @@ def _expectations() -> pl.DataFrame:
         (pl.col("peak_kw") * pl.col("expected_reduction_pct") / 200).alias("expected_kw_ci_low"),
         (pl.col("peak_kw") * pl.col("expected_reduction_pct") / 50).alias("expected_kw_ci_high"),
         pl.lit("hand-made").alias("interval_basis"),
+        pl.lit("measured, not a significant responder").alias("responder_label"),
     )
 
 

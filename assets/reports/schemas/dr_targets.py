@@ -64,6 +64,12 @@ class DrTargets(TableModel):
         "with its event-bootstrap SE), the response model's held-out residuals, or the lowest to highest figure of "
         "the trials behind the offered program (program evidence: a range over trials, not a sampling interval)."
     )
+    responder_label: pl.String = pa.Field(
+        description="The one responder definition (persona membership and the report's counts): the features' "
+        "Benjamini-Hochberg flag over all High events with a reduction; a flag whose own 95% event-bootstrap "
+        "interval covers 0 says so; 'measured, not a significant responder'; or 'not measured'. The expected kW "
+        "uses the evening events instead, so a flagged household can carry a small or negative kW."
+    )
     selected_by_ranking: pl.Boolean = pa.Field(
         description="Among the top N of the ranking (N = textbook selection size or settings.dr_budget_households)."
     )
