@@ -356,6 +356,21 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
     return out
 
 
+def tests_per_role(tests: pl.DataFrame) -> str:
+    """'2 explanatory, 14 descriptive / circular and 1 response test(s)': the p-values are adjusted within
+    each role (persona_explanation.feature_tests), so each role is its own family."""
+    if tests.height == 0 or "role" not in tests.columns:
+        return "0 tests"
+    short = {
+        "outside_covariate": "explanatory",
+        "descriptive": "descriptive / circular",
+        "response_among_measured": "response",
+    }
+    by = tests.group_by("role", maintain_order=True).len()
+    parts = [f"{n} {short.get(r, r)}" for r, n in by.iter_rows()]
+    return ", ".join(parts) + " test(s), each role a separate family"
+
+
 def _p_adjust_name(settings) -> str:
     return "Benjamini-Hochberg" if settings.p_adjust == "bh" else "Holm"
 
@@ -429,9 +444,20 @@ METRICS_COLUMNS: Columns = (
     ("eligible", "eligible", None),
     ("chosen", "chosen", None),
 )
+ROLE_LABELS = {
+    "outside_covariate": "explanatory: an outside variable the personas were not built from",
+    "descriptive": "descriptive / circular: the personas are built from or split by it",
+    "response_among_measured": "response across lifestyle segments (measured ToU households only)",
+}
+TEST_LABELS = {
+    "chi_square": "chi-square",
+    "chi_square_permutation": "chi-square, permutation p (sparse table)",
+    "kruskal_wallis": "Kruskal-Wallis",
+}
 TESTS_COLUMNS: Columns = (
     ("feature_label", "feature", None),
-    ("test", "test", None),
+    ("role", "role", lambda v: ROLE_LABELS.get(str(v), str(v))),
+    ("test", "test", lambda v: TEST_LABELS.get(str(v), str(v))),
     ("statistic", "statistic", _f(2)),
     ("p_value", "p", lambda v: f"{float(v):.2g}"),
     ("p_adjusted", "adjusted p", lambda v: f"{float(v):.2g}"),
@@ -670,7 +696,7 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
             "table": table_data(cluster_metrics_table(m), METRICS_COLUMNS),
         },
         "statistics": {
-            "n_tests": inputs.personas.tests.height,
+            "n_tests": tests_per_role(inputs.personas.tests),
             "adjustment": _p_adjust_name(s),
             "alpha": str(s.alpha),
             "table": table_data(inputs.personas.tests, TESTS_COLUMNS),
@@ -798,9 +824,10 @@ def method_notes(inputs: ReportInputs) -> list[str]:
         "('up to' figures are bounds: no central figure). dr_targets.csv gives both the household's expected kW "
         "in a High-price event and its kW under the listed program. Programs without a sourced figure "
         "(automation) are listed but not sized.",
-        "Stage 2: chi-square / Cramér's V and Kruskal-Wallis / epsilon-squared with "
-        f"{_p_adjust_name(s)} correction; per-persona contrasts by "
-        "Cliff's delta.",
+        "Stage 2: chi-square / Cramér's V (a permutation p-value where the table is sparse: an expected count "
+        "below 1 or over 20% of the cells below 5, Cochran's rule) and Kruskal-Wallis / epsilon-squared with "
+        f"{_p_adjust_name(s)} correction within each role (explanatory, descriptive / circular, response); "
+        "per-persona contrasts by Cliff's delta.",
         f"Privacy: groups of fewer than {s.k_anonymity} households are suppressed in every table and figure"
         + ("; household ids are replaced by keyed pseudonyms." if s.pseudonymise else "."),
         "Caveat: the dynamic-tariff households were recruited, not randomised; measured responses are "

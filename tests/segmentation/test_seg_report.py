@@ -625,3 +625,17 @@ def test_data_block_shows_the_sized_estimand_and_warns_at_the_top():
     # a sized effect that excludes 0: no top warning
     ok = [*chain[:2], EstimandEffect(WINTER_WEEKDAY_EVENING, -0.06, -0.10, -0.02, 34, 8)]
     assert block(DataConfidence("x", False, None, None, "", funnel, None, None, estimands=ok))["top_warnings"] == []
+
+
+def test_statistics_table_counts_tests_per_role_and_shows_the_role():
+    from assets.reports.html_report import ROLE_LABELS, TESTS_COLUMNS, tests_per_role
+
+    tests = pl.DataFrame(
+        {"role": ["outside_covariate", "outside_covariate", "descriptive", "descriptive", "response_among_measured"]}
+    )
+    assert (
+        tests_per_role(tests)
+        == "2 explanatory, 2 descriptive / circular, 1 response test(s), each role a separate family"
+    )
+    assert "role" in [c[0] for c in TESTS_COLUMNS]
+    assert "circular" in ROLE_LABELS["descriptive"] and "explanatory" in ROLE_LABELS["outside_covariate"]
