@@ -17,10 +17,12 @@ Expected reduction of household i:
                 out of sample (model/response_model.py): the model's evening prediction, from
                 PRE-PERIOD (baseline-year) lifestyle features and Acorn only; interval: the 2.5-97.5 %
                 quantiles of the held-out residuals (measured - predicted) added to it;
-              * otherwise: the lifestyle segment's prior (shrunk mean of its measured households'
-                evening responses, responsiveness.segment_priors); interval: prior +- z sqrt(tau2 +
-                se(mu)^2), the between-household spread of the measured evening responses;
-              clipped to [0, 100 * max_reduction_fraction]
+              * otherwise (never on the tariff): the intention-to-treat figure of the program the toolkit
+                offers it (offered_program_evidence: interventions.choose_unselected_program over
+                program_evidence.csv, only figures measured on everyone offered the program), the same % for
+                every such household; interval: the trials' lowest to highest figure (a range over trials, not
+                a sampling interval). The recruited volunteers' response is never transported to them.
+              nothing is clipped: a measured increase is negative, no cap applies
     expected_kw = load_i * r_i / 100, interval load_i * [r_low, r_high] / 100 (the load is the
               household's own measured mean; the interval is the response's).
 Ranking: expected_kw descending, household_id ascending on ties.
@@ -33,27 +35,17 @@ Textbook rule: every household of the highest-load cluster of the K=3 load-shape
 ``dr_budget_households``) so both rules are compared on kW captured for equal effort.
 
 Captured kW of a rule (compare_rules, captured_kw_interval): total T = sum_i expected_kw_i over the
-selected households, interval T +- z sd (z = 1.96), intersected with [sum_i ci_low_i, sum_i ci_high_i]
-(each household's interval is clipped to [0, cap] x load, so the sum of bounds is a hard envelope), where
-    sd^2 = sum_i (L_i s_i / 100)^2  +  sum_segments (sum_{i in segment, prior} L_i / 100)^2 se_s^2
-with L_i = peak_load_kw_i and
-    * s_i (``reduction_own_sd_pct``), the household's own, independent error: a measured household's
-      posterior SD sqrt(B_i) se_i; a model household's residual half-interval / z; a segment-prior
-      household's deviation from its segment mean, tau (DerSimonian-Laird between-household SD);
-    * se_s (``reduction_shared_se_pct``, segment-prior households only), the error of the segment's prior
-      that all its prior households share (fully correlated within the segment, independent between
-      segments): prior_s = (sum_{j measured in s} r_j + n0 mu) / (n_s + n0), so
-      se_s = sqrt(sum_j (se_j^2 + tau^2) + n0^2 se(mu)^2) / (n_s + n0), se(mu)^2 = 1 / sum_j w_j over all
-      measured households (w_j = 1 / (se_j^2 + tau^2)); the measured r_j enter with their marginal
-      variance, an upper bound for the shrunk values the prior averages.
-Measured households' errors are treated as independent of the priors they feed (a second-order term).
-With fewer than 2 measured households there is no tau: sd is infinite and the interval is the envelope.
+selected households (unclipped). Interval: the measured and model households' part T_m +- z sd with
+    sd^2 = sum_i (L_i s_i / 100)^2
+(L_i = peak_load_kw_i; s_i = ``reduction_own_sd_pct``: a measured household's posterior SD sqrt(B_i) se_i, a
+model household's residual half-interval / z; errors independent), plus the program-evidence households'
+summed low and high figures (one trial range shared by all of them, so added as it is). No bound is clipped.
 
 Out-of-sample comparison (heldout_event_comparison): on held-out EVENTS of the measured ToU
 households. The evening High events are split by the features' cross-fitting folds
 (features/crossfit.event_folds: every other High event in order of start). For fold f, the shipped
 ranking rule is rebuilt from the fold-f events only (evening DiD, event-bootstrap SE, empirical-Bayes
-shrinkage, clipped, x peak_load_kw) and the households' REALISED kW is the pooled evening DiD of the
+shrinkage, unclipped, x peak_load_kw) and the households' REALISED kW is the pooled evening DiD of the
 OTHER fold x peak_load_kw (unclipped: a household may realise a negative reduction). Only households with
 evening events in both folds enter. The textbook rule selects the measured members of its cluster (n);
 the ranking selects its top n by the fold-f expected kW. Each rule's captured kW is the realised kW of its
