@@ -75,6 +75,7 @@ class ChiSquareResult:
     dof: int
     cramers_v: float
     n: int
+    test: str = "chi_square"  # "chi_square_permutation" when the table is sparse (see chi_square_cramers_v)
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,19 @@ def contingency_table(groups: Sequence, categories: Sequence) -> np.ndarray:
     return table
 
 
-def chi_square_cramers_v(groups: Sequence, categories: Sequence) -> ChiSquareResult:
+# Expected count below which the chi-square approximation of a cell is not trusted (Cochran 1954: no expected
+# count below 1 and at most 20 % of the cells below 5); a table failing it gets a permutation p-value.
+SPARSE_EXPECTED = 5.0
+SPARSE_SHARE = 0.2
+PERMUTATIONS = 9999
+
+
+def chi_square_cramers_v(groups: Sequence, categories: Sequence, seed: int = 0) -> ChiSquareResult:
     """Pearson chi-square of independence (no Yates correction) and Cramer's V.
 
+    Sparse tables (Cochran's rule: an expected count below 1, or more than 20 % of the cells below 5) get a
+    permutation p-value instead of the asymptotic one (scipy PermutationMethod, PERMUTATIONS resamples of the
+    group labels, seeded): ``test`` = 'chi_square_permutation'.
     NaN statistic / p / V when the table has fewer than 2 rows or columns.
     """
     table = contingency_table(groups, categories)
@@ -113,6 +124,14 @@ def chi_square_cramers_v(groups: Sequence, categories: Sequence) -> ChiSquareRes
 
     res = stats.chi2_contingency(table, correction=False)
     v = float(association(table, method="cramer", correction=False))
+    expected = res.expected_freq
+    if expected.min() < 1.0 or np.mean(expected < SPARSE_EXPECTED) > SPARSE_SHARE:
+        exact = stats.chi2_contingency(
+            table,
+            correction=False,
+            method=stats.PermutationMethod(n_resamples=PERMUTATIONS, rng=np.random.default_rng(seed)),
+        )
+        return ChiSquareResult(float(res.statistic), float(exact.pvalue), int(res.dof), v, n, "chi_square_permutation")
     return ChiSquareResult(float(res.statistic), float(res.pvalue), int(res.dof), v, n)
 
 
@@ -221,14 +240,14 @@ def feature_tests(frame: pl.DataFrame, groups: Sequence[str], settings: Segmenta
     for col in settings.categorical_features:
         if col not in frame.columns:
             continue
-        r = chi_square_cramers_v(groups, _category_values(frame, col))
+        r = chi_square_cramers_v(groups, _category_values(frame, col), settings.random_state)
         rows.append(
             {
                 "feature": col,
                 "role": _role(col, settings),
                 "feature_label": feature_label(col),
                 "kind": "categorical",
-                "test": "chi_square",
+                "test": r.test,
                 "statistic": r.statistic,
                 "dof": r.dof,
                 "n": r.n,

@@ -17,15 +17,16 @@ responder flag), with 95 % percentile-bootstrap intervals over households:
 * AUC of P(respond) against the responder flag;
 * calibration: Brier score of P(respond) (lower is better) and the mean predicted vs observed rate.
 Baselines scored the same way: the SEGMENT PRIOR (the training fold's mean reduction of the household's
-lifestyle segment, shrunk to the fold's mean with settings.segment_prior_strength pseudo-households)
+lifestyle segment, shrunk to the fold's mean with a strength n0 estimated on the fold:
+responsiveness.segment_prior_strength)
 and the TEXTBOOK rule (membership of the highest-load K=3 load-shape cluster, ties by peak load kW).
 The held-out residuals (measured - predicted) give the prediction interval of a never-treated
 household (:attr:`ResponseModelScores.residual_interval`, their 2.5 and 97.5 % quantiles).
 
 Decision (:attr:`ResponseModelScores.use_model`): the model is used for never-treated households only
 if its Spearman correlation beats the segment prior's AND the textbook's with a bootstrap interval of
-the difference above 0; otherwise the report says the data cannot tell them apart and the segment
-prior stays.
+the difference above 0; otherwise the report says the data cannot tell them apart and never-treated
+households are sized with the offered program's intention-to-treat evidence (dr_targets).
 """
 
 from __future__ import annotations
@@ -106,12 +107,17 @@ class ResponseModelScores:
     residual_interval: tuple[float, float] = (float("nan"), float("nan"))
 
 
-def _segment_prior(train_y: np.ndarray, train_seg: np.ndarray, seg: np.ndarray, strength: float) -> np.ndarray:
+def _segment_prior(train_y: np.ndarray, train_seg: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """The segment prior of responsiveness.segment_priors on the training fold, its strength n0 estimated
+    from the fold (responsiveness.segment_prior_strength; inf = the fold's mean for every segment)."""
+    from assets.model.responsiveness import segment_prior_strength
+
     mean = float(np.mean(train_y)) if train_y.size else 0.0
+    strength = segment_prior_strength(train_y, train_seg)
     out = np.empty(seg.shape[0])
     for i, s in enumerate(seg):
         members = train_y[train_seg == s]
-        out[i] = (members.sum() + strength * mean) / (members.size + strength)
+        out[i] = mean if not np.isfinite(strength) else (members.sum() + strength * mean) / (members.size + strength)
     return out
 
 
@@ -156,7 +162,7 @@ def cross_validate(measured: pl.DataFrame, settings: SegmentationSettings, group
             pred_model[test] = reg.predict(x[test])
             clf.fit(x[train], r[train])
             prob_model[test] = clf.predict_proba(x[test])[:, 1]
-            pred_prior[test] = _segment_prior(y[train], seg[train], seg[test], settings.segment_prior_strength)
+            pred_prior[test] = _segment_prior(y[train], seg[train], seg[test])
     load = measured["peak_load_kw" if "peak_load_kw" in measured.columns else "peak_kw"].to_numpy()
     textbook = measured["is_textbook_top"].cast(pl.Float64).to_numpy() + 1e-6 * load
     oof = measured.select("household_id", "reduction_pct", "responded").with_columns(
@@ -226,8 +232,8 @@ def decide(scores: pl.DataFrame, n_measured: int) -> tuple[bool, str]:
     if scored < 4:
         return False, (
             f"Only {n_measured} household(s) have a measured response and a pre-period (baseline-year) "
-            "lifestyle: too few to train and cross-validate a response model; never-treated households use "
-            "their segment prior."
+            "lifestyle: too few to train and cross-validate a response model; never-treated households are "
+            "sized with the offered program's intention-to-treat evidence."
         )
     if use:
         return True, (
@@ -238,7 +244,7 @@ def decide(scores: pl.DataFrame, n_measured: int) -> tuple[bool, str]:
     return False, (
         "Out of sample, the data cannot tell the response model apart from the segment prior and the "
         "textbook rule (the interval of its gain in rank correlation includes 0), so never-treated "
-        "households keep their segment prior."
+        "households are sized with the offered program's intention-to-treat evidence."
     )
 
 

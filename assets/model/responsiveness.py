@@ -25,12 +25,17 @@ Empirical-Bayes shrinkage (per household)
 
 No measured household at all: the prior mean is settings.external_prior_reduction_pct (None = 0 %).
 
-Segment prior (for households without a measured response)
-    ``prior_s = (sum_{measured i in s} shrunk_i + n0 * mu) / (n_s + n0)`` with
-    ``n0 = segment_prior_strength``: the lifestyle segment's mean, pulled toward the global mean
-    when the segment has few measured members. The prior is taken over the *lifestyle segment*
-    (base persona + its price-responsive split), not over the persona: splitting measured
-    responders out of a persona would otherwise bias the prior of its unmeasured members downward.
+Segment prior (the persona table's prior; the DR list sizes never-measured households with program evidence)
+    ``prior_s = (sum_{measured i in s} shrunk_i + n0 * mu) / (n_s + n0)``: the lifestyle segment's mean,
+    pulled toward the global mean when the segment has few measured members. The strength ``n0`` is
+    estimated from the data (:func:`segment_prior_strength`): ``n0 = sigma_w^2 / tau_b^2`` with the
+    within-segment variance ``sigma_w^2`` and the between-segment variance ``tau_b^2`` of the measured
+    households' values by one-way random-effects ANOVA (method of moments for unbalanced groups; Searle,
+    Casella & McCulloch 1992, Variance Components, sec. 3.5; the empirical-Bayes reading is Efron & Morris
+    1975). When the segment means differ no more than chance (``tau_b^2 <= 0``) ``n0`` is infinite and
+    every segment gets the global mean. The prior is taken over the *lifestyle segment* (base persona +
+    its price-responsive split), not over the persona: splitting measured responders out of a persona
+    would otherwise bias the prior of its unmeasured members downward.
 """
 
 from __future__ import annotations
@@ -177,25 +182,57 @@ def estimate_household_response(
     )
 
 
+def segment_prior_strength(values: np.ndarray, groups: np.ndarray) -> float:
+    """n0 = sigma_w^2 / tau_b^2 of ``values`` grouped by ``groups`` (module docstring): one-way
+    random-effects ANOVA, unbalanced. inf (pool fully) when the groups do not differ beyond chance or
+    there are fewer than 2 groups / no within-group replication; 0 when there is no within-group spread."""
+    v = np.asarray(values, dtype=np.float64)
+    g = np.asarray(groups)
+    ok = np.isfinite(v)
+    v, g = v[ok], g[ok]
+    labels = np.unique(g)
+    n_total, n_groups = v.size, labels.size
+    if n_groups < 2 or n_total - n_groups < 1:
+        return float("inf")
+    sizes = np.array([np.sum(g == lab) for lab in labels], dtype=np.float64)
+    means = np.array([v[g == lab].mean() for lab in labels])
+    grand = v.mean()
+    msb = float(np.sum(sizes * (means - grand) ** 2) / (n_groups - 1))
+    msw = float(
+        sum(np.sum((v[g == lab] - m) ** 2) for lab, m in zip(labels, means, strict=True)) / (n_total - n_groups)
+    )
+    n_eff = (n_total - np.sum(sizes**2) / n_total) / (n_groups - 1)
+    tau_b2 = (msb - msw) / n_eff
+    if tau_b2 <= 0:
+        return float("inf")
+    return msw / tau_b2
+
+
 def segment_priors(
     response: pl.DataFrame, segments: np.ndarray, prior: ResponsePrior, settings: SegmentationSettings
 ) -> dict[int, dict[str, float]]:
-    """Per lifestyle segment: n measured, n responsive, mean shrunk reduction and the prior (%)."""
+    """Per lifestyle segment: n measured, n responsive, mean shrunk reduction, the prior (%) and the
+    data's prior strength n0 (segment_prior_strength over the measured households' shrunk reductions)."""
     frame = response.select("response_measured", "high_reduction_shrunk_pct", "is_responsive").with_columns(
         pl.Series("segment", np.asarray(segments, dtype=np.int64))
     )
+    measured = frame.filter(pl.col("response_measured"))
+    n0 = segment_prior_strength(
+        measured["high_reduction_shrunk_pct"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+        measured["segment"].to_numpy(),
+    )
     out: dict[int, dict[str, float]] = {}
-    n0 = settings.segment_prior_strength
     for seg in sorted(set(int(s) for s in segments)):
-        part = frame.filter((pl.col("segment") == seg) & pl.col("response_measured"))
+        part = measured.filter(pl.col("segment") == seg)
         n = part.height
         total = float(part["high_reduction_shrunk_pct"].sum()) if n else 0.0
-        denom = n + n0
-        prior_pct = (total + n0 * prior.mean_pct) / denom if denom > 0 else prior.mean_pct
+        pooled = not np.isfinite(n0) or n + n0 <= 0
+        prior_pct = prior.mean_pct if pooled else (total + n0 * prior.mean_pct) / (n + n0)
         out[seg] = {
             "n_measured": float(n),
             "n_responsive": float(part["is_responsive"].sum()) if n else 0.0,
             "mean_shrunk_pct": total / n if n else float("nan"),
             "prior_pct": float(prior_pct),
+            "prior_strength": float(n0),
         }
     return out

@@ -195,11 +195,9 @@ class SegmentationSettings:
     # reduction); "shrunk_reduction": shrunk High reduction >= responsive_min_reduction_pct.
     responsive_rule: Literal["responder_flag", "shrunk_reduction"] = "responder_flag"
     responsive_min_reduction_pct: float = 5.0
-    # Pseudo-households of the global prior mixed into a segment's prior (empirical Bayes).
-    segment_prior_strength: float = 10.0
+    # (The segment prior's strength n0 is estimated from the data: responsiveness.segment_prior_strength.)
     min_measured_for_label: int = 5
     unresponsive_below_pct: float = 2.0
-    max_reduction_fraction: float = 0.5
     # Response model for never-treated households (response_model.py): K-fold CV over measured
     # households, bootstrap intervals of its scores, ridge / logistic regularisation (sklearn defaults).
     response_cv_folds: int = 5

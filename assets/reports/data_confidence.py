@@ -12,6 +12,14 @@
   with any flag, the CI's real coverage), the baseline-year placebo with its n and the paired
   adjacent-day sensitivity, each with its verdict; the null distribution is plotted
   (plots.plot_placebo_null);
+* the effect the DR list sizes (estimand.py: evening High events on winter weekdays) beside the all-event and the
+  all-season evening effects, each with its interval; when the sized one is not distinguishable from 0 the
+  report says so at the top (``top_warnings``);
+* the breakdown of features.tariff_response_summary (time of day, season, rebound, pre-loading, the cross-fitted
+  responders, the reference-day sensitivity) as a table with intervals;
+* how the counts reconcile: the population effect's households, the funnel's measured households and the
+  responders (one definition: BH-flagged over all High events with a reduction), with the flags whose own
+  interval covers 0;
 * what the data could not support (``data_gaps``: no schedule, no dynamic-tariff or control households,
   no pre-period), each with what was done instead;
 * warnings when the readings look stamped in UK local time instead of UTC (``assets.ingest.clock_check``)
@@ -63,6 +71,9 @@ class DataConfidence:
     no_response_reason: str | None = None  # why no population effect exists, when none does
     checks: list[dict] = field(default_factory=list)  # features.response_checks rows (check_lines)
     placebo_null: dict[str, list[float]] = field(default_factory=dict)  # band -> pooled effect of each draw
+    estimands: list = field(default_factory=list)  # estimand.EstimandEffect: all events, evening, winter weekday
+    breakdown: list[dict] = field(default_factory=list)  # rows of response_breakdown.sql
+    counts: dict[str, int] = field(default_factory=dict)  # responder_counts.sql
 
 
 FUNNEL_LABELS = {
@@ -71,7 +82,7 @@ FUNNEL_LABELS = {
     "segmented": "segmented",
     "on_tariff": "of them on the dynamic tariff (ToU)",
     "measured": "price response measured (on the dynamic tariff)",
-    "responders": "significant responders",
+    "responders": "significant responders (BH-flagged over all High events, segmented)",
 }
 
 
@@ -150,6 +161,9 @@ def read_data_confidence(con, source: str, synthetic: bool, readings=None) -> Da
     }
     metrics = con.sql("SELECT * FROM model.cluster_metrics").pl().to_dicts()
     shape = read_data_shape(con)
+    estimands, breakdown, counts = [], [], {}
+    if response_gap(shape) is None:
+        estimands, breakdown, counts = read_estimands(con, effects)
     return DataConfidence(
         source=source,
         synthetic=synthetic,
@@ -163,6 +177,130 @@ def read_data_confidence(con, source: str, synthetic: bool, readings=None) -> Da
         no_response_reason=response_gap(shape),
         checks=_rows_if_stored(con, "response_checks", "response_checks"),
         placebo_null=_null_draws(_rows_if_stored(con, "placebo_draws", "placebo_null")),
+        estimands=estimands,
+        breakdown=breakdown,
+        counts=counts,
+    )
+
+
+def read_estimands(con, effects: dict[str, Effect]) -> tuple[list, list[dict], dict[str, int]]:
+    """(the three effects of the DR list's estimand chain, the summary breakdown rows, the responder counts)."""
+    from assets.features.settings import FeatureSettings
+    from assets.reports.estimand import (
+        ALL_EVENTS,
+        EVENING,
+        EstimandEffect,
+        read_estimand_rows,
+        winter_weekday_evening_effect,
+    )
+
+    fs = FeatureSettings()
+    breakdown = con.sql(load_sql(__file__, "response_breakdown")).pl().to_dicts()
+
+    def from_summary(label: str, bucket: str) -> EstimandEffect | None:
+        for r in breakdown:
+            if (r["analysis"], r["band"], r["window_kind"], r["start_bucket"], r["season"], r["method"]) == (
+                "treatment",
+                "High",
+                "event",
+                bucket,
+                "all",
+                "primary",
+            ):
+                return EstimandEffect(
+                    label, r["effect_pct"], r["ci_low_pct"], r["ci_high_pct"], r["n_households"], r["n_events"]
+                )
+        return None
+
+    rows = read_estimand_rows(con, fs.treated_group)
+    chain = [from_summary(ALL_EVENTS, "all"), from_summary(EVENING, "evening"), winter_weekday_evening_effect(rows, fs)]
+    found = con.sql(load_sql(__file__, "responder_counts"), params={"treated": fs.treated_group}).pl()
+    counts = {k: int(v or 0) for k, v in found.row(0, named=True).items()}
+    return [e for e in chain if e is not None], breakdown, counts
+
+
+BREAKDOWN_LABELS = {
+    "treatment": "dynamic-tariff households",
+    "responders_heldout": "flagged responders, on the events that did NOT flag them (cross-fitted)",
+    "responders_in_sample": "flagged responders, on the events that flagged them (in sample, inflated)",
+    "sensitivity_adjacent_days": "sensitivity: reference days +-1 day from events excluded",
+}
+WINDOW_LABELS = {"event": "during the event", "rebound": "3 h after (rebound)", "preload": "3 h before (pre-loading)"}
+
+
+def breakdown_rows(rows: list[dict]) -> list[list[str]]:
+    """The breakdown table's cells: what, band, window, start, season, reference, households, events, effect
+    (95% CI), interval covers 0."""
+    out = []
+    for r in rows:
+        if r["effect_pct"] is None:
+            effect, covers = "not measured", "-"
+        else:
+            effect = f"{100 * r['effect_pct']:+.1f}% ({100 * r['ci_low_pct']:+.1f} to {100 * r['ci_high_pct']:+.1f})"
+            covers = "yes" if r["ci_low_pct"] <= 0 <= r["ci_high_pct"] else "no"
+        out.append(
+            [
+                BREAKDOWN_LABELS.get(r["analysis"], r["analysis"]),
+                r["band"],
+                WINDOW_LABELS.get(r["window_kind"], r["window_kind"]),
+                r["start_bucket"],
+                r["season"],
+                "each household's own" if r["method"] == "primary" else "within-window",
+                f"{r['n_households']:,}",
+                f"{r['n_events']:,}",
+                effect,
+                covers,
+            ]
+        )
+    return out
+
+
+BREAKDOWN_COLUMNS = [
+    "households",
+    "band",
+    "window",
+    "event start",
+    "season",
+    "reference method",
+    "households (n)",
+    "events",
+    "effect, % of reference (95% CI)",
+    "interval covers 0",
+]
+
+
+def sized_effect_warning(estimands: list) -> str | None:
+    """The top-of-report sentence when the effect the DR list sizes is not distinguishable from 0."""
+    from assets.reports.estimand import WINTER_WEEKDAY_EVENING
+
+    sized = next((e for e in estimands if e.label == WINTER_WEEKDAY_EVENING), None)
+    if sized is None or sized.distinguishable_from_zero:
+        return None
+    return (
+        "The reduction the DR list sizes (evening High events on winter weekdays, the winter weekday 16:00-20:00 "
+        f"peak) is NOT distinguishable from 0 on these data: {sized.sentence().split(': ')[-1]}. The measured "
+        "households' kW use their all-season evening response, and the list's kW are a plan, not a measured "
+        "winter-peak effect."
+    )
+
+
+def reconciliation_sentence(counts: dict[str, int], funnel: dict[str, int]) -> str | None:
+    """How the population effect's households, the funnel and the responder counts fit together."""
+    if not counts:
+        return None
+    c = counts
+    not_seg = c["with_response"] - c["with_response_segmented"]
+    return (
+        f"How the counts reconcile: the population effects pool all {c['with_response']:,} dynamic-tariff "
+        f"households with a measured price response; {c['with_response_segmented']:,} of them were segmented "
+        f"(the funnel's {funnel.get('measured', 0):,} measured), {not_seg:,} were not (too little lifestyle data for "
+        f"a persona). One responder definition is used everywhere: flagged by Benjamini-Hochberg over all High "
+        f"events with a reduction. {c['flagged']:,} households are flagged, {c['flagged_segmented']:,} of them "
+        f"segmented: these are the funnel's significant responders and the {c['in_responsive_persona']:,} members "
+        f"of the price-responsive persona(s). {c['flagged_covering_zero']:,} of the {c['flagged_segmented']:,} have "
+        "their own 95% event-bootstrap interval covering 0 (the flag is calibrated against the controls, the "
+        "interval is the household's own; dr_targets.csv labels them). The DR list sizes every measured "
+        "household by its evening events instead, so a flagged household can carry a small or negative kW."
     )
 
 
@@ -259,6 +397,8 @@ def block(data: DataConfidence | None) -> dict:
             "warnings": [],
             "gaps": [],
             "checks": [],
+            "top_warnings": [],
+            "breakdown": None,
         }
     months = f"{data.first_month} to {data.last_month}" if data.first_month else "unknown"
     lines = [
@@ -277,6 +417,15 @@ def block(data: DataConfidence | None) -> dict:
             "No population effect of the dynamic tariff could be measured"
             + (" (see 'What could not be computed')." if data.no_response_reason else ".")
         )
+    from assets.reports.estimand import ALL_EVENTS
+
+    for e in data.estimands:
+        if e.label != ALL_EVENTS or data.effect is None:  # the all-event effect is the line above
+            lines.append(f"Population effect, {e.sentence()}.")
+    reconcile = reconciliation_sentence(data.counts, data.funnel)
+    if reconcile:
+        lines.append(reconcile)
+    top = sized_effect_warning(data.estimands)
     return {
         "synthetic": data.synthetic,
         "lines": lines,
@@ -284,4 +433,6 @@ def block(data: DataConfidence | None) -> dict:
         "warnings": data.warnings,
         "gaps": data.gaps,
         "checks": check_lines(data.checks),
+        "top_warnings": [top] if top else [],
+        "breakdown": {"columns": BREAKDOWN_COLUMNS, "rows": breakdown_rows(data.breakdown)} if data.breakdown else None,
     }

@@ -17,10 +17,12 @@ Expected reduction of household i:
                 out of sample (model/response_model.py): the model's evening prediction, from
                 PRE-PERIOD (baseline-year) lifestyle features and Acorn only; interval: the 2.5-97.5 %
                 quantiles of the held-out residuals (measured - predicted) added to it;
-              * otherwise: the lifestyle segment's prior (shrunk mean of its measured households'
-                evening responses, responsiveness.segment_priors); interval: prior +- z sqrt(tau2 +
-                se(mu)^2), the between-household spread of the measured evening responses;
-              clipped to [0, 100 * max_reduction_fraction]
+              * otherwise (never on the tariff): the intention-to-treat figure of the program the toolkit
+                offers it (offered_program_evidence: interventions.choose_unselected_program over
+                program_evidence.csv, only figures measured on everyone offered the program), the same % for
+                every such household; interval: the trials' lowest to highest figure (a range over trials, not
+                a sampling interval). The recruited volunteers' response is never transported to them.
+              nothing is clipped: a measured increase is negative, no cap applies
     expected_kw = load_i * r_i / 100, interval load_i * [r_low, r_high] / 100 (the load is the
               household's own measured mean; the interval is the response's).
 Ranking: expected_kw descending, household_id ascending on ties.
@@ -33,27 +35,17 @@ Textbook rule: every household of the highest-load cluster of the K=3 load-shape
 ``dr_budget_households``) so both rules are compared on kW captured for equal effort.
 
 Captured kW of a rule (compare_rules, captured_kw_interval): total T = sum_i expected_kw_i over the
-selected households, interval T +- z sd (z = 1.96), intersected with [sum_i ci_low_i, sum_i ci_high_i]
-(each household's interval is clipped to [0, cap] x load, so the sum of bounds is a hard envelope), where
-    sd^2 = sum_i (L_i s_i / 100)^2  +  sum_segments (sum_{i in segment, prior} L_i / 100)^2 se_s^2
-with L_i = peak_load_kw_i and
-    * s_i (``reduction_own_sd_pct``), the household's own, independent error: a measured household's
-      posterior SD sqrt(B_i) se_i; a model household's residual half-interval / z; a segment-prior
-      household's deviation from its segment mean, tau (DerSimonian-Laird between-household SD);
-    * se_s (``reduction_shared_se_pct``, segment-prior households only), the error of the segment's prior
-      that all its prior households share (fully correlated within the segment, independent between
-      segments): prior_s = (sum_{j measured in s} r_j + n0 mu) / (n_s + n0), so
-      se_s = sqrt(sum_j (se_j^2 + tau^2) + n0^2 se(mu)^2) / (n_s + n0), se(mu)^2 = 1 / sum_j w_j over all
-      measured households (w_j = 1 / (se_j^2 + tau^2)); the measured r_j enter with their marginal
-      variance, an upper bound for the shrunk values the prior averages.
-Measured households' errors are treated as independent of the priors they feed (a second-order term).
-With fewer than 2 measured households there is no tau: sd is infinite and the interval is the envelope.
+selected households (unclipped). Interval: the measured and model households' part T_m +- z sd with
+    sd^2 = sum_i (L_i s_i / 100)^2
+(L_i = peak_load_kw_i; s_i = ``reduction_own_sd_pct``: a measured household's posterior SD sqrt(B_i) se_i, a
+model household's residual half-interval / z; errors independent), plus the program-evidence households'
+summed low and high figures (one trial range shared by all of them, so added as it is). No bound is clipped.
 
 Out-of-sample comparison (heldout_event_comparison): on held-out EVENTS of the measured ToU
 households. The evening High events are split by the features' cross-fitting folds
 (features/crossfit.event_folds: every other High event in order of start). For fold f, the shipped
 ranking rule is rebuilt from the fold-f events only (evening DiD, event-bootstrap SE, empirical-Bayes
-shrinkage, clipped, x peak_load_kw) and the households' REALISED kW is the pooled evening DiD of the
+shrinkage, unclipped, x peak_load_kw) and the households' REALISED kW is the pooled evening DiD of the
 OTHER fold x peak_load_kw (unclipped: a household may realise a negative reduction). Only households with
 evening events in both folds enter. The textbook rule selects the measured members of its cluster (n);
 the ranking selects its top n by the fold-f expected kW. Each rule's captured kW is the realised kW of its
@@ -79,7 +71,7 @@ from assets.features.settings import FeatureSettings
 from assets.model import response_model as rm
 from assets.model.cluster_model import ClusterModel
 from assets.model.inputs import prepare_features
-from assets.model.responsiveness import estimate_household_response, fit_response_prior, segment_priors
+from assets.model.responsiveness import estimate_household_response, fit_response_prior
 from assets.model.settings import SegmentationSettings
 from assets.reports.privacy import pseudonymise_ids
 
@@ -98,7 +90,17 @@ ALL_EVENTS_BASIS = "all High events (no evening event measured)"
 ALL_EVENTS_ONLY_BASIS = "all High events"
 INTERVAL_OWN = "household's own events: empirical-Bayes posterior (bootstrap SE)"
 INTERVAL_MODEL = "response model: held-out residual quantiles"
-INTERVAL_PRIOR = "spread of measured households' responses (DerSimonian-Laird tau)"
+# Households never on the dynamic tariff are sized with the sourced figure of the program the toolkit offers
+# them, measured on everyone OFFERED it (intention-to-treat), not with the response of recruited volunteers.
+PROGRAM_EVIDENCE = "program evidence (intention-to-treat)"
+INTERVAL_EVIDENCE = (
+    "lowest to highest figure of the trials that measured everyone offered the program (program_evidence.csv); "
+    "a range over trials, not a sampling interval"
+)
+MODEL_BASIS = (
+    "predicted evening response of a recruited dynamic-ToU household with this pre-period lifestyle + Acorn "
+    "(not an intention-to-treat figure)"
+)
 # No household of the data had its price response measured (no schedule, no dynamic-tariff household, no
 # controls) and no external prior is configured (settings.external_prior_reduction_pct): nothing can size
 # an expected reduction, so it is left empty and the list ranks by peak load.
@@ -234,13 +236,9 @@ PREDICTED_SCHEMA = {
 }
 
 
-def evening_estimates(
-    features: pl.DataFrame, segments: pl.DataFrame, settings: SegmentationSettings
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(per household, per segment) of the shrunk response r_i used for the expected kW.
-
-    Per household (measured only): response_basis, shrunk_pct, ci_low_pct, ci_high_pct.
-    Per segment: segment, segment_prior_pct, prior_ci_low_pct, prior_ci_high_pct."""
+def evening_estimates(features: pl.DataFrame, settings: SegmentationSettings) -> pl.DataFrame:
+    """Per measured household, the shrunk response r_i used for the expected kW: response_basis,
+    shrunk_pct, ci_low_pct, ci_high_pct, sd_pct (the normal posterior; nothing clipped)."""
     from scipy.stats import norm
 
     z = float(norm.ppf(0.5 + rm.INTERVAL_LEVEL / 2))
@@ -274,7 +272,7 @@ def evening_estimates(
     prior = fit_response_prior(chosen, s)
     resp = estimate_household_response(chosen, prior, s)
     post_sd = (pl.col("shrinkage_weight") * pl.col("high_reduction_se") ** 2).sqrt()
-    household = resp.join(frame.select("household_id", "response_basis"), on="household_id").select(
+    return resp.join(frame.select("household_id", "response_basis"), on="household_id").select(
         "household_id",
         "response_basis",
         pl.col("high_reduction_shrunk_pct").alias("shrunk_pct"),
@@ -282,58 +280,86 @@ def evening_estimates(
         (pl.col("high_reduction_shrunk_pct") + z * post_sd).alias("ci_high_pct"),
         post_sd.alias("sd_pct"),
     )
-    seg = segments.join(
-        resp.select(
-            "household_id", "response_measured", "high_reduction_shrunk_pct", "is_responsive", "high_reduction_se"
-        ),
-        on="household_id",
-        how="inner",
-    ).sort("household_id")
-    priors = segment_priors(seg, seg["segment"].to_numpy(), prior, s)
-    measured = seg.filter(pl.col("response_measured"))
-    se = measured["high_reduction_se"].to_numpy().astype(np.float64)
-    w = 1.0 / (se[np.isfinite(se)] ** 2 + prior.tau2)
-    se_mu2 = 1.0 / w.sum() if w.size and w.sum() > 0 else 0.0
-    # with fewer than 2 measured households there is no spread to measure: the interval is [0, cap]
-    half = z * float(np.sqrt(prior.tau2 + se_mu2)) if prior.n_measured >= 2 else float("inf")
-    shared = segment_prior_se(seg, prior, s) if prior.n_measured >= 2 else {}
-    per_segment = pl.DataFrame(
-        {
-            "segment": pl.Series(list(priors), dtype=pl.Int32),
-            "segment_prior_pct": [v["prior_pct"] for v in priors.values()],
-            "prior_se_pct": [shared.get(k, float("inf")) for k in priors],
-            "prior_tau_pct": [float(np.sqrt(prior.tau2)) if prior.n_measured >= 2 else float("inf")] * len(priors),
-        },
-        schema_overrides={"prior_se_pct": pl.Float64, "prior_tau_pct": pl.Float64},
-    ).with_columns(
-        (pl.col("segment_prior_pct") - half).alias("prior_ci_low_pct"),
-        (pl.col("segment_prior_pct") + half).alias("prior_ci_high_pct"),
-    )
-    return household, per_segment
-
-
-def segment_prior_se(seg: pl.DataFrame, prior, settings: SegmentationSettings) -> dict[int, float]:
-    """Standard error (points of %) of each segment's prior, the part every segment-prior household of
-    the segment shares (module docstring, "Captured kW of a rule")."""
-    n0 = settings.segment_prior_strength
-    measured = seg.filter(pl.col("response_measured"))
-    se_all = measured["high_reduction_se"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    ok = np.isfinite(se_all)
-    w = 1.0 / (se_all[ok] ** 2 + prior.tau2)
-    se_mu2 = 1.0 / w.sum() if w.size and w.sum() > 0 else 0.0
-    out = {}
-    for key in sorted(set(seg["segment"].to_list())):
-        se = measured.filter(pl.col("segment") == key)["high_reduction_se"].cast(pl.Float64).fill_null(np.nan)
-        v = se.to_numpy() ** 2 + prior.tau2
-        v = np.where(np.isfinite(v), v, prior.tau2)
-        out[int(key)] = float(np.sqrt(v.sum() + n0**2 * se_mu2) / (v.size + n0)) if v.size + n0 > 0 else float("inf")
-    return out
 
 
 def _with_se_column(settings: SegmentationSettings) -> SegmentationSettings:
     from dataclasses import replace
 
     return replace(settings, se_column="high_did_pct_se")
+
+
+def offered_program_evidence(evidence_path=None) -> dict[str, object]:
+    """The program the toolkit offers households without a measured price response
+    (interventions.choose_unselected_program) and its sourced figures for a whole group OFFERED it
+    (interventions.program_ranges: intention-to-treat or all-participants figures, never opted-in-only):
+    program, central_pct (None without a sourced central), low_pct, high_pct, basis (trial, population)."""
+    from assets.reports.interventions import (
+        NO_ACTION,
+        choose_unselected_program,
+        program_evidence,
+        program_ranges,
+    )
+
+    ranges = program_ranges(program_evidence(evidence_path) if evidence_path else None)
+    choice = choose_unselected_program(ranges)
+    ev = ranges[choice.program]
+    if choice.program == NO_ACTION or not ev.sized:
+        return {
+            "program": choice.program,
+            "central_pct": None,
+            "low_pct": None,
+            "high_pct": None,
+            "basis": choice.reason,
+        }
+    central = "no central figure" if ev.central_pct is None else f"{ev.central_pct:g} % = {ev.central_basis}"
+    return {
+        "program": choice.program,
+        "central_pct": ev.central_pct,
+        "low_pct": ev.low_pct,
+        "high_pct": ev.high_pct,
+        "basis": (
+            f"{choice.program} offered to all: {central}; range {ev.low_pct:g}-{ev.high_pct:g} % over the trials "
+            f"that measured everyone offered it ({ev.trials}; program_evidence.csv)"
+        ),
+    }
+
+
+FLAG_EXCLUDES_ZERO = "significant responder (BH over all High events); own 95% interval excludes 0"
+FLAG_COVERS_ZERO = (
+    "significant responder (BH over all High events, calibrated against the controls); its own 95% interval covers 0"
+)
+NOT_FLAGGED = "measured, not a significant responder"
+NOT_MEASURED = "not measured (never on the dynamic tariff)"
+
+
+def responder_labels(prepared: pl.DataFrame) -> pl.DataFrame:
+    """household_id, responder_label: the one responder definition (the features' BH flag over all High
+    events with a reduction, as persona membership and the report's counts use it), with the flags whose own
+    event-bootstrap interval covers 0 said so."""
+    cols = set(prepared.columns)
+    measured = (
+        pl.col("is_treated").fill_null(False) & (pl.col("response_method").fill_null("none") != "none")
+        if {"is_treated", "response_method"} <= cols
+        else pl.lit(False)
+    )
+    flagged = (
+        (pl.col("responder").fill_null(False) & (pl.col("high_did_pct") < 0)) if "responder" in cols else pl.lit(False)
+    )
+    covers = (
+        (pl.col("high_did_pct_ci_low") <= 0) & (pl.col("high_did_pct_ci_high") >= 0)
+        if {"high_did_pct_ci_low", "high_did_pct_ci_high"} <= cols
+        else pl.lit(False)
+    )
+    label = (
+        pl.when(~measured)
+        .then(pl.lit(NOT_MEASURED))
+        .when(flagged & covers.fill_null(False))
+        .then(pl.lit(FLAG_COVERS_ZERO))
+        .when(flagged)
+        .then(pl.lit(FLAG_EXCLUDES_ZERO))
+        .otherwise(pl.lit(NOT_FLAGGED))
+    )
+    return prepared.select("household_id", label.alias("responder_label"))
 
 
 def expected_household_reduction(
@@ -346,11 +372,12 @@ def expected_household_reduction(
     """Per household: peak load, source, basis and size of the expected reduction with its interval.
 
     ``predicted``: the response model's predictions for never-measured households (used where given);
-    ``response``: household_response (its all-event shrunk estimate is kept for the persona charts)."""
+    ``response``: household_response (its all-event shrunk estimate is kept for the persona charts).
+    Nothing is clipped: a measured increase stays negative and enters every total as it is."""
     s = model.settings
-    cap = 100.0 * s.max_reduction_fraction
     prepared = prepare_features(features)
-    household, priors = evening_estimates(prepared, assignments.select("household_id", "segment"), s)
+    household = evening_estimates(prepared, s)
+    offered = offered_program_evidence()
     frame = (
         prepared.with_columns(_peak_load(prepared))
         .select("household_id", "peak_kw", "peak_load_kw", "peak_load_basis", "peak_offpeak_ratio", "mean_daily_kwh")
@@ -372,18 +399,22 @@ def expected_household_reduction(
             how="left",
         )
         .join(household, on="household_id", how="left")
-        .join(priors, on="segment", how="left")
+        .join(responder_labels(prepared), on="household_id", how="left")
     )
     if predicted is None:
         predicted = pl.DataFrame(schema=PREDICTED_SCHEMA)
-    frame = frame.join(predicted, on="household_id", how="left")
-    measured = pl.col("response_measured")
+    frame = frame.join(predicted, on="household_id", how="left").with_columns(
+        pl.lit(offered["central_pct"], pl.Float64).alias("evidence_pct"),
+        pl.lit(offered["low_pct"], pl.Float64).alias("evidence_low_pct"),
+        pl.lit(offered["high_pct"], pl.Float64).alias("evidence_high_pct"),
+    )
+    measured = pl.col("response_measured").fill_null(False)
     by_model = pl.col("predicted_reduction_pct").is_not_null()
 
-    def pick(own: str, model_col: str, prior_col: str) -> pl.Expr:
+    def pick(own: str, model_col: str, evidence_col: str) -> pl.Expr:
         return (
-            pl.when(measured).then(pl.col(own)).when(by_model).then(pl.col(model_col)).otherwise(pl.col(prior_col))
-        ).clip(0.0, cap)
+            pl.when(measured).then(pl.col(own)).when(by_model).then(pl.col(model_col)).otherwise(pl.col(evidence_col))
+        )
 
     expected = (
         frame.with_columns(
@@ -391,30 +422,29 @@ def expected_household_reduction(
             .then(pl.lit("measured"))
             .when(by_model)
             .then(pl.lit("response model"))
-            .otherwise(pl.lit("segment prior"))
+            .otherwise(pl.lit(PROGRAM_EVIDENCE))
             .alias("response_source"),
             pl.when(measured)
             .then(pl.col("response_basis"))
             .when(by_model)
-            .then(pl.lit("predicted evening response (pre-period lifestyle + Acorn)"))
-            .otherwise(pl.lit("segment prior of evening responses"))
+            .then(pl.lit(MODEL_BASIS))
+            .otherwise(pl.lit(str(offered["basis"])))
             .alias("response_basis"),
-            pick("shrunk_pct", "predicted_reduction_pct", "segment_prior_pct").alias("expected_reduction_pct"),
-            pick("ci_low_pct", "predicted_ci_low_pct", "prior_ci_low_pct").alias("expected_reduction_ci_low_pct"),
-            pick("ci_high_pct", "predicted_ci_high_pct", "prior_ci_high_pct").alias("expected_reduction_ci_high_pct"),
+            pick("shrunk_pct", "predicted_reduction_pct", "evidence_pct").alias("expected_reduction_pct"),
+            pick("ci_low_pct", "predicted_ci_low_pct", "evidence_low_pct").alias("expected_reduction_ci_low_pct"),
+            pick("ci_high_pct", "predicted_ci_high_pct", "evidence_high_pct").alias("expected_reduction_ci_high_pct"),
             pl.when(measured)
             .then(pl.lit(INTERVAL_OWN))
             .when(by_model)
             .then(pl.lit(INTERVAL_MODEL))
-            .otherwise(pl.lit(INTERVAL_PRIOR))
+            .otherwise(pl.lit(INTERVAL_EVIDENCE))
             .alias("interval_basis"),
             pl.when(measured)
             .then(pl.col("sd_pct"))
             .when(by_model)
             .then((pl.col("predicted_ci_high_pct") - pl.col("predicted_ci_low_pct")) / (2.0 * _z()))
-            .otherwise(pl.col("prior_tau_pct"))
+            .otherwise(None)
             .alias("reduction_own_sd_pct"),
-            pl.when(measured | by_model).then(0.0).otherwise(pl.col("prior_se_pct")).alias("reduction_shared_se_pct"),
             (pl.col("peak_kw") * (1.0 - 1.0 / pl.col("peak_offpeak_ratio").clip(lower_bound=1.0)))
             .fill_null(0.0)
             .alias("flexible_kw"),
@@ -434,7 +464,6 @@ def expected_household_reduction(
         response_basis=pl.lit(NO_RESPONSE_BASIS),
         interval_basis=pl.lit(NO_RESPONSE_BASIS),
         reduction_own_sd_pct=nothing,
-        reduction_shared_se_pct=nothing,
         **{
             c: nothing
             for c in (
@@ -457,24 +486,26 @@ def _z() -> float:
 
 def captured_kw_interval(selected: pl.DataFrame) -> tuple[float, float, float]:
     """(low, high, sd) in kW of the summed expected_kw_reduction of ``selected`` (module docstring,
-    "Captured kW of a rule"): own errors independent, segment-prior errors shared within a segment,
-    the interval intersected with the summed household bounds."""
+    "Captured kW of a rule"): measured and model households' errors independent (total +- z sd), the
+    program-evidence households' trial range added as it is (one range shared by all of them). Nothing is
+    clipped: a negative total or bound stays negative."""
     if selected.height == 0:
         return 0.0, 0.0, 0.0
-    lo_env, hi_env = float(selected["expected_kw_ci_low"].sum()), float(selected["expected_kw_ci_high"].sum())
-    if not {"reduction_own_sd_pct", "reduction_shared_se_pct", "segment"} <= set(selected.columns):
-        return lo_env, hi_env, float("inf")  # no error model given: the envelope
-    load = selected["peak_load_kw"].cast(pl.Float64).fill_null(0.0) / 100.0
-    own = (load * selected["reduction_own_sd_pct"].cast(pl.Float64)).fill_null(0.0)
-    shared = selected.select(
-        "segment", (load * pl.col("reduction_shared_se_pct").cast(pl.Float64)).fill_null(0.0).alias("s")
-    )
-    per_segment = shared.filter(pl.col("s") != 0).group_by("segment").agg(pl.col("s").sum())["s"]
-    var = float((own**2).sum()) + float((per_segment**2).sum())
+    if "reduction_own_sd_pct" not in selected.columns or "response_source" not in selected.columns:
+        lo, hi = float(selected["expected_kw_ci_low"].sum()), float(selected["expected_kw_ci_high"].sum())
+        return lo, hi, float("inf")  # no error model given: the sum of the bounds
+    evidence = pl.col("response_source") == PROGRAM_EVIDENCE
+    own_part = selected.filter(~evidence)
+    ev_part = selected.filter(evidence)
+    load = own_part["peak_load_kw"].cast(pl.Float64).fill_null(0.0) / 100.0
+    own = (load * own_part["reduction_own_sd_pct"].cast(pl.Float64)).fill_null(0.0)
+    var = float((own**2).sum())
     sd = float(np.sqrt(var)) if np.isfinite(var) else float("inf")
-    total = float(selected["expected_kw_reduction"].sum())
+    total_own = float(own_part["expected_kw_reduction"].sum())
     z = _z()
-    return max(lo_env, total - z * sd, 0.0), min(hi_env, total + z * sd), sd
+    lo = total_own - z * sd + float(ev_part["expected_kw_ci_low"].sum())
+    hi = total_own + z * sd + float(ev_part["expected_kw_ci_high"].sum())
+    return lo, hi, sd
 
 
 def textbook_cluster_choice(expectations: pl.DataFrame) -> int:
@@ -535,6 +566,7 @@ def rank_dr_targets(
         "expected_kw_ci_low",
         "expected_kw_ci_high",
         "interval_basis",
+        "responder_label",
         "selected_by_ranking",
         "selected_by_textbook",
     )
@@ -563,7 +595,7 @@ def compare_rules(ranked: pl.DataFrame) -> pl.DataFrame:
                 "expected_kw_captured": kw,
                 "expected_kw_captured_ci_low": interval[0],
                 "expected_kw_captured_ci_high": interval[1],
-                "segment_prior_households": int((sel["response_source"] == "segment prior").sum())
+                "program_evidence_households": int((sel["response_source"] == PROGRAM_EVIDENCE).sum())
                 if "response_source" in sel.columns
                 else 0,
                 "mean_expected_kw_per_household": None if kw is None else kw / sel.height if sel.height else 0.0,
@@ -582,7 +614,7 @@ def compare_rules(ranked: pl.DataFrame) -> pl.DataFrame:
             "expected_kw_captured": pl.Float64,
             "expected_kw_captured_ci_low": pl.Float64,
             "expected_kw_captured_ci_high": pl.Float64,
-            "segment_prior_households": pl.Int64,
+            "program_evidence_households": pl.Int64,
             "mean_expected_kw_per_household": pl.Float64,
             "peak_kw_covered": pl.Float64,
             "share_of_total_expected_kw": pl.Float64,
@@ -656,7 +688,6 @@ def heldout_event_comparison(
     from assets.features.treatment_features import household_did
 
     fs = feature_settings or FeatureSettings()
-    cap = 100.0 * settings.max_reduction_fraction
     top = textbook_cluster_choice(expectations)
     primary = features.select(
         "household_id", pl.col("response_method").replace_strict(_METHODS, default=None).alias("method")
@@ -674,7 +705,7 @@ def heldout_event_comparison(
     for f in range(N_FOLDS):
         fit, test = own.filter(pl.col("fold") == f).drop("fold"), own.filter(pl.col("fold") != f).drop("fold")
         feat = prepared.join(evening_response(fit, features, fs), on="household_id", how="left")
-        household, _ = evening_estimates(feat, ids.select("household_id", "segment"), settings)
+        household = evening_estimates(feat, settings)
         # a household without a fold-f evening estimate would fall back to its all-event one (all
         # events, the held-out half included): it is left out of the comparison
         household = household.join(feat.filter(pl.col("evening_did_pct").is_not_null()), on="household_id", how="semi")
@@ -682,7 +713,7 @@ def heldout_event_comparison(
             "household_id", (-settings.did_pct_multiplier * pl.col("e_did_pct")).alias(f"realised_pct_{f}")
         )
         frame = frame.join(
-            household.select("household_id", pl.col("shrunk_pct").clip(0.0, cap).alias(f"score_pct_{f}")),
+            household.select("household_id", pl.col("shrunk_pct").alias(f"score_pct_{f}")),
             on="household_id",
             how="left",
         ).join(realised, on="household_id", how="left")

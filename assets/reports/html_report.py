@@ -32,7 +32,7 @@ from assets.model.segmentation_history import (
 from assets.reports import plots
 from assets.reports.data_confidence import DataConfidence
 from assets.reports.data_confidence import block as data_block
-from assets.reports.dr_targets import NO_RESPONSE, RANKING_RULE, TEXTBOOK_RULE, DrTargets
+from assets.reports.dr_targets import NO_RESPONSE, PROGRAM_EVIDENCE, RANKING_RULE, TEXTBOOK_RULE, DrTargets
 from assets.reports.interventions import NO_CENTRAL, household_program_kw, program_options
 from assets.reports.privacy import suppress_small_counts, suppress_small_groups
 from assets.reports.profiles import PersonaProfiles, profile_notes
@@ -124,6 +124,8 @@ def dr_targets_csv(inputs: ReportInputs) -> pl.DataFrame:
             .then(pl.lit("measured"))
             .when(pl.col("response_source") == NO_RESPONSE)
             .then(pl.lit("not sized"))
+            .when(pl.col("response_source") == PROGRAM_EVIDENCE)
+            .then(pl.lit("program evidence"))
             .otherwise(pl.lit("predicted"))
             .alias("measured_or_predicted"),
             pl.col("response_source").alias("prediction_source"),
@@ -135,6 +137,7 @@ def dr_targets_csv(inputs: ReportInputs) -> pl.DataFrame:
             pl.col("expected_kw_ci_high").round(4),
             pl.lit(EXPECTED_KW_BASIS).alias("expected_kw_basis"),
             "interval_basis",
+            "responder_label",
             pl.col("program_kw_low").round(4),
             pl.col("program_kw_central").round(4),
             pl.col("program_kw_high").round(4),
@@ -145,8 +148,10 @@ def dr_targets_csv(inputs: ReportInputs) -> pl.DataFrame:
 
 
 EXPECTED_KW_BASIS = (
-    "expected reduction in a High-price event of the dynamic tariff (measured price response; events in "
-    "response_basis) x peak_load_kw; not the listed program's effect (see program_kw_*)"
+    "expected reduction at the winter weekday 16:00-20:00 peak x peak_load_kw, unclipped (negative = a measured "
+    "increase): measured households = their own evening High-price event response to the dynamic tariff (recruited "
+    "volunteers); households never on the tariff = the intention-to-treat figure of the program offered to them "
+    "(response_basis); program_kw_* = the household under its listed program"
 )
 
 
@@ -226,8 +231,8 @@ def personas_for_report(inputs: ReportInputs) -> pl.DataFrame:
         "explanation",
     )
     p = p.join(peak_kw_intervals(inputs), on="persona_name", how="left", maintain_order="left")
-    # one prior per persona: the one the DR list gives its unmeasured members (evening events), not the
-    # all-High-event segment prior of the personas table; a persona without such members shows "–"
+    # one figure per persona: what the DR list gives its members never on the tariff (the offered program's
+    # intention-to-treat evidence), not the volunteers' segment prior; a persona without such members shows "–"
     p = p.drop("segment_prior_reduction_pct").join(dr_prior_by_persona(inputs), on="persona_name", how="left")
     p = suppress_small_groups(p, "n_households", k, keep_columns=("persona_name",))
     small_measured = pl.col("n_measured").is_not_null() & (pl.col("n_measured") < k) & (pl.col("n_measured") > 0)
@@ -249,29 +254,30 @@ def personas_for_report(inputs: ReportInputs) -> pl.DataFrame:
 
 
 DR_PRIOR_HEADER = (
-    "prior used in the DR list for unmeasured members (evening High events, 95% interval; whole lifestyle "
-    "segment incl. its measured responders)"
+    "what sizes its members never on the tariff in the DR list (% of peak, range over trials: the offered "
+    "program's intention-to-treat evidence)"
 )
 
 
 def dr_prior_by_persona(inputs: ReportInputs) -> pl.DataFrame:
-    """persona_name, dr_prior: the expected reduction the DR list (dr_targets) gives the persona's
-    unmeasured members from their lifestyle segment's prior of evening-event responses, with its 95 %
-    interval (several segments: their range); 'response model' where the model predicted them instead."""
+    """persona_name, dr_prior: the expected reduction the DR list (dr_targets) gives the persona's members
+    never on the tariff: the offered program's intention-to-treat figure with the trials' range; 'response
+    model' where the model predicted them instead."""
     t = inputs.dr.targets.filter(pl.col("response_source") != "measured")
     rows = []
     for (persona,), g in t.group_by(["persona_name"], maintain_order=True):
-        prior = g.filter(pl.col("response_source") == "segment prior")
+        ev = g.filter(pl.col("response_source") == PROGRAM_EVIDENCE)
         parts = []
-        if prior.height:
-            lo, hi = prior["expected_reduction_pct"].min(), prior["expected_reduction_pct"].max()
-            mid = f"{lo:.1f}%" if abs(hi - lo) < 0.05 else f"{lo:.1f}-{hi:.1f}%"
+        if ev.height:
+            mid = ev["expected_reduction_pct"].max()
+            lo, hi = ev["expected_reduction_ci_low_pct"].min(), ev["expected_reduction_ci_high_pct"].max()
             parts.append(
-                f"{mid} ({prior['expected_reduction_ci_low_pct'].min():.1f}-"
-                f"{prior['expected_reduction_ci_high_pct'].max():.1f}%)"
+                f"{'no central figure' if mid is None else f'{mid:.1f}%'} (trials {lo:.1f}-{hi:.1f}%)"
+                if lo is not None and hi is not None
+                else "not sized"
             )
-        if prior.height < g.height:
-            parts.append(f"response model for {g.height - prior.height}")
+        if ev.height < g.height:
+            parts.append(f"response model for {g.height - ev.height}")
         rows.append((persona, "; ".join(parts)))
     return pl.DataFrame(rows, schema={"persona_name": pl.String, "dr_prior": pl.String}, orient="row")
 
@@ -330,7 +336,7 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
             f"{_captured_interval(text_row)}; {rank_row['overlap_households']:,} households are "
             "picked by both. These expected figures are in sample: they score the quantity the ranking maximises."
         )
-        out.append(segment_prior_sentence(inputs))
+        out.append(sizing_sentence(inputs))
     out.append(heldout_sentence(comp))
     if best.height:
         b = best.row(0, named=True)
@@ -356,6 +362,21 @@ def _summary_paragraphs(inputs: ReportInputs) -> list[str]:
             "only (the toolkit's sourced ranges) and the DR list is not sized in kW."
         )
     return out
+
+
+def tests_per_role(tests: pl.DataFrame) -> str:
+    """'2 explanatory, 14 descriptive / circular and 1 response test(s)': the p-values are adjusted within
+    each role (persona_explanation.feature_tests), so each role is its own family."""
+    if tests.height == 0 or "role" not in tests.columns:
+        return "0 tests"
+    short = {
+        "outside_covariate": "explanatory",
+        "descriptive": "descriptive / circular",
+        "response_among_measured": "response",
+    }
+    by = tests.group_by("role", maintain_order=True).len()
+    parts = [f"{n} {short.get(r, r)}" for r, n in by.iter_rows()]
+    return ", ".join(parts) + " test(s), each role a separate family"
 
 
 def _p_adjust_name(settings) -> str:
@@ -408,7 +429,7 @@ DR_COMPARISON_COLUMNS: Columns = (
     ("measured_responders_selected", "measured responders", _f(0)),
     ("overlap_households", "picked by both", _f(0)),
     ("jaccard", "Jaccard overlap", _f(2)),
-    ("segment_prior_households", "on a segment prior", _f(0)),
+    ("program_evidence_households", "sized by program evidence (ITT)", _f(0)),
     ("heldout_n_households", "held out: households", _f(0)),
     ("heldout_kw_text", "held out: realised kW (95% CI)", None),
     ("heldout_diff_text", "held out: minus textbook (95% CI)", None),
@@ -431,9 +452,20 @@ METRICS_COLUMNS: Columns = (
     ("eligible", "eligible", None),
     ("chosen", "chosen", None),
 )
+ROLE_LABELS = {
+    "outside_covariate": "explanatory: an outside variable the personas were not built from",
+    "descriptive": "descriptive / circular: the personas are built from or split by it",
+    "response_among_measured": "response across lifestyle segments (measured ToU households only)",
+}
+TEST_LABELS = {
+    "chi_square": "chi-square",
+    "chi_square_permutation": "chi-square, permutation p (sparse table)",
+    "kruskal_wallis": "Kruskal-Wallis",
+}
 TESTS_COLUMNS: Columns = (
     ("feature_label", "feature", None),
-    ("test", "test", None),
+    ("role", "role", lambda v: ROLE_LABELS.get(str(v), str(v))),
+    ("test", "test", lambda v: TEST_LABELS.get(str(v), str(v))),
     ("statistic", "statistic", _f(2)),
     ("p_value", "p", lambda v: f"{float(v):.2g}"),
     ("p_adjusted", "adjusted p", lambda v: f"{float(v):.2g}"),
@@ -483,17 +515,24 @@ def heldout_sentence(comp: pl.DataFrame) -> str:
     )
 
 
-def segment_prior_sentence(inputs: ReportInputs) -> str:
-    """How many ranked and selected households rest on a segment prior, plainly."""
+def sizing_sentence(inputs: ReportInputs) -> str:
+    """Which figure sizes which households of the list, plainly (measured vs program evidence)."""
     targets = inputs.dr.targets
-    prior = pl.col("response_source") == "segment prior"
-    n_all, n_prior = targets.height, int(targets.select(prior.sum()).item())
+    ev = pl.col("response_source") == PROGRAM_EVIDENCE
+    n_all, n_ev = targets.height, int(targets.select(ev.sum()).item())
+    n_meas = int(targets.select((pl.col("response_source") == "measured").sum()).item())
     sel = targets.filter(pl.col("selected_by_ranking"))
-    n_sel, n_sel_prior = sel.height, int(sel.select(prior.sum()).item())
+    n_sel, n_sel_ev = sel.height, int(sel.select(ev.sum()).item())
+    basis = targets.filter(ev)["response_basis"].head(1).to_list()
     return (
-        f"{n_prior:,} of the {n_all:,} ranked households ({n_sel_prior:,} of the {n_sel:,} the ranking selects) were "
-        "never measured and rest on a segment prior: their expected reduction is one number per lifestyle segment "
-        "times their own peak load, so among them the ranking is by peak load alone."
+        f"Which figure sizes which households: the {n_meas:,} measured households on the dynamic tariff are sized "
+        "with their own measured evening response to the trial's price signal (recruited volunteers); the "
+        f"{n_ev:,} households never on the tariff ({n_sel_ev:,} of the {n_sel:,} the ranking selects) are sized "
+        f"with intention-to-treat evidence for the program they would be offered ({basis[0] if basis else '-'}), "
+        f"not with the volunteers' response. That is one % for all of them, so among them the list ranks by peak "
+        f"load alone. Of the {n_all:,} ranked households, the two groups' figures answer different questions: "
+        "the measured figure is what a volunteer on the dynamic tariff did, the evidence figure what an average "
+        "invited household does."
     )
 
 
@@ -665,7 +704,7 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
             "table": table_data(cluster_metrics_table(m), METRICS_COLUMNS),
         },
         "statistics": {
-            "n_tests": inputs.personas.tests.height,
+            "n_tests": tests_per_role(inputs.personas.tests),
             "adjustment": _p_adjust_name(s),
             "alpha": str(s.alpha),
             "table": table_data(inputs.personas.tests, TESTS_COLUMNS),
@@ -759,15 +798,14 @@ def method_notes(inputs: ReportInputs) -> list[str]:
         f"Calinski-Harabasz among candidates with stability ARI >= {s.min_stability_ari} (seeded re-fits on "
         f"{s.bootstrap_fraction:.0%} subsamples) wins.",
         "Price responsiveness exists only for households on the dynamic tariff. It is not imputed for "
-        "controls: "
-        "measured responders of a lifestyle segment form a separate 'price-responsive' persona, and "
-        "households "
-        "without a measurement receive their segment's prior (the mean of its measured households, shrunk "
-        "toward "
-        f"the overall mean with {s.segment_prior_strength:g} pseudo-households).",
-        "Individual measured responses are shrunk (empirical Bayes, standard errors from the reported "
-        "p-values) so "
-        "that a noisy estimate does not put a household at the top of the ranking.",
+        "controls: measured responders of a lifestyle segment form a separate 'price-responsive' persona. The "
+        "personas table's segment prior (the mean of a segment's measured households, shrunk toward the overall "
+        f"mean) has its strength estimated from the data: {prior_strength_text(inputs)}. The DR list does not use "
+        "it: households never on the tariff are sized with the offered program's intention-to-treat evidence.",
+        "Individual measured responses are shrunk (empirical Bayes: DerSimonian-Laird between-household "
+        "variance; each household's standard error from a week-block bootstrap of its own event-level "
+        "estimates) so that a noisy estimate does not put a household at the top of the ranking. Nothing is "
+        "clipped: a measured increase stays negative in every total and interval.",
         "Names are given by fixed rules on the persona's typical day, first match wins, peak windows before "
         f"'flat': night share >= {s.naming.night_heavy_share:.0%}: night storage heating; a morning and an "
         "evening peak with a midday trough: morning and evening double peak; daytime share >= "
@@ -794,14 +832,35 @@ def method_notes(inputs: ReportInputs) -> list[str]:
         "('up to' figures are bounds: no central figure). dr_targets.csv gives both the household's expected kW "
         "in a High-price event and its kW under the listed program. Programs without a sourced figure "
         "(automation) are listed but not sized.",
-        "Stage 2: chi-square / Cramér's V and Kruskal-Wallis / epsilon-squared with "
-        f"{_p_adjust_name(s)} correction; per-persona contrasts by "
-        "Cliff's delta.",
+        "Stage 2: chi-square / Cramér's V (a permutation p-value where the table is sparse: an expected count "
+        "below 1 or over 20% of the cells below 5, Cochran's rule) and Kruskal-Wallis / epsilon-squared with "
+        f"{_p_adjust_name(s)} correction within each role (explanatory, descriptive / circular, response); "
+        "per-persona contrasts by Cliff's delta.",
         f"Privacy: groups of fewer than {s.k_anonymity} households are suppressed in every table and figure"
         + ("; household ids are replaced by keyed pseudonyms." if s.pseudonymise else "."),
         "Caveat: the dynamic-tariff households were recruited, not randomised; measured responses are "
         "difference-in-differences against controls and remain observational.",
     ]
+
+
+def prior_strength_text(inputs: ReportInputs) -> str:
+    """The segment prior's strength n0 on these data (responsiveness.segment_prior_strength) in words."""
+    from assets.model.responsiveness import segment_prior_strength
+
+    e = inputs.expectations
+    if not {"response_measured", "high_reduction_shrunk_pct", "segment"} <= set(e.columns):
+        return "not computed"
+    m = e.filter(pl.col("response_measured").fill_null(False))
+    n0 = segment_prior_strength(
+        m["high_reduction_shrunk_pct"].cast(pl.Float64).fill_null(float("nan")).to_numpy(), m["segment"].to_numpy()
+    )
+    how = (
+        f"one-way random-effects ANOVA over {m.height} measured households in {m['segment'].n_unique()} segments "
+        "(Searle, Casella & McCulloch 1992)"
+    )
+    if n0 == float("inf"):
+        return f"the segments' means differ no more than chance ({how}), so every segment gets the overall mean"
+    return f"n0 = {n0:.1f} pseudo-households = within-segment / between-segment variance ({how})"
 
 
 def _with_small_counts(frame: pl.DataFrame, k: int) -> pl.DataFrame:
@@ -865,6 +924,7 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
     data = data_block(inputs.data)
     if data["synthetic"]:
         lines += ["**SYNTHETIC DATA: not real households.**", ""]
+    lines += [f"**WARNING: {w}**" for w in data["top_warnings"]] + ([""] if data["top_warnings"] else [])
     lines += [f"- {t}" for t in data["lines"]]
     if data["funnel"]:
         lines.append("- Household funnel: " + " -> ".join(f"{label} {n}" for label, n in data["funnel"]))

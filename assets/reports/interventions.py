@@ -237,7 +237,7 @@ def build_interventions(
     rows = []
     for r in frame.iter_rows(named=True):
         total = float(r["total_peak_kw"] or 0.0)
-        price_kw = max(float(r["price_kw"] or 0.0), 0.0)
+        price_kw = float(r["price_kw"] or 0.0)  # unclipped: a measured net increase is not hidden
         price_pct = 100.0 * price_kw / total if total > 0 else 0.0
         ranks, pilot = None, None
         if total <= 0:
@@ -442,7 +442,7 @@ def household_program_kw(
             basis = "no action"
         elif program == CPP:
             ev = ranges[CPP]
-            base = max(float(exp_kw or 0.0), 0.0)
+            base = float(exp_kw or 0.0)  # unclipped: a measured increase stays negative
             lo, mid, hi = base * ev.low_pct / ev.central_pct, base, base * ev.high_pct / ev.central_pct
             basis = (
                 f"its High-price kW (expected_kw) x trials' {ev.low_pct:g} / {ev.central_pct:g} / "

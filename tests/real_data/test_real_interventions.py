@@ -40,7 +40,11 @@ def test_real_target_csv_program_and_kw_agree(folder):
     csv = pl.read_csv(folder / "dr_targets.csv")
     ranges = program_ranges()
     assert csv["expected_kw_basis"].str.contains("High-price event").all()
+    assert csv["expected_kw_basis"].str.contains("intention-to-treat").all()
     rebate = csv.filter(pl.col("program") == "peak-time rebate")
+    # a household never on the tariff: its expected kW IS its program's central kW (one figure sizes it)
+    invited = rebate.filter(pl.col("measured_or_predicted") == "program evidence")
+    assert invited["expected_kw"].to_list() == pytest.approx(invited["program_kw_central"].to_list(), abs=2e-4)
     assert rebate.height > 100  # most households are never-measured members of non-responder personas
     ev = ranges["peak-time rebate"]
     assert rebate["program_kw_high"].to_list() == pytest.approx(
@@ -53,8 +57,8 @@ def test_real_target_csv_program_and_kw_agree(folder):
 
 def test_real_report_shows_one_prior_per_persona_with_its_basis(folder, real_con):
     html = (folder / "persona_report.html").read_text(encoding="utf-8")
-    assert "prior used in the DR list for unmeasured members (evening High events" in html
-    assert "including the significant\nresponders split out" in html
+    assert "what sizes its members never on the tariff in the DR list" in html
+    assert "merely invited" in html
     assert "prior for unmeasured members</th>" not in html
     assert NO_CENTRAL in html  # behavioural DR messaging has no central figure
     # a fully measured persona's explanation no longer promises a segment prior to unmeasured members

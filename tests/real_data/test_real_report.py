@@ -67,7 +67,7 @@ def test_real_report_funnel_effect_placebo_and_warnings(report, real_con):
     funnel = re.findall(
         r"(in the files|with enough data|segmented|of them on the dynamic tariff \(ToU\)|"
         r"price response measured \(on the dynamic tariff\)|"
-        r"significant responders) (\d+)",
+        r"significant responders \(BH-flagged over all High events, segmented\)) (\d+)",
         data,
     )
     counts = dict(funnel)
@@ -77,7 +77,7 @@ def test_real_report_funnel_effect_placebo_and_warnings(report, real_con):
         "segmented",
         "of them on the dynamic tariff (ToU)",
         "price response measured (on the dynamic tariff)",
-        "significant responders",
+        "significant responders (BH-flagged over all High events, segmented)",
     ]
     n = [int(v) for v in counts.values()]
     assert n[0] == 219 and n[0] >= n[1] >= n[2] >= n[3] >= n[4] >= n[5] > 0 and n[3] <= 34

@@ -16,6 +16,8 @@ from assets.reports.dr_targets import (
     ALL_EVENTS_BASIS,
     ALL_EVENTS_ONLY_BASIS,
     EVENING_BASIS,
+    NO_RESPONSE,
+    PROGRAM_EVIDENCE,
     evening_response,
     response_model_inputs,
 )
@@ -47,9 +49,9 @@ def test_response_model_never_sees_a_trial_year_lifestyle(outputs):
     seen = set(measured["household_id"]) | set(others["household_id"])
     assert not seen & set(moved)
     assert set(treated) & set(household_response(f2, model).filter(pl.col("response_measured"))["household_id"])
-    # ... and they fall back to their measured estimate / segment prior in the target list
+    # ... and they fall back to their measured estimate / the offered program's ITT evidence in the target list
     e = report_api.compute_expectations(f2, a, model)
-    assert e.filter(pl.col("household_id").is_in(control))["response_source"].unique().to_list() == ["segment prior"]
+    assert e.filter(pl.col("household_id").is_in(control))["response_source"].unique().to_list() == [PROGRAM_EVIDENCE]
 
 
 def _event_rows() -> pl.DataFrame:
@@ -187,17 +189,47 @@ def test_evening_rows_are_read_from_the_event_table():
     con.close()
 
 
-def test_without_measured_households_the_prior_interval_is_everything(feature_builder, fast_settings):
-    """No measured household: nothing measures the spread, so the interval is [0, cap], not a point."""
+def test_without_measured_households_nothing_is_sized(feature_builder, fast_settings):
+    """No measured household: the list keeps 'no response evidence' (empty kW, ranked by peak load)."""
     import dataclasses
 
     from assets.model.cluster_model import assign_segments, fit_cluster_model
 
     features, _ = feature_builder(n_per_archetype=15, archetypes=("evening", "flat"), treated_share=0.0, seed=5)
-    s = dataclasses.replace(fast_settings, persona_k_max=4, k_max=5, external_prior_reduction_pct=5.8)
+    s = dataclasses.replace(fast_settings, persona_k_max=4, k_max=5)
     model = fit_cluster_model(features, s)
     e = report_api.compute_expectations(features, assign_segments(features, model), model)
-    assert (e["response_source"] == "segment prior").all()
-    assert e["expected_reduction_pct"].to_list() == pytest.approx([5.8] * e.height)
-    assert (e["expected_reduction_ci_low_pct"] == 0).all()
-    assert (e["expected_reduction_ci_high_pct"] == 100 * s.max_reduction_fraction).all()
+    assert (e["response_source"] == NO_RESPONSE).all()
+    assert e["expected_kw_reduction"].null_count() == e.height
+
+
+def test_acted_on_numbers_are_not_clipped(outputs):
+    """A measured -76 % (tight SE) and a measured evening increase keep their signs and sizes: no cap at
+    50 %, no floor at 0, never a zero-width interval, and the totals are the unclipped sums."""
+    f, model, a = outputs["features"], outputs["model"], outputs["assignments"]
+    f2, first = _with_evening(f, 1.0)
+    treated = f2.filter(pl.col("is_treated") & (pl.col("household_id") != first))["household_id"].to_list()
+    big, up = treated[0], treated[1]
+    f3 = f2.with_columns(
+        pl.when(pl.col("household_id") == big)
+        .then(-0.76)
+        .when(pl.col("household_id") == up)
+        .then(0.08)
+        .otherwise(pl.col("evening_did_pct"))
+        .alias("evening_did_pct"),
+        pl.when(pl.col("household_id").is_in([big, up]))
+        .then(0.01)
+        .otherwise(pl.col("evening_did_pct_se"))
+        .alias("evening_did_pct_se"),
+    )
+    e = report_api.compute_expectations(f3, a, model)
+    row = {r["household_id"]: r for r in e.filter(pl.col("household_id").is_in([big, up])).iter_rows(named=True)}
+    assert row[big]["expected_reduction_pct"] > 50 and row[big]["expected_reduction_ci_high_pct"] > 50
+    assert row[up]["expected_reduction_pct"] < 0 and row[up]["expected_kw_reduction"] < 0
+    for r in row.values():
+        assert r["expected_kw_ci_high"] - r["expected_kw_ci_low"] > 1e-6
+    measured = e.filter(pl.col("response_measured"))
+    assert (measured["expected_kw_ci_high"] > measured["expected_kw_ci_low"]).all()
+    assert measured["expected_kw_reduction"].sum() == pytest.approx(
+        (measured["peak_load_kw"] * measured["shrunk_pct"] / 100).sum()
+    )

@@ -92,10 +92,31 @@ def test_persona_tests_on_synthetic(outputs):
     contrasts = outputs["personas"].contrasts
     assert set(tests["feature"]) >= {"acorn_group", "acorn", "tariff_group", "evening_share", "night_share"}
     row = tests.filter(pl.col("feature") == "acorn_group").row(0, named=True)
-    assert row["test"] == "chi_square" and row["significant"] and 0 < row["effect_size"] <= 1
+    assert row["test"] in ("chi_square", "chi_square_permutation") and row["significant"]
+    assert 0 < row["effect_size"] <= 1
     row = tests.filter(pl.col("feature") == "night_share").row(0, named=True)
     assert row["test"] == "kruskal_wallis" and row["effect_size"] > 0.5 and row["significant"]
     assert (tests["p_adjusted"] >= tests["p_value"] - 1e-15).all()
     night = outputs["personas"].personas.filter(pl.col("persona_name") == "night storage heating")["persona_id"][0]
     top = contrasts.filter((pl.col("persona_id") == night) & (pl.col("feature") == "night_share"))
     assert top["direction"][0] == "higher" and top["effect_size"][0] > 0.9
+
+
+def test_sparse_table_gets_a_permutation_p_value():
+    """16 levels x 3 groups with ~4 expected per cell: the asymptotic chi-square is not trusted (Cochran),
+    the p-value comes from permutations; a dense table keeps the asymptotic one."""
+    from scipy import stats
+
+    from assets.model.persona_explanation import chi_square_cramers_v
+
+    rng = np.random.default_rng(3)
+    groups = rng.integers(0, 3, 200).astype(str)
+    cats = rng.integers(0, 16, 200).astype(str)
+    sparse = chi_square_cramers_v(groups, cats)
+    assert sparse.test == "chi_square_permutation"
+    table = np.array([[np.sum((groups == g) & (cats == c)) for c in np.unique(cats)] for g in np.unique(groups)])
+    asymptotic = stats.chi2_contingency(table, correction=False).pvalue
+    assert sparse.p_value != pytest.approx(asymptotic, abs=1e-12)
+    assert chi_square_cramers_v(groups, cats).p_value == sparse.p_value  # seeded
+    dense = chi_square_cramers_v(groups, rng.integers(0, 2, 200).astype(str))
+    assert dense.test == "chi_square"

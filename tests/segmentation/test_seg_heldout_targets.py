@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from assets.reports.dr_targets import (
+    PROGRAM_EVIDENCE,
     RANKING_RULE,
     TEXTBOOK_RULE,
     captured_kw_interval,
@@ -115,36 +116,41 @@ def test_heldout_needs_events_in_both_halves(outputs):
 
 
 def test_captured_interval_matches_a_brute_force_simulation():
-    """Own errors independent, segment-prior errors shared within a segment (dr_targets docstring)."""
+    """Measured households' errors independent (normal, total +- z sd); the program-evidence households'
+    trial range added as one shared range (dr_targets docstring); nothing clipped: a total whose measured
+    part is negative keeps a negative low bound."""
     rng = np.random.default_rng(11)
     n = 60
-    seg = np.repeat([0, 1, 2], n // 3)
-    prior = rng.random(n) < 0.7  # 70 % of households on a segment prior
+    evidence = rng.random(n) < 0.7  # 70 % of households sized by the offered program's evidence
     load = rng.uniform(0.3, 2.0, n)
-    own = np.where(prior, 5.0, rng.uniform(1.0, 6.0, n))  # tau for prior households, posterior SD otherwise
-    shared_by_seg = np.array([2.0, 3.0, 1.5])
-    shared = np.where(prior, shared_by_seg[seg], 0.0)
-    pct = np.full(n, 10.0)
+    own = rng.uniform(1.0, 6.0, n)  # posterior SD of the measured households
+    pct = np.where(evidence, 10.0, -3.0)  # measured households: a mean evening increase
     frame = pl.DataFrame(
         {
-            "segment": seg.astype(np.int32),
+            "response_source": np.where(evidence, PROGRAM_EVIDENCE, "measured"),
             "peak_load_kw": load,
-            "reduction_own_sd_pct": own,
-            "reduction_shared_se_pct": shared,
+            "reduction_own_sd_pct": np.where(evidence, np.nan, own),
             "expected_kw_reduction": load * pct / 100,
-            "expected_kw_ci_low": np.zeros(n),
-            "expected_kw_ci_high": load * 0.5,
+            "expected_kw_ci_low": np.where(evidence, 0.0, load * (pct - 1.96 * own) / 100),
+            "expected_kw_ci_high": np.where(evidence, load * 0.10, load * (pct + 1.96 * own) / 100),
         }
-    )
+    ).with_columns(pl.col("reduction_own_sd_pct").fill_nan(None))
     lo, hi, sd = captured_kw_interval(frame)
     draws = 40_000
-    e_own = rng.normal(0.0, 1.0, (draws, n)) * own
-    e_seg = rng.normal(0.0, 1.0, (draws, 3)) * shared_by_seg
-    totals = ((pct + e_own + np.where(prior, e_seg[:, seg], 0.0)) * load / 100).sum(axis=1)
+    m = ~evidence
+    totals = ((pct[m] + rng.normal(0.0, 1.0, (draws, int(m.sum()))) * own[m]) * load[m] / 100).sum(axis=1)
     assert sd == pytest.approx(float(totals.std()), rel=0.03)
-    assert (lo, hi) == pytest.approx(tuple(np.percentile(totals, [2.5, 97.5])), rel=0.03)
-    # far narrower than the sum of the household bounds
-    assert hi - lo < 0.5 * float(frame["expected_kw_ci_high"].sum())
+    ev_lo, ev_hi = 0.0, float((load[evidence] * 0.10).sum())
+    q_lo, q_hi = np.percentile(totals, [2.5, 97.5])
+    assert (lo, hi) == pytest.approx((q_lo + ev_lo, q_hi + ev_hi), rel=0.03)
+    assert q_lo < 0 and lo < ev_lo  # the measured part's negative low bound is not floored
+    # the measured part is far narrower than the sum of its household bounds
+    assert q_hi - q_lo < 0.5 * float(
+        frame.filter(pl.col("response_source") == "measured")
+        .select(pl.col("expected_kw_ci_high") - pl.col("expected_kw_ci_low"))
+        .sum()
+        .item()
+    )
 
 
 def test_heldout_rows_take_the_features_folds_in_order_of_event_start():

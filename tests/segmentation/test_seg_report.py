@@ -17,6 +17,7 @@ import pytest
 from assets.model.segmentation_history import Drift, drift_between
 from assets.reports import dr_targets, html_report, plots
 from assets.reports.data_confidence import DataConfidence, Effect, block, segmentation_warnings
+from assets.reports.dr_targets import PROGRAM_EVIDENCE
 from assets.reports.html_report import (
     SECTIONS,
     ReportInputs,
@@ -371,14 +372,16 @@ def test_report_opens_with_data_block_and_banner_and_writes_target_csv(report_in
         "expected_kw_ci_high",
         "expected_kw_basis",
         "interval_basis",
+        "responder_label",
         "program_kw_low",
         "program_kw_central",
         "program_kw_high",
         "program_kw_basis",
     ]
     assert csv["rank"].to_list() == sorted(csv["rank"].to_list())
-    # expected_kw says what it is: a High-price event reduction, not the listed program's effect
+    # expected_kw says what sizes it: a measured High-price event response or the offered program's ITT figure
     assert csv["expected_kw_basis"].str.contains("High-price event").all()
+    assert csv["expected_kw_basis"].str.contains("intention-to-treat").all()
     # program kW agree with the listed program: CPP rows = the High-price kW spread by the trials' range,
     # other rows = the program's evidence % x the household's peak_load_kw
     from assets.reports.interventions import program_ranges
@@ -401,7 +404,9 @@ def test_report_opens_with_data_block_and_banner_and_writes_target_csv(report_in
     assert csv["expected_kw_ci_low"].null_count() == 0 and csv["interval_basis"].null_count() == 0
     assert set(csv.filter(pl.col("measured_or_predicted") == "predicted")["interval_basis"]) <= {
         dr_targets.INTERVAL_MODEL,
-        dr_targets.INTERVAL_PRIOR,
+    }
+    assert set(csv.filter(pl.col("measured_or_predicted") == "program evidence")["interval_basis"]) <= {
+        dr_targets.INTERVAL_EVIDENCE
     }
 
 
@@ -500,24 +505,21 @@ def test_persona_table_shows_the_dr_lists_prior_with_its_basis(report_inputs, im
     page = _parse(html)
     personas = next(t for t in page.tables if t["section"] == "personas")
     col = personas["headers"].index(DR_PRIOR_HEADER)
-    assert "evening" in DR_PRIOR_HEADER and "measured responders" in DR_PRIOR_HEADER
+    assert "intention-to-treat" in DR_PRIOR_HEADER and "never on the tariff" in DR_PRIOR_HEADER
     t = report_inputs.dr.targets
-    p = report_inputs.personas.personas
     for row in personas["rows"]:
         name, cell = row[0], row[col]
         if cell == "suppressed":
             continue
-        members = t.filter((pl.col("persona_name") == name) & (pl.col("response_source") == "segment prior"))
+        members = t.filter((pl.col("persona_name") == name) & (pl.col("response_source") == PROGRAM_EVIDENCE))
         if members.height == 0:
             assert not cell.startswith(tuple("0123456789")), name
             continue
-        # the DR list's evening prior, not the personas table's all-High-event prior
+        # the offered program's ITT figure with the trials' range, not the volunteers' segment prior
         assert cell.startswith(f"{members['expected_reduction_pct'][0]:.1f}%"), name
-        all_high = p.filter(pl.col("persona_name") == name)["segment_prior_reduction_pct"][0]
-        if abs(all_high - members["expected_reduction_pct"][0]) >= 0.05:
-            assert not cell.startswith(f"{all_high:.1f}%")
-    # the report says where it shows the prior that it covers the whole segment, responders included
-    assert "including the significant\nresponders split out" in html
+        assert "trials" in cell
+    # the report says the volunteers' response does not transport to invited households
+    assert "merely invited" in html
 
 
 def test_every_kw_figure_in_the_tables_has_an_interval(report_inputs, images):
@@ -559,3 +561,116 @@ def test_peak_kw_interval_is_the_t_interval_over_members(report_inputs):
     kw = report_inputs.features.filter(pl.col("household_id").is_in(members.implode()))["peak_kw"].to_numpy()
     lo, hi = stats.t.interval(0.95, len(kw) - 1, loc=kw.mean(), scale=stats.sem(kw))
     assert intervals.filter(pl.col("persona_name") == name)["peak_kw_interval"][0] == f"{lo:.2f}-{hi:.2f}"
+
+
+def test_one_responder_definition_and_flags_covering_zero_are_labelled():
+    """The DR list's responder label is the persona's definition (BH flag with a reduction); a flag whose own
+    interval covers 0 says so; unmeasured households are 'not measured'."""
+    from assets.reports.dr_targets import (
+        FLAG_COVERS_ZERO,
+        FLAG_EXCLUDES_ZERO,
+        NOT_FLAGGED,
+        NOT_MEASURED,
+        responder_labels,
+    )
+
+    frame = pl.DataFrame(
+        {
+            "household_id": ["a", "b", "c", "d", "e"],
+            "is_treated": [True, True, True, True, False],
+            "response_method": ["within_window_did"] * 4 + ["none"],
+            "responder": [True, True, False, True, False],
+            "high_did_pct": [-0.20, -0.08, -0.05, 0.03, None],
+            "high_did_pct_ci_low": [-0.30, -0.18, -0.12, -0.01, None],
+            "high_did_pct_ci_high": [-0.10, 0.02, 0.02, 0.07, None],
+        }
+    )
+    labels = dict(responder_labels(frame).iter_rows())
+    assert labels == {
+        "a": FLAG_EXCLUDES_ZERO,
+        "b": FLAG_COVERS_ZERO,
+        "c": NOT_FLAGGED,
+        "d": NOT_FLAGGED,  # flagged without a reduction is not a responder (persona rule)
+        "e": NOT_MEASURED,
+    }
+
+
+def test_data_block_shows_the_sized_estimand_and_warns_at_the_top():
+    """All-event, evening and winter-weekday-evening effects with their CIs; a sized effect whose interval
+    covers 0 puts a warning at the top; the breakdown reaches the page; the counts reconcile in words."""
+    from assets.reports.data_confidence import DataConfidence, Effect, block
+    from assets.reports.estimand import ALL_EVENTS, EVENING, WINTER_WEEKDAY_EVENING, EstimandEffect
+
+    chain = [
+        EstimandEffect(ALL_EVENTS, -0.075, -0.133, -0.017, 34, 69),
+        EstimandEffect(EVENING, -0.065, -0.139, 0.002, 34, 34),
+        EstimandEffect(WINTER_WEEKDAY_EVENING, -0.044, -0.146, 0.042, 34, 8),
+    ]
+    breakdown = [
+        {
+            "analysis": "treatment",
+            "band": "High",
+            "window_kind": "rebound",
+            "start_bucket": "all",
+            "season": "all",
+            "method": "primary",
+            "n_households": 34,
+            "n_events": 69,
+            "effect_pct": 0.002,
+            "ci_low_pct": -0.01,
+            "ci_high_pct": 0.015,
+            "n_flagged": None,
+        }
+    ]
+    counts = {
+        "with_response": 34,
+        "with_response_segmented": 32,
+        "flagged": 15,
+        "flagged_segmented": 14,
+        "flagged_covering_zero": 4,
+        "in_responsive_persona": 14,
+    }
+    funnel = {
+        "in_files": 219,
+        "with_enough_data": 199,
+        "segmented": 199,
+        "on_tariff": 32,
+        "measured": 32,
+        "responders": 14,
+    }
+    data = DataConfidence(
+        "x",
+        False,
+        "2011-12",
+        "2014-02",
+        "f" * 64,
+        funnel,
+        Effect(-0.075, -0.133, -0.017, 34, 69),
+        None,
+        estimands=chain,
+        breakdown=breakdown,
+        counts=counts,
+    )
+    b = block(data)
+    text = " ".join(b["lines"])
+    assert "-6.5% (95% CI -13.9% to +0.2%" in text and "-4.4% (95% CI -14.6% to +4.2%" in text
+    assert b["top_warnings"] and "NOT distinguishable from 0" in b["top_warnings"][0]
+    assert "34 dynamic-tariff households" in text and "32 of them were segmented" in text and "4 of the 14" in text
+    assert b["breakdown"]["rows"][0][2] == "3 h after (rebound)" and "(-1.0 to +1.5)" in b["breakdown"]["rows"][0][8]
+    # a sized effect that excludes 0: no top warning
+    ok = [*chain[:2], EstimandEffect(WINTER_WEEKDAY_EVENING, -0.06, -0.10, -0.02, 34, 8)]
+    assert block(DataConfidence("x", False, None, None, "", funnel, None, None, estimands=ok))["top_warnings"] == []
+
+
+def test_statistics_table_counts_tests_per_role_and_shows_the_role():
+    from assets.reports.html_report import ROLE_LABELS, TESTS_COLUMNS, tests_per_role
+
+    tests = pl.DataFrame(
+        {"role": ["outside_covariate", "outside_covariate", "descriptive", "descriptive", "response_among_measured"]}
+    )
+    assert (
+        tests_per_role(tests)
+        == "2 explanatory, 2 descriptive / circular, 1 response test(s), each role a separate family"
+    )
+    assert "role" in [c[0] for c in TESTS_COLUMNS]
+    assert "circular" in ROLE_LABELS["descriptive"] and "explanatory" in ROLE_LABELS["outside_covariate"]

@@ -10,6 +10,7 @@ from scipy import stats
 from assets.model.responsiveness import (
     estimate_household_response,
     fit_response_prior,
+    segment_prior_strength,
     segment_priors,
 )
 from assets.model.settings import SegmentationSettings
@@ -89,16 +90,43 @@ def test_did_percent_multiplier_and_t_stat():
 
 
 def test_segment_prior_formula():
-    s = SegmentationSettings(segment_prior_strength=2.0)
+    s = SegmentationSettings()
     frame = _frame()
     prior = fit_response_prior(frame, s)
     r = estimate_household_response(frame, prior, s)
     segs = np.array([0, 0, 1, 1, 0, 1])
     p = segment_priors(r, segs, prior, s)
     sh = r["high_reduction_shrunk_pct"].to_list()
+    measured = r["response_measured"].to_numpy()
+    n0 = segment_prior_strength(np.asarray(sh, dtype=float)[measured], segs[measured])
+    assert p[0]["prior_strength"] == n0
     assert p[0]["n_measured"] == 2 and p[0]["n_responsive"] == 1
-    assert p[0]["prior_pct"] == pytest.approx((sh[0] + sh[1] + 2.0 * prior.mean_pct) / 4.0)
-    assert p[1]["prior_pct"] == pytest.approx((sh[2] + sh[3] + 2.0 * prior.mean_pct) / 4.0)
+    if np.isfinite(n0):
+        assert p[0]["prior_pct"] == pytest.approx((sh[0] + sh[1] + n0 * prior.mean_pct) / (2.0 + n0))
+        assert p[1]["prior_pct"] == pytest.approx((sh[2] + sh[3] + n0 * prior.mean_pct) / (2.0 + n0))
+    else:
+        assert p[0]["prior_pct"] == p[1]["prior_pct"] == pytest.approx(prior.mean_pct)
+
+
+def test_segment_prior_strength_comes_from_the_data():
+    """n0 = within / between variance by one-way random-effects ANOVA (no constant decides it): well separated
+    segments get a weak pull (small n0), segments that differ by chance only get the global mean (inf)."""
+    rng = np.random.default_rng(0)
+    groups = np.repeat([0, 1, 2, 3], 25)
+    means = np.array([0.0, 10.0, 20.0, 30.0])
+    apart = means[groups] + rng.normal(0.0, 5.0, groups.size)
+    n0 = segment_prior_strength(apart, groups)
+    # between-segment variance ~ var(means) = 125 (ddof 1: 166.7), within 25: n0 ~ 25 / 167 ~ 0.15
+    assert 0.05 < n0 < 0.4
+    # exact ANOVA numbers on a small hand example: groups {1, 3} and {5, 7, 9}
+    v, g = np.array([1.0, 3.0, 5.0, 7.0, 9.0]), np.array([0, 0, 1, 1, 1])
+    msw = (2.0 + 8.0) / 3.0  # within sums of squares 2 + 8, N - S = 3
+    msb = (2 * (2.0 - 5.0) ** 2 + 3 * (7.0 - 5.0) ** 2) / 1.0
+    n_eff = 5.0 - (4 + 9) / 5.0
+    assert segment_prior_strength(v, g) == pytest.approx(msw / ((msb - msw) / n_eff))
+    assert segment_prior_strength(np.array([1.0, 2.0, 3.0]), np.array([0, 0, 0])) == float("inf")
+    flat = np.array([1.0, 1.1, 0.9, 1.0, 1.05, 0.95])  # equal segment means: no real difference
+    assert segment_prior_strength(flat, np.array([0, 0, 0, 1, 1, 1])) == float("inf")
 
 
 def test_no_measured_household():

@@ -10,8 +10,10 @@ import pytest
 from assets.model.settings import PROGRAMS, SegmentationSettings
 from assets.reports.dr_targets import (
     NO_RESPONSE,
+    PROGRAM_EVIDENCE,
     RANKING_RULE,
     TEXTBOOK_RULE,
+    offered_program_evidence,
     rank_dr_targets,
     textbook_cluster_choice,
 )
@@ -61,11 +63,11 @@ def _expectations() -> pl.DataFrame:
             "peak_kw": [1.0, 3.0, 2.0, 0.5, 1.5, 2.5],
             "response_source": [
                 "measured",
-                "segment prior",
+                PROGRAM_EVIDENCE,
                 "measured",
-                "segment prior",
+                PROGRAM_EVIDENCE,
                 "measured",
-                "segment prior",
+                PROGRAM_EVIDENCE,
             ],
             "expected_reduction_pct": [20.0, 2.0, 0.0, 10.0, 10.0, 6.0],
             "is_responsive": [True, False, False, False, True, False],
@@ -84,6 +86,7 @@ def _expectations() -> pl.DataFrame:
         (pl.col("peak_kw") * pl.col("expected_reduction_pct") / 200).alias("expected_kw_ci_low"),
         (pl.col("peak_kw") * pl.col("expected_reduction_pct") / 50).alias("expected_kw_ci_high"),
         pl.lit("hand-made").alias("interval_basis"),
+        pl.lit("measured, not a significant responder").alias("responder_label"),
     )
 
 
@@ -142,15 +145,16 @@ def test_dr_targets_on_synthetic(outputs):
     assert t["selected_by_ranking"].sum() == t["selected_by_textbook"].sum() == dr.n_selected
     c = {r["rule"]: r for r in dr.comparison.iter_rows(named=True)}
     assert c[RANKING_RULE]["expected_kw_captured"] >= c[TEXTBOOK_RULE]["expected_kw_captured"]
-    # measured households use their own shrunk estimate, others their segment prior
+    # measured households use their own shrunk estimate, unclipped (an increase stays negative); the
+    # others the offered program's intention-to-treat evidence, one % for all
     measured = e.filter(pl.col("response_measured"))
-    assert measured["expected_reduction_pct"].to_list() == pytest.approx(
-        measured["high_reduction_shrunk_pct"].clip(0, 50).to_list()
-    )
+    assert measured["expected_reduction_pct"].to_list() == pytest.approx(measured["shrunk_pct"].to_list())
+    assert (measured["expected_reduction_ci_low_pct"] < measured["expected_reduction_ci_high_pct"]).all()
     unmeasured = e.filter(~pl.col("response_measured"))
-    assert unmeasured["expected_reduction_pct"].to_list() == pytest.approx(
-        unmeasured["segment_prior_pct"].clip(0, 50).to_list()
-    )
+    offered = offered_program_evidence()
+    assert (unmeasured["response_source"] == PROGRAM_EVIDENCE).all()
+    assert (unmeasured["expected_reduction_pct"] == offered["central_pct"]).all()
+    assert (unmeasured["expected_reduction_ci_low_pct"] == offered["low_pct"]).all()
     assert (e["expected_kw_reduction"] == e["peak_kw"] * e["expected_reduction_pct"] / 100).all()
 
 

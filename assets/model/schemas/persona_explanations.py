@@ -17,8 +17,10 @@ class PersonaFeatureTests(TableModel):
     feature_label: pl.String = pa.Field(description="Plain-words label of the feature.")
     kind: pl.String = pa.Field(isin=["categorical", "continuous"], description="Feature type.")
     test: pl.String = pa.Field(
-        isin=["chi_square", "kruskal_wallis"],
-        description="Pearson chi-square (categorical, no continuity correction) or Kruskal-Wallis H (continuous).",
+        isin=["chi_square", "chi_square_permutation", "kruskal_wallis"],
+        description="Pearson chi-square (categorical, no continuity correction; 'chi_square_permutation': its "
+        "p-value by permutation of the group labels because the table is sparse, Cochran's rule) or Kruskal-Wallis "
+        "H (continuous).",
     )
     statistic: pl.Float64 = pa.Field(
         nullable=True,

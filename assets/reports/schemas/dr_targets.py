@@ -26,50 +26,49 @@ class DrTargets(TableModel):
     )
     peak_load_basis: pl.String = pa.Field(description="What peak_load_kw was measured on (load and window).")
     response_source: pl.String = pa.Field(
-        isin=["measured", "response model", "segment prior", "no response evidence"],
-        description="measured = shrunk DiD estimate of this household; response model = predicted from pre-period lifestyle and Acorn (used only when it beat the segment prior and the textbook rule out of sample); segment prior = shrunk mean of its lifestyle segment's measured households; no response evidence = no household of the data had a measured price response (the expected columns are empty and the list ranks by peak_load_kw).",
+        isin=["measured", "response model", "program evidence (intention-to-treat)", "no response evidence"],
+        description="measured = shrunk DiD estimate of this household (on the dynamic tariff); response model = predicted from pre-period lifestyle and Acorn (used only when it beat the segment prior and the textbook rule out of sample); program evidence (intention-to-treat) = never on the tariff: the sourced figure of the program the toolkit offers it, measured on everyone offered that program (program_evidence.csv), the same % for every such household, so among them the list ranks by peak load; no response evidence = no household of the data had a measured price response (the expected columns are empty and the list ranks by peak_load_kw).",
     )
     response_basis: pl.String = pa.Field(
-        description="Which events the reduction was measured or predicted on: evening High events (start "
-        "17:00-23:00 local) or, for a measured household without one, all its High events."
+        description="Which figure sizes the household: its evening High events (start 17:00-23:00 local) or, "
+        "for a measured household without one, all its High events; the response model's prediction; or the "
+        "offered program, its central figure and the trials behind it."
     )
     expected_reduction_pct: pl.Float64 = pa.Field(
         nullable=True,
-        ge=0,
-        le=100,
-        description="Expected reduction of the peak load in an evening High-price event (%), clipped at 0 and settings.max_reduction_fraction.",
+        description="Expected reduction of the peak load in an evening High-price event (%), unclipped: a measured increase is negative.",
     )
     expected_reduction_ci_low_pct: pl.Float64 = pa.Field(
         nullable=True,
-        ge=0,
-        le=100,
-        description="Lower bound of the 95 % interval of expected_reduction_pct (interval_basis), clipped.",
+        description="Lower bound of the 95 % interval of expected_reduction_pct (interval_basis), unclipped.",
     )
     expected_reduction_ci_high_pct: pl.Float64 = pa.Field(
         nullable=True,
-        ge=0,
-        le=100,
-        description="Upper bound of the 95 % interval of expected_reduction_pct (interval_basis), clipped.",
+        description="Upper bound of the 95 % interval of expected_reduction_pct (interval_basis), unclipped.",
     )
     expected_kw_reduction: pl.Float64 = pa.Field(
         nullable=True,
-        ge=0,
-        description="peak_load_kw x expected_reduction_pct / 100 (kW); empty when response_source is 'no response evidence'.",
+        description="peak_load_kw x expected_reduction_pct / 100 (kW; negative for a measured increase); empty when "
+        "response_source is 'no response evidence' or the offered program has no sourced central figure.",
     )
     expected_kw_ci_low: pl.Float64 = pa.Field(
         nullable=True,
-        ge=0,
-        description="peak_load_kw x expected_reduction_ci_low_pct / 100 (kW; the response's interval).",
+        description="peak_load_kw x expected_reduction_ci_low_pct / 100 (kW; the response's interval, unclipped).",
     )
     expected_kw_ci_high: pl.Float64 = pa.Field(
         nullable=True,
-        ge=0,
-        description="peak_load_kw x expected_reduction_ci_high_pct / 100 (kW; the response's interval).",
+        description="peak_load_kw x expected_reduction_ci_high_pct / 100 (kW; the response's interval, unclipped).",
     )
     interval_basis: pl.String = pa.Field(
         description="What the interval was measured on: the household's own events (empirical-Bayes posterior "
-        "with its event-bootstrap SE), the response model's held-out residuals, or the spread of the measured "
-        "households' responses (segment prior)."
+        "with its event-bootstrap SE), the response model's held-out residuals, or the lowest to highest figure of "
+        "the trials behind the offered program (program evidence: a range over trials, not a sampling interval)."
+    )
+    responder_label: pl.String = pa.Field(
+        description="The one responder definition (persona membership and the report's counts): the features' "
+        "Benjamini-Hochberg flag over all High events with a reduction; a flag whose own 95% event-bootstrap "
+        "interval covers 0 says so; 'measured, not a significant responder'; or 'not measured'. The expected kW "
+        "uses the evening events instead, so a flagged household can carry a small or negative kW."
     )
     selected_by_ranking: pl.Boolean = pa.Field(
         description="Among the top N of the ranking (N = textbook selection size or settings.dr_budget_households)."
@@ -84,30 +83,28 @@ class DrTargetComparison(TableModel):
     n_households: pl.Int64 = pa.Field(ge=0, description="Households selected by the rule.")
     expected_kw_captured: pl.Float64 = pa.Field(
         nullable=True,
-        ge=0,
-        description="Sum of expected kW reduction of the selected households; empty when no household had a measured response (nothing sizes it).",
+        description="Sum of expected kW reduction of the selected households (unclipped); empty when no household "
+        "had a measured response (nothing sizes it).",
     )
     expected_kw_captured_ci_low: pl.Float64 = pa.Field(
         nullable=True,
-        ge=0,
-        description="95 % low of the captured kW: total - z sd (dr_targets.captured_kw_interval: measured and "
-        "model households' errors independent, segment-prior households sharing their segment's prior error), "
-        "never below the sum of the households' low bounds.",
+        description="95 % low of the captured kW (dr_targets.captured_kw_interval): measured and model households' "
+        "total - z sd (errors independent) plus the program-evidence households' summed low figure.",
     )
     expected_kw_captured_ci_high: pl.Float64 = pa.Field(
-        nullable=True, ge=0, description="95 % high: total + z sd, never above the sum of the households' high bounds."
+        nullable=True, description="95 % high: total + z sd plus the program-evidence households' summed high figure."
     )
-    segment_prior_households: pl.Int64 = pa.Field(
+    program_evidence_households: pl.Int64 = pa.Field(
         ge=0,
-        description="Selected households whose expected reduction is their segment's prior (a constant within "
-        "the segment x their own peak load).",
+        description="Selected households sized with the offered program's intention-to-treat evidence (one % for "
+        "all of them x their own peak load).",
     )
     mean_expected_kw_per_household: pl.Float64 = pa.Field(
-        nullable=True, ge=0, description="expected_kw_captured / n_households."
+        nullable=True, description="expected_kw_captured / n_households."
     )
     peak_kw_covered: pl.Float64 = pa.Field(ge=0, description="Sum of peak kW of the selected households.")
     share_of_total_expected_kw: pl.Float64 = pa.Field(
-        nullable=True, ge=0, le=1, description="Share of all households' expected kW reduction captured."
+        nullable=True, description="Share of all households' expected kW reduction captured (unclipped totals)."
     )
     measured_responders_selected: pl.Int64 = pa.Field(
         ge=0, description="Selected households that are measured responders."

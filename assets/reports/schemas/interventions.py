@@ -53,14 +53,12 @@ class Interventions(TableModel):
     )
     total_peak_kw: pl.Float64 = pa.Field(ge=0, description="Sum of members' peak load (kW), as mean_peak_kw.")
     price_based_reduction_kw: pl.Float64 = pa.Field(
-        ge=0,
         description=(
-            "Sum over members of peak_kw x expected price reduction (kW), shown for every persona; sizes the "
-            "program only for price-responsive personas."
+            "Sum over members of peak_load_kw x expected reduction (kW, unclipped: a measured increase counts "
+            "negative), shown for every persona; sizes the program only for price-responsive personas."
         ),
     )
     expected_reduction_kw: pl.Float64 = pa.Field(
-        ge=0,
         nullable=True,
         description=(
             "Expected peak reduction of the recommended program for the persona (kW) = central scenario; "
@@ -68,15 +66,13 @@ class Interventions(TableModel):
         ),
     )
     expected_reduction_kw_per_household: pl.Float64 = pa.Field(
-        ge=0,
         nullable=True,
         description="Expected peak reduction per household (kW), central scenario (None: no central figure).",
     )
     expected_reduction_pct: pl.Float64 = pa.Field(
-        ge=0,
-        le=100,
         nullable=True,
-        description="Central expected reduction as % of the persona's peak load (None: no central figure).",
+        description="Central expected reduction as % of the persona's peak load (None: no central figure; "
+        "unclipped for a price-responsive persona sized on its measured response).",
     )
     evidence_source: pl.String = pa.Field(
         nullable=True,
