@@ -23,12 +23,14 @@ CLI::
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from assets.synthetic.archetypes import ARCHETYPES
@@ -47,10 +49,12 @@ from assets.synthetic.formatting import (
     lds_prefix_suffix,
     value_text,
 )
-from assets.synthetic.load import TRIAL_TREND_PCT, GridFeatures, block_milli_kwh
+from assets.synthetic.load import PEAK_REFERENCE_YEAR, TRIAL_TREND_PCT, GridFeatures, block_milli_kwh, true_peak_load_kw
 from assets.synthetic.population import LAYOUT_KAGGLE, LAYOUT_LDS, sample_population
-from assets.synthetic.tariff_calendar import build_schedule, event_bands_utc, tariffs_csv_frame
+from assets.synthetic.settings import DEFAULT_SETTINGS, GeneratorSettings
+from assets.synthetic.tariff_calendar import SCHEDULE_YEAR, build_schedule, event_bands_utc, tariffs_csv_frame
 from assets.synthetic.timegrid import STAMP_FORMAT_KAGGLE, STAMP_FORMAT_LDS, TimeGrid
+from assets.synthetic.weather import DailyWeather
 from assets.synthetic.writers import CRLF, LF, write_lines, write_table
 
 DEFAULT_START = date(2012, 1, 1)
@@ -62,6 +66,8 @@ HOUSEHOLDS_FILE = "households/informations_households.csv"
 TARIFFS_FILE = "tariffs/Tariffs.csv"
 GROUND_TRUTH_HOUSEHOLDS = "ground_truth/households.csv"
 GROUND_TRUTH_FAULTS = "ground_truth/faults.csv"
+GROUND_TRUTH_WEATHER = "ground_truth/weather.csv"
+GROUND_TRUTH_SETTINGS = "ground_truth/settings.json"
 
 
 @dataclass
@@ -114,7 +120,7 @@ def _clear_old_readings(out_dir: Path) -> None:
             p.unlink()
 
 
-def _ground_truth_frame(pop: pl.DataFrame, grid: TimeGrid, gzip: bool) -> pl.DataFrame:
+def _ground_truth_frame(pop: pl.DataFrame, grid: TimeGrid, gzip: bool, peak_kw: np.ndarray) -> pl.DataFrame:
     ext = ".csv.gz" if gzip else ".csv"
     known = pl.col("acorn_written").is_in(["ACORN-U", "ACORN-"]).not_()
     first = [grid.stamp(int(k)) for k in pop["first_slot"]]
@@ -145,6 +151,10 @@ def _ground_truth_frame(pop: pl.DataFrame, grid: TimeGrid, gzip: bool) -> pl.Dat
         latent_low_effect_pct=pl.col("latent_low_effect_pct"),
         tou_selection_weight=pl.col("tou_selection_weight"),
         trial_trend_pct=pl.lit(TRIAL_TREND_PCT),
+        group_trend_pct=pl.col("group_trend_pct"),
+        response_signal=pl.col("response_signal"),
+        true_peak_load_kw=pl.Series(np.round(peak_kw, 4)),
+        true_deliverable_kw=pl.Series(np.round(-pop["latent_high_effect_pct"].to_numpy() * peak_kw, 4) + 0.0),
     )
 
 
@@ -161,20 +171,24 @@ def generate(
     *,
     respond: bool = True,
     kaggle_share: float = 0.1,
+    settings: GeneratorSettings = DEFAULT_SETTINGS,
 ) -> GenerationSummary:
     """Write a synthetic LCL source folder under ``out_dir`` (see module docstring).
 
     ``respond=False`` writes the same data without the planted price response (everything else,
     noise included, is identical), so the response can be measured against a counterfactual.
+    ``settings``: what else is planted (:class:`~assets.synthetic.settings.GeneratorSettings`).
     """
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     if households_per_block < 1:
         raise ValueError("households_per_block must be >= 1")
     grid = TimeGrid(start, end)
-    schedule = build_schedule(seed)
+    schedule_weather = DailyWeather.build(seed, date(SCHEDULE_YEAR, 1, 1), 365)
+    schedule = build_schedule(seed, cold_z=schedule_weather.cold_z, correlation=settings.weather_event_correlation)
     bands = event_bands_utc(schedule, grid.start_utc, grid.n_slots)
-    features = GridFeatures.build(grid, bands, seed)
+    weather = DailyWeather.build(seed, grid.start, grid.n_local_days)
+    features = GridFeatures.build(grid, bands, weather)
     pop = sample_population(
         households,
         seed,
@@ -182,7 +196,10 @@ def generate(
         tou_share=tou_share,
         kaggle_share=kaggle_share,
         households_per_block=households_per_block,
+        settings=settings,
     )
+    reference_weather = DailyWeather.build(seed, date(PEAK_REFERENCE_YEAR, 1, 1), 366)
+    peak_kw = true_peak_load_kw(pop, seed, reference_weather)
     plan: list[PlannedFault] = plan_faults(pop, bands, seed) if faults else []
     by_household: dict[int, list[PlannedFault]] = {}
     for f in plan:
@@ -205,8 +222,14 @@ def generate(
     )
     total_bytes += write_table(out_dir / HOUSEHOLDS_FILE, info)
     files.append(HOUSEHOLDS_FILE)
-    total_bytes += write_table(out_dir / GROUND_TRUTH_HOUSEHOLDS, _ground_truth_frame(pop, grid, gzip))
+    total_bytes += write_table(out_dir / GROUND_TRUTH_HOUSEHOLDS, _ground_truth_frame(pop, grid, gzip, peak_kw))
     files.append(GROUND_TRUTH_HOUSEHOLDS)
+    total_bytes += write_table(out_dir / GROUND_TRUTH_WEATHER, weather.frame())
+    files.append(GROUND_TRUTH_WEATHER)
+    settings_text = json.dumps(settings.as_dict(), indent=2, sort_keys=True) + "\n"
+    (out_dir / GROUND_TRUTH_SETTINGS).write_text(settings_text)
+    total_bytes += len(settings_text)
+    files.append(GROUND_TRUTH_SETTINGS)
 
     stamps = {
         LAYOUT_LDS: grid.stamp_text(STAMP_FORMAT_LDS),
@@ -329,6 +352,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-faults", action="store_true", help="do not plant data-quality faults")
     p.add_argument("--no-response", action="store_true", help="do not plant the price response")
     p.add_argument("--gzip", action="store_true", help="write readings as .csv.gz")
+    d = DEFAULT_SETTINGS
+    p.add_argument("--response-signal-strength", type=float, default=d.response_signal_strength)
+    p.add_argument("--selection-on-response", type=float, default=d.selection_on_response)
+    p.add_argument("--group-trend-pct", type=float, default=d.group_trend_pct, help="fraction, e.g. -0.05")
+    p.add_argument("--weather-event-correlation", type=float, default=d.weather_event_correlation)
     return p.parse_args(argv)
 
 
@@ -345,6 +373,12 @@ def main(argv: list[str] | None = None) -> GenerationSummary:
         gzip=args.gzip,
         households_per_block=args.households_per_block,
         respond=not args.no_response,
+        settings=GeneratorSettings(
+            response_signal_strength=args.response_signal_strength,
+            selection_on_response=args.selection_on_response,
+            group_trend_pct=args.group_trend_pct,
+            weather_event_correlation=args.weather_event_correlation,
+        ),
     )
     print(summary)
     return summary
