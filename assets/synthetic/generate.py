@@ -7,9 +7,30 @@ Layout written under ``out_dir``::
     households/informations_households.csv
     tariffs/Tariffs.csv               2013 schedule, day-first local labels of half-hour starts
     ground_truth/households.csv       archetype, tariff group, Acorn, responder, true effects (High, Low,
-                                      preload, rebound), latent responsiveness of every household,
-                                      ToU selection weight, common trial-year trend
+                                      preload, rebound), latent responsiveness of every household and
+                                      its lifestyle + Acorn part (response_signal), ToU selection weight,
+                                      common trial-year trend and ToU-only trend (group_trend_pct), true
+                                      winter weekday 16:00-20:00 load (true_peak_load_kw) and true
+                                      deliverable kW there (true_deliverable_kw = -latent High effect x it)
+    ground_truth/weather.csv          local date, temperature, its anomaly, the common load factor
+    ground_truth/settings.json        the GeneratorSettings the data were generated with
     ground_truth/faults.csv           one row per planted fault with file and 1-based line
+
+What is planted besides the data-quality faults is set by :class:`~assets.synthetic.settings.GeneratorSettings`
+(``settings=``), one knob per threat of issue 21, defaults documented there and used by the built-in
+data set:
+
+=============================  =======  ===============================================================
+setting                        default  plants
+=============================  =======  ===============================================================
+response_signal_strength       0.5      share of the latent responsiveness explained by lifestyle
+                                        archetype + Acorn group (0 = random, as before issue 21)
+selection_on_response          0.3      log-odds of joining ToU per sd of latent High reduction, on top
+                                        of the selection on behaviour (0 = none)
+group_trend_pct                0.0      ToU-only drift over the trial year (fraction; 0 = none)
+weather_event_correlation      0.2      High events on cold days (correlation of event day and cold
+                                        anomaly; 0 = weather-blind schedule)
+=============================  =======  ===============================================================
 
 Households are generated and written one block (``households_per_block`` households, by id) at a time,
 so memory stays bounded whatever the number of households.
@@ -18,6 +39,8 @@ CLI::
 
     python -m assets.synthetic.generate --out DIR --households N --seed S \
         [--start 2012-01-01 --end 2014-01-01 --tou-share 0.2 --no-faults --gzip --households-per-block 50]
+        [--response-signal-strength 0.5 --selection-on-response 0.3 --group-trend-pct 0
+         --weather-event-correlation 0.2]
 """
 
 from __future__ import annotations

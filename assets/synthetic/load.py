@@ -5,17 +5,24 @@
 - ``expected``: the household's weekday/weekend shape at the LOCAL slot of the interval start, times
   a general season factor ``1 + a_h * cos(2 pi (doy - 15) / 365.25)`` (winter higher), plus winter
   evening lighting and, for night storage heaters, a winter-only heating charge in the night window;
-- ``weather``: a day-to-day factor common to all households (cold spells), stronger for heating;
+- ``weather``: a day-to-day factor common to all households (colder than usual -> more load; the
+  date-keyed daily weather of :mod:`.weather`), stronger for heating;
 - ``day_factor``: per household and local day, lognormal (sd 0.12);
 - ``noise``: per half hour, lognormal with autocorrelated log-noise (moving average of 4 half hours,
   weights 0.6^j, sd 0.35), mean 1;
 - ``trend``: a common trend in the trial year, the same for every household (ToU or not): load drifts
   linearly from 1 on 1 January 2013 to ``1 + TRIAL_TREND_PCT`` on 1 January 2014 (UTC), 1 before;
   a before/after comparison without controls picks it up, a difference in differences does not;
+- ``group trend``: ToU households only, ``1 + group_trend_pct * t`` over the same trial year
+  (``GeneratorSettings.group_trend_pct``, default 0): a drift not caused by price, which a
+  difference in differences attributes to the tariff (a placebo / pre-trend check should catch it);
 - ``response``: ``1 + true_high_effect_pct`` in half hours whose START is a High label of the local
   schedule, ``1 + true_low_effect_pct`` in Low ones, and, in the Normal half hours of the 3 h before
   a High run / after it, ``1 + true_preload_pct`` / ``1 + true_rebound_pct`` (pre-loading and
   rebound; expressed responders only, so only ToU households and only in 2013).
+
+:func:`true_peak_load_kw` is the truth of each household's winter weekday 16:00-20:00 load (pre-period
+year, noise-free), the load a DR event at the evening peak acts on.
 
 Values are rounded to 3 decimals (integer milli-kWh), clipped to [0, 19.999] kWh. Every household's
 random numbers come from its own stream (seed, household index), so a household's series does not

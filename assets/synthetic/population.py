@@ -7,18 +7,24 @@ and both file layouts:
 - archetypes by :data:`ARCHETYPE_SHARES` (night storage heating ~4 %);
 - Acorn group drawn given the archetype (moderate association), category uniform within the group,
   ~1 % ``ACORN-U`` (no group);
-- exactly ``round(tou_share * n)`` ToU households, selected ON BEHAVIOUR as in a recruited trial:
-  the odds of joining are ``TOU_ODDS_EVENING`` times higher for evening-heavy archetypes (evening
+- a LATENT responsiveness for every household, controls included (:func:`latent_responsiveness`):
+  a latent index that is ``response_signal_strength`` parts lifestyle archetype + Acorn group
+  (:data:`ARCHETYPE_RESPONSIVENESS`, :data:`ACORN_RESPONSIVENESS`) and the rest household noise; the
+  upper half (rounded) of the households that are not storage heaters are latent responders, with
+  ``latent_high_effect_pct`` running evenly from -0.02 (lowest index) to -0.15 (highest) and
+  ``latent_low_effect_pct`` ~ U[+0.02, +0.15] (realistic sizes: the LCL reanalyses find -5.8 % on
+  average, trials 3-12 %); rounded to 4 decimals. ``response_signal`` (the standardised lifestyle +
+  Acorn part) is in the truth file. Only ToU households express it (``is_responder``, ``true_*``);
+  controls never do. Pre-loading before and rebound after High events are ``PRELOAD_SHARE`` /
+  ``REBOUND_SHARE`` of the High reduction (``true_preload_pct``, ``true_rebound_pct``, increases in
+  the Normal half hours of the 3 h before / after);
+- exactly ``round(tou_share * n)`` ToU households, selected as in a recruited trial: ON BEHAVIOUR, the
+  odds of joining are ``TOU_ODDS_EVENING`` times higher for evening-heavy archetypes (evening
   peaker, morning-evening double peak) and ``TOU_ODDS_AFFLUENT`` times higher for Affluent Acorn
-  households (larger loads), so a naive ToU-vs-Std comparison is biased (the weight is in the truth
-  file as ``tou_selection_weight``);
-- a LATENT responsiveness for every household, controls included: half (rounded) of the households
-  that are not storage heaters are latent responders with ``latent_high_effect_pct`` ~ U[-0.15, -0.02]
-  and ``latent_low_effect_pct`` ~ U[+0.02, +0.15] (realistic sizes: the LCL reanalyses find -5.8 %
-  on average, trials 3-12 %); rounded to 4 decimals. Only ToU households express it
-  (``is_responder``, ``true_*``); controls never do. Pre-loading before and rebound after High events
-  are ``PRELOAD_SHARE`` / ``REBOUND_SHARE`` of the High reduction (``true_preload_pct``,
-  ``true_rebound_pct``, increases in the Normal half hours of the 3 h before / after);
+  households (larger loads), so a naive ToU-vs-Std comparison is biased; and ON RESPONSIVENESS, times
+  ``exp(selection_on_response * z)``, z the household's latent High reduction standardised over the
+  population (the weight is in the truth file as ``tou_selection_weight``);
+- a ToU-only trend ``group_trend_pct`` (0 for Std households; applied in :mod:`.load`);
 - ~10 % of households written in the Kaggle layout (one file each), the rest in block files;
 - ~15 % start late (meter installed mid-day, 09:00-16:00 UTC, within the first 40 % of the span), ~8 %
   stop early (within the last 30 %).

@@ -6,7 +6,8 @@ clock time, labelling the START of each half hour (``1/1/2013 0:00`` ... ``31/12
 starting mostly at 17:00, then 11:00, 05:00 and 23:00, and ~90 Low events of 2-12 h, starting mostly
 at 05:00 or 23:00 (overnight), then 17:00 and 11:00. Quotas of event durations are fixed so the
 shares are always ~4.4 % High and ~9.5 % Low half hours; which days and start hours get them is
-drawn from the seed. Events never touch each other (at least one Normal half hour between any two),
+drawn from the seed; with ``weather_event_correlation`` the days of High events lean towards cold days
+(:func:`build_schedule`). Events never touch each other (at least one Normal half hour between any two),
 so every event is one run of identical labels, and every slot 00:00-03:30 of the two clock-change
 days is Normal (the ambiguous/non-existent local hours never carry a price signal).
 
