@@ -68,7 +68,9 @@ def predictability(strength: float, seed: int = 3, n: int = 600) -> tuple[float,
     households (the null of no link) gives the distribution of R^2 under no signal; the interval is
     [R^2 - q97.5(null), R^2 - q2.5(null)] (the permutation test inverted under a shift model). No
     bootstrap over out-of-fold predictions (not a valid interval for CV metrics)."""
-    pop = sample_population(n, seed=seed, n_slots=N_SLOTS, settings=GeneratorSettings(response_signal_strength=strength))
+    pop = sample_population(
+        n, seed=seed, n_slots=N_SLOTS, settings=GeneratorSettings(response_signal_strength=strength)
+    )
     pop = pop.filter(pl.col("archetype") != "night_storage_heating")
     x, y = _design(pop), -pop["latent_high_effect_pct"].to_numpy()
     rng = np.random.default_rng(20130101)
@@ -81,7 +83,8 @@ def predictability(strength: float, seed: int = 3, n: int = 600) -> tuple[float,
 def test_latent_response_is_predictable_from_lifestyle_and_acorn_at_strength_0_6() -> None:
     r2, excess, lo, hi = predictability(0.6)
     print(f"strength 0.6: CV R^2 {r2:.3f}, chance-corrected {excess:.3f} (95 % {lo:.3f}..{hi:.3f})")
-    # measured (576 households): CV R^2 0.50, interval well above 0
+    # measured (seed 3, 576 households): CV R^2 0.542, chance-corrected 0.557 (95 % 0.544..0.567);
+    # at strength 0: -0.014, chance-corrected 0.002 (-0.012..0.012)
     assert lo > 0.0, (r2, lo, hi)
 
 
