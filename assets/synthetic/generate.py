@@ -7,9 +7,30 @@ Layout written under ``out_dir``::
     households/informations_households.csv
     tariffs/Tariffs.csv               2013 schedule, day-first local labels of half-hour starts
     ground_truth/households.csv       archetype, tariff group, Acorn, responder, true effects (High, Low,
-                                      preload, rebound), latent responsiveness of every household,
-                                      ToU selection weight, common trial-year trend
+                                      preload, rebound), latent responsiveness of every household and
+                                      its lifestyle + Acorn part (response_signal), ToU selection weight,
+                                      common trial-year trend and ToU-only trend (group_trend_pct), true
+                                      winter weekday 16:00-20:00 load (true_peak_load_kw) and true
+                                      deliverable kW there (true_deliverable_kw = -latent High effect x it)
+    ground_truth/weather.csv          local date, temperature, its anomaly, the common load factor
+    ground_truth/settings.json        the GeneratorSettings the data were generated with
     ground_truth/faults.csv           one row per planted fault with file and 1-based line
+
+What is planted besides the data-quality faults is set by :class:`~assets.synthetic.settings.GeneratorSettings`
+(``settings=``), one knob per threat of issue 21, defaults documented there and used by the built-in
+data set:
+
+=============================  =======  ===============================================================
+setting                        default  plants
+=============================  =======  ===============================================================
+response_signal_strength       0.5      share of the latent responsiveness explained by lifestyle
+                                        archetype + Acorn group (0 = random, as before issue 21)
+selection_on_response          0.3      log-odds of joining ToU per sd of latent High reduction, on top
+                                        of the selection on behaviour (0 = none)
+group_trend_pct                0.0      ToU-only drift over the trial year (fraction; 0 = none)
+weather_event_correlation      0.2      High events on cold days (correlation of event day and cold
+                                        anomaly; 0 = weather-blind schedule)
+=============================  =======  ===============================================================
 
 Households are generated and written one block (``households_per_block`` households, by id) at a time,
 so memory stays bounded whatever the number of households.
@@ -18,17 +39,21 @@ CLI::
 
     python -m assets.synthetic.generate --out DIR --households N --seed S \
         [--start 2012-01-01 --end 2014-01-01 --tou-share 0.2 --no-faults --gzip --households-per-block 50]
+        [--response-signal-strength 0.5 --selection-on-response 0.3 --group-trend-pct 0
+         --weather-event-correlation 0.2]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from assets.synthetic.archetypes import ARCHETYPES
@@ -47,10 +72,12 @@ from assets.synthetic.formatting import (
     lds_prefix_suffix,
     value_text,
 )
-from assets.synthetic.load import TRIAL_TREND_PCT, GridFeatures, block_milli_kwh
+from assets.synthetic.load import PEAK_REFERENCE_YEAR, TRIAL_TREND_PCT, GridFeatures, block_milli_kwh, true_peak_load_kw
 from assets.synthetic.population import LAYOUT_KAGGLE, LAYOUT_LDS, sample_population
-from assets.synthetic.tariff_calendar import build_schedule, event_bands_utc, tariffs_csv_frame
+from assets.synthetic.settings import DEFAULT_SETTINGS, GeneratorSettings
+from assets.synthetic.tariff_calendar import SCHEDULE_YEAR, build_schedule, event_bands_utc, tariffs_csv_frame
 from assets.synthetic.timegrid import STAMP_FORMAT_KAGGLE, STAMP_FORMAT_LDS, TimeGrid
+from assets.synthetic.weather import DailyWeather
 from assets.synthetic.writers import CRLF, LF, write_lines, write_table
 
 DEFAULT_START = date(2012, 1, 1)
@@ -62,6 +89,8 @@ HOUSEHOLDS_FILE = "households/informations_households.csv"
 TARIFFS_FILE = "tariffs/Tariffs.csv"
 GROUND_TRUTH_HOUSEHOLDS = "ground_truth/households.csv"
 GROUND_TRUTH_FAULTS = "ground_truth/faults.csv"
+GROUND_TRUTH_WEATHER = "ground_truth/weather.csv"
+GROUND_TRUTH_SETTINGS = "ground_truth/settings.json"
 
 
 @dataclass
@@ -114,7 +143,7 @@ def _clear_old_readings(out_dir: Path) -> None:
             p.unlink()
 
 
-def _ground_truth_frame(pop: pl.DataFrame, grid: TimeGrid, gzip: bool) -> pl.DataFrame:
+def _ground_truth_frame(pop: pl.DataFrame, grid: TimeGrid, gzip: bool, peak_kw: np.ndarray) -> pl.DataFrame:
     ext = ".csv.gz" if gzip else ".csv"
     known = pl.col("acorn_written").is_in(["ACORN-U", "ACORN-"]).not_()
     first = [grid.stamp(int(k)) for k in pop["first_slot"]]
@@ -145,6 +174,10 @@ def _ground_truth_frame(pop: pl.DataFrame, grid: TimeGrid, gzip: bool) -> pl.Dat
         latent_low_effect_pct=pl.col("latent_low_effect_pct"),
         tou_selection_weight=pl.col("tou_selection_weight"),
         trial_trend_pct=pl.lit(TRIAL_TREND_PCT),
+        group_trend_pct=pl.col("group_trend_pct"),
+        response_signal=pl.col("response_signal"),
+        true_peak_load_kw=pl.Series(np.round(peak_kw, 4)),
+        true_deliverable_kw=pl.Series(np.round(-pop["latent_high_effect_pct"].to_numpy() * peak_kw, 4) + 0.0),
     )
 
 
@@ -161,20 +194,24 @@ def generate(
     *,
     respond: bool = True,
     kaggle_share: float = 0.1,
+    settings: GeneratorSettings = DEFAULT_SETTINGS,
 ) -> GenerationSummary:
     """Write a synthetic LCL source folder under ``out_dir`` (see module docstring).
 
     ``respond=False`` writes the same data without the planted price response (everything else,
     noise included, is identical), so the response can be measured against a counterfactual.
+    ``settings``: what else is planted (:class:`~assets.synthetic.settings.GeneratorSettings`).
     """
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     if households_per_block < 1:
         raise ValueError("households_per_block must be >= 1")
     grid = TimeGrid(start, end)
-    schedule = build_schedule(seed)
+    schedule_weather = DailyWeather.build(seed, date(SCHEDULE_YEAR, 1, 1), 365)
+    schedule = build_schedule(seed, cold_z=schedule_weather.cold_z, correlation=settings.weather_event_correlation)
     bands = event_bands_utc(schedule, grid.start_utc, grid.n_slots)
-    features = GridFeatures.build(grid, bands, seed)
+    weather = DailyWeather.build(seed, grid.start, grid.n_local_days)
+    features = GridFeatures.build(grid, bands, weather)
     pop = sample_population(
         households,
         seed,
@@ -182,7 +219,10 @@ def generate(
         tou_share=tou_share,
         kaggle_share=kaggle_share,
         households_per_block=households_per_block,
+        settings=settings,
     )
+    reference_weather = DailyWeather.build(seed, date(PEAK_REFERENCE_YEAR, 1, 1), 366)
+    peak_kw = true_peak_load_kw(pop, seed, reference_weather)
     plan: list[PlannedFault] = plan_faults(pop, bands, seed) if faults else []
     by_household: dict[int, list[PlannedFault]] = {}
     for f in plan:
@@ -205,8 +245,14 @@ def generate(
     )
     total_bytes += write_table(out_dir / HOUSEHOLDS_FILE, info)
     files.append(HOUSEHOLDS_FILE)
-    total_bytes += write_table(out_dir / GROUND_TRUTH_HOUSEHOLDS, _ground_truth_frame(pop, grid, gzip))
+    total_bytes += write_table(out_dir / GROUND_TRUTH_HOUSEHOLDS, _ground_truth_frame(pop, grid, gzip, peak_kw))
     files.append(GROUND_TRUTH_HOUSEHOLDS)
+    total_bytes += write_table(out_dir / GROUND_TRUTH_WEATHER, weather.frame())
+    files.append(GROUND_TRUTH_WEATHER)
+    settings_text = json.dumps(settings.as_dict(), indent=2, sort_keys=True) + "\n"
+    (out_dir / GROUND_TRUTH_SETTINGS).write_text(settings_text)
+    total_bytes += len(settings_text)
+    files.append(GROUND_TRUTH_SETTINGS)
 
     stamps = {
         LAYOUT_LDS: grid.stamp_text(STAMP_FORMAT_LDS),
@@ -329,6 +375,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-faults", action="store_true", help="do not plant data-quality faults")
     p.add_argument("--no-response", action="store_true", help="do not plant the price response")
     p.add_argument("--gzip", action="store_true", help="write readings as .csv.gz")
+    d = DEFAULT_SETTINGS
+    p.add_argument("--response-signal-strength", type=float, default=d.response_signal_strength)
+    p.add_argument("--selection-on-response", type=float, default=d.selection_on_response)
+    p.add_argument("--group-trend-pct", type=float, default=d.group_trend_pct, help="fraction, e.g. -0.05")
+    p.add_argument("--weather-event-correlation", type=float, default=d.weather_event_correlation)
     return p.parse_args(argv)
 
 
@@ -345,6 +396,12 @@ def main(argv: list[str] | None = None) -> GenerationSummary:
         gzip=args.gzip,
         households_per_block=args.households_per_block,
         respond=not args.no_response,
+        settings=GeneratorSettings(
+            response_signal_strength=args.response_signal_strength,
+            selection_on_response=args.selection_on_response,
+            group_trend_pct=args.group_trend_pct,
+            weather_event_correlation=args.weather_event_correlation,
+        ),
     )
     print(summary)
     return summary

@@ -6,7 +6,8 @@ clock time, labelling the START of each half hour (``1/1/2013 0:00`` ... ``31/12
 starting mostly at 17:00, then 11:00, 05:00 and 23:00, and ~90 Low events of 2-12 h, starting mostly
 at 05:00 or 23:00 (overnight), then 17:00 and 11:00. Quotas of event durations are fixed so the
 shares are always ~4.4 % High and ~9.5 % Low half hours; which days and start hours get them is
-drawn from the seed. Events never touch each other (at least one Normal half hour between any two),
+drawn from the seed; with ``weather_event_correlation`` the days of High events lean towards cold days
+(:func:`build_schedule`). Events never touch each other (at least one Normal half hour between any two),
 so every event is one run of identical labels, and every slot 00:00-03:30 of the two clock-change
 days is Normal (the ambiguous/non-existent local hours never carry a price signal).
 
@@ -104,10 +105,32 @@ def clock_change_days(year: int) -> tuple[date, date]:
     return last_sunday(year, 3), last_sunday(year, 10)
 
 
-def build_schedule(seed: int, year: int = SCHEDULE_YEAR) -> TariffSchedule:
-    """Place the event quotas at random days and start hours, deterministically from ``seed``."""
+def high_day_tilt(correlation: float, n_days: int) -> float:
+    """``gamma`` of the High events' day odds ``exp(gamma * cold_z)`` for a wanted point-biserial
+    correlation between "a High event starts on the day" and ``cold_z``: for a share p of days picked
+    by an exponential tilt of a standard normal, the picked days' mean is about gamma, so the
+    correlation is about ``gamma * sqrt(p / q)``."""
+    p = min(0.5, sum(count for _d, count in HIGH_DURATION_QUOTA) / n_days)
+    return correlation * float(np.sqrt((1.0 - p) / p))
+
+
+def build_schedule(
+    seed: int, year: int = SCHEDULE_YEAR, cold_z: np.ndarray | None = None, correlation: float = 0.0
+) -> TariffSchedule:
+    """Place the event quotas at random days and start hours, deterministically from ``seed``.
+
+    ``cold_z``: the standardised cold anomaly of each day of ``year`` (see :mod:`.weather`); with a
+    ``correlation`` other than 0, High events start on day d with odds ``exp(gamma * cold_z[d])``
+    (:func:`high_day_tilt`). Low events (supply-following: wind and sun) ignore the weather.
+    """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x7A41FF]))
     n_days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
+    high_day_p = None
+    if correlation != 0.0:
+        if cold_z is None or cold_z.shape[0] != n_days:
+            raise ValueError("a weather-event correlation needs the cold anomaly of every day of the year")
+        w = np.exp(high_day_tilt(correlation, n_days) * (cold_z - cold_z.max()))
+        high_day_p = w / w.sum()
     n = n_days * SLOTS_PER_DAY
     bands = np.zeros(n, dtype=np.int8)
     blocked = np.zeros(n, dtype=bool)  # an event may not cover these slots
@@ -131,7 +154,10 @@ def build_schedule(seed: int, year: int = SCHEDULE_YEAR) -> TariffSchedule:
         hour_p = hour_p / hour_p.sum()
         for _attempt in range(10_000):
             hour = int(rng.choice(hour_values, p=hour_p))
-            day = int(rng.integers(0, n_days))
+            if band == HIGH and high_day_p is not None:
+                day = int(rng.choice(n_days, p=high_day_p))
+            else:
+                day = int(rng.integers(0, n_days))
             start = day * SLOTS_PER_DAY + hour * 2
             stop = start + duration
             if stop > n:

@@ -1,28 +1,45 @@
-"""DR targeting against the generator's truth: every household, controls included, has a planted
-latent responsiveness (``latent_high_effect_pct``, the same in every High half hour, so also in the
-evening events); only ToU households express it. A household's true deliverable kW at the winter
-evening peak = -latent_high_effect_pct x its winter weekday 16:00-20:00 load (``peak_load_kw``, measured
-in the baseline year: the load an evening event acts on).
+"""DR targeting against the generator's truth (issue 21): does the response model's ranking of
+never-treated households beat "rank by peak load", with an interval, where the data plant a link
+between lifestyle / Acorn and responsiveness, and does the gain vanish where they plant none?
 
-Scored on the never-treated (Std) households with a pre-period lifestyle, the ones the response model
-ranks; intervals are a paired bootstrap over those households."""
+Truth: every household, controls included, has a latent High-event response; the generator writes
+its true deliverable kW at the winter weekday 16:00-20:00 peak (``true_deliverable_kw`` = latent
+reduction x ``true_peak_load_kw``, the noise-free load of that window in the pre-period year).
 
+Rules scored on the never-treated (Std) households with a pre-period lifestyle (the ones the
+response model ranks): the model (``fit_predict`` x the measured ``peak_load_kw``) against ranking by
+the measured ``peak_load_kw`` alone. Statistics: Spearman correlation with the true kW, and the share
+of the true kW captured by the top third. Intervals: a paired bootstrap over the scored households,
+given the fitted model (the model is trained on ToU households, a separate set, so this is not a
+bootstrap over out-of-fold predictions).
+
+Two data sets: the demo default (``response_signal_strength`` 0.5, the shared ``pipeline``
+fixture) and the same seed at strength 0 (a second whole-graph run, module fixture).
+"""
+
+import dagster as dg
 import numpy as np
 import polars as pl
 import pytest
 from scipy.stats import spearmanr
 
+from assets.common.resources import MeterSource, ReportsDir, Warehouse
 from assets.model import response_model as rm
 from assets.model.cluster_model import household_response
 from assets.model.tables import load_segmentation_inputs
 from assets.reports.dr_targets import response_model_inputs
+from assets.synthetic.generate import generate
+from assets.synthetic.settings import GeneratorSettings
+from pipelines.definitions import defs
+from pipelines.run_plan import materialize_in_order
+from tests.pipeline.conftest import HOUSEHOLDS, Pipeline
 
 pytestmark = pytest.mark.slow
 BOOTSTRAP = 2000
+TOP_SHARE = 1 / 3
 
 
-@pytest.fixture(scope="module")
-def never_treated(pipeline) -> pl.DataFrame:
+def _never_treated(pipeline: Pipeline) -> pl.DataFrame:
     con = pipeline.con()
     try:
         run = load_segmentation_inputs(con)
@@ -31,75 +48,133 @@ def never_treated(pipeline) -> pl.DataFrame:
     response = household_response(run.features, run.model)
     measured, others, groups = response_model_inputs(run.features, run.assignments, response, run.model)
     predicted = rm.fit_predict(measured, others, run.model.settings, groups)
-    truth = pipeline.truth.select("household_id", "tariff_group", "latent_high_effect_pct")
+    truth = pipeline.truth.select("household_id", "tariff_group", "true_deliverable_kw", "true_peak_load_kw")
     return (
         others.with_columns(pl.Series("predicted_pct", predicted))
         .join(truth, on="household_id")
         .filter(pl.col("tariff_group") == "Std")
         .with_columns(
-            (-pl.col("latent_high_effect_pct") * pl.col("peak_load_kw")).alias("true_kw"),
+            pl.col("true_deliverable_kw").alias("true_kw"),
             (pl.col("predicted_pct").clip(lower_bound=0.0) * pl.col("peak_load_kw")).alias("model_kw"),
-            # the textbook rule selects the highest-load cluster: as a ranking, members first ...
-            pl.col("is_textbook_top").cast(pl.Float64).alias("textbook_kw"),
-            # ... and, a stronger variant, by peak load inside and outside it
-            (pl.col("is_textbook_top").cast(pl.Float64) * 1e6 + pl.col("peak_load_kw")).alias("textbook_load_kw"),
+            pl.col("peak_load_kw").alias("load_kw"),
         )
         .sort("household_id")
     )
 
 
-def _paired_bootstrap(f: pl.DataFrame, stat, baseline: str = "textbook_kw") -> tuple[float, float, float]:
-    """(estimate, 2.5 %, 97.5 %) of stat(model) - stat(baseline) over a paired household bootstrap."""
-    cols = {c: f[c].to_numpy() for c in ("model_kw", baseline, "true_kw", "is_textbook_top")}
-    rng = np.random.default_rng(20130101)
-
-    def gain(idx):
-        part = {c: v[idx] for c, v in cols.items()}
-        return stat(part, "model_kw") - stat(part, baseline)
-
-    reps = np.array([gain(rng.integers(0, f.height, f.height)) for _ in range(BOOTSTRAP)])
-    lo, hi = np.quantile(reps, [0.025, 0.975])
-    return float(gain(np.arange(f.height))), float(lo), float(hi)
+@pytest.fixture(scope="module")
+def planted(pipeline) -> pl.DataFrame:
+    """The demo default: response_signal_strength 0.5."""
+    return _never_treated(pipeline)
 
 
-def _spearman(part, score):
+@pytest.fixture(scope="module")
+def unplanted(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+    """The same seed and size with no link between lifestyle / Acorn and responsiveness."""
+    root = tmp_path_factory.mktemp("pipeline_strength_0")
+    folder = root / "source"
+    generate(folder, households=HOUSEHOLDS, seed=5, settings=GeneratorSettings(response_signal_strength=0.0))
+    definitions = defs()
+    resources = {
+        "warehouse": Warehouse(database=str(root / "warehouse.duckdb")),
+        "source": MeterSource(source_dir=str(folder)),
+        "reports": ReportsDir(path=str(root / "reports")),
+    }
+    instance = dg.DagsterInstance.ephemeral(tempdir=str(root / "dagster_home"))
+    run = Pipeline(
+        folder,
+        root / "warehouse.duckdb",
+        root / "reports",
+        pl.read_csv(folder / "ground_truth" / "households.csv"),
+        definitions,
+        resources,
+        instance,
+        [],
+    )
+    for result in materialize_in_order(definitions, resources, instance, "2012-01-01", "2014-01-01"):
+        assert result.success
+    return _never_treated(run)
+
+
+def _spearman(part: dict, score: str) -> float:
     return spearmanr(part[score], part["true_kw"]).statistic
 
 
-def _capture(part, score):
-    """Share of the true kW captured by the top N of the score, N = the textbook rule's selection size
-    (for the textbook rule itself: exactly its selection)."""
-    n = int(part["is_textbook_top"].sum())
+def _capture(part: dict, score: str) -> float:
+    """Share of the true kW captured by the top third by the score."""
+    n = max(1, round(TOP_SHARE * part[score].shape[0]))
     order = np.argsort(-part[score], kind="stable")[:n]
     return part["true_kw"][order].sum() / part["true_kw"].sum()
 
 
-def test_response_model_ranking_tracks_true_deliverable_kw_better_than_the_textbook_rule(never_treated):
-    f = never_treated
-    assert f.height > 150 and f["latent_high_effect_pct"].null_count() == 0
-    assert f["peak_load_kw"].is_not_null().all()
-    est, lo, hi = _paired_bootstrap(f, _spearman)
-    load = _paired_bootstrap(f, _spearman, "textbook_load_kw")
-    print(f"spearman gain vs textbook {est:.3f} ({lo:.3f}..{hi:.3f}), vs load-ordered {load}, n={f.height}")
-    # Measured (300 households, seed 5; 212 never-treated Std households with a baseline year, model
-    # trained on 53 measured ToU households): Spearman with the true kW 0.188 (model) vs 0.064
-    # (textbook membership), gain 0.123, paired-bootstrap 95 % interval -0.050..0.273. Against the
-    # textbook ordered by peak load (0.162) the gain is 0.026 (-0.103..0.150). The intervals include 0:
-    # with ~50 measured households the data cannot separate them, which is what the cross-validated
-    # verdict says (the DR list keeps the segment prior). Ranking by peak load alone gains 0.150 over
-    # textbook membership: the model adds nothing beyond the load here. Shuffled model predictions
-    # (3 seeds) score -0.016..-0.077 and fail. The bound is half the measured gain.
-    assert est >= 0.06, (est, lo, hi)
+def gain(f: pl.DataFrame, stat) -> tuple[float, float, float]:
+    """(estimate, 2.5 %, 97.5 %) of stat(model) - stat(rank by peak load), paired household bootstrap."""
+    cols = {c: f[c].to_numpy() for c in ("model_kw", "load_kw", "true_kw")}
+    rng = np.random.default_rng(20130101)
+
+    def one(idx):
+        part = {c: v[idx] for c, v in cols.items()}
+        return stat(part, "model_kw") - stat(part, "load_kw")
+
+    reps = np.array([one(rng.integers(0, f.height, f.height)) for _ in range(BOOTSTRAP)])
+    lo, hi = np.quantile(reps, [0.025, 0.975])
+    return float(one(np.arange(f.height))), float(lo), float(hi)
 
 
-def test_response_model_captures_more_true_kw_for_the_same_number_of_households(never_treated):
-    f = never_treated
-    n = int(f["is_textbook_top"].sum())
-    assert 0 < n < f.height
-    est, lo, hi = _paired_bootstrap(f, _capture)
-    print(f"capture gain model - textbook at N={n}: {est:.3f} (95 % {lo:.3f}..{hi:.3f})")
-    # Measured: with the textbook's 116 households the model's top 116 capture 6.9 points more of the
-    # never-treated households' true kW (paired-bootstrap 95 % interval -3.9..+18.7 points; n = 212).
-    # Shuffled model predictions capture 9 to 16 points less and fail. The bound is under half the
-    # measured gain.
-    assert est >= 0.03, (est, lo, hi)
+def _check(f: pl.DataFrame) -> None:
+    assert f.height > 150 and f["true_kw"].null_count() == 0 and f["load_kw"].is_not_null().all()
+
+
+def test_truth_kw_is_scored_on_never_treated_households(planted):
+    _check(planted)
+    # the measured peak load tracks the planted one (a check of the join and the window, not of targeting)
+    rho = spearmanr(planted["load_kw"], planted["true_peak_load_kw"]).statistic
+    print(f"Spearman(measured peak load, true peak load) {rho:.3f}")
+    assert rho > 0.9, rho
+
+
+# Measured (300 households, seed 5; 212 / 214 never-treated households scored; paired bootstrap):
+#   strength 0.5  Spearman gain over peak load  +0.127 (95 % +0.025..+0.235)
+#                 top-third capture gain        +0.003 (95 % -0.074..+0.100)
+#   strength 0    Spearman gain over peak load  -0.053 (95 % -0.171..+0.062)
+#                 top-third capture gain        -0.141 (95 % -0.247..-0.022)
+# The shipped response model (ridge on pre-period lifestyle + Acorn, trained on ~50 measured ToU
+# households, x the measured peak load) ranks the never-treated better than load alone where
+# responsiveness follows lifestyle, by rank correlation; it does not yet select a better top third, and
+# where there is no signal its top third is worse than load's (it multiplies the load by noise instead
+# of falling back to it). Issue 21 requires both statistics; the capture tests are strict xfails until
+# the response model and the ranking are reworked (another engineer, issue 21): XPASS fails the suite
+# and says the marker can go.
+XFAIL_CAPTURE = "issue 21: the shipped response model's top-third capture does not beat rank-by-peak-load yet"
+
+
+def _zero(f: pl.DataFrame, name: str, stat) -> None:
+    _check(f)
+    est, lo, hi = gain(f, stat)
+    print(f"strength 0: {name} gain over peak load {est:.3f} (95 % {lo:.3f}..{hi:.3f}), n={f.height}")
+    assert lo <= 0.0 <= hi, (name, est, lo, hi)
+
+
+def _demo(f: pl.DataFrame, name: str, stat) -> None:
+    _check(f)
+    est, lo, hi = gain(f, stat)
+    print(f"strength 0.5: {name} gain over peak load {est:.3f} (95 % {lo:.3f}..{hi:.3f}), n={f.height}")
+    assert lo > 0.0, (name, est, lo, hi)
+
+
+def test_at_zero_strength_the_rank_correlation_gain_over_peak_load_vanishes(unplanted):
+    _zero(unplanted, "spearman", _spearman)
+
+
+@pytest.mark.xfail(strict=True, reason=XFAIL_CAPTURE + " (at strength 0 it loses 14 points, -25..-2)")
+def test_at_zero_strength_the_capture_gain_over_peak_load_vanishes(unplanted):
+    _zero(unplanted, "capture top third", _capture)
+
+
+def test_at_the_demo_strength_the_model_ranks_true_kw_better_than_peak_load(planted):
+    _demo(planted, "spearman", _spearman)
+
+
+@pytest.mark.xfail(strict=True, reason=XFAIL_CAPTURE + " (at strength 0.5: +0.3 points, -7.4..+10.0)")
+def test_at_the_demo_strength_the_model_captures_more_true_kw_than_peak_load(planted):
+    _demo(planted, "capture top third", _capture)
