@@ -740,9 +740,14 @@ def method_notes(inputs: ReportInputs) -> list[str]:
     return [
         "Load shapes: each household's mean day (48 half hours, UK local time) divided by its own mean; "
         "K-means for "
-        f"K={s.k_min}..{s.k_max}; chosen K = best silhouette among stable K without tiny clusters, ties "
-        "within "
-        f"{s.silhouette_tie_tolerance} broken by the inertia elbow.",
+        f"K={s.k_min}..{s.k_max}; "
+        + (
+            f"chosen K = the smallest stable K without tiny clusters whose gap statistic (Tibshirani et al. 2001, "
+            f"{s.gap_references} uniform references) is within one standard error of the next K's."
+            if s.k_rule == "gap" and s.gap_references > 0
+            else f"chosen K = best silhouette among stable K without tiny clusters, ties within "
+            f"{s.silhouette_tie_tolerance} broken by the inertia elbow."
+        ),
         "Personas, stage 1: lifestyle features that exist for every household ("
         + ", ".join(s.lifestyle_features)
         + ") are scaled and clustered with K-means and Gaussian mixtures over "
