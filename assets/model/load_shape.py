@@ -205,10 +205,12 @@ def elbow_k(ks: np.ndarray, inertia: np.ndarray) -> int:
 
 
 def share_eligibility(settings: SegmentationSettings, columns: list[str] | tuple[str, ...]) -> pl.Expr:
-    """Smallest cluster >= settings.min_cluster_share of the households (if the sweep reports it)."""
+    """Smallest cluster >= settings.min_cluster_share of the households. A sweep must report
+    ``smallest_share``: without it, or where it is null, a candidate is NOT eligible (an unmeasured share
+    cannot pass a minimum)."""
     if "smallest_share" not in columns:
-        return pl.lit(True)
-    return pl.col("smallest_share").is_null() | (pl.col("smallest_share") >= settings.min_cluster_share)
+        return pl.lit(False)
+    return pl.col("smallest_share").fill_null(-1.0) >= settings.min_cluster_share
 
 
 def load_shape_eligibility(settings: SegmentationSettings, columns: list[str] | tuple[str, ...] = ()) -> pl.Expr:
