@@ -52,7 +52,13 @@ from assets.model.clustering import (
     partition_metrics,
 )
 from assets.model.inputs import row_normalise, to_hourly
-from assets.model.persona_naming import disambiguate, levels_from_profile, name_from_levels
+from assets.model.persona_naming import (
+    cluster_levels,
+    disambiguate,
+    levels_from_profile,
+    name_from_levels,
+    population_levels,
+)
 from assets.model.settings import SegmentationSettings
 from assets.model.stability import bootstrap_stability
 
@@ -321,12 +327,17 @@ def fit_load_shape(
     labels = fitted.predict(shapes)
     profiles, kwh, names, reasons = [], [], [], []
     normalised = row_normalise(shapes)
-    population_kwh = float(np.median(mean_daily_kwh))
+    population = population_levels(normalised, mean_daily_kwh)
     for lab in range(k):
         members = labels == lab
         profile = normalised[members].mean(axis=0) if members.any() else np.ones(shapes.shape[1])
         level = float(np.mean(mean_daily_kwh[members])) if members.any() else float("nan")
-        name, reason = name_from_levels(levels_from_profile(profile, level), settings.naming, population_kwh)
+        levels = (
+            cluster_levels(normalised[members], mean_daily_kwh[members], settings.naming)
+            if members.any()
+            else levels_from_profile(profile, level)
+        )
+        name, reason = name_from_levels(levels, settings.naming, population)
         profiles.append(profile)
         kwh.append(level)
         names.append(name)

@@ -105,7 +105,11 @@ class NamingRules:
     """
 
     night_heavy_share: float = 0.45
+    # "Flat": max/mean <= flat_max_to_mean AND, given the population, <= the all-household centroid's
+    # max/mean - flat_margin_sd x the households' SD of max/mean (0.2 = Cohen's "small" standardised
+    # difference; real LCL: 1.46 - 0.2 x 0.73 = 1.31). The all-home average day is never "flat" (it was).
     flat_max_to_mean: float = 1.5
+    flat_margin_sd: float = 0.2
     high_use_daily_kwh: float = 20.0  # absolute fallback, used only without a population median
     # "high all-day user": mean daily kWh >= this x the population median (relative, so the rule holds
     # for any fleet's level; 1.5 x the LCL median of ~8 kWh/day ~ 12 kWh/day)
