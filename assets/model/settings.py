@@ -233,6 +233,8 @@ class SegmentationSettings:
     continuous_features: tuple[str, ...] = DEFAULT_CONTINUOUS_FEATURES
     p_adjust: Literal["bh", "holm"] = "bh"
     alpha: float = 0.05
+    # Power at which the response test's minimum detectable difference is stated (the usual 80 %).
+    power_target: float = 0.8
     top_features: int = 4
 
     # --- interventions ----------------------------------------------------------------------------
@@ -267,6 +269,8 @@ class SegmentationSettings:
             raise ValueError("bootstrap_fraction must be in (0, 1]")
         if self.pseudonymise and not self.pseudonym_key:
             raise ValueError("pseudonymise=True needs a pseudonym_key")
+        if not 0.0 < self.power_target < 1.0:
+            raise ValueError("power_target must be in (0, 1)")
         if self.p_value_sides not in (1, 2):
             raise ValueError("p_value_sides must be 1 or 2")
         if self.k_anonymity < 1:

@@ -236,5 +236,15 @@ def test_personas_are_explained_by_outside_covariates_only(real_con):
         0
     ][0]
     assert n == 32  # measured ToU households only
+    across, mdd = real_con.execute(
+        "SELECT compared_across, min_detectable_difference FROM model.persona_feature_tests "
+        "WHERE role = 'response_among_measured'"
+    ).fetchall()[0]
+    assert across == "lifestyle_segments" and mdd is not None and mdd > 0  # its power is stated
+    assert set(tests.filter(tests["role"] == "outside_covariate")["feature"]) == {"acorn_group", "acorn"}
+    compared = real_con.execute(
+        "SELECT DISTINCT compared_across FROM model.persona_feature_tests WHERE role = 'outside_covariate'"
+    ).fetchall()
+    assert compared == [("lifestyle_segments",)]  # Acorn across segments, not the ToU-defined personas
     outside = tests.filter(tests["role"] == "outside_covariate")
     assert not outside["significant"].any()  # measured: Acorn group p_adj 0.84, Acorn p_adj 0.26
