@@ -218,6 +218,11 @@ def cluster_metrics_table(model: ClusterModel) -> pl.DataFrame:
         pl.lit(None, dtype=pl.Float64).alias("bic"),
         "inertia",
         "stability_ari",
+        *(
+            (pl.col("gap"), pl.col("gap_se"))
+            if "gap" in model.load_shape_sweep.columns
+            else (pl.lit(None, dtype=pl.Float64).alias("gap"), pl.lit(None, dtype=pl.Float64).alias("gap_se"))
+        ),
         "smallest_cluster",
         "smallest_share",
         pl.col("outlier_clusters").cast(pl.Int64)
@@ -238,6 +243,8 @@ def cluster_metrics_table(model: ClusterModel) -> pl.DataFrame:
         "bic",
         "inertia",
         "stability_ari",
+        pl.lit(None, dtype=pl.Float64).alias("gap"),
+        pl.lit(None, dtype=pl.Float64).alias("gap_se"),
         "smallest_cluster",
         "smallest_share",
         pl.lit(None, dtype=pl.Int64).alias("outlier_clusters"),

@@ -6,7 +6,8 @@ subsample-stability ARI (stability.py).
 
 Choice rule (:func:`choose_behaviour_model`):
 1. eligible candidates: every cluster non-empty, smallest cluster >= min_cluster_size and >=
-   min_cluster_share of the households (an outlier split is not a segmentation a utility can use),
+   min_cluster_share of the households (an outlier split is not a segmentation a utility can use; the
+   sweep fills ``smallest_share``, and a candidate without it is not eligible),
    stability ARI >= min_stability_ari, and for GMM a BIC within ``bic_delta`` (10 = "very strong
    evidence" on Kass & Raftery's scale) of the best GMM BIC. If nothing is eligible, every
    candidate with defined metrics is considered (the reason says so).
@@ -40,6 +41,7 @@ METRICS_SCHEMA = {
     "stability_ari": pl.Float64,
     "smallest_cluster": pl.Int64,
     "n_distinct": pl.Int64,
+    "smallest_share": pl.Float64,
 }
 
 
@@ -90,13 +92,14 @@ def sweep_behaviour_models(x: np.ndarray, settings: SegmentationSettings) -> pl.
                     "stability_ari_se": monte_carlo_se(aris),
                     "smallest_cluster": m["smallest_cluster"],
                     "n_distinct": m["n_distinct"],
+                    "smallest_share": m["smallest_share"],
                 }
             )
     if not rows:
         raise ValueError(f"too few households ({n}) for K={settings.persona_k_min}")
     # stability_ari_se: Monte Carlo standard error of stability_ari (sd of the replicate ARIs / sqrt of
     # their count): the precision n_bootstrap buys, reported beside the threshold it is compared to.
-    return pl.DataFrame(rows, schema={**METRICS_SCHEMA, "smallest_share": pl.Float64, "stability_ari_se": pl.Float64})
+    return pl.DataFrame(rows, schema={**METRICS_SCHEMA, "stability_ari_se": pl.Float64})
 
 
 def _eligibility(metrics: pl.DataFrame, settings: SegmentationSettings) -> pl.Expr:

@@ -7,11 +7,18 @@ Global tests (is the feature distributed differently across personas?)
 * continuous: Kruskal-Wallis H across personas, effect size epsilon^2 = H / (n - 1)
   (Tomczak & Tomczak 2014; equals H / ((n^2 - 1) / (n + 1))).
 * roles: ``outside_covariate`` (settings.outside_covariates: Acorn, Acorn group -- register fields the
-  personas were NOT built from; the only tests that can explain the personas), ``descriptive`` (the
+  personas were NOT built from; the only tests that can explain the personas; tested across the
+  LIFESTYLE SEGMENTS, not the personas: the personas split each segment by measured price response, which
+  exists only for ToU households, and ToU homes are more Affluent (SMD +0.28 on the real sample), so
+  Acorn across personas would mix in ToU status), ``descriptive`` (the
   lifestyle features the clusters were fitted on, tariff_group and the measured response that define
   the price-responsive personas: different by construction, so circular as evidence) and
   ``response_among_measured`` (the High-period response across LIFESTYLE SEGMENTS among measured ToU
-  households only -- the one response test that is not circular);
+  households only -- the one response test that is not circular; its power is stated as
+  ``min_detectable_difference``: the difference in mean reduction (percentage points) between the
+  largest and the smallest segment that a two-sided test at ``alpha`` detects with ``power_target``
+  (80 %) power, normal approximation with the pooled within-segment SD:
+  (z_{1-alpha/2} + z_power) x SD x sqrt(1/n_largest + 1/n_smallest));
 * p-values are adjusted within each role (Benjamini-Hochberg (FDR, default) or Holm (FWER) --
   :func:`assets.features.significance.adjust_p_values`, scipy's false_discovery_control).
 
@@ -186,6 +193,8 @@ TESTS_SCHEMA = {
     "effect_size": pl.Float64,
     "effect_size_name": pl.String,
     "significant": pl.Boolean,
+    "compared_across": pl.String,
+    "min_detectable_difference": pl.Float64,
 }
 
 CONTRASTS_SCHEMA = {
@@ -210,6 +219,26 @@ def _category_values(frame: pl.DataFrame, column: str) -> list[str]:
 
 def _role(col: str, settings: SegmentationSettings) -> str:
     return OUTSIDE if col in settings.outside_covariates else DESCRIPTIVE
+
+
+def min_detectable_difference(values: Sequence[float], groups: Sequence, alpha: float, power: float) -> float | None:
+    """Smallest difference in means between the largest and the smallest group detectable with ``power`` by a
+    two-sided test at ``alpha`` (normal approximation, pooled within-group SD); None with < 2 groups of >= 2."""
+    v = np.asarray(values, dtype=np.float64)
+    g = np.asarray([str(x) for x in groups])
+    ok = np.isfinite(v)
+    v, g = v[ok], g[ok]
+    samples = [v[g == lab] for lab in np.unique(g)]
+    samples = [x for x in samples if x.size >= 2]
+    if len(samples) < 2:
+        return None
+    from scipy import stats  # lazy: scipy costs ~0.5 s to import
+
+    dof = sum(x.size - 1 for x in samples)
+    sd = float(np.sqrt(sum(((x - x.mean()) ** 2).sum() for x in samples) / dof))
+    sizes = sorted(x.size for x in samples)
+    z = float(stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power))
+    return z * sd * float(np.sqrt(1 / sizes[0] + 1 / sizes[-1]))
 
 
 def _kruskal_row(feature: str, role: str, values: pl.Series, groups: Sequence) -> dict:
@@ -237,13 +266,18 @@ def feature_tests(frame: pl.DataFrame, groups: Sequence[str], settings: Segmenta
     response across lifestyle segments among measured households only (role response_among_measured).
     """
     rows = []
+    segments = frame["segment"].to_list() if "segment" in frame.columns else None
     for col in settings.categorical_features:
         if col not in frame.columns:
             continue
-        r = chi_square_cramers_v(groups, _category_values(frame, col), settings.random_state)
+        across_segments = segments is not None and _role(col, settings) == OUTSIDE
+        r = chi_square_cramers_v(
+            segments if across_segments else groups, _category_values(frame, col), settings.random_state
+        )
         rows.append(
             {
                 "feature": col,
+                "compared_across": "lifestyle_segments" if across_segments else "personas",
                 "role": _role(col, settings),
                 "feature_label": feature_label(col),
                 "kind": "categorical",
@@ -259,19 +293,25 @@ def feature_tests(frame: pl.DataFrame, groups: Sequence[str], settings: Segmenta
     for col in settings.continuous_features:
         if col not in frame.columns:
             continue
-        rows.append(_kruskal_row(col, _role(col, settings), frame[col], groups))
+        across_segments = segments is not None and _role(col, settings) == OUTSIDE
+        row = _kruskal_row(col, _role(col, settings), frame[col], segments if across_segments else groups)
+        rows.append(row | {"compared_across": "lifestyle_segments" if across_segments else "personas"})
     if {"segment", "response_measured", "high_reduction_shrunk_pct"} <= set(frame.columns):
+        # measured = households with a measured price response: ToU households only (responsiveness.py)
         measured = frame.filter(pl.col("response_measured").fill_null(False))
-        rows.append(
-            _kruskal_row(
-                RESPONSE_TEST_FEATURE,
-                RESPONSE_AMONG_MEASURED,
-                measured["high_reduction_shrunk_pct"],
-                measured["segment"].to_list(),
-            )
+        values = measured["high_reduction_shrunk_pct"]
+        row = _kruskal_row(RESPONSE_TEST_FEATURE, RESPONSE_AMONG_MEASURED, values, measured["segment"].to_list())
+        mdd = min_detectable_difference(
+            values.cast(pl.Float64).fill_null(np.nan).to_numpy(),
+            measured["segment"].to_list(),
+            settings.alpha,
+            settings.power_target,
         )
+        rows.append(row | {"compared_across": "lifestyle_segments", "min_detectable_difference": mdd})
     if not rows:
         return pl.DataFrame(schema=TESTS_SCHEMA)
+    for r in rows:
+        r.setdefault("min_detectable_difference", None)
     for role in sorted({r["role"] for r in rows}):
         part = [r for r in rows if r["role"] == role]
         adjusted = adjust_p_values([r["p_value"] for r in part], settings.p_adjust)
@@ -375,11 +415,13 @@ def outside_explanation_sentence(tests: pl.DataFrame) -> str:
         )
         if sig.height == 0:
             parts.append(
-                "No outside variable explains the personas: none of the register variables tested "
-                f"({listed}) differs significantly across them after correction for multiple tests."
+                "No outside variable explains the lifestyle segments behind the personas: none of the register "
+                f"variables tested ({listed}) differs significantly across them after correction for multiple "
+                "tests (tested across segments, not personas, because the price-responsive personas are defined "
+                "by ToU membership)."
             )
         else:
-            parts.append(f"Outside variables that differ across the personas: {listed}.")
+            parts.append(f"Outside variables that differ across the lifestyle segments behind the personas: {listed}.")
     resp = tests.filter(pl.col("role") == RESPONSE_AMONG_MEASURED) if "role" in tests.columns else tests.clear()
     if resp.height and resp["n"][0] > 0:
         r = resp.row(0, named=True)
@@ -387,10 +429,18 @@ def outside_explanation_sentence(tests: pl.DataFrame) -> str:
             parts.append(f"The measured response could not be compared across lifestyle segments (n = {r['n']}).")
         else:
             verdict = "differs" if r["significant"] else "does not differ significantly"
-            parts.append(
+            sentence = (
                 f"Among the {r['n']} measured ToU households, the High-price response {verdict} across "
                 f"lifestyle segments (Kruskal-Wallis p {r['p_adjusted']:.2g}, epsilon² {r['effect_size']:.2f})."
             )
+            mdd = r.get("min_detectable_difference")
+            if mdd is not None:
+                sentence += (
+                    f" With these segment sizes the test has 80% power only for a difference of at least "
+                    f"{mdd:.1f} percentage points in mean reduction between the largest and the smallest segment"
+                    + (", so a smaller difference would go unseen." if not r["significant"] else ".")
+                )
+            parts.append(sentence)
     parts.append("Lifestyle differences between personas are descriptive: the personas were built from those features.")
     return " ".join(parts)
 

@@ -1,10 +1,12 @@
 """Human names for clusters, derived by RULES from feature levels: never a cluster number.
 
-Inputs are the *levels* of a cluster: its mean 48-slot shape profile (UK local time, mean 1) and
-the mean daily kWh of its members. Rules, first match wins (thresholds in ``NamingRules``; the hour
-windows are the features' own, from assets/features/catalogue.py, quoted here with their defaults).
-Windows that show a PEAK are tested before "flat": a centroid with 34 % of its use between 16:00
-and 22:00 and a max/mean of 1.46 is an evening peaker, not flat baseload (the real LCL sample):
+Inputs are the *levels* of a cluster: its mean 48-slot shape profile (UK local time, mean 1), the
+mean daily kWh of its members and how many of its members are night-heavy; and the *population's*
+levels (the all-household centroid and the spread of households), against which "flat" and "high use"
+are judged. Rules, first match wins (thresholds in ``NamingRules``; the hour windows are the features'
+own, from assets/features/catalogue.py, quoted here with their defaults). Windows that show a PEAK are
+tested before "flat": a centroid with 34 % of its use between 16:00 and 22:00 and a max/mean of 1.46 is
+an evening peaker, not flat baseload (the real LCL sample):
 
 1. ``night storage heating``   night (00:00-07:00) share >= night_heavy_share
 2. ``morning and evening double peak``
@@ -14,11 +16,21 @@ and 22:00 and a max/mean of 1.46 is an evening peaker, not flat baseload (the re
                                x the lower peak)
 3. ``daytime at home``         daytime (10:00-16:00) share >= daytime_share and >= evening share
 4. ``evening peaker``          evening (16:00-22:00) share >= evening_share
-5. ``high all-day user``       profile max/mean <= flat_max_to_mean and mean daily kWh >=
-                               high_use_vs_population x the population's median daily kWh (relative:
-                               robust to a fleet's level; high_use_daily_kwh when no population is given)
-6. ``flat baseload``           profile max/mean <= flat_max_to_mean
-7. ``all-day mixed use``       otherwise
+5. FLAT -- flatter than the population by a margin, and no storage heater among the members:
+   * profile max/mean <= flat_max_to_mean (absolute cap), and
+   * max/mean <= the population centroid's max/mean - flat_margin_sd x the households' SD of max/mean
+     (flat_margin_sd = 0.2: Cohen's "small" standardised difference; on the real LCL sample the
+     all-home centroid has max/mean 1.46 and the households an SD of 0.73, so "flat" needs <= 1.31;
+     the population's own average day is therefore never "flat"), and
+   * none of its members is night-heavy (household night share >= night_heavy_share): storage heating
+     is never "flat" (for DR it is a load to shift), so such a cluster is ``all-day mixed use``.
+   The peak/off-peak ratio is not used: a population mixing evening peakers with storage heaters has
+   a centroid flattened in that ratio (1.23 with flat homes at 1.08), which would deny genuinely flat
+   homes their name.
+   Then ``high all-day user`` if mean daily kWh >= high_use_vs_population x the population's median
+   (high_use_daily_kwh without a population), else ``flat baseload``.
+   Without population levels (constructed centroids) only the absolute cap applies.
+6. ``all-day mixed use``       otherwise
 
 Responsiveness qualifiers (personas only):
 * a persona made of measured responders of a segment: ``price-responsive <shifter form>`` (e.g.
@@ -36,7 +48,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -99,6 +111,17 @@ class ProfileLevels:
     peak_offpeak_ratio: float
     mean_daily_kwh: float
     midday_level: float = 0.0  # mean of 11:00-15:00 (the trough a double peak must have)
+    night_heavy_members: int = 0  # members whose own night share >= night_heavy_share (cluster_levels)
+
+
+@dataclass(frozen=True)
+class PopulationLevels:
+    """What "flatter than the population" is measured against: the all-household centroid's levels, the
+    spread (SD) across households of their max/mean, and the median daily kWh."""
+
+    centroid: ProfileLevels
+    sd_max_to_mean: float
+    median_daily_kwh: float
 
 
 def levels_from_profile(profile: Sequence[float] | np.ndarray, mean_daily_kwh: float) -> ProfileLevels:
@@ -127,12 +150,40 @@ def levels_from_profile(profile: Sequence[float] | np.ndarray, mean_daily_kwh: f
     )
 
 
+def cluster_levels(member_profiles: np.ndarray, member_daily_kwh: np.ndarray, rules: NamingRules) -> ProfileLevels:
+    """Levels of a cluster from its members' shape-normalised profiles (rows) and daily kWh: the centroid's
+    levels plus how many members are night-heavy on their own profile."""
+    levels = levels_from_profile(member_profiles.mean(axis=0), float(np.mean(member_daily_kwh)))
+    night = member_profiles[:, NIGHT].sum(axis=1) / member_profiles.sum(axis=1)
+    return replace(levels, night_heavy_members=int(np.sum(night >= rules.night_heavy_share)))
+
+
+def population_levels(profiles: np.ndarray, daily_kwh: np.ndarray) -> PopulationLevels:
+    """The population's levels from every household's shape-normalised profile (rows) and daily kWh."""
+    p = np.asarray(profiles, dtype=np.float64)
+    max_to_mean = p.max(axis=1) / p.mean(axis=1)
+    return PopulationLevels(
+        centroid=levels_from_profile(p.mean(axis=0), float(np.mean(daily_kwh))),
+        sd_max_to_mean=float(np.std(max_to_mean)),
+        median_daily_kwh=float(np.median(daily_kwh)),
+    )
+
+
+def flat_limit(rules: NamingRules, population: PopulationLevels | None) -> float:
+    """The max/mean a profile must not exceed to be called flat (module docstring, rule 5)."""
+    if population is None:
+        return rules.flat_max_to_mean
+    relative = population.centroid.max_to_mean - rules.flat_margin_sd * population.sd_max_to_mean
+    return min(rules.flat_max_to_mean, relative)
+
+
 def name_from_levels(
-    levels: ProfileLevels, rules: NamingRules, population_daily_kwh: float | None = None
+    levels: ProfileLevels, rules: NamingRules, population: PopulationLevels | None = None
 ) -> tuple[str, str]:
     """(name, reason): the first rule that matches the levels, and why, in plain words.
 
-    ``population_daily_kwh``: the median daily kWh of all households, for the relative "high use" rule.
+    ``population``: the population's levels (:func:`population_levels`), for the relative "flat" and
+    "high use" rules; without it only the absolute thresholds apply.
     """
     lv = levels
     if lv.night_share >= rules.night_heavy_share:
@@ -164,27 +215,40 @@ def name_from_levels(
             f"{lv.evening_share:.0%} of daily use falls {_between(EVENING)} "
             f"(rule: >= {rules.evening_share:.0%}; a flat day would give {_flat_share(EVENING)})"
         )
-    if lv.max_to_mean <= rules.flat_max_to_mean:
-        if population_daily_kwh is not None and population_daily_kwh > 0:
-            high_at = rules.high_use_vs_population * population_daily_kwh
+    limit = flat_limit(rules, population)
+    flat = lv.max_to_mean <= limit
+    if population is None:
+        flat_words = f"highest half hour {lv.max_to_mean:.2f} x the mean, rule <= {limit:.2f}"
+    else:
+        flat_words = (
+            f"highest half hour {lv.max_to_mean:.2f} x the mean, against {population.centroid.max_to_mean:.2f} for "
+            f"the average of all households; rule: <= {limit:.2f}, {rules.flat_margin_sd:g} household SD below it "
+            f"and <= {rules.flat_max_to_mean:g}"
+        )
+    if flat and lv.night_heavy_members > 0:
+        return "all-day mixed use", (
+            f"the average day is flat ({flat_words}), but it includes night-storage-heated households (their "
+            f"own night share >= {rules.night_heavy_share:.0%}), which are never called flat"
+        )
+    if flat:
+        if population is not None and population.median_daily_kwh > 0:
+            high_at = rules.high_use_vs_population * population.median_daily_kwh
             basis = (
-                f"rule >= {rules.high_use_vs_population:g} x the median household's {population_daily_kwh:.1f} "
-                f"kWh/day = {high_at:.1f}"
+                f"rule >= {rules.high_use_vs_population:g} x the median household's "
+                f"{population.median_daily_kwh:.1f} kWh/day = {high_at:.1f}"
             )
         else:
             high_at = rules.high_use_daily_kwh
             basis = f"rule >= {rules.high_use_daily_kwh:g}"
         if lv.mean_daily_kwh >= high_at:
             return "high all-day user", (
-                f"the daily profile is flat (highest half hour {lv.max_to_mean:.2f} x the mean, rule <= "
-                f"{rules.flat_max_to_mean}; no peak window rule matched) at a high level "
+                f"the daily profile is flat ({flat_words}; no peak window rule matched) at a high level "
                 f"({lv.mean_daily_kwh:.1f} kWh/day, {basis})"
             )
         return "flat baseload", (
-            f"the daily profile is flat: highest half hour only {lv.max_to_mean:.2f} x the mean "
-            f"(rule <= {rules.flat_max_to_mean}) and no peak window rule matched"
+            f"the daily profile is flatter than the population's ({flat_words}; no peak window rule matched)"
         )
-    return "all-day mixed use", "no window dominates the daily profile (no naming rule matched)"
+    return "all-day mixed use", f"no window dominates the daily profile and it is not flat ({flat_words})"
 
 
 def responsive_name(base_name: str) -> str:

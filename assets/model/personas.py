@@ -30,9 +30,11 @@ from assets.model.persona_explanation import (
     persona_contrasts,
 )
 from assets.model.persona_naming import (
+    cluster_levels,
     disambiguate,
     levels_from_profile,
     name_from_levels,
+    population_levels,
     responsive_name,
     slugify,
     unresponsive_name,
@@ -70,12 +72,12 @@ def build_persona_catalogue(
     seg_ids = sorted(set(int(s) for s in segments))
     priors = segment_priors(response, segments, prior, settings)
     names, reasons, levels_kwh = [], [], []
-    population_kwh = float(np.median(kwh))
+    population = population_levels(shapes, kwh)
     for seg in seg_ids:
         members = segments == seg
         level = float(kwh[members].mean())
         name, reason = name_from_levels(
-            levels_from_profile(shapes[members].mean(axis=0), level), settings.naming, population_kwh
+            cluster_levels(shapes[members], kwh[members], settings.naming), settings.naming, population
         )
         names.append(name)
         reasons.append(reason)

@@ -105,7 +105,11 @@ class NamingRules:
     """
 
     night_heavy_share: float = 0.45
+    # "Flat": max/mean <= flat_max_to_mean AND, given the population, <= the all-household centroid's
+    # max/mean - flat_margin_sd x the households' SD of max/mean (0.2 = Cohen's "small" standardised
+    # difference; real LCL: 1.46 - 0.2 x 0.73 = 1.31). The all-home average day is never "flat" (it was).
     flat_max_to_mean: float = 1.5
+    flat_margin_sd: float = 0.2
     high_use_daily_kwh: float = 20.0  # absolute fallback, used only without a population median
     # "high all-day user": mean daily kWh >= this x the population median (relative, so the rule holds
     # for any fleet's level; 1.5 x the LCL median of ~8 kWh/day ~ 12 kWh/day)
@@ -138,8 +142,18 @@ class SegmentationSettings:
     k_min: int = 2
     k_max: int = 10
     textbook_k: int = 3
-    # Chosen-K rule: best silhouette; every K within this absolute silhouette distance of the best
-    # is a tie, broken by closeness to the elbow of the inertia curve (kneedle), then smaller K.
+    # Chosen-K rule (load_shape.choose_load_shape_k): "gap" = the gap statistic's rule (Tibshirani,
+    # Walther & Hastie 2001): the smallest eligible K with Gap(K) >= Gap(K+1) - s(K+1). Silhouette favours
+    # K=2 on blended routines (five planted blended archetypes: K=2, ARI ~0.2; gap: K=5, ARI ~0.8).
+    # "silhouette" = the earlier rule, kept for comparison: best silhouette, every K within
+    # silhouette_tie_tolerance of the best tied, ties broken by the inertia elbow (kneedle), then smaller K.
+    k_rule: Literal["gap", "silhouette"] = "gap"
+    # Reference data sets of the gap statistic (uniform in the data's principal-axes box); the paper
+    # uses 10-20. s(K) carries their Monte Carlo error. 0 = no gap statistic (the silhouette rule).
+    gap_references: int = 10
+    # K-means restarts on a reference set: uniform data have no competing local optima worth more
+    # restarts, and the references are B x (k_max - k_min + 1) fits, the gap's whole cost.
+    gap_reference_n_init: int = 1
     silhouette_tie_tolerance: float = 0.01
     kmeans_n_init: int = 10
     load_shape_bootstrap: int = 5
@@ -218,6 +232,8 @@ class SegmentationSettings:
     continuous_features: tuple[str, ...] = DEFAULT_CONTINUOUS_FEATURES
     p_adjust: Literal["bh", "holm"] = "bh"
     alpha: float = 0.05
+    # Power at which the response test's minimum detectable difference is stated (the usual 80 %).
+    power_target: float = 0.8
     top_features: int = 4
 
     # --- interventions ----------------------------------------------------------------------------
@@ -246,10 +262,14 @@ class SegmentationSettings:
             raise ValueError(f"model_families must be a non-empty subset of kmeans, gmm: {unknown}")
         if not 0.0 <= self.min_cluster_share < 0.5:
             raise ValueError("min_cluster_share must be in [0, 0.5)")
+        if self.gap_references < 0 or self.gap_reference_n_init < 1:
+            raise ValueError("gap_references must be >= 0 and gap_reference_n_init >= 1")
         if not 0.0 < self.bootstrap_fraction <= 1.0:
             raise ValueError("bootstrap_fraction must be in (0, 1]")
         if self.pseudonymise and not self.pseudonym_key:
             raise ValueError("pseudonymise=True needs a pseudonym_key")
+        if not 0.0 < self.power_target < 1.0:
+            raise ValueError("power_target must be in (0, 1)")
         if self.p_value_sides not in (1, 2):
             raise ValueError("p_value_sides must be 1 or 2")
         if self.k_anonymity < 1:

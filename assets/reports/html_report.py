@@ -787,9 +787,14 @@ def method_notes(inputs: ReportInputs) -> list[str]:
     return [
         "Load shapes: each household's mean day (48 half hours, UK local time) divided by its own mean; "
         "K-means for "
-        f"K={s.k_min}..{s.k_max}; chosen K = best silhouette among stable K without tiny clusters, ties "
-        "within "
-        f"{s.silhouette_tie_tolerance} broken by the inertia elbow.",
+        f"K={s.k_min}..{s.k_max}; "
+        + (
+            f"chosen K = the smallest stable K without tiny clusters whose gap statistic (Tibshirani et al. 2001, "
+            f"{s.gap_references} uniform references) is within one standard error of the next K's."
+            if s.k_rule == "gap" and s.gap_references > 0
+            else f"chosen K = best silhouette among stable K without tiny clusters, ties within "
+            f"{s.silhouette_tie_tolerance} broken by the inertia elbow."
+        ),
         "Personas, stage 1: lifestyle features that exist for every household ("
         + ", ".join(s.lifestyle_features)
         + ") are scaled and clustered with K-means and Gaussian mixtures over "
@@ -810,8 +815,9 @@ def method_notes(inputs: ReportInputs) -> list[str]:
         f"'flat': night share >= {s.naming.night_heavy_share:.0%}: night storage heating; a morning and an "
         "evening peak with a midday trough: morning and evening double peak; daytime share >= "
         f"{s.naming.daytime_share:.0%}: daytime at home; evening share >= {s.naming.evening_share:.0%}: evening "
-        f"peaker; highest half hour <= {s.naming.flat_max_to_mean:g} x the mean: high all-day user (high use) or "
-        "flat baseload; otherwise all-day mixed use. Duplicates are told apart by use level.",
+        f"peaker; highest half hour at least {s.naming.flat_margin_sd:g} household SD below the all-household average "
+        f"day's (and <= {s.naming.flat_max_to_mean:g} x the mean), with no night-storage-heated member: high all-day "
+        "user (high use) or flat baseload; otherwise all-day mixed use. Duplicates are told apart by use level.",
         "kW profiles: each household's mean kW (kWh per half hour x 2) per UK-local half hour, then the mean over "
         "households with a 95% t interval. Days come from the tariff schedule on the readings' UTC grid: normal "
         "days have no High or Low half hour; High-event days have at least one High half hour. The event-day "

@@ -112,21 +112,39 @@ def plot_load_shape_clusters(
 
 
 def plot_k_sweep(sweep: pl.DataFrame, chosen_k: int, textbook_k: int = 3, title: str = "Load-shape K-means") -> bytes:
-    """Elbow (inertia) and silhouette curves over K, chosen and textbook K marked."""
+    """Elbow (inertia), silhouette and, if the sweep has it, gap-statistic curves over K (the gap with its
+    +- s(K) bars: the chosen-K rule's own curve), chosen and textbook K marked on every panel."""
     s = sweep.sort("k")
     ks = s["k"].to_numpy()
-    fig = _figure(10, 3.6)
-    ax1 = fig.add_subplot(1, 2, 1)
+    has_gap = "gap" in s.columns and s["gap"].null_count() < s.height
+    panels = 3 if has_gap else 2
+    fig = _figure(5 * panels, 3.6)
+    ax1 = fig.add_subplot(1, panels, 1)
     ax1.plot(ks, s["inertia"].to_numpy(), "o-", color=COLOURS[0])
     ax1.set_xlabel("K")
     ax1.set_ylabel("inertia (within-cluster SS)")
     ax1.set_title("Elbow curve")
-    ax2 = fig.add_subplot(1, 2, 2)
+    ax2 = fig.add_subplot(1, panels, 2)
     ax2.plot(ks, s["silhouette"].fill_null(np.nan).to_numpy(), "o-", color=COLOURS[1])
     ax2.set_xlabel("K")
     ax2.set_ylabel("silhouette")
     ax2.set_title("Silhouette")
-    for ax in (ax1, ax2):
+    axes = [ax1, ax2]
+    if has_gap:
+        ax3 = fig.add_subplot(1, panels, 3)
+        ax3.errorbar(
+            ks,
+            s["gap"].fill_null(np.nan).to_numpy(),
+            yerr=s["gap_se"].fill_null(np.nan).to_numpy(),
+            fmt="o-",
+            color=COLOURS[2],
+            capsize=3,
+        )
+        ax3.set_xlabel("K")
+        ax3.set_ylabel("Gap(K) +- s(K)")
+        ax3.set_title("Gap statistic (chooses K)")
+        axes.append(ax3)
+    for ax in axes:
         ax.axvline(chosen_k, color="k", ls="--", lw=1, label=f"chosen K={chosen_k}")
         if textbook_k != chosen_k:
             ax.axvline(textbook_k, color="0.5", ls=":", lw=1, label=f"textbook K={textbook_k}")

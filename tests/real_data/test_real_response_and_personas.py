@@ -191,8 +191,9 @@ def test_adjacent_day_sensitivity_beside_the_main_estimate(real_con):
     assert summary_row(real_con, "sensitivity_adjacent_days", "Low", method="within")["effect_pct"] > 0
 
 
-def _centroid_levels(con, column: str) -> dict[str, tuple[float, float, int]]:
-    """name -> (evening 16-22 share, max/mean) of the mean shape of its members, and its size."""
+def _centroid_levels(con, column: str) -> dict[str, tuple[float, float, int, float]]:
+    """name -> (evening 16-22 share, max/mean, size, members' largest night 00-07 share) of the mean shape of
+    its members; the key None holds the same for ALL households (the population's average day)."""
     import numpy as np
 
     shape_cols = [f"shape_s{i:02d}" for i in range(48)]
@@ -200,12 +201,16 @@ def _centroid_levels(con, column: str) -> dict[str, tuple[float, float, int]]:
         f"""SELECT a.{column} AS name, {", ".join("f." + c for c in shape_cols)}
             FROM model.segment_assignments a JOIN features.household_features f USING (household_id)"""
     ).pl()
-    out = {}
-    for (name,), part in frame.group_by(["name"]):
-        x = part.select(shape_cols).to_numpy()
-        p = (x / x.mean(axis=1, keepdims=True)).mean(axis=0)
+
+    def levels(x):
+        shapes = x / x.mean(axis=1, keepdims=True)
+        p = shapes.mean(axis=0)
         p = p / p.mean()
-        out[name] = (float(p[32:44].sum() / p.sum()), float(np.max(p)), part.height)
+        night = shapes[:, :14].sum(axis=1) / shapes.sum(axis=1)
+        return float(p[32:44].sum() / p.sum()), float(np.max(p)), x.shape[0], float(night.max())
+
+    out = {name: levels(part.select(shape_cols).to_numpy()) for (name,), part in frame.group_by(["name"])}
+    out[None] = levels(frame.select(shape_cols).to_numpy())
     return out
 
 
@@ -238,14 +243,18 @@ def test_every_cluster_holds_the_minimum_share_or_is_flagged_as_outlier(real_con
 
 
 @pytest.mark.parametrize("column", ["load_shape_name", "textbook_cluster_name", "persona_name"])
-def test_no_flat_persona_has_an_evening_peak(real_con, column):
+def test_flat_means_flatter_than_the_population(real_con, column):
     levels = _centroid_levels(real_con, column)
+    population_evening, population_max_to_mean, _, _ = levels.pop(None)
     evening = [name for name in levels if "evening" in name]
     assert evening, levels
-    for name, (evening_share, max_to_mean, _) in levels.items():
+    for name, (evening_share, max_to_mean, _, night_max) in levels.items():
         if "flat" in name:
-            # the 196-household 'flat baseload' had 34 % of its use 16-22 and a max/mean of 1.46
-            assert evening_share < 0.32 and max_to_mean <= 1.5, (name, evening_share, max_to_mean)
+            # the textbook K=3 'flat baseload' had the population's own max/mean (1.46) and the persona
+            # 'flat baseload' held the 4 night-storage heaters: a flat group is flatter than the average home
+            assert max_to_mean < population_max_to_mean - 0.1, (name, max_to_mean, population_max_to_mean)
+            assert evening_share < population_evening, (name, evening_share, population_evening)
+            assert night_max < 0.45, (name, night_max)  # no storage heater in a 'flat' group
         if "evening" in name:
             assert evening_share >= 0.32, (name, evening_share)
 
@@ -262,5 +271,15 @@ def test_personas_are_explained_by_outside_covariates_only(real_con):
         0
     ][0]
     assert n == 32  # measured ToU households only
+    across, mdd = real_con.execute(
+        "SELECT compared_across, min_detectable_difference FROM model.persona_feature_tests "
+        "WHERE role = 'response_among_measured'"
+    ).fetchall()[0]
+    assert across == "lifestyle_segments" and mdd is not None and mdd > 0  # its power is stated
+    assert set(tests.filter(tests["role"] == "outside_covariate")["feature"]) == {"acorn_group", "acorn"}
+    compared = real_con.execute(
+        "SELECT DISTINCT compared_across FROM model.persona_feature_tests WHERE role = 'outside_covariate'"
+    ).fetchall()
+    assert compared == [("lifestyle_segments",)]  # Acorn across segments, not the ToU-defined personas
     outside = tests.filter(tests["role"] == "outside_covariate")
     assert not outside["significant"].any()  # measured: Acorn group p_adj 0.84, Acorn p_adj 0.26

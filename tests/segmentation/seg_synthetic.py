@@ -93,14 +93,23 @@ def make_household_features(
     responder_effect_pct: float = -20.0,
     seed: int = 0,
     noise: float = 0.08,
+    custom: dict[str, tuple[np.ndarray, int]] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(household_features-like frame, ground truth: household_id, archetype, is_responder)."""
+    """(household_features-like frame, ground truth: household_id, archetype, is_responder).
+
+    ``custom``: more archetypes, name -> (48-slot profile, number of households), at 10 kWh/day and
+    an even Acorn mix, appended after the named ``archetypes``.
+    """
     rng = np.random.default_rng(seed)
-    n = n_per_archetype * len(archetypes)
-    arch = np.repeat(np.array(archetypes), n_per_archetype)
-    profiles = np.vstack([archetype_profile(a) for a in arch])
+    custom = custom or {}
+    arch = np.concatenate(
+        [np.repeat(np.array(archetypes), n_per_archetype), *[np.repeat(name, m) for name, (_, m) in custom.items()]]
+    )
+    n = arch.size
+    shapes = {a: archetype_profile(a) for a in archetypes} | {name: p / p.mean() for name, (p, _) in custom.items()}
+    profiles = np.vstack([shapes[a] for a in arch])
     profiles = profiles * rng.lognormal(0.0, noise, size=profiles.shape)
-    level = np.array([LEVEL_KWH[a] for a in arch]) * rng.lognormal(0.0, 0.25, size=n)
+    level = np.array([LEVEL_KWH.get(a, 10.0) for a in arch]) * rng.lognormal(0.0, 0.25, size=n)
     f = features_from_profiles(profiles, level)
     treated = rng.random(n) < treated_share
     responder = treated & (rng.random(n) < responder_share)
@@ -110,7 +119,8 @@ def make_household_features(
     high = np.where(responder, rng.normal(responder_effect_pct, 3.0, n), rng.normal(0.0, 3.0, n)) / 100.0
     p_val = np.clip(stats.norm.sf(-high * 100.0 / 3.0), 1e-4, 1.0)
     groups = np.array(
-        [rng.choice(["Affluent", "Comfortable", "Adversity"], p=GROUP_PROBS[a]) for a in arch], dtype=object
+        [rng.choice(["Affluent", "Comfortable", "Adversity"], p=GROUP_PROBS.get(a, (1 / 3,) * 3)) for a in arch],
+        dtype=object,
     )
     acorn = np.array([rng.choice(ACORN_BY_GROUP[g]) for g in groups], dtype=object)
     unknown = rng.random(n) < 0.03

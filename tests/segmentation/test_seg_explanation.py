@@ -120,3 +120,75 @@ def test_sparse_table_gets_a_permutation_p_value():
     assert chi_square_cramers_v(groups, cats).p_value == sparse.p_value  # seeded
     dense = chi_square_cramers_v(groups, rng.integers(0, 2, 200).astype(str))
     assert dense.test == "chi_square"
+
+
+def test_acorn_is_tested_across_lifestyle_segments_not_personas(fast_settings):
+    """Acorn is independent of the lifestyle segment, but the ToU households (all Affluent here) form the
+    price-responsive persona: across personas Acorn would look 'explained' by ToU status."""
+    from assets.model.persona_explanation import feature_tests
+
+    rng = np.random.default_rng(0)
+    n = 400
+    tou = rng.random(n) < 0.25
+    affluent = np.where(tou, True, rng.random(n) < 0.4)
+    segment = np.zeros(n, dtype=np.int64)
+    for t in (False, True):  # each segment gets half of every (ToU, Acorn) stratum: Acorn independent of segment
+        for a in (False, True):
+            idx = np.flatnonzero((tou == t) & (affluent == a))
+            segment[idx] = np.arange(idx.size) % 2
+    persona = np.where(tou & (segment == 0), "responsive", np.where(segment == 0, "seg0", "seg1"))
+    frame = pl.DataFrame(
+        {
+            "segment": segment,
+            "acorn_group": np.where(affluent, "Affluent", "Adversity"),
+            "acorn": np.where(affluent, "ACORN-A", "ACORN-Q"),
+            "tariff_group": np.where(tou, "ToU", "Std"),
+        }
+    )
+    tests = feature_tests(frame, persona.tolist(), fast_settings)
+    acorn = tests.filter(pl.col("feature") == "acorn_group").row(0, named=True)
+    assert acorn["compared_across"] == "lifestyle_segments" and not acorn["significant"]
+    assert acorn["p_value"] == pytest.approx(chi_square_cramers_v(segment, frame["acorn_group"]).p_value)
+    # the same register field across personas picks up ToU status
+    assert chi_square_cramers_v(persona, frame["acorn_group"]).p_value < 1e-6
+    tariff = tests.filter(pl.col("feature") == "tariff_group").row(0, named=True)
+    assert tariff["compared_across"] == "personas" and tariff["role"] == "descriptive"
+
+
+def test_minimum_detectable_difference_has_the_stated_power():
+    """At the stated difference a two-sided test at 5 % rejects in 80 % of simulated samples."""
+    from scipy import stats
+
+    from assets.model.persona_explanation import min_detectable_difference
+
+    rng = np.random.default_rng(1)
+    sizes = (120, 30)
+    # two groups with a pooled within-group SD of exactly 8 points
+    parts = [rng.normal(size=m) for m in sizes]
+    parts = [(x - x.mean()) / np.sqrt(((x - x.mean()) ** 2).sum() / (x.size - 1)) * 8.0 for x in parts]
+    mdd = min_detectable_difference(np.concatenate(parts), np.repeat(["a", "b"], sizes), alpha=0.05, power=0.8)
+    assert mdd == pytest.approx((stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * 8.0 * np.sqrt(1 / 120 + 1 / 30))
+    rejected = 0
+    for _ in range(2000):
+        a, b = rng.normal(0, 8.0, sizes[0]), rng.normal(mdd, 8.0, sizes[1])
+        rejected += stats.ttest_ind(a, b).pvalue < 0.05
+    assert 0.74 < rejected / 2000 < 0.86
+    # 28 vs 4 measured households (the real sample's two segments): about 12 points at an SD of 8
+    small = min_detectable_difference(rng.normal(0, 8.0, 32), np.repeat(["a", "b"], (28, 4)), 0.05, 0.8)
+    assert 8 < small < 18
+    assert min_detectable_difference([1.0, 2.0, 3.0], ["a", "a", "b"], 0.05, 0.8) is None
+
+
+def test_response_test_states_its_power(outputs):
+    tests = outputs["personas"].tests
+    row = tests.filter(pl.col("role") == "response_among_measured").row(0, named=True)
+    assert row["compared_across"] == "lifestyle_segments"
+    assert row["min_detectable_difference"] is not None and row["min_detectable_difference"] > 0
+    from assets.model.persona_explanation import outside_explanation_sentence
+
+    sentence = outside_explanation_sentence(tests)
+    assert f"{row['min_detectable_difference']:.1f} percentage points" in sentence
+    assert "80% power" in sentence
+    assert tests.filter(pl.col("role") != "response_among_measured")["min_detectable_difference"].null_count() == (
+        tests.height - 1
+    )

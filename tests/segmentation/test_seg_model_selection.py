@@ -49,12 +49,12 @@ def _metrics(rows):
 def test_choice_rule_ranks_and_filters(fast_settings):
     s = dataclasses.replace(fast_settings, min_stability_ari=0.6, min_cluster_size=5, bic_delta=10.0)
     rows = [
-        # family, k, sil, db, ch, bic, inertia, ari, smallest, distinct
-        ("kmeans", 3, 0.30, 1.0, 100.0, None, 10.0, 0.9, 20, 3),
-        ("kmeans", 4, 0.35, 0.9, 120.0, None, 8.0, 0.9, 15, 4),  # best on all three
-        ("gmm", 4, 0.50, 0.5, 300.0, 1000.0, 8.0, 0.3, 15, 4),  # unstable -> ineligible
-        ("gmm", 5, 0.50, 0.5, 300.0, 1030.0, 8.0, 0.9, 15, 5),  # BIC 30 worse than the best GMM -> ineligible
-        ("gmm", 2, 0.60, 0.4, 400.0, 1001.0, 8.0, 0.9, 2, 2),  # a cluster of 2 -> ineligible
+        # family, k, sil, db, ch, bic, inertia, ari, smallest, distinct, smallest share (of 200 households)
+        ("kmeans", 3, 0.30, 1.0, 100.0, None, 10.0, 0.9, 20, 3, 0.10),
+        ("kmeans", 4, 0.35, 0.9, 120.0, None, 8.0, 0.9, 15, 4, 0.075),  # best on all three
+        ("gmm", 4, 0.50, 0.5, 300.0, 1000.0, 8.0, 0.3, 15, 4, 0.075),  # unstable -> ineligible
+        ("gmm", 5, 0.50, 0.5, 300.0, 1030.0, 8.0, 0.9, 15, 5, 0.075),  # BIC 30 worse than the best GMM -> ineligible
+        ("gmm", 2, 0.60, 0.4, 400.0, 1001.0, 8.0, 0.9, 2, 2, 0.01),  # a cluster of 2 -> ineligible
     ]
     ranked = rank_candidates(_metrics(rows), s)
     assert ranked.filter(pl.col("eligible"))["k"].to_list() == [4, 3]
@@ -62,11 +62,35 @@ def test_choice_rule_ranks_and_filters(fast_settings):
     assert (choice.family, choice.k) == ("kmeans", 4)
     # ties on every metric: smaller K, then K-means before GMM
     tie = [
-        ("gmm", 3, 0.3, 1.0, 100.0, 500.0, 1.0, 0.9, 20, 3),
-        ("kmeans", 3, 0.3, 1.0, 100.0, None, 1.0, 0.9, 20, 3),
+        ("gmm", 3, 0.3, 1.0, 100.0, 500.0, 1.0, 0.9, 20, 3, 0.1),
+        ("kmeans", 3, 0.3, 1.0, 100.0, None, 1.0, 0.9, 20, 3, 0.1),
     ]
     choice = choose_behaviour_model(_metrics(tie), s)
     assert (choice.family, choice.k) == ("kmeans", 3)
+
+
+def test_minimum_cluster_share_is_enforced_for_personas(fast_settings):
+    """A candidate whose smallest cluster has enough households (>= min_cluster_size) but < 5 % of them, or
+    whose share is unknown, is not eligible, however good its metrics."""
+    s = dataclasses.replace(fast_settings, min_cluster_size=5, min_cluster_share=0.05)
+    rows = [
+        ("kmeans", 2, 0.30, 1.0, 100.0, None, 10.0, 0.9, 60, 2, 0.30),
+        ("kmeans", 3, 0.60, 0.4, 400.0, None, 8.0, 0.9, 6, 3, 0.03),  # best on all three; 6 of 200 homes
+        ("kmeans", 4, 0.59, 0.4, 390.0, None, 8.0, 0.9, 30, 4, None),  # share not measured
+    ]
+    ranked = rank_candidates(_metrics(rows), s)
+    assert ranked.filter(pl.col("eligible"))["k"].to_list() == [2]
+    assert choose_behaviour_model(_metrics(rows), s).k == 2
+
+
+def test_behaviour_sweep_reports_the_smallest_share(fitted):
+    model, _ = fitted
+    m = model.behaviour_metrics
+    assert m["smallest_share"].null_count() == 0
+    n = model.n_households
+    assert np.allclose(m["smallest_share"].to_numpy(), m["smallest_cluster"].to_numpy() / n)
+    chosen = m.filter((pl.col("model_family") == model.behaviour.family) & (pl.col("k") == model.behaviour.k))
+    assert chosen["smallest_share"][0] >= model.settings.min_cluster_share
 
 
 def test_bootstrap_stability_is_seeded(synthetic, fast_settings):

@@ -36,6 +36,15 @@ class ClusterMetrics(TableModel):
         le=1,
         description="Mean adjusted Rand index between the full fit and seeded re-fits on subsamples; None if no bootstrap was run.",
     )
+    gap: pl.Float64 = pa.Field(
+        nullable=True,
+        description="Load shape only: gap statistic (Tibshirani et al. 2001), E*[log W*_K] - log W_K against uniform references in the principal-axes box; the chosen K is the smallest eligible K with gap(K) >= gap(K+1) - gap_se(K+1). None for behaviour rows.",
+    )
+    gap_se: pl.Float64 = pa.Field(
+        nullable=True,
+        ge=0,
+        description="Load shape only: s(K) = sd of the references' log W*_K x sqrt(1 + 1/B), the gap rule's tolerance.",
+    )
     smallest_cluster: pl.Int64 = pa.Field(ge=0, description="Households in the smallest cluster of the full fit.")
     smallest_share: pl.Float64 = pa.Field(
         nullable=True, ge=0, le=1, description="Smallest cluster as a share of the households fitted."

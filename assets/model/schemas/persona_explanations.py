@@ -7,7 +7,7 @@ from assets.common.table_model import TableModel
 
 
 class PersonaFeatureTests(TableModel):
-    feature: pl.String = pa.Field(unique=True, description="Feature tested across personas.")
+    feature: pl.String = pa.Field(unique=True, description="Feature tested (across the groups in compared_across).")
     role: pl.String = pa.Field(
         isin=["outside_covariate", "descriptive", "response_among_measured"],
         description="outside_covariate: a register field the personas were not built from (the only evidence); "
@@ -41,6 +41,18 @@ class PersonaFeatureTests(TableModel):
     )
     effect_size_name: pl.String = pa.Field(isin=["cramers_v", "epsilon_squared"], description="Which effect size.")
     significant: pl.Boolean = pa.Field(description="p_adjusted < settings.alpha.")
+    compared_across: pl.String = pa.Field(
+        isin=["personas", "lifestyle_segments"],
+        description="Groups compared: outside covariates and the response test across the lifestyle segments (the "
+        "personas split segments by ToU-measured response, which would mix ToU status into Acorn); the rest across personas.",
+    )
+    min_detectable_difference: pl.Float64 = pa.Field(
+        nullable=True,
+        ge=0,
+        description="Response test only: difference in mean reduction (percentage points) between the largest and the "
+        "smallest segment detectable with settings.power_target (80 %) power at settings.alpha, two-sided, normal "
+        "approximation with the pooled SD. None elsewhere or with < 2 segments of >= 2 measured households.",
+    )
 
 
 class PersonaFeatureContrasts(TableModel):
