@@ -336,15 +336,19 @@ def plot_persona_profiles(personas: pl.DataFrame, k: int = 5, kw_lines: pl.DataF
 
 
 def plot_event_day_overlay(kw_lines: pl.DataFrame, high_share: pl.DataFrame, k: int = 5) -> bytes:
-    """Per persona with >= k measured ToU households: mean kW on High-event days vs normal days of the
-    same months and day types (top, 95 % bands over households; grey bars: share of the event days
-    priced High at that half hour), and the paired difference with its 95 % band (bottom).
+    """Per persona with >= k measured ToU households: mean kW on High-event days (a High half hour, no Low
+    half hour) vs normal days of the same months and day types (top, 95 % bands over households; grey bars:
+    share of the event days priced High at that half hour), and the paired difference with its 95 % band
+    beside the same difference of the control households of the persona's lifestyle segment (bottom).
 
     Personas whose overlay lines describe fewer than ``k`` households are left out (listed in the title).
     """
-    overlay = kw_lines.filter(pl.col("line").is_in(["high_event_days", "normal_days", "difference"]))
+    overlay = kw_lines.filter(
+        pl.col("line").is_in(["high_event_days", "normal_days", "difference", "control_difference"])
+    )
     names = overlay["persona_name"].unique(maintain_order=True).to_list()
-    shown = [n for n in names if overlay.filter((pl.col("persona_name") == n) & ~pl.col("suppressed")).height]
+    measured = overlay.filter((pl.col("line") != "control_difference") & ~pl.col("suppressed"))
+    shown = [n for n in names if measured.filter(pl.col("persona_name") == n).height]  # the controls alone: no overlay
     hidden = [n for n in names if n not in shown]
     cols = max(1, min(len(shown), 3))
     rows = max(1, -(-len(shown) // cols))
@@ -388,19 +392,27 @@ def plot_event_day_overlay(kw_lines: pl.DataFrame, high_share: pl.DataFrame, k: 
             hours = rows["slot"].to_numpy() / 2.0
             n_days = int(rows["n_days"].max() or 0)
             _kw_line_with_band(ax, hours, rows, colour, f"{label} ({n_days} days)", alpha=0.18)
-        diff = part.filter((pl.col("line") == "difference") & ~pl.col("suppressed")).sort("slot")
-        if diff.height:
+        for line, colour, label in (
+            ("difference", "k", "ToU households"),
+            ("control_difference", COLOURS[2], "controls, same segment and days"),
+        ):
+            diff = part.filter((pl.col("line") == line) & ~pl.col("suppressed")).sort("slot")
+            if diff.height == 0:
+                continue
             hours = diff["slot"].to_numpy() / 2.0
-            ax_diff.plot(hours, diff["mean_kw"].to_numpy(), color="k", lw=1.6)
+            n = int(diff["n_households"].max() or 0)
+            ax_diff.plot(hours, diff["mean_kw"].to_numpy(), color=colour, lw=1.6, label=f"{label} ({n})")
             ax_diff.fill_between(
                 hours,
                 diff["ci_low_kw"].fill_null(np.nan).to_numpy(),
                 diff["ci_high_kw"].fill_null(np.nan).to_numpy(),
-                color="k",
+                color=colour,
                 alpha=0.15,
                 lw=0,
             )
         ax_diff.axhline(0, color="0.5", lw=0.8)
+        if ax_diff.get_legend_handles_labels()[0]:
+            ax_diff.legend(fontsize=6, loc="lower left")
         n = int(part["n_households"].max() or 0)
         ax.set_title(f"{name}\n({n} measured ToU households)", fontsize=9)
         ax.set_ylabel("kW per household")
@@ -410,7 +422,10 @@ def plot_event_day_overlay(kw_lines: pl.DataFrame, high_share: pl.DataFrame, k: 
         ax_diff.set_ylabel("event - normal (kW)", fontsize=8)
         ax.set_xlim(0, 23.5)
         ax.axvspan(16, 20, color="#fde0dd", alpha=0.5, lw=0)
-    title = "High-event days vs normal days, measured ToU households (bands: 95% CI over households)"
+    title = (
+        "High-event days (no Low half hour) vs normal days, measured ToU households, with the controls' "
+        "difference (bands: 95% CI over households)"
+    )
     if hidden:
         title += f"\nnot shown (fewer than {k} measured ToU households): " + ", ".join(hidden)
     fig.suptitle(title, fontsize=10)

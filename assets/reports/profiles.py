@@ -9,9 +9,10 @@ local date, clock slot and day type of each UTC half hour come from
 
 Days (UK local dates within the tariff schedule):
 
-* **High-event day**: at least one High half hour (days that also hold a Low half hour count here);
+* **High-event day**: at least one High half hour and no Low half hour (a day that also holds Low
+  hours would show the Low-price response as if it were pre-loading);
 * **normal day**: every half hour labelled and none High or Low;
-* days with Low half hours only are in neither line.
+* days with Low half hours are in neither line.
 
 Lines (kW = kWh per half hour x 2; each household's mean first, then the mean over households):
 
@@ -21,7 +22,10 @@ Lines (kW = kWh per half hour x 2; each household's mean first, then the mean ov
   (ToU), event days against normal days of the same local month and day type, each stratum weighted
   by the household's event-day readings, so that winter-heavy event days are not compared with
   summer normal days;
-* ``difference``: high_event_days - normal_days per household (paired), then averaged.
+* ``difference``: high_event_days - normal_days per household (paired), then averaged;
+* ``control_difference``: the same paired difference for the control (flat-rate) households of the
+  persona's lifestyle segment, on the same calendar days: what event days do to load without a price
+  signal (weather, the days chosen). ``difference`` minus it is the difference in differences.
 
 Band: the 95 % t interval over households (``scipy.stats.t``) of each slot's mean. Lines describing
 fewer than ``k`` households are suppressed (``privacy.suppress_small_groups``): their values are
@@ -43,12 +47,13 @@ from assets.features.settings import FeatureSettings
 from assets.reports.privacy import suppress_small_groups
 
 ASSIGNMENTS_TABLE = "model.segment_assignments"
-LINES = ("all_members_normal_days", "high_event_days", "normal_days", "difference")
+LINES = ("all_members_normal_days", "high_event_days", "normal_days", "difference", "control_difference")
 LINE_LABELS = {
     "all_members_normal_days": "all members, normal days",
     "high_event_days": "High-event days",
     "normal_days": "normal days (same months and day types)",
     "difference": "event day - normal day",
+    "control_difference": "controls of the same lifestyle segment: event day - normal day",
 }
 PROFILE_SCHEMA = {
     "persona_name": pl.String,
@@ -97,7 +102,9 @@ def with_intervals(raw: pl.DataFrame, k: int) -> pl.DataFrame:
     raw = (
         raw.join(event_days, on="persona_name", how="left")
         .with_columns(
-            n_days=pl.when(pl.col("line") == "difference").then(pl.col("_event_days")).otherwise(pl.col("n_days"))
+            n_days=pl.when(pl.col("line").is_in(["difference", "control_difference"]))
+            .then(pl.col("_event_days"))
+            .otherwise(pl.col("n_days"))
         )
         .drop("_event_days")
     )
@@ -154,8 +161,13 @@ def read_persona_kw_profiles(
             schedule=qualified_name(settings.tariff_table),
             grid=qualified_name(grid_table),
             assignments=qualified_name(assignments_table),
+            households=qualified_name(settings.households_table),
         )
-        bounds = {"lo": grid["interval_start_utc"].min(), "hi": grid["interval_start_utc"].max() + HALF_HOUR}
+        bounds = {
+            "lo": grid["interval_start_utc"].min(),
+            "hi": grid["interval_start_utc"].max() + HALF_HOUR,
+            "control": settings.control_group,
+        }
         raw = fetch(con, sql, bounds)
         share_sql = load_sql(__file__, "event_day_high_share").format(
             grid=qualified_name(grid_table), schedule=qualified_name(settings.tariff_table)
@@ -189,9 +201,18 @@ def profile_notes(profiles: pl.DataFrame, k: int) -> list[str]:
         elif ev["suppressed"] or nd["suppressed"]:
             parts.append(f"event-day overlay: fewer than {k} measured ToU households, suppressed")
         else:
+            ctl = lines.get("control_difference")
+            controls = (
+                "no control household of its lifestyle segment"
+                if ctl is None
+                else f"fewer than {k} controls of its lifestyle segment, suppressed"
+                if ctl["suppressed"]
+                else f"beside {ctl['n_households']:,} controls of its lifestyle segment on the same days"
+            )
             parts.append(
                 f"event-day overlay: {ev['n_households']:,} measured ToU households, {ev['n_days']:,} High-event "
-                f"days against {nd['n_days']:,} normal days of the same months and day types"
+                f"days without Low hours against {nd['n_days']:,} normal days of the same months and day types, "
+                + controls
             )
         out.append(f"{name}: " + "; ".join(parts) + ".")
     return out

@@ -29,10 +29,13 @@ EVENT_SLOTS = (34, 35, 36)  # local 17:00-18:30
 # High-event days: GMT and BST weekdays, more in April (heavier) than in March
 EVENT_DAYS = (date(2013, 3, 20), date(2013, 4, 3), date(2013, 4, 4), date(2013, 4, 10))
 LOW_ONLY_DAY = date(2013, 4, 9)
+MIXED_DAY = date(2013, 4, 11)  # High at the event slots AND Low at night: in neither line
 K = 5
 SCALES_A = (0.8, 0.9, 1.0, 1.1, 1.2, 1.3)  # six measured responders in persona A
 SCALES_B_MEASURED = (1.0, 1.1, 1.2)  # three measured (fewer than K) in persona B
 SCALES_B_STD = (0.9, 1.0, 1.1, 1.2, 1.3)  # five unmeasured (Std) in persona B
+SCALES_A_CONTROLS = (0.9, 1.0, 1.1, 1.2, 1.3)  # five controls of persona A's lifestyle segment (persona A0)
+CONTROL_BUMP_KWH = 0.1  # controls use this much more in High half hours (no price signal: e.g. cold days)
 
 
 def _labels() -> pl.DataFrame:
@@ -41,9 +44,9 @@ def _labels() -> pl.DataFrame:
     while day <= LAST:
         for slot in range(48):
             band = "Normal"
-            if day in EVENT_DAYS and slot in EVENT_SLOTS:
+            if day in (*EVENT_DAYS, MIXED_DAY) and slot in EVENT_SLOTS:
                 band = "High"
-            if day == LOW_ONLY_DAY and slot in (4, 5):
+            if day in (LOW_ONLY_DAY, MIXED_DAY) and slot in (4, 5):
                 band = "Low"
             rows.append((datetime(day.year, day.month, day.day) + timedelta(minutes=30 * slot), band))
         day += timedelta(days=1)
@@ -52,8 +55,8 @@ def _labels() -> pl.DataFrame:
 
 def _kwh_per_half_hour(local: datetime, scale: float) -> float:
     base = 0.5 * scale * (1.5 if local.month == 4 else 1.0) * (1.4 if local.weekday() >= 5 else 1.0)
-    if local.date() == LOW_ONLY_DAY:
-        base *= 20.0  # must never reach a line: a Low-only day is neither event nor normal
+    if local.date() in (LOW_ONLY_DAY, MIXED_DAY):
+        base *= 20.0  # must never reach a line: a day with Low hours is neither event nor normal
     return base
 
 
@@ -62,17 +65,24 @@ def warehouse():
     schedule = normalise_schedule(_labels())
     grid = local_grid(FIRST, LAST + timedelta(days=1), FeatureSettings()).select("interval_start_utc", "local_start")
     priced = grid.join(schedule.select("interval_start_utc", "band"), on="interval_start_utc", how="left")
+    # (id, persona, measured, scale, responds, lifestyle segment, tariff group)
     households = (
-        [(f"A{i}", "A", True, s, True) for i, s in enumerate(SCALES_A)]
-        + [(f"B{i}", "B", True, s, False) for i, s in enumerate(SCALES_B_MEASURED)]
-        + [(f"S{i}", "B", False, s, False) for i, s in enumerate(SCALES_B_STD)]
+        [(f"A{i}", "A", True, s, True, 0, "ToU") for i, s in enumerate(SCALES_A)]
+        + [(f"C{i}", "A0", False, s, False, 0, "Std") for i, s in enumerate(SCALES_A_CONTROLS)]
+        + [("U0", "A0", False, 1.0, False, 0, "ToU")]  # unmeasured ToU: not a control, never in the control line
+        + [(f"B{i}", "B", True, s, False, 1, "ToU") for i, s in enumerate(SCALES_B_MEASURED)]
+        + [(f"S{i}", "B", False, s, False, 1, "Std") for i, s in enumerate(SCALES_B_STD)]
     )
     readings = []
-    for hid, _, _, scale, responds in households:
+    for hid, _, _, scale, responds, _, _ in households:
         for start, local, band in priced.iter_rows():
             kwh = _kwh_per_half_hour(local, scale)
             if responds and band == "High":
                 kwh *= 0.5
+            if hid.startswith("C") and band == "High":
+                kwh += CONTROL_BUMP_KWH
+            if hid == "U0" and band == "High":
+                kwh += 10 * CONTROL_BUMP_KWH
             readings.append((hid, start, start + timedelta(minutes=30), kwh, "A"))
     clean = pl.DataFrame(
         readings,
@@ -88,8 +98,18 @@ def warehouse():
     # an estimated reading with an absurd value: never used
     clean = pl.concat([clean, clean.head(1).with_columns(kwh=pl.lit(99.0), quality_code=pl.lit("E"))])
     assignments = pl.DataFrame(
-        [(h, p, m) for h, p, m, _, _ in households],
-        schema={"household_id": pl.String, "persona_name": pl.String, "response_measured": pl.Boolean},
+        [(h, p, m, seg) for h, p, m, _, _, seg, _ in households],
+        schema={
+            "household_id": pl.String,
+            "persona_name": pl.String,
+            "response_measured": pl.Boolean,
+            "segment": pl.Int32,
+        },
+        orient="row",
+    )
+    register = pl.DataFrame(
+        [(h, g) for h, _, _, _, _, _, g in households],
+        schema={"household_id": pl.String, "tariff_group": pl.String},
         orient="row",
     )
     con = duckdb.connect()
@@ -99,6 +119,7 @@ def warehouse():
         ("ingest.tariff_schedule", schedule),
         ("clean.clean_readings", clean),
         ("model.segment_assignments", assignments),
+        ("ingest.households", register),
     ):
         con.register("_src", frame.to_arrow())
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM _src")
@@ -150,9 +171,24 @@ def test_event_and_normal_lines_and_days(profiles):
         FIRST + timedelta(days=i)
         for i in range((LAST - FIRST).days + 1)
         if (FIRST + timedelta(days=i)).weekday() < 5
-        and FIRST + timedelta(days=i) not in (*EVENT_DAYS, LOW_ONLY_DAY, date(2013, 3, 29), date(2013, 4, 1))
+        and FIRST + timedelta(days=i) not in (*EVENT_DAYS, LOW_ONLY_DAY, MIXED_DAY, date(2013, 3, 29), date(2013, 4, 1))
     ]
     assert normal["n_days"].unique().to_list() == [len(stratum_days)]
+
+
+def test_control_line_is_the_controls_paired_difference_on_the_same_days(profiles):
+    """Persona A's control line: the Std households of its lifestyle segment (persona A0), event days minus
+    normal days: exactly their planted +0.1 kWh (0.2 kW) in the High half hours, 0 elsewhere. A day with
+    both High and Low hours (20x load at night) reaches no line."""
+    ctl = _line(profiles, "A", "control_difference")
+    assert ctl["n_households"].unique().to_list() == [len(SCALES_A_CONTROLS)]
+    assert not ctl["suppressed"].any()
+    for slot, value in zip(ctl["slot"].to_list(), ctl["mean_kw"].to_list(), strict=True):
+        assert value == pytest.approx(2 * CONTROL_BUMP_KWH if slot in EVENT_SLOTS else 0.0, abs=1e-12), slot
+    # persona A0 has no measured household: no overlay, so no control line of its own
+    assert profiles.lines.filter(pl.col("persona_name") == "A0")["line"].unique().to_list() == [
+        "all_members_normal_days"
+    ]
 
 
 def test_all_members_line_uses_normal_days_of_every_member(profiles):

@@ -442,7 +442,7 @@ def test_report_shows_kw_profiles_and_event_day_overlay(report_inputs):
     text = " ".join(page.text)
     names = outputs_names(report_inputs)
     assert f"{names[1]}: kW profile: 12 households on 180 normal days; event-day overlay: 12 measured ToU " in text
-    assert "70 High-event days against 180 normal days" in text
+    assert "70 High-event days without Low hours against 180 normal days" in text
     assert f"{names[0]}: kW profile: 12 households on 180 normal days; event-day overlay: fewer than 5" in text
     assert page.start_tags.count("img") == len(report.images)
     # without profiles the report says there is no overlay and draws none

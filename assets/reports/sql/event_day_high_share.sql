@@ -1,4 +1,5 @@
--- Per UK-local half-hour slot: the share of High-event days (days with a High half hour) on which that
+-- Per UK-local half-hour slot: the share of High-event days (a High half hour and no Low half hour, as in
+-- persona_kw_profiles.sql) on which that
 -- half hour was priced High. Calendar data only: {grid} = local calendar of the schedule's days,
 -- {schedule} = the tariff schedule on the readings' UTC grid.
 WITH labelled AS (
@@ -7,7 +8,7 @@ WITH labelled AS (
     LEFT JOIN {schedule} s ON s.interval_start_utc = g.interval_start_utc
 ),
 event_days AS (
-    SELECT local_date FROM labelled GROUP BY local_date HAVING bool_or(band = 'High')
+    SELECT local_date FROM labelled GROUP BY local_date HAVING bool_or(band = 'High') AND NOT bool_or(band = 'Low')
 )
 SELECT l.slot::SMALLINT AS slot, avg(CASE WHEN l.band = 'High' THEN 1.0 ELSE 0.0 END) AS high_share,
        count(DISTINCT l.local_date) AS n_days

@@ -3,16 +3,23 @@
 -- {readings}: clean readings (UTC, stamped at the END; interval_start_utc = start);
 -- {schedule}: the tariff schedule on the same UTC grid (interval_start_utc = start of the priced half hour);
 -- {grid}: the local calendar of the schedule's days (assets.features.local_time.local_grid: local date,
--- local clock slot of the interval start, day type, month); {assignments}: household -> persona.
+-- local clock slot of the interval start, day type, month); {assignments}: household -> persona and
+-- lifestyle segment; {households}: household -> tariff group ($control: the control group's name).
+-- Days: 'high_event' = a High half hour and no Low half hour (a day that also holds Low hours would show
+-- the Low-price response as if it were pre-loading); 'normal' = every half hour labelled, none High or Low.
 -- Lines:
---   all_members_normal_days  every member, mean kW on the schedule's days without any High or Low half hour;
---   high_event_days          measured ToU members, mean kW on days with a High half hour, ...
+--   all_members_normal_days  every member, mean kW on normal days;
+--   high_event_days          measured ToU members, mean kW on High-event days, ...
 --   normal_days              ... and on normal days of the same local month and day type, weighted like
 --                            the household's event days (so season and weekends do not masquerade as response);
---   difference               high_event_days - normal_days, household by household.
+--   difference               high_event_days - normal_days, household by household;
+--   control_difference       the same paired difference for the control (flat-rate) households of the
+--                            persona's lifestyle segment(s), on the same calendar days: what the event days do
+--                            to load without any price signal (weather, day choice); difference minus it is
+--                            the difference in differences.
 WITH days AS (
     SELECT g.local_date,
-           CASE WHEN bool_or(s.band = 'High') THEN 'high_event'
+           CASE WHEN bool_or(s.band = 'High') AND NOT bool_or(s.band = 'Low') THEN 'high_event'
                 WHEN count(s.band) = count(*) AND NOT bool_or(s.band IN ('High', 'Low')) THEN 'normal'
            END AS day_kind
     FROM {grid} g
@@ -52,7 +59,19 @@ household_lines AS (
     SELECT household_id, 'difference', slot, sum(w * (event_kw - normal_kw)) / sum(w) FROM paired GROUP BY ALL
 ),
 members AS (
-    SELECT household_id, persona_name, coalesce(response_measured, false) AS measured FROM {assignments}
+    SELECT a.household_id, a.persona_name, a.segment, coalesce(a.response_measured, false) AS measured,
+           coalesce(h.tariff_group = $control, false) AS is_control
+    FROM {assignments} a LEFT JOIN {households} h USING (household_id)
+),
+persona_segments AS (
+    SELECT DISTINCT persona_name, segment FROM members WHERE measured
+),
+control_lines AS (
+    SELECT ps.persona_name, 'control_difference' AS line, l.slot, l.household_id, l.kw
+    FROM household_lines l
+    JOIN members m USING (household_id)
+    JOIN persona_segments ps ON ps.segment = m.segment
+    WHERE l.line = 'difference' AND m.is_control
 ),
 line_members AS (
     SELECT DISTINCT m.persona_name, l.line, l.household_id
@@ -81,4 +100,8 @@ JOIN members m USING (household_id)
 LEFT JOIN line_days ld ON ld.persona_name = m.persona_name AND ld.line = l.line
 WHERE l.line = 'all_members_normal_days' OR m.measured
 GROUP BY ALL
-ORDER BY m.persona_name, l.line, slot
+UNION ALL
+SELECT persona_name, line, slot::SMALLINT, count(*), avg(kw), stddev_samp(kw), CAST(NULL AS BIGINT)
+FROM control_lines
+GROUP BY ALL
+ORDER BY 1, 2, 3
