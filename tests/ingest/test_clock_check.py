@@ -120,7 +120,16 @@ def test_the_report_data_block_carries_the_sentence(raw):
 
     warnings = clock_warnings(raw)
     assert len(warnings) == 1 and warnings[0].startswith("Readings look stamped in UK local time, not UTC")
-    data = DataConfidence("src", False, "2013-03", "2013-10", "", {}, None, None, warnings)
+    data = DataConfidence(
+        source="src",
+        synthetic=False,
+        first_month="2013-03",
+        last_month="2013-10",
+        fingerprint="",
+        funnel={},
+        effect=None,
+        warnings=warnings,
+    )
     assert block(data)["warnings"] == warnings
 
 
