@@ -104,13 +104,26 @@ def ensure_synthetic_data(folder: Path, households: int, seed: int) -> Path:
     Generation goes to a sibling temporary folder that is renamed into place, so an interrupted
     run never leaves a half-written data set behind.
     """
+    import hashlib
     import json
     import shutil
 
+    import assets.synthetic as synthetic
     from assets.synthetic.generate import generate
+    from assets.synthetic.settings import GeneratorSettings
 
+    # the data set is reused only if the same generator made it: its settings and its code (a changed
+    # generator plants other truths; a stale data set would silently test the old ones)
+    code = hashlib.sha256()
+    for source in sorted(Path(synthetic.__file__).parent.glob("*.py")):
+        code.update(source.name.encode() + b"\0" + source.read_bytes())
     marker = folder / "generation.json"
-    wanted = {"households": households, "seed": seed}
+    wanted = {
+        "households": households,
+        "seed": seed,
+        "generator": GeneratorSettings().as_dict(),
+        "generator_code_sha256": code.hexdigest(),
+    }
     if marker.exists() and json.loads(marker.read_text()) == wanted:
         return folder
     staging = folder.with_name(folder.name + ".partial")
