@@ -42,14 +42,17 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
-demo: env $(DAGSTER_HOME)/dagster.yaml
+# METER_ENGINE=spark: the demo installs the optional spark extra first (it still needs Java 17+).
+DEMO_ENV := $(if $(filter spark,$(METER_ENGINE)),env-spark,env)
+demo: $(DEMO_ENV) $(DAGSTER_HOME)/dagster.yaml
 	$(RUN) python -m pipelines.demo
 
 test: env
-	$(RUN) pytest
+	$(RUN) pytest $(PYTEST_ARGS)
 
+# The developer's loop: no whole-graph, real-sample, Spark, webserver or browser tests.
 test-fast: env
-	$(RUN) pytest -m "not slow and not webserver and not browser"
+	$(RUN) pytest -m "not slow and not real_data and not spark and not webserver and not browser"
 
 # dg dev runs the webserver and the daemon (and their code servers). It starts in $(DAGSTER_HOME):
 # the instance config is $(DAGSTER_HOME)/dagster.yaml (a dagster.yaml in the working folder would

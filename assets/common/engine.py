@@ -57,7 +57,29 @@ def engine_from_env(environ: Mapping[str, str] | None = None) -> Engine:
             f"{ENGINE_VARIABLE}={value!r} is not an engine: use one of {', '.join(ENGINES)} "
             f"(unset = {DEFAULT_ENGINE}); see docs/SCALING.md"
         )
+    if value == "spark":
+        check_spark_installed()
     return value  # type: ignore[return-value]
+
+
+def check_spark_installed() -> None:
+    """Raise :class:`EngineError` in one sentence naming the command when the Spark engine cannot run here:
+    the optional ``spark`` extra (pyspark, sqlglot) is not installed, or there is no Java."""
+    import importlib.util
+    import shutil
+
+    missing = [name for name in ("pyspark", "sqlglot") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise EngineError(
+            f"{ENGINE_VARIABLE}=spark needs the optional spark extra ({', '.join(missing)} not installed): run "
+            "`make env-spark` (or `make demo` / `make bench-engines`, which install it), or unset "
+            f"{ENGINE_VARIABLE} to use {DEFAULT_ENGINE}."
+        )
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise EngineError(
+            f"{ENGINE_VARIABLE}=spark needs Java 17 or newer on PATH (or JAVA_HOME): install it (Debian: "
+            f"`apt-get install openjdk-17-jre-headless`), or unset {ENGINE_VARIABLE} to use {DEFAULT_ENGINE}."
+        )
 
 
 def lake_from_env(environ: Mapping[str, str] | None = None) -> str:

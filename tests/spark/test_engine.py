@@ -10,14 +10,36 @@ import pytest
 from assets.common.engine import ENGINE_VARIABLE, EngineError, engine_from_env, lake_from_env
 
 
-def test_engine_defaults_to_duckdb_and_validates_the_variable():
+def test_engine_defaults_to_duckdb_and_validates_the_variable(monkeypatch):
     assert engine_from_env({}) == "duckdb"
     assert engine_from_env({ENGINE_VARIABLE: ""}) == "duckdb"
+    monkeypatch.setattr("assets.common.engine.check_spark_installed", lambda: None)  # installed or not, here
     assert engine_from_env({ENGINE_VARIABLE: " Spark "}) == "spark"
     with pytest.raises(EngineError, match=r"METER_ENGINE='sparc' is not an engine: use one of duckdb, spark"):
         engine_from_env({ENGINE_VARIABLE: "sparc"})
     assert lake_from_env({}) == "data/lake"
     assert lake_from_env({"METER_LAKE": "s3a://bucket/meter"}) == "s3a://bucket/meter"
+
+
+def test_spark_without_its_extra_or_java_is_refused_in_one_sentence_naming_the_command(monkeypatch):
+    import importlib.util
+    import shutil
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyspark" else real_find_spec(name, *a)
+    )
+    with pytest.raises(EngineError) as refused:
+        engine_from_env({ENGINE_VARIABLE: "spark"})
+    message = str(refused.value)
+    assert "pyspark not installed" in message and "`make env-spark`" in message and "\n" not in message
+    monkeypatch.setattr(importlib.util, "find_spec", real_find_spec)
+    if real_find_spec("pyspark") is None or real_find_spec("sqlglot") is None:
+        return  # the Java check below needs the extra installed
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(EngineError, match=r"needs Java 17 or newer on PATH"):
+        engine_from_env({ENGINE_VARIABLE: "spark"})
 
 
 def test_parameters_stay_bound_and_identifiers_quoted():
