@@ -99,7 +99,7 @@ def test_replace_and_read_quote_identifiers(tmp_path: Path):
 def test_every_table_asset_has_a_blocking_schema_check(defs: dg.Definitions):
     graph = defs.resolve_asset_graph()
     tables = [k for k in graph.materializable_asset_keys if "duckdb" in graph.get(k).kinds]
-    # every DuckDB table asset: comparison_balance, the four feature aggregates, placebo_draws and response_checks included
+    # every DuckDB table asset: comparison_balance, the 4 feature aggregates, placebo_draws, response_checks
     assert len(tables) == 27
     missing = [
         k.to_user_string()
