@@ -247,7 +247,7 @@ def cluster_metrics_table(model: ClusterModel) -> pl.DataFrame:
         pl.lit(None, dtype=pl.Float64).alias("gap_se"),
         "smallest_cluster",
         "smallest_share",
-        pl.lit(None, dtype=pl.Int64).alias("outlier_clusters"),
+        pl.col("outlier_clusters").cast(pl.Int64),
         "eligible",
         "mean_rank",
         ((pl.col("model_family") == model.behaviour.family) & (pl.col("k") == model.behaviour.k)).alias("chosen"),

@@ -6,8 +6,9 @@ subsample-stability ARI (stability.py).
 
 Choice rule (:func:`choose_behaviour_model`):
 1. eligible candidates: every cluster non-empty, smallest cluster >= min_cluster_size and >=
-   min_cluster_share of the households (an outlier split is not a segmentation a utility can use; the
-   sweep fills ``smallest_share``, and a candidate without it is not eligible),
+   min_cluster_share of the households, or, as for load shapes, the clusters below that share together an
+   outlier group of at most max_outlier_share beside at least two main clusters (the sweep fills
+   ``smallest_share`` and the outlier columns; a candidate without them is not eligible),
    stability ARI >= min_stability_ari, and for GMM a BIC within ``bic_delta`` (10 = "very strong
    evidence" on Kass & Raftery's scale) of the best GMM BIC. If nothing is eligible, every
    candidate with defined metrics is considered (the reason says so).
@@ -42,6 +43,8 @@ METRICS_SCHEMA = {
     "smallest_cluster": pl.Int64,
     "n_distinct": pl.Int64,
     "smallest_share": pl.Float64,
+    "outlier_clusters": pl.Int64,
+    "outlier_share": pl.Float64,
 }
 
 
@@ -71,6 +74,8 @@ def sweep_behaviour_models(x: np.ndarray, settings: SegmentationSettings) -> pl.
             labels = pipe.predict(x)
             space = pipe[:-1].transform(x)
             m = partition_metrics(space, labels, settings.random_state, settings.silhouette_max_samples)
+            sizes = np.bincount(labels)
+            small = sizes[(sizes > 0) & (sizes < settings.min_cluster_share * n)]
             ari, aris = bootstrap_stability(
                 lambda seed, family=family, k=k: make_behaviour_pipeline(family, k, settings, seed),
                 x,
@@ -93,6 +98,8 @@ def sweep_behaviour_models(x: np.ndarray, settings: SegmentationSettings) -> pl.
                     "smallest_cluster": m["smallest_cluster"],
                     "n_distinct": m["n_distinct"],
                     "smallest_share": m["smallest_share"],
+                    "outlier_clusters": int(small.size),
+                    "outlier_share": float(small.sum() / n),
                 }
             )
     if not rows:
@@ -108,10 +115,18 @@ def _eligibility(metrics: pl.DataFrame, settings: SegmentationSettings) -> pl.Ex
     if best_bic is not None:
         bic_ok = (pl.col("model_family") != "gmm") | (pl.col("bic") <= float(best_bic) + settings.bic_delta)
     stab_ok = pl.col("stability_ari").is_null() | (pl.col("stability_ari") >= settings.min_stability_ari)
+    # every cluster >= min_cluster_share, or (the load-shape rule) the small ones together an outlier group of
+    # <= max_outlier_share beside >= 2 main clusters: a genuine small archetype (night storage heating) stays a
+    # persona of its own rather than being merged into an unrelated one
+    outlier_group = pl.lit(False)
+    if {"outlier_clusters", "outlier_share"} <= set(metrics.columns):
+        outlier_group = (
+            (pl.col("k") - pl.col("outlier_clusters") >= 2) & (pl.col("outlier_share") <= settings.max_outlier_share)
+        ).fill_null(False)
     return (
         (pl.col("n_distinct") == pl.col("k"))
         & (pl.col("smallest_cluster") >= settings.min_cluster_size)
-        & share_eligibility(settings, metrics.columns)
+        & (share_eligibility(settings, metrics.columns) | outlier_group)
         & stab_ok
         & bic_ok
         & pl.col("silhouette").is_not_nan()

@@ -2,7 +2,7 @@
 
 import polars as pl
 import pytest
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, homogeneity_score
 
 pytestmark = pytest.mark.slow  # the whole graph on 300 generated households
 
@@ -53,7 +53,11 @@ def test_load_shape_clusters_recover_archetypes(pipeline):
         assigned = con.sql("SELECT household_id, load_shape_cluster, persona_name FROM model.segment_assignments").pl()
     joined = assigned.join(pipeline.truth.select("household_id", "archetype"), on="household_id")
     assert joined.height >= 0.97 * pipeline.truth.height  # a few part-year meters lack the coverage
-    assert adjusted_rand_score(joined["archetype"], joined["load_shape_cluster"]) >= 0.8
+    # no cluster mixes planted archetypes (homogeneity), and each archetype lies mostly in one cluster or in a
+    # few of its own: the gap statistic may split an archetype whose households differ continuously (the
+    # generator jitters peak times by +-30 min), which K-means at K = archetypes would not
+    assert homogeneity_score(joined["archetype"], joined["load_shape_cluster"]) >= 0.9
+    assert adjusted_rand_score(joined["archetype"], joined["load_shape_cluster"]) >= 0.6
 
 
 def test_persona_names_describe_the_planted_archetypes(pipeline):

@@ -37,7 +37,7 @@ def test_data_block_states_months_fingerprint_funnel_effect_placebo(pipeline):
         "segmented",
         "of them on the dynamic tariff (ToU)",
         "price response measured (on the dynamic tariff)",
-        "significant responders",
+        "significant responders (BH-flagged over all High events, segmented)",
     ):
         assert f"<td>{label}</td>" in data, label
     assert re.search(r"High-price events .*: [+-]\d+\.\d% \(95% CI [+-]\d+\.\d% to [+-]\d+\.\d%", data)

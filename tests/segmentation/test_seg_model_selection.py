@@ -43,7 +43,13 @@ def test_monte_carlo_se_is_the_standard_error_of_the_replicate_mean():
 
 
 def _metrics(rows):
-    return pl.DataFrame(rows, schema=METRICS_SCHEMA, orient="row")
+    """Rows of (family, k, sil, db, ch, bic, inertia, ari, smallest, distinct, smallest share[, outlier
+    clusters, outlier share]); without the last two, one small cluster is the outlier group when the smallest
+    share is below 5 %."""
+    full = [
+        r if len(r) == 13 else (*r, *((1, r[10]) if r[10] is not None and r[10] < 0.05 else (0, 0.0))) for r in rows
+    ]
+    return pl.DataFrame(full, schema=METRICS_SCHEMA, orient="row")
 
 
 def test_choice_rule_ranks_and_filters(fast_settings):
@@ -70,17 +76,22 @@ def test_choice_rule_ranks_and_filters(fast_settings):
 
 
 def test_minimum_cluster_share_is_enforced_for_personas(fast_settings):
-    """A candidate whose smallest cluster has enough households (>= min_cluster_size) but < 5 % of them, or
-    whose share is unknown, is not eligible, however good its metrics."""
-    s = dataclasses.replace(fast_settings, min_cluster_size=5, min_cluster_share=0.05)
+    """Every persona cluster holds >= 5 % of the households, except small clusters that together make an
+    outlier group of <= max_outlier_share beside >= 2 main clusters (the load-shape rule): a tiny cluster beside
+    a single main one, small clusters adding up to more than the outlier share, or an unmeasured share are
+    not eligible, however good their metrics."""
+    s = dataclasses.replace(fast_settings, min_cluster_size=5, min_cluster_share=0.05, max_outlier_share=0.05)
     rows = [
         ("kmeans", 2, 0.30, 1.0, 100.0, None, 10.0, 0.9, 60, 2, 0.30),
-        ("kmeans", 3, 0.60, 0.4, 400.0, None, 8.0, 0.9, 6, 3, 0.03),  # best on all three; 6 of 200 homes
-        ("kmeans", 4, 0.59, 0.4, 390.0, None, 8.0, 0.9, 30, 4, None),  # share not measured
+        ("gmm", 2, 0.70, 0.2, 500.0, 900.0, 8.0, 0.9, 6, 2, 0.03),  # best; 6 of 200 beside ONE main cluster
+        ("kmeans", 5, 0.65, 0.3, 450.0, None, 8.0, 0.9, 8, 5, 0.04, 2, 0.08),  # two small clusters, 8 % together
+        ("kmeans", 4, 0.59, 0.4, 390.0, None, 8.0, 0.9, 30, 4, None, None, None),  # share not measured
+        ("kmeans", 3, 0.60, 0.4, 400.0, None, 8.0, 0.9, 6, 3, 0.03),  # 6 of 200 as an outlier group beside 2
     ]
     ranked = rank_candidates(_metrics(rows), s)
-    assert ranked.filter(pl.col("eligible"))["k"].to_list() == [2]
-    assert choose_behaviour_model(_metrics(rows), s).k == 2
+    assert sorted(ranked.filter(pl.col("eligible"))["k"].to_list()) == [2, 3]
+    assert ranked.filter(pl.col("eligible"))["model_family"].unique().to_list() == ["kmeans"]
+    assert choose_behaviour_model(_metrics(rows), s).k == 3
 
 
 def test_behaviour_sweep_reports_the_smallest_share(fitted):
