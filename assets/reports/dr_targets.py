@@ -13,10 +13,11 @@ Expected reduction of household i:
                 households' evening estimates, the SE from a week-block bootstrap of its evening events);
                 the all-event estimate where it has no evening event (``response_basis`` says so);
                 interval: the normal posterior interval shrunk +- z sqrt(B) se;
-              * never measured, when the response model beat the segment prior and the textbook rule
-                out of sample (model/response_model.py): the model's evening prediction, from
-                PRE-PERIOD (baseline-year) lifestyle features and Acorn only; interval: the 2.5-97.5 %
-                quantiles of the held-out residuals (measured - predicted) added to it;
+              * never measured, when the response model beat ranking by peak load out of sample (its
+                held-out gain over peak load with an interval above 0 and a permutation p below 0.05:
+                model/response_model.py): the model's evening prediction, from PRE-PERIOD (baseline-year)
+                lifestyle features and Acorn only; interval: the 2.5-97.5 % quantiles of the held-out
+                residuals (measured - predicted) added to it;
               * otherwise (never on the tariff): the intention-to-treat figure of the program the toolkit
                 offers it (offered_program_evidence: interventions.choose_unselected_program over
                 program_evidence.csv, only figures measured on everyone offered the program), the same % for
@@ -32,7 +33,8 @@ its all-event estimate (``response_basis`` = 'all High events').
 
 Textbook rule: every household of the highest-load cluster of the K=3 load-shape segmentation
 (highest mean peak_kw of its members). The ranking selects the same number of households (or
-``dr_budget_households``) so both rules are compared on kW captured for equal effort.
+``dr_budget_households``) so the rules are compared on kW captured for equal effort. Peak-load rule (the
+one a utility uses without us): the top households by peak_load_kw, as many as the ranking selects.
 
 Captured kW of a rule (compare_rules, captured_kw_interval): total T = sum_i expected_kw_i over the
 selected households (unclipped). Interval: the measured and model households' part T_m +- z sd with
@@ -48,11 +50,12 @@ ranking rule is rebuilt from the fold-f events only (evening DiD, event-bootstra
 shrinkage, unclipped, x peak_load_kw) and the households' REALISED kW is the pooled evening DiD of the
 OTHER fold x peak_load_kw (unclipped: a household may realise a negative reduction). Only households with
 evening events in both folds enter. The textbook rule selects the measured members of its cluster (n);
-the ranking selects its top n by the fold-f expected kW. Each rule's captured kW is the realised kW of its
-selection, averaged over the two fold swaps; the capture curve is the same cumulative sum at every n (the
-textbook's order: cluster members first, by peak kW). Intervals: percentile bootstrap over households
-(settings.response_bootstrap draws, seed settings.random_state), paired: each draw resamples households
-once and scores both rules (and their difference) on it, with n recounted in the draw; the households'
+the ranking selects its top n by the fold-f expected kW, the peak-load rule its top n by peak_load_kw. Each
+rule's captured kW is the realised kW of its selection, averaged over the two fold swaps; the capture curve
+is the same cumulative sum at every n (the textbook's order: cluster members first, by peak kW), with the
+ranking's and the textbook's difference from the peak-load rule at every n. Intervals: percentile bootstrap
+over households (settings.response_bootstrap draws, seed settings.random_state), paired: each draw resamples
+households once and scores all three rules (and their differences) on it, with n recounted in the draw; the households'
 fold scores are kept (the empirical-Bayes prior is not refitted per draw). Fewer than
 settings.k_anonymity such households, or none in the textbook cluster: no comparison, and the report says
 so in words.
