@@ -775,7 +775,7 @@ def heldout_event_comparison(
     rng = np.random.default_rng(settings.random_state)
     pairs = {
         "rank-text": (RANKING_RULE, TEXTBOOK_RULE),
-        **{r: (r, PEAK_LOAD_RULE) for r in (RANKING_RULE, TEXTBOOK_RULE)},
+        **{f"{r} - peak": (r, PEAK_LOAD_RULE) for r in (RANKING_RULE, TEXTBOOK_RULE)},
     }
     at_k: dict[str, list[float]] = {key: [] for key in (*RULES, *pairs)}
     curve_draws: dict[str, list[np.ndarray]] = {key: [] for key in (*RULES, RANKING_RULE + "-", TEXTBOOK_RULE + "-")}
@@ -806,7 +806,7 @@ def heldout_event_comparison(
     captured = {rule: interval(full[rule][n_tb - 1], at_k[rule]) for rule in RULES}
     difference = interval(full[RANKING_RULE][n_tb - 1] - full[TEXTBOOK_RULE][n_tb - 1], at_k["rank-text"])
     versus = {
-        rule: interval(full[rule][n_tb - 1] - full[PEAK_LOAD_RULE][n_tb - 1], at_k[rule])
+        rule: interval(full[rule][n_tb - 1] - full[PEAK_LOAD_RULE][n_tb - 1], at_k[f"{rule} - peak"])
         for rule in (RANKING_RULE, TEXTBOOK_RULE)
     }
     band = {key: np.percentile(np.stack(d), q, axis=0) for key, d in curve_draws.items()}

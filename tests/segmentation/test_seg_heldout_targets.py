@@ -135,6 +135,12 @@ def test_heldout_ranking_claims_no_gain_over_peak_load_where_load_alone_is_best(
     from assets.reports.dr_targets import add_heldout
     from assets.reports.html_report import heldout_sentence
 
+    # the same reduction for everyone in both halves: the ranking IS the peak-load order, so their
+    # difference is 0 in every bootstrap draw and the two rules' kW and intervals coincide
+    rows = _planted_rows(measured["household_id"].to_list(), same, same)
+    equal = heldout_event_comparison(rows, outputs["features"], e, outputs["model"].settings)
+    assert equal.versus_peak_load[RANKING_RULE] == pytest.approx((0.0, 0.0, 0.0), abs=1e-12)
+    assert equal.captured[RANKING_RULE] == pytest.approx(equal.captured[PEAK_LOAD_RULE], abs=1e-12)
     comp = add_heldout(_comparison_stub(result), result)
     words = heldout_sentence(comp)
     assert "cannot tell" in words or "peak load captures more" in words, words
