@@ -503,8 +503,9 @@ def split_capture_curve(curve: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame
     return curve.filter(~held), curve.filter(held)
 
 
-def capture_at_k(curve: pl.DataFrame | None) -> pl.DataFrame | None:
-    """The held-out-event capture curve at small k (CAPTURE_SHARES of the measured households, at least 1):
+def capture_at_k(curve: pl.DataFrame | None, k_min: int = 1) -> pl.DataFrame | None:
+    """The held-out-event capture curve at small k (CAPTURE_SHARES of the measured households, at least
+    ``k_min``: the report passes its small-group threshold, so no row sums fewer households):
     each rule's realised kW and the ranking's and the textbook's difference with the peak-load rule, each
     with its 95 % paired-bootstrap interval. None without a held-out curve."""
     if curve is None:
@@ -513,11 +514,14 @@ def capture_at_k(curve: pl.DataFrame | None) -> pl.DataFrame | None:
     if held.height == 0:
         return None
     n = int(held["n_targeted"].max())
-    rows = []
+    rows, seen = [], set()
     for share in CAPTURE_SHARES:
-        k = max(1, round(share * n))
+        k = max(k_min, round(share * n))
+        if k > n or k in seen:
+            continue
+        seen.add(k)
         at = {r["rule"]: r for r in held.filter(pl.col("n_targeted") == k).iter_rows(named=True)}
-        row = {"k": k, "share": f"{100 * share:.0f}% of {n}"}
+        row = {"k": k, "share": f"{100 * k / n:.0f}% of {n}"}
         for i, rule in enumerate(RULES):
             r = at.get(rule, {})
             row[f"kw_{i}"] = _ci(r.get("cumulative_kw"), r.get("cumulative_kw_ci_low"), r.get("cumulative_kw_ci_high"))
@@ -526,6 +530,8 @@ def capture_at_k(curve: pl.DataFrame | None) -> pl.DataFrame | None:
             lo, hi = r.get("minus_peak_load_ci_low"), r.get("minus_peak_load_ci_high")
             row[key] = _ci(r.get("minus_peak_load_kw"), lo, hi, sign="+")
         rows.append(row)
+    if not rows:
+        return None
     return pl.DataFrame(
         rows, schema={"k": pl.Int64, "share": pl.String} | {c: pl.String for c in rows[0] if c not in ("k", "share")}
     )
@@ -768,7 +774,9 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
             "pseudonymised": s.pseudonymise,
             "heldout": heldout_sentence(inputs.dr.comparison),
             "heldout_curve": "heldout_capture_curve" in (inputs.images or {}),
-            "at_k": None if (at_k := capture_at_k(inputs.capture)) is None else table_data(at_k, CAPTURE_AT_K_COLUMNS),
+            "at_k": None
+            if (at_k := capture_at_k(inputs.capture, k)) is None
+            else table_data(at_k, CAPTURE_AT_K_COLUMNS),
         },
         "load_shapes": {
             "reason": m.load_shape_choice.reason,
