@@ -13,10 +13,11 @@ Expected reduction of household i:
                 households' evening estimates, the SE from a week-block bootstrap of its evening events);
                 the all-event estimate where it has no evening event (``response_basis`` says so);
                 interval: the normal posterior interval shrunk +- z sqrt(B) se;
-              * never measured, when the response model beat the segment prior and the textbook rule
-                out of sample (model/response_model.py): the model's evening prediction, from
-                PRE-PERIOD (baseline-year) lifestyle features and Acorn only; interval: the 2.5-97.5 %
-                quantiles of the held-out residuals (measured - predicted) added to it;
+              * never measured, when the response model beat ranking by peak load out of sample (its
+                held-out gain over peak load with an interval above 0 and a permutation p below 0.05:
+                model/response_model.py): the model's evening prediction, from PRE-PERIOD (baseline-year)
+                lifestyle features and Acorn only; interval: the 2.5-97.5 % quantiles of the held-out
+                residuals (measured - predicted) added to it;
               * otherwise (never on the tariff): the intention-to-treat figure of the program the toolkit
                 offers it (offered_program_evidence: interventions.choose_unselected_program over
                 program_evidence.csv, only figures measured on everyone offered the program), the same % for
@@ -32,7 +33,8 @@ its all-event estimate (``response_basis`` = 'all High events').
 
 Textbook rule: every household of the highest-load cluster of the K=3 load-shape segmentation
 (highest mean peak_kw of its members). The ranking selects the same number of households (or
-``dr_budget_households``) so both rules are compared on kW captured for equal effort.
+``dr_budget_households``) so the rules are compared on kW captured for equal effort. Peak-load rule (the
+one a utility uses without us): the top households by peak_load_kw, as many as the ranking selects.
 
 Captured kW of a rule (compare_rules, captured_kw_interval): total T = sum_i expected_kw_i over the
 selected households (unclipped). Interval: the measured and model households' part T_m +- z sd with
@@ -48,11 +50,12 @@ ranking rule is rebuilt from the fold-f events only (evening DiD, event-bootstra
 shrinkage, unclipped, x peak_load_kw) and the households' REALISED kW is the pooled evening DiD of the
 OTHER fold x peak_load_kw (unclipped: a household may realise a negative reduction). Only households with
 evening events in both folds enter. The textbook rule selects the measured members of its cluster (n);
-the ranking selects its top n by the fold-f expected kW. Each rule's captured kW is the realised kW of its
-selection, averaged over the two fold swaps; the capture curve is the same cumulative sum at every n (the
-textbook's order: cluster members first, by peak kW). Intervals: percentile bootstrap over households
-(settings.response_bootstrap draws, seed settings.random_state), paired: each draw resamples households
-once and scores both rules (and their difference) on it, with n recounted in the draw; the households'
+the ranking selects its top n by the fold-f expected kW, the peak-load rule its top n by peak_load_kw. Each
+rule's captured kW is the realised kW of its selection, averaged over the two fold swaps; the capture curve
+is the same cumulative sum at every n (the textbook's order: cluster members first, by peak kW), with the
+ranking's and the textbook's difference from the peak-load rule at every n. Intervals: percentile bootstrap
+over households (settings.response_bootstrap draws, seed settings.random_state), paired: each draw resamples
+households once and scores all three rules (and their differences) on it, with n recounted in the draw; the households'
 fold scores are kept (the empirical-Bayes prior is not refitted per draw). Fewer than
 settings.k_anonymity such households, or none in the textbook cluster: no comparison, and the report says
 so in words.
@@ -60,7 +63,7 @@ so in words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -77,6 +80,8 @@ from assets.reports.privacy import pseudonymise_ids
 
 RANKING_RULE = "ranking by expected kW reduction"
 TEXTBOOK_RULE = "textbook: highest-load load-shape cluster"
+PEAK_LOAD_RULE = "rank by winter weekday 16:00-20:00 peak load"
+RULES = (RANKING_RULE, PEAK_LOAD_RULE, TEXTBOOK_RULE)
 EVENT_ROWS_TABLE = "features.treatment_event_responses"
 EVENING_BUCKET = "evening"  # the features' start bucket of the evening events (FeatureSettings.start_buckets)
 EVENING_COLUMNS = {
@@ -215,7 +220,7 @@ def score_response_model(
     measured, others, groups = response_model_inputs(features, assignments, response, model)
     scores = rm.cross_validate(measured, model.settings, groups)
     if scores.use_model and others.height:
-        pred = rm.fit_predict(measured, others, model.settings, groups)
+        pred = rm.fit_predict(measured, others, model.settings, groups, scores.family or "ridge")
         lo, hi = scores.residual_interval
         predicted = pl.DataFrame(
             {"household_id": others["household_id"], "predicted_reduction_pct": pred}
@@ -574,18 +579,32 @@ def rank_dr_targets(
     return DrTargets(targets=targets, comparison=comparison, textbook_cluster=tb, n_selected=n_sel)
 
 
+def peak_load_selection(ranked: pl.DataFrame, n: int) -> pl.Series:
+    """The peak-load rule's selection: the top ``n`` by peak_load_kw (ties: household_id ascending)."""
+    top = ranked.sort(["peak_load_kw", "household_id"], descending=[True, False], nulls_last=True).head(n)
+    return ranked["household_id"].is_in(top["household_id"].implode())
+
+
 def compare_rules(ranked: pl.DataFrame) -> pl.DataFrame:
-    """Two rows (ranking, textbook): households, kW captured (with the sum of the households' interval
-    bounds: conservative, their errors treated as fully correlated), overlap, Jaccard, responders."""
+    """Three rows (ranking, peak load, textbook): households, kW captured (with the sum of the households'
+    interval bounds: conservative, their errors treated as fully correlated), overlap with the ranking's
+    selection (the ranking's row: with the textbook's), Jaccard, responders. The peak-load rule takes as many
+    households as the ranking."""
     sized = ranked["expected_kw_reduction"].null_count() < ranked.height  # else: no response evidence at all
     total_kw = float(ranked["expected_kw_reduction"].sum())
+    n_rank = int(ranked["selected_by_ranking"].sum())
+    ranked = ranked.with_columns(peak_load_selection(ranked, n_rank).alias("selected_by_peak_load"))
     a = ranked["selected_by_ranking"].to_numpy()
-    b = ranked["selected_by_textbook"].to_numpy()
-    overlap = int(np.sum(a & b))
-    union = int(np.sum(a | b))
     rows = []
-    for rule, mask_col in ((RANKING_RULE, "selected_by_ranking"), (TEXTBOOK_RULE, "selected_by_textbook")):
+    for rule, mask_col in (
+        (RANKING_RULE, "selected_by_ranking"),
+        (PEAK_LOAD_RULE, "selected_by_peak_load"),
+        (TEXTBOOK_RULE, "selected_by_textbook"),
+    ):
         sel = ranked.filter(pl.col(mask_col))
+        other = ranked["selected_by_textbook"].to_numpy() if rule == RANKING_RULE else ranked[mask_col].to_numpy()
+        overlap = int(np.sum(a & other))
+        union = int(np.sum(a | other))
         kw = float(sel["expected_kw_reduction"].sum()) if sized else None
         interval = captured_kw_interval(sel) if sized else (None, None, None)
         rows.append(
@@ -632,6 +651,9 @@ CURVE_SCHEMA = {
     "cumulative_kw": pl.Float64,
     "cumulative_kw_ci_low": pl.Float64,
     "cumulative_kw_ci_high": pl.Float64,
+    "minus_peak_load_kw": pl.Float64,
+    "minus_peak_load_ci_low": pl.Float64,
+    "minus_peak_load_ci_high": pl.Float64,
     "measured_on": pl.String,
 }
 
@@ -653,11 +675,12 @@ def read_heldout_event_rows(
 
 @dataclass
 class HeldOutComparison:
-    """The two rules scored on held-out events (module docstring, "Out-of-sample comparison").
+    """The three rules scored on held-out events (module docstring, "Out-of-sample comparison").
 
     captured: rule -> (kW, 95 % low, 95 % high), mean over the two fold swaps; difference: ranking -
-    textbook with its paired-bootstrap interval; curve: CURVE_SCHEMA rows; reason: why there is no
-    comparison (None when there is one)."""
+    textbook with its paired-bootstrap interval; versus_peak_load: rule -> (rule - peak-load rule, low,
+    high) for the ranking and the textbook rule; curve: CURVE_SCHEMA rows of the three rules; reason: why
+    there is no comparison (None when there is one)."""
 
     n_households: int
     n_selected: int
@@ -666,6 +689,7 @@ class HeldOutComparison:
     difference: tuple[float, float, float] | None
     curve: pl.DataFrame
     reason: str | None = None
+    versus_peak_load: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
 
 def _no_heldout(reason: str, n: int = 0) -> HeldOutComparison:
@@ -680,7 +704,7 @@ def heldout_event_comparison(
     settings: SegmentationSettings,
     feature_settings: FeatureSettings | None = None,
 ) -> HeldOutComparison:
-    """Both rules scored on held-out events of the measured ToU households.
+    """The three rules (ranking, peak load, textbook) scored on held-out events of the measured ToU households.
 
     ``rows``: read_heldout_event_rows (evening High event rows with ``fold``); ``features``: the
     household features (with ``response_method``); ``expectations``: expected_household_reduction."""
@@ -729,36 +753,46 @@ def heldout_event_comparison(
             else f"none of the {n} measured ToU households is in the textbook cluster"
         )
         return _no_heldout(why, n)
-    load = frame["peak_load_kw"].to_numpy() / 100.0
+    load_kw = frame["peak_load_kw"].to_numpy()
+    load = load_kw / 100.0
     peak = frame["peak_kw"].to_numpy()
     scores = np.stack([frame[f"score_pct_{f}"].to_numpy() * load for f in range(N_FOLDS)])
     realised = np.stack([frame[f"realised_pct_{f}"].to_numpy() * load for f in range(N_FOLDS)])
 
-    def curves(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def curves(idx: np.ndarray) -> dict[str, np.ndarray]:
         """Cumulative held-out kW of the households ``idx`` in each rule's order, mean over folds."""
         pos = np.arange(idx.size)
         rank = np.mean(
             [np.cumsum(realised[f, idx][np.lexsort((pos, -scores[f, idx]))]) for f in range(N_FOLDS)], axis=0
         )
+        load_order = np.lexsort((pos, -load_kw[idx]))
+        by_load = np.mean([np.cumsum(realised[f, idx][load_order]) for f in range(N_FOLDS)], axis=0)
         tb_order = np.lexsort((pos, -peak[idx], ~is_tb[idx]))
         text = np.mean([np.cumsum(realised[f, idx][tb_order]) for f in range(N_FOLDS)], axis=0)
-        return rank, text
+        return {RANKING_RULE: rank, PEAK_LOAD_RULE: by_load, TEXTBOOK_RULE: text}
 
-    full_rank, full_text = curves(np.arange(n))
+    full = curves(np.arange(n))
     rng = np.random.default_rng(settings.random_state)
-    draws_rank, draws_text, draws_diff = [], [], []
-    curve_draws = ([], [])
+    pairs = {
+        "rank-text": (RANKING_RULE, TEXTBOOK_RULE),
+        **{f"{r} - peak": (r, PEAK_LOAD_RULE) for r in (RANKING_RULE, TEXTBOOK_RULE)},
+    }
+    at_k: dict[str, list[float]] = {key: [] for key in (*RULES, *pairs)}
+    curve_draws: dict[str, list[np.ndarray]] = {key: [] for key in (*RULES, RANKING_RULE + "-", TEXTBOOK_RULE + "-")}
     for _ in range(settings.response_bootstrap):
         idx = rng.integers(0, n, n)
         k = int(is_tb[idx].sum())
-        r, t = curves(idx)
-        curve_draws[0].append(r)
-        curve_draws[1].append(t)
+        c = curves(idx)
+        for rule in RULES:
+            curve_draws[rule].append(c[rule])
+        for rule in (RANKING_RULE, TEXTBOOK_RULE):
+            curve_draws[rule + "-"].append(c[rule] - c[PEAK_LOAD_RULE])
         if k == 0:
             continue
-        draws_rank.append(r[k - 1])
-        draws_text.append(t[k - 1])
-        draws_diff.append(r[k - 1] - t[k - 1])
+        for rule in RULES:
+            at_k[rule].append(c[rule][k - 1])
+        for key, (a, b) in pairs.items():
+            at_k[key].append(c[a][k - 1] - c[b][k - 1])
     q = (100 * (1 - rm.INTERVAL_LEVEL) / 2, 100 * (1 + rm.INTERVAL_LEVEL) / 2)
 
     def interval(point: float, draws: list[float]) -> tuple[float, float, float]:
@@ -769,29 +803,34 @@ def heldout_event_comparison(
         f"{n} measured ToU households, held-out events: ranked on one half of the evening High events, "
         "kW realised on the other half (halves swapped, averaged); 95% paired bootstrap over households"
     )
-    captured = {
-        RANKING_RULE: interval(full_rank[n_tb - 1], draws_rank),
-        TEXTBOOK_RULE: interval(full_text[n_tb - 1], draws_text),
+    captured = {rule: interval(full[rule][n_tb - 1], at_k[rule]) for rule in RULES}
+    difference = interval(full[RANKING_RULE][n_tb - 1] - full[TEXTBOOK_RULE][n_tb - 1], at_k["rank-text"])
+    versus = {
+        rule: interval(full[rule][n_tb - 1] - full[PEAK_LOAD_RULE][n_tb - 1], at_k[f"{rule} - peak"])
+        for rule in (RANKING_RULE, TEXTBOOK_RULE)
     }
-    difference = interval(full_rank[n_tb - 1] - full_text[n_tb - 1], draws_diff)
-    band = [np.percentile(np.stack(d), q, axis=0) for d in curve_draws]
-    curve = pl.concat(
-        [
+    band = {key: np.percentile(np.stack(d), q, axis=0) for key, d in curve_draws.items()}
+    nothing = [None] * n
+    parts = []
+    for rule in RULES:
+        vs = rule != PEAK_LOAD_RULE
+        parts.append(
             pl.DataFrame(
                 {
                     "rule": [rule] * n,
                     "n_targeted": np.arange(1, n + 1, dtype=np.int64),
-                    "cumulative_kw": values,
-                    "cumulative_kw_ci_low": b[0],
-                    "cumulative_kw_ci_high": b[1],
+                    "cumulative_kw": full[rule],
+                    "cumulative_kw_ci_low": band[rule][0],
+                    "cumulative_kw_ci_high": band[rule][1],
+                    "minus_peak_load_kw": full[rule] - full[PEAK_LOAD_RULE] if vs else nothing,
+                    "minus_peak_load_ci_low": band[rule + "-"][0] if vs else nothing,
+                    "minus_peak_load_ci_high": band[rule + "-"][1] if vs else nothing,
                     "measured_on": [measured_on] * n,
                 },
                 schema=CURVE_SCHEMA,
             )
-            for rule, values, b in ((RANKING_RULE, full_rank, band[0]), (TEXTBOOK_RULE, full_text, band[1]))
-        ]
-    )
-    return HeldOutComparison(n, n_tb, measured_on, captured, difference, curve)
+        )
+    return HeldOutComparison(n, n_tb, measured_on, captured, difference, pl.concat(parts), None, versus)
 
 
 HELDOUT_COLUMNS = {
@@ -802,6 +841,9 @@ HELDOUT_COLUMNS = {
     "heldout_kw_minus_textbook": pl.Float64,
     "heldout_kw_minus_textbook_ci_low": pl.Float64,
     "heldout_kw_minus_textbook_ci_high": pl.Float64,
+    "heldout_kw_minus_peak_load": pl.Float64,
+    "heldout_kw_minus_peak_load_ci_low": pl.Float64,
+    "heldout_kw_minus_peak_load_ci_high": pl.Float64,
     "heldout_measured_on": pl.String,
 }
 
@@ -812,6 +854,7 @@ def add_heldout(comparison: pl.DataFrame, heldout: HeldOutComparison | None) -> 
     for rule in comparison["rule"].to_list():
         value = heldout.captured.get(rule) if heldout is not None else None
         diff = heldout.difference if heldout is not None and rule == RANKING_RULE else None
+        vs = heldout.versus_peak_load.get(rule) if heldout is not None else None
         rows.append(
             {
                 "heldout_n_households": heldout.n_selected if value is not None else None,
@@ -821,6 +864,9 @@ def add_heldout(comparison: pl.DataFrame, heldout: HeldOutComparison | None) -> 
                 "heldout_kw_minus_textbook": diff[0] if diff else None,
                 "heldout_kw_minus_textbook_ci_low": diff[1] if diff else None,
                 "heldout_kw_minus_textbook_ci_high": diff[2] if diff else None,
+                "heldout_kw_minus_peak_load": vs[0] if vs else None,
+                "heldout_kw_minus_peak_load_ci_low": vs[1] if vs else None,
+                "heldout_kw_minus_peak_load_ci_high": vs[2] if vs else None,
                 "heldout_measured_on": heldout.measured_on if heldout is not None else "no held-out comparison run",
             }
         )

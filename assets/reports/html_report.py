@@ -32,7 +32,15 @@ from assets.model.segmentation_history import (
 from assets.reports import plots
 from assets.reports.data_confidence import DataConfidence
 from assets.reports.data_confidence import block as data_block
-from assets.reports.dr_targets import NO_RESPONSE, PROGRAM_EVIDENCE, RANKING_RULE, TEXTBOOK_RULE, DrTargets
+from assets.reports.dr_targets import (
+    NO_RESPONSE,
+    PEAK_LOAD_RULE,
+    PROGRAM_EVIDENCE,
+    RANKING_RULE,
+    RULES,
+    TEXTBOOK_RULE,
+    DrTargets,
+)
 from assets.reports.interventions import NO_CENTRAL, household_program_kw, program_options
 from assets.reports.privacy import suppress_small_counts, suppress_small_groups
 from assets.reports.profiles import PersonaProfiles, profile_notes
@@ -42,7 +50,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("summary", "Summary"),
     ("personas", "Personas"),
     ("interventions", "Intervention toolkit"),
-    ("dr-targets", "DR targets: ranking vs textbook rule"),
+    ("dr-targets", "DR targets: ranking vs peak load vs textbook rule"),
     ("response-model", "Households never on the tariff: response model, scored out of sample"),
     ("responsiveness", "Price responsiveness per persona"),
     ("acorn", "Who the personas are (Acorn)"),
@@ -433,7 +441,16 @@ DR_COMPARISON_COLUMNS: Columns = (
     ("heldout_n_households", "held out: households", _f(0)),
     ("heldout_kw_text", "held out: realised kW (95% CI)", None),
     ("heldout_diff_text", "held out: minus textbook (95% CI)", None),
+    ("heldout_vs_peak_text", "held out: minus peak load (95% CI)", None),
 )
+CAPTURE_AT_K_COLUMNS: Columns = (
+    ("k", "households targeted", _f(0)),
+    ("share", "share of measured", None),
+    *((f"kw_{i}", f"{rule}: realised kW (95% CI)", None) for i, rule in enumerate(RULES)),
+    ("rank_vs_peak", "ranking minus peak load (95% CI)", None),
+    ("text_vs_peak", "textbook minus peak load (95% CI)", None),
+)
+CAPTURE_SHARES = (0.10, 0.25, 0.50)  # small k of the held-out capture curve shown as a table
 LOAD_SHAPE_COLUMNS: Columns = (
     ("load_shape_cluster", "cluster", None),
     ("load_shape_name", "name", None),
@@ -482,8 +499,42 @@ def _captured_interval(row: dict) -> str:
 
 def split_capture_curve(curve: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(response-model CV curve, held-out-event curve of the DR target rules) of reports.dr_capture_curve."""
-    held = pl.col("rule").is_in([RANKING_RULE, TEXTBOOK_RULE])
+    held = pl.col("rule").is_in(list(RULES))
     return curve.filter(~held), curve.filter(held)
+
+
+def capture_at_k(curve: pl.DataFrame | None, k_min: int = 1) -> pl.DataFrame | None:
+    """The held-out-event capture curve at small k (CAPTURE_SHARES of the measured households, at least
+    ``k_min``: the report passes its small-group threshold, so no row sums fewer households):
+    each rule's realised kW and the ranking's and the textbook's difference with the peak-load rule, each
+    with its 95 % paired-bootstrap interval. None without a held-out curve."""
+    if curve is None:
+        return None
+    _, held = split_capture_curve(curve)
+    if held.height == 0:
+        return None
+    n = int(held["n_targeted"].max())
+    rows, seen = [], set()
+    for share in CAPTURE_SHARES:
+        k = max(k_min, round(share * n))
+        if k > n or k in seen:
+            continue
+        seen.add(k)
+        at = {r["rule"]: r for r in held.filter(pl.col("n_targeted") == k).iter_rows(named=True)}
+        row = {"k": k, "share": f"{100 * k / n:.0f}% of {n}"}
+        for i, rule in enumerate(RULES):
+            r = at.get(rule, {})
+            row[f"kw_{i}"] = _ci(r.get("cumulative_kw"), r.get("cumulative_kw_ci_low"), r.get("cumulative_kw_ci_high"))
+        for key, rule in (("rank_vs_peak", RANKING_RULE), ("text_vs_peak", TEXTBOOK_RULE)):
+            r = at.get(rule, {})
+            lo, hi = r.get("minus_peak_load_ci_low"), r.get("minus_peak_load_ci_high")
+            row[key] = _ci(r.get("minus_peak_load_kw"), lo, hi, sign="+")
+        rows.append(row)
+    if not rows:
+        return None
+    return pl.DataFrame(
+        rows, schema={"k": pl.Int64, "share": pl.String} | {c: pl.String for c in rows[0] if c not in ("k", "share")}
+    )
 
 
 def _ci(v: float | None, lo: float | None, hi: float | None, digits: int = 2, sign: str = "") -> str | None:
@@ -492,26 +543,48 @@ def _ci(v: float | None, lo: float | None, hi: float | None, digits: int = 2, si
     return f"{v:{sign}.{digits}f}" + ("" if lo is None or hi is None else f" ({lo:.{digits}f} to {hi:.{digits}f})")
 
 
-def heldout_sentence(comp: pl.DataFrame) -> str:
-    """The out-of-sample comparison of the two rules in words (held-out columns of dr_target_comparison)."""
-    rank = comp.filter(pl.col("rule") == RANKING_RULE).row(0, named=True)
-    text = comp.filter(pl.col("rule") == TEXTBOOK_RULE).row(0, named=True)
-    if rank.get("heldout_kw_captured") is None or text.get("heldout_kw_captured") is None:
-        why = str(rank.get("heldout_measured_on") or "no held-out comparison run")
-        return f"No out-of-sample comparison with the textbook rule was possible ({why}); no capture curve is drawn."
-    lo, hi = rank["heldout_kw_minus_textbook_ci_low"], rank["heldout_kw_minus_textbook_ci_high"]
+RULE_WORDS = {RANKING_RULE: "the ranking", PEAK_LOAD_RULE: "ranking by peak load", TEXTBOOK_RULE: "the textbook rule"}
+
+
+def tell_apart(a: str, b: str, lo: float | None, hi: float | None) -> str:
+    """Which of rules ``a`` and ``b`` captures more out of sample, from the interval of a - b."""
+    wa, wb = RULE_WORDS[a], RULE_WORDS[b]
     if lo is not None and lo > 0:
-        verdict = "the ranking captures more than the textbook rule out of sample"
-    elif hi is not None and hi < 0:
-        verdict = "the textbook rule captures more than the ranking out of sample"
-    else:
-        verdict = "out of sample the data cannot tell the two rules apart"
+        return f"{wa} captures more than {wb}"
+    if hi is not None and hi < 0:
+        return f"{wb} captures more than {wa}"
+    return f"the data cannot tell {wa} from {wb}"
+
+
+def heldout_sentence(comp: pl.DataFrame) -> str:
+    """The out-of-sample comparison of the three rules in words (held-out columns of dr_target_comparison):
+    each rule's realised kW and which pairs the data can tell apart (intervals of the differences)."""
+    rows = {r["rule"]: r for r in comp.iter_rows(named=True)}
+    if any(rows.get(rule, {}).get("heldout_kw_captured") is None for rule in RULES):
+        why = str(rows.get(RANKING_RULE, {}).get("heldout_measured_on") or "no held-out comparison run")
+        return f"No out-of-sample comparison of the three rules was possible ({why}); no capture curve is drawn."
+    rank, text = rows[RANKING_RULE], rows[TEXTBOOK_RULE]
+
+    def value(row: dict, col: str, sign: str = "") -> str | None:
+        return _ci(row[col], row[f"{col}_ci_low"], row[f"{col}_ci_high"], sign=sign)
+
+    kw = "; ".join(
+        f"{RULE_WORDS[rule]} {_ci(r['heldout_kw_captured'], r['heldout_kw_ci_low'], r['heldout_kw_ci_high'])} kW"
+        for rule, r in ((rule, rows[rule]) for rule in RULES)
+    )
+    pairs = [
+        (RANKING_RULE, PEAK_LOAD_RULE, rank, "heldout_kw_minus_peak_load"),
+        (RANKING_RULE, TEXTBOOK_RULE, rank, "heldout_kw_minus_textbook"),
+        (TEXTBOOK_RULE, PEAK_LOAD_RULE, text, "heldout_kw_minus_peak_load"),
+    ]
+    diffs = "; ".join(
+        f"{RULE_WORDS[a]} minus {RULE_WORDS[b]} {value(row, col, '+')} kW: "
+        f"{tell_apart(a, b, row[col + '_ci_low'], row[col + '_ci_high'])}"
+        for a, b, row, col in pairs
+    )
     return (
-        f"Out of sample ({rank['heldout_measured_on']}): the {rank['heldout_n_households']:,} households the ranking "
-        f"picks realised {_ci(rank['heldout_kw_captured'], rank['heldout_kw_ci_low'], rank['heldout_kw_ci_high'])} kW, "
-        f"the textbook cluster's {text['heldout_n_households']:,} realised "
-        f"{_ci(text['heldout_kw_captured'], text['heldout_kw_ci_low'], text['heldout_kw_ci_high'])} kW; difference "
-        f"{_ci(rank['heldout_kw_minus_textbook'], lo, hi, sign='+')} kW (95% intervals): {verdict}."
+        f"Out of sample ({rank['heldout_measured_on']}), the {rank['heldout_n_households']:,} households each rule "
+        f"picks realised: {kw}. Differences (95% intervals): {diffs}."
     )
 
 
@@ -564,11 +637,21 @@ def dr_comparison_for_report(inputs: ReportInputs) -> pl.DataFrame:
         )
         for r in comp.iter_rows(named=True)
     ]
+    vs_peak = [
+        _ci(
+            r.get("heldout_kw_minus_peak_load"),
+            r.get("heldout_kw_minus_peak_load_ci_low"),
+            r.get("heldout_kw_minus_peak_load_ci_high"),
+            sign="+",
+        )
+        for r in comp.iter_rows(named=True)
+    ]
     return comp.with_columns(
         pl.Series("expected_kw_interval", texts, dtype=pl.String),
         pl.Series("per_household_kw", per, dtype=pl.String),
         pl.Series("heldout_kw_text", held, dtype=pl.String),
         pl.Series("heldout_diff_text", diff, dtype=pl.String),
+        pl.Series("heldout_vs_peak_text", vs_peak, dtype=pl.String),
     )
 
 
@@ -691,6 +774,9 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
             "pseudonymised": s.pseudonymise,
             "heldout": heldout_sentence(inputs.dr.comparison),
             "heldout_curve": "heldout_capture_curve" in (inputs.images or {}),
+            "at_k": None
+            if (at_k := capture_at_k(inputs.capture, k)) is None
+            else table_data(at_k, CAPTURE_AT_K_COLUMNS),
         },
         "load_shapes": {
             "reason": m.load_shape_choice.reason,
@@ -728,14 +814,14 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
 # Plain words for the response model's score names (reports.response_model_scores.metric); a name not
 # listed here is shown as stored.
 METRIC_LABELS = {
-    "spearman_reduction": "rank correlation with the measured High reduction (%)",
-    "spearman_kw": "rank correlation with the measured kW reduction",
-    "auc_responder": "AUC: tells responders from non-responders",
-    "brier_responder": "Brier score of the responder probability (lower is better)",
-    "mean_predicted_probability": "mean predicted probability of responding",
+    "spearman_kw": "rank correlation with the held-out households' realised kW",
+    "captured_kw_top_share": "realised kW of each held-out fold's top third (summed over folds)",
+    "spearman_kw_gain_over_peak_load": "gain in rank correlation over ranking by peak load",
+    "captured_kw_gain_over_peak_load": "gain in captured kW over ranking by peak load",
+    "spearman_kw_gain_over_peak_load_null": "gain in rank correlation over peak load, responses shuffled (null)",
+    "captured_kw_gain_over_peak_load_null": "gain in captured kW over peak load, responses shuffled (null)",
+    "auc_responder": "AUC: tells responders from non-responders (first CV repeat)",
     "observed_responder_rate": "observed share of responders",
-    "spearman_gain_over_prior": "gain in rank correlation over the segment prior",
-    "spearman_gain_over_textbook": "gain in rank correlation over the textbook rule",
 }
 
 
@@ -747,18 +833,21 @@ def _response_model_context(inputs: ReportInputs) -> dict:
         return {"verdict": "The response model was not scored for this report.", "table": None, "curve": False}
     n = int(scores["n_households"].max() or 0) if scores.height else 0
     _, verdict = decide(scores, n)
-    fmt = lambda v: f"{v:.2f}"  # noqa: E731
+    fmt = lambda v: f"{v:.3f}"  # noqa: E731
     return {
         "verdict": verdict,
         "table": table_data(
             scores.with_columns(pl.col("metric").replace(METRIC_LABELS)),
             [
-                ("method", "method", None),
+                ("method", "rule", None),
+                ("family", "family", None),
                 ("metric", "metric", None),
                 ("estimate", "estimate", fmt),
-                ("ci_low", "95% CI low", fmt),
-                ("ci_high", "95% CI high", fmt),
+                ("ci_low", "95% low", fmt),
+                ("ci_high", "95% high", fmt),
+                ("p_value", "permutation p", fmt),
                 ("n_households", "households", None),
+                ("interval_basis", "interval", None),
             ],
         ),
         "curve": inputs.capture is not None and "capture_curve" in (inputs.images or {}),

@@ -26,8 +26,15 @@ def test_dr_rules_compared_on_held_out_events(pipeline):
             for r in rows.values()
         )
         + f"\ndifference {rank['heldout_kw_minus_textbook']:.2f} ({rank['heldout_kw_minus_textbook_ci_low']:.2f}.."
-        f"{rank['heldout_kw_minus_textbook_ci_high']:.2f})"
+        f"{rank['heldout_kw_minus_textbook_ci_high']:.2f}); ranking minus peak load "
+        f"{rank['heldout_kw_minus_peak_load']:.2f} ({rank['heldout_kw_minus_peak_load_ci_low']:.2f}.."
+        f"{rank['heldout_kw_minus_peak_load_ci_high']:.2f})"
     )
+    assert set(rows) == {
+        "ranking by expected kW reduction",
+        "rank by winter weekday 16:00-20:00 peak load",
+        "textbook: highest-load load-shape cluster",
+    }
     measured = (targets["response_source"] == "measured").sum()
     assert "measured ToU households, held-out events" in rank["heldout_measured_on"]
     n = int(rank["heldout_measured_on"].split()[0])
@@ -35,9 +42,10 @@ def test_dr_rules_compared_on_held_out_events(pipeline):
     for r in rows.values():
         assert r["heldout_kw_ci_low"] <= r["heldout_kw_captured"] <= r["heldout_kw_ci_high"]
     held = curve.filter(pl.col("rule").is_in(list(rows)))
-    assert held.height == 2 * n and held["measured_on"].n_unique() == 1
+    assert held.height == 3 * n and held["measured_on"].n_unique() == 1
     # the response model's cross-validated curve is kept beside it, labelled
-    assert curve.filter(~pl.col("rule").is_in(list(rows)))["measured_on"].str.contains("cross-validated").all()
+    assert curve.filter(~pl.col("rule").is_in(list(rows)))["measured_on"].str.contains("cross-validation").all()
     html = (pipeline.reports / "persona_report.html").read_text(encoding="utf-8")
     assert 'alt="capture curve on held-out events"' in html
     assert f"Out of sample ({n} measured ToU households, held-out events" in html
+    assert "the ranking minus ranking by peak load" in html and "ranking minus peak load (95% CI)" in html

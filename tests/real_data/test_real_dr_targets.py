@@ -48,47 +48,57 @@ def test_response_model_is_not_used_on_the_real_sample_and_the_verdict_says_why(
     )
     # only households with a baseline-year (pre-period) lifestyle train the model: 3 ToU at most
     assert n is None or n <= 3
+    assert scores.filter(pl.col("metric") == "spearman_kw_gain_over_peak_load")["estimate"].null_count() == 1
 
 
 def test_rules_compared_on_held_out_events_with_intervals(real_con, targets):
-    """Issue 11: the ranking and the textbook rule scored on held-out events of the measured ToU
-    households (32 on the sample), paired bootstrap intervals, and a held-out capture curve."""
+    """Issues 11 and 21: the ranking, rank-by-peak-load and the textbook rule scored on held-out events of the
+    measured ToU households (32 on the sample), paired bootstrap intervals of each rule and of the
+    differences with peak load, and a held-out capture curve of all three."""
     comp = {r["rule"]: r for r in real_con.sql("SELECT * FROM reports.dr_target_comparison").pl().iter_rows(named=True)}
     rank = comp["ranking by expected kW reduction"]
+    peak = comp["rank by winter weekday 16:00-20:00 peak load"]
     text = comp["textbook: highest-load load-shape cluster"]
     measured = targets.filter(pl.col("response_source") == "measured").height
     keys = ("heldout_kw_captured", "heldout_kw_ci_low", "heldout_kw_ci_high")
     diff = ("heldout_kw_minus_textbook", "heldout_kw_minus_textbook_ci_low", "heldout_kw_minus_textbook_ci_high")
+    vs = ("heldout_kw_minus_peak_load", "heldout_kw_minus_peak_load_ci_low", "heldout_kw_minus_peak_load_ci_high")
     print(
         f"\nheld out (n {rank['heldout_n_households']} of {measured}): ranking {[rank[k] for k in keys]}, "
-        f"textbook {[text[k] for k in keys]}, difference {[rank[k] for k in diff]}"
+        f"peak load {[peak[k] for k in keys]}, textbook {[text[k] for k in keys]}, ranking - textbook "
+        f"{[rank[k] for k in diff]}, ranking - peak load {[rank[k] for k in vs]}, textbook - peak load "
+        f"{[text[k] for k in vs]}"
     )
     assert rank["heldout_measured_on"].startswith(f"{measured} measured ToU households, held-out events")
-    assert 0 < rank["heldout_n_households"] == text["heldout_n_households"] <= measured
-    for row in (rank, text):
+    assert 0 < rank["heldout_n_households"] == text["heldout_n_households"] == peak["heldout_n_households"]
+    assert rank["heldout_n_households"] <= measured
+    for row in (rank, peak, text):
         assert row["heldout_kw_ci_low"] <= row["heldout_kw_captured"] <= row["heldout_kw_ci_high"]
-    assert (
-        rank["heldout_kw_minus_textbook_ci_low"]
-        <= rank["heldout_kw_minus_textbook"]
-        <= rank["heldout_kw_minus_textbook_ci_high"]
-    )
+    for row, cols in ((rank, diff), (rank, vs), (text, vs)):
+        assert row[cols[1]] <= row[cols[0]] <= row[cols[2]]
+    assert peak["heldout_kw_minus_peak_load"] is None
     curve = real_con.sql("SELECT * FROM reports.dr_capture_curve").pl()
     held = curve.filter(pl.col("rule").is_in(list(comp)))
-    assert held.group_by("rule").len()["len"].to_list() == [measured, measured]
+    assert held.group_by("rule").len()["len"].to_list() == [measured] * 3
     assert held["cumulative_kw_ci_low"].null_count() == 0
-    # both rules end on the same households' realised kW
+    # all three rules end on the same households' realised kW
     ends = held.group_by("rule").agg(pl.col("cumulative_kw").sort_by("n_targeted").last())["cumulative_kw"]
-    assert ends[0] == pytest.approx(ends[1])
+    assert ends.to_list() == pytest.approx([ends[0]] * 3)
 
 
 def test_captured_kw_interval_is_not_the_sum_of_household_bounds(real_con, targets):
     """Measured households' errors independent (narrower than their summed bounds), the program-evidence
     households' trial range added as it is; the total is the unclipped sum."""
     comp = real_con.sql("SELECT * FROM reports.dr_target_comparison").pl()
+    n_rank = int(targets["selected_by_ranking"].sum())
+    by_load = targets.sort("peak_load_kw", descending=True).head(n_rank)["household_ref"]
     for row in comp.iter_rows(named=True):
-        sel = targets.filter(
-            pl.col("selected_by_ranking" if row["rule"].startswith("ranking") else "selected_by_textbook")
-        )
+        if row["rule"].startswith("rank by winter"):
+            sel = targets.filter(pl.col("household_ref").is_in(by_load.implode()))
+        else:
+            sel = targets.filter(
+                pl.col("selected_by_ranking" if row["rule"].startswith("ranking") else "selected_by_textbook")
+            )
         env_lo, env_hi = sel["expected_kw_ci_low"].sum(), sel["expected_kw_ci_high"].sum()
         assert env_lo <= row["expected_kw_captured_ci_low"] <= row["expected_kw_captured"]
         assert row["expected_kw_captured"] <= row["expected_kw_captured_ci_high"] <= env_hi + 1e-9
@@ -103,6 +113,9 @@ def test_report_states_the_held_out_comparison_and_which_figure_sizes_whom(real_
     n_ev = (targets["response_source"] == "program evidence (intention-to-treat)").sum()
     assert f"the {n_ev:,} households never on the tariff" in text
     assert "Out of sample (32 measured ToU households, held-out events" in text
+    # the three rules side by side, and which pairs the data can tell apart
+    assert "ranking by peak load" in text and "households targeted" in text
+    assert "the ranking minus ranking by peak load" in text
     assert "response-model section" not in text
     assert 'alt="capture curve on held-out events"' in html
     # no response-model CV curve on the real sample (no household to cross-validate): no empty chart

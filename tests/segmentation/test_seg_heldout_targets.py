@@ -8,8 +8,10 @@ import polars as pl
 import pytest
 
 from assets.reports.dr_targets import (
+    PEAK_LOAD_RULE,
     PROGRAM_EVIDENCE,
     RANKING_RULE,
+    RULES,
     TEXTBOOK_RULE,
     captured_kw_interval,
     heldout_event_comparison,
@@ -55,8 +57,8 @@ def _planted(outputs):
     return e, measured, a, b
 
 
-def _brute_force(measured: pl.DataFrame, a: np.ndarray, b: np.ndarray, top: int) -> tuple[float, float]:
-    """(ranking, textbook) kW on held-out events from the planted fold values."""
+def _brute_force(measured: pl.DataFrame, a: np.ndarray, b: np.ndarray, top: int) -> tuple[float, float, float]:
+    """(ranking, textbook, peak load) kW on held-out events from the planted fold values."""
     load = measured["peak_load_kw"].to_numpy() / 100.0
     tb = (measured["textbook_cluster"] == top).to_numpy()
     n = int(tb.sum())
@@ -65,7 +67,9 @@ def _brute_force(measured: pl.DataFrame, a: np.ndarray, b: np.ndarray, top: int)
         order = np.argsort(-(fit * load), kind="stable")[:n]
         rank.append(float((test * load)[order].sum()))
     text = [float((test * load)[tb].sum()) for test in (b, a)]
-    return float(np.mean(rank)), float(np.mean(text))
+    by_load = np.argsort(-load, kind="stable")[:n]
+    peak = [float((test * load)[by_load].sum()) for test in (b, a)]
+    return float(np.mean(rank)), float(np.mean(text)), float(np.mean(peak))
 
 
 def test_heldout_comparison_scores_each_half_on_the_other(outputs):
@@ -75,23 +79,31 @@ def test_heldout_comparison_scores_each_half_on_the_other(outputs):
     result = heldout_event_comparison(rows, outputs["features"], e, model.settings)
     assert result.reason is None and result.n_households == measured.height
     top = textbook_cluster_choice(e)
-    rank, text = _brute_force(measured, a, b, top)
+    rank, text, peak = _brute_force(measured, a, b, top)
     assert result.n_selected == int((measured["textbook_cluster"] == top).sum())
     assert result.captured[RANKING_RULE][0] == pytest.approx(rank, rel=1e-6)
     assert result.captured[TEXTBOOK_RULE][0] == pytest.approx(text, rel=1e-6)
+    assert result.captured[PEAK_LOAD_RULE][0] == pytest.approx(peak, rel=1e-6)
     assert result.difference[0] == pytest.approx(rank - text, rel=1e-6)
+    assert result.versus_peak_load[RANKING_RULE][0] == pytest.approx(rank - peak, rel=1e-6)
+    assert result.versus_peak_load[TEXTBOOK_RULE][0] == pytest.approx(text - peak, rel=1e-6)
     # scoring the ranking on its own events (a wrong split) would give far more: the halves disagree
     load = measured["peak_load_kw"].to_numpy() / 100.0
     in_sample = np.mean([np.sort(v * load)[::-1][: result.n_selected].sum() for v in (a, b)])
     assert in_sample > rank * 1.5
     # intervals: a paired bootstrap over households that contains the estimate
-    for rule in (RANKING_RULE, TEXTBOOK_RULE):
+    for rule in RULES:
         v, lo, hi = result.captured[rule]
         assert lo <= v <= hi and lo < hi
-    # the curve ends, for both rules, at all households' realised kW (same set, any order)
+    # the curve ends, for all three rules, at all households' realised kW (same set, any order)
     ends = result.curve.group_by("rule").agg(pl.col("cumulative_kw").last())["cumulative_kw"].to_list()
     total = float(((a + b) / 2 * load).sum())
-    assert ends == pytest.approx([total, total])
+    assert ends == pytest.approx([total, total, total])
+    assert set(result.curve["rule"].unique()) == set(RULES)
+    # the curve's difference with the peak-load rule, at the selection size, is the table's
+    at_n = result.curve.filter((pl.col("rule") == RANKING_RULE) & (pl.col("n_targeted") == result.n_selected))
+    assert at_n["minus_peak_load_kw"].item() == pytest.approx(rank - peak, rel=1e-6)
+    assert result.curve.filter(pl.col("rule") == PEAK_LOAD_RULE)["minus_peak_load_kw"].null_count() == measured.height
     assert set(result.curve["measured_on"].unique()) == {result.measured_on}
     assert result.measured_on.startswith(f"{measured.height} measured ToU households, held-out events")
 
@@ -101,10 +113,43 @@ def test_heldout_ranking_wins_when_the_halves_agree(outputs):
     e, measured, a, _ = _planted(outputs)
     rows = _planted_rows(measured["household_id"].to_list(), a, a)
     result = heldout_event_comparison(rows, outputs["features"], e, outputs["model"].settings)
-    rank, text = _brute_force(measured, a, a, textbook_cluster_choice(e))
+    rank, text, _ = _brute_force(measured, a, a, textbook_cluster_choice(e))
     assert result.captured[RANKING_RULE][0] == pytest.approx(rank, rel=1e-6)
     assert result.captured[TEXTBOOK_RULE][0] == pytest.approx(text, rel=1e-6)
     assert result.difference[0] > 0
+    assert result.versus_peak_load[RANKING_RULE][0] > 0
+
+
+def test_heldout_ranking_claims_no_gain_over_peak_load_where_load_alone_is_best(outputs):
+    """Planted: one half of the events carries a household-specific reduction that does not repeat, the other
+    the same reduction for everyone, so the held-out kW follows load alone. The ranking must not claim a gain
+    over rank-by-peak-load: the interval of its difference covers 0 or lies below it."""
+    e, measured, a, _ = _planted(outputs)
+    same = np.full_like(a, 16.0)
+    rows = _planted_rows(measured["household_id"].to_list(), a, same)
+    result = heldout_event_comparison(rows, outputs["features"], e, outputs["model"].settings)
+    rank, _, peak = _brute_force(measured, a, same, textbook_cluster_choice(e))
+    est, lo, hi = result.versus_peak_load[RANKING_RULE]
+    assert est == pytest.approx(rank - peak, rel=1e-6, abs=1e-9)
+    assert est <= 0 and lo <= 0, (est, lo, hi)
+    from assets.reports.dr_targets import add_heldout
+    from assets.reports.html_report import heldout_sentence
+
+    # the same reduction for everyone in both halves: the ranking IS the peak-load order, so their
+    # difference is 0 in every bootstrap draw and the two rules' kW and intervals coincide
+    rows = _planted_rows(measured["household_id"].to_list(), same, same)
+    equal = heldout_event_comparison(rows, outputs["features"], e, outputs["model"].settings)
+    assert equal.versus_peak_load[RANKING_RULE] == pytest.approx((0.0, 0.0, 0.0), abs=1e-12)
+    assert equal.captured[RANKING_RULE] == pytest.approx(equal.captured[PEAK_LOAD_RULE], abs=1e-12)
+    comp = add_heldout(_comparison_stub(result), result)
+    words = heldout_sentence(comp)
+    assert "cannot tell" in words or "peak load captures more" in words, words
+    assert "ranking captures more than ranking by peak load" not in words, words
+
+
+def _comparison_stub(result) -> pl.DataFrame:
+    """The in-sample columns add_heldout extends (their values do not matter to the held-out sentence)."""
+    return pl.DataFrame({"rule": list(RULES), "n_households": [result.n_selected] * 3})
 
 
 def test_heldout_needs_events_in_both_halves(outputs):

@@ -4,6 +4,7 @@ import pandera.polars as pa
 import polars as pl
 
 from assets.common.table_model import TableModel
+from assets.reports.dr_targets import RULES
 
 
 class DrTargets(TableModel):
@@ -27,7 +28,7 @@ class DrTargets(TableModel):
     peak_load_basis: pl.String = pa.Field(description="What peak_load_kw was measured on (load and window).")
     response_source: pl.String = pa.Field(
         isin=["measured", "response model", "program evidence (intention-to-treat)", "no response evidence"],
-        description="measured = shrunk DiD estimate of this household (on the dynamic tariff); response model = predicted from pre-period lifestyle and Acorn (used only when it beat the segment prior and the textbook rule out of sample); program evidence (intention-to-treat) = never on the tariff: the sourced figure of the program the toolkit offers it, measured on everyone offered that program (program_evidence.csv), the same % for every such household, so among them the list ranks by peak load; no response evidence = no household of the data had a measured price response (the expected columns are empty and the list ranks by peak_load_kw).",
+        description="measured = shrunk DiD estimate of this household (on the dynamic tariff); response model = predicted from pre-period lifestyle and Acorn (used only when it beat ranking by peak load out of sample: response_model.py); program evidence (intention-to-treat) = never on the tariff: the sourced figure of the program the toolkit offers it, measured on everyone offered that program (program_evidence.csv), the same % for every such household, so among them the list ranks by peak load; no response evidence = no household of the data had a measured price response (the expected columns are empty and the list ranks by peak_load_kw).",
     )
     response_basis: pl.String = pa.Field(
         description="Which figure sizes the household: its evening High events (start 17:00-23:00 local) or, "
@@ -79,7 +80,12 @@ class DrTargets(TableModel):
 
 
 class DrTargetComparison(TableModel):
-    rule: pl.String = pa.Field(unique=True, description="Selection rule.")
+    rule: pl.String = pa.Field(
+        unique=True,
+        isin=list(RULES),
+        description="Selection rule: the ranking by expected kW, rank by winter weekday 16:00-20:00 peak load (as "
+        "many households as the ranking), the textbook highest-load K=3 load-shape cluster.",
+    )
     n_households: pl.Int64 = pa.Field(ge=0, description="Households selected by the rule.")
     expected_kw_captured: pl.Float64 = pa.Field(
         nullable=True,
@@ -109,8 +115,12 @@ class DrTargetComparison(TableModel):
     measured_responders_selected: pl.Int64 = pa.Field(
         ge=0, description="Selected households that are measured responders."
     )
-    overlap_households: pl.Int64 = pa.Field(ge=0, description="Households selected by both rules.")
-    jaccard: pl.Float64 = pa.Field(ge=0, le=1, description="Overlap / union of the two selections.")
+    overlap_households: pl.Int64 = pa.Field(
+        ge=0,
+        description="Households this rule and the ranking both select (the ranking's row: the ranking and the "
+        "textbook rule).",
+    )
+    jaccard: pl.Float64 = pa.Field(ge=0, le=1, description="overlap_households / union of the same two selections.")
     heldout_n_households: pl.Int64 = pa.Field(
         nullable=True,
         ge=0,
@@ -131,6 +141,17 @@ class DrTargetComparison(TableModel):
         nullable=True, description="2.5 % of the paired bootstrap over households of the difference."
     )
     heldout_kw_minus_textbook_ci_high: pl.Float64 = pa.Field(
+        nullable=True, description="97.5 % of the paired bootstrap over households of the difference."
+    )
+    heldout_kw_minus_peak_load: pl.Float64 = pa.Field(
+        nullable=True,
+        description="Ranking and textbook rows: held-out kW minus the peak-load rule's (rank by winter weekday "
+        "16:00-20:00 peak load, as many households); null on the peak-load row.",
+    )
+    heldout_kw_minus_peak_load_ci_low: pl.Float64 = pa.Field(
+        nullable=True, description="2.5 % of the paired bootstrap over households of the difference."
+    )
+    heldout_kw_minus_peak_load_ci_high: pl.Float64 = pa.Field(
         nullable=True, description="97.5 % of the paired bootstrap over households of the difference."
     )
     heldout_measured_on: pl.String = pa.Field(
