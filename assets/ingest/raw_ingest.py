@@ -519,21 +519,7 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
         con.register(_FILES, files_table.to_arrow())
         con.register(_FILL, _fill(texts, stats).to_arrow())
         index_updates = text_index_rows(texts, stats, truncated)
-        for f, frame in parquet_frames:
-            months = frame["reading_month"]
-            index_updates.append(
-                [
-                    f.relative,
-                    f.size_bytes,
-                    f.mtime_ns,
-                    "parquet",
-                    months.min(),
-                    months.max(),
-                    frame.height,
-                    None,
-                    frame_interval(frame),
-                ]
-            )
+        index_updates += [parquet_index_row(f, frame) for f, frame in parquet_frames]
         with transaction(con):
             con.execute(f"DELETE FROM {_RAW} WHERE reading_month >= ? AND reading_month < ?", [start, end])
             if texts:
@@ -579,6 +565,13 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
         result.rows_by_month[month] = result.rows_by_month.get(month, 0) + n
         result.rows_by_layout[layout] = result.rows_by_layout.get(layout, 0) + n
     return result
+
+
+def parquet_index_row(f: SourceFile, frame: pl.DataFrame) -> list:
+    """The source-file index row of a Parquet readings file (``frame``: its raw rows), either engine."""
+    months = frame["reading_month"]
+    return [f.relative, f.size_bytes, f.mtime_ns, "parquet", months.min(), months.max(), frame.height, None,
+            frame_interval(frame)]  # fmt: skip
 
 
 def frame_interval(frame: pl.DataFrame) -> int | None:

@@ -71,7 +71,7 @@ from assets.ingest.raw_ingest import (
     _refuse_unusable,
     _sql,
     _truncated_line,
-    frame_interval,
+    parquet_index_row,
     parse_parameters,
     parse_sql,
     plan_text_file,
@@ -541,19 +541,7 @@ def _parquet_rows(spark: SparkSession, f: SourceFile, start: date, end: date) ->
 
 
 def _parquet_index_row(f: SourceFile) -> list[Any]:
-    frame = parquet_to_raw_rows(f.path, f.relative)
-    months = frame[PARTITION_COLUMN]
-    return [
-        f.relative,
-        f.size_bytes,
-        f.mtime_ns,
-        "parquet",
-        months.min(),
-        months.max(),
-        frame.height,
-        None,
-        frame_interval(frame),
-    ]
+    return parquet_index_row(f, parquet_to_raw_rows(f.path, f.relative))
 
 
 __all__ = ["RAW_LAKE_TABLE", "SPLIT_SETTINGS", "ensure_index_table", "ingest_window_spark", "lake_runner"]

@@ -42,11 +42,11 @@ class Pipeline:
         return result
 
 
-@pytest.fixture(scope="session")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
-    root = tmp_path_factory.mktemp("pipeline")
+def build_pipeline(root: Path, settings=None) -> Pipeline:
+    """Generate HOUSEHOLDS households (seed 5; ``settings``: the generator's, default its defaults) into
+    ``root`` and materialize the whole graph on them in the run plan's order."""
     folder = root / "source"
-    generate(folder, households=HOUSEHOLDS, seed=5)
+    generate(folder, households=HOUSEHOLDS, seed=5, **({} if settings is None else {"settings": settings}))
     definitions = defs()
     resources = {
         "warehouse": Warehouse(database=str(root / "warehouse.duckdb")),
@@ -68,3 +68,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
         assert result.success
         run.results.append(result)
     return run
+
+
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    return build_pipeline(tmp_path_factory.mktemp("pipeline"))

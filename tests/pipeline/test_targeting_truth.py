@@ -19,22 +19,17 @@ Two data sets: the demo default (``response_signal_strength`` 0.5, the shared ``
 fixture) and the same seed at strength 0 (a second whole-graph run, module fixture).
 """
 
-import dagster as dg
 import numpy as np
 import polars as pl
 import pytest
 from scipy.stats import spearmanr
 
-from assets.common.resources import MeterSource, ReportsDir, Warehouse
 from assets.model import response_model as rm
 from assets.model.cluster_model import household_response
 from assets.model.tables import load_segmentation_inputs
 from assets.reports.dr_targets import response_model_inputs
-from assets.synthetic.generate import generate
 from assets.synthetic.settings import GeneratorSettings
-from pipelines.definitions import defs
-from pipelines.run_plan import materialize_in_order
-from tests.pipeline.conftest import HOUSEHOLDS, Pipeline
+from tests.pipeline.conftest import Pipeline, build_pipeline
 
 pytestmark = pytest.mark.slow
 BOOTSTRAP = 2000
@@ -76,28 +71,7 @@ def planted(pipeline) -> pl.DataFrame:
 def unplanted(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
     """The same seed and size with no link between lifestyle / Acorn and responsiveness."""
     root = tmp_path_factory.mktemp("pipeline_strength_0")
-    folder = root / "source"
-    generate(folder, households=HOUSEHOLDS, seed=5, settings=GeneratorSettings(response_signal_strength=0.0))
-    definitions = defs()
-    resources = {
-        "warehouse": Warehouse(database=str(root / "warehouse.duckdb")),
-        "source": MeterSource(source_dir=str(folder)),
-        "reports": ReportsDir(path=str(root / "reports")),
-    }
-    instance = dg.DagsterInstance.ephemeral(tempdir=str(root / "dagster_home"))
-    run = Pipeline(
-        folder,
-        root / "warehouse.duckdb",
-        root / "reports",
-        pl.read_csv(folder / "ground_truth" / "households.csv"),
-        definitions,
-        resources,
-        instance,
-        [],
-    )
-    for result in materialize_in_order(definitions, resources, instance, "2012-01-01", "2014-01-01"):
-        assert result.success
-    return _never_treated(run)
+    return _never_treated(build_pipeline(root, GeneratorSettings(response_signal_strength=0.0)))
 
 
 def _spearman(part: dict, score: str) -> float:
