@@ -292,7 +292,8 @@ def clean_window(
         create_table_if_missing(con, table, model)
     # a balance table of an older version gains the newer columns (appended, in the schema's order)
     for column, sql_type in (("merged_parts", "BIGINT DEFAULT 0"), ("interval_minutes", "DOUBLE")):
-        con.execute(f"ALTER TABLE {qualified_name(BALANCE_TABLE)} ADD COLUMN IF NOT EXISTS {column} {sql_type}")
+        table, name = qualified_name(BALANCE_TABLE), quote_identifier(column)
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {sql_type}")
     month = start.replace(day=1)
     while month < end:
         following = _add_months(month, 1)
