@@ -226,9 +226,11 @@ class SegmentationSettings:
     response_logistic_c: float = 1.0
     response_capture_share: float = 1 / 3
     response_bootstrap: int = 500
-    # Prior (%) used when NO household has a measured response (e.g. a fleet without a pricing
-    # trial), from a source the utility names; None = no evidence: the DR list's expected kW stays
-    # empty and it ranks by peak load (reports.dr_targets.NO_RESPONSE). Not used otherwise.
+    # Prior (%) of the persona catalogue's response when NO household has a measured response (e.g. a fleet
+    # without a pricing trial), from a source the utility names. Set (not None), it also says the utility
+    # accepts outside evidence: the DR list then sizes every household by its offered program's evidence
+    # (intention-to-treat, program_evidence.csv), as it sizes never-treated households. None: the list's
+    # expected kW stays empty and it ranks by peak load (reports.dr_targets.NO_RESPONSE).
     external_prior_reduction_pct: float | None = None
 
     # --- naming ---------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def interventions(warehouse: Warehouse):
 
 
 @dg.asset(
-    deps=["personas", "segment_assignments"],
+    deps=["personas", "segment_assignments", "treatment_event_responses"],  # the held-out events' rows
     group_name="reports",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
@@ -133,7 +133,19 @@ def dr_targets(warehouse: Warehouse):
 
 
 PERSONA_REPORT_ASSET = dict(
-    deps=[interventions, dr_targets, "personas", "segment_assignments"],
+    # every table the report reads (data and confidence, checks, estimand, kW profiles) is a declared upstream
+    deps=[
+        interventions,
+        dr_targets,
+        "personas",
+        "segment_assignments",
+        "households",
+        "tariff_schedule",
+        "tariff_response_summary",
+        "treatment_event_responses",
+        "placebo_draws",
+        "response_checks",
+    ],
     group_name="reports",
     kinds={"html", "matplotlib"},
     owners=OWNERS,

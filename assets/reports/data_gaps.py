@@ -25,6 +25,7 @@ class DataShape:
     treated_measured: int  # treated households with a price response estimate
     treated_all_controls: int  # of them, compared with all controls (no pre-period profile)
     baseline_placebo_households: int
+    unsized_targets: int = 0  # DR list rows without an expected kW (nothing sized them)
 
 
 def response_gap(shape: DataShape) -> str | None:
@@ -59,6 +60,7 @@ def data_gaps(shape: DataShape) -> list[str]:
     response = response_gap(shape)
     if response is not None:
         gaps.append(response)
+    if response is not None and shape.unsized_targets > 0:
         gaps.append(
             "The DR target list therefore ranks households by their winter weekday 16:00-20:00 peak load alone: "
             "without a measured response no expected reduction in kW can be sized."

@@ -107,8 +107,9 @@ MODEL_BASIS = (
     "(not an intention-to-treat figure)"
 )
 # No household of the data had its price response measured (no schedule, no dynamic-tariff household, no
-# controls) and no external prior is configured (settings.external_prior_reduction_pct): nothing can size
-# an expected reduction, so it is left empty and the list ranks by peak load.
+# controls) and the utility configured no outside evidence (settings.external_prior_reduction_pct is None):
+# the expected reduction is left empty and the list ranks by peak load. With it set, households are sized by
+# their program's evidence like never-treated ones (the setting's comment).
 NO_RESPONSE = "no response evidence"
 NO_RESPONSE_BASIS = (
     "no household in these data had its price response measured: no expected reduction can be sized; "
@@ -461,8 +462,12 @@ def expected_household_reduction(
         )
         .sort("household_id")
     )
-    if frame["response_measured"].fill_null(False).any() or predicted.height or s.external_prior_reduction_pct:
-        return expected  # sized by measured responses, the response model, or a configured external prior
+    if (
+        frame["response_measured"].fill_null(False).any()
+        or predicted.height
+        or s.external_prior_reduction_pct is not None
+    ):
+        return expected  # sized by measured responses, the response model, or accepted outside evidence
     nothing = pl.lit(None, dtype=pl.Float64)
     return expected.with_columns(
         response_source=pl.lit(NO_RESPONSE),

@@ -914,9 +914,9 @@ def method_notes(inputs: ReportInputs) -> list[str]:
         "overlay uses the persona's measured ToU households and compares each household's High-event days with "
         "its normal days of the same month and day type (weighted like its event days), so season and weekends "
         "are not mistaken for a response; the control (flat-rate) households of the same lifestyle segment get "
-        "the same paired difference on the same days, so what event days do without a price signal (weather, "
-        "the days chosen) is visible beside it; High events start at different times of day, so the event-day "
-        "line averages over them (grey bars: share of event days priced High at each half hour).",
+        "the same paired difference on the schedule's event and normal days, so what event days do without a "
+        "price signal (weather, the days chosen) is visible beside it; High events start at different times of "
+        "day, so the event-day line averages over them (grey bars: share of event days priced High at each half hour).",
         "Expected kW of a household = its winter weekday 16:00-20:00 load x its expected evening-peak "
         "reduction % (dr_targets.csv says what each was measured on). Programs come only from "
         "the sourced evidence table (program_evidence.csv, low / central / high % peak reduction from "

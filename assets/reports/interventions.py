@@ -443,7 +443,8 @@ def household_program_kw(
         elif program == CPP:
             ev = ranges[CPP]
             base = float(exp_kw or 0.0)  # unclipped: a measured increase stays negative
-            lo, mid, hi = base * ev.low_pct / ev.central_pct, base, base * ev.high_pct / ev.central_pct
+            ends = sorted((base * ev.low_pct / ev.central_pct, base * ev.high_pct / ev.central_pct))
+            lo, mid, hi = ends[0], base, ends[1]  # a measured increase (negative kW) keeps low <= high
             basis = (
                 f"its High-price kW (expected_kw) x trials' {ev.low_pct:g} / {ev.central_pct:g} / "
                 f"{ev.high_pct:g} % over the central"

@@ -394,7 +394,7 @@ def plot_event_day_overlay(kw_lines: pl.DataFrame, high_share: pl.DataFrame, k: 
             _kw_line_with_band(ax, hours, rows, colour, f"{label} ({n_days} days)", alpha=0.18)
         for line, colour, label in (
             ("difference", "k", "ToU households"),
-            ("control_difference", COLOURS[2], "controls, same segment and days"),
+            ("control_difference", COLOURS[2], "controls of the segment, same schedule"),
         ):
             diff = part.filter((pl.col("line") == line) & ~pl.col("suppressed")).sort("slot")
             if diff.height == 0:

@@ -24,7 +24,8 @@ Lines (kW = kWh per half hour x 2; each household's mean first, then the mean ov
   summer normal days;
 * ``difference``: high_event_days - normal_days per household (paired), then averaged;
 * ``control_difference``: the same paired difference for the control (flat-rate) households of the
-  persona's lifestyle segment, on the same calendar days: what event days do to load without a price
+  persona's lifestyle segment, on the schedule's event and normal days (paired the same way): what event
+  days do to load without a price
   signal (weather, the days chosen). ``difference`` minus it is the difference in differences.
 
 Band: the 95 % t interval over households (``scipy.stats.t``) of each slot's mean. Lines describing
@@ -207,7 +208,8 @@ def profile_notes(profiles: pl.DataFrame, k: int) -> list[str]:
                 if ctl is None
                 else f"fewer than {k} controls of its lifestyle segment, suppressed"
                 if ctl["suppressed"]
-                else f"beside {ctl['n_households']:,} controls of its lifestyle segment on the same days"
+                else f"beside {ctl['n_households']:,} controls of its lifestyle segment on the schedule's event and "
+                "normal days"
             )
             parts.append(
                 f"event-day overlay: {ev['n_households']:,} measured ToU households, {ev['n_days']:,} High-event "

@@ -149,6 +149,8 @@ def test_read_data_confidence_puts_the_sentence_first_among_the_warnings(raw):
         "CREATE TABLE features.tariff_response_summary (analysis VARCHAR, effect_pct DOUBLE, ci_low_pct DOUBLE, "
         "ci_high_pct DOUBLE, n_households BIGINT, n_events BIGINT, band VARCHAR, method VARCHAR, "
         "window_kind VARCHAR, start_bucket VARCHAR, season VARCHAR)",
+        "CREATE SCHEMA reports",
+        "CREATE TABLE reports.dr_targets (expected_kw_reduction DOUBLE)",
         "CREATE SCHEMA model",
         "CREATE TABLE model.segment_assignments (household_id VARCHAR, response_measured BOOLEAN)",
         "CREATE TABLE model.cluster_metrics (chosen BOOLEAN)",

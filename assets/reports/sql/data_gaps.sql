@@ -12,4 +12,5 @@ SELECT
         WHERE tariff_group = $treated AND response_method <> 'none'
           AND comparison_design = 'all_controls') AS treated_all_controls,
     (SELECT coalesce(max(n_households), 0) FROM features.tariff_response_summary
-        WHERE analysis = 'placebo' AND band = 'High') AS baseline_placebo_households
+        WHERE analysis = 'placebo' AND band = 'High') AS baseline_placebo_households,
+    (SELECT count(*) FROM reports.dr_targets WHERE expected_kw_reduction IS NULL) AS unsized_targets

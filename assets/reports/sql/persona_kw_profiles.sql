@@ -14,7 +14,7 @@
 --                            the household's event days (so season and weekends do not masquerade as response);
 --   difference               high_event_days - normal_days, household by household;
 --   control_difference       the same paired difference for the control (flat-rate) households of the
---                            persona's lifestyle segment(s), on the same calendar days: what the event days do
+--                            persona's lifestyle segment(s), on the schedule's event and normal days (their own month x day-type pairing): what the event days do
 --                            to load without any price signal (weather, day choice); difference minus it is
 --                            the difference in differences.
 WITH days AS (
