@@ -506,7 +506,9 @@ def captured_kw_interval(selected: pl.DataFrame) -> tuple[float, float, float]:
         return lo, hi, float("inf")  # no error model given: the sum of the bounds
     evidence = pl.col("response_source") == PROGRAM_EVIDENCE
     own_part = selected.filter(~evidence)
-    ev_part = selected.filter(evidence)
+    # a program without a central figure sizes no point value: its households are in neither the total nor
+    # its interval, so the two describe the same households
+    ev_part = selected.filter(evidence & pl.col("expected_kw_reduction").is_not_null())
     load = own_part["peak_load_kw"].cast(pl.Float64).fill_null(0.0) / 100.0
     own = (load * own_part["reduction_own_sd_pct"].cast(pl.Float64)).fill_null(0.0)
     var = float((own**2).sum())

@@ -429,3 +429,26 @@ def test_settings_validation():
     with pytest.raises(ValueError):
         SegmentationSettings(model_families=("dbscan",))
     assert dataclasses.replace(SegmentationSettings(), k_anonymity=3).k_anonymity == 3
+
+
+def test_captured_interval_and_total_describe_the_same_households():
+    """A program-evidence household whose program reports no central figure has no point value: its range
+    bounds must not widen the interval of a total it is not in (the interval would then not contain it)."""
+    from assets.reports.dr_targets import captured_kw_interval
+
+    selected = pl.DataFrame(
+        {
+            "response_source": ["measured", PROGRAM_EVIDENCE, PROGRAM_EVIDENCE],
+            "peak_load_kw": [2.0, 1.0, 3.0],
+            "reduction_own_sd_pct": [5.0, None, None],
+            "expected_kw_reduction": [0.2, 0.1, None],
+            "expected_kw_ci_low": [0.0, 0.0, 0.0],
+            "expected_kw_ci_high": [0.4, 0.1, 0.3],
+        }
+    )
+    lo, hi, sd = captured_kw_interval(selected)
+    assert sd == pytest.approx(0.1)
+    z = 1.959963984540054
+    assert (lo, hi) == pytest.approx((0.2 - z * 0.1 + 0.0, 0.2 + z * 0.1 + 0.1))
+    total = selected["expected_kw_reduction"].sum()
+    assert lo <= total <= hi
