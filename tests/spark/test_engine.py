@@ -138,6 +138,10 @@ def test_every_feature_and_report_statement_transpiles():
         assert "$" not in spark_sql, path.stem  # every parameter became a Spark marker
     for name in ("persona_kw_profiles", "event_day_high_share"):
         sql = load_sql(str(folder.parent.parent / "reports" / "profiles.py"), name).format(
-            readings="clean.clean_readings", schedule="ingest.tariff_schedule", grid="_g", assignments="model.a"
+            readings="clean.clean_readings",
+            schedule="ingest.tariff_schedule",
+            grid="_g",
+            assignments="model.a",
+            households="ingest.households",
         )
         assert "$" not in re.sub(r"/\*.*?\*/", "", transpile(sql)), name
