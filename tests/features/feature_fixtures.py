@@ -343,3 +343,14 @@ def noisy_trial_builder(
             noise = pl.Series(np.clip(1.0 + rng.normal(0.0, 0.25, n), 0.05, None))
             b.add_readings(hid, *window, lambda level=level, noise=noise: base_profile(level)() * pl.lit(noise))
     return b, events
+
+
+def write_month_coverage(con) -> None:
+    """clean.household_month_coverage as clean writes it (actual and estimated half hours per month)."""
+    con.execute(
+        """CREATE OR REPLACE TABLE clean.household_month_coverage AS
+           SELECT household_id, reading_month,
+                  CAST(count(*) FILTER (WHERE quality_code = 'A') AS INTEGER) AS actual_half_hours,
+                  CAST(count(*) FILTER (WHERE quality_code = 'E') AS INTEGER) AS estimated_half_hours
+           FROM clean.clean_readings GROUP BY ALL"""
+    )

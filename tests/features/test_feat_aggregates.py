@@ -18,6 +18,7 @@ from feature_fixtures import (
     mark_estimated,
     noisy_trial_builder,
     trial_settings,
+    write_month_coverage,
 )
 
 from assets.features import aggregates
@@ -25,17 +26,6 @@ from assets.features import compute as feat
 from assets.features.settings import FeatureSettings
 
 FIRST, END = date(2011, 12, 1), date(2014, 2, 1)  # partition months holding every fixture reading
-
-
-def _coverage(con: duckdb.DuckDBPyConnection) -> None:
-    """clean.household_month_coverage as clean writes it (actual and estimated half hours per month)."""
-    con.execute(
-        """CREATE OR REPLACE TABLE clean.household_month_coverage AS
-           SELECT household_id, reading_month,
-                  CAST(count(*) FILTER (WHERE quality_code = 'A') AS INTEGER) AS actual_half_hours,
-                  CAST(count(*) FILTER (WHERE quality_code = 'E') AS INTEGER) AS estimated_half_hours
-           FROM clean.clean_readings GROUP BY ALL"""
-    )
 
 
 def _warehouse() -> duckdb.DuckDBPyConnection:
@@ -49,7 +39,7 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
     b.household("X1", "ToU").add_readings("X1", date(2012, 2, 1), date(2012, 2, 6), 0.2)  # below coverage
     con = b.build()
     mark_estimated(con, "S01", 1, 0.25)  # estimated readings: counted as readings, never as actual ones
-    _coverage(con)
+    write_month_coverage(con)
     return con
 
 
@@ -150,7 +140,7 @@ def test_stale_or_foreign_aggregates_are_not_used():
 
     # the readings of one month change after the aggregates were built (re-cleaned, not re-aggregated)
     con.execute("DELETE FROM clean.clean_readings WHERE household_id = 'S02' AND reading_month = DATE '2013-02-01'")
-    _coverage(con)
+    write_month_coverage(con)
     assert not aggregates.aggregates_usable(con, settings)
     stale = _features(con, settings)  # falls back to the readings
     con.execute("DROP TABLE features.household_days")
@@ -252,7 +242,7 @@ def _dst_warehouse() -> duckdb.DuckDBPyConnection:
             b.add_readings(hid, *window, lambda level=level, noise=noise: base_profile(level)() * pl.lit(noise))
     con = b.build()
     mark_estimated(con, "S01", 3, 0.25)  # estimates in an event: never an event reading
-    _coverage(con)
+    write_month_coverage(con)
     return con
 
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import polars as pl
 import pytest
-from feature_fixtures import Event, WarehouseBuilder
+from feature_fixtures import Event, WarehouseBuilder, write_month_coverage
 
 from assets.features import aggregates
 from assets.features import compute as feat
@@ -63,17 +63,6 @@ def _real(household: str) -> pl.DataFrame:
     )
 
 
-def _coverage(con: duckdb.DuckDBPyConnection) -> None:
-    """clean.household_month_coverage as clean writes it (with the readings)."""
-    con.execute(
-        """CREATE OR REPLACE TABLE clean.household_month_coverage AS
-           SELECT household_id, reading_month,
-                  CAST(count(*) FILTER (WHERE quality_code = 'A') AS INTEGER) AS actual_half_hours,
-                  CAST(count(*) FILTER (WHERE quality_code = 'E') AS INTEGER) AS estimated_half_hours
-           FROM clean.clean_readings GROUP BY ALL"""
-    )
-
-
 def _warehouse() -> duckdb.DuckDBPyConnection:
     b = WarehouseBuilder()
     for household in HOUSEHOLDS:
@@ -88,7 +77,7 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
             real = real.with_columns(kwh=pl.when(march).then(0.0).otherwise(pl.col("kwh")))
         b.readings.append(real)
     con = b.schedule(date(2013, 7, 1), date(2013, 10, 1), EVENTS).build()
-    _coverage(con)
+    write_month_coverage(con)
     return con
 
 

@@ -129,11 +129,9 @@ def test_2_killed_or_terminated_cli_runs_do_not_block_the_next_cli_run(services:
             with dg.DagsterInstance.from_config(str(services.home)) as instance:
                 assert run_worker_pid(instance, run_id)[0] == procs[name].pid
             procs[name].run_id = run_id
-        # A run waiting for the warehouse stops on SIGTERM within seconds.
+        # A run waiting for the warehouse stops on SIGTERM (bounded by the wait, not timed: no timing asserts).
         procs["terminated"].send_signal(signal.SIGTERM)
-        started = time.monotonic()
         assert procs["terminated"].wait(timeout=30) != 0
-        assert time.monotonic() - started < 10
         procs["killed"].send_signal(signal.SIGKILL)
         procs["killed"].wait(timeout=10)
     finally:
