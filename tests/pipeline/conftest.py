@@ -8,10 +8,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.common.resources import MeterSource, ReportsDir, Warehouse
 from assets.synthetic.generate import generate
-from pipelines.definitions import defs
-from pipelines.run_plan import materialize_in_order
+from tests.conftest import materialize_graph
 
 HOUSEHOLDS = 300  # the demo default: enough ToU responders per lifestyle segment to split them out
 
@@ -47,27 +45,11 @@ def build_pipeline(root: Path, settings=None) -> Pipeline:
     ``root`` and materialize the whole graph on them in the run plan's order."""
     folder = root / "source"
     generate(folder, households=HOUSEHOLDS, seed=5, **({} if settings is None else {"settings": settings}))
-    definitions = defs()
-    resources = {
-        "warehouse": Warehouse(database=str(root / "warehouse.duckdb")),
-        "source": MeterSource(source_dir=str(folder)),
-        "reports": ReportsDir(path=str(root / "reports")),
-    }
-    instance = dg.DagsterInstance.ephemeral(tempdir=str(root / "dagster_home"))
-    run = Pipeline(
-        folder,
-        root / "warehouse.duckdb",
-        root / "reports",
-        pl.read_csv(folder / "ground_truth" / "households.csv"),
-        definitions,
-        resources,
-        instance,
-        [],
+    definitions, resources, instance, results = materialize_graph(root, folder, "2012-01-01", "2014-01-01")
+    truth = pl.read_csv(folder / "ground_truth" / "households.csv")
+    return Pipeline(
+        folder, root / "warehouse.duckdb", root / "reports", truth, definitions, resources, instance, results
     )
-    for result in materialize_in_order(definitions, resources, instance, "2012-01-01", "2014-01-01"):
-        assert result.success
-        run.results.append(result)
-    return run
 
 
 @pytest.fixture(scope="session")

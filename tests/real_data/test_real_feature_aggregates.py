@@ -4,7 +4,6 @@ half hours and within-window references of March and October 2013 (both clock ch
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from assets.features.local_time import local_grid
 from assets.features.matching import match_controls, matching_profiles
 from assets.features.schedule import build_event_schedule, load_schedule
 from assets.features.settings import FeatureSettings
+from tests.conftest import copy_warehouse
 
 pytestmark = pytest.mark.real_data
 
@@ -65,8 +65,7 @@ def real_copy(real_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) ->
     """A copy of the real warehouse (the tests below monkeypatch and rebuild). Its monthly assets ran after
     ``tariff_schedule`` (conftest: ``pipelines/run_plan.py``'s order), so no month's schedule aggregates
     are stale: the features there read the aggregates."""
-    path = tmp_path_factory.mktemp("real_aggregates") / "warehouse.duckdb"
-    shutil.copy(real_warehouse, path)
+    path = copy_warehouse(real_warehouse, tmp_path_factory.mktemp("real_aggregates") / "warehouse.duckdb")
     con = duckdb.connect(str(path))
     assert aggregates.stale_schedule_months(con) == []
     assert (

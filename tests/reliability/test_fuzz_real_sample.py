@@ -17,6 +17,8 @@ from assets.common.sql import qualified_name
 from assets.ingest.raw_ingest import RAW_TABLE, load_raw_readings
 from assets.ingest.source_files import discover, of_kind
 
+pytestmark = pytest.mark.real_data  # reads (and damages copies of) real sample files: not in make test-fast
+
 SEED = 20261129
 START, END = date(2011, 11, 1), date(2014, 3, 1)
 TABLES = (RAW_TABLE, CLEAN_TABLE, QUARANTINE_TABLE, COVERAGE_TABLE, BALANCE_TABLE)

@@ -1,10 +1,11 @@
 """The feature stage on both engines over the same months of a source folder (the comparison itself is
 ``pipelines.engine_parity``: one copy for the tests and the parity CLI).
 
-DuckDB side: ingest, clean, aggregates and features in one warehouse. Spark side: the same raw months
-bridged to the lake, clean and aggregates on Spark, the per-household tables (households, tariff
-schedule) copied into a second warehouse that holds no clean table, and the features computed on
-Spark (``duck.lake_connection``): the clean readings can only come from the lake.
+DuckDB side: ingest (or the raw months of a warehouse that ingested the folder), clean, aggregates
+and features in one warehouse. Spark side: the same raw months bridged to the lake, clean and
+aggregates on Spark, the per-household tables (households, tariff schedule) copied into a second
+warehouse that holds no clean table, and the features computed on Spark (``duck.lake_connection``):
+the clean readings can only come from the lake.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from assets.features.spark_aggregates import build_aggregates_spark
 from assets.ingest.raw_ingest import load_raw_readings
 from assets.ingest.source_files import discover, of_kind
 from pipelines.engine_bench import DIMENSIONS, load_dimensions
+from tests.conftest import copy_raw_window
 
 
 def features_on_both(
@@ -37,9 +39,15 @@ def features_on_both(
     end: date,
     settings: FeatureSettings,
     spark_warehouse: Path,
+    raw_from: Path | None = None,
 ) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame], duckdb.DuckDBPyConnection]:
-    """(DuckDB features, Spark features, the Spark side's warehouse) for partition months [start, end)."""
-    load_raw_readings(con, of_kind(discover(source / "readings"), "readings"), start, end)
+    """(DuckDB features, Spark features, the Spark side's warehouse) for partition months [start, end).
+    ``raw_from``: a warehouse that ingested ``source`` already, whose raw months are copied instead of
+    parsing the files again."""
+    if raw_from is None:
+        load_raw_readings(con, of_kind(discover(source / "readings"), "readings"), start, end)
+    else:
+        copy_raw_window(con, raw_from, start, end)
     load_dimensions(con, source)
     clean_window(con, start, end)
     build_aggregates(con, start, end)

@@ -32,6 +32,7 @@ from assets.features.spark_aggregates import build_aggregates_spark
 from assets.ingest.raw_ingest import load_raw_readings
 from assets.ingest.source_files import discover, of_kind
 from assets.ingest.tariff_schedule import load_tariff_schedule
+from tests.conftest import copy_raw_window
 
 pytestmark = pytest.mark.spark
 
@@ -78,12 +79,24 @@ def assert_same_aggregates(duck_con, spark, start: date, end: date) -> dict[str,
 
 
 def aggregates_on_both(
-    con, spark, lake: Path, folder: Path, start: date, end: date, tmp_path: Path, schedule: pl.DataFrame
+    con,
+    spark,
+    lake: Path,
+    folder: Path | None,
+    start: date,
+    end: date,
+    tmp_path: Path,
+    schedule: pl.DataFrame,
+    raw_from: Path | None = None,
 ):
-    """Ingest on DuckDB; clean and aggregate on each engine (the tariff ``schedule`` in both warehouses:
-    the event half hours and event-free days of the schedule-dependent aggregates come from it). The
-    Spark side's warehouse holds only the schedule, and no aggregate comes back to it."""
-    load_raw_readings(con, of_kind(discover(folder), "readings"), start, end)
+    """Ingest on DuckDB (or copy the raw months of the warehouse ``raw_from``); clean and aggregate on each
+    engine (the tariff ``schedule`` in both warehouses: the event half hours and event-free days of the
+    schedule-dependent aggregates come from it). The Spark side's warehouse holds only the schedule, and
+    no aggregate comes back to it."""
+    if raw_from is None:
+        load_raw_readings(con, of_kind(discover(folder), "readings"), start, end)
+    else:
+        copy_raw_window(con, raw_from, start, end)
     replace_table(con, "ingest.tariff_schedule", schedule)
     clean_window(con, start, end)
     build_aggregates(con, start, end)
@@ -106,11 +119,13 @@ def real_schedule(folder: Path) -> pl.DataFrame:
 
 
 @pytest.mark.real_data
-def test_real_sample_aggregates_equal_on_both_engines(con, spark, lake, lcl_sample: Path, tmp_path: Path):
+def test_real_sample_aggregates_equal_on_both_engines(
+    con, spark, lake, lcl_sample: Path, real_warehouse: Path, tmp_path: Path
+):
     """October 2012 (baseline year, the placebo's shifted events; BST ends 2012-10-28, a 25-hour local
     day) and March 2013 (trial year, the tariff's events; BST starts 2013-03-31, a 23-hour local day):
-    ingest on DuckDB, clean and aggregate on each engine, every aggregate row equal, the event half hours
-    and event-free-day week sums included."""
+    the session real warehouse's raw rows (its DuckDB ingest), clean and aggregate on each engine, every
+    aggregate row equal, the event half hours and event-free-day week sums included."""
     spark_con = None
     schedule = real_schedule(lcl_sample)
     try:
@@ -119,7 +134,9 @@ def test_real_sample_aggregates_equal_on_both_engines(con, spark, lake, lcl_samp
             (date(2012, 10, 1), date(2012, 11, 1), 300),
             (date(2013, 3, 1), date(2013, 4, 1), 5_000),
         ):
-            spark_con = aggregates_on_both(con, spark, lake, lcl_sample / "readings", start, end, tmp_path, schedule)
+            spark_con = aggregates_on_both(
+                con, spark, lake, None, start, end, tmp_path, schedule, raw_from=real_warehouse
+            )
             rows = assert_same_aggregates(con, spark, start, end)
             assert rows[DAYS_TABLE] > least_days, rows
             assert rows[EVENTS_TABLE] > least_days, rows

@@ -36,10 +36,12 @@ SETTINGS = FeatureSettings(
 
 @pytest.mark.real_data
 @pytest.mark.timeout(2400)  # two Spark cleans and two feature runs: ~7 min here under load, more when starved
-def test_real_sample_features_equal_on_both_engines(con, spark, lake, lcl_sample: Path, tmp_path: Path):
+def test_real_sample_features_equal_on_both_engines(
+    con, spark, lake, lcl_sample: Path, real_warehouse: Path, tmp_path: Path
+):
     with aggregates.recorded_reads() as reads:
         on_duckdb, on_spark, spark_con = features_on_both(
-            con, spark, lake, lcl_sample, START, END, SETTINGS, tmp_path / "spark_side.duckdb"
+            con, spark, lake, lcl_sample, START, END, SETTINGS, tmp_path / "spark_side.duckdb", real_warehouse
         )
     try:
         # The aggregate readers ran on both engines (on Spark over the lake's aggregate tables): every read
