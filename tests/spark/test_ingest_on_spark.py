@@ -265,6 +265,7 @@ def test_files_spark_cannot_read_exactly_are_refused_by_name(spark, lake, tmp_pa
     assert not list(Path(table_location(lake, RAW_TABLE)).glob("**/*.parquet")), "nothing stored"
 
 
+@pytest.mark.real_data
 def test_the_real_sample_on_spark_equals_duckdb(con, spark, lake, lcl_sample: Path, real_warehouse: Path):
     """The real LCL sample (219 households, 219 gzip files in two layouts, 3.8 M lines), read whole by both
     engines; February and March 2013 (GMT, then BST from the 31st) stored. The DuckDB side is the session
