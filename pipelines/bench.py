@@ -44,6 +44,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from assets.common.months import add_months
+
 LCL_HOUSEHOLDS = 5567
 GENERATION_MARKER = "bench-generation.json"
 GRAPH_STAGES = ("ingest", "clean", "features", "model", "reports")
@@ -65,21 +67,16 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 # --- the months of a bench data set -------------------------------------------------------------
 
 
-def _add_months(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def bench_months(start: date, end: date) -> tuple[date, date, date]:
     """(first month, last month of the full run, held-back month) of data generated for [start, end).
 
     The held-back month is the last whole month generated; the full run covers every month before it.
     """
     first = date(start.year, start.month, 1)
-    held = _add_months(date(end.year, end.month, 1), -1)
+    held = add_months(date(end.year, end.month, 1), -1)
     if held <= first:
         raise SystemExit(f"bench data {start}..{end} needs at least two months (one is held back)")
-    return first, _add_months(held, -1), held
+    return first, add_months(held, -1), held
 
 
 def _generation(args: argparse.Namespace) -> dict:
@@ -476,8 +473,8 @@ def compile_bytecode() -> dict:
 
     Every stage is a fresh process that imports Dagster, polars, pandera, DuckDB and scikit-learn. An
     environment installed without bytecode (``uv sync`` without ``--compile-bytecode``) and run with
-    ``PYTHONDONTWRITEBYTECODE`` recompiles every imported module in every process: 20-40 s per stage
-    on a loaded machine, a cost no deployment pays (images compile bytecode at build time). Existing
+    ``PYTHONDONTWRITEBYTECODE`` recompiles every imported module in every process, a cost per stage
+    that no deployment pays (images compile bytecode at build time). Existing
     up-to-date ``.pyc`` files are kept, so a second run only checks them.
     """
     import compileall

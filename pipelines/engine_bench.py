@@ -36,14 +36,11 @@ import time
 from datetime import date
 from pathlib import Path
 
+from assets.common.months import add_months
+
 LCL_HOUSEHOLDS = 5567
 DIMENSIONS = ("ingest.households", "ingest.tariff_schedule")  # the per-household tables the features read
 STAGES = ("ingest", "clean", "aggregates", "features")
-
-
-def _add_months(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def load_dimensions(con, folder: Path) -> None:
@@ -68,8 +65,8 @@ def _feature_settings(start: date, end: date):
 
     return FeatureSettings(
         baseline_start=start,
-        baseline_end=_add_months(start, 1),
-        treatment_start=_add_months(start, 1),
+        baseline_end=add_months(start, 1),
+        treatment_start=add_months(start, 1),
         treatment_end=end,
     )
 
@@ -108,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--months must be at least 2 (the features need a baseline and a trial month)")
     households = max(1, round(LCL_HOUSEHOLDS * args.fraction))
     first = date.fromisoformat(args.first_month)
-    start, end = first, _add_months(first, args.months)
+    start, end = first, add_months(first, args.months)
     root = Path(args.data)
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
@@ -122,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         return out
 
     t0 = time.perf_counter()
-    generate(root / "source", households=households, seed=args.seed, start=_add_months(start, -1), end=end)
+    generate(root / "source", households=households, seed=args.seed, start=add_months(start, -1), end=end)
     results["generate_s"] = round(time.perf_counter() - t0, 1)
     features = _feature_settings(start, end)
     settings = WarehouseSettings(root / "warehouse.duckdb", memory_limit="3GB", threads=args.cores)

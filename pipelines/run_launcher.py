@@ -15,11 +15,10 @@ up on the host that runs the daemon. ``fail_dead_runs`` is the same check withou
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import dagster as dg
+import psutil
 from dagster._core.launcher import CheckRunHealthResult, WorkerStatus
 
 IN_PROGRESS = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING)
@@ -44,22 +43,13 @@ def process_alive(pid: int, recorded_at: float) -> bool:
     """Whether ``pid`` is a live process started no later than ``recorded_at`` (not a zombie, not a
     later process that reuses the pid)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        process = psutil.Process(pid)
+        status, started = process.status(), process.create_time()
+    except psutil.NoSuchProcess:  # gone (a zombie whose details cannot be read included)
         return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        fields = stat.read_text().rsplit(")", 1)[1].split()
-        boot = next(
-            float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime")
-        )
-    except (OSError, IndexError, StopIteration, ValueError):
-        return True  # no /proc (not Linux): a pid that answers signal 0 is alive
-    state, start_ticks = fields[0], int(fields[19])
-    started = boot + start_ticks / os.sysconf("SC_CLK_TCK")
-    return state not in ("Z", "X") and started <= recorded_at + 1.0
+    except psutil.AccessDenied:
+        return True  # another user's process that exists: it cannot be judged, so it is not failed
+    return status not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD) and started <= recorded_at + 1.0
 
 
 def run_worker_health(instance: dg.DagsterInstance, run: dg.DagsterRun) -> CheckRunHealthResult:

@@ -21,19 +21,15 @@ A month is cleaned by named stages, one SQL statement each (``sql/stage_*.sql``)
 tables; then the staged rows are validated and swapped in. The rule predicates in that SQL come
 from the catalogue in ``vee_rules.py``; months and thresholds are bound as ``$parameters``.
 
-Where a month's time goes (CPU per month of 0.78 M raw rows at 1/10 LCL scale, DuckDB, 2 threads;
-per-step timers and ``EXPLAIN ANALYZE`` on a shared machine at load 7-11; CPU times rise by up to a
-third at load 20): writing the clean rows into the stored
-table about 0.35-0.4 s (column compression; it does not change with FSST or float compression
-switched off), classifying about 0.25 s (0.2 s of it the rule ``CASE``: V10's regular expression and
-V05's ``lower`` cost most; the raw month's scan 0.015 s), the staged actual rows 0.2 s (the
+Where a month's time goes, largest first (``make bench`` measures it): writing the clean rows into
+the stored table (column compression), classifying (the rule ``CASE``: V10's regular expression
+and V05's ``lower`` cost most; the raw month's scan is cheap), the staged actual rows (the
 household-month quartiles of F01, and the temp table: each staged string column costs), validating
-the staged rows with pandera 0.2 s (mostly the Arrow transfer of the string columns), the
-duplicate-key aggregate 0.15 s, the rest 0.05 s or less each. Every half-hourly table is read from
-temp tables built once; the raw month is scanned once (plus the edges of its neighbours for the
-gap anchors). Gap filling sorts only the households whose points leave a gap (a household's
-points are gap-free exactly when they span count - 1 half hours), 0.21 -> 0.07 s. The
-classification is not folded into ingest: it would save only the raw scan (0.015 s) and the temp
+the staged rows with pandera (mostly the Arrow transfer of the string columns), the duplicate-key
+aggregate. Every half-hourly table is read from temp tables built once; the raw month is scanned
+once (plus the edges of its neighbours for the gap anchors). Gap filling sorts only the households
+whose points leave a gap (a household's points are gap-free exactly when they span count - 1 half
+hours). The classification is not folded into ingest: it would save only the raw scan and the temp
 table, and would bind the row rules' settings (V08's threshold) to the ingest run, so a re-clean
 with other settings would need a re-ingest.
 """
@@ -59,6 +55,7 @@ from assets.clean.vee_rules import (
     predicates,
     rule_parameters,
 )
+from assets.common.months import add_months
 from assets.common.sql import load_sql, qualified_name, quote_identifier
 from assets.common.table_model import create_table_if_missing, validate_query
 from assets.common.warehouse import transaction
@@ -167,11 +164,6 @@ def _execute(con: duckdb.DuckDBPyConnection, sql: str, values: Params) -> duckdb
     return con.execute(sql, {name: values[name] for name in dict.fromkeys(PARAMETER.findall(sql))})
 
 
-def _add_months(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def month_parameters(start: date, end: date, settings: VeeSettings) -> Params:
     """Every value the clean SQL of months ``start <= m < end`` may bind, by ``$parameter`` name."""
     return {
@@ -199,7 +191,7 @@ def find_duplicate_keys(con: duckdb.DuckDBPyConnection, params: Params) -> None:
 
 def sum_half_hours(con: duckdb.DuckDBPyConnection, params: Params) -> None:
     """``_halfhours``: half hours of sub-half-hourly readings, their summed kWh and whether whole (V14)."""
-    window = {"from_month": _add_months(params["start"], -1), "to_month": _add_months(params["end"], 1)}
+    window = {"from_month": add_months(params["start"], -1), "to_month": add_months(params["end"], 1)}
     _execute(con, _sql("stage_half_hours", classified=_sql("classify")), params | window)
 
 
@@ -210,7 +202,7 @@ def place_parts(con: duckdb.DuckDBPyConnection, params: Params) -> None:
 
 def collect_anchors(con: duckdb.DuckDBPyConnection, params: Params) -> None:
     """``_anchors``: valid readings of the neighbouring months close enough to bound a short gap."""
-    window = {"from_month": _add_months(params["start"], -1), "to_month": _add_months(params["end"], 1)}
+    window = {"from_month": add_months(params["start"], -1), "to_month": add_months(params["end"], 1)}
     _execute(con, _sql("stage_anchors", classified=_sql("classify")), params | window)
 
 
@@ -296,7 +288,7 @@ def clean_window(
         con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {sql_type}")
     month = start.replace(day=1)
     while month < end:
-        following = _add_months(month, 1)
+        following = add_months(month, 1)
         clean_month(con, month_parameters(month, following, settings))
         month = following
     result = _summarise(con, {"start": start, "end": end})
@@ -335,7 +327,7 @@ def refuse_if_nothing_remains(con: Any, result: CleanResult, start: date, end: d
     refused = _execute(con, _sql("refused_files"), {"start": start, "end": end}).fetchall()
     files = "; ".join(f"{name} ({_minutes(minutes)})" for name, minutes in refused[:20])
     more = f"; and {len(refused) - 20} more" if len(refused) > 20 else ""
-    last = _add_months(end, -1)
+    last = add_months(end, -1)
     months = f"{start:%Y-%m}" if last <= start else f"{start:%Y-%m} to {last:%Y-%m}"
     raise NoUsableReadings(
         f"No readings remain for {months}: {len(refused)} readings file(s) have a reading "

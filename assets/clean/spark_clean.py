@@ -25,19 +25,18 @@ from assets.clean.clean_readings import (
     STAGES,
     TEMP_TABLES,
     CleanResult,
-    _add_months,
     _summarise,
     month_parameters,
     refuse_if_nothing_remains,
 )
 from assets.clean.vee_rules import VeeSettings
+from assets.common.months import add_months, months_in
 from assets.common.spark import (
     PARTITION_COLUMN,
     LakeTable,
     SparkSql,
     check_schema,
     ensure_lake_table,
-    months_between,
     overwrite_partitions,
 )
 from assets.ingest.raw_ingest import INDEX_TABLE, RAW_TABLE
@@ -67,7 +66,7 @@ def export_raw_from_duckdb(
     rename). Returns the rows copied."""
     import pyarrow.parquet as pq
 
-    from assets.common.spark import months_between, table_location
+    from assets.common.spark import table_location
     from assets.common.sql import qualified_name
 
     if "://" in str(lake):
@@ -77,7 +76,7 @@ def export_raw_from_duckdb(
     ensure_tables(spark, lake)
     raw_location = Path(table_location(lake, RAW_TABLE))
     rows = 0
-    for month in months_between(start, end):  # one month at a time: memory bounded by one month
+    for month in months_in(start, end):  # one month at a time: memory bounded by one month
         data = con.sql(
             f"SELECT * EXCLUDE (reading_month) FROM {qualified_name(RAW_TABLE)} WHERE reading_month = $m",
             params={"m": month},
@@ -135,11 +134,11 @@ def clean_window_spark(
     runner = SparkSql(spark)
     if months_per_pass is not None and months_per_pass < 1:
         raise ValueError(f"months_per_pass must be at least 1, not {months_per_pass}")
-    months = list(months_between(start, end))
+    months = months_in(start, end)
     step = months_per_pass or max(len(months), 1)
     for i in range(0, len(months), step):
         batch = months[i : i + step]
-        params = month_parameters(batch[0], _add_months(batch[-1], 1), settings)
+        params = month_parameters(batch[0], add_months(batch[-1], 1), settings)
         try:
             for stage in STAGES:
                 stage(runner, params)

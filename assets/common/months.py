@@ -1,6 +1,10 @@
-"""Calendar-month arithmetic on first-of-month dates (the pipeline's partition keys are ``YYYY-MM-01``),
-and which months are supported at all (the one home of the partition range, dependency-free so that
-the ingest logic and ``assets.common.partitions`` share it without the logic importing Dagster)."""
+"""Calendar-month arithmetic on first-of-month dates (the pipeline's partition keys are ``YYYY-MM-01``)
+and which months are supported at all: the one home of both (no other module steps months or
+computes the partition range), dependency-free so that the ingest logic, the Spark side, the tools
+and ``assets.common.partitions`` share it without the logic importing Dagster.
+
+Two month sequences, two end conventions, two names: ``months_between(first, last)`` includes
+``last`` (a range of partition keys); ``months_in(start, end)`` excludes ``end`` (a half-open window)."""
 
 from __future__ import annotations
 
@@ -32,15 +36,32 @@ if not FIRST_MONTH <= LAST_TRIAL_MONTH < LIVE_FROM:
     )
 
 
+def add_months(month: date, n: int) -> date:
+    """The first day of the month ``n`` calendar months after the month of ``month`` (``n`` < 0: before)."""
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def next_month(month: date) -> date:
     """The first day of the month after ``month``."""
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return add_months(month, 1)
 
 
 def months_between(first: date, last: date) -> list[date]:
-    """Every first-of-month from ``first`` to ``last`` inclusive."""
+    """Every first-of-month from ``first``'s month to ``last`` INCLUSIVE (both ends: a range of partition
+    keys, as Dagster's partition ranges and the ``YYYY-MM-01`` CLI arguments give them)."""
     months, current = [], first.replace(day=1)
     while current <= last:
+        months.append(current)
+        current = next_month(current)
+    return months
+
+
+def months_in(start: date, end: date) -> list[date]:
+    """Every first-of-month from ``start``'s month up to ``end`` EXCLUSIVE (a half-open window
+    ``[start, end)``, as the stages' ``start <= reading_month < end`` windows are)."""
+    months, current = [], start.replace(day=1)
+    while current < end:
         months.append(current)
         current = next_month(current)
     return months

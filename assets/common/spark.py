@@ -442,10 +442,3 @@ def load_arrow(spark: SparkSession, table: str, data: pa.Table, months: Sequence
 def to_arrow(frame: DataFrame) -> pa.Table:
     """A (per-household, small) Spark result as Arrow: how tables come back to the DuckDB warehouse."""
     return frame.toArrow()
-
-
-def months_between(start: dt.date, end: dt.date) -> Iterator[dt.date]:
-    month = start.replace(day=1)
-    while month < end:
-        yield month
-        month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)

@@ -59,6 +59,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import polars as pl
 
+from assets.common.months import next_month
 from assets.common.sql import load_sql, qualified_name
 from assets.common.table_model import column_names, create_table_if_missing, validate_query
 from assets.common.warehouse import transaction
@@ -156,13 +157,9 @@ class ScheduleInputs:
         return self.fingerprints[month]
 
 
-def _add_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
 def month_grid(month: date, settings: FeatureSettings = AGGREGATE_SETTINGS) -> pl.DataFrame:
     """Local labels of every UTC half hour that can end in partition ``month`` (a day of margin)."""
-    grid = local_grid(month - timedelta(days=1), _add_month(month) + timedelta(days=1), settings)
+    grid = local_grid(month - timedelta(days=1), next_month(month) + timedelta(days=1), settings)
     return grid.select(
         "interval_start_utc",
         "local_date",
@@ -245,7 +242,7 @@ def _schedule_inputs(raw: pl.DataFrame, settings: FeatureSettings) -> ScheduleIn
 def month_inputs(inputs: ScheduleInputs, month: date) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(selected half hours, classified days, the inputs row) of partition ``month``: the half hours that
     end in the month and the days with a half hour ending in it; the row carries their fingerprint."""
-    lo, hi = datetime.combine(month, datetime.min.time()), datetime.combine(_add_month(month), datetime.min.time())
+    lo, hi = datetime.combine(month, datetime.min.time()), datetime.combine(next_month(month), datetime.min.time())
     end = pl.col("interval_start_utc") + HALF_HOUR
     selection = inputs.selection.filter((end >= lo) & (end < hi))
     dates = month_grid(month).filter((end >= lo) & (end < hi)).select("local_date").unique()
@@ -287,7 +284,7 @@ def build_aggregates(
     month = start.replace(day=1)
     while month < end:
         _build_month(con, month, readings_table, inputs)
-        month = _add_month(month)
+        month = next_month(month)
     return aggregate_result(con, start, end)
 
 
@@ -320,7 +317,7 @@ def aggregate_result(con: Connection, start: date, end: date) -> AggregateResult
 
 
 def _build_month(con: duckdb.DuckDBPyConnection, month: date, readings_table: str, inputs: ScheduleInputs) -> None:
-    params = {"lo": month, "hi": _add_month(month)}
+    params = {"lo": month, "hi": next_month(month)}
     selection, days, row = month_inputs(inputs, month)
     with scratch(con) as s, transaction(con):
         tables = {
@@ -340,7 +337,7 @@ def _build_month(con: duckdb.DuckDBPyConnection, month: date, readings_table: st
 def replace_month(con: duckdb.DuckDBPyConnection, month: date, staged: list[tuple[str, type, str]]) -> None:
     """Validate each staged table ``(table, model, staged table)`` against its model, then replace the
     month's rows of ``table`` by it. Runs inside the caller's transaction (both engines' path)."""
-    params = {"lo": month, "hi": _add_month(month)}
+    params = {"lo": month, "hi": next_month(month)}
     for table, model, stage in staged:
         validate_query(model, con, f"SELECT * FROM {qualified_name(stage)}", table)
     for table, _, stage in staged:

@@ -72,7 +72,7 @@ def match_controls(profiles: pl.DataFrame, households: pl.DataFrame, settings: F
         return pl.DataFrame(schema=PAIRS_SCHEMA)
     ids = prof["household_id"].to_numpy()
     k = min(settings.n_matched_controls + 1, controls.size)
-    from sklearn.neighbors import NearestNeighbors  # lazy: scikit-learn costs ~2.5 s to import
+    from sklearn.neighbors import NearestNeighbors  # lazy: scikit-learn is slow to import
 
     nn = NearestNeighbors(n_neighbors=k).fit(z[controls])
     dist, idx = nn.kneighbors(z)

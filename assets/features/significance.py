@@ -75,7 +75,7 @@ def adjust_p_values(p_values, method: str = "bh") -> np.ndarray:
     if m == 0:
         return out
     if method == "bh":
-        from scipy.stats import false_discovery_control  # lazy: scipy costs ~0.5 s to import
+        from scipy.stats import false_discovery_control  # lazy: scipy is slow to import
 
         out[ok] = false_discovery_control(q, method="bh")
         return out

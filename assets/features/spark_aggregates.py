@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from assets.clean.clean_readings import CLEAN_TABLE
 from assets.clean.schemas.clean_readings import CleanReadings
 from assets.common.engine import EngineError
+from assets.common.months import next_month
 from assets.common.spark import (
     LakeTable,
     SparkSql,
@@ -48,7 +49,6 @@ from assets.features.aggregates import (
     OUTPUTS,
     AggregateResult,
     ScheduleInputs,
-    _add_month,
     aggregate_result,
     month_grid,
     month_inputs,
@@ -102,7 +102,7 @@ def write_month_on_spark(runner: SparkSql, month: date, inputs: ScheduleInputs) 
     for view, frame in views.items():
         spark.createDataFrame(frame.to_arrow()).createOrReplaceTempView(view)
     tables = {"readings": CLEAN_TABLE, "grid": GRID_VIEW, "selection": SELECTION_VIEW, "days": DAYS_VIEW}
-    params = {"lo": month, "hi": _add_month(month)}
+    params = {"lo": month, "hi": next_month(month)}
     try:
         # (1) the month is not usable while it is rewritten: its fingerprint row goes first
         overwrite_partitions(runner, INPUTS_TABLE, f"SELECT * FROM {INPUTS_VIEW} WHERE false", [month])
@@ -135,7 +135,7 @@ def build_aggregates_spark(
     month = start.replace(day=1)
     while month < end:
         write_month_on_spark(runner, month, inputs)
-        month = _add_month(month)
+        month = next_month(month)
     with spark_connection(spark) as stored:
         return aggregate_result(stored, start, end)
 

@@ -45,13 +45,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from assets.common.engine import EngineError
+from assets.common.months import months_in
 from assets.common.spark import (
     PARTITION_COLUMN,
     LakeTable,
     SparkSql,
     check_schema,
     ensure_lake_table,
-    months_between,
     overwrite_partitions,
     release_checkpoint,
     spark_columns,
@@ -483,7 +483,7 @@ def ingest_window_spark(
             for f in parquet:
                 frame = _parquet_rows(spark, f, start, end)
                 staged = frame if staged is None else staged.unionByName(frame)
-            months = list(months_between(start, end))
+            months = months_in(start, end)
             if staged is None:  # no file to read: the window's months are emptied
                 staged = spark.createDataFrame([], ", ".join(f"{n} {t}" for n, t in spark_columns(RawReadings)))
             check_schema(staged, RawReadings, RAW_TABLE)

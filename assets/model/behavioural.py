@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def make_behaviour_pipeline(family: str, k: int, settings: SegmentationSettings, seed: int | None = None) -> Pipeline:
     seed = settings.random_state if seed is None else seed
-    from sklearn.cluster import KMeans  # lazy: scikit-learn costs ~2.5 s to import
+    from sklearn.cluster import KMeans  # lazy: scikit-learn is slow to import
     from sklearn.decomposition import PCA
     from sklearn.impute import SimpleImputer
     from sklearn.mixture import GaussianMixture
@@ -64,7 +64,7 @@ def fit_scatter_pca(fitted: FittedClusters, x: np.ndarray, settings: Segmentatio
     """2-D PCA of the imputed + scaled features (the picture's coordinates; not the model space)."""
     scaled = fitted.pipeline[:2].transform(x)
     n_comp = min(2, scaled.shape[1], scaled.shape[0])
-    from sklearn.decomposition import PCA  # lazy: scikit-learn costs ~2.5 s to import
+    from sklearn.decomposition import PCA  # lazy: scikit-learn is slow to import
 
     return PCA(n_components=n_comp, svd_solver="full", random_state=settings.random_state).fit(scaled)
 

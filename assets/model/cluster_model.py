@@ -100,7 +100,7 @@ def fit_cluster_model(features: pl.DataFrame, settings: SegmentationSettings | N
 
 
 def _fit(features: pl.DataFrame, settings: SegmentationSettings) -> ClusterModel:
-    import sklearn  # lazy: scikit-learn costs ~2.5 s to import
+    import sklearn  # lazy: scikit-learn is slow to import
 
     everyone = prepare_features(features)
     fingerprint = fingerprint_frame(features, training_columns(settings, features))

@@ -74,9 +74,9 @@ def load_native_libraries() -> None:
 
     ``threadpoolctl.threadpool_limits`` limits only libraries already loaded when it is entered: a
     library imported inside the ``with`` block runs with one thread per core. On a shared, loaded
-    machine those threads spin against each other: a GMM's 20 x 20 triangular solves took 13-20 ms
-    instead of 0.5 ms (measured under load 8 on 2 cores), which made the model's K sweep and
-    bootstrap cost minutes whatever the data size. Call this before entering the limits.
+    machine those threads spin against each other, so that small linear-algebra calls (a GMM's
+    20 x 20 triangular solves) become many times slower and the model's K sweep and bootstrap cost
+    grows with the machine's load, whatever the data size. Call this before entering the limits.
     """
     import scipy.linalg  # noqa: F401
     import sklearn.cluster
@@ -88,7 +88,7 @@ def load_native_libraries() -> None:
 def fit_quietly(pipeline: Pipeline, x: np.ndarray) -> Pipeline:
     """Fit, turning sklearn's convergence chatter off (we report stability and metrics instead)."""
     with warnings.catch_warnings():
-        from sklearn.exceptions import ConvergenceWarning  # lazy: scikit-learn costs ~2.5 s to import
+        from sklearn.exceptions import ConvergenceWarning  # lazy: scikit-learn is slow to import
 
         warnings.simplefilter("ignore", ConvergenceWarning)
         pipeline.fit(x)
@@ -114,7 +114,7 @@ def partition_metrics(space: np.ndarray, labels: np.ndarray, random_state: int, 
     }
     out["smallest_share"] = out["smallest_cluster"] / n if n else float("nan")
     if 2 <= len(distinct) <= n - 1:
-        # lazy: scikit-learn costs ~2.5 s to import
+        # lazy: scikit-learn is slow to import
         from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
         sample = max_samples if n > max_samples else None

@@ -76,7 +76,7 @@ class KChoice:
 
 
 def make_load_shape_pipeline(k: int, settings: SegmentationSettings, seed: int | None = None) -> Pipeline:
-    from sklearn.cluster import KMeans  # lazy: scikit-learn costs ~2.5 s to import
+    from sklearn.cluster import KMeans  # lazy: scikit-learn is slow to import
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer
 
@@ -163,7 +163,7 @@ def gap_statistic(space: np.ndarray, inertia: dict[int, float], settings: Segmen
     Seeded: the same data and settings give the same curve."""
     if settings.gap_references <= 0 or not inertia:
         return {k: (None, None) for k in inertia}
-    from sklearn.cluster import KMeans  # lazy: scikit-learn costs ~2.5 s to import
+    from sklearn.cluster import KMeans  # lazy: scikit-learn is slow to import
 
     rng = np.random.default_rng(settings.random_state)
     centre = space.mean(axis=0)

@@ -126,7 +126,7 @@ def chi_square_cramers_v(groups: Sequence, categories: Sequence, seed: int = 0) 
     r, c = table.shape
     if r < 2 or c < 2:
         return ChiSquareResult(float("nan"), float("nan"), 0, float("nan"), n)
-    from scipy import stats  # lazy: scipy costs ~0.5 s to import
+    from scipy import stats  # lazy: scipy is slow to import
     from scipy.stats.contingency import association
 
     res = stats.chi2_contingency(table, correction=False)
@@ -153,7 +153,7 @@ def kruskal_epsilon_squared(values: Sequence[float], groups: Sequence) -> Kruska
     n = int(v.size)
     if len(samples) < 2 or n < 3 or np.ptp(v) == 0:
         return KruskalResult(float("nan"), float("nan"), float("nan"), n, len(samples))
-    from scipy import stats  # lazy: scipy costs ~0.5 s to import
+    from scipy import stats  # lazy: scipy is slow to import
 
     res = stats.kruskal(*samples)
     h = float(res.statistic)
@@ -167,7 +167,7 @@ def cliffs_delta(x: Sequence[float], y: Sequence[float]) -> float:
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     if a.size == 0 or b.size == 0:
         return float("nan")
-    from scipy import stats  # lazy: scipy costs ~0.5 s to import
+    from scipy import stats  # lazy: scipy is slow to import
 
     u = stats.mannwhitneyu(a, b, alternative="two-sided").statistic
     return float(2.0 * u / (a.size * b.size) - 1.0)
@@ -232,7 +232,7 @@ def min_detectable_difference(values: Sequence[float], groups: Sequence, alpha: 
     samples = [x for x in samples if x.size >= 2]
     if len(samples) < 2:
         return None
-    from scipy import stats  # lazy: scipy costs ~0.5 s to import
+    from scipy import stats  # lazy: scipy is slow to import
 
     dof = sum(x.size - 1 for x in samples)
     sd = float(np.sqrt(sum(((x - x.mean()) ** 2).sum() for x in samples) / dof))

@@ -16,7 +16,7 @@ score is prediction x peak load):
 * ``logistic``: L2 logistic regression of the responder flag (C = ``settings.response_logistic_c``);
   predicted % = p x the training fold's mean responder reduction + (1 - p) x its mean non-responder one;
 * ``boosting``: sklearn HistGradientBoostingRegressor (depth 2, 50 trees) of the %. Not in the default
-  list: each fit costs ~30 ms, and the permutation null refits every family (below).
+  list: it is the slowest family to fit, and the permutation null refits every family (below).
 
 Comparators, scored the same way on the same held-out households: (a) the PEAK LOAD rule (rank by
 ``peak_load_kw``: the rule a utility uses without us), (b) the TEXTBOOK rule (members of the highest-load

@@ -105,7 +105,7 @@ def _standard_errors(raw: pl.DataFrame, fallback: float, settings: SegmentationS
     t = raw["t"].fill_nan(None).to_numpy().astype(np.float64)
     p = raw["p"].fill_nan(None).to_numpy().astype(np.float64)
     p_c = np.clip(np.nan_to_num(p, nan=0.5), 1e-9, 1.0 - 1e-9)
-    from scipy import stats  # lazy: scipy costs ~0.5 s to import
+    from scipy import stats  # lazy: scipy is slow to import
 
     t_from_p = stats.norm.isf(p_c / 2.0) if settings.p_value_sides == 2 else stats.norm.isf(p_c)
     t_abs = np.where(np.isnan(t), np.where(np.isnan(p), np.nan, np.abs(t_from_p)), np.abs(t))

@@ -124,7 +124,7 @@ def drift_between(pairs: pl.DataFrame, previous: date | None) -> Drift:
         .with_columns(pl.col("households").cast(pl.Int64))
         .sort("from_persona", "to_persona")
     )
-    from sklearn.metrics import adjusted_rand_score  # lazy: scikit-learn costs ~2.5 s to import
+    from sklearn.metrics import adjusted_rand_score  # lazy: scikit-learn is slow to import
 
     ari = float(adjusted_rand_score(pairs["from_persona"].to_list(), pairs["to_persona"].to_list()))
     changed = float((pairs["from_persona"] != pairs["to_persona"]).mean())

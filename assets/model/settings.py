@@ -215,7 +215,7 @@ class SegmentationSettings:
     # Response model for never-treated households (response_model.py): repeated K-fold CV over measured
     # households (repeats x folds), corrected repeated-CV intervals and a permutation null of its gain over
     # ranking by peak load; candidate families in order of preference on ties (ridge, logistic, boosting:
-    # boosting is off by default, ~30 ms a fit and the null refits every family); the ridge penalty is
+    # boosting is off by default: the slowest fit, and the null refits every family); the ridge penalty is
     # chosen by GCV inside each training fold; the capture statistic takes the top share of each fold.
     # response_bootstrap: draws of the paired household bootstrap of the held-out-event comparison.
     response_cv_folds: int = 5

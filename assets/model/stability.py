@@ -34,7 +34,7 @@ def bootstrap_stability(
     """
     if n_bootstrap <= 0:
         return None, []
-    from sklearn.metrics import adjusted_rand_score  # lazy: scikit-learn costs ~2.5 s to import
+    from sklearn.metrics import adjusted_rand_score  # lazy: scikit-learn is slow to import
 
     n = x.shape[0]
     m = max(2, round(fraction * n))

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from assets.common.months import next_month
 from assets.features import aggregates
 from assets.features import compute as feat
 from assets.features.settings import FeatureSettings
@@ -400,7 +401,7 @@ def test_a_changed_schedule_is_detected_and_its_months_rebuilt():
     for table in schedule_tables:
         con.execute(f"ALTER TABLE features.saved_{table} RENAME TO {table}")
     for month in stale:
-        aggregates.build_aggregates(con, month, aggregates._add_month(month))
+        aggregates.build_aggregates(con, month, next_month(month))
     assert aggregates.stale_schedule_months(con) == []
     assert aggregates.verified_schedule_inputs(con, settings) is not None
     _assert_same(from_readings, _dst_features(con, settings))

@@ -1,6 +1,6 @@
 """Loading the features and model stages (as the code location does) must not import the heavy
 scientific libraries: scikit-learn, scipy, joblib and matplotlib are imported inside the functions
-that use them (about 2.5 s saved on every code-location load, CLI call and run)."""
+that use them (their import time is saved on every code-location load, CLI call and run)."""
 
 from __future__ import annotations
 

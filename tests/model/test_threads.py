@@ -3,7 +3,7 @@
 ``threadpool_limits`` limits only libraries already loaded when it is entered; scikit-learn and
 scipy are imported lazily, so fit_cluster_model loads them first. Without that, scipy's OpenBLAS ran
 one thread per core inside the limit and spun against other processes on a loaded machine (the
-real-sample fit took 553 s instead of 58 s under load 12). Run in a fresh interpreter: this test
+real-sample fit became many times slower). Run in a fresh interpreter: this test
 process has imported scikit-learn already."""
 
 import json

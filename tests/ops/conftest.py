@@ -1,8 +1,9 @@
 """Fixtures for the operations tests: one real webserver + daemon per session, loaded by the CLI.
 
-The services are shared by tests/ops/test_backfills.py (webserver) and tests/ops/test_ui_browser.py
-(browser) because starting them takes ~20 s. The fixture loads January-March 2013 once with
-``dagster asset materialize --partition-range`` (test (a) checks that run).
+The services are started once per session for tests/ops/test_backfills.py (starting them is slow;
+the crash-recovery and browser tests still start their own: they need another source and config).
+The fixture loads January-March 2013 once with ``dagster asset materialize --partition-range``
+(test (a) checks that run).
 """
 
 from __future__ import annotations
