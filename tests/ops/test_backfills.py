@@ -1,7 +1,8 @@
 """Backfills against a real dagster-webserver + dagster-daemon (the repository's dagster.yaml).
 
 Source: three small LCL-layout files, one per month (January-March 2013, three layouts). The
-session fixture (conftest.py) loads them once with the CLI; the tests run in file order.
+session fixture (conftest.py) loads them once with the CLI. Each test needs only that load, not
+another test (checked: the file passes in reverse order, and (b) and (c) each alone).
 
 (a) CLI ``dagster asset materialize --partition-range``: one run, rows for three months.
 (b) ``python -m pipelines.backfill launch``: GraphQL asset backfill of the range -> one run.
@@ -58,7 +59,7 @@ def wait_for_backfill_runs(client: bf.Client, backfill_id: str, timeout_s: float
         time.sleep(1)
 
 
-def test_a_cli_partition_range_is_one_run(loaded_services: LoadedServices):
+def test_cli_partition_range_is_one_run(loaded_services: LoadedServices):
     cli = loaded_services.cli
     assert cli.returncode == 0, cli.output[-5000:]
     assert len(cli.new_runs) == 1, [r["runId"] for r in cli.new_runs]
@@ -69,7 +70,7 @@ def test_a_cli_partition_range_is_one_run(loaded_services: LoadedServices):
     print(f"CLI range run: {cli.seconds:.1f} s")
 
 
-def test_b_scripted_backfill_is_one_run(loaded_services: LoadedServices):
+def test_scripted_backfill_is_one_run(loaded_services: LoadedServices):
     services = loaded_services.services
     started = time.monotonic()
     proc = backfill_script(
@@ -96,7 +97,7 @@ def test_b_scripted_backfill_is_one_run(loaded_services: LoadedServices):
     print(f"scripted backfill: {time.monotonic() - started:.1f} s\n{proc.stdout}")
 
 
-def test_c_concurrent_writers_queue_instead_of_colliding(loaded_services: LoadedServices):
+def test_concurrent_writers_queue_instead_of_colliding(loaded_services: LoadedServices):
     services = loaded_services.services
     client = services.client
     started = time.monotonic()
@@ -144,7 +145,7 @@ def restore(path: Path, original: bytes) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
-def test_d_failed_partition_is_rerun_alone(loaded_services: LoadedServices):
+def test_failed_partition_is_rerun_alone(loaded_services: LoadedServices):
     assert loaded_services.cli.returncode == 0  # the file index knows which month each file covers
     services = loaded_services.services
     client = services.client

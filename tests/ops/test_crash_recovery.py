@@ -98,7 +98,7 @@ def hold_warehouse(services: DagsterServices) -> filelock.FileLock:
     return lock
 
 
-def test_1_killed_queued_run_is_failed_and_the_next_queued_run_completes(services: DagsterServices):
+def test_killed_queued_run_is_failed_and_the_next_queued_run_completes(services: DagsterServices):
     client = services.client
     before = {r["runId"] for r in all_runs(services)}
     lock = hold_warehouse(services)
@@ -118,7 +118,7 @@ def test_1_killed_queued_run_is_failed_and_the_next_queued_run_completes(service
     print(f"killed queued run failed and the next one done in {time.monotonic() - started:.1f} s")
 
 
-def test_2_killed_or_terminated_cli_runs_do_not_block_the_next_cli_run(services: DagsterServices):
+def test_killed_or_terminated_cli_runs_do_not_block_the_next_cli_run(services: DagsterServices):
     lock = hold_warehouse(services)
     procs = {}
     try:
