@@ -288,6 +288,7 @@ def _materialize(args: argparse.Namespace, group: str, window: tuple[date, date]
     from assets.common.resources import MeterSource, ReportsDir, Warehouse, warehouse_connection_config
     from pipelines.definitions import defs
     from pipelines.demo import QUIET_CONSOLE
+    from pipelines.engines import DuckDBEngine
 
     definitions = defs()
     graph = definitions.resolve_asset_graph()
@@ -304,6 +305,7 @@ def _materialize(args: argparse.Namespace, group: str, window: tuple[date, date]
         ),
         "source": MeterSource(source_dir=str(Path(args.data).resolve())),
         "reports": ReportsDir(path=str(Path(args.reports).resolve())),
+        "engine": DuckDBEngine(),
     }
     instance = dg.DagsterInstance.ephemeral()
     partitioned = [k for k in keys if graph.get(k).is_partitioned]
@@ -393,6 +395,7 @@ def _stage_startup(args: argparse.Namespace) -> dict:
     from assets.common.resources import MeterSource, ReportsDir, Warehouse, warehouse_connection_config
     from pipelines.definitions import defs
     from pipelines.demo import QUIET_CONSOLE
+    from pipelines.engines import DuckDBEngine
 
     definitions = defs()
     repository = definitions.get_repository_def()
@@ -406,6 +409,7 @@ def _stage_startup(args: argparse.Namespace) -> dict:
             ),
             "source": MeterSource(source_dir=str(Path(args.data).resolve())),
             "reports": ReportsDir(path=str(Path(scratch) / "reports")),
+            "engine": DuckDBEngine(),
         }
         instance = dg.DagsterInstance.ephemeral()
         called = time.time()

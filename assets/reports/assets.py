@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from assets.common.engine import engine_from_env
 from assets.common.metadata import (
     OWNERS,
     column_schema,
@@ -21,7 +20,7 @@ from assets.common.metadata import (
     write_table,
 )
 from assets.common.partitions import run_as_of_month
-from assets.common.resources import MeterSource, ReportsDir, SparkEngine, Warehouse
+from assets.common.resources import MeterEngine, MeterSource, ReportsDir, Warehouse
 
 if TYPE_CHECKING:
     from assets.reports.dr_targets import DrTargets as DrTargetsResult
@@ -151,8 +150,6 @@ PERSONA_REPORT_ASSET = dict(
     owners=OWNERS,
     name="persona_report",
 )
-# METER_ENGINE=spark: the kW profiles read the lake's clean readings on Spark (features' duck layer).
-ENGINE = engine_from_env()
 
 
 def _persona_report(
@@ -160,7 +157,7 @@ def _persona_report(
     warehouse: Warehouse,
     reports: ReportsDir,
     source: MeterSource,
-    spark: SparkEngine | None,
+    engine: MeterEngine,
 ):
     """The persona report (the docstring of ``persona_report`` below says what it holds)."""
     from assets.common.warehouse import read_table
@@ -175,7 +172,10 @@ def _persona_report(
         persona_result = PersonaResult(
             read_table(con, PERSONAS_TABLE), read_table(con, TESTS_TABLE), read_table(con, CONTRASTS_TABLE)
         )
-        month = run_as_of(run_as_of_month(context), con, spark)
+        month = run_as_of(run_as_of_month(context), con, engine)
+        with engine.half_hourly(con) as readings:  # the funnel and the kW profiles read the readings
+            data = seg.read_data_confidence(con, *describe_source(source), readings=readings)
+            profiles = seg.read_persona_kw_profiles(readings, run.model.settings.k_anonymity)
         report = seg.compute_report(
             run.features,
             run.model,
@@ -186,8 +186,8 @@ def _persona_report(
             drift=segmentation_history.drift_against_previous(con, month),
             response_scores=read_table(con, RESPONSE_SCORES_TABLE),
             capture=read_table(con, CAPTURE_CURVE_TABLE),
-            data=_data_confidence(con, spark, source),
-            profiles=_kw_profiles(con, spark, run.model.settings.k_anonymity),
+            data=data,
+            profiles=profiles,
         )
     files = {
         "persona_report.html": report.html.encode("utf-8"),
@@ -212,59 +212,22 @@ def _persona_report(
     )
 
 
-def _data_confidence(con, spark: SparkEngine | None, source: MeterSource):
-    """The report's data block; with Spark the funnel counts the raw readings in the lake."""
-    from assets.reports import api as seg
-
-    if spark is None:
-        return seg.read_data_confidence(con, *describe_source(source))
-    from assets.features.duck import lake_connection
-
-    with lake_connection(con, spark.session(), spark.lake_root) as lake:
-        return seg.read_data_confidence(con, *describe_source(source), readings=lake)
-
-
-def _kw_profiles(con, spark: SparkEngine | None, k: int):
-    """The persona kW profiles, from the warehouse's clean readings or (Spark) the lake's."""
-    from assets.reports import api as seg
-
-    if spark is None:
-        return seg.read_persona_kw_profiles(con, k)
-    from assets.features.duck import lake_connection
-
-    with lake_connection(con, spark.session(), spark.lake_root) as lake:
-        return seg.read_persona_kw_profiles(lake, k)
-
-
-if ENGINE == "spark":
-
-    @dg.asset(**PERSONA_REPORT_ASSET)
-    def persona_report(
-        context: dg.AssetExecutionContext,
-        warehouse: Warehouse,
-        reports: ReportsDir,
-        source: MeterSource,
-        spark: SparkEngine,
-    ):
-        """The persona report a DR program manager reads without code (data and confidence, personas with kW
-        profiles and the event-day overlay, programs, DR targets, response-model scores, drift): HTML, PNGs,
-        Markdown and dr_targets.csv. The kW profiles are computed on Spark from the lake's clean readings."""
-        return _persona_report(context, warehouse, reports, source, spark)
-
-else:
-
-    @dg.asset(**PERSONA_REPORT_ASSET)
-    def persona_report(
-        context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportsDir, source: MeterSource
-    ):
-        """A report a DR program manager can read without code: data and confidence first (source, with a
-        SYNTHETIC banner for generated data; months, fingerprint, funnel, population effect and placebo,
-        warnings), personas with kW profiles and a High-event vs normal-day overlay of their measured ToU
-        households, every applicable program with its sourced range, the DR target comparison with kW
-        intervals, the out-of-sample response-model scores, load-shape clusters, elbow and silhouette
-        curves, Acorn mix and persona drift. Written as HTML (self-contained), PNGs, Markdown and
-        dr_targets.csv; the plots are also in this metadata."""
-        return _persona_report(context, warehouse, reports, source, None)
+@dg.asset(**PERSONA_REPORT_ASSET)
+def persona_report(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    reports: ReportsDir,
+    source: MeterSource,
+    engine: MeterEngine,
+):
+    """A report a DR program manager can read without code: data and confidence first (source, with a
+    SYNTHETIC banner for generated data; months, fingerprint, funnel, population effect and placebo,
+    warnings), personas with kW profiles and a High-event vs normal-day overlay of their measured ToU
+    households, every applicable program with its sourced range, the DR target comparison with kW
+    intervals, the out-of-sample response-model scores, load-shape clusters, elbow and silhouette
+    curves, Acorn mix and persona drift. Written as HTML (self-contained), PNGs, Markdown and
+    dr_targets.csv; the plots are also in this metadata."""
+    return _persona_report(context, warehouse, reports, source, engine)
 
 
 def describe_source(source: MeterSource) -> tuple[str, bool]:

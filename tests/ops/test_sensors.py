@@ -12,6 +12,7 @@ import pytest
 
 import pipelines.definitions
 from assets.common.resources import MeterSource, Warehouse
+from pipelines.engines import DuckDBEngine
 from pipelines.sensors import (
     RANGE_END_TAG,
     RANGE_START_TAG,
@@ -191,6 +192,7 @@ def test_range_request_runs_the_ingest_and_clean_job(source, tmp_path: Path):
         resources={
             "warehouse": Warehouse(database=str(warehouse)),
             "source": MeterSource(source_dir=str(folder)),
+            "engine": DuckDBEngine(),
         },
     )
     assert result.success
