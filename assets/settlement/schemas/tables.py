@@ -143,8 +143,8 @@ PRELOADING_COLS = [
         "reduction (pre-loading inflates it).", N),  # fmt: skip
     Col("effect_ci_low_pct", F, f"Lower bound of effect_pct: {CI}.", N),
     Col("effect_ci_high_pct", F, f"Upper bound of effect_pct: {CI}.", N),
-    Col("preload_excess_pct", F, "100 x mean load in the 3 h before the event above its 10-in-10 baseline / that "
-        "baseline (what households did before the event).", N),  # fmt: skip
+    Col("preload_excess_pct", F, "100 x load in the 3 h before the event above its 10-in-10 baseline / the event "
+        "window's actual load (what households did before the event).", N),  # fmt: skip
     Col("preload_excess_ci_low_pct", F, f"Lower bound of preload_excess_pct: {CI}.", N),
     Col("preload_excess_ci_high_pct", F, f"Upper bound of preload_excess_pct: {CI}.", N),
     Col("note", pl.String, "Why a figure is missing, or what it was measured on."),
