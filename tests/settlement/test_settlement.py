@@ -201,7 +201,7 @@ def test_calendar_day_selection_follows_the_rules(planted):
 
 def test_towt_closed_form_is_least_squares():
     rng = np.random.default_rng(3)
-    days = [d for d in range(-28, 29) if d != 0]
+    days = [d for d in range(-28, 15) if d != 0]  # asymmetric: the trend term moves the prediction
     wd = np.array([(2 + d) % 7 for d in days])  # the event is on weekday 2 (Wednesday, 0-based Monday)
     tw = np.array(days) / 7.0
     y = 1.0 + 0.3 * (wd >= 5) + 0.05 * tw + rng.normal(0, 0.02, len(days))
@@ -215,6 +215,34 @@ def test_towt_closed_form_is_least_squares():
                           schema={"schedule": pl.String, "event_id": pl.Int32, "weekday": pl.Int8})  # fmt: skip
     out = towt_predictions(frame.with_columns(pl.col("weekday").cast(pl.Int8)), events, FAST)
     assert out["towt_kwh"].item() == pytest.approx(coef[2], abs=1e-9)
+    plain_mean = float(y[wd == 2].mean())
+    assert abs(plain_mean - coef[2]) > 0.01  # the check can tell the regression from a weekday mean
+
+
+def test_placebo_day_skips_event_days_and_windows_touching_them():
+    from datetime import datetime
+
+    from assets.features.local_time import local_grid
+    from assets.settlement.calendar import EVENTS_SCHEMA, placebo_events
+    from assets.settlement.settings import FEATURE_SETTINGS as fs
+
+    d = date(2013, 3, 6)  # a Wednesday event at 17:00
+    grid = local_grid(date(2013, 1, 1), date(2013, 6, 1), fs)
+    days = grid.group_by("local_date").agg(pl.col("day_type").first()).with_columns(
+        has_event=pl.col("local_date").is_in([d, d + timedelta(days=7), d - timedelta(days=6)]),
+        weekday=pl.col("local_date").dt.weekday().cast(pl.Int8), season=pl.lit("spring"),
+    )  # fmt: skip
+    event = pl.DataFrame({"schedule": ["tariff"], "event_id": [1], "target_date": [d],
+                          "start_local": [datetime(2013, 3, 6, 17)], "event_start_utc": [datetime(2013, 3, 6, 17)],
+                          "event_half_hours": [6], "day_type": ["weekday"], "weekday": [3], "season": ["spring"]},
+                         schema=EVENTS_SCHEMA)  # fmt: skip
+    # +1 week is an event day; -1 week is free but its 23:00 window would not touch d - 6 ... a 17:00 one does not
+    out = placebo_events(event, grid, days, fs, FAST)
+    assert out["target_date"].to_list() == [d - timedelta(days=7)]
+    # a night event (23:00 for 6 h) on d - 7 would run into d - 6, an event day: that week is skipped too
+    night = event.with_columns(start_local=pl.lit(datetime(2013, 3, 6, 23)), event_start_utc=pl.lit(datetime(2013, 3, 6, 23)))
+    out = placebo_events(night, grid, days, fs, FAST)
+    assert out["target_date"].to_list() == [d + timedelta(days=14)]
 
 
 def test_settlement_files(planted):
