@@ -92,8 +92,16 @@ def score_group(rows: pl.DataFrame, settings: SettlementSettings, rng: np.random
     if rows.height == 0:
         return {**base, "note": "no settlement in this group"}
     e = pl.col("reduction_kwh")
-    tw = two_way(rows, {"e": e, "e2": e**2, "a": pl.col("actual_kwh"), "n": pl.lit(1.0),
-                        "paid": (e > settings.payment_threshold_kwh).cast(pl.Float64)})  # fmt: skip
+    tw = two_way(
+        rows,
+        {
+            "e": e,
+            "e2": e**2,
+            "a": pl.col("actual_kwh"),
+            "n": pl.lit(1.0),
+            "paid": (e > settings.payment_threshold_kwh).cast(pl.Float64),
+        },
+    )
     total = {k: float(m.sum()) for k, m in tw.sums.items()}
     point = {
         "mean_load_kwh": total["a"] / total["n"],
@@ -154,8 +162,16 @@ def baseline_accuracy(long: pl.DataFrame, settings: SettlementSettings, control_
                 rng = np.random.default_rng([settings.seed, p, m, g])
                 if group.height == 0 and season != ALL:
                     continue
-                rows.append({"population": population, "method": method, "persona_id": pid, "persona_name": pname,
-                             "season": season, **score_group(group, settings, rng)})  # fmt: skip
+                rows.append(
+                    {
+                        "population": population,
+                        "method": method,
+                        "persona_id": pid,
+                        "persona_name": pname,
+                        "season": season,
+                        **score_group(group, settings, rng),
+                    }
+                )
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
@@ -168,17 +184,21 @@ def recommend(accuracy: pl.DataFrame) -> pl.DataFrame:
         flagged = sorted(group.filter(pl.col("bias_flagged").fill_null(False))["method"].to_list())
         ok = group.filter(pl.col("bias_flagged") == False).drop_nulls("cv_rmse").sort("cv_rmse", "method")  # noqa: E712
         best = ok.row(0, named=True) if ok.height else None
-        rows.append({
-            "persona_id": pid, "persona_name": pname,
-            "recommended_method": best["method"] if best else None,
-            "bias_pct": best["bias_pct"] if best else None,
-            "bias_ci_low_pct": best["bias_ci_low_pct"] if best else None,
-            "bias_ci_high_pct": best["bias_ci_high_pct"] if best else None,
-            "cv_rmse": best["cv_rmse"] if best else None,
-            "flagged_methods": ", ".join(flagged),
-            "rule": "placebo events: the lowest CV(RMSE) among the methods whose bias interval covers 0"
-            if best else "no method's placebo bias interval covers 0 (or none could be scored): settle with care",
-        })  # fmt: skip
+        rows.append(
+            {
+                "persona_id": pid,
+                "persona_name": pname,
+                "recommended_method": best["method"] if best else None,
+                "bias_pct": best["bias_pct"] if best else None,
+                "bias_ci_low_pct": best["bias_ci_low_pct"] if best else None,
+                "bias_ci_high_pct": best["bias_ci_high_pct"] if best else None,
+                "cv_rmse": best["cv_rmse"] if best else None,
+                "flagged_methods": ", ".join(flagged),
+                "rule": "placebo events: the lowest CV(RMSE) among the methods whose bias interval covers 0"
+                if best
+                else "no method's placebo bias interval covers 0 (or none could be scored): settle with care",
+            }
+        )
     return pl.DataFrame(rows, infer_schema_length=None).sort("persona_id")
 
 
@@ -196,12 +216,23 @@ def preloading_effect(frame: pl.DataFrame, settings: SettlementSettings, treated
             both = part.drop_nulls([f"baseline_{method}_kwh", f"baseline_{clear}_kwh", "preload_excess_kwh"])
             personas = [(ALL, ALL_NAME, both)] + [
                 (pid, pname, both.filter(pl.col("persona_id") == pid))
-                for pid, pname in both.select("persona_id", "persona_name").drop_nulls("persona_id").unique().sort("persona_id").iter_rows()
-            ]  # fmt: skip
+                for pid, pname in both.select("persona_id", "persona_name")
+                .drop_nulls("persona_id")
+                .unique()
+                .sort("persona_id")
+                .iter_rows()
+            ]
             for g, (pid, pname, group) in enumerate(personas):
                 rng = np.random.default_rng([settings.seed, 100 + p, m, g])
-                rows.append({"population": population, "method": method, "persona_id": pid, "persona_name": pname,
-                             **_preload_row(group, method, clear, settings, rng)})  # fmt: skip
+                rows.append(
+                    {
+                        "population": population,
+                        "method": method,
+                        "persona_id": pid,
+                        "persona_name": pname,
+                        **_preload_row(group, method, clear, settings, rng),
+                    }
+                )
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
@@ -213,9 +244,16 @@ def _preload_row(rows: pl.DataFrame, method: str, clear: str, settings: Settleme
     with_ = pl.col(f"baseline_{method}_kwh") - pl.col("actual_kwh")
     without = pl.col(f"baseline_{clear}_kwh") - pl.col("actual_kwh")
     pre_base = pl.col("preload_excess_kwh")  # actual - 10-in-10 in the 3 h before
-    tw = two_way(rows.with_columns(_pb=pl.col("preload_excess_kwh")), {
-        "w": with_, "wo": without, "a": pl.col("actual_kwh"), "n": pl.lit(1.0), "pe": pre_base,
-    })  # fmt: skip
+    tw = two_way(
+        rows.with_columns(_pb=pl.col("preload_excess_kwh")),
+        {
+            "w": with_,
+            "wo": without,
+            "a": pl.col("actual_kwh"),
+            "n": pl.lit(1.0),
+            "pe": pre_base,
+        },
+    )
     # the 10-in-10 preload baseline = actual preload - excess; its sum needs the preload actuals: use the
     # event's actual load as the denominator of the effect, and the excess relative to the event load too
     t = {k: float(v.sum()) for k, v in tw.sums.items()}
@@ -228,7 +266,11 @@ def _preload_row(rows: pl.DataFrame, method: str, clear: str, settings: Settleme
     if n_h < settings.min_households or n_e < 2:
         return {**out, "note": f"{n_h} households, {n_e} events: too few for an interval"}
     d = replicate_totals(tw, settings.bootstrap_replicates, rng)
-    out["effect_ci_low_pct"], out["effect_ci_high_pct"] = _interval(100 * _ratio(d["w"] - d["wo"], d["a"]), settings.ci_level)
-    out["preload_excess_ci_low_pct"], out["preload_excess_ci_high_pct"] = _interval(100 * _ratio(d["pe"], d["a"]), settings.ci_level)
+    out["effect_ci_low_pct"], out["effect_ci_high_pct"] = _interval(
+        100 * _ratio(d["w"] - d["wo"], d["a"]), settings.ci_level
+    )
+    out["preload_excess_ci_low_pct"], out["preload_excess_ci_high_pct"] = _interval(
+        100 * _ratio(d["pe"], d["a"]), settings.ci_level
+    )
     out["note"] = f"{n_h} households x {n_e} events; {CI_NOTE}; % of the event window's actual load"
     return out

@@ -101,8 +101,9 @@ def settlement_day_windows(context: dg.AssetExecutionContext, warehouse: Warehou
         raise
     yield dg.MaterializeResult(
         metadata={
-            **table_metadata(EventDayWindows, WINDOWS_TABLE, result.rows, partition_row_count=result.rows,
-                             lineage=_windows_lineage()),  # fmt: skip
+            **table_metadata(
+                EventDayWindows, WINDOWS_TABLE, result.rows, partition_row_count=result.rows, lineage=_windows_lineage()
+            ),
             "months": dg.MetadataValue.int(result.months),
             "households": dg.MetadataValue.int(result.households),
             "events": dg.MetadataValue.int(result.events),
@@ -129,8 +130,10 @@ SETTLEMENT_LINEAGE = {
         "product_reduction_kwh": [("treatment_event_responses", "did_kwh"), ("treatment_features", "response_method")],
     },
     "baseline_accuracy": {"bias_pct": [("event_settlement", "actual_kwh")]},
-    "program_delivery": {"delivered_kw": [("event_settlement", "actual_kwh"), ("event_settlement", "baseline_control_group_kwh")]},
-}  # fmt: skip
+    "program_delivery": {
+        "delivered_kw": [("event_settlement", "actual_kwh"), ("event_settlement", "baseline_control_group_kwh")]
+    },
+}
 
 
 @dg.multi_asset(
@@ -171,8 +174,13 @@ def settlement(warehouse: Warehouse):
         yield dg.MaterializeResult(
             asset_key=name,
             metadata={
-                **table_metadata(TABLES[table], table, frame.height, preview=frame.select(frame.columns[:12]).head(8),
-                                 lineage=SETTLEMENT_LINEAGE.get(name)),  # fmt: skip
+                **table_metadata(
+                    TABLES[table],
+                    table,
+                    frame.height,
+                    preview=frame.select(frame.columns[:12]).head(8),
+                    lineage=SETTLEMENT_LINEAGE.get(name),
+                ),
                 **_summary(name, frame),
             },
             check_results=[schema_check_passed(name, {table: frame.height})],
@@ -188,14 +196,32 @@ def _summary(name: str, frame) -> dict:
         return {"which_baseline_for_whom": dg.MetadataValue.md(markdown_table(frame))}
     if name == "baseline_accuracy":
         view = frame.filter(pl.col("season") == "all").select(
-            "population", "method", "persona_name", "bias_pct", "bias_ci_low_pct", "bias_ci_high_pct", "cv_rmse",
-            "share_paid", "bias_flagged")  # fmt: skip
-        return {"accuracy": dg.MetadataValue.md(markdown_table(view)),
-                "flagged": dg.MetadataValue.int(int(frame["bias_flagged"].fill_null(False).sum()))}  # fmt: skip
+            "population",
+            "method",
+            "persona_name",
+            "bias_pct",
+            "bias_ci_low_pct",
+            "bias_ci_high_pct",
+            "cv_rmse",
+            "share_paid",
+            "bias_flagged",
+        )
+        return {
+            "accuracy": dg.MetadataValue.md(markdown_table(view)),
+            "flagged": dg.MetadataValue.int(int(frame["bias_flagged"].fill_null(False).sum())),
+        }
     if name == "program_delivery":
         view = frame.filter(pl.col("level") != "event").select(
-            "level", "method", "persona_name", "n_households", "n_events", "delivered_kw", "delivered_ci_low_kw",
-            "delivered_ci_high_kw", "snapback_kw")  # fmt: skip
+            "level",
+            "method",
+            "persona_name",
+            "n_households",
+            "n_events",
+            "delivered_kw",
+            "delivered_ci_low_kw",
+            "delivered_ci_high_kw",
+            "snapback_kw",
+        )
         return {"delivery": dg.MetadataValue.md(markdown_table(view))}
     if name == "preloading_effect":
         return {"preloading": dg.MetadataValue.md(markdown_table(frame.drop("note")))}
@@ -225,8 +251,11 @@ def settlement_report(warehouse: Warehouse, reports: ReportsDir):
     return dg.MaterializeResult(
         metadata={
             "settlement_csv": dg.MetadataValue.path(str((folder / "settlement.csv").resolve())),
-            "rows": dg.MetadataValue.int(tables["settlement.event_settlement"].filter(
-                tables["settlement.event_settlement"]["schedule"] == "tariff").height),  # fmt: skip
+            "rows": dg.MetadataValue.int(
+                tables["settlement.event_settlement"]
+                .filter(tables["settlement.event_settlement"]["schedule"] == "tariff")
+                .height
+            ),
             **{f"plot_{n.removesuffix('.png')}": png_markdown(b, n) for n, b in files.items() if n.endswith(".png")},
         }
     )

@@ -39,12 +39,18 @@ PRIMARY_METHOD = {"baseline_year_did": "baseline", "within_window_did": "within"
 
 def read_window_means(con, calendar: Calendar) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(per household x event x use x role: mean kWh and days, the regression's per-weekday sums)."""
-    towt_days = calendar.selection.filter(pl.col("use") == "towt").join(
-        calendar.events.select("schedule", "event_id", "target_date"), on=["schedule", "event_id"], how="inner"
-    ).join(calendar.days.select("local_date", "weekday"), on="local_date", how="inner").select(
-        "schedule", "event_id", "local_date", "weekday",
-        t_weeks=(pl.col("local_date") - pl.col("target_date")).dt.total_days().cast(pl.Float64) / 7.0,
-    )  # fmt: skip
+    towt_days = (
+        calendar.selection.filter(pl.col("use") == "towt")
+        .join(calendar.events.select("schedule", "event_id", "target_date"), on=["schedule", "event_id"], how="inner")
+        .join(calendar.days.select("local_date", "weekday"), on="local_date", how="inner")
+        .select(
+            "schedule",
+            "event_id",
+            "local_date",
+            "weekday",
+            t_weeks=(pl.col("local_date") - pl.col("target_date")).dt.total_days().cast(pl.Float64) / 7.0,
+        )
+    )
     with scratch(con) as s:
         sel = s.frame("settle_selection", calendar.selection.filter(pl.col("use") != "towt"))
         tow = s.frame("settle_towt_days", towt_days)
@@ -95,21 +101,26 @@ def settle(
         base = mean("caiso", role)
         return pl.when(base > 0).then(actual[role] / base)
 
-    frame = wide.join(calendar.events, on=["schedule", "event_id"], how="inner").with_columns(
-        actual_kwh=actual["event"],
-        baseline_caiso_kwh=mean("caiso", "event"),
-        baseline_caiso_adjusted_kwh=mean("caiso", "event") * ratio("caiso_adjust").clip(1 - cap, 1 + cap),
-        baseline_caiso_adjusted_clear_kwh=mean("caiso", "event") * ratio("clear_adjust").clip(1 - cap, 1 + cap),
-        baseline_dfs_kwh=mean("dfs", "event"),
-        baseline_dfs_adjusted_kwh=mean("dfs", "event") + length * (actual["preload"] - mean("dfs", "preload")) / pre_len,
-        baseline_dfs_adjusted_clear_kwh=mean("dfs", "event")
-        + length * (actual["clear_adjust"] - mean("dfs", "clear_adjust")) / clear_len,
-        caiso_days=_col(wide, "caiso_event_days", pl.Int32).fill_null(0),
-        dfs_days=_col(wide, "dfs_event_days", pl.Int32).fill_null(0),
-        caiso_adjustment_ratio=ratio("caiso_adjust"),
-        preload_excess_kwh=actual["preload"] - mean("caiso", "preload"),
-        snapback_kwh=actual["snapback"] - mean("caiso", "snapback"),
-    ).filter(pl.col("actual_kwh").is_not_null())
+    frame = (
+        wide.join(calendar.events, on=["schedule", "event_id"], how="inner")
+        .with_columns(
+            actual_kwh=actual["event"],
+            baseline_caiso_kwh=mean("caiso", "event"),
+            baseline_caiso_adjusted_kwh=mean("caiso", "event") * ratio("caiso_adjust").clip(1 - cap, 1 + cap),
+            baseline_caiso_adjusted_clear_kwh=mean("caiso", "event") * ratio("clear_adjust").clip(1 - cap, 1 + cap),
+            baseline_dfs_kwh=mean("dfs", "event"),
+            baseline_dfs_adjusted_kwh=mean("dfs", "event")
+            + length * (actual["preload"] - mean("dfs", "preload")) / pre_len,
+            baseline_dfs_adjusted_clear_kwh=mean("dfs", "event")
+            + length * (actual["clear_adjust"] - mean("dfs", "clear_adjust")) / clear_len,
+            caiso_days=_col(wide, "caiso_event_days", pl.Int32).fill_null(0),
+            dfs_days=_col(wide, "dfs_event_days", pl.Int32).fill_null(0),
+            caiso_adjustment_ratio=ratio("caiso_adjust"),
+            preload_excess_kwh=actual["preload"] - mean("caiso", "preload"),
+            snapback_kwh=actual["snapback"] - mean("caiso", "snapback"),
+        )
+        .filter(pl.col("actual_kwh").is_not_null())
+    )
     frame = frame.join(towt_predictions(sums, calendar.events, settings), on=KEYS, how="left").with_columns(
         baseline_towt_kwh=pl.col("towt_kwh"), towt_days=pl.col("towt_days").fill_null(0)
     )
@@ -136,15 +147,19 @@ def _control_group(frame: pl.DataFrame, fs: FeatureSettings) -> pl.DataFrame:
         _c=pl.when(is_control & change.is_not_null()).then(change),
         _s=pl.when(is_control & snap.is_not_null()).then(snap),
     ).with_columns(
-        _cs=pl.col("_c").sum().over(by), _cn=pl.col("_c").count().over(by),
-        _ss=pl.col("_s").sum().over(by), _sn=pl.col("_s").count().over(by),
-    )  # fmt: skip
+        _cs=pl.col("_c").sum().over(by),
+        _cn=pl.col("_c").count().over(by),
+        _ss=pl.col("_s").sum().over(by),
+        _sn=pl.col("_s").count().over(by),
+    )
     own_c = pl.col("_c").is_not_null().cast(pl.Int64)
     own_s = pl.col("_s").is_not_null().cast(pl.Int64)
     ctrl_change = (pl.col("_cs") - pl.col("_c").fill_null(0)) / (pl.col("_cn") - own_c)
     ctrl_snap = (pl.col("_ss") - pl.col("_s").fill_null(0)) / (pl.col("_sn") - own_s)
     return frame.with_columns(
-        baseline_control_group_kwh=pl.when((pl.col("_cn") - own_c) > 0).then(pl.col("baseline_caiso_kwh") + ctrl_change),
+        baseline_control_group_kwh=pl.when((pl.col("_cn") - own_c) > 0).then(
+            pl.col("baseline_caiso_kwh") + ctrl_change
+        ),
         snapback_control_kwh=pl.when((pl.col("_sn") - own_s) > 0).then(snap - ctrl_snap),
     ).drop("_c", "_s", "_cs", "_cn", "_ss", "_sn")
 
@@ -199,7 +214,10 @@ def read_households(con, fs: FeatureSettings = FEATURE_SETTINGS) -> pl.DataFrame
 
 
 def compute_event_settlement(
-    con: duckdb.DuckDBPyConnection, calendar: Calendar, settings: SettlementSettings, fs: FeatureSettings = FEATURE_SETTINGS
+    con: duckdb.DuckDBPyConnection,
+    calendar: Calendar,
+    settings: SettlementSettings,
+    fs: FeatureSettings = FEATURE_SETTINGS,
 ) -> pl.DataFrame:
     """``settlement.event_settlement`` (conformed to its schema, not validated) from the warehouse."""
     from assets.common.column_spec import conform
@@ -215,11 +233,19 @@ def compute_event_settlement(
 def long_settlements(frame: pl.DataFrame, methods: tuple[str, ...] = METHODS) -> pl.DataFrame:
     """One row per (schedule, event, household, method) with a baseline: ``baseline_kwh``, ``reduction_kwh``
     (baseline - actual)."""
-    keep = ["schedule", "event_id", "household_id", "tariff_group", "persona_id", "persona_name", "season",
-            "event_start_utc", "event_half_hours", "actual_kwh", "snapback_control_kwh"]  # fmt: skip
-    parts = [
-        frame.select(*keep, method=pl.lit(m), baseline_kwh=pl.col(f"baseline_{m}_kwh"))
-        for m in methods
+    keep = [
+        "schedule",
+        "event_id",
+        "household_id",
+        "tariff_group",
+        "persona_id",
+        "persona_name",
+        "season",
+        "event_start_utc",
+        "event_half_hours",
+        "actual_kwh",
+        "snapback_control_kwh",
     ]
+    parts = [frame.select(*keep, method=pl.lit(m), baseline_kwh=pl.col(f"baseline_{m}_kwh")) for m in methods]
     out = pl.concat(parts).drop_nulls("baseline_kwh")
     return out.with_columns(reduction_kwh=pl.col("baseline_kwh") - pl.col("actual_kwh"))

@@ -73,7 +73,9 @@ def _season(fs: FeatureSettings) -> pl.Expr:
     return expr
 
 
-def day_table(schedule: pl.DataFrame, fs: FeatureSettings, settings: SettlementSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
+def day_table(
+    schedule: pl.DataFrame, fs: FeatureSettings, settings: SettlementSettings
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(the local grid of the calendar window, one row per local date: day_type, weekday, season, has_event)."""
     grid = local_grid(*calendar_window(fs, settings), fs)
     labelled = grid.join(schedule.select("interval_start_utc", "band"), on="interval_start_utc", how="left")
@@ -89,8 +91,9 @@ def day_table(schedule: pl.DataFrame, fs: FeatureSettings, settings: SettlementS
     return grid, days
 
 
-def real_events(schedule: pl.DataFrame, grid: pl.DataFrame, days: pl.DataFrame, fs: FeatureSettings,
-                settings: SettlementSettings) -> pl.DataFrame:  # fmt: skip
+def real_events(
+    schedule: pl.DataFrame, grid: pl.DataFrame, days: pl.DataFrame, fs: FeatureSettings, settings: SettlementSettings
+) -> pl.DataFrame:
     """The schedule's events of ``settings.band`` that start inside the trial window."""
     trial = grid.filter((pl.col("local_date") >= fs.treatment_start) & (pl.col("local_date") < fs.treatment_end))
     events = build_event_schedule(schedule, trial, fs).events.filter(pl.col("band") == settings.band)
@@ -114,8 +117,9 @@ def _with_day(events: pl.DataFrame, days: pl.DataFrame) -> pl.DataFrame:
     return out.select(list(EVENTS_SCHEMA)).cast(EVENTS_SCHEMA).sort("schedule", "event_id")  # type: ignore[arg-type]
 
 
-def placebo_events(events: pl.DataFrame, grid: pl.DataFrame, days: pl.DataFrame, fs: FeatureSettings,
-                   settings: SettlementSettings) -> pl.DataFrame:  # fmt: skip
+def placebo_events(
+    events: pl.DataFrame, grid: pl.DataFrame, days: pl.DataFrame, fs: FeatureSettings, settings: SettlementSettings
+) -> pl.DataFrame:
     """Each real event's local clock window laid on an event-free day of the same weekday (module
     docstring of settings.py); an event with no such day has no placebo. Same ``event_id``."""
     event_days = set(days.filter(pl.col("has_event"))["local_date"].to_list())
@@ -135,16 +139,34 @@ def placebo_events(events: pl.DataFrame, grid: pl.DataFrame, days: pl.DataFrame,
                 continue
             used.add(day)
             start = ev["start_local"] + timedelta(weeks=weeks)
-            rows.append({"event_id": ev["event_id"], "target_date": day, "start_local": start,
-                         "event_half_hours": ev["event_half_hours"]})  # fmt: skip
+            rows.append(
+                {
+                    "event_id": ev["event_id"],
+                    "target_date": day,
+                    "start_local": start,
+                    "event_half_hours": ev["event_half_hours"],
+                }
+            )
             break
     if not rows:
         return pl.DataFrame(schema=EVENTS_SCHEMA)
-    frame = pl.DataFrame(rows, schema={"event_id": pl.Int32, "target_date": pl.Date, "start_local": pl.Datetime("us"),
-                                       "event_half_hours": pl.Int32})  # fmt: skip
-    starts = grid.select("local_start", "interval_start_utc").group_by("local_start").agg(pl.col("interval_start_utc").min())
-    frame = frame.join(starts.rename({"local_start": "start_local", "interval_start_utc": "event_start_utc"}),
-                       on="start_local", how="inner")  # fmt: skip  (a start in the spring gap has no placebo)
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "event_id": pl.Int32,
+            "target_date": pl.Date,
+            "start_local": pl.Datetime("us"),
+            "event_half_hours": pl.Int32,
+        },
+    )
+    starts = (
+        grid.select("local_start", "interval_start_utc").group_by("local_start").agg(pl.col("interval_start_utc").min())
+    )
+    frame = frame.join(
+        starts.rename({"local_start": "start_local", "interval_start_utc": "event_start_utc"}),
+        on="start_local",
+        how="inner",
+    )  # a start in the spring gap has no placebo
     return _with_day(frame.with_columns(schedule=pl.lit("placebo")), days)
 
 
@@ -171,9 +193,7 @@ def select_days(events: pl.DataFrame, days: pl.DataFrame, settings: SettlementSe
         ("dfs", settings.dfs_lookback_days, settings.dfs_days, settings.dfs_weekend_days),
     ):
         recent = similar.filter(ago <= lookback)
-        chosen = pl.concat(
-            [_most_recent(recent.filter(~weekend), n), _most_recent(recent.filter(weekend), n_weekend)]
-        )
+        chosen = pl.concat([_most_recent(recent.filter(~weekend), n), _most_recent(recent.filter(weekend), n_weekend)])
         parts.append(chosen.select("schedule", "event_id", "local_date", use=pl.lit(use)))
     near = pairs.filter((ago.abs() <= 7 * settings.towt_weeks) & (ago != 0))
     parts.append(near.select("schedule", "event_id", "local_date", use=pl.lit("towt")))
@@ -189,17 +209,16 @@ def build_calendar(schedule: pl.DataFrame, fs: FeatureSettings, settings: Settle
     return Calendar(events, days, select_days(events, days, settings))
 
 
-def window_map(calendar: Calendar, grid: pl.DataFrame, settings: SettlementSettings,
-               month: date | None = None) -> pl.DataFrame:  # fmt: skip
+def window_map(
+    calendar: Calendar, grid: pl.DataFrame, settings: SettlementSettings, month: date | None = None
+) -> pl.DataFrame:
     """(schedule, event_id, local_date, role, interval_start_utc): every UTC half hour of every window
     settlement sums, of the selected days whose local date is in ``month`` (all when None). The
     regression's fitting days need the event window only; the target and baseline days every role."""
     sel = calendar.selection
     if month is not None:
         sel = sel.filter((pl.col("local_date") >= month) & (pl.col("local_date") < next_month(month)))
-    sel = sel.group_by("schedule", "event_id", "local_date").agg(
-        towt_only=(pl.col("use") == "towt").all()
-    )
+    sel = sel.group_by("schedule", "event_id", "local_date").agg(towt_only=(pl.col("use") == "towt").all())
     ev = calendar.events.select(
         "schedule",
         "event_id",
@@ -214,20 +233,28 @@ def window_map(calendar: Calendar, grid: pl.DataFrame, settings: SettlementSetti
             continue
         (lo0, hi0), (lo1, hi1) = settings.role_offsets(0)[role], settings.role_offsets(1)[role]
         length = pl.col("event_half_hours").cast(pl.Int64)
-        part = part.with_columns(
-            k=pl.int_ranges(lo0 + (lo1 - lo0) * length, hi0 + (hi1 - hi0) * length)
-        ).explode("k").drop_nulls("k")
+        part = (
+            part.with_columns(k=pl.int_ranges(lo0 + (lo1 - lo0) * length, hi0 + (hi1 - hi0) * length))
+            .explode("k")
+            .drop_nulls("k")
+        )
         parts.append(
             part.select(
                 "schedule",
                 "event_id",
                 "local_date",
                 role=pl.lit(role),
-                local_start=pl.col("local_date").cast(pl.Datetime("us")) + pl.col("clock") + pl.duration(minutes=30 * pl.col("k")),
+                local_start=pl.col("local_date").cast(pl.Datetime("us"))
+                + pl.col("clock")
+                + pl.duration(minutes=30 * pl.col("k")),
             )
         )
     if not parts:
         return pl.DataFrame(schema=MAP_SCHEMA)
     stamps = pl.concat(parts)
     mapped = stamps.join(grid.select("local_start", "interval_start_utc"), on="local_start", how="inner")
-    return mapped.select(list(MAP_SCHEMA)).cast(MAP_SCHEMA).sort("schedule", "event_id", "local_date", "role", "interval_start_utc")  # type: ignore[arg-type]
+    return (
+        mapped.select(list(MAP_SCHEMA))
+        .cast(MAP_SCHEMA)
+        .sort("schedule", "event_id", "local_date", "role", "interval_start_utc")
+    )  # type: ignore[arg-type]

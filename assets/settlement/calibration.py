@@ -15,8 +15,14 @@ from assets.features.duck import table_exists
 from assets.settlement.program import PRODUCT_METHOD, calibration_table
 from assets.settlement.settings import SettlementSettings
 
-SCORED_SCHEMA = {"household_id": pl.String, "fold": pl.Int8, "expected_kw": pl.Float64,
-                 "expected_ci_low_kw": pl.Float64, "expected_ci_high_kw": pl.Float64, "selected": pl.Boolean}  # fmt: skip
+SCORED_SCHEMA = {
+    "household_id": pl.String,
+    "fold": pl.Int8,
+    "expected_kw": pl.Float64,
+    "expected_ci_low_kw": pl.Float64,
+    "expected_ci_high_kw": pl.Float64,
+    "selected": pl.Boolean,
+}
 
 
 def fold_expectations(con) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -41,16 +47,24 @@ def fold_expectations(con) -> tuple[pl.DataFrame, pl.DataFrame]:
         n_selected = settings.dr_budget_households or int(
             expected.filter(pl.col("textbook_cluster") == _textbook(expected)).height
         )
-        ranked = expected.sort(["expected_kw_reduction", "peak_load_kw", "household_id"],
-                               descending=[True, True, False], nulls_last=True).with_row_index("rank", offset=1)  # fmt: skip
+        ranked = expected.sort(
+            ["expected_kw_reduction", "peak_load_kw", "household_id"], descending=[True, True, False], nulls_last=True
+        ).with_row_index("rank", offset=1)
         own = evening.filter(pl.col("evening_did_pct").is_not_null()).select("household_id")
         scored = ranked.join(own, on="household_id", how="semi").filter(pl.col("response_source") == "measured")
-        parts.append(scored.select(
-            "household_id", fold=pl.lit(fold, pl.Int8), expected_kw="expected_kw_reduction",
-            expected_ci_low_kw="expected_kw_ci_low", expected_ci_high_kw="expected_kw_ci_high",
-            selected=pl.col("rank") <= n_selected,
-        ))  # fmt: skip
-    scored = pl.concat(parts).cast(SCORED_SCHEMA).drop_nulls("expected_kw") if parts else pl.DataFrame(schema=SCORED_SCHEMA)  # type: ignore[arg-type]
+        parts.append(
+            scored.select(
+                "household_id",
+                fold=pl.lit(fold, pl.Int8),
+                expected_kw="expected_kw_reduction",
+                expected_ci_low_kw="expected_kw_ci_low",
+                expected_ci_high_kw="expected_kw_ci_high",
+                selected=pl.col("rank") <= n_selected,
+            )
+        )
+    scored = (
+        pl.concat(parts).cast(SCORED_SCHEMA).drop_nulls("expected_kw") if parts else pl.DataFrame(schema=SCORED_SCHEMA)
+    )  # type: ignore[arg-type]
     return scored, folds.with_columns(pl.col("event_id").cast(pl.Int32), pl.col("fold").cast(pl.Int8))
 
 

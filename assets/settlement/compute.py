@@ -1,8 +1,8 @@
 """Settlement entry points (no Dagster): the monthly windows and every unpartitioned table.
 
-    build_day_windows(con, start, end, settings)        # settlement.event_day_windows, months [start, end)
-    tables = compute_settlement_tables(con, settings)   # table name -> validated frame
-    files = settlement_files(tables)                    # reports/settlement/: CSV and PNGs
+build_day_windows(con, start, end, settings)        # settlement.event_day_windows, months [start, end)
+tables = compute_settlement_tables(con, settings)   # table name -> validated frame
+files = settlement_files(tables)                    # reports/settlement/: CSV and PNGs
 """
 
 from __future__ import annotations
@@ -61,13 +61,26 @@ def settlement_csv(settlement: pl.DataFrame) -> bytes:
     """The settlement file: one row per household x real event, delivered kWh and kW and the settled reduction
     (baseline - actual) under every method."""
     real = settlement.filter(pl.col("schedule") == "tariff")
-    return real.select(
-        "household_id", "tariff_group", "persona_name", "event_id", "event_start_utc", "event_half_hours",
-        "actual_kwh", "mean_kw",
-        *(pl.col(f"baseline_{m}_kwh") for m in METHODS),
-        *((pl.col(f"baseline_{m}_kwh") - pl.col("actual_kwh")).alias(f"reduction_{m}_kwh") for m in METHODS),
-        "snapback_kwh", "snapback_control_kwh", "product_reduction_kwh",
-    ).sort("event_start_utc", "household_id").write_csv().encode("utf-8")  # fmt: skip
+    return (
+        real.select(
+            "household_id",
+            "tariff_group",
+            "persona_name",
+            "event_id",
+            "event_start_utc",
+            "event_half_hours",
+            "actual_kwh",
+            "mean_kw",
+            *(pl.col(f"baseline_{m}_kwh") for m in METHODS),
+            *((pl.col(f"baseline_{m}_kwh") - pl.col("actual_kwh")).alias(f"reduction_{m}_kwh") for m in METHODS),
+            "snapback_kwh",
+            "snapback_control_kwh",
+            "product_reduction_kwh",
+        )
+        .sort("event_start_utc", "household_id")
+        .write_csv()
+        .encode("utf-8")
+    )
 
 
 def settlement_files(tables: dict[str, pl.DataFrame]) -> dict[str, bytes]:

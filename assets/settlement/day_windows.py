@@ -51,12 +51,20 @@ class WindowsResult:
     placebo_events: int
 
 
-def read_calendar(con, settings: SettlementSettings, fs: FeatureSettings = FEATURE_SETTINGS) -> tuple[Calendar, pl.DataFrame]:
+def read_calendar(
+    con, settings: SettlementSettings, fs: FeatureSettings = FEATURE_SETTINGS
+) -> tuple[Calendar, pl.DataFrame]:
     """(the calendar of the stored tariff schedule, the local grid it was built on)."""
     schedule = load_schedule(con, fs) if table_exists(con, fs.tariff_table) else None
     if schedule is None or schedule.height == 0:
-        schedule = pl.DataFrame(schema={"interval_start_utc": pl.Datetime("us"), "local_label_start": pl.Datetime("us"),
-                                        "band": pl.String, "event_id": pl.Int32})  # fmt: skip
+        schedule = pl.DataFrame(
+            schema={
+                "interval_start_utc": pl.Datetime("us"),
+                "local_label_start": pl.Datetime("us"),
+                "band": pl.String,
+                "event_id": pl.Int32,
+            }
+        )
     grid, _ = day_table(schedule, fs, settings)
     return build_calendar(schedule, fs, settings), grid
 
@@ -83,12 +91,18 @@ def build_day_windows(
     ).item()
     counts = calendar.events.group_by("schedule").len()
     n = dict(counts.iter_rows())
-    return WindowsResult(len(months_between(start, previous_month(end))), rows, int(households),
-                         int(n.get("tariff", 0)), int(n.get("placebo", 0)))  # fmt: skip
+    return WindowsResult(
+        len(months_between(start, previous_month(end))),
+        rows,
+        int(households),
+        int(n.get("tariff", 0)),
+        int(n.get("placebo", 0)),
+    )
 
 
-def _replace_month(con, month: date, calendar: Calendar, grid: pl.DataFrame, settings: SettlementSettings,
-                   fs: FeatureSettings) -> int:  # fmt: skip
+def _replace_month(
+    con, month: date, calendar: Calendar, grid: pl.DataFrame, settings: SettlementSettings, fs: FeatureSettings
+) -> int:
     windows = window_map(calendar, grid, settings, month)
     expected = windows.group_by("schedule", "event_id", "local_date", "role").agg(n=pl.len().cast(pl.Int64))
     params = {"lo": previous_month(month), "hi": next_month(next_month(month)), "month": month}

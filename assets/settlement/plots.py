@@ -16,10 +16,22 @@ def plot_calibration(calibration: pl.DataFrame) -> bytes:
     bins = calibration.filter(pl.col("group") == "bin").drop_nulls(["expected_kw", "delivered_kw"])
     if bins.height:
         x, y = bins["expected_kw"].to_numpy(), bins["delivered_kw"].to_numpy()
-        xerr = np.abs(np.vstack([x - bins["expected_ci_low_kw"].fill_null(np.nan).to_numpy(),
-                                 bins["expected_ci_high_kw"].fill_null(np.nan).to_numpy() - x]))  # fmt: skip
-        yerr = np.abs(np.vstack([y - bins["delivered_ci_low_kw"].fill_null(np.nan).to_numpy(),
-                                 bins["delivered_ci_high_kw"].fill_null(np.nan).to_numpy() - y]))  # fmt: skip
+        xerr = np.abs(
+            np.vstack(
+                [
+                    x - bins["expected_ci_low_kw"].fill_null(np.nan).to_numpy(),
+                    bins["expected_ci_high_kw"].fill_null(np.nan).to_numpy() - x,
+                ]
+            )
+        )
+        yerr = np.abs(
+            np.vstack(
+                [
+                    y - bins["delivered_ci_low_kw"].fill_null(np.nan).to_numpy(),
+                    bins["delivered_ci_high_kw"].fill_null(np.nan).to_numpy() - y,
+                ]
+            )
+        )
         ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt="o", color="#1f77b4", capsize=3, label="bins of households")
         for b, xi, yi, n in zip(bins["bin"], x, y, bins["n_households"], strict=True):
             ax.annotate(f"bin {b} (n={n})", (xi, yi), textcoords="offset points", xytext=(5, 5), fontsize=8)
@@ -28,8 +40,14 @@ def plot_calibration(calibration: pl.DataFrame) -> bytes:
         ax.plot([lo, hi], [lo, hi], color="grey", lw=1, ls="--", label="delivered = expected")
         ax.legend(fontsize=8)
     else:
-        ax.text(0.5, 0.5, "no held-out calibration (no measured household\nwith evening events in both halves)",
-                ha="center", va="center", transform=ax.transAxes)  # fmt: skip
+        ax.text(
+            0.5,
+            0.5,
+            "no held-out calibration (no measured household\nwith evening events in both halves)",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
     ax.axhline(0, color="black", lw=0.5)
     ax.set_xlabel("expected kW reduction (DR list rule, one half of the events)")
     ax.set_ylabel("delivered kW (control-group settlement, other half)")

@@ -30,12 +30,17 @@ def _delivery_row(rows: pl.DataFrame, settings: SettlementSettings, rng, events_
         return {**out, "note": "no settlement"}
     hours = pl.col("event_half_hours").cast(pl.Float64) / 2.0
     snap_hours = settings.snapback_hours
-    tw = two_way(rows, {
-        "kw": pl.col("reduction_kwh") / hours, "n": pl.lit(1.0),
-        "r": pl.col("reduction_kwh"), "b": pl.col("baseline_kwh"),
-        "s": pl.col("snapback_control_kwh").fill_null(0.0) / snap_hours,
-        "sn": pl.col("snapback_control_kwh").is_not_null().cast(pl.Float64),
-    })  # fmt: skip
+    tw = two_way(
+        rows,
+        {
+            "kw": pl.col("reduction_kwh") / hours,
+            "n": pl.lit(1.0),
+            "r": pl.col("reduction_kwh"),
+            "b": pl.col("baseline_kwh"),
+            "s": pl.col("snapback_control_kwh").fill_null(0.0) / snap_hours,
+            "sn": pl.col("snapback_control_kwh").is_not_null().cast(pl.Float64),
+        },
+    )
     t = {k: float(v.sum()) for k, v in tw.sums.items()}
     out.update(
         delivered_kw=t["kw"] / t["n"],
@@ -59,26 +64,58 @@ def program_delivery(long: pl.DataFrame, settings: SettlementSettings, treated_g
     real = long.filter((pl.col("schedule") == "tariff") & (pl.col("tariff_group") == treated_group))
     rows = []
     product = real.filter(pl.col("method") == PRODUCT_METHOD)
-    for i, ((event_id, start), group) in enumerate(product.group_by("event_id", "event_start_utc", maintain_order=True)):
+    for i, ((event_id, start), group) in enumerate(
+        product.group_by("event_id", "event_start_utc", maintain_order=True)
+    ):
         rng = np.random.default_rng([settings.seed, 200, i])
-        rows.append({"level": "event", "method": PRODUCT_METHOD, "event_id": event_id, "event_start_utc": start,
-                     "persona_id": ALL, "persona_name": ALL_NAME,
-                     **_delivery_row(group, settings, rng, events_too=False)})  # fmt: skip
+        rows.append(
+            {
+                "level": "event",
+                "method": PRODUCT_METHOD,
+                "event_id": event_id,
+                "event_start_utc": start,
+                "persona_id": ALL,
+                "persona_name": ALL_NAME,
+                **_delivery_row(group, settings, rng, events_too=False),
+            }
+        )
     for m, method in enumerate(METHODS):
         part = real.filter(pl.col("method") == method)
         rng = np.random.default_rng([settings.seed, 300, m])
-        rows.append({"level": "program", "method": method, "event_id": None, "event_start_utc": None,
-                     "persona_id": ALL, "persona_name": ALL_NAME, **_delivery_row(part, settings, rng, True)})  # fmt: skip
+        rows.append(
+            {
+                "level": "program",
+                "method": method,
+                "event_id": None,
+                "event_start_utc": None,
+                "persona_id": ALL,
+                "persona_name": ALL_NAME,
+                **_delivery_row(part, settings, rng, True),
+            }
+        )
         names = part.select("persona_id", "persona_name").drop_nulls("persona_id").unique().sort("persona_id")
         for g, (pid, pname) in enumerate(names.iter_rows()):
             rng = np.random.default_rng([settings.seed, 400, m, g])
-            rows.append({"level": "persona", "method": method, "event_id": None, "event_start_utc": None,
-                         "persona_id": pid, "persona_name": pname,
-                         **_delivery_row(part.filter(pl.col("persona_id") == pid), settings, rng, True)})  # fmt: skip
+            rows.append(
+                {
+                    "level": "persona",
+                    "method": method,
+                    "event_id": None,
+                    "event_start_utc": None,
+                    "persona_id": pid,
+                    "persona_name": pname,
+                    **_delivery_row(part.filter(pl.col("persona_id") == pid), settings, rng, True),
+                }
+            )
     frame = pl.DataFrame(rows, infer_schema_length=None)
     if frame.height:
-        frame = frame.sort(pl.col("level").replace_strict({"program": 0, "persona": 1, "event": 2}), "method",
-                           "persona_id", "event_start_utc", nulls_last=True)  # fmt: skip
+        frame = frame.sort(
+            pl.col("level").replace_strict({"program": 0, "persona": 1, "event": 2}),
+            "method",
+            "persona_id",
+            "event_start_utc",
+            nulls_last=True,
+        )
     return frame
 
 
@@ -112,10 +149,15 @@ def calibration_table(
         rows_ = rows_.filter(pl.col("fold") != pl.col("scored_fold")).with_columns(
             household_id=pl.col("household_id") + "#" + pl.col("scored_fold").cast(pl.String)
         )
-        out = {"group": name, "bin": b, "n_households": members.height,
-               "expected_kw": members["expected_kw"].mean(),
-               "expected_ci_low_kw": members["expected_ci_low_kw"].mean(),
-               "expected_ci_high_kw": members["expected_ci_high_kw"].mean(), "measured_on": measured}  # fmt: skip
+        out = {
+            "group": name,
+            "bin": b,
+            "n_households": members.height,
+            "expected_kw": members["expected_kw"].mean(),
+            "expected_ci_low_kw": members["expected_ci_low_kw"].mean(),
+            "expected_ci_high_kw": members["expected_ci_high_kw"].mean(),
+            "measured_on": measured,
+        }
         if rows_.height:
             tw = two_way(rows_, {"kw": pl.col("kw"), "n": pl.lit(1.0)})
             per_household = tw.sums["kw"].sum(axis=1) / np.maximum(tw.sums["n"].sum(axis=1), 1)
@@ -123,16 +165,24 @@ def calibration_table(
             if members.height >= settings.min_households:
                 rng = np.random.default_rng([settings.seed, 500, g])
                 # households and events resampled; each household's mean over its events, then the mean
-                wh = rng.multinomial(len(tw.households), np.full(len(tw.households), 1 / len(tw.households)),
-                                     size=settings.bootstrap_replicates).astype(float)  # fmt: skip
-                we = rng.multinomial(len(tw.events), np.full(len(tw.events), 1 / len(tw.events)),
-                                     size=settings.bootstrap_replicates).astype(float)  # fmt: skip
+                wh = rng.multinomial(
+                    len(tw.households),
+                    np.full(len(tw.households), 1 / len(tw.households)),
+                    size=settings.bootstrap_replicates,
+                ).astype(float)
+                we = rng.multinomial(
+                    len(tw.events), np.full(len(tw.events), 1 / len(tw.events)), size=settings.bootstrap_replicates
+                ).astype(float)
                 kw = tw.sums["kw"] @ we.T  # households x reps
                 n = tw.sums["n"] @ we.T
                 with np.errstate(divide="ignore", invalid="ignore"):
                     hh_mean = np.where(n > 0, kw / n, np.nan)
-                draws = np.array([np.nansum(wh[r] * np.nan_to_num(hh_mean[:, r])) / np.sum(wh[r] * (n[:, r] > 0))
-                                  for r in range(settings.bootstrap_replicates)])  # fmt: skip
+                draws = np.array(
+                    [
+                        np.nansum(wh[r] * np.nan_to_num(hh_mean[:, r])) / np.sum(wh[r] * (n[:, r] > 0))
+                        for r in range(settings.bootstrap_replicates)
+                    ]
+                )
                 out["delivered_ci_low_kw"], out["delivered_ci_high_kw"] = _interval(draws, settings.ci_level)
             if out["expected_kw"]:
                 out["ratio"] = out["delivered_kw"] / out["expected_kw"]

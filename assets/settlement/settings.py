@@ -129,7 +129,9 @@ class SettlementSettings:
         for name in ("caiso_adjustment_hours", "dfs_adjustment_hours"):
             start, end = getattr(self, name)
             if not _on_grid(start, name) > _on_grid(end, name) >= 0:
-                raise ValueError(f"{name} must be (hours before the start, hours before the start) with start > end >= 0")
+                raise ValueError(
+                    f"{name} must be (hours before the start, hours before the start) with start > end >= 0"
+                )
         if not 0 < self.caiso_adjustment_cap < 1:
             raise ValueError("caiso_adjustment_cap must be in (0, 1)")
         _on_grid(self.preload_hours, "preload_hours")

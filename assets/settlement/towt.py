@@ -39,16 +39,23 @@ def towt_predictions(sums: pl.DataFrame, events: pl.DataFrame, settings: Settlem
     """(household_id, schedule, event_id, towt_kwh, towt_days) from the per-weekday sums of towt_sums.sql
     (n_days, st, sy, stt, sty) and the events (schedule, event_id, weekday)."""
     if sums.height == 0:
-        return pl.DataFrame(schema={**{k: v for k, v in zip(KEYS, (pl.String, pl.String, pl.Int32))},
-                                    "towt_kwh": pl.Float64, "towt_days": pl.Int32})  # fmt: skip
+        return pl.DataFrame(
+            schema={
+                **{k: v for k, v in zip(KEYS, (pl.String, pl.String, pl.Int32), strict=True)},
+                "towt_kwh": pl.Float64,
+                "towt_days": pl.Int32,
+            }
+        )
     n = pl.col("n_days").cast(pl.Float64)
     per_bin = sums.with_columns(
         s_tt=pl.col("stt") - pl.col("st") ** 2 / n,
         s_ty=pl.col("sty") - pl.col("st") * pl.col("sy") / n,
     )
-    slope = per_bin.group_by(KEYS).agg(
-        s_tt=pl.col("s_tt").sum(), s_ty=pl.col("s_ty").sum(), towt_days=pl.col("n_days").sum().cast(pl.Int32)
-    ).with_columns(beta=pl.when(pl.col("s_tt") > 1e-12).then(pl.col("s_ty") / pl.col("s_tt")).otherwise(0.0))
+    slope = (
+        per_bin.group_by(KEYS)
+        .agg(s_tt=pl.col("s_tt").sum(), s_ty=pl.col("s_ty").sum(), towt_days=pl.col("n_days").sum().cast(pl.Int32))
+        .with_columns(beta=pl.when(pl.col("s_tt") > 1e-12).then(pl.col("s_ty") / pl.col("s_tt")).otherwise(0.0))
+    )
     target = per_bin.join(
         events.select("schedule", "event_id", pl.col("weekday").cast(sums["weekday"].dtype)),
         on=["schedule", "event_id", "weekday"],

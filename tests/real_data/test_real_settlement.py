@@ -28,9 +28,11 @@ def test_real_settlement_rows(real_con):
 def test_real_every_number_has_its_interval(real_con):
     accuracy = _table(real_con, "baseline_accuracy").filter(pl.col("n_households") >= 3)
     scored = accuracy.filter(pl.col("n_events") >= 2)
-    for low, high, point in (("bias_ci_low_pct", "bias_ci_high_pct", "bias_pct"),
-                             ("cv_rmse_ci_low", "cv_rmse_ci_high", "cv_rmse"),
-                             ("share_paid_ci_low", "share_paid_ci_high", "share_paid")):  # fmt: skip
+    for low, high, point in (
+        ("bias_ci_low_pct", "bias_ci_high_pct", "bias_pct"),
+        ("cv_rmse_ci_low", "cv_rmse_ci_high", "cv_rmse"),
+        ("share_paid_ci_low", "share_paid_ci_high", "share_paid"),
+    ):
         rows = scored.drop_nulls(point)
         assert rows[low].is_not_null().all() and rows[high].is_not_null().all(), point
         assert (rows[low] <= rows[high]).all(), point
@@ -45,8 +47,12 @@ def test_real_every_number_has_its_interval(real_con):
 
 def test_real_control_group_placebo_is_unbiased_for_all_households(real_con):
     accuracy = _table(real_con, "baseline_accuracy")
-    row = accuracy.filter((pl.col("population") == "placebo events, all households") & (pl.col("method") == "control_group")
-                          & (pl.col("persona_id") == "all") & (pl.col("season") == "all")).row(0, named=True)  # fmt: skip
+    row = accuracy.filter(
+        (pl.col("population") == "placebo events, all households")
+        & (pl.col("method") == "control_group")
+        & (pl.col("persona_id") == "all")
+        & (pl.col("season") == "all")
+    ).row(0, named=True)
     assert row["bias_ci_low_pct"] <= 0 <= row["bias_ci_high_pct"], row
 
 

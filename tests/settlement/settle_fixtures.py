@@ -21,11 +21,21 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "features"))
-from feature_fixtures import Event, WarehouseBuilder, local_frame  # noqa: E402
+from feature_fixtures import Event, WarehouseBuilder, local_frame
 
 READINGS = (date(2012, 11, 1), date(2013, 5, 25))
-EVENT_DAYS = [date(2013, 1, 15), date(2013, 1, 24), date(2013, 2, 5), date(2013, 2, 13), date(2013, 2, 21),
-              date(2013, 3, 5), date(2013, 3, 14), date(2013, 3, 26), date(2013, 4, 3), date(2013, 4, 11)]  # fmt: skip
+EVENT_DAYS = [
+    date(2013, 1, 15),
+    date(2013, 1, 24),
+    date(2013, 2, 5),
+    date(2013, 2, 13),
+    date(2013, 2, 21),
+    date(2013, 3, 5),
+    date(2013, 3, 14),
+    date(2013, 3, 26),
+    date(2013, 4, 3),
+    date(2013, 4, 11),
+]
 EVENT_HALF_HOURS = 6
 
 
@@ -51,7 +61,12 @@ class Truth:
 def profile(slot: np.ndarray) -> np.ndarray:
     """A daily shape: night 0.15, morning bump, evening peak 16-22 h."""
     hour = slot / 2.0
-    return 0.15 + 0.15 * ((hour >= 6) & (hour < 9)) + 0.35 * ((hour >= 16) & (hour < 22)) + 0.05 * ((hour >= 9) & (hour < 16))
+    return (
+        0.15
+        + 0.15 * ((hour >= 6) & (hour < 9))
+        + 0.35 * ((hour >= 16) & (hour < 22))
+        + 0.05 * ((hour >= 9) & (hour < 16))
+    )
 
 
 def build_settlement_warehouse(
@@ -86,11 +101,17 @@ def build_settlement_warehouse(
     for h in controls + treated:
         level = rng.uniform(0.6, 1.6)
         kwh = np.clip(level * base + rng.normal(0, noise_sd, grid.height), 0.0, None)
-        builder.readings.append(grid.select("interval_start_utc", household_id=pl.lit(h), kwh=pl.Series(kwh),
-                                            quality_code=pl.lit("A")))  # fmt: skip
-    builder.schedule(date(2012, 12, 31), date(2014, 1, 1),
-                     [Event(datetime.combine(d, datetime.min.time()) + timedelta(hours=17), EVENT_HALF_HOURS, "High")
-                      for d in EVENT_DAYS])  # fmt: skip
+        builder.readings.append(
+            grid.select("interval_start_utc", household_id=pl.lit(h), kwh=pl.Series(kwh), quality_code=pl.lit("A"))
+        )
+    builder.schedule(
+        date(2012, 12, 31),
+        date(2014, 1, 1),
+        [
+            Event(datetime.combine(d, datetime.min.time()) + timedelta(hours=17), EVENT_HALF_HOURS, "High")
+            for d in EVENT_DAYS
+        ],
+    )
     con = builder.build(con)
     _plant(con, treated, "event", -reduction)
     _plant(con, treated, "after", snapback)
@@ -100,8 +121,10 @@ def build_settlement_warehouse(
 
 def _plant(con: duckdb.DuckDBPyConnection, households: list[str], where: str, add: float) -> None:
     """kwh += add on the households' half hours of every High event ('event'), or the 3 h after / before."""
-    ev = "SELECT event_id, min(interval_start_utc) AS s, max(interval_start_utc) + INTERVAL 30 MINUTE AS e " \
-         "FROM ingest.tariff_schedule WHERE band = 'High' GROUP BY event_id"  # fmt: skip
+    ev = (
+        "SELECT event_id, min(interval_start_utc) AS s, max(interval_start_utc) + INTERVAL 30 MINUTE AS e "
+        "FROM ingest.tariff_schedule WHERE band = 'High' GROUP BY event_id"
+    )
     cond = {
         "event": "r.interval_start_utc >= ev.s AND r.interval_start_utc < ev.e",
         "after": "r.interval_start_utc >= ev.e AND r.interval_start_utc < ev.e + INTERVAL 3 HOUR",

@@ -12,14 +12,14 @@ import polars as pl
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from settle_fixtures import EVENT_DAYS, build_settlement_warehouse  # noqa: E402
+from settle_fixtures import EVENT_DAYS, build_settlement_warehouse
 
-from assets.settlement.baselines import long_settlements  # noqa: E402
-from assets.settlement.compute import compute_settlement_tables, settlement_files  # noqa: E402
-from assets.settlement.day_windows import build_day_windows, read_calendar  # noqa: E402
-from assets.settlement.schemas import tables as t  # noqa: E402
-from assets.settlement.settings import SettlementSettings  # noqa: E402
-from assets.settlement.towt import towt_predictions  # noqa: E402
+from assets.settlement.baselines import long_settlements
+from assets.settlement.compute import compute_settlement_tables, settlement_files
+from assets.settlement.day_windows import build_day_windows, read_calendar
+from assets.settlement.schemas import tables as t
+from assets.settlement.settings import SettlementSettings
+from assets.settlement.towt import towt_predictions
 
 MONTHS = (date(2012, 11, 1), date(2013, 6, 1))
 FAST = SettlementSettings(bootstrap_replicates=200)
@@ -52,9 +52,11 @@ def _program(tables, method: str) -> dict:
 def _accuracy(tables, population: str, method: str, persona: str = "all", season: str = "all") -> dict:
     a = tables[t.ACCURACY_TABLE]
     return a.filter(
-        (pl.col("population") == population) & (pl.col("method") == method) & (pl.col("persona_id") == persona)
+        (pl.col("population") == population)
+        & (pl.col("method") == method)
+        & (pl.col("persona_id") == persona)
         & (pl.col("season") == season)
-    ).row(0, named=True)  # fmt: skip
+    ).row(0, named=True)
 
 
 def test_control_group_recovers_the_planted_delivery_within_its_interval(planted):
@@ -182,8 +184,9 @@ def test_calendar_day_selection_follows_the_rules(planted):
         assert (row["target_date"] - real_row["target_date"]).days % 7 == 0
         assert row["start_local"].time() == real_row["start_local"].time()
     assert placebo["target_date"].n_unique() == placebo.height
-    sel = calendar.selection.join(events.select("schedule", "event_id", "target_date", "day_type"),
-                                  on=["schedule", "event_id"])  # fmt: skip
+    sel = calendar.selection.join(
+        events.select("schedule", "event_id", "target_date", "day_type"), on=["schedule", "event_id"]
+    )
     days = calendar.days.select("local_date", pl.col("day_type").alias("dt"), "has_event")
     sel = sel.join(days, on="local_date")
     base = sel.filter(pl.col("use").is_in(["caiso", "dfs"]))
@@ -193,8 +196,11 @@ def test_calendar_day_selection_follows_the_rules(planted):
     counts = base.group_by("schedule", "event_id", "use").len()
     assert counts["len"].max() <= 10
     placebo_days = set(placebo["target_date"].to_list())
-    assert not sel.filter((pl.col("schedule") == "placebo") & (pl.col("use") != "target"))["local_date"].is_in(
-        list(placebo_days)).any()  # fmt: skip
+    assert (
+        not sel.filter((pl.col("schedule") == "placebo") & (pl.col("use") != "target"))["local_date"]
+        .is_in(list(placebo_days))
+        .any()
+    )
     towt = sel.filter(pl.col("use") == "towt")
     assert ((towt["local_date"] - towt["target_date"]).dt.total_days().abs() <= 28).all()
 
@@ -207,12 +213,22 @@ def test_towt_closed_form_is_least_squares():
     y = 1.0 + 0.3 * (wd >= 5) + 0.05 * tw + rng.normal(0, 0.02, len(days))
     X = np.column_stack([(wd == w).astype(float) for w in range(7)] + [tw])
     coef, *_ = np.linalg.lstsq(X, y, rcond=None)
-    frame = pl.DataFrame({"weekday": wd + 1, "t": tw, "y": y}).group_by("weekday").agg(
-        n_days=pl.len().cast(pl.Int32), st=pl.col("t").sum(), sy=pl.col("y").sum(),
-        stt=(pl.col("t") ** 2).sum(), sty=(pl.col("t") * pl.col("y")).sum(),
-    ).with_columns(household_id=pl.lit("h"), schedule=pl.lit("tariff"), event_id=pl.lit(1, pl.Int32))  # fmt: skip
-    events = pl.DataFrame({"schedule": ["tariff"], "event_id": [1], "weekday": [3]},
-                          schema={"schedule": pl.String, "event_id": pl.Int32, "weekday": pl.Int8})  # fmt: skip
+    frame = (
+        pl.DataFrame({"weekday": wd + 1, "t": tw, "y": y})
+        .group_by("weekday")
+        .agg(
+            n_days=pl.len().cast(pl.Int32),
+            st=pl.col("t").sum(),
+            sy=pl.col("y").sum(),
+            stt=(pl.col("t") ** 2).sum(),
+            sty=(pl.col("t") * pl.col("y")).sum(),
+        )
+        .with_columns(household_id=pl.lit("h"), schedule=pl.lit("tariff"), event_id=pl.lit(1, pl.Int32))
+    )
+    events = pl.DataFrame(
+        {"schedule": ["tariff"], "event_id": [1], "weekday": [3]},
+        schema={"schedule": pl.String, "event_id": pl.Int32, "weekday": pl.Int8},
+    )
     out = towt_predictions(frame.with_columns(pl.col("weekday").cast(pl.Int8)), events, FAST)
     assert out["towt_kwh"].item() == pytest.approx(coef[2], abs=1e-9)
     plain_mean = float(y[wd == 2].mean())
@@ -228,19 +244,36 @@ def test_placebo_day_skips_event_days_and_windows_touching_them():
 
     d = date(2013, 3, 6)  # a Wednesday event at 17:00
     grid = local_grid(date(2013, 1, 1), date(2013, 6, 1), fs)
-    days = grid.group_by("local_date").agg(pl.col("day_type").first()).with_columns(
-        has_event=pl.col("local_date").is_in([d, d + timedelta(days=7), d - timedelta(days=6)]),
-        weekday=pl.col("local_date").dt.weekday().cast(pl.Int8), season=pl.lit("spring"),
-    )  # fmt: skip
-    event = pl.DataFrame({"schedule": ["tariff"], "event_id": [1], "target_date": [d],
-                          "start_local": [datetime(2013, 3, 6, 17)], "event_start_utc": [datetime(2013, 3, 6, 17)],
-                          "event_half_hours": [6], "day_type": ["weekday"], "weekday": [3], "season": ["spring"]},
-                         schema=EVENTS_SCHEMA)  # fmt: skip
+    days = (
+        grid.group_by("local_date")
+        .agg(pl.col("day_type").first())
+        .with_columns(
+            has_event=pl.col("local_date").is_in([d, d + timedelta(days=7), d - timedelta(days=6)]),
+            weekday=pl.col("local_date").dt.weekday().cast(pl.Int8),
+            season=pl.lit("spring"),
+        )
+    )
+    event = pl.DataFrame(
+        {
+            "schedule": ["tariff"],
+            "event_id": [1],
+            "target_date": [d],
+            "start_local": [datetime(2013, 3, 6, 17)],
+            "event_start_utc": [datetime(2013, 3, 6, 17)],
+            "event_half_hours": [6],
+            "day_type": ["weekday"],
+            "weekday": [3],
+            "season": ["spring"],
+        },
+        schema=EVENTS_SCHEMA,
+    )
     # +1 week is an event day; -1 week is free but its 23:00 window would not touch d - 6 ... a 17:00 one does not
     out = placebo_events(event, grid, days, fs, FAST)
     assert out["target_date"].to_list() == [d - timedelta(days=7)]
     # a night event (23:00 for 6 h) on d - 7 would run into d - 6, an event day: that week is skipped too
-    night = event.with_columns(start_local=pl.lit(datetime(2013, 3, 6, 23)), event_start_utc=pl.lit(datetime(2013, 3, 6, 23)))
+    night = event.with_columns(
+        start_local=pl.lit(datetime(2013, 3, 6, 23)), event_start_utc=pl.lit(datetime(2013, 3, 6, 23))
+    )
     out = placebo_events(night, grid, days, fs, FAST)
     assert out["target_date"].to_list() == [d + timedelta(days=14)]
 
@@ -251,17 +284,40 @@ def test_settlement_files(planted):
     csv = pl.read_csv(files["settlement.csv"])
     assert csv.height == (len(truth.treated) + len(truth.controls)) * len(EVENT_DAYS)
     assert {"reduction_control_group_kwh", "reduction_dfs_adjusted_kwh", "snapback_kwh"} <= set(csv.columns)
-    assert files["placebo_bias.png"].startswith(b"\x89PNG") and files["dr_target_calibration.png"].startswith(b"\x89PNG")
+    assert files["placebo_bias.png"].startswith(b"\x89PNG") and files["dr_target_calibration.png"].startswith(
+        b"\x89PNG"
+    )
 
 
 def test_long_settlements_reduction_sign():
-    frame = pl.DataFrame({
-        "schedule": ["tariff"], "event_id": [1], "household_id": ["h"], "tariff_group": ["ToU"], "persona_id": [None],
-        "persona_name": [None], "season": ["winter"], "event_start_utc": [None], "event_half_hours": [6],
-        "actual_kwh": [1.0], "snapback_control_kwh": [None],
-        **{f"baseline_{m}_kwh": [1.5] for m in ("control_group", "caiso", "caiso_adjusted", "caiso_adjusted_clear",
-                                                "dfs", "dfs_adjusted", "dfs_adjusted_clear", "towt")},
-    })  # fmt: skip
+    frame = pl.DataFrame(
+        {
+            "schedule": ["tariff"],
+            "event_id": [1],
+            "household_id": ["h"],
+            "tariff_group": ["ToU"],
+            "persona_id": [None],
+            "persona_name": [None],
+            "season": ["winter"],
+            "event_start_utc": [None],
+            "event_half_hours": [6],
+            "actual_kwh": [1.0],
+            "snapback_control_kwh": [None],
+            **{
+                f"baseline_{m}_kwh": [1.5]
+                for m in (
+                    "control_group",
+                    "caiso",
+                    "caiso_adjusted",
+                    "caiso_adjusted_clear",
+                    "dfs",
+                    "dfs_adjusted",
+                    "dfs_adjusted_clear",
+                    "towt",
+                )
+            },
+        }
+    )
     long = long_settlements(frame)
     assert long.height == 8 and (long["reduction_kwh"] == 0.5).all()
 
