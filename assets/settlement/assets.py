@@ -18,7 +18,7 @@ from assets.common.metadata import (
     violating_asset,
 )
 from assets.common.partitions import month_window, monthly_partitions
-from assets.common.resources import ReportsDir, Warehouse
+from assets.common.resources import MeterEngine, ReportsDir, Warehouse
 
 WINDOWS_TABLE = "settlement.event_day_windows"
 # asset name -> (table, description)
@@ -78,24 +78,25 @@ UPSTREAM = [
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="settlement",
-    kinds={"duckdb"},
+    kinds={"duckdb", "spark"},
     owners=OWNERS,
-    metadata={"dagster/table_name": WINDOWS_TABLE, "partition_expr": "day_month"},
+    metadata={"dagster/table_name": WINDOWS_TABLE},
     check_specs=[schema_check_spec("settlement_day_windows", [WINDOWS_TABLE])],
 )
-def settlement_day_windows(context: dg.AssetExecutionContext, warehouse: Warehouse):
+def settlement_day_windows(context: dg.AssetExecutionContext, warehouse: Warehouse, engine: MeterEngine):
     """Per household, (real and placebo) High event, local day and window (event, 3 h before, adjustment
     windows, 3 h after): the kWh of the window's actual readings, on each event's own day, its CAISO and DFS
-    baseline days and the regression's fitting days whose local date is in the partition month. Each month is
-    replaced atomically (validated, then delete + insert in one transaction)."""
+    baseline days and the regression's fitting days whose local date is in the partition month, read from
+    the engine's clean readings. Each month is replaced atomically (validated, then delete + insert in one
+    transaction)."""
     from assets.common.table_model import SchemaViolation
     from assets.settlement.compute import build_day_windows
     from assets.settlement.schemas.tables import EventDayWindows
 
     start, end = month_window(context)
     try:
-        with warehouse.get_connection() as con:
-            result = build_day_windows(con, start, end)
+        with warehouse.get_connection() as con, engine.half_hourly(con) as readings:
+            result = build_day_windows(con, start, end, readings=readings)
     except SchemaViolation as violation:
         yield schema_check_failed("settlement_day_windows", violation)
         raise

@@ -23,9 +23,9 @@ import polars as pl
 
 from assets.common.months import months_between, next_month
 from assets.common.sql import load_sql, qualified_name
-from assets.common.table_model import create_table_if_missing, validate_query
+from assets.common.table_model import create_table_if_missing, validate, validate_query
 from assets.common.warehouse import transaction
-from assets.features.duck import fetch, scratch, table_exists
+from assets.features.duck import Connection, fetch, scratch, table_exists
 from assets.features.schedule import load_schedule
 from assets.features.settings import FeatureSettings
 from assets.settlement.calendar import Calendar, build_calendar, day_table, window_map
@@ -75,14 +75,18 @@ def build_day_windows(
     end: date,
     settings: SettlementSettings | None = None,
     fs: FeatureSettings = FEATURE_SETTINGS,
+    readings: Connection | None = None,
 ) -> WindowsResult:
-    """Replace the rows of local-day months ``start <= M < end`` of ``settlement.event_day_windows``."""
+    """Replace the rows of local-day months ``start <= M < end`` of ``settlement.event_day_windows`` in the
+    warehouse ``con``. ``readings``: where the clean readings are read (the ``engine`` resource's
+    ``half_hourly`` connection: the warehouse itself on DuckDB, the lake on Spark); default ``con``."""
     settings = settings or SettlementSettings()
+    readings = con if readings is None else readings
     calendar, grid = read_calendar(con, settings, fs)
     create_table_if_missing(con, WINDOWS_TABLE, EventDayWindows)
     rows = 0
     for month in months_between(start, previous_month(end)):
-        rows += _replace_month(con, month, calendar, grid, settings, fs)
+        rows += _replace_month(con, readings, month, calendar, grid, settings, fs)
     households = fetch(
         con,
         f"SELECT count(DISTINCT household_id) AS n FROM {qualified_name(WINDOWS_TABLE)} "
@@ -101,12 +105,35 @@ def build_day_windows(
 
 
 def _replace_month(
-    con, month: date, calendar: Calendar, grid: pl.DataFrame, settings: SettlementSettings, fs: FeatureSettings
+    con,
+    readings: Connection,
+    month: date,
+    calendar: Calendar,
+    grid: pl.DataFrame,
+    settings: SettlementSettings,
+    fs: FeatureSettings,
 ) -> int:
     windows = window_map(calendar, grid, settings, month)
     expected = windows.group_by("schedule", "event_id", "local_date", "role").agg(n=pl.len().cast(pl.Int64))
     params = {"lo": previous_month(month), "hi": next_month(next_month(month)), "month": month}
     table = qualified_name(WINDOWS_TABLE)
+    if readings is not con:  # the readings are elsewhere (the lake): the month's rows come back via Arrow
+        with scratch(readings) as s:
+            sql = statement(
+                "day_windows",
+                readings=fs.readings_table,
+                windows=s.frame("settle_windows", windows),
+                expected=s.frame("settle_expected", expected),
+            )
+            rows = validate(EventDayWindows, fetch(readings, sql, params), WINDOWS_TABLE)
+        with transaction(con):
+            con.execute(f"DELETE FROM {table} WHERE day_month = $month", {"month": month})
+            con.register("_settle_rows", rows.to_arrow())
+            try:
+                con.execute(f"INSERT INTO {table} SELECT * FROM _settle_rows")
+            finally:
+                con.unregister("_settle_rows")
+        return rows.height
     with transaction(con), scratch(con) as s:
         w = s.frame("settle_windows", windows)
         e = s.frame("settle_expected", expected)
