@@ -73,7 +73,8 @@ class SegmentationConfig(dg.Config):
 
 
 CLUSTER_MODEL_ASSET = dict(
-    deps=["household_features", "household_feature_exclusions"],
+    # clean_readings: a run without a partition month is as of the latest clean month
+    deps=["household_features", "household_feature_exclusions", "clean_readings"],
     group_name="model",
     kinds={"scikitlearn", "duckdb"},
     owners=OWNERS,
@@ -161,7 +162,8 @@ def cluster_model(
 
 
 SEGMENT_ASSIGNMENTS_ASSET = dict(
-    deps=[cluster_model, "household_features"],
+    # clean_readings: the as-of month; raw_readings: its source-file index keys the drift history
+    deps=[cluster_model, "household_features", "clean_readings", "raw_readings"],
     group_name="model",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
@@ -215,7 +217,7 @@ def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse,
 
 
 @dg.asset(
-    deps=[segment_assignments, cluster_model],
+    deps=[segment_assignments, cluster_model, "household_features"],
     group_name="model",
     kinds={"polars", "duckdb"},
     owners=OWNERS,

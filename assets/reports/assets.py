@@ -33,7 +33,7 @@ CAPTURE_CURVE_TABLE = "reports.dr_capture_curve"
 
 
 @dg.asset(
-    deps=["personas", "segment_assignments"],
+    deps=["personas", "segment_assignments", "cluster_model", "household_features", "treatment_event_responses"],
     group_name="reports",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
@@ -70,7 +70,8 @@ def interventions(warehouse: Warehouse):
 
 
 @dg.asset(
-    deps=["personas", "segment_assignments", "treatment_event_responses"],  # the held-out events' rows
+    # the held-out events' rows, the schedule's evening events, the fitted model
+    deps=["personas", "segment_assignments", "treatment_event_responses", "tariff_schedule", "cluster_model"],
     group_name="reports",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
@@ -144,6 +145,9 @@ PERSONA_REPORT_ASSET = dict(
         "treatment_event_responses",
         "placebo_draws",
         "response_checks",
+        "cluster_model",  # the model registry and the load-shape sweep
+        "raw_readings",  # the funnel counts raw readings; the source-file index
+        "clean_readings",  # the kW profiles
     ],
     group_name="reports",
     kinds={"html", "matplotlib"},

@@ -54,9 +54,12 @@ def _pattern(table: str) -> str:
     return rf'(?<![\w"])"?{re.escape(schema)}"?\s*\.\s*"?{re.escape(name)}"?(?![\w"])'
 
 
+# Statements that change a table's rows or replace it. Idempotent schema guards (CREATE TABLE IF NOT
+# EXISTS, ALTER TABLE ... ADD COLUMN IF NOT EXISTS: clean makes sure the index it reads has its columns)
+# change no row: they count as touching the table, like a read.
 WRITE = (
-    r"(?:CREATE\s+(?:OR\s+REPLACE\s+)?TABLE(?:\s+IF\s+NOT\s+EXISTS)?|INSERT\s+(?:OR\s+REPLACE\s+)?INTO"
-    r"|DELETE\s+FROM|UPDATE|ALTER\s+TABLE|DROP\s+TABLE(?:\s+IF\s+EXISTS)?|TRUNCATE(?:\s+TABLE)?)\s+"
+    r"(?:CREATE\s+(?:OR\s+REPLACE\s+)?TABLE(?!\s+IF\s+NOT\s+EXISTS)|INSERT\s+(?:OR\s+REPLACE\s+)?INTO"
+    r"|DELETE\s+FROM|UPDATE|DROP\s+TABLE(?:\s+IF\s+EXISTS)?|TRUNCATE(?:\s+TABLE)?)\s+"
 )
 
 
@@ -83,6 +86,14 @@ def test_writes_and_reads_are_told_apart():
     )
     assert written == {"features.household_days", "features.household_days_fingerprint"}
     assert read == {"clean.clean_readings"}
+    written, read = writes_and_reads(
+        [
+            "CREATE TABLE IF NOT EXISTS clean.clean_readings (a INT)",
+            "CREATE OR REPLACE TABLE features.household_days AS SELECT 1",
+        ],
+        tables,
+    )
+    assert written == {"features.household_days"} and read == {"clean.clean_readings"}
 
 
 def _steps(definitions: dg.Definitions) -> list[dg.AssetsDefinition]:
