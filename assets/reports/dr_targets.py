@@ -190,7 +190,11 @@ def response_model_inputs(
     prepared = prepare_features(features)
     if "lifestyle_window" in prepared.columns:
         prepared = prepared.filter(pl.col("lifestyle_window") == rm.PRE_PERIOD_WINDOW)
-    cols = [c for c in ("high_did_pct_evening", "high_did_pct", "responder") if c in prepared.columns]
+    cols = [
+        c
+        for c in ("high_did_pct_evening", "high_did_pct", "evening_did_pct_se", "high_did_pct_se", "responder")
+        if c in prepared.columns
+    ]
     frame = (
         prepared.with_columns(_peak_load(prepared))
         .select("household_id", "peak_kw", "peak_load_kw", "acorn_group", *s.lifestyle_features, *cols)
@@ -204,6 +208,7 @@ def response_model_inputs(
     frame = frame.with_columns(
         (pl.col("textbook_cluster") == top).alias("is_textbook_top"),
         rm.evening_reduction_pct(frame, s.did_pct_multiplier).alias("reduction_pct"),
+        rm.evening_reduction_se_pct(frame, s.did_pct_multiplier).alias(rm.SE_COLUMN),
         pl.col("is_responsive").fill_null(False).alias("responded"),
     )
     measured = frame.filter(pl.col("response_measured").fill_null(False) & pl.col("reduction_pct").is_not_null())
