@@ -91,7 +91,7 @@ def dr_targets(warehouse: Warehouse):
     from assets.common.table_model import SchemaViolation, validate
     from assets.model.tables import load_segmentation_inputs
     from assets.reports import api as seg
-    from assets.reports.dr_targets import read_heldout_event_rows
+    from assets.reports.heldout_comparison import read_heldout_event_rows
     from assets.reports.schemas.dr_targets import DrTargetComparison, DrTargets
     from assets.reports.schemas.response_model import CaptureCurve, ResponseModelScores
 

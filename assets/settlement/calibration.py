@@ -30,7 +30,8 @@ def fold_expectations(con) -> tuple[pl.DataFrame, pl.DataFrame]:
     the list would select it; (event_id, fold) of the evening High events). Empty without a segmentation."""
     from assets.model.tables import load_segmentation_inputs
     from assets.reports import api as seg
-    from assets.reports.dr_targets import EVENING_COLUMNS, evening_response, read_heldout_event_rows
+    from assets.reports.expected_kw import EVENING_COLUMNS, evening_response
+    from assets.reports.heldout_comparison import read_heldout_event_rows
 
     if not (table_exists(con, "features.treatment_event_responses") and table_exists(con, "model.segment_assignments")):
         return pl.DataFrame(schema=SCORED_SCHEMA), pl.DataFrame(schema={"event_id": pl.Int32, "fold": pl.Int8})
@@ -69,7 +70,7 @@ def fold_expectations(con) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def _textbook(expected: pl.DataFrame) -> int:
-    from assets.reports.dr_targets import textbook_cluster_choice
+    from assets.reports.expected_kw import textbook_cluster_choice
 
     return textbook_cluster_choice(expected)
 

@@ -36,7 +36,7 @@ from assets.model import response_model as rm
 from assets.model.cluster_model import household_response
 from assets.model.tables import load_segmentation_inputs
 from assets.reports.api import with_evening_response
-from assets.reports.dr_targets import response_model_inputs
+from assets.reports.expected_kw import response_model_inputs
 from assets.synthetic.settings import GeneratorSettings
 from tests.pipeline.conftest import Pipeline, build_pipeline
 
