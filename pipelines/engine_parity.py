@@ -207,7 +207,9 @@ def window_config(first: str, last: str, bootstrap_replicates: int = 100) -> dic
 CLEAN_OUTPUTS = (CLEAN_TABLE, QUARANTINE_TABLE, COVERAGE_TABLE, BALANCE_TABLE)
 MONTHLY_TABLES = (RAW_TABLE, *CLEAN_OUTPUTS)
 # Downstream of the features: compared and reported, not a parity failure on their own.
-MODEL_OUTPUTS = ("model.segment_assignments", "reports.dr_targets")
+MODEL_OUTPUTS = ("model.segment_assignments", "reports.dr_targets", "settlement.event_settlement")
+# Read from the engine's half-hourly tables outside the features: compared as strictly as the features.
+HALF_HOURLY_PRODUCTS = ("settlement.event_day_windows",)
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 
 
@@ -551,6 +553,7 @@ def compare_runs(duck_root: Path, spark_root: Path, first: date, last: date) -> 
         _attach(con, spark_root / WAREHOUSE_FILE, "spark")
         feature_tables = set(_catalog_tables(con, "duck", "features")) | set(_catalog_tables(con, "spark", "features"))
         feature_tables |= {f"features.{p.name}" for p in (lake / "features").glob("*") if p.is_dir()}
+        feature_tables |= set(HALF_HOURLY_PRODUCTS)
         features = {}
         for table in sorted(feature_tables):
             features[table] = outcome = compare_tables(con, table, lake)

@@ -70,6 +70,9 @@ def test_both_engines_store_the_same_data_and_the_comparison_can_fail(lcl_sample
     for table in ("features.household_days", "features.household_event_readings", "features.household_reference_slots"):
         assert features[table]["spark_from"] == "lake" and features[table]["equal"], (table, features[table])
     assert features["features.household_event_readings"]["left_rows"] > 0
+    # settlement's windows, read from the lake's clean readings through the engine resource, equal DuckDB's
+    windows = features["settlement.event_day_windows"]
+    assert windows["equal"] and windows["left_rows"] > 0, windows
     effects = comparison["population_effects"]
     assert {e["band"] for e in effects["duckdb"]} == {"High", "Low"}
     assert engine_parity.same_effects(effects["duckdb"], effects["spark"])
