@@ -177,12 +177,11 @@ def calibration_table(
                 n = tw.sums["n"] @ we.T
                 with np.errstate(divide="ignore", invalid="ignore"):
                     hh_mean = np.where(n > 0, kw / n, np.nan)
-                draws = np.array(
-                    [
-                        np.nansum(wh[r] * np.nan_to_num(hh_mean[:, r])) / np.sum(wh[r] * (n[:, r] > 0))
-                        for r in range(settings.bootstrap_replicates)
-                    ]
-                )
+                total = np.array([np.nansum(wh[r] * np.nan_to_num(hh_mean[:, r])) for r in range(len(wh))])
+                weight = np.array([np.sum(wh[r] * (n[:, r] > 0)) for r in range(len(wh))])
+                # a draw whose households drew none of their events has no mean (few households with few
+                # events, e.g. a short period): _interval leaves it out, and gives none below 10 draws
+                draws = _ratio(total, weight)
                 out["delivered_ci_low_kw"], out["delivered_ci_high_kw"] = _interval(draws, settings.ci_level)
             if out["expected_kw"]:
                 out["ratio"] = out["delivered_kw"] / out["expected_kw"]

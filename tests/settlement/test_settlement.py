@@ -344,3 +344,39 @@ def test_settings_reject_inconsistent_rules():
         SettlementSettings(min_baseline_days=11)
     assert SettlementSettings().role_offsets(6)["snapback"] == (6, 12)
     assert timedelta(hours=SettlementSettings().preload_hours) == timedelta(hours=3)
+
+
+def test_calibration_intervals_leave_out_draws_without_a_drawn_event():
+    """Each household delivered on one event of its own (a short period): many bootstrap draws hold no
+    drawn event of any drawn household. Those draws have no mean and are left out; before, they divided
+    0 by 0 (a RuntimeWarning, an error under this suite) and failed the whole settlement step."""
+    import polars as pl
+
+    from assets.settlement.program import calibration_table
+    from assets.settlement.settings import SettlementSettings
+
+    households = [f"H{i}" for i in range(4)]
+    scored = pl.DataFrame(
+        {
+            "household_id": households,
+            "fold": [0, 1, 0, 1],
+            "expected_kw": [0.1, 0.2, 0.3, 0.4],
+            "expected_ci_low_kw": [0.0, 0.1, 0.2, 0.3],
+            "expected_ci_high_kw": [0.2, 0.3, 0.4, 0.5],
+            "selected": [False, False, True, True],
+        }
+    )
+    settlements = pl.DataFrame(
+        {
+            "household_id": households,
+            "event_id": [1, 2, 3, 4],
+            "fold": [1, 0, 1, 0],  # delivered on the other fold's event
+            "reduction_kwh": [0.1, 0.3, 0.2, 0.5],
+            "event_half_hours": [2, 2, 2, 2],
+        }
+    )
+    table = calibration_table(scored, settlements, SettlementSettings())
+    everyone = table.filter(pl.col("group") == "all").row(0, named=True)
+    assert everyone["delivered_kw"] == pytest.approx((0.1 + 0.3 + 0.2 + 0.5) / 4)  # kWh over 1 h: kW
+    low, high = everyone["delivered_ci_low_kw"], everyone["delivered_ci_high_kw"]
+    assert low is not None and high is not None and low <= everyone["delivered_kw"] <= high
