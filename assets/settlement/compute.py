@@ -46,6 +46,8 @@ def compute_settlement_tables(con, settings: SettlementSettings | None = None) -
     settlement = compute_event_settlement(con, calendar, settings, fs)
     long = long_settlements(settlement)
     accuracy = baseline_accuracy(long, settings, fs.control_group)
+    if accuracy.height:  # every column, even where no group could be scored (no event: notes only)
+        accuracy = _conformed(accuracy, t.ACCURACY_TABLE)
     frames = {
         t.SETTLEMENT_TABLE: settlement,
         t.ACCURACY_TABLE: accuracy,

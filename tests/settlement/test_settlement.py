@@ -380,3 +380,18 @@ def test_calibration_intervals_leave_out_draws_without_a_drawn_event():
     assert everyone["delivered_kw"] == pytest.approx((0.1 + 0.3 + 0.2 + 0.5) / 4)  # kWh over 1 h: kW
     low, high = everyone["delivered_ci_low_kw"], everyone["delivered_ci_high_kw"]
     assert low is not None and high is not None and low <= everyone["delivered_kw"] <= high
+
+
+def test_no_tariff_schedule_completes_and_says_nothing_could_be_scored():
+    """No tariff schedule (no event): every table is built, the accuracy table holds only notes and the
+    recommendation says no method could be scored, instead of failing the settlement step."""
+    con, _ = build_settlement_warehouse(n_controls=6, n_treated=6, n_preloaders=2)
+    try:
+        con.execute("DELETE FROM ingest.tariff_schedule")
+        build_day_windows(con, *MONTHS, FAST)
+        tables = compute_settlement_tables(con, FAST)
+    finally:
+        con.close()
+    assert tables[t.SETTLEMENT_TABLE].height == 0
+    rules = tables[t.RECOMMENDATION_TABLE]["rule"].to_list()
+    assert rules and all("none could be scored" in rule for rule in rules), rules
