@@ -31,9 +31,36 @@ RAW_READINGS_ASSET = dict(
     group_name="ingest",
     owners=OWNERS,
     metadata={"partition_expr": "reading_month"},
-    check_specs=[schema_check_spec("raw_readings")],
+    check_specs=[
+        schema_check_spec("raw_readings"),
+        dg.AssetCheckSpec(
+            "source_files_readable",
+            asset="raw_readings",
+            description="Every readings file in the source folder could be read. A new file that cannot be read is "
+            "refused (listed in ingest.refused_source_files, not loaded; the other files load) and this check "
+            "fails naming it and the reason (assets/ingest/file_ledger.py).",
+        ),
+    ],
     name="raw_readings",
 )
+
+
+def _readable_check(refused: list) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name="source_files_readable",
+        asset_key="raw_readings",
+        passed=not refused,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            "every readings file could be read"
+            if not refused
+            else f"{len(refused)} file(s) refused, not loaded: " + "; ".join(r.line() for r in refused)
+        ),
+        metadata={
+            "refused_files": dg.MetadataValue.json([{"file": r.source_file, "reason": r.reason} for r in refused]),
+            "refused_table": "ingest.refused_source_files",
+        },
+    )
 
 
 def _raw_readings(
@@ -42,23 +69,35 @@ def _raw_readings(
     import polars as pl
 
     from assets.common.table_model import SchemaViolation
-    from assets.ingest.raw_ingest import RAW_TABLE, load_raw_readings
+    from assets.ingest.raw_ingest import RAW_TABLE
     from assets.ingest.schemas.raw_readings import RawReadings
     from assets.ingest.source_files import discover, of_kind
+
+    from assets.ingest import file_ledger
+    from assets.ingest.source_layouts import SourceFileError
 
     start, end = month_window(context)
     files = discover(source.folder())
     readings = of_kind(files, "readings")
-    if not readings:
+    unreadable = of_kind(files, "unreadable")
+    if not readings and not unreadable:
         raise FileNotFoundError(f"no readings files found in {source.folder()}")
+    refused: list = []
+    ledger: dict = {}
     try:
         if spark is not None:
             from assets.ingest.spark_ingest import ingest_window_spark
 
+            if unreadable:  # the lake's index is not consulted here: any unreadable file fails the run
+                raise SourceFileError(unreadable[0].relative, unreadable[0].problem or "cannot be read")
             result = ingest_window_spark(spark.session(), spark.lake_root, readings, start, end)
         else:
             with warehouse.get_connection() as con:
-                result = load_raw_readings(con, readings, start, end)
+                result, refused = file_ledger.load_refusing_new_files(con, files, start, end)
+                present = {f.relative: (f.path, f.size_bytes, f.mtime_ns) for f in files}
+                ledger = file_ledger.update_ledger(con, present, refused)
+            for r in refused:
+                context.log.error(f"refused (not loaded): {r.line()}")
     except SchemaViolation as violation:
         yield schema_check_failed("raw_readings", violation)
         raise
@@ -76,8 +115,10 @@ def _raw_readings(
             "rows_by_layout": dg.MetadataValue.json(result.rows_by_layout),
             "rows_by_month": dg.MetadataValue.md(markdown_table(by_month)),
             "ignored_files": dg.MetadataValue.json([f.relative for f in files if f.kind == "ignored"][:50]),
+            "refused_files": dg.MetadataValue.json([r.line() for r in refused][:50]),
+            **ledger,
         },
-        check_results=[schema_check_passed("raw_readings", {RAW_TABLE: result.rows})],
+        check_results=[schema_check_passed("raw_readings", {RAW_TABLE: result.rows}), _readable_check(refused)],
     )
 
 
