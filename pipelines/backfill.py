@@ -23,7 +23,11 @@ or range, only the failed steps and what depends on them)::
     python -m pipelines.backfill run --job ingest_and_clean --partition 2013-02-01
     python -m pipelines.backfill rerun <run id>
 
-``launch``, ``retry``, ``run`` and ``rerun`` wait until the backfill/run finishes (``--no-wait`` to
+Materialize unpartitioned assets in one run (``tariff_schedule`` first, before loading a history)::
+
+    python -m pipelines.backfill materialize --assets tariff_schedule
+
+``launch``, ``retry``, ``run``, ``materialize`` and ``rerun`` wait until the backfill/run finishes (``--no-wait`` to
 return at once) and print progress. They tell the truth about failures:
 
 * a failed run that Dagster will retry (``run_retries`` in dagster.yaml: tag ``dagster/will_retry=true``)
@@ -214,6 +218,19 @@ def launch_partition_run(client: Client, job: str, partition: str, tags: Mapping
     try:
         return graphql_client(client).submit_job_execution(
             job, run_config={}, tags={"dagster/partition": partition, **(tags or {})}
+        )
+    except DagsterGraphQLClientError as exc:
+        raise GraphQLError(f"submit_job_execution failed: {exc}") from None
+
+
+def launch_asset_run(client: Client, assets: Sequence[str], tags: Mapping[str, str] | None = None) -> str:
+    """One run materializing unpartitioned ``assets`` (e.g. ``tariff_schedule`` before a history load),
+    through ``DagsterGraphQLClient.submit_job_execution`` on Dagster's implicit asset job; returns the run id."""
+    from dagster_graphql import DagsterGraphQLClientError
+
+    try:
+        return graphql_client(client).submit_job_execution(
+            "__ASSET_JOB", run_config={}, tags=dict(tags or {}), asset_selection=[a.split("/") for a in assets]
         )
     except DagsterGraphQLClientError as exc:
         raise GraphQLError(f"submit_job_execution failed: {exc}") from None
@@ -513,6 +530,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     again.add_argument("--tag", action="append", default=[])
     again.add_argument("--no-wait", action="store_true")
 
+    materialize = commands.add_parser("materialize", help="one run of unpartitioned assets (e.g. tariff_schedule)")
+    materialize.add_argument("--assets", required=True, help="comma-separated asset keys")
+    materialize.add_argument("--tag", action="append", default=[])
+    materialize.add_argument("--no-wait", action="store_true")
+
     run = commands.add_parser("run", help="launch one run of a job for one partition")
     run.add_argument("--job", required=True)
     run.add_argument("--partition", required=True)
@@ -522,8 +544,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     client = Client(args.url)
     try:
-        if args.command in ("run", "rerun"):
-            if args.command == "run":
+        if args.command in ("run", "rerun", "materialize"):
+            if args.command == "materialize":
+                run_id = launch_asset_run(client, _split(args.assets), _parse_tags(args.tag))
+            elif args.command == "run":
                 run_id = launch_partition_run(client, args.job, args.partition, _parse_tags(args.tag))
             else:
                 strategy = "ALL_STEPS" if args.all_steps else "FROM_FAILURE"

@@ -221,3 +221,14 @@ def test_5_go_live_ticks(loaded_services: LoadedServices):
     assert not gap["runRequests"], gap
     first = dry_run(datetime(2026, 11, 2, 3, tzinfo=UTC))
     assert [r["runKey"] for r in first["runRequests"]] == ["2026-10-01"], first
+
+
+def test_6_tariff_schedule_first_through_the_webserver(loaded_services: LoadedServices):
+    """The history recipe's first step through the webserver (docs/OPERATIONS.md): one run of the
+    unpartitioned tariff_schedule via DagsterGraphQLClient, followed to its end by the tool."""
+    services = loaded_services.services
+    proc = backfill_script(services, "materialize", "--assets", "tariff_schedule")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SUCCESS" in proc.stdout
+    (slots,) = warehouse_rows(services, "SELECT count(*) FROM ingest.tariff_schedule")[0]
+    assert slots > 0
