@@ -210,30 +210,39 @@ def graphql_client(client: Client):
     )
 
 
-def launch_partition_run(client: Client, job: str, partition: str, tags: Mapping[str, str] | None = None) -> str:
-    """One run of ``job`` for one partition (as the launchpad does), through Dagster's
-    ``DagsterGraphQLClient.submit_job_execution``; returns the run id."""
+def submit(client: Client, job: str, tags: Mapping[str, str], asset_selection: Sequence[str] | None = None) -> str:
+    """``DagsterGraphQLClient.submit_job_execution``; returns the run id. (dagster-graphql 1.13 calls gql
+    with arguments gql 4 deprecates: that DeprecationWarning is Dagster's, silenced for this call.)"""
+    import warnings
+
     from dagster_graphql import DagsterGraphQLClientError
 
     try:
-        return graphql_client(client).submit_job_execution(
-            job, run_config={}, tags={"dagster/partition": partition, **(tags or {})}
-        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="Using variable_values and operation_name", category=DeprecationWarning
+            )
+            return graphql_client(client).submit_job_execution(
+                job,
+                run_config={},
+                tags=dict(tags),
+                asset_selection=[a.split("/") for a in asset_selection] if asset_selection else None,
+            )
     except DagsterGraphQLClientError as exc:
-        raise GraphQLError(f"submit_job_execution failed: {exc}") from None
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        raise GraphQLError(f"submit_job_execution of {job} failed: {exc.args[0].splitlines()[0]}{cause}") from exc
+
+
+def launch_partition_run(client: Client, job: str, partition: str, tags: Mapping[str, str] | None = None) -> str:
+    """One run of ``job`` for one partition (as the launchpad does), through Dagster's
+    ``DagsterGraphQLClient.submit_job_execution``; returns the run id."""
+    return submit(client, job, {"dagster/partition": partition, **(tags or {})})
 
 
 def launch_asset_run(client: Client, assets: Sequence[str], tags: Mapping[str, str] | None = None) -> str:
     """One run materializing unpartitioned ``assets`` (e.g. ``tariff_schedule`` before a history load),
     through ``DagsterGraphQLClient.submit_job_execution`` on Dagster's implicit asset job; returns the run id."""
-    from dagster_graphql import DagsterGraphQLClientError
-
-    try:
-        return graphql_client(client).submit_job_execution(
-            "__ASSET_JOB", run_config={}, tags=dict(tags or {}), asset_selection=[a.split("/") for a in assets]
-        )
-    except DagsterGraphQLClientError as exc:
-        raise GraphQLError(f"submit_job_execution failed: {exc}") from None
+    return submit(client, "__ASSET_JOB", dict(tags or {}), asset_selection=assets)
 
 
 def rerun(client: Client, run_id: str, strategy: str = "FROM_FAILURE", tags: Mapping[str, str] | None = None) -> str:
@@ -450,9 +459,11 @@ def print_failures(client: Client, run_id: str, out: Callable[[str], None] = pri
 
 def report_run(client: Client, outcome: RunOutcome, out: Callable[[str], None] = print) -> int:
     """Print the outcome (with each failed run's step and error) and return the exit code."""
-    retried = f" after {len(outcome.chain) - 1} automatic retr{'y' if len(outcome.chain) == 2 else 'ies'}" if len(
-        outcome.chain
-    ) > 1 else ""
+    retried = (
+        f" after {len(outcome.chain) - 1} automatic retr{'y' if len(outcome.chain) == 2 else 'ies'}"
+        if len(outcome.chain) > 1
+        else ""
+    )
     out(f"run {outcome.run_id}: {outcome.status}{retried}")
     for run_id in outcome.chain:
         status, _ = run_info(client, run_id)
@@ -468,7 +479,9 @@ def report_backfill(client: Client, state: BackfillState, out: Callable[[str], N
     for r in state.runs:
         tags = r["tags"]
         partition = tags.get("dagster/partition") or "..".join(
-            filter(None, [tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")])
+            filter(
+                None, [tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")]
+            )
         )
         retried = f" (retried as {tags[AUTO_RETRY_RUN_ID_TAG]})" if tags.get(AUTO_RETRY_RUN_ID_TAG) else ""
         out(f"  run {r['runId']}  {r['status']:<8}  {partition}{retried}")

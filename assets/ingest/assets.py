@@ -69,11 +69,10 @@ def _raw_readings(
     import polars as pl
 
     from assets.common.table_model import SchemaViolation
+    from assets.ingest import file_ledger
     from assets.ingest.raw_ingest import RAW_TABLE
     from assets.ingest.schemas.raw_readings import RawReadings
     from assets.ingest.source_files import discover, of_kind
-
-    from assets.ingest import file_ledger
     from assets.ingest.source_layouts import SourceFileError
 
     start, end = month_window(context)

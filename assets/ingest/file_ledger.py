@@ -180,7 +180,9 @@ def load_refusing_new_files(con: duckdb.DuckDBPyConnection, files: list, start: 
     while True:
         if not readings:
             lines = "; ".join(r.line() for r in refused)
-            raise SourceFileError(refused[0].source_file if refused else "(none)", f"no readable readings file: {lines}")
+            raise SourceFileError(
+                refused[0].source_file if refused else "(none)", f"no readable readings file: {lines}"
+            )
         try:
             return load_raw_readings(con, readings, start, end), refused
         except SourceFileError as exc:

@@ -57,6 +57,21 @@ def source_key(con: duckdb.DuckDBPyConnection) -> str:
     return hashlib.sha256("\n".join(keys).encode("utf-8")).hexdigest() if keys else ""
 
 
+def legacy_source_key(con: duckdb.DuckDBPyConnection) -> str:
+    """The source key snapshots recorded before content keys: sha256 over the distinct (folder, layout)
+    pairs of the indexed files. Only used to keep comparing with such snapshots after an upgrade."""
+    import hashlib
+
+    try:
+        rows = con.execute(
+            f"""SELECT DISTINCT regexp_replace(source_file, '/[^/]*$', ''), coalesce(source_layout, '')
+                FROM {qualified_name(SOURCE_INDEX)} ORDER BY 1, 2"""
+        ).fetchall()
+    except duckdb.CatalogException:
+        return ""
+    return hashlib.sha256("\n".join(f"{a}\x1f{b}" for a, b in rows).encode("utf-8")).hexdigest()
+
+
 def _ensure_table(con: duckdb.DuckDBPyConnection) -> str:
     con.execute("CREATE SCHEMA IF NOT EXISTS model")
     table = qualified_name(HISTORY_TABLE)
@@ -119,17 +134,19 @@ def drift_against_previous(con: duckdb.DuckDBPyConnection, as_of: date) -> Drift
 
 def _previous_same_source(con: duckdb.DuckDBPyConnection, as_of: date) -> date | None:
     """The latest snapshot before ``as_of`` that shares a source file's content with ``as_of``'s (or,
-    for snapshots recorded before content keys, the same ``source_key``)."""
+    for snapshots recorded before content keys, the same source key: today's, or the folder key those
+    snapshots used, :func:`legacy_source_key`)."""
     table, sources = qualified_name(HISTORY_TABLE), qualified_name(SOURCES_TABLE)
+    legacy = legacy_source_key(con)
     return con.execute(
         f"""SELECT max(h.as_of_month) FROM (SELECT DISTINCT as_of_month, source_key FROM {table}) h
             WHERE h.as_of_month < $as_of AND (
                 EXISTS (SELECT 1 FROM {sources} p JOIN {sources} c USING (content_key)
                         WHERE p.as_of_month = h.as_of_month AND c.as_of_month = $as_of)
                 OR (NOT EXISTS (SELECT 1 FROM {sources} p WHERE p.as_of_month = h.as_of_month)
-                    AND h.source_key IS NOT DISTINCT FROM
-                        (SELECT any_value(source_key) FROM {table} WHERE as_of_month = $as_of)))""",
-        {"as_of": as_of},
+                    AND (h.source_key = $legacy OR h.source_key IS NOT DISTINCT FROM
+                        (SELECT any_value(source_key) FROM {table} WHERE as_of_month = $as_of))))""",
+        {"as_of": as_of, "legacy": legacy},
     ).fetchall()[0][0]
 
 

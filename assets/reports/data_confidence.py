@@ -119,7 +119,10 @@ def source_fingerprint(con) -> str:
     keys = sorted(
         sha if sha is not None else "\x1f".join("" if v is None else str(v) for v in (name, size, rows))
         for sha, name, size, rows in zip(
-            hashes, index["source_file"].to_list(), index["size_bytes"].to_list(), index["line_rows"].to_list(),
+            hashes,
+            index["source_file"].to_list(),
+            index["size_bytes"].to_list(),
+            index["line_rows"].to_list(),
             strict=True,
         )
     )

@@ -29,6 +29,7 @@ from assets.model.segmentation_history import (
     no_history,
     transition_matrix,
 )
+from assets.reports import month_over_month as mom
 from assets.reports import plots
 from assets.reports.data_confidence import DataConfidence
 from assets.reports.data_confidence import block as data_block
@@ -41,7 +42,6 @@ from assets.reports.dr_targets import (
     TEXTBOOK_RULE,
     DrTargets,
 )
-from assets.reports import month_over_month as mom
 from assets.reports.interventions import NO_CENTRAL, household_program_kw, program_options
 from assets.reports.privacy import suppress_small_counts, suppress_small_groups
 from assets.reports.profiles import PersonaProfiles, profile_notes
@@ -112,7 +112,9 @@ class Report:
     markdown: str
     images: dict[str, bytes]
     dr_targets_csv: pl.DataFrame | None = None  # written as reports/dr_targets.csv beside the HTML
-    month_over_month_csv: pl.DataFrame | None = None  # reports/month_over_month.csv (assets/reports/month_over_month.py)
+    month_over_month_csv: pl.DataFrame | None = (
+        None  # reports/month_over_month.csv (assets/reports/month_over_month.py)
+    )
 
 
 def dr_targets_csv(inputs: ReportInputs) -> pl.DataFrame:
@@ -834,7 +836,10 @@ def _month_over_month_context(m: mom.MonthOverMonth | None) -> dict:
     if m is None:
         return {"sentence": "No month-over-month comparison for this report.", "table": None}
     table = mom.display_table(m)
-    return {"sentence": m.sentence, "table": table_data(table, [(c, c, None) for c in table.columns]) if table.height else None}
+    return {
+        "sentence": m.sentence,
+        "table": table_data(table, [(c, c, None) for c in table.columns]) if table.height else None,
+    }
 
 
 def _response_model_context(inputs: ReportInputs) -> dict:

@@ -85,7 +85,9 @@ class MonthOverMonth:
 
 
 def empty_snapshot() -> Snapshot:
-    return Snapshot(pl.DataFrame(schema=EFFECT_SCHEMA), pl.DataFrame(schema=DR_SCHEMA), pl.DataFrame(schema=PERSONA_SCHEMA))
+    return Snapshot(
+        pl.DataFrame(schema=EFFECT_SCHEMA), pl.DataFrame(schema=DR_SCHEMA), pl.DataFrame(schema=PERSONA_SCHEMA)
+    )
 
 
 def _suppress(records: list[dict], counts: list[list[int]], k: int) -> pl.DataFrame:
@@ -162,10 +164,10 @@ def compare(current: Snapshot, previous: Snapshot | None, k: int) -> pl.DataFram
             ("stayed on the DR list (change in their expected kW)", stayed, None),
         ):
             moved = (
-                float(frame[kw].sum())
-                if kw
-                else float((frame["kw_now"] - frame["kw_prev"]).sum())
-            ) if frame.height else 0.0
+                (float(frame[kw].sum()) if kw else float((frame["kw_now"] - frame["kw_prev"]).sum()))
+                if frame.height
+                else 0.0
+            )
             records.append(
                 {
                     "section": "dr_list",
@@ -196,7 +198,8 @@ def compare(current: Snapshot, previous: Snapshot | None, k: int) -> pl.DataFram
 def sentence(previous_month: date | None, current_month: date, note: str | None = None) -> str:
     if previous_month is None:
         return note or (
-            f"No earlier segmentation of this data source to compare with: the figures below are {current_month:%Y-%m}'s."
+            "No earlier segmentation of this data source to compare with: the figures below are "
+            f"{current_month:%Y-%m}'s."
         )
     return f"Compared with the segmentation as of {previous_month:%Y-%m} (this one: {current_month:%Y-%m})."
 
@@ -211,7 +214,8 @@ def _ensure(con) -> None:
               ci_low_pct DOUBLE, ci_high_pct DOUBLE, n_households BIGINT)"""
     )
     con.execute(
-        f"CREATE TABLE IF NOT EXISTS {qualified_name(DR_LIST_TABLE)} (as_of_month DATE, household_ref VARCHAR, expected_kw DOUBLE)"
+        f"CREATE TABLE IF NOT EXISTS {qualified_name(DR_LIST_TABLE)} "
+        "(as_of_month DATE, household_ref VARCHAR, expected_kw DOUBLE)"
     )
 
 
@@ -219,14 +223,20 @@ def snapshot_of(effect, dr_targets: pl.DataFrame, assignments: pl.DataFrame) -> 
     """This report's snapshot: ``effect`` a ``data_confidence.Effect`` (or None), the stored DR targets
     (``household_ref``, ``expected_kw_reduction``, ``selected_by_ranking``) and the assignments."""
     eff = (
-        pl.DataFrame([[effect.effect_pct, effect.ci_low_pct, effect.ci_high_pct, effect.n_households]], schema=EFFECT_SCHEMA, orient="row")
+        pl.DataFrame(
+            [[effect.effect_pct, effect.ci_low_pct, effect.ci_high_pct, effect.n_households]],
+            schema=EFFECT_SCHEMA,
+            orient="row",
+        )
         if effect is not None
         else pl.DataFrame(schema=EFFECT_SCHEMA)
     )
     dr = dr_targets.filter(pl.col("selected_by_ranking")).select(
         pl.col("household_ref").cast(pl.String), pl.col("expected_kw_reduction").cast(pl.Float64).alias("expected_kw")
     )
-    personas = assignments.group_by("persona_name").len("n_households").with_columns(pl.col("n_households").cast(pl.Int64))
+    personas = (
+        assignments.group_by("persona_name").len("n_households").with_columns(pl.col("n_households").cast(pl.Int64))
+    )
     return Snapshot(eff, dr, personas.select("persona_name", "n_households"))
 
 
@@ -247,11 +257,13 @@ def read_snapshot(con, as_of: date) -> Snapshot | None:
     """``as_of``'s snapshot, or None if its report never recorded one."""
     _ensure(con)
     effect = con.sql(
-        f"SELECT effect_pct, ci_low_pct, ci_high_pct, n_households FROM {qualified_name(EFFECT_TABLE)} WHERE as_of_month = $m",
+        f"""SELECT effect_pct, ci_low_pct, ci_high_pct, n_households FROM {qualified_name(EFFECT_TABLE)}
+            WHERE as_of_month = $m""",
         params={"m": as_of},
     ).pl()
     dr = con.sql(
-        f"SELECT household_ref, expected_kw FROM {qualified_name(DR_LIST_TABLE)} WHERE as_of_month = $m", params={"m": as_of}
+        f"SELECT household_ref, expected_kw FROM {qualified_name(DR_LIST_TABLE)} WHERE as_of_month = $m",
+        params={"m": as_of},
     ).pl()
     recorded = con.execute(
         f"""SELECT (SELECT count(*) FROM {qualified_name(EFFECT_TABLE)} WHERE as_of_month = $m)
@@ -268,14 +280,21 @@ def read_snapshot(con, as_of: date) -> Snapshot | None:
     return Snapshot(effect.cast(EFFECT_SCHEMA), dr.cast(DR_SCHEMA), personas.cast(PERSONA_SCHEMA))
 
 
-def record_and_compare(con, as_of: date, previous_month: date | None, snapshot: Snapshot, k: int, note: str | None = None) -> MonthOverMonth:
+def record_and_compare(
+    con, as_of: date, previous_month: date | None, snapshot: Snapshot, k: int, note: str | None = None
+) -> MonthOverMonth:
     """Record this month's snapshot, compare it with ``previous_month``'s (drift's previous month)."""
     record_snapshot(con, as_of, snapshot)
     previous = read_snapshot(con, previous_month) if previous_month is not None else None
     why = note
     if previous_month is not None and previous is None:
-        why, previous_month = f"The segmentation as of {previous_month:%Y-%m} recorded no report snapshot to compare with.", None
-    return MonthOverMonth(as_of, previous_month, compare(snapshot, previous, k), sentence(previous_month, as_of, why), k)
+        why, previous_month = (
+            f"The segmentation as of {previous_month:%Y-%m} recorded no report snapshot to compare with.",
+            None,
+        )
+    return MonthOverMonth(
+        as_of, previous_month, compare(snapshot, previous, k), sentence(previous_month, as_of, why), k
+    )
 
 
 # --- presentation -----------------------------------------------------------------------------------
@@ -287,6 +306,13 @@ def _num(v, digits: int = 1, sign: bool = False) -> str:
     return f"{v:+.{digits}f}" if sign else f"{v:.{digits}f}"
 
 
+def _effect_text(r: dict, which: str) -> str:
+    if r[which] is None:
+        return "–"
+    low, high = (_num(r[f"{which}_ci_{end}"], sign=True) for end in ("low", "high"))
+    return f"{_num(r[which], sign=True)}% ({low} to {high})"
+
+
 def display_table(mom: MonthOverMonth) -> pl.DataFrame:
     """The comparison as text for the report (suppressed rows read "fewer than k households")."""
     hidden = f"suppressed (fewer than {mom.k} households)"
@@ -296,18 +322,48 @@ def display_table(mom: MonthOverMonth) -> pl.DataFrame:
             out.append((r["section"].replace("_", " "), r["item"], hidden, "", "", ""))
             continue
         if r["section"] == "population_effect":
-            prev = "–" if r["previous"] is None else f"{_num(r['previous'], sign=True)}% ({_num(r['previous_ci_low'], sign=True)} to {_num(r['previous_ci_high'], sign=True)})"
-            now = "–" if r["current"] is None else f"{_num(r['current'], sign=True)}% ({_num(r['current_ci_low'], sign=True)} to {_num(r['current_ci_high'], sign=True)})"
-            out.append(("population effect", r["item"], prev, now, _num(r["change"], sign=True), f"{r['households']:,}" if r["households"] is not None else "–"))
+            prev, now = _effect_text(r, "previous"), _effect_text(r, "current")
+            out.append(
+                (
+                    "population effect",
+                    r["item"],
+                    prev,
+                    now,
+                    _num(r["change"], sign=True),
+                    f"{r['households']:,}" if r["households"] is not None else "–",
+                )
+            )
         elif r["section"] == "persona_size":
-            out.append(("persona size", r["item"], _num(r["previous"], 0), _num(r["current"], 0), _num(r["change"], 0, sign=True), ""))
+            out.append(
+                (
+                    "persona size",
+                    r["item"],
+                    _num(r["previous"], 0),
+                    _num(r["current"], 0),
+                    _num(r["change"], 0, sign=True),
+                    "",
+                )
+            )
         elif r["kw"] is not None:
             out.append(("DR list", r["item"], "", "", f"{_num(r['kw'], 2, sign=True)} kW", f"{r['households']:,}"))
         else:
-            out.append(("DR list", r["item"], f"{_num(r['previous'], 2)} kW", f"{_num(r['current'], 2)} kW", f"{_num(r['change'], 2, sign=True)} kW", f"{r['households']:,}"))
-    return pl.DataFrame(
-        out, schema=["what", "item", "previous", "this month", "change", "households"], orient="row"
-    ) if out else pl.DataFrame(schema={c: pl.String for c in ["what", "item", "previous", "this month", "change", "households"]})
+            out.append(
+                (
+                    "DR list",
+                    r["item"],
+                    f"{_num(r['previous'], 2)} kW",
+                    f"{_num(r['current'], 2)} kW",
+                    f"{_num(r['change'], 2, sign=True)} kW",
+                    f"{r['households']:,}",
+                )
+            )
+    return (
+        pl.DataFrame(out, schema=["what", "item", "previous", "this month", "change", "households"], orient="row")
+        if out
+        else pl.DataFrame(
+            schema={c: pl.String for c in ["what", "item", "previous", "this month", "change", "households"]}
+        )
+    )
 
 
 def markdown(mom: MonthOverMonth | None) -> str:

@@ -48,7 +48,9 @@ def src(tmp_path: Path) -> Path:
 def test_a_new_unreadable_file_is_refused_and_the_other_files_load(con, src: Path):
     load(con, src, JAN, APR)
     # a truncated gzip whose head still decodes (discovery classifies it) and one that does not
-    whole = gzip.compress(b"".join(f"{lds_line('MAC9', f'2012-02-03 {h:02d}:30:00', '0.5')}\n".encode() for h in range(24)) * 200)
+    whole = gzip.compress(
+        b"".join(f"{lds_line('MAC9', f'2012-02-03 {h:02d}:30:00', '0.5')}\n".encode() for h in range(24)) * 200
+    )
     (src / "new").mkdir()
     (src / "new" / "cut.csv.gz").write_bytes(whole[: len(whole) // 2])
     (src / "new" / "junk.csv.gz").write_bytes(b"\x1f\x8b not really gzip")
@@ -56,7 +58,11 @@ def test_a_new_unreadable_file_is_refused_and_the_other_files_load(con, src: Pat
     assert result.rows_by_month == {FEB: 7 * 24}
     assert sorted(r.source_file for r in refused) == ["new/cut.csv.gz", "new/junk.csv.gz"]
     assert all("gzip" in r.reason for r in refused), refused
-    stored = rows(con, "SELECT source_file, reason IS NOT NULL, content_sha256 IS NOT NULL FROM ingest.refused_source_files ORDER BY 1")
+    stored = rows(
+        con,
+        "SELECT source_file, reason IS NOT NULL, content_sha256 IS NOT NULL "
+        "FROM ingest.refused_source_files ORDER BY 1",
+    )
     assert stored == [("new/cut.csv.gz", True, True), ("new/junk.csv.gz", True, True)]
     # January (a month neither file can be known to hold) loads too
     assert load(con, src, JAN, FEB)[0].rows_by_month == {JAN: 7 * 24}
@@ -92,7 +98,9 @@ def test_a_moved_delivery_keeps_its_content_key_and_a_deleted_file_leaves_a_reco
     assert departed == [("lds/feb.csv.gz", "deliveries/2012-02/feb.csv.gz", FEB)]
     (src / "lds" / "jan.csv").unlink()
     load(con, src, JAN, FEB)
-    departed = rows(con, "SELECT source_file, moved_to, departed_at IS NOT NULL FROM ingest.source_file_departures ORDER BY 1")
+    departed = rows(
+        con, "SELECT source_file, moved_to, departed_at IS NOT NULL FROM ingest.source_file_departures ORDER BY 1"
+    )
     assert departed == [("lds/feb.csv.gz", "deliveries/2012-02/feb.csv.gz", True), ("lds/jan.csv", None, True)]
     assert "lds/jan.csv" not in dict(rows(con, "SELECT source_file, 1 FROM ingest.source_file_index"))
 
@@ -121,3 +129,17 @@ def test_drift_survives_a_moved_delivery_and_a_new_one(con, src: Path):
     sh.record(con, MAR, _assign(["a"] * 6), "f2")
     drift = sh.drift_against_previous(con, MAR)
     assert drift.previous_month == FEB and drift.households_compared == 6, sh.drift_sentence(drift)
+
+
+def test_drift_keeps_comparing_with_snapshots_recorded_before_content_keys(con, src: Path):
+    """After the upgrade, the first segmentation still compares with the last folder-keyed snapshot."""
+    load(con, src, JAN, APR)
+    con.execute("CREATE SCHEMA IF NOT EXISTS model")
+    con.execute(f"CREATE TABLE model.segment_assignment_history ({sh.HISTORY_DDL})")
+    con.execute(
+        "INSERT INTO model.segment_assignment_history SELECT DATE '2012-02-01', 'MAC' || lpad(i::VARCHAR, 6, '0'), "
+        "0, 'x', 'a', 'a', 'f0', ? FROM range(6) t(i)",
+        [sh.legacy_source_key(con)],
+    )
+    sh.record(con, MAR, _assign(["a"] * 6), "f1")
+    assert sh.drift_against_previous(con, MAR).previous_month == FEB

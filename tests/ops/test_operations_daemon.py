@@ -77,7 +77,8 @@ def ticks_after(services: DagsterServices, since: float) -> list[dict]:
 
 def sensor_runs_after(services: DagsterServices, before: set[str]) -> list[dict]:
     return [
-        r for r in all_runs(services)
+        r
+        for r in all_runs(services)
         if r["runId"] not in before and r["tags"].get("meter/trigger") == "source_files_sensor"
     ]
 
@@ -119,7 +120,10 @@ def test_1_switching_the_sensor_on_reloads_the_history_in_one_run(sensor_on):
     runs = wait_for("the first tick's run", lambda: finished(sensor_runs_after(services, before)))
     assert len(runs) == 1 and runs[0]["status"] == "SUCCESS", runs
     tags = runs[0]["tags"]
-    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (MONTHS[0], MONTHS[-1])
+    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (
+        MONTHS[0],
+        MONTHS[-1],
+    )
 
 
 def test_2_a_new_delivery_loads_its_month_indexed_by_content(sensor_on, tmp_path: Path):
@@ -129,7 +133,10 @@ def test_2_a_new_delivery_loads_its_month_indexed_by_content(sensor_on, tmp_path
     runs = wait_for("the delivery's run", lambda: finished(sensor_runs_after(services, before)))
     assert [(r["status"], r["tags"].get("dagster/partition")) for r in runs] == [("SUCCESS", APRIL)]
     assert rows_by_month(services.warehouse, "ingest.raw_readings")[APRIL] == ROWS_PER_MONTH
-    (sha,) = warehouse_rows(services, "SELECT content_sha256 FROM ingest.source_file_index WHERE source_file = 'incoming/readings_2013-04.csv'")[0]
+    (sha,) = warehouse_rows(
+        services,
+        "SELECT content_sha256 FROM ingest.source_file_index WHERE source_file = 'incoming/readings_2013-04.csv'",
+    )[0]
     assert sha == bf_sha256(delivery)
     checks = check_results(services, runs[0]["runId"])
     assert checks.get("source_files_readable") is True, checks
@@ -143,7 +150,11 @@ def bf_sha256(path: Path) -> str:
 
 def check_results(services: DagsterServices, run_id: str) -> dict[str, bool]:
     events = services.client.execute(CHECKS_OF_RUN, {"id": run_id})["logsForRun"]["events"]
-    return {e["evaluation"]["checkName"]: e["evaluation"]["success"] for e in events if e["__typename"] == "AssetCheckEvaluationEvent"}
+    return {
+        e["evaluation"]["checkName"]: e["evaluation"]["success"]
+        for e in events
+        if e["__typename"] == "AssetCheckEvaluationEvent"
+    }
 
 
 def backfill_script(services, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -176,7 +187,9 @@ def _unreadable_delivery(services: DagsterServices, broken: Path) -> None:
     message = " ".join([error["message"], *(c["message"] for c in error["causes"])])  # the UI shows both
     assert "incoming/2013-05/readings_2013-05.csv.gz" in message and "gzip" in message, message
     # a month the file cannot be known to hold still loads; the run's check names the refused file
-    proc = backfill_script(services, "run", "--job", "ingest_and_clean", "--partition", MONTHS[1], "--tag", "dagster/max_retries=0")
+    proc = backfill_script(
+        services, "run", "--job", "ingest_and_clean", "--partition", MONTHS[1], "--tag", "dagster/max_retries=0"
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run_id = proc.stdout.split("launched run ")[1].split()[0]
     assert check_results(services, run_id).get("source_files_readable") is False
@@ -201,7 +214,9 @@ def test_4_a_moved_delivery_keeps_its_content_and_the_old_path_leaves_the_index(
     index = dict(warehouse_rows(services, "SELECT source_file, content_sha256 FROM ingest.source_file_index"))
     assert index.get("deliveries/2013-04/readings_2013-04.csv") == sha
     assert "incoming/readings_2013-04.csv" not in index
-    departed = warehouse_rows(services, "SELECT source_file, moved_to, content_sha256 FROM ingest.source_file_departures")
+    departed = warehouse_rows(
+        services, "SELECT source_file, moved_to, content_sha256 FROM ingest.source_file_departures"
+    )
     assert ("incoming/readings_2013-04.csv", "deliveries/2013-04/readings_2013-04.csv", sha) in departed
 
 

@@ -118,6 +118,7 @@ def test_a_month_already_resegmented_is_not_run_again(defs: dg.Definitions, tmp_
     schedule = defs.resolve_schedule_def("monthly_resegmentation_schedule")
     when = datetime(2026, 11, 2, 3, tzinfo=UTC)
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+
         def evaluate():
             return schedule.evaluate_tick(context(when, instance))
 

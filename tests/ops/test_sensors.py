@@ -14,8 +14,8 @@ import pipelines.definitions
 from assets.common.resources import MeterSource, Warehouse
 from pipelines.sensors import (
     RANGE_END_TAG,
-    SourceFilesRefused,
     RANGE_START_TAG,
+    SourceFilesRefused,
     contiguous_ranges,
     parse_cursor,
     source_files_sensor,

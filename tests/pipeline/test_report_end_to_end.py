@@ -33,7 +33,9 @@ def test_data_block_states_months_fingerprint_funnel_effect_placebo(pipeline):
     # what changed since the previous segmentation (the first one here: this month's figures only), and its CSV
     changes = html[html.index('<section id="month-over-month">') :]
     assert "No earlier segmentation of this data source to compare with" in changes
-    assert (pipeline.reports / "month_over_month.csv").read_text().startswith("previous_month,current_month,section,item")
+    assert (
+        (pipeline.reports / "month_over_month.csv").read_text().startswith("previous_month,current_month,section,item")
+    )
     assert re.search(r"Data fingerprint \(sha256 of the source files\): [0-9a-f]{16}\.", data)
     for label in (
         "in the files",

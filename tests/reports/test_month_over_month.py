@@ -17,7 +17,9 @@ def snap(effect: tuple | None, dr: dict[str, float], personas: dict[str, int]) -
     return mom.Snapshot(
         pl.DataFrame([list(effect)] if effect else [], schema=mom.EFFECT_SCHEMA, orient="row"),
         pl.DataFrame({"household_ref": list(dr), "expected_kw": list(dr.values())}, schema=mom.DR_SCHEMA),
-        pl.DataFrame({"persona_name": list(personas), "n_households": list(personas.values())}, schema=mom.PERSONA_SCHEMA),
+        pl.DataFrame(
+            {"persona_name": list(personas), "n_households": list(personas.values())}, schema=mom.PERSONA_SCHEMA
+        ),
     )
 
 
@@ -26,7 +28,9 @@ def hh(prefix: str, n: int, kw: float) -> dict[str, float]:
 
 
 PREVIOUS = snap((-0.05, -0.09, -0.01, 400), {**hh("s", 20, 0.1), **hh("old", 6, 0.2)}, {"A": 30, "B": 12, "C": 3})
-CURRENT = snap((-0.04, -0.08, 0.00, 410), {**hh("s", 20, 0.15), **hh("new", 7, 0.3), "x1": 0.5}, {"A": 28, "B": 14, "D": 8})
+CURRENT = snap(
+    (-0.04, -0.08, 0.00, 410), {**hh("s", 20, 0.15), **hh("new", 7, 0.3), "x1": 0.5}, {"A": 28, "B": 14, "D": 8}
+)
 
 
 def by_item(rows: pl.DataFrame) -> dict[str, dict]:
@@ -63,7 +67,9 @@ def test_dr_entries_and_exits_with_the_kw_that_moved():
 def test_a_handful_of_households_moving_is_suppressed_kw_included():
     current = snap(None, {**hh("s", 20, 0.1), "n1": 0.4, "n2": 0.4}, {"A": 22})
     previous = snap(None, hh("s", 20, 0.1), {"A": 20})
-    entered = next(r for r in mom.compare(current, previous, K).iter_rows(named=True) if r["item"].startswith("entered"))
+    entered = next(
+        r for r in mom.compare(current, previous, K).iter_rows(named=True) if r["item"].startswith("entered")
+    )
     assert entered["suppressed"] and entered["households"] is None and entered["kw"] is None
     # the effect over fewer than k households is blanked too
     tiny = snap((-0.1, -0.2, 0.0, 3), {}, {"A": 22})
@@ -74,9 +80,15 @@ def test_a_handful_of_households_moving_is_suppressed_kw_included():
 def test_recorded_per_month_and_compared_with_the_previous_segmentation():
     con = duckdb.connect()
     con.execute("CREATE SCHEMA model")
-    con.execute("CREATE TABLE model.segment_assignment_history (as_of_month DATE, household_id VARCHAR, persona_name VARCHAR)")
-    con.execute("INSERT INTO model.segment_assignment_history SELECT DATE '2013-01-01', 'h' || i, 'A' FROM range(12) t(i)")
-    targets = pl.DataFrame({"household_ref": ["a", "b"], "expected_kw_reduction": [0.1, 0.2], "selected_by_ranking": [True, False]})
+    con.execute(
+        "CREATE TABLE model.segment_assignment_history (as_of_month DATE, household_id VARCHAR, persona_name VARCHAR)"
+    )
+    con.execute(
+        "INSERT INTO model.segment_assignment_history SELECT DATE '2013-01-01', 'h' || i, 'A' FROM range(12) t(i)"
+    )
+    targets = pl.DataFrame(
+        {"household_ref": ["a", "b"], "expected_kw_reduction": [0.1, 0.2], "selected_by_ranking": [True, False]}
+    )
     assignments = pl.DataFrame({"persona_name": ["A"] * 12})
     jan = mom.snapshot_of(Effect(-0.05, -0.1, 0.0, 300, 20), targets, assignments)
     first = mom.record_and_compare(con, date(2013, 1, 1), None, jan, K)
@@ -88,7 +100,9 @@ def test_recorded_per_month_and_compared_with_the_previous_segmentation():
     effect = second.rows.row(0, named=True)
     assert effect["previous"] == pytest.approx(-5) and effect["current"] == pytest.approx(-6)
     csv = second.csv()
-    assert csv.columns[:4] == ["previous_month", "current_month", "section", "item"] and csv.height == second.rows.height
+    assert (
+        csv.columns[:4] == ["previous_month", "current_month", "section", "item"] and csv.height == second.rows.height
+    )
     assert "Compared with the segmentation as of 2013-01" in mom.markdown(second)
     # re-running a month replaces its snapshot (idempotent)
     mom.record_and_compare(con, date(2013, 2, 1), date(2013, 1, 1), feb, K)
