@@ -72,7 +72,9 @@ def sensor_state(services: DagsterServices) -> dict:
 
 
 def ticks_after(services: DagsterServices, since: float) -> list[dict]:
-    return sorted((t for t in sensor_state(services)["ticks"] if t["timestamp"] > since), key=lambda t: t["timestamp"])
+    """Finished ticks (not STARTED) since ``since``, oldest first."""
+    ticks = [t for t in sensor_state(services)["ticks"] if t["timestamp"] > since and t["status"] != "STARTED"]
+    return sorted(ticks, key=lambda t: t["timestamp"])
 
 
 def sensor_runs_after(services: DagsterServices, before: set[str]) -> list[dict]:
