@@ -70,7 +70,7 @@ def _raw_readings(
 
     from assets.common.table_model import SchemaViolation
     from assets.ingest import file_ledger
-    from assets.ingest.raw_ingest import RAW_TABLE
+    from assets.ingest.raw_ingest import RAW_TABLE, load_raw_readings
     from assets.ingest.schemas.raw_readings import RawReadings
     from assets.ingest.source_files import discover, of_kind
     from assets.ingest.source_layouts import SourceFileError
@@ -92,8 +92,15 @@ def _raw_readings(
             result = ingest_window_spark(spark.session(), spark.lake_root, readings, start, end)
         else:
             with warehouse.get_connection() as con:
-                result, refused = file_ledger.load_refusing_new_files(con, files, start, end)
-                present = {f.relative: (f.path, f.size_bytes, f.mtime_ns) for f in files}
+                known = file_ledger.indexed_months(con)
+
+            def load(files_to_read: list):
+                with warehouse.get_connection() as con:
+                    return load_raw_readings(con, files_to_read, start, end)
+
+            result, refused = file_ledger.load_refusing_new_files(known, files, start, end, load)
+            present = {f.relative: (f.path, f.size_bytes, f.mtime_ns) for f in files}
+            with warehouse.get_connection() as con:
                 ledger = file_ledger.update_ledger(con, present, refused)
             for r in refused:
                 context.log.error(f"refused (not loaded): {r.line()}")

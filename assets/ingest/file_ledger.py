@@ -21,6 +21,7 @@ covers. This module keeps it honest about *content* and *presence*:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -149,9 +150,16 @@ def _refusal(f, reason: str) -> Refusal:
     return Refusal(f.relative, f.size_bytes, f.mtime_ns, sha256_file(f.path), reason)
 
 
-def load_refusing_new_files(con: duckdb.DuckDBPyConnection, files: list, start: date, end: date):
-    """Load the window from the readings files of ``files`` (``SourceFile`` from ``discover``), refusing
-    new files that cannot be read; returns (``RawLoadResult``, refusals).
+def load_refusing_new_files(
+    known: dict[str, tuple[date | None, date | None]],
+    files: list,
+    start: date,
+    end: date,
+    load: Callable[[list], object],
+) -> tuple[object, list[Refusal]]:
+    """Load the window from the readings files of ``files`` (``SourceFile`` from ``discover``) with
+    ``load`` (readings files -> the load's result; it must store nothing when it raises), refusing new
+    files that cannot be read; ``known``: :func:`indexed_months`. Returns (the load's result, refusals).
 
     * an ``unreadable`` file (discovery could not read it) that the index knows and whose indexed
       months touch the window fails the load (SourceFileError naming it): its stored rows would go;
@@ -160,10 +168,8 @@ def load_refusing_new_files(con: duckdb.DuckDBPyConnection, files: list, start: 
       nothing, so the retry starts clean);
     * a file that changed while the load read it is never refused (it is a delivery being written).
     """
-    from assets.ingest.raw_ingest import load_raw_readings
     from assets.ingest.source_layouts import SourceFileError
 
-    known = indexed_months(con)
     refused: list[Refusal] = []
     readings = [f for f in files if f.kind == "readings"]
     for f in files:
@@ -184,7 +190,7 @@ def load_refusing_new_files(con: duckdb.DuckDBPyConnection, files: list, start: 
                 refused[0].source_file if refused else "(none)", f"no readable readings file: {lines}"
             )
         try:
-            return load_raw_readings(con, readings, start, end), refused
+            return load(readings), refused
         except SourceFileError as exc:
             bad = next((f for f in readings if f.relative == exc.path), None)
             if bad is None or exc.path in known or exc.problem.startswith("changed while"):

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from assets.ingest import file_ledger
+from assets.ingest.raw_ingest import load_raw_readings
 from assets.ingest.source_files import discover
 from assets.ingest.source_layouts import SourceFileError
 from assets.model import segmentation_history as sh
@@ -26,7 +27,10 @@ def month_file(src: Path, name: str, month: str, hh: str = "MAC1", gz: bool = Fa
 
 def load(con, src: Path, start: date, end: date):
     files = discover(src)
-    result, refused = file_ledger.load_refusing_new_files(con, files, start, end)
+    known = file_ledger.indexed_months(con)
+    result, refused = file_ledger.load_refusing_new_files(
+        known, files, start, end, lambda readings: load_raw_readings(con, readings, start, end)
+    )
     present = {f.relative: (f.path, f.size_bytes, f.mtime_ns) for f in files}
     file_ledger.update_ledger(con, present, refused)
     return result, refused
