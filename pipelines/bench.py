@@ -7,7 +7,7 @@ the kernel (``wait4`` rusage), not estimated:
 * ``scan``      the bare floor: one native DuckDB ``read_csv`` pass per layout over every readings
   file (gzip included), parsing the timestamp, trimming the value, ``Null`` -> NULL, aggregated per
   household (``sql/bare_scan.sql``). No pipeline can do less than read its input once;
-* ``ingest``, ``clean``, ``features``, ``model``, ``reports``: the pipeline's asset groups,
+* ``ingest``, ``clean``, ``features``, ``model``, ``reports``, ``settlement``: the pipeline's asset groups,
   materialized in-process with the stock Dagster API (``dg.materialize`` on the code location's
   assets, an ephemeral instance, the bench warehouse). The partitioned assets run as one
   single-run range over every generated month except the last, which is held back;
@@ -17,14 +17,16 @@ the kernel (``wait4`` rusage), not estimated:
   ``materialize`` call to the run's first ``STEP_START`` event (instance, run record, execution
   plan, resources); it writes to a scratch warehouse, never the bench one;
 * ``month``     the monthly increment on top of that full warehouse: the held-back month loaded
-  and cleaned as one partition, then features, model and reports recomputed (what the monthly
+  and cleaned as one partition, then features, model, reports and settlement recomputed (what the monthly
   schedule's job does), each again its own child process.
 
 For each stage it prints rows, seconds, rows/s, peak RSS and the ratio of its time to the bare
-scan; then the whole-graph total (ingest .. reports) and its ratio, the monthly increment's time
-and its ratio to the full run, and the warehouse size on disk. "Rows" is what the stage works
+scan; then the whole-graph total (ingest .. settlement) and its ratio, the settlement stage's time
+against the features stage's, the monthly increment's time and its ratio to the full run, and the
+warehouse size on disk. "Rows" is what the stage works
 through: the lines the scan parses, the raw rows ingest writes, the clean rows clean writes, the
-clean rows the features read, the household feature rows the model and reports consume. Results
+clean rows the features read, the household feature rows the model and reports consume, the event x
+household rows settlement writes. Results
 also go to ``bench-results/<timestamp>.json``.
 
     make bench                                          # full LCL scale: 5,567 households, 2 years
@@ -46,7 +48,7 @@ from pathlib import Path
 
 LCL_HOUSEHOLDS = 5567
 GENERATION_MARKER = "bench-generation.json"
-GRAPH_STAGES = ("ingest", "clean", "features", "model", "reports")
+GRAPH_STAGES = ("ingest", "clean", "features", "model", "reports", "settlement")
 MONTH_STAGES = tuple(f"month-{s}" for s in GRAPH_STAGES)
 ALL_STAGES = ("generate", "scan", "startup", *GRAPH_STAGES, *MONTH_STAGES)
 # --stages names: the monthly increment is one name for its five child processes.
@@ -288,6 +290,7 @@ def _materialize(args: argparse.Namespace, group: str, window: tuple[date, date]
     from assets.common.resources import MeterSource, ReportsDir, Warehouse, warehouse_connection_config
     from pipelines.definitions import defs
     from pipelines.demo import QUIET_CONSOLE
+    from pipelines.engines import DuckDBEngine
 
     definitions = defs()
     graph = definitions.resolve_asset_graph()
@@ -304,6 +307,7 @@ def _materialize(args: argparse.Namespace, group: str, window: tuple[date, date]
         ),
         "source": MeterSource(source_dir=str(Path(args.data).resolve())),
         "reports": ReportsDir(path=str(Path(args.reports).resolve())),
+        "engine": DuckDBEngine(),
     }
     instance = dg.DagsterInstance.ephemeral()
     partitioned = [k for k in keys if graph.get(k).is_partitioned]
@@ -374,6 +378,8 @@ def _graph_stage(args: argparse.Namespace, stage: str) -> dict:
         rows = _window_rows(args, CLEAN_TABLE, window)
     elif group == "features":
         rows = _table_rows(args, CLEAN_TABLE)
+    elif group == "settlement":
+        rows = _table_rows(args, "settlement.event_settlement")
     else:
         rows = _table_rows(args, FEATURES_TABLE)
     if group in ("ingest", "clean"):
@@ -393,6 +399,7 @@ def _stage_startup(args: argparse.Namespace) -> dict:
     from assets.common.resources import MeterSource, ReportsDir, Warehouse, warehouse_connection_config
     from pipelines.definitions import defs
     from pipelines.demo import QUIET_CONSOLE
+    from pipelines.engines import DuckDBEngine
 
     definitions = defs()
     repository = definitions.get_repository_def()
@@ -406,6 +413,7 @@ def _stage_startup(args: argparse.Namespace) -> dict:
             ),
             "source": MeterSource(source_dir=str(Path(args.data).resolve())),
             "reports": ReportsDir(path=str(Path(scratch) / "reports")),
+            "engine": DuckDBEngine(),
         }
         instance = dg.DagsterInstance.ephemeral()
         called = time.time()
@@ -522,6 +530,11 @@ def summarise(results: list[dict], warehouse_bytes: dict[str, int]) -> dict:
             "rows": by_stage["ingest"]["rows"],
             "rows_per_second": round(by_stage["ingest"]["rows"] / seconds) if seconds else None,
         }
+    if "settlement" in by_stage and "features" in by_stage:  # issue 25's goal: settlement <= features
+        features_seconds = by_stage["features"]["seconds"]
+        summary["settlement_to_features"] = (
+            round(by_stage["settlement"]["seconds"] / features_seconds, 2) if features_seconds else None
+        )
     month = [by_stage[s] for s in MONTH_STAGES if s in by_stage]
     if len(month) == len(MONTH_STAGES):
         seconds = sum(r["seconds"] for r in month)
@@ -645,9 +658,11 @@ def _report(results: list[dict], summary: dict) -> str:
     graph, month = summary.get("graph"), summary.get("month")
     if graph:
         lines.append(
-            f"whole graph (ingest..reports): {graph['seconds']:.1f} s, "
+            f"whole graph (ingest..settlement): {graph['seconds']:.1f} s, "
             f"{graph['ratio_to_scan'] or 0:.2f}x the bare scan, peak RSS {graph['peak_rss_mib']:,.0f} MiB"
         )
+    if summary.get("settlement_to_features") is not None:
+        lines.append(f"settlement stage: {summary['settlement_to_features']:.2f}x the features stage")
     if month:
         share = f", {month['ratio_to_full_run']:.3f} of the full run" if month["ratio_to_full_run"] else ""
         lines.append(f"monthly increment: {month['rows']:,} rows in {month['seconds']:.1f} s{share}")

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real LCL sample (read in place), tmp warehouses, tiny LCL-layout files."""
+"""Shared fixtures: the real LCL sample (read in place), tmp warehouses, the model on a synthetic population."""
 
 from __future__ import annotations
 
@@ -31,6 +31,63 @@ def warehouse_path(tmp_path: Path) -> Path:
 def con(warehouse_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     with connect(WarehouseSettings(warehouse_path, memory_limit="1GB")) as connection:
         yield connection
+
+
+# The clustering model fitted on a synthetic population with planted archetypes
+# (tests/model/seg_synthetic.py): shared by tests/model and tests/reports, fitted once per session.
+
+
+@pytest.fixture(scope="session")
+def feature_builder():
+    from tests.model.seg_synthetic import make_household_features
+
+    return make_household_features
+
+
+@pytest.fixture(scope="session")
+def fast_settings():
+    from assets.model.settings import SegmentationSettings
+
+    return SegmentationSettings(
+        random_state=7, kmeans_n_init=4, n_bootstrap=3, load_shape_bootstrap=2, gmm_n_init=1, persona_k_max=7
+    )
+
+
+@pytest.fixture(scope="session")
+def synthetic(feature_builder):
+    return feature_builder()
+
+
+@pytest.fixture(scope="session")
+def fitted(synthetic, fast_settings):
+    from assets.model.cluster_model import assign_segments, fit_cluster_model
+
+    features, _ = synthetic
+    model = fit_cluster_model(features, fast_settings)
+    return model, assign_segments(features, model)
+
+
+@pytest.fixture(scope="session")
+def outputs(synthetic, fitted):
+    """Every asset output on the synthetic population (validated by the api functions)."""
+    from assets.model import api
+    from assets.reports import api as report_api
+
+    features, _ = synthetic
+    model, assignments = fitted
+    personas = api.compute_personas(features, assignments, model)
+    interventions = report_api.compute_interventions(features, assignments, personas.personas, model)
+    dr = report_api.compute_dr_targets(features, assignments, model)
+    expectations = report_api.compute_expectations(features, assignments, model)
+    return {
+        "features": features,
+        "model": model,
+        "assignments": assignments,
+        "personas": personas,
+        "interventions": interventions,
+        "dr": dr,
+        "expectations": expectations,
+    }
 
 
 @pytest.hookimpl(trylast=True)

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from pipelines import engine_parity
-from pipelines.whole_graph import LAKE_FOLDER, WAREHOUSE_FILE
+from pipelines.engine_parity import LAKE_FOLDER, WAREHOUSE_FILE
 
 MONTHS = (date(2013, 1, 1), date(2013, 2, 1))
 SUMMARY = (

@@ -14,7 +14,7 @@ W_K the K-means within-cluster sum of squares in the model space and E* its mean
 axes (their reference (b)); s(K) = sd*(log W*_K) sqrt(1 + 1/B). Why not silhouette: household
 profiles are a continuum of blended routines, and silhouette rewards the coarsest split -- on five
 planted archetypes blended with noise (silhouette ~0.24) it picks K=2 (adjusted Rand index ~0.2 with
-the truth), while the gap rule finds K=5 (ARI ~0.8; tests/segmentation/test_seg_k_choice.py).
+the truth), while the gap rule finds K=5 (ARI ~0.8; tests/model/test_k_choice.py).
 
 Chosen-K rule (:func:`choose_load_shape_k`):
 1. eligible K: the smallest cluster has >= load_shape_min_cluster_size households AND >=

@@ -117,7 +117,6 @@ def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFram
 def drift_against_previous(con: duckdb.DuckDBPyConnection, as_of: date) -> Drift:
     """Transition matrix and ARI of personas between the previous snapshot and ``as_of``'s."""
     table = qualified_name(HISTORY_TABLE)
-    _ensure_table(con)
     previous = _previous_same_source(con, as_of)
     if previous is None:
         other = con.execute(f"SELECT count(*) FROM {table} WHERE as_of_month < ?", [as_of]).fetchall()[0][0]
@@ -138,6 +137,12 @@ def _previous_same_source(con: duckdb.DuckDBPyConnection, as_of: date) -> date |
     snapshots used, :func:`legacy_source_key`)."""
     table, sources = qualified_name(HISTORY_TABLE), qualified_name(SOURCES_TABLE)
     legacy = legacy_source_key(con)
+    schema, name = SOURCES_TABLE.split(".")
+    has_sources = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
+    ).fetchall()[0][0]
+    if not has_sources:  # only snapshots recorded before content keys (read-only here: no table is created)
+        sources = "(SELECT NULL::DATE AS as_of_month, NULL::VARCHAR AS content_key WHERE false)"
     return con.execute(
         f"""SELECT max(h.as_of_month) FROM (SELECT DISTINCT as_of_month, source_key FROM {table}) h
             WHERE h.as_of_month < $as_of AND (

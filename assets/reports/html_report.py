@@ -33,15 +33,8 @@ from assets.reports import month_over_month as mom
 from assets.reports import plots
 from assets.reports.data_confidence import DataConfidence
 from assets.reports.data_confidence import block as data_block
-from assets.reports.dr_targets import (
-    NO_RESPONSE,
-    PEAK_LOAD_RULE,
-    PROGRAM_EVIDENCE,
-    RANKING_RULE,
-    RULES,
-    TEXTBOOK_RULE,
-    DrTargets,
-)
+from assets.reports.dr_targets import DrTargets
+from assets.reports.expected_kw import NO_RESPONSE, PEAK_LOAD_RULE, PROGRAM_EVIDENCE, RANKING_RULE, RULES, TEXTBOOK_RULE
 from assets.reports.interventions import NO_CENTRAL, household_program_kw, program_options
 from assets.reports.privacy import suppress_small_counts, suppress_small_groups
 from assets.reports.profiles import PersonaProfiles, profile_notes

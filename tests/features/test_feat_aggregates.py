@@ -10,7 +10,11 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
-from feature_fixtures import (
+
+from assets.features import aggregates
+from assets.features import compute as feat
+from assets.features.settings import FeatureSettings
+from tests.features.feature_fixtures import (
     Event,
     WarehouseBuilder,
     base_profile,
@@ -20,10 +24,6 @@ from feature_fixtures import (
     trial_settings,
     write_month_coverage,
 )
-
-from assets.features import aggregates
-from assets.features import compute as feat
-from assets.features.settings import FeatureSettings
 
 FIRST, END = date(2011, 12, 1), date(2014, 2, 1)  # partition months holding every fixture reading
 

@@ -11,7 +11,6 @@ from datetime import timedelta
 import numpy as np
 import polars as pl
 import pytest
-from feature_fixtures import modify_readings, noisy_trial_builder, trial_settings
 
 from assets.features.bootstrap import paired_difference, population_effect
 from assets.features.pseudo_placebo import (
@@ -25,6 +24,7 @@ from assets.features.pseudo_placebo import (
 from assets.features.response_summary import compute_tariff_response_summary, primary_rows
 from assets.features.significance import benjamini_hochberg, empirical_p_values, studentised_score
 from assets.features.treatment_features import compute_treatment_features
+from tests.features.feature_fixtures import modify_readings, noisy_trial_builder, trial_settings
 
 CONTAMINATED = ["S00", "S01", "S02"]  # controls that respond to the events (or drift at their time)
 

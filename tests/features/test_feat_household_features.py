@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from feature_fixtures import modify_readings, trial_builder, trial_settings
 
 from assets.common.table_model import column_names
 from assets.features.compute import (
@@ -14,6 +13,7 @@ from assets.features.compute import (
     read_households,
 )
 from assets.features.schemas.household_features import HouseholdFeatures
+from tests.features.feature_fixtures import modify_readings, trial_builder, trial_settings
 
 CONTRACT = [
     "household_id",

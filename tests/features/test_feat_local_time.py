@@ -6,11 +6,11 @@ from datetime import date, datetime
 
 import polars as pl
 import pytest
-from feature_fixtures import Event
 
 from assets.features.local_time import local_grid, window_utc_bounds
 from assets.features.schedule import build_event_schedule, load_schedule, shift_schedule
 from assets.features.settings import FeatureSettings
+from tests.features.feature_fixtures import Event
 
 S = FeatureSettings()
 

@@ -8,7 +8,6 @@ from datetime import date, datetime
 import numpy as np
 import polars as pl
 import pytest
-from feature_fixtures import Event, trial_builder, trial_settings
 
 from assets.features.crossfit import cross_fit, event_folds
 from assets.features.local_time import local_grid
@@ -18,6 +17,7 @@ from assets.features.settings import FeatureSettings
 from assets.features.uncertainty import household_event_bootstrap
 from assets.model.responsiveness import estimate_household_response, fit_response_prior
 from assets.model.settings import SegmentationSettings
+from tests.features.feature_fixtures import Event, trial_builder, trial_settings
 
 S = FeatureSettings(household_bootstrap_replicates=2000, fdr_alpha=0.10)
 

@@ -10,12 +10,12 @@ from datetime import date, datetime, timedelta
 import duckdb
 import polars as pl
 import pytest
-from feature_fixtures import Event, WarehouseBuilder, write_month_coverage
 
 from assets.features import aggregates
 from assets.features import compute as feat
 from assets.features.settings import FeatureSettings
 from tests.conftest import LCL_SAMPLE
+from tests.features.feature_fixtures import Event, WarehouseBuilder, write_month_coverage
 
 LCL = LCL_SAMPLE / "readings" / "kaggle_2013"
 pytestmark = [

@@ -7,7 +7,10 @@ from datetime import date
 import numpy as np
 import polars as pl
 import pytest
-from feature_fixtures import (
+
+from assets.features.baseline_features import compute_baseline_features
+from assets.features.treatment_features import compute_treatment_features
+from tests.features.feature_fixtures import (
     CONTROL_LEVELS,
     TRIAL_EVENTS,
     mark_estimated,
@@ -16,9 +19,6 @@ from feature_fixtures import (
     trial_builder,
     trial_settings,
 )
-
-from assets.features.baseline_features import compute_baseline_features
-from assets.features.treatment_features import compute_treatment_features
 
 CONTROLS = list(CONTROL_LEVELS)
 # local slots of the High events' half hours (all on weekdays)

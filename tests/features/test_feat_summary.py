@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from feature_fixtures import modify_readings, noisy_trial_builder, trial_builder, trial_settings
 
 from assets.features.placebo import compute_placebo_effect
 from assets.features.response_summary import compute_tariff_response_summary
 from assets.features.treatment_features import compute_treatment_features, read_households
+from tests.features.feature_fixtures import modify_readings, noisy_trial_builder, trial_builder, trial_settings
 
 RESPONDERS = {"R1": 0.8, "R2": 0.8, "R3": 0.85, "R4": 0.75}
 

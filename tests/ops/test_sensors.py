@@ -12,10 +12,10 @@ import pytest
 
 import pipelines.definitions
 from assets.common.resources import MeterSource, Warehouse
+from pipelines.engines import DuckDBEngine
 from pipelines.sensors import (
     RANGE_END_TAG,
     RANGE_START_TAG,
-    SourceFilesRefused,
     contiguous_ranges,
     parse_cursor,
     source_files_sensor,
@@ -48,6 +48,13 @@ def evaluate(folder: Path | None, cursor: str | None = None) -> dg.SensorResult 
         resources={"source": MeterSource(source_dir=str(folder) if folder else "")},
     )
     return source_files_sensor(context)
+
+
+def refused_error() -> type[Exception]:
+    """The sensor's alert exception, looked up now (tests/ops/test_schedules.py reloads pipelines.sensors)."""
+    import pipelines.sensors
+
+    return pipelines.sensors.SourceFilesRefused
 
 
 def requested(result: dg.SensorResult) -> list[tuple[str, str]]:
@@ -155,7 +162,7 @@ def test_an_unreadable_new_file_fails_the_tick_naming_it_until_fixed(source):
     broken = folder / "broken.csv.gz"
     broken.write_bytes(b"\x1f\x8b not really gzip")
     settle(broken)
-    with pytest.raises(SourceFilesRefused, match=r"broken\.csv\.gz: corrupt gzip stream"):
+    with pytest.raises(refused_error(), match=r"broken\.csv\.gz: corrupt gzip stream"):
         evaluate(folder, cursor)
     # a tick that has runs to request requests them (other months keep loading) and remembers the refusal
     march = files[MONTHS[2]]  # a gzip file that used to be readable: its month is requested, to fail loudly
@@ -166,7 +173,7 @@ def test_an_unreadable_new_file_fails_the_tick_naming_it_until_fixed(source):
     entries = json.loads(result.cursor)
     assert entries["broken.csv.gz"][2:4] == [None, None] and "gzip" in entries["broken.csv.gz"][4]
     # ... and the next tick, with nothing new to run, fails naming both files
-    with pytest.raises(SourceFilesRefused, match=r"2 readings file\(s\).*broken\.csv\.gz.*readings_2013-03\.csv\.gz"):
+    with pytest.raises(refused_error(), match=r"2 readings file\(s\).*broken\.csv\.gz.*readings_2013-03\.csv\.gz"):
         evaluate(folder, result.cursor)
     broken.unlink()  # fixed: removed, and the other file replaced by a readable version
     settle(write_month_file(folder, MONTHS[2]))
@@ -185,7 +192,7 @@ def test_a_new_readable_and_a_new_unreadable_file_in_one_tick(source):
     settle(bad)
     result = evaluate(folder, cursor)
     assert requested(result) == [("2013-04-01", "2013-04-01")]
-    with pytest.raises(SourceFilesRefused, match=r"new/bad\.csv: binary content"):
+    with pytest.raises(refused_error(), match=r"new/bad\.csv: binary content"):
         evaluate(folder, result.cursor)
 
 
@@ -218,6 +225,7 @@ def test_range_request_runs_the_ingest_and_clean_job(source, tmp_path: Path):
         resources={
             "warehouse": Warehouse(database=str(warehouse)),
             "source": MeterSource(source_dir=str(folder)),
+            "engine": DuckDBEngine(),
         },
     )
     assert result.success

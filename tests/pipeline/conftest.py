@@ -11,6 +11,7 @@ import pytest
 from assets.common.resources import MeterSource, ReportsDir, Warehouse
 from assets.synthetic.generate import generate
 from pipelines.definitions import defs
+from pipelines.engines import DuckDBEngine
 from pipelines.run_plan import materialize_in_order
 
 HOUSEHOLDS = 300  # the demo default: enough ToU responders per lifestyle segment to split them out
@@ -52,6 +53,7 @@ def build_pipeline(root: Path, settings=None) -> Pipeline:
         "warehouse": Warehouse(database=str(root / "warehouse.duckdb")),
         "source": MeterSource(source_dir=str(folder)),
         "reports": ReportsDir(path=str(root / "reports")),
+        "engine": DuckDBEngine(),
     }
     instance = dg.DagsterInstance.ephemeral(tempdir=str(root / "dagster_home"))
     run = Pipeline(

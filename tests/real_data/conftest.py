@@ -8,6 +8,7 @@ import pytest
 
 from assets.common.resources import MeterSource, ReportsDir, Warehouse
 from pipelines.definitions import defs
+from pipelines.engines import DuckDBEngine
 from pipelines.run_plan import materialize_in_order
 
 REAL_RANGE = {"dagster/asset_partition_range_start": "2011-12-01", "dagster/asset_partition_range_end": "2014-02-01"}
@@ -21,6 +22,7 @@ def real_warehouse(lcl_sample: Path, tmp_path_factory: pytest.TempPathFactory) -
         "warehouse": Warehouse(database=str(path)),
         "source": MeterSource(source_dir=str(lcl_sample)),
         "reports": ReportsDir(path=str(path.parent / "reports")),
+        "engine": DuckDBEngine(),
     }
     instance = dg.DagsterInstance.ephemeral(tempdir=str(path.parent / "dagster_home"))
     first, last = REAL_RANGE["dagster/asset_partition_range_start"], REAL_RANGE["dagster/asset_partition_range_end"]

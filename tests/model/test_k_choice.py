@@ -13,10 +13,10 @@ import dataclasses
 import numpy as np
 import polars as pl
 import pytest
-from seg_synthetic import ARCHETYPES, archetype_profile
 from sklearn.metrics import adjusted_rand_score
 
 from assets.model.load_shape import choose_load_shape_k, fit_load_shape, sweep_load_shape_k
+from tests.model.seg_synthetic import ARCHETYPES, archetype_profile
 
 
 def blended_archetypes(n_per: int = 60, own: float = 0.5, noise: float = 0.3, seed: int = 0):

@@ -7,7 +7,6 @@ import dataclasses
 import numpy as np
 import polars as pl
 import pytest
-from seg_synthetic import ARCHETYPES, archetype_profile, assert_same_assignments
 
 from assets.model.cluster_model import assign_segments, fit_cluster_model
 from assets.model.persona_naming import (
@@ -19,6 +18,7 @@ from assets.model.persona_naming import (
     unresponsive_name,
 )
 from assets.model.settings import NamingRules
+from tests.model.seg_synthetic import ARCHETYPES, archetype_profile, assert_same_assignments
 
 EXPECTED_NAMES = {
     "evening": "evening peaker",

@@ -7,12 +7,12 @@ import json
 import numpy as np
 import polars as pl
 import pytest
-from seg_synthetic import assert_same_assignments
 
 from assets.model.cluster_model import assign_segments, training_columns
 from assets.model.fingerprint import fingerprint_frame
 from assets.model.inputs import prepare_features
 from assets.model.model_store import load_model, save_model
+from tests.model.seg_synthetic import assert_same_assignments
 
 
 def test_save_load_round_trip(tmp_path, fitted, synthetic):

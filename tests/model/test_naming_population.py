@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from seg_synthetic import make_household_features
 
 from assets.model.inputs import prepare_features, row_normalise, shape_matrix
 from assets.model.load_shape import fit_load_shape
 from assets.model.personas import build_persona_catalogue
 from assets.model.responsiveness import estimate_household_response, fit_response_prior
+from tests.model.seg_synthetic import make_household_features
 
 
 def _bumped(morning: float, evening: float) -> np.ndarray:

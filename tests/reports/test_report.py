@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 
 from assets.model.segmentation_history import Drift, drift_between
-from assets.reports import dr_targets, html_report, plots
+from assets.reports import expected_kw, html_report, plots
 from assets.reports.data_confidence import DataConfidence, Effect, block, segmentation_warnings
-from assets.reports.dr_targets import PROGRAM_EVIDENCE
+from assets.reports.expected_kw import PROGRAM_EVIDENCE
 from assets.reports.html_report import (
     SECTIONS,
     ReportInputs,
@@ -403,10 +403,10 @@ def test_report_opens_with_data_block_and_banner_and_writes_target_csv(report_in
     assert (csv["expected_kw_ci_low"] <= csv["expected_kw_ci_high"]).all()
     assert csv["expected_kw_ci_low"].null_count() == 0 and csv["interval_basis"].null_count() == 0
     assert set(csv.filter(pl.col("measured_or_predicted") == "predicted")["interval_basis"]) <= {
-        dr_targets.INTERVAL_MODEL,
+        expected_kw.INTERVAL_MODEL,
     }
     assert set(csv.filter(pl.col("measured_or_predicted") == "program evidence")["interval_basis"]) <= {
-        dr_targets.INTERVAL_EVIDENCE
+        expected_kw.INTERVAL_EVIDENCE
     }
 
 
@@ -566,7 +566,7 @@ def test_peak_kw_interval_is_the_t_interval_over_members(report_inputs):
 def test_one_responder_definition_and_flags_covering_zero_are_labelled():
     """The DR list's responder label is the persona's definition (BH flag with a reduction); a flag whose own
     interval covers 0 says so; unmeasured households are 'not measured'."""
-    from assets.reports.dr_targets import (
+    from assets.reports.expected_kw import (
         FLAG_COVERS_ZERO,
         FLAG_EXCLUDES_ZERO,
         NOT_FLAGGED,
