@@ -290,7 +290,8 @@ def row_differences(
     reading months (the whole table when ``start`` is None)."""
     from assets.common.sql import qualified_name, quote_identifier
 
-    columns = table_columns(con, table)
+    # the file index's content hash is filled by the DuckDB ingest's ledger only (assets/ingest/file_ledger.py)
+    columns = [c for c in table_columns(con, table) if c != "content_sha256"]
     cols = ", ".join(quote_identifier(c) for c in columns)
     window = "" if start is None else "WHERE reading_month >= $start AND reading_month < $end"
     duck = f"SELECT {cols} FROM {qualified_name(table)} {window}"

@@ -22,13 +22,40 @@ HOUSEHOLDS_TABLE = "ingest.households"
 TARIFF_TABLE = "ingest.tariff_schedule"
 
 
+def _readable_check(refused: list) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name="source_files_readable",
+        asset_key="raw_readings",
+        passed=not refused,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            "every readings file could be read"
+            if not refused
+            else f"{len(refused)} file(s) refused, not loaded: " + "; ".join(r.line() for r in refused)
+        ),
+        metadata={
+            "refused_files": dg.MetadataValue.json([{"file": r.source_file, "reason": r.reason} for r in refused]),
+            "refused_table": "ingest.refused_source_files",
+        },
+    )
+
+
 @dg.asset(
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="ingest",
     kinds={"duckdb", "spark", "polars"},
     owners=OWNERS,
-    check_specs=[schema_check_spec("raw_readings")],
+    check_specs=[
+        schema_check_spec("raw_readings"),
+        dg.AssetCheckSpec(
+            "source_files_readable",
+            asset="raw_readings",
+            description="Every readings file in the source folder could be read. A new file that cannot be read is "
+            "refused (listed in ingest.refused_source_files, not loaded; the other files load) and this check "
+            "fails naming it and the reason (assets/ingest/file_ledger.py).",
+        ),
+    ],
 )
 def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source: MeterSource, engine: MeterEngine):
     """Every line of every readings file in the source folder whose month is in the run, as found.
@@ -36,23 +63,46 @@ def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source
     Layout (London Datastore 6/4-column, 3-column, Kaggle, Parquet; gzip or plain) is detected from
     content; text files are read by the engine's native CSV reader and parsed by the same SQL. Each row
     keeps its source file and line number; the original text only where the line failed to parse. The
-    run's months are replaced, each row written once (re-running never duplicates); an unreadable file
-    fails the run naming the file, and nothing already stored changes.
+    run's months are replaced, each row written once (re-running never duplicates). A new file that cannot
+    be read is refused (the ``source_files_readable`` check fails naming it; the other files load); a file
+    whose rows are stored and that became unreadable fails the run naming the file, and nothing already
+    stored changes (assets/ingest/file_ledger.py).
     """
     import polars as pl
 
     from assets.common.table_model import SchemaViolation
+    from assets.ingest import file_ledger
     from assets.ingest.raw_ingest import RAW_TABLE
     from assets.ingest.schemas.raw_readings import RawReadings
     from assets.ingest.source_files import discover, of_kind
+    from assets.ingest.source_layouts import SourceFileError
 
     start, end = month_window(context)
     files = discover(source.folder())
     readings = of_kind(files, "readings")
-    if not readings:
+    unreadable = of_kind(files, "unreadable")
+    if not readings and not unreadable:
         raise FileNotFoundError(f"no readings files found in {source.folder()}")
+    refused: list = []
+    ledger: dict = {}
     try:
-        result = engine.ingest_window(warehouse, readings, start, end)
+        if engine.name != "duckdb":
+            # the file index of the Spark engine is in the lake, which the ledger does not read: any
+            # unreadable file fails the run, naming it
+            if unreadable:
+                raise SourceFileError(unreadable[0].relative, unreadable[0].problem or "cannot be read")
+            result = engine.ingest_window(warehouse, readings, start, end)
+        else:
+            with warehouse.get_connection() as con:
+                known = file_ledger.indexed_months(con)
+            result, refused = file_ledger.load_refusing_new_files(
+                known, files, start, end, lambda to_read: engine.ingest_window(warehouse, to_read, start, end)
+            )
+            present = {f.relative: (f.path, f.size_bytes, f.mtime_ns) for f in files}
+            with warehouse.get_connection() as con:
+                ledger = file_ledger.update_ledger(con, present, refused)
+            for r in refused:
+                context.log.error(f"refused (not loaded): {r.line()}")
     except SchemaViolation as violation:
         yield schema_check_failed("raw_readings", violation)
         raise
@@ -72,8 +122,10 @@ def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source
             "rows_by_layout": dg.MetadataValue.json(result.rows_by_layout),
             "rows_by_month": dg.MetadataValue.md(markdown_table(by_month)),
             "ignored_files": dg.MetadataValue.json([f.relative for f in files if f.kind == "ignored"][:50]),
+            "refused_files": dg.MetadataValue.json([r.line() for r in refused][:50]),
+            **ledger,
         },
-        check_results=[schema_check_passed("raw_readings", {RAW_TABLE: result.rows})],
+        check_results=[schema_check_passed("raw_readings", {RAW_TABLE: result.rows}), _readable_check(refused)],
     )
 
 

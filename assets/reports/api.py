@@ -102,6 +102,7 @@ def compute_report(
     response_scores: pl.DataFrame | None = None,
     capture: pl.DataFrame | None = None,
     profiles: PersonaProfiles | None = None,
+    month_over_month=None,
 ) -> Report:
     """HTML (self-contained), Markdown summary and the PNGs of the persona report; ``drift``: persona
     drift since the previous segmentation (None: no earlier segmentation to compare with)."""
@@ -119,5 +120,6 @@ def compute_report(
         response_scores=response_scores,
         capture=capture,
         profiles=profiles,
+        month_over_month=month_over_month,
     )
     return build_report(inputs)

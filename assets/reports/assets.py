@@ -169,6 +169,7 @@ def _persona_report(
     from assets.model.personas import PersonaResult
     from assets.model.tables import CONTRASTS_TABLE, PERSONAS_TABLE, TESTS_TABLE, load_segmentation_inputs, run_as_of
     from assets.reports import api as seg
+    from assets.reports import month_over_month
     from assets.reports.publish import publish_report_files
 
     with warehouse.get_connection() as con:
@@ -180,6 +181,16 @@ def _persona_report(
         with engine.half_hourly(con) as readings:  # the funnel and the kW profiles read the readings
             data = seg.read_data_confidence(con, *describe_source(source), readings=readings)
             profiles = seg.read_persona_kw_profiles(readings, run.model.settings.k_anonymity)
+        drift = segmentation_history.drift_against_previous(con, month)
+        # what changed since the previous segmentation (recorded per month: assets/reports/month_over_month.py)
+        changes = month_over_month.record_and_compare(
+            con,
+            month,
+            drift.previous_month,
+            month_over_month.snapshot_of(data.effect, read_table(con, DR_TARGETS_TABLE), run.assignments),
+            run.model.settings.k_anonymity,
+            drift.note,
+        )
         report = seg.compute_report(
             run.features,
             run.model,
@@ -187,16 +198,18 @@ def _persona_report(
             persona_result,
             read_table(con, INTERVENTIONS_TABLE),
             stored_dr_targets(con),
-            drift=segmentation_history.drift_against_previous(con, month),
+            drift=drift,
             response_scores=read_table(con, RESPONSE_SCORES_TABLE),
             capture=read_table(con, CAPTURE_CURVE_TABLE),
             data=data,
             profiles=profiles,
+            month_over_month=changes,
         )
     files = {
         "persona_report.html": report.html.encode("utf-8"),
         "dr_targets.csv": report.dr_targets_csv.write_csv().encode("utf-8"),
         "persona_report.md": report.markdown.encode("utf-8"),
+        "month_over_month.csv": report.month_over_month_csv.write_csv().encode("utf-8"),
         **{f"{name}.png": png for name, png in report.images.items()},
     }
     paths = []
