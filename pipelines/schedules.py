@@ -11,7 +11,7 @@ The tick targets exactly the calendar month before it, never "the last partition
   and says why; it does NOT fall back to the last history month;
 * if a ``monthly_resegmentation`` run of that month already succeeded (a backfill, a manual run,
   an earlier tick), the tick is skipped: a loaded month is never re-run unless an operator asks
-  (``python -m pipelines.backfill run --job monthly_resegmentation --partition <month>``);
+  (``python -m pipelines.tooling.backfill run --job monthly_resegmentation --partition <month>``);
 * the run key is the partition key, so Dagster never launches the same month twice from a tick.
 
 The schedule is evaluated in UTC, so the UK clock changes move nothing.
@@ -91,7 +91,7 @@ def monthly_resegmentation_schedule(context: dg.ScheduleEvaluationContext):
     if done:
         return dg.SkipReason(
             f"{month:%Y-%m} was already re-segmented (run {done}); re-run it on purpose with "
-            f"`python -m pipelines.backfill run --job monthly_resegmentation --partition {month}`"
+            f"`python -m pipelines.tooling.backfill run --job monthly_resegmentation --partition {month}`"
         )
     return dg.RunRequest(run_key=month.isoformat(), partition_key=month.isoformat(), tags={"meter/trigger": "schedule"})
 

@@ -1,4 +1,4 @@
-"""`make bench` (pipelines/bench.py): the harness end to end on a tiny data set, the bare scan, the
+"""`make bench` (pipelines/tooling/bench.py): the harness end to end on a tiny data set, the bare scan, the
 held-back month and the ratios. No timing asserts: only that every number is measured and derived."""
 
 import gzip
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assets.synthetic.generate import generate
-from pipelines import bench
+from pipelines.tooling import bench
 
 
 def test_bench_months_hold_back_the_last_whole_month():

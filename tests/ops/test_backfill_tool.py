@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pipelines import backfill as bf
+from pipelines.tooling import backfill as bf
 
 
 class ScriptedClient(bf.Client):

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from assets.common.warehouse import WarehouseSettings, connect
-from pipelines import backfill as bf
+from pipelines.tooling import backfill as bf
 from tests.ops.conftest import LoadedServices, all_runs
 from tests.ops.services import MONTHS, REPO, DagsterServices, rows_by_month, settle, write_month_file
 
@@ -160,7 +160,7 @@ def check_results(services: DagsterServices, run_id: str) -> dict[str, bool]:
 
 
 def backfill_script(services, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "pipelines.backfill", "--url", services.url, "--poll", "1", *args]
+    cmd = [sys.executable, "-m", "pipelines.tooling.backfill", "--url", services.url, "--poll", "1", *args]
     return subprocess.run(cmd, cwd=REPO, env=services.env, capture_output=True, text=True, timeout=timeout)
 
 

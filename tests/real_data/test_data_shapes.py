@@ -20,9 +20,9 @@ import pytest
 
 from assets.common.resources import MeterSource, ReportsDir, Warehouse
 from pipelines.definitions import defs
-from pipelines.demo import source_month_range
 from pipelines.engines import DuckDBEngine
 from pipelines.run_plan import materialize_in_order
+from pipelines.tooling.demo import source_month_range
 from tests.real_data import data_shapes as shapes
 
 pytestmark = [pytest.mark.real_data, pytest.mark.slow]

@@ -1,4 +1,4 @@
-"""Engine parity on the real sample through ``pipelines.engine_parity`` (what a team runs before switching
+"""Engine parity on the real sample through ``pipelines.tooling.engine_parity`` (what a team runs before switching
 engines): the whole graph once on each engine, in this process (the ``engine`` resource bound to
 ``DuckDBEngine``, then ``SparkEngine``; the assets are the same), over two months of the real sample,
 then everything they stored compared. The Spark run is the whole-graph-on-Spark proof too (ingest, clean and aggregates
@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import engine_parity
-from pipelines.engine_parity import window_config
+from pipelines.tooling import engine_parity
+from pipelines.tooling.engine_parity import window_config
 from tests.spark.conftest import require_spark
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.real_data]

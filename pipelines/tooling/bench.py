@@ -289,8 +289,8 @@ def _materialize(args: argparse.Namespace, group: str, window: tuple[date, date]
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     from assets.common.resources import MeterSource, ReportsDir, Warehouse, warehouse_connection_config
     from pipelines.definitions import defs
-    from pipelines.demo import QUIET_CONSOLE
     from pipelines.engines import DuckDBEngine
+    from pipelines.tooling.demo import QUIET_CONSOLE
 
     definitions = defs()
     graph = definitions.resolve_asset_graph()
@@ -398,8 +398,8 @@ def _stage_startup(args: argparse.Namespace) -> dict:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     from assets.common.resources import MeterSource, ReportsDir, Warehouse, warehouse_connection_config
     from pipelines.definitions import defs
-    from pipelines.demo import QUIET_CONSOLE
     from pipelines.engines import DuckDBEngine
+    from pipelines.tooling.demo import QUIET_CONSOLE
 
     definitions = defs()
     repository = definitions.get_repository_def()
@@ -451,7 +451,7 @@ STAGES = {
 
 
 def _child_command(stage: str, args: argparse.Namespace) -> list[str]:
-    cmd = [sys.executable, "-m", "pipelines.bench", "--stage", stage, "--spawned-at", repr(time.time())]
+    cmd = [sys.executable, "-m", "pipelines.tooling.bench", "--stage", stage, "--spawned-at", repr(time.time())]
     for option in ("data", "warehouse", "reports", "households", "seed", "memory_limit", "start", "end"):
         cmd += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
     if args.cluster_config:
@@ -494,7 +494,7 @@ def compile_bytecode() -> dict:
     started = time.monotonic()
     roots = [
         Path(sysconfig.get_paths()["purelib"]),
-        *(Path(__file__).resolve().parents[1] / d for d in ("assets", "pipelines")),
+        *(Path(__file__).resolve().parents[2] / d for d in ("assets", "pipelines")),
     ]
     files = sum(1 for root in roots for _ in root.rglob("*.py"))
     for root in roots:

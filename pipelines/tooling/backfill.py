@@ -6,26 +6,26 @@ method there, so they use the webserver's GraphQL API directly (the queries belo
 
 Asset backfill of a month range (the assets' single-run policy makes it ONE run)::
 
-    python -m pipelines.backfill launch \\
+    python -m pipelines.tooling.backfill launch \\
         --assets raw_readings,clean_readings,quarantined_readings,household_month_coverage \\
         --from 2013-01-01 --to 2013-03-01
 
 Backfill of a job's partitions (the daemon still groups them by the assets' single-run policy)::
 
-    python -m pipelines.backfill launch --job monthly_resegmentation --partitions 2013-01-01,2013-02-01
+    python -m pipelines.tooling.backfill launch --job monthly_resegmentation --partitions 2013-01-01,2013-02-01
 
 Re-run what a finished backfill did not materialize (for a single-run range that is the whole
 range), follow a backfill, launch one month of a job, re-execute one failed run (only its partition
 or range, only the failed steps and what depends on them)::
 
-    python -m pipelines.backfill retry <backfill id>
-    python -m pipelines.backfill status <backfill id>
-    python -m pipelines.backfill run --job ingest_and_clean --partition 2013-02-01
-    python -m pipelines.backfill rerun <run id>
+    python -m pipelines.tooling.backfill retry <backfill id>
+    python -m pipelines.tooling.backfill status <backfill id>
+    python -m pipelines.tooling.backfill run --job ingest_and_clean --partition 2013-02-01
+    python -m pipelines.tooling.backfill rerun <run id>
 
 Materialize unpartitioned assets in one run (``tariff_schedule`` first, before loading a history)::
 
-    python -m pipelines.backfill materialize --assets tariff_schedule
+    python -m pipelines.tooling.backfill materialize --assets tariff_schedule
 
 ``launch``, ``retry``, ``run``, ``materialize`` and ``rerun`` wait until the backfill/run finishes (``--no-wait`` to
 return at once) and print progress. They tell the truth about failures:
@@ -508,7 +508,7 @@ def _split(text: str | None) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m pipelines.backfill",
+        prog="python -m pipelines.tooling.backfill",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,7 +1,7 @@
 """Engine parity: run the whole graph on DuckDB and on Spark over the same months of a source folder
 and prove they stored the same data: ``make engine-parity PARITY_ARGS="..."``.
 
-    python -m pipelines.engine_parity --source ../shared/data/lcl --first 2011-11-01 --last 2014-02-01 \
+    python -m pipelines.tooling.engine_parity --source ../shared/data/lcl --first 2011-11-01 --last 2014-02-01 \
         [--out bench-results/parity-<ts>.json] [--work DIR] [--engines duckdb,spark|none] [--config JSON]
 
 What a data team runs before switching ``METER_ENGINE``. The code location's definitions run once per
