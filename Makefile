@@ -45,7 +45,7 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 # METER_ENGINE=spark: the demo installs the optional spark extra first (it still needs Java 17+).
 DEMO_ENV := $(if $(filter spark,$(METER_ENGINE)),env-spark,env)
 demo: $(DEMO_ENV) $(DAGSTER_HOME)/dagster.yaml
-	$(RUN) python -m pipelines.demo
+	$(RUN) python -m pipelines.tooling.demo
 
 test: env
 	$(RUN) pytest $(PYTEST_ARGS)
@@ -62,16 +62,16 @@ ui: env $(DAGSTER_HOME)/dagster.yaml
 	cd "$(DAGSTER_HOME)" && exec "$(CURDIR)/$(VENV)/bin/dg" dev -w "$(CURDIR)/workspace.yaml" -h 127.0.0.1 -p $(UI_PORT)
 
 bench: env
-	$(RUN) python -m pipelines.bench $(BENCH_ARGS)
+	$(RUN) python -m pipelines.tooling.bench $(BENCH_ARGS)
 
 bench-engines: env-spark
-	$(RUN) python -m pipelines.engine_bench $(BENCH_ENGINES_ARGS)
+	$(RUN) python -m pipelines.tooling.engine_bench $(BENCH_ENGINES_ARGS)
 
 # Both engines over the whole real sample (or PARITY_ARGS="--source DIR --first YYYY-MM-01 --last YYYY-MM-01");
 # exit status 1 on any difference; JSON report in bench-results/parity-<timestamp>.json.
 PARITY_ARGS ?= --source ../shared/data/lcl --first 2011-11-01 --last 2014-02-01
 engine-parity: env-spark
-	$(RUN) python -m pipelines.engine_parity $(PARITY_ARGS)
+	$(RUN) python -m pipelines.tooling.engine_parity $(PARITY_ARGS)
 
 lint: env
 	$(RUN) ruff check .

@@ -14,8 +14,9 @@ import assets.features.assets  # noqa: E402
 import assets.ingest.assets  # noqa: E402
 import assets.model.assets  # noqa: E402
 import assets.reports.assets  # noqa: E402
-from assets.common.resources import resources_from_env  # noqa: E402
+import assets.settlement.assets  # noqa: E402
 from pipelines.jobs import ingest_and_clean_job  # noqa: E402
+from pipelines.resources import resources_from_env  # noqa: E402
 from pipelines.schedules import SCHEDULES  # noqa: E402
 from pipelines.sensors import SENSORS  # noqa: E402
 
@@ -25,6 +26,7 @@ ASSET_MODULES = [
     assets.features.assets,
     assets.model.assets,
     assets.reports.assets,
+    assets.settlement.assets,
 ]
 
 

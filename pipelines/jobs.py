@@ -13,6 +13,7 @@ ingest_and_clean_job = dg.define_asset_job(
         "household_days",
         "household_event_readings",
         "household_reference_slots",
+        "settlement_day_windows",
     ),
     description="Load, clean and aggregate per household the month(s) of the run (every monthly asset). "
     "A partition range runs as one run.",

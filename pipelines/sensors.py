@@ -8,14 +8,25 @@ grouped into contiguous ranges and each range is requested as ONE run of the ``i
 job (single-run backfill policy: one pass over the files, one replace per table). The run key is
 derived from the file fingerprints, so the same change is never requested twice.
 
-* Cursor: JSON ``{relative path: [size, mtime_ns, first_month, last_month]}``; the months
+* Cursor: JSON ``{relative path: [size, mtime_ns, first_month, last_month, refused]}``; the months
   (``YYYY-MM-01`` or null for files that are not readings) let a deleted or shrunk file reload the
-  months it used to cover.
+  months it used to cover; ``refused`` is why a file cannot be read (null if it can).
+* Switched on with an empty cursor (the first time), every file is new: the first tick requests every
+  month of every readings file, grouped into contiguous ranges (one run per range), i.e. the whole
+  history is re-ingested once. Idempotent, but at full scale that is the whole ingest.
 * A file modified less than ``SETTLE_SECONDS`` ago is left for a later tick (still being copied).
 * The current, incomplete month is not a partition yet: the monthly schedule loads it later.
 * Household and tariff files do not trigger runs (they feed unpartitioned assets).
-* A file that cannot be read is logged; if it used to be readable, its old months are requested so
-  the run fails loudly, naming the file.
+* A readings file that cannot be read is an ALERT, not a skipped tick: every tick that has no run to
+  request FAILS, naming each such file and the reason, until the file is replaced (a new size or
+  mtime: read again) or removed. A tick that does request runs (other files changed) requests them
+  and logs the refusal as an error; the next tick fails again. Ingest refuses the same file
+  (``ingest.refused_source_files``, the failing ``source_files_readable`` check of ``raw_readings``),
+  so the other months keep loading. If the file used to be readable, its old months are requested so
+  their run fails loudly, naming the file (its stored rows are not dropped silently).
+* A file moved to another folder is a deletion plus a new file: its months are reloaded (one run;
+  the rows then name the new path). Its content hash is unchanged, so drift and the report's data
+  fingerprint do not change (``assets/ingest/file_ledger.py``).
 * Skipped when ``METER_SOURCE_DIR`` is unset (the built-in synthetic data does not change).
 """
 
@@ -38,11 +49,26 @@ from pipelines.jobs import ingest_and_clean_job
 from pipelines.schedules import automation_running
 
 SETTLE_SECONDS = 30.0
+# How often the daemon evaluates the sensor (METER_SENSOR_INTERVAL_SECONDS when the code location loads;
+# at least 5 s): the delay from a settled file to its run is at most this.
+INTERVAL_ENV = "METER_SENSOR_INTERVAL_SECONDS"
 TICK_BUDGET_SECONDS = 40.0  # below Dagster's 60 s sensor evaluation timeout; the rest waits a tick
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
-CursorEntry = list  # [size, mtime_ns, first_month | None, last_month | None]
+CursorEntry = list  # [size, mtime_ns, first_month | None, last_month | None, refused reason | None]
+ENTRY_FIELDS = 5
+
+
+class SourceFilesRefused(Exception):
+    """Raised by a tick with no run to request while readings files cannot be read: the tick fails."""
+
+
+def sensor_interval_seconds() -> int:
+    import os
+
+    value = os.environ.get(INTERVAL_ENV, "").strip()
+    return max(5, int(value)) if value else 60
 
 
 @dataclass(frozen=True)
@@ -85,7 +111,7 @@ def parse_cursor(text: str | None) -> dict[str, CursorEntry]:
     if not text:
         return {}
     data = json.loads(text)
-    return {k: list(v) + [None] * (4 - len(v)) for k, v in data.items()}
+    return {k: list(v) + [None] * (ENTRY_FIELDS - len(v)) for k, v in data.items()}
 
 
 def _entry_months(entry: CursorEntry | None) -> list[date]:
@@ -102,6 +128,11 @@ class Plan:
     fingerprints_by_month: dict[date, list[str]]
     notes: list[str]
     pending: int = 0
+
+    @property
+    def refused(self) -> dict[str, str]:
+        """Readings files that cannot be read (path -> reason), new or carried over from earlier ticks."""
+        return {k: v[4] for k, v in sorted(self.cursor.items()) if len(v) >= ENTRY_FIELDS and v[4]}
 
     def run_requests(self, existing_months: set[date]) -> list[dg.RunRequest]:
         months = [m for m in self.fingerprints_by_month if m in existing_months]
@@ -160,18 +191,19 @@ def plan_tick(
             kind = classify(path, relative)
             months = file_month_range(path, relative) if kind == "readings" else None
         except (SourceFileError, OSError) as exc:
-            notes.append(f"cannot read {relative}: {exc}")
-            cursor[relative] = [stat.size, stat.mtime_ns, None, None]
+            reason = exc.problem if isinstance(exc, SourceFileError) else str(exc)
+            notes.append(f"cannot read {relative}: {reason}")
+            cursor[relative] = [stat.size, stat.mtime_ns, None, None, reason]
             touch(_entry_months(old), fingerprint)  # it used to hold these months: fail loudly
             continue
         if months is None:
-            cursor[relative] = [stat.size, stat.mtime_ns, None, None]
+            cursor[relative] = [stat.size, stat.mtime_ns, None, None, None]
             if kind in ("households", "tariffs"):
                 notes.append(f"{kind} file {relative} changed (re-materialize the '{kind}' asset)")
             touch(_entry_months(old), fingerprint)
             continue
         first, last = months
-        cursor[relative] = [stat.size, stat.mtime_ns, first.isoformat(), last.isoformat()]
+        cursor[relative] = [stat.size, stat.mtime_ns, first.isoformat(), last.isoformat(), None]
         touch(set(months_between(first, last)) | set(_entry_months(old)), fingerprint)
 
     for relative in sorted(set(previous) - set(current)):
@@ -191,7 +223,7 @@ def existing_months(now: datetime | None = None) -> set[date]:
 @dg.sensor(
     name="source_files_sensor",
     job=ingest_and_clean_job,
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=sensor_interval_seconds(),
     default_status=dg.DefaultSensorStatus.RUNNING if automation_running() else dg.DefaultSensorStatus.STOPPED,
     description="Reload the months touched by new, changed or deleted files in METER_SOURCE_DIR.",
 )
@@ -213,8 +245,17 @@ def source_files_sensor(context: dg.SensorEvaluationContext, source: MeterSource
         context.log.info(f"not partitions (yet): {', '.join(str(m) for m in outside)}")
     requests = plan.run_requests(existing)
     cursor = json.dumps(plan.cursor, sort_keys=True, separators=(",", ":"))
+    refused = "; ".join(f"{path}: {reason}" for path, reason in plan.refused.items())
     if requests:
+        if refused:
+            context.log.error(f"readings file(s) refused (not loaded; the next tick fails until fixed): {refused}")
         return dg.SensorResult(run_requests=requests, cursor=cursor)
+    if refused:
+        raise SourceFilesRefused(
+            f"{len(plan.refused)} readings file(s) in METER_SOURCE_DIR cannot be read and are refused (not loaded; "
+            f"other files and months load as usual): {refused}. Replace the file with a readable version or remove it; "
+            "until then every tick without a run to launch fails."
+        )
     reason = "no new, changed or deleted readings files"
     if plan.pending:
         reason += f" ({plan.pending} file(s) still being written or left for the next tick)"

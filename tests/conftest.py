@@ -36,6 +36,7 @@ def materialize_graph(root: Path, source: Path, first: str, last: str) -> tuple:
 
     from assets.common.resources import MeterSource, ReportsDir, Warehouse
     from pipelines.definitions import defs
+    from pipelines.engines import DuckDBEngine
     from pipelines.run_plan import materialize_in_order
 
     definitions = defs()
@@ -43,6 +44,7 @@ def materialize_graph(root: Path, source: Path, first: str, last: str) -> tuple:
         "warehouse": Warehouse(database=str(root / "warehouse.duckdb")),
         "source": MeterSource(source_dir=str(source)),
         "reports": ReportsDir(path=str(root / "reports")),
+        "engine": DuckDBEngine(),
     }
     instance = dg.DagsterInstance.ephemeral(tempdir=str(root / "dagster_home"))
     results = []

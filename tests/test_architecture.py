@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-CONTRACTS = ("layers", "dagster-at-the-edges", "no-cycles")
+CONTRACTS = ("layers", "dagster-at-the-edges", "tooling-outside-the-code-location", "no-cycles")
 
 # Test folders that are not one stage's: they run across stages (the whole graph, the Dagster
 # services, the real sample, the Spark engine, bad input). Every other tests/<dir> is named after

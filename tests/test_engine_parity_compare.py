@@ -1,4 +1,4 @@
-"""The engine-parity comparison itself (``pipelines.engine_parity``), without Spark: two tiny runs' stores
+"""The engine-parity comparison itself (``pipelines.tooling.engine_parity``), without Spark: two tiny runs' stores
 written by DuckDB (a warehouse, and a "Spark" side of a warehouse plus a hive-partitioned Parquet lake),
 so that what counts as equal, and what does not, is pinned in the fast suite. The real comparison of
 the two engines is ``tests/spark/test_engine_parity.py``."""
@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import engine_parity
-from pipelines.whole_graph import LAKE_FOLDER, WAREHOUSE_FILE
+from pipelines.tooling import engine_parity
+from pipelines.tooling.engine_parity import LAKE_FOLDER, WAREHOUSE_FILE
 
 MONTHS = (date(2013, 1, 1), date(2013, 2, 1))
 SUMMARY = (
@@ -31,7 +31,7 @@ def _store(root: Path, lake: bool) -> None:
     """The tables a run stores, a few rows each; with ``lake`` the monthly tables go to Parquet."""
     root.mkdir(parents=True)
     with duckdb.connect(str(root / WAREHOUSE_FILE)) as con:
-        for schema in ("ingest", "clean", "features", "model", "reports"):
+        for schema in ("ingest", "clean", "features", "model", "reports", "settlement"):
             con.execute(f"CREATE SCHEMA {schema}")
         for table in engine_parity.MONTHLY_TABLES:
             con.execute(
@@ -46,7 +46,7 @@ def _store(root: Path, lake: bool) -> None:
         )
         for statement in SUMMARY:
             con.execute(statement)
-        for table in engine_parity.MODEL_OUTPUTS:
+        for table in (*engine_parity.MODEL_OUTPUTS, *engine_parity.HALF_HOURLY_PRODUCTS):
             con.execute(f"CREATE TABLE {table} AS SELECT 'h' || i AS household_id, i AS persona FROM range(4) AS r(i)")
         if lake:
             for table in (*engine_parity.MONTHLY_TABLES, engine_parity.FILE_INDEX):

@@ -10,7 +10,6 @@ import dagster as dg
 from pydantic import model_validator
 
 from assets.clean.vee_rules import VeeSettings
-from assets.common.engine import engine_from_env
 from assets.common.metadata import (
     OWNERS,
     markdown_table,
@@ -21,12 +20,10 @@ from assets.common.metadata import (
     violating_asset,
 )
 from assets.common.partitions import month_window, monthly_partitions
-from assets.common.resources import SparkEngine, Warehouse
+from assets.common.resources import MeterEngine, Warehouse
 from assets.ingest.assets import raw_readings
 
 CLEAN_ASSETS = ("clean_readings", "quarantined_readings", "household_month_coverage")
-# METER_ENGINE=spark: the same clean SQL runs on Spark over the Parquet lake (docs/SCALING.md).
-ENGINE = engine_from_env()
 
 CLEAN_LINEAGE = {
     "household_id": [("raw_readings", "household_id")],
@@ -59,35 +56,32 @@ class VeeConfig(dg.Config):
         return VeeSettings(**self.model_dump())
 
 
-CLEAN_MULTI_ASSET = dict(
+@dg.multi_asset(
     specs=[
         dg.AssetSpec(
             "clean_readings",
             deps=[raw_readings],
             group_name="clean",
-            kinds={"duckdb"},
+            kinds={"duckdb", "spark"},
             owners=OWNERS,
             description="One row per (household, UTC half hour): actual readings that passed VEE and "
             "short-gap estimates (quality_code E, never used for response features).",
-            metadata={"partition_expr": "reading_month"},
         ),
         dg.AssetSpec(
             "quarantined_readings",
             deps=[raw_readings],
             group_name="clean",
-            kinds={"duckdb"},
+            kinds={"duckdb", "spark"},
             owners=OWNERS,
             description="Every rejected raw row with its file, line, rule id, reason and original text.",
-            metadata={"partition_expr": "reading_month"},
         ),
         dg.AssetSpec(
             "household_month_coverage",
             deps=[raw_readings],
             group_name="clean",
-            kinds={"duckdb"},
+            kinds={"duckdb", "spark"},
             owners=OWNERS,
             description="Per household and month: expected, actual, estimated and missing half hours.",
-            metadata={"partition_expr": "reading_month"},
         ),
     ],
     check_specs=[
@@ -105,11 +99,9 @@ CLEAN_MULTI_ASSET = dict(
     ],
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    name="clean",
 )
-
-
-def _clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Warehouse, spark: SparkEngine | None):
+def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Warehouse, engine: MeterEngine):
+    """Validation, estimation and editing of the month(s) in the run, on the engine's half-hourly tables."""
     import polars as pl
 
     from assets.clean.clean_readings import (
@@ -117,7 +109,6 @@ def _clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Ware
         COVERAGE_TABLE,
         QUARANTINE_TABLE,
         NoUsableReadings,
-        clean_window,
     )
     from assets.clean.schemas.clean_readings import CleanReadings
     from assets.clean.schemas.household_month_coverage import HouseholdMonthCoverage
@@ -130,12 +121,7 @@ def _clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Ware
     settings = config.settings()
     try:
         with warehouse.get_connection() as con:
-            if ENGINE == "spark":
-                from assets.clean.spark_clean import clean_on_spark
-
-                result = clean_on_spark(con, spark, start, end, settings)
-            else:
-                result = clean_window(con, start, end, settings)
+            result = engine.clean_window(con, start, end, settings)
     except SchemaViolation as violation:
         # Validated inside the transaction: nothing was committed.
         yield schema_check_failed(violating_asset(violation, tables, "clean_readings"), violation)
@@ -249,20 +235,3 @@ def _clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Ware
             "balance_by_file": dg.MetadataValue.md(markdown_table(by_file) if by_file.height else "_(empty)_"),
         },
     )
-
-
-# The engine is chosen when the code location loads: with METER_ENGINE=spark the asset also
-# requires the `spark` resource (resources_from_env adds it); the body is the same.
-if ENGINE == "spark":
-
-    @dg.multi_asset(**CLEAN_MULTI_ASSET)
-    def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Warehouse, spark: SparkEngine):
-        """Validation, estimation and editing of the month(s) in the run, on Spark over the Parquet lake."""
-        yield from _clean(context, config, warehouse, spark)
-
-else:
-
-    @dg.multi_asset(**CLEAN_MULTI_ASSET)
-    def clean(context: dg.AssetExecutionContext, config: VeeConfig, warehouse: Warehouse):
-        """Validation, estimation and editing of the month(s) in the run, in DuckDB."""
-        yield from _clean(context, config, warehouse, None)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assets.clean.clean_readings import (
     BALANCE_TABLE,
@@ -159,13 +159,4 @@ def clean_window_spark(
     return result
 
 
-def clean_on_spark(
-    con: duckdb.DuckDBPyConnection, engine: Any, start: date, end: date, settings: VeeSettings | None = None
-) -> CleanResult:
-    """The clean asset's Spark path: the raw months the Spark ingest wrote to the lake
-    (``assets/ingest/spark_ingest.py``), cleaned on the session of ``engine`` (``resources.SparkEngine``)
-    into the lake. ``con`` (the warehouse) is not read: nothing half-hourly is in it on this engine."""
-    return clean_window_spark(engine.session(), engine.lake_root, start, end, settings)
-
-
-__all__ = ["BALANCE_TABLE", "clean_on_spark", "clean_window_spark", "ensure_tables", "export_raw_from_duckdb"]
+__all__ = ["BALANCE_TABLE", "clean_window_spark", "ensure_tables", "export_raw_from_duckdb"]

@@ -4,18 +4,20 @@
 * ``METER_WAREHOUSE``   the DuckDB file (default ``data/warehouse.duckdb``)
 * ``METER_REPORTS_DIR`` report output (default ``reports/``)
 * ``METER_SYNTHETIC_HOUSEHOLDS`` size of the built-in synthetic data set (default 300)
-* ``METER_ENGINE``      ``duckdb`` (default) or ``spark``: with ``spark`` the resource ``spark``
-  (:class:`SparkEngine`: ``METER_LAKE``, ``METER_SPARK_MASTER``, ``METER_SPARK_REMOTE``) is added
+* ``METER_ENGINE``      ``duckdb`` (default) or ``spark``: which implementation of the ``engine``
+  resource (:class:`MeterEngine`) the code location binds (``pipelines/resources.py``; Spark reads
+  ``METER_LAKE``, ``METER_SPARK_MASTER``, ``METER_SPARK_REMOTE``)
 
-A variable that is set is passed as ``dg.EnvVar`` (so the UI shows which variable configures a
-resource, not its value); an unset one leaves the documented default.
+The resources are bound in ``pipelines/resources.py``: a variable that is set is passed as
+``dg.EnvVar`` (so the UI shows which variable configures a resource, not its value); an unset one
+leaves the documented default.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,6 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from assets.common.engine import DEFAULT_LAKE, engine_from_env
 from assets.common.warehouse import (
     DEFAULT_LOCK_TIMEOUT_S,
     DEFAULT_MEMORY_LIMIT,
@@ -40,7 +41,7 @@ DEFAULT_SYNTHETIC_HOUSEHOLDS = 300
 DEFAULT_SYNTHETIC_SEED = 7
 
 
-def _resolved(value: Any) -> Any:
+def resolved(value: Any) -> Any:
     """A field's value; an ``EnvVar`` read directly (resources used outside a run, e.g. by a CLI)."""
     if isinstance(value, dg.EnvVar) or hasattr(value, "env_var_name"):  # dg.EnvVar / dg.EnvVar.int
         return value.get_value()
@@ -59,7 +60,7 @@ class Warehouse(DuckDBResource):
 
     @property
     def path(self) -> Path:
-        return Path(_resolved(self.database))
+        return Path(resolved(self.database))
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -84,17 +85,17 @@ class MeterSource(dg.ConfigurableResource):
 
     @property
     def is_synthetic(self) -> bool:
-        return not _resolved(self.source_dir)
+        return not resolved(self.source_dir)
 
     def folder(self) -> Path:
         """The folder to read; generates the synthetic data set once if that is the source."""
         if not self.is_synthetic:
-            path = Path(_resolved(self.source_dir))
+            path = Path(resolved(self.source_dir))
             if not path.is_dir():
                 raise FileNotFoundError(f"METER_SOURCE_DIR={path} is not a folder")
             return path
         return ensure_synthetic_data(
-            Path(self.synthetic_dir), int(_resolved(self.synthetic_households)), self.synthetic_seed
+            Path(self.synthetic_dir), int(resolved(self.synthetic_households)), self.synthetic_seed
         )
 
 
@@ -141,62 +142,45 @@ class ReportsDir(dg.ConfigurableResource):
     path: str = Field(default=DEFAULT_REPORTS_DIR)
 
     def folder(self, *parts: str) -> Path:
-        folder = Path(_resolved(self.path), *parts)
+        folder = Path(resolved(self.path), *parts)
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
 
-class SparkEngine(dg.ConfigurableResource):
-    """Apache Spark for ``METER_ENGINE=spark`` (docs/SCALING.md): local mode in development and CI
-    (``master``), a Spark Connect server in production (``remote``, ``sc://host:15002``). The
-    half-hourly tables live as Parquet under ``lake`` (a folder, or s3a:// / abfss:// / gs://)."""
-
-    master: str = Field(default="local[2]", description="Spark master when remote is empty (local[N]).")
-    remote: str = Field(default="", description="Spark Connect URL (sc://host:15002); empty = master.")
-    lake: str = Field(default=DEFAULT_LAKE, description="Root of the Parquet lake of the half-hourly tables.")
-    shuffle_partitions: int = Field(default=8, description="spark.sql.shuffle.partitions (months are small).")
+class MeterEngine(dg.ConfigurableResource):
+    """The ``engine`` resource: where the half-hourly tables (raw, clean, per-household-month aggregates)
+    live and what runs the SQL over them. Every asset is defined once against this interface; the code
+    location binds one implementation per deployment (``pipelines/engines.py``: ``DuckDBEngine``, the
+    default, and ``SparkEngine``, chosen by ``METER_ENGINE``). The per-household tables are always in the
+    DuckDB warehouse, whichever engine runs."""
 
     @property
-    def lake_root(self) -> str:
-        return str(_resolved(self.lake))
+    def name(self) -> str:
+        raise NotImplementedError
 
-    def session(self) -> Any:
-        """The SparkSession (created once per process; later calls return the active one)."""
-        from assets.common.spark import build_session
+    def ingest_window(self, warehouse: Warehouse, readings: list, start: date, end: date) -> Any:
+        """Replace the raw readings of months ``start <= m < end`` from ``readings`` (source files)."""
+        raise NotImplementedError
 
-        return build_session(
-            master=str(_resolved(self.master)),
-            remote=str(_resolved(self.remote)),
-            config={"spark.sql.shuffle.partitions": str(self.shuffle_partitions)},
-        )
+    def clean_window(self, con: duckdb.DuckDBPyConnection, start: date, end: date, settings: Any) -> Any:
+        """Validate, estimate and edit months ``start <= m < end`` (``con``: the warehouse)."""
+        raise NotImplementedError
 
+    def build_aggregates(self, con: duckdb.DuckDBPyConnection, start: date, end: date) -> Any:
+        """Replace the per-household-month aggregates of months ``start <= m < end``."""
+        raise NotImplementedError
 
-def _env(name: str, default: str) -> str:
-    return dg.EnvVar(name) if os.environ.get(name) else default
+    @contextmanager
+    def half_hourly(self, con: duckdb.DuckDBPyConnection) -> Iterator[Any]:
+        """The connection the feature layer reads: the half-hourly tables and the warehouse's tables
+        (``assets/features/duck.py`` runs the same statements on either)."""
+        raise NotImplementedError
+        yield
 
+    def latest_clean_month(self, con: duckdb.DuckDBPyConnection) -> date:
+        """The latest month of clean readings (a run without a partition month is as of it)."""
+        raise NotImplementedError
 
-def resources_from_env() -> dict[str, dg.ConfigurableResource]:
-    """Resources for the current environment (variables resolved when a run starts)."""
-    households = (
-        dg.EnvVar.int("METER_SYNTHETIC_HOUSEHOLDS")
-        if os.environ.get("METER_SYNTHETIC_HOUSEHOLDS")
-        else DEFAULT_SYNTHETIC_HOUSEHOLDS
-    )
-    return {
-        "warehouse": Warehouse(
-            database=_env("METER_WAREHOUSE", DEFAULT_WAREHOUSE), connection_config=warehouse_connection_config()
-        ),
-        "source": MeterSource(source_dir=_env("METER_SOURCE_DIR", ""), synthetic_households=households),
-        "reports": ReportsDir(path=_env("METER_REPORTS_DIR", DEFAULT_REPORTS_DIR)),
-        **(
-            {
-                "spark": SparkEngine(
-                    master=_env("METER_SPARK_MASTER", "local[2]"),
-                    remote=_env("METER_SPARK_REMOTE", ""),
-                    lake=_env("METER_LAKE", DEFAULT_LAKE),
-                )
-            }
-            if engine_from_env() == "spark"
-            else {}
-        ),
-    }
+    def location_metadata(self, table: str) -> dict[str, str]:
+        """Where ``table`` is stored when it is not in the warehouse (metadata shown in the UI)."""
+        return {}

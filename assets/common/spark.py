@@ -228,6 +228,10 @@ class SparkConnection:
         mapping = tuple((t, v) for t, v in mapping if v != t)
         return self.spark.sql(transpile(sql, mapping), args=spark_args(params or {}) or None)
 
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> SparkResult:
+        """One query with DuckDB's ``fetchall``/``fetchone`` (small results, as a DuckDB cursor gives)."""
+        return SparkResult(self.sql(sql, params))
+
     def fetch(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
         """A small result (per household or coarser) as polars, via Arrow."""
         import polars as pl

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from pydantic import Field, field_validator, model_validator
 
-from assets.common.engine import engine_from_env
 from assets.common.metadata import (
     OWNERS,
     markdown_table,
@@ -19,7 +18,7 @@ from assets.common.metadata import (
     violating_asset,
 )
 from assets.common.partitions import month_window, monthly_partitions
-from assets.common.resources import SparkEngine, Warehouse
+from assets.common.resources import MeterEngine, Warehouse
 from assets.features.settings import FeatureSettings
 
 if TYPE_CHECKING:
@@ -227,32 +226,29 @@ AGGREGATE_TABLES: dict[str, tuple[str, str]] = {
 SCHEDULE_AGGREGATES = ("household_event_readings", "household_reference_slots")
 
 
-AGGREGATES_MULTI_ASSET = dict(
+@dg.multi_asset(
     specs=[
         dg.AssetSpec(
             name,
             deps=["clean_readings", "tariff_schedule"] if name in SCHEDULE_AGGREGATES else ["clean_readings"],
             group_name="features",
-            kinds={"spark", "parquet"} if engine_from_env() == "spark" else {"duckdb"},
+            kinds={"duckdb", "spark"},
             owners=OWNERS,
             description=description,
-            metadata={"dagster/table_name": table, "partition_expr": "reading_month"},
+            metadata={"dagster/table_name": table},
         )
         for name, (table, description) in AGGREGATE_TABLES.items()
     ],
     check_specs=[schema_check_spec(name, [table]) for name, (table, _) in AGGREGATE_TABLES.items()],
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    name="household_month_aggregates",
 )
-# METER_ENGINE=spark: the same aggregate SQL runs on Spark over the lake's clean months and writes the lake
-# (docs/SCALING.md); only row counts come back. Chosen when the code location loads, as clean's.
-ENGINE = engine_from_env()
-
-
-def _household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Warehouse, spark: SparkEngine | None):
+def household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Warehouse, engine: MeterEngine):
+    """The month(s) of the run aggregated per household from the engine's clean readings (each month
+    replaced, its fingerprint row written last), so the unpartitioned features read compact aggregates
+    rather than every reading."""
     from assets.common.table_model import SchemaViolation
-    from assets.features.aggregates import OUTPUTS, build_aggregates, schedule_rows
+    from assets.features.aggregates import OUTPUTS, schedule_rows
 
     start, end = month_window(context)
     tables = {table: name for name, (table, _) in AGGREGATE_TABLES.items()}
@@ -265,27 +261,17 @@ def _household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Wa
                     "built without one, so the features will read the readings for them (and report the months "
                     "stale) until they are re-materialized after tariff_schedule"
                 )
-            if ENGINE == "spark":
-                from assets.features.spark_aggregates import aggregates_on_spark
-
-                result = aggregates_on_spark(con, spark, start, end)
-            else:
-                result = build_aggregates(con, start, end)
+            result = engine.build_aggregates(con, start, end)
     except SchemaViolation as violation:  # validated inside the month's transaction: nothing stored
         yield schema_check_failed(violating_asset(violation, tables, "household_days"), violation)
         raise
     models = {table: model for table, model, _ in OUTPUTS}
-    stored_at = {}
-    if ENGINE == "spark":  # the lake's folder of the table (its counts above are Spark aggregates over it)
-        from assets.common.spark import table_location
-
-        stored_at = {t: {"lake_location": dg.MetadataValue.path(table_location(spark.lake_root, t))} for t in models}
     for name, (table, _) in AGGREGATE_TABLES.items():
         yield dg.MaterializeResult(
             asset_key=name,
             metadata={
                 **table_metadata(models[table], table, result.rows(table), partition_row_count=result.rows(table)),
-                **stored_at.get(table, {}),
+                **engine.location_metadata(table),
                 "months": dg.MetadataValue.int(result.months),
                 "households": dg.MetadataValue.int(result.households),
                 "tariff_schedule_half_hours": dg.MetadataValue.int(tariff_half_hours),
@@ -294,30 +280,13 @@ def _household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Wa
         )
 
 
-if ENGINE == "spark":
-
-    @dg.multi_asset(**AGGREGATES_MULTI_ASSET)
-    def household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Warehouse, spark: SparkEngine):
-        """The month(s) of the run aggregated per household on Spark from the lake's clean readings (the
-        same SQL, transpiled), written to the lake month by month, each month's fingerprint row last."""
-        yield from _household_month_aggregates(context, warehouse, spark)
-
-else:
-
-    @dg.multi_asset(**AGGREGATES_MULTI_ASSET)
-    def household_month_aggregates(context: dg.AssetExecutionContext, warehouse: Warehouse):
-        """The month(s) of the run aggregated per household (each month replaced in one transaction), so the
-        unpartitioned features read compact aggregates rather than every reading."""
-        yield from _household_month_aggregates(context, warehouse, None)
-
-
-FEATURES_MULTI_ASSET = dict(
+@dg.multi_asset(
     specs=[
         dg.AssetSpec(
             name,
             deps=UPSTREAM[name],
             group_name="features",
-            kinds={"spark", "polars"} if ENGINE == "spark" else {"duckdb", "polars"},
+            kinds={"duckdb", "spark", "polars"},
             owners=OWNERS,
             description=description,
             metadata={"dagster/table_name": table},
@@ -351,8 +320,12 @@ FEATURES_MULTI_ASSET = dict(
         ),
         *(schema_check_spec(name, [FEATURE_TABLES[name][0]]) for name in FEATURE_TABLES),
     ],
-    name="features",
 )
+def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse: Warehouse, engine: MeterEngine):
+    """Baseline, treatment and household features from the engine's half-hourly tables (the same feature
+    SQL on either engine, aggregated before leaving it); the per-household tables stored in the
+    warehouse."""
+    yield from _features(context, config, warehouse, engine)
 
 
 def _stale_aggregate_months(con) -> list:
@@ -362,9 +335,7 @@ def _stale_aggregate_months(con) -> list:
     return aggregates.stale_schedule_months(con) if aggregates.schedule_aggregates_stored(con) else []
 
 
-def _features(
-    context: dg.AssetExecutionContext, config: FeatureConfig, warehouse: Warehouse, spark: SparkEngine | None
-):
+def _features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse: Warehouse, engine: MeterEngine):
     from assets.common.table_model import SchemaViolation
     from assets.features import aggregates
     from assets.features import compute as feat
@@ -373,16 +344,14 @@ def _features(
     models = feature_models()
     tables = {table: name for name, (table, _, _, _) in FEATURE_TABLES.items()}
     try:
-        with warehouse.get_connection() as con, aggregates.recorded_reads() as reads:
-            if spark is not None:
-                from assets.features.duck import lake_connection
-
-                with lake_connection(con, spark.session(), spark.lake_root) as source:
-                    validated = _compute_and_store(source, con, settings, models)
-                    stale = _stale_aggregate_months(source)  # coverage and fingerprints: the lake's
-            else:
-                validated = _compute_and_store(con, con, settings, models)
-                stale = _stale_aggregate_months(con)
+        # the source: the warehouse itself, or the lake with the warehouse
+        with (
+            warehouse.get_connection() as con,
+            aggregates.recorded_reads() as reads,
+            engine.half_hourly(con) as source,
+        ):
+            validated = _compute_and_store(source, con, settings, models)
+            stale = _stale_aggregate_months(source)  # coverage and fingerprints where the readings are
     except SchemaViolation as violation:
         yield schema_check_failed(violating_asset(violation, tables, "household_features"), violation)
         raise
@@ -424,22 +393,6 @@ def _features(
         )
     yield from _summary_checks(validated["tariff_response_summary"])
     yield from _response_checks(validated["response_checks"])
-
-
-if ENGINE == "spark":
-
-    @dg.multi_asset(**FEATURES_MULTI_ASSET)
-    def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse: Warehouse, spark: SparkEngine):
-        """Baseline, treatment and household features computed on Spark (the same feature SQL,
-        transpiled) over the lake's clean readings; the per-household tables stored in the warehouse."""
-        yield from _features(context, config, warehouse, spark)
-
-else:
-
-    @dg.multi_asset(**FEATURES_MULTI_ASSET)
-    def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse: Warehouse):
-        """Baseline, treatment and household features in DuckDB (aggregated before leaving SQL)."""
-        yield from _features(context, config, warehouse, None)
 
 
 def _compute_and_store(source, con, settings, models: "dict[str, type[TableModel]]") -> "dict[str, pl.DataFrame]":

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assets.clean.clean_readings import CLEAN_TABLE
 from assets.clean.schemas.clean_readings import CleanReadings
@@ -140,14 +140,8 @@ def build_aggregates_spark(
         return aggregate_result(stored, start, end)
 
 
-def aggregates_on_spark(con: duckdb.DuckDBPyConnection, engine: Any, start: date, end: date) -> AggregateResult:
-    """The aggregate asset's Spark path, on the session of ``engine`` (``resources.SparkEngine``)."""
-    return build_aggregates_spark(con, engine.session(), engine.lake_root, start, end)
-
-
 __all__ = [
     "AGGREGATE_LAKE_TABLES",
-    "aggregates_on_spark",
     "build_aggregates_spark",
     "ensure_aggregate_tables",
     "ensure_clean_table",

@@ -6,7 +6,6 @@ location loads fast; they run when a step does.
 
 import dagster as dg
 
-from assets.common.engine import engine_from_env
 from assets.common.metadata import (
     OWNERS,
     markdown_table,
@@ -17,48 +16,93 @@ from assets.common.metadata import (
     table_metadata,
 )
 from assets.common.partitions import month_window, monthly_partitions
-from assets.common.resources import MeterSource, SparkEngine, Warehouse
+from assets.common.resources import MeterEngine, MeterSource, Warehouse
 
 HOUSEHOLDS_TABLE = "ingest.households"
 TARIFF_TABLE = "ingest.tariff_schedule"
-# METER_ENGINE=spark: raw readings are read by Spark into the Parquet lake (docs/SCALING.md).
-ENGINE = engine_from_env()
 
 
-RAW_READINGS_ASSET = dict(
+def _readable_check(refused: list) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name="source_files_readable",
+        asset_key="raw_readings",
+        passed=not refused,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            "every readings file could be read"
+            if not refused
+            else f"{len(refused)} file(s) refused, not loaded: " + "; ".join(r.line() for r in refused)
+        ),
+        metadata={
+            "refused_files": dg.MetadataValue.json([{"file": r.source_file, "reason": r.reason} for r in refused]),
+            "refused_table": "ingest.refused_source_files",
+        },
+    )
+
+
+@dg.asset(
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="ingest",
+    kinds={"duckdb", "spark", "polars"},
     owners=OWNERS,
-    metadata={"partition_expr": "reading_month"},
-    check_specs=[schema_check_spec("raw_readings")],
-    name="raw_readings",
+    check_specs=[
+        schema_check_spec("raw_readings"),
+        dg.AssetCheckSpec(
+            "source_files_readable",
+            asset="raw_readings",
+            description="Every readings file in the source folder could be read. A new file that cannot be read is "
+            "refused (listed in ingest.refused_source_files, not loaded; the other files load) and this check "
+            "fails naming it and the reason (assets/ingest/file_ledger.py).",
+        ),
+    ],
 )
+def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source: MeterSource, engine: MeterEngine):
+    """Every line of every readings file in the source folder whose month is in the run, as found.
 
-
-def _raw_readings(
-    context: dg.AssetExecutionContext, warehouse: Warehouse | None, source: MeterSource, spark: SparkEngine | None
-):
+    Layout (London Datastore 6/4-column, 3-column, Kaggle, Parquet; gzip or plain) is detected from
+    content; text files are read by the engine's native CSV reader and parsed by the same SQL. Each row
+    keeps its source file and line number; the original text only where the line failed to parse. The
+    run's months are replaced, each row written once (re-running never duplicates). A new file that cannot
+    be read is refused (the ``source_files_readable`` check fails naming it; the other files load); a file
+    whose rows are stored and that became unreadable fails the run naming the file, and nothing already
+    stored changes (assets/ingest/file_ledger.py).
+    """
     import polars as pl
 
     from assets.common.table_model import SchemaViolation
-    from assets.ingest.raw_ingest import RAW_TABLE, load_raw_readings
+    from assets.ingest import file_ledger
+    from assets.ingest.raw_ingest import RAW_TABLE
     from assets.ingest.schemas.raw_readings import RawReadings
     from assets.ingest.source_files import discover, of_kind
+    from assets.ingest.source_layouts import SourceFileError
 
     start, end = month_window(context)
     files = discover(source.folder())
     readings = of_kind(files, "readings")
-    if not readings:
+    unreadable = of_kind(files, "unreadable")
+    if not readings and not unreadable:
         raise FileNotFoundError(f"no readings files found in {source.folder()}")
+    refused: list = []
+    ledger: dict = {}
     try:
-        if spark is not None:
-            from assets.ingest.spark_ingest import ingest_window_spark
-
-            result = ingest_window_spark(spark.session(), spark.lake_root, readings, start, end)
+        if engine.name != "duckdb":
+            # the file index of the Spark engine is in the lake, which the ledger does not read: any
+            # unreadable file fails the run, naming it
+            if unreadable:
+                raise SourceFileError(unreadable[0].relative, unreadable[0].problem or "cannot be read")
+            result = engine.ingest_window(warehouse, readings, start, end)
         else:
             with warehouse.get_connection() as con:
-                result = load_raw_readings(con, readings, start, end)
+                known = file_ledger.indexed_months(con)
+            result, refused = file_ledger.load_refusing_new_files(
+                known, files, start, end, lambda to_read: engine.ingest_window(warehouse, to_read, start, end)
+            )
+            present = {f.relative: (f.path, f.size_bytes, f.mtime_ns) for f in files}
+            with warehouse.get_connection() as con:
+                ledger = file_ledger.update_ledger(con, present, refused)
+            for r in refused:
+                context.log.error(f"refused (not loaded): {r.line()}")
     except SchemaViolation as violation:
         yield schema_check_failed("raw_readings", violation)
         raise
@@ -70,60 +114,34 @@ def _raw_readings(
     yield dg.MaterializeResult(
         metadata={
             **table_metadata(RawReadings, RAW_TABLE, result.rows, partition_row_count=result.rows),
+            **engine.location_metadata(RAW_TABLE),
+            "engine": engine.name,
             "window": f"{start} .. {end} (exclusive)",
             "files_read": result.files_read,
             "files_skipped_by_index": result.files_skipped,
             "rows_by_layout": dg.MetadataValue.json(result.rows_by_layout),
             "rows_by_month": dg.MetadataValue.md(markdown_table(by_month)),
             "ignored_files": dg.MetadataValue.json([f.relative for f in files if f.kind == "ignored"][:50]),
+            "refused_files": dg.MetadataValue.json([r.line() for r in refused][:50]),
+            **ledger,
         },
-        check_results=[schema_check_passed("raw_readings", {RAW_TABLE: result.rows})],
+        check_results=[schema_check_passed("raw_readings", {RAW_TABLE: result.rows}), _readable_check(refused)],
     )
 
 
-# The engine is chosen when the code location loads (as the clean asset's): with METER_ENGINE=spark
-# the asset requires the `spark` resource and writes the lake; the definition of a row is the same.
-if ENGINE == "spark":
-
-    @dg.asset(**RAW_READINGS_ASSET, kinds={"spark", "parquet"})
-    def raw_readings(context: dg.AssetExecutionContext, source: MeterSource, spark: SparkEngine):
-        """Every line of every readings file in the source folder whose month is in the run, as found,
-        written to the lake's ``ingest.raw_readings`` by Spark.
-
-        The same rows as the DuckDB ingest (layout from content, the same parse and row SQL); text files
-        are read by Spark's text reader with exact line numbers. The run's months are replaced by one
-        dynamic partition overwrite (on a plain Parquet lake a failure during the overwrite can leave a month
-        partial: docs/SCALING.md); files Spark cannot read exactly
-        (UTF-16, a gzip name that does not match the content, invalid UTF-8) fail the run naming the file.
-        """
-        yield from _raw_readings(context, None, source, spark)
-
-else:
-
-    @dg.asset(**RAW_READINGS_ASSET, kinds={"duckdb", "polars"})
-    def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source: MeterSource):
-        """Every line of every readings file in the source folder whose month is in the run, as found.
-
-        Layout (London Datastore 6/4-column, 3-column, Kaggle, Parquet; gzip or plain) is detected
-        from content; text files are read by DuckDB's native CSV reader and parsed in SQL. Each row
-        keeps its source file and line number; the original text only where the line failed to parse.
-        A month is replaced atomically, each row written once (re-running never duplicates); an
-        unreadable file fails the run naming the file, and nothing already stored changes.
-        """
-        yield from _raw_readings(context, warehouse, source, None)
-
-
-HOUSEHOLDS_ASSET = dict(
+@dg.asset(
     deps=[raw_readings],
     group_name="ingest",
     kinds={"duckdb", "polars"},
     owners=OWNERS,
     check_specs=[schema_check_spec("households")],
-    name="households",
 )
-
-
-def _households(warehouse: Warehouse, source: MeterSource, spark: SparkEngine | None):
+def households(warehouse: Warehouse, source: MeterSource, engine: MeterEngine):
+    """One row per household: trial group (Std = flat-rate control, ToU = dynamic tariff in 2013) and
+    Acorn category/group, from the household information file, completed for households it lacks by the
+    group (6/4-column) and Acorn (6-column) their readings files carry (register_source says which); the
+    register wins where they disagree (counted). ACORN-U and ACORN- are not real groups and become empty.
+    Ids that break the register rule never enter the register (listed with file, line and rule)."""
     from assets.common.table_model import SchemaViolation
     from assets.ingest import households as hh
     from assets.ingest.clock_check import check_clock, clock_sentence
@@ -134,20 +152,12 @@ def _households(warehouse: Warehouse, source: MeterSource, spark: SparkEngine | 
     files = of_kind(discover(source.folder()), "households")
     registered = [hh.read_household_file(f.path, f.relative) for f in files]
     rejected = hh.rejected_register_lines(registered)
-    per_household = acorn_lines = clock = None
-    if spark is not None:  # the raw readings are on the lake: one row per household (and file) comes back
-        from assets.ingest.spark_ingest import lake_runner
-
-        runner = lake_runner(spark.session(), spark.lake_root)
-        per_household = hh.readings_households(runner, RAW_TABLE)
-        acorn_lines = hh.acorn_lines(runner, RAW_TABLE)
-        clock = check_clock(lambda sql, params: runner.execute(sql, params).fetchall(), RAW_TABLE)
     try:
         with warehouse.get_connection() as con:
-            if per_household is None:
-                per_household = hh.readings_households(con, RAW_TABLE)
-                acorn_lines = hh.acorn_lines(con, RAW_TABLE)
-                clock = check_clock(lambda sql, params: con.execute(sql, params).fetchall(), RAW_TABLE)
+            with engine.half_hourly(con) as readings:  # the raw readings: the warehouse's, or the lake's
+                per_household = hh.readings_households(readings, RAW_TABLE)
+                acorn_lines = hh.acorn_lines(readings, RAW_TABLE)
+                clock = check_clock(lambda sql, params: readings.execute(sql, params).fetchall(), RAW_TABLE)
             acorn = hh.read_acorn(source.folder(), acorn_lines)
             table, stats = hh.build_households(registered, hh.seen_with_group(per_household, acorn))
             store_table(con, HOUSEHOLDS_TABLE, Households, table)
@@ -178,31 +188,6 @@ def _households(warehouse: Warehouse, source: MeterSource, spark: SparkEngine | 
         },
         check_results=[schema_check_passed("households", {HOUSEHOLDS_TABLE: table.height})],
     )
-
-
-if ENGINE == "spark":
-
-    @dg.asset(**HOUSEHOLDS_ASSET)
-    def households(warehouse: Warehouse, source: MeterSource, spark: SparkEngine):
-        """One row per household: trial group (Std = flat-rate control, ToU = dynamic tariff in 2013)
-        and Acorn category/group, from the household information file, completed for households it lacks
-        by the group (6/4-column) and Acorn (6-column) their readings files carry (register_source says
-        which); the register wins where they disagree (counted). ACORN-U and ACORN- are not real groups
-        and become empty. Ids that break the register rule never enter the register (listed with file,
-        line and rule)."""
-        yield from _households(warehouse, source, spark)
-
-else:
-
-    @dg.asset(**HOUSEHOLDS_ASSET)
-    def households(warehouse: Warehouse, source: MeterSource):
-        """One row per household: trial group (Std = flat-rate control, ToU = dynamic tariff in 2013)
-        and Acorn category/group, from the household information file, completed for households it lacks
-        by the group (6/4-column) and Acorn (6-column) their readings files carry (register_source says
-        which); the register wins where they disagree (counted). ACORN-U and ACORN- are not real groups
-        and become empty. Ids that break the register rule never enter the register (listed with file,
-        line and rule)."""
-        yield from _households(warehouse, source, None)
 
 
 @dg.asset(

@@ -103,6 +103,9 @@ def ensure_index(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(load_sql(__file__, "create_source_file_index").format(index=_INDEX))
     con.execute(f"ALTER TABLE {_INDEX} ADD COLUMN IF NOT EXISTS truncated_last_line BIGINT")
     con.execute(f"ALTER TABLE {_INDEX} ADD COLUMN IF NOT EXISTS interval_seconds BIGINT")
+    # sha256 of the file's bytes: filled after a load by assets/ingest/file_ledger.py, emptied here when
+    # a new version of the file is indexed
+    con.execute(f"ALTER TABLE {_INDEX} ADD COLUMN IF NOT EXISTS content_sha256 VARCHAR")
 
 
 def _index(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
@@ -550,6 +553,7 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
                 con.execute(
                     f"INSERT OR REPLACE INTO {_INDEX} ({_INDEX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row
                 )
+                con.execute(f"UPDATE {_INDEX} SET content_sha256 = NULL WHERE source_file = ?", [row[0]])
             counts = con.execute(
                 f"""SELECT reading_month, source_layout, count(*) FROM {_RAW}
                     WHERE reading_month >= ? AND reading_month < ? AND source_file IN (SELECT unnest(?))

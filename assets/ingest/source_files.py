@@ -4,7 +4,10 @@ A source folder (``METER_SOURCE_DIR``) may hold readings in any LCL layout, the 
 information file and the tariff schedule, in any sub-folder structure. Files that are text (UTF-8
 or UTF-16, or legacy 8-bit) but none of these (READMEs, Acorn details, inventories) and binary
 files not named as data are ignored and listed; files that claim to be data (``.csv``, ``.gz``,
-``.parquet``) but cannot be read raise :class:`SourceFileError` naming the file.
+``.parquet``) but cannot be read raise :class:`SourceFileError` naming the file in
+:func:`classify`; :func:`discover` lists them as kind ``unreadable`` with the reason, and the raw
+readings asset decides (assets/ingest/file_ledger.py: a new unreadable file is refused, one whose
+rows are stored fails the runs of its months).
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ TARIFF_HEADER = ("tariffdatetime", "tariff")
 class SourceFile:
     path: Path
     relative: str
-    kind: str  # readings | households | tariffs | ignored
+    kind: str  # readings | households | tariffs | ignored | unreadable
     size_bytes: int
     mtime_ns: int
+    problem: str | None = None  # why an ``unreadable`` file cannot be read
 
 
 def _head_text(path: Path, display: str, limit: int = 65536) -> str | None:
@@ -100,13 +104,18 @@ def walk_files(source_dir: Path) -> Iterator[tuple[Path, str]]:
 
 
 def discover(source_dir: Path) -> list[SourceFile]:
-    """Every file below ``source_dir`` (sorted, hidden files skipped, symbolic links followed) with its kind."""
+    """Every file below ``source_dir`` (sorted, hidden files skipped, symbolic links followed) with its kind
+    (``unreadable`` with the reason for a data file that cannot be read)."""
     if not source_dir.is_dir():
         raise FileNotFoundError(f"source folder {source_dir} does not exist")
     found = []
     for path, relative in walk_files(source_dir):
         stat = path.stat()
-        found.append(SourceFile(path, relative, classify(path, relative), stat.st_size, stat.st_mtime_ns))
+        try:
+            kind, problem = classify(path, relative), None
+        except SourceFileError as exc:
+            kind, problem = "unreadable", exc.problem
+        found.append(SourceFile(path, relative, kind, stat.st_size, stat.st_mtime_ns, problem))
     return found
 
 

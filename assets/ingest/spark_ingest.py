@@ -129,9 +129,10 @@ def _file_key(uri: str) -> str:
 
 
 def _local_path(uri: str) -> str:
-    """The decoded local path of a ``file:`` URI (``%20`` -> space), else the URI itself."""
+    """The decoded local path of a ``file:`` URI (``%20`` -> space) with its symbolic links resolved (Spark
+    lists a file by the path it was given, through any linked folder), else the URI itself."""
     parsed = urlparse(uri)
-    return unquote(parsed.path) if parsed.scheme in ("", "file") else uri
+    return str(Path(unquote(parsed.path)).resolve()) if parsed.scheme in ("", "file") else uri
 
 
 @contextmanager

@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 import dagster as dg
 from pydantic import Field, model_validator
 
-from assets.common.engine import engine_from_env
 from assets.common.metadata import (
     OWNERS,
     column_schema,
@@ -17,7 +16,7 @@ from assets.common.metadata import (
     write_table,
 )
 from assets.common.partitions import run_as_of_month
-from assets.common.resources import SparkEngine, Warehouse
+from assets.common.resources import MeterEngine, Warehouse
 from assets.model.settings import SegmentationSettings
 
 # Domain modules (polars, pandera, scikit-learn via the model api) are imported inside the asset
@@ -74,19 +73,17 @@ class SegmentationConfig(dg.Config):
 
 
 CLUSTER_MODEL_ASSET = dict(
-    deps=["household_features", "household_feature_exclusions"],
+    # clean_readings: a run without a partition month is as of the latest clean month
+    deps=["household_features", "household_feature_exclusions", "clean_readings"],
     group_name="model",
     kinds={"scikitlearn", "duckdb"},
     owners=OWNERS,
     check_specs=[schema_check_spec("cluster_model", ["model.cluster_metrics"])],
 )
-# METER_ENGINE=spark: the clean months live in the lake, so a run without a partition month reads its "as
-# of" month there (the Spark resource); everything else of the model is per household, on the warehouse.
-ENGINE = engine_from_env()
 
 
 def _cluster_model(
-    context: dg.AssetExecutionContext, config: SegmentationConfig, warehouse: Warehouse, spark: SparkEngine | None
+    context: dg.AssetExecutionContext, config: SegmentationConfig, warehouse: Warehouse, engine: MeterEngine
 ):
     import polars as pl
 
@@ -106,7 +103,7 @@ def _cluster_model(
             check_enough_households(features, read_table(con, EXCLUSIONS_TABLE), settings)
         except TooFewHouseholds as refusal:  # one sentence with the cause, no traceback to read
             raise dg.Failure(description=str(refusal), allow_retries=False) from None
-        month = run_as_of(run_as_of_month(context), con, spark)
+        month = run_as_of(run_as_of_month(context), con, engine)
         try:
             # Validates the metrics table; the model is persisted below, once named.
             model, metrics = seg.compute_cluster_model(features, settings)
@@ -153,31 +150,20 @@ def _cluster_model(
     )
 
 
-if ENGINE == "spark":
-
-    @dg.asset(**CLUSTER_MODEL_ASSET)
-    def cluster_model(
-        context: dg.AssetExecutionContext, config: SegmentationConfig, warehouse: Warehouse, spark: SparkEngine
-    ):
-        """The fitted scikit-learn pipelines: load-shape K-means (K swept 2..10 by elbow and silhouette,
-        K=3 kept as the textbook comparison) and behavioural personas (K-means vs Gaussian mixture,
-        chosen by silhouette, Davies-Bouldin, Calinski-Harabasz, BIC and bootstrap stability). Persisted
-        with a version and a fingerprint of its training data; seeded, so a re-fit reproduces it."""
-        yield from _cluster_model(context, config, warehouse, spark)
-
-else:
-
-    @dg.asset(**CLUSTER_MODEL_ASSET)
-    def cluster_model(context: dg.AssetExecutionContext, config: SegmentationConfig, warehouse: Warehouse):
-        """The fitted scikit-learn pipelines: load-shape K-means (K swept 2..10 by elbow and silhouette,
-        K=3 kept as the textbook comparison) and behavioural personas (K-means vs Gaussian mixture,
-        chosen by silhouette, Davies-Bouldin, Calinski-Harabasz, BIC and bootstrap stability). Persisted
-        with a version and a fingerprint of its training data; seeded, so a re-fit reproduces it."""
-        yield from _cluster_model(context, config, warehouse, None)
+@dg.asset(**CLUSTER_MODEL_ASSET)
+def cluster_model(
+    context: dg.AssetExecutionContext, config: SegmentationConfig, warehouse: Warehouse, engine: MeterEngine
+):
+    """The fitted scikit-learn pipelines: load-shape K-means (K chosen by the gap statistic, K=3 kept as the
+    textbook comparison) and behavioural personas (K-means vs Gaussian mixture, chosen by silhouette,
+    Davies-Bouldin, Calinski-Harabasz, BIC and bootstrap stability). Persisted with a version and a
+    fingerprint of its training data; seeded, so a re-fit reproduces it."""
+    yield from _cluster_model(context, config, warehouse, engine)
 
 
 SEGMENT_ASSIGNMENTS_ASSET = dict(
-    deps=[cluster_model, "household_features"],
+    # clean_readings: the as-of month; raw_readings: its source-file index keys the drift history
+    deps=[cluster_model, "household_features", "clean_readings", "raw_readings"],
     group_name="model",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
@@ -185,7 +171,7 @@ SEGMENT_ASSIGNMENTS_ASSET = dict(
 )
 
 
-def _segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse, spark: SparkEngine | None):
+def _segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse, engine: MeterEngine):
     from assets.common.table_model import SchemaViolation
     from assets.common.warehouse import read_table
     from assets.model import api as seg
@@ -202,7 +188,7 @@ def _segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse
         except SchemaViolation as violation:
             yield schema_check_failed("segment_assignments", violation)
             raise
-        month = run_as_of(run_as_of_month(context), con, spark)
+        month = run_as_of(run_as_of_month(context), con, engine)
         segmentation_history.record(con, month, assignments, record.fingerprint)
         drift = segmentation_history.drift_against_previous(con, month)
     sizes = assignments.group_by("persona_name").len("households").sort("households", descending=True)
@@ -222,27 +208,16 @@ def _segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse
     )
 
 
-if ENGINE == "spark":
-
-    @dg.asset(**SEGMENT_ASSIGNMENTS_ASSET)
-    def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse, spark: SparkEngine):
-        """Household -> load-shape cluster (and the textbook K=3 cluster), persona, distance to the
-        centroid or membership probability, PCA coordinates. The month's snapshot is also kept in
-        ``model.segment_assignment_history`` so that persona drift can be followed month by month."""
-        yield from _segment_assignments(context, warehouse, spark)
-
-else:
-
-    @dg.asset(**SEGMENT_ASSIGNMENTS_ASSET)
-    def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse):
-        """Household -> load-shape cluster (and the textbook K=3 cluster), persona, distance to the
-        centroid or membership probability, PCA coordinates. The month's snapshot is also kept in
-        ``model.segment_assignment_history`` so that persona drift can be followed month by month."""
-        yield from _segment_assignments(context, warehouse, None)
+@dg.asset(**SEGMENT_ASSIGNMENTS_ASSET)
+def segment_assignments(context: dg.AssetExecutionContext, warehouse: Warehouse, engine: MeterEngine):
+    """Household -> load-shape cluster (and the textbook K=3 cluster), persona, distance to the centroid
+    or membership probability, PCA coordinates. The month's snapshot is also kept in
+    ``model.segment_assignment_history`` so that persona drift can be followed month by month."""
+    yield from _segment_assignments(context, warehouse, engine)
 
 
 @dg.asset(
-    deps=[segment_assignments, cluster_model],
+    deps=[segment_assignments, cluster_model, "household_features"],
     group_name="model",
     kinds={"polars", "duckdb"},
     owners=OWNERS,

@@ -9,12 +9,19 @@ where a household has no evening estimate); its REALISED kW is that reduction x 
 from the baseline year (the caller filters, reports/dr_targets.response_model_inputs), plus Acorn group
 (one-hot). A treated household's trial-year behaviour is post-treatment and never enters.
 
+Measurement error: a household's measured reduction is its true one plus an error of known SE
+(``reduction_se_pct``: the week-block bootstrap SE of the estimate used, evening or all-event). Every
+family is fitted with the weights ``1 / (se^2 + tau^2)`` (:func:`precision_weights`, tau^2 the
+DerSimonian-Laird between-household variance of the training fold): a random-effects meta-regression, so a
+household with three times the noise does not pull the fit as hard as a precisely measured one. Without
+the SE column every household weighs the same.
+
 Candidate families (``settings.response_families``; every one predicts the reduction %, its ranking
 score is prediction x peak load):
-* ``ridge``: standardised ridge regression of the %, its penalty chosen inside the training fold by
-  generalised cross-validation over ``settings.response_ridge_alphas``;
+* ``ridge``: standardised, weighted ridge regression of the %, its penalty chosen inside the training fold
+  by generalised cross-validation over ``settings.response_ridge_alphas``;
 * ``logistic``: L2 logistic regression of the responder flag (C = ``settings.response_logistic_c``);
-  predicted % = p x the training fold's mean responder reduction + (1 - p) x its mean non-responder one;
+  predicted % = p x the training fold's (weighted) mean responder reduction + (1 - p) x its mean non-responder one;
 * ``boosting``: sklearn HistGradientBoostingRegressor (depth 2, 50 trees) of the %. Not in the default
   list: it is the slowest family to fit, and the permutation null refits every family (below).
 
@@ -32,8 +39,8 @@ top ``response_capture_share`` of the fold by the score; gains = rule minus peak
 * Intervals of the gains: the corrected repeated-CV t interval (Nadeau & Bengio 2003; Bouckaert & Frank
   2004): mean +- t(J-1) sqrt((1/J + n_test/n_train) s^2), s^2 the variance of the fold gains. A percentile
   bootstrap over out-of-fold predictions is NOT used: it ignores that the folds share training data.
-* Permutation null (``response_permutations`` draws): the households' responses are shuffled (the %
-  and the responder flag together; features and load stay), every family is refitted on the same splits
+* Permutation null (``response_permutations`` draws): the households' responses are shuffled (the %,
+  its SE and the responder flag together; features and load stay), every family is refitted on the same splits
   and the family choice is made again; the p-value of a gain is (1 + #null >= observed) / (1 + draws),
   its null 95 % range is reported. With shuffled responses the model cannot find signal, so its gain
   over peak load must vanish (or turn negative: multiplying the load by noise loses to the load).
@@ -95,6 +102,7 @@ SPEARMAN_GAIN = "spearman_kw_gain_over_peak_load"
 CAPTURE_GAIN = "captured_kw_gain_over_peak_load"
 AUC = "auc_responder"
 RESPONDER_RATE = "observed_responder_rate"
+SE_COLUMN = "reduction_se_pct"  # the measured reduction's standard error (points of %), optional
 BASIS_CORRECTED = "corrected repeated-CV t interval (Nadeau-Bengio); p: permutation null (responses shuffled)"
 BASIS_NULL = "95% range of the permutation null (responses shuffled, refitted); no sampling interval"
 BASIS_NONE = "no interval"
@@ -105,6 +113,18 @@ def evening_reduction_pct(frame: pl.DataFrame, multiplier: float) -> pl.Expr:
     """Measured evening-event High reduction in % (positive = less load); all-event where missing."""
     evening = pl.col("high_did_pct_evening") if "high_did_pct_evening" in frame.columns else pl.lit(None)
     return (-multiplier * pl.coalesce(evening, pl.col("high_did_pct"))).cast(pl.Float64)
+
+
+def evening_reduction_se_pct(frame: pl.DataFrame, multiplier: float) -> pl.Expr:
+    """Standard error (points of %) of :func:`evening_reduction_pct`, paired with the estimate it uses: the
+    evening estimate's week-block bootstrap SE (``evening_did_pct_se``, dr_targets.add_evening_response) where
+    the evening estimate is used, the all-event one (``high_did_pct_se``) where the all-event estimate is;
+    null where the SE is unknown (the model then weights the household like the median one)."""
+    has_evening = "high_did_pct_evening" in frame.columns
+    evening = pl.col("high_did_pct_evening") if has_evening else pl.lit(None, pl.Float64)
+    ev_se = pl.col("evening_did_pct_se") if "evening_did_pct_se" in frame.columns else pl.lit(None, pl.Float64)
+    all_se = pl.col("high_did_pct_se") if "high_did_pct_se" in frame.columns else pl.lit(None, pl.Float64)
+    return (abs(multiplier) * pl.when(evening.is_not_null()).then(ev_se).otherwise(all_se)).cast(pl.Float64)
 
 
 def design_matrix(frame: pl.DataFrame, settings: SegmentationSettings, groups: list[str]) -> np.ndarray:
@@ -163,35 +183,70 @@ class _Fold:
         sd = np.where(sd > 0, sd, 1.0)
         z = (filled - mu) / sd
         self.x_train, self.x_test, self.raw_test, self.raw_train = z[train], z[test], x[test], x[train]
-        self.u, self.s, self.vt = np.linalg.svd(self.x_train, full_matrices=False)
 
 
-def _ridge(fold: _Fold, y: np.ndarray, alphas: np.ndarray) -> np.ndarray:
-    """Ridge predictions of the fold's test rows, the penalty chosen by GCV on the training rows."""
+def precision_weights(y: np.ndarray, se: np.ndarray | None) -> np.ndarray:
+    """Weights ``1 / (se_i^2 + tau^2)`` of measured responses (points of %), normalised to mean 1.
+
+    A household's measured response is its true response plus measurement error of known SE (the
+    week-block bootstrap of its own events); ``tau^2`` is the between-household variance of the true
+    responses, DerSimonian-Laird (the estimator of responsiveness.fit_response_prior). A regression of
+    the response on household features is then a random-effects meta-regression: a household measured
+    twice as precisely counts for more, but never for more than its true spread allows. A missing or
+    non-positive SE gets the median SE of the others; no SE at all (``se`` None or all missing): equal
+    weights."""
+    n = y.size
+    if se is None or n == 0:
+        return np.ones(n)
+    se = np.asarray(se, dtype=np.float64)
+    ok = np.isfinite(se) & (se > 0)
+    if not ok.any():
+        return np.ones(n)
+    se = np.where(ok, se, np.median(se[ok]))
+    w = 1.0 / se**2
+    ybar = float(np.sum(w * y) / w.sum())
+    q = float(np.sum(w * (y - ybar) ** 2))
+    c = float(w.sum() - np.sum(w**2) / w.sum())
+    tau2 = max((q - (n - 1)) / c, 0.0) if c > 0 else 0.0
+    out = 1.0 / (se**2 + tau2)
+    return out / out.mean()
+
+
+def _ridge(fold: _Fold, y: np.ndarray, alphas: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Weighted ridge predictions of the fold's test rows (weights ``w`` of the training rows, default
+    equal; intercept unpenalised), the penalty chosen by generalised cross-validation of the weighted fit
+    on the training rows."""
     yt = y[fold.train]
-    mean = yt.mean()
-    uty = fold.u.T @ (yt - mean)
-    s2 = fold.s**2
+    wt = np.ones(yt.size) if w is None else w[fold.train] / np.mean(w[fold.train])
+    sw = np.sqrt(wt)
+    mx = (wt[:, None] * fold.x_train).sum(axis=0) / wt.sum()
+    mean = float(np.sum(wt * yt) / wt.sum())
+    u, s, vt = np.linalg.svd(sw[:, None] * (fold.x_train - mx), full_matrices=False)
+    b = sw * (yt - mean)
+    uty = u.T @ b
+    s2 = s**2
     best, best_gcv = alphas[0], np.inf
     n = yt.size
     for a in alphas:
         shrink = s2 / (s2 + a)
-        resid = (yt - mean) - fold.u @ (shrink * uty)
-        dof = n - shrink.sum()
+        resid = b - u @ (shrink * uty)
+        dof = n - 1 - shrink.sum()  # the intercept is one more parameter
         gcv = n * float(resid @ resid) / dof**2 if dof > 0 else np.inf
         if gcv < best_gcv:
             best, best_gcv = a, gcv
-    beta = fold.vt.T @ ((fold.s / (s2 + best)) * uty)
-    return fold.x_test @ beta + mean
+    beta = vt.T @ ((s / (s2 + best)) * uty)
+    return (fold.x_test - mx) @ beta + mean
 
 
-def _logistic(fold: _Fold, y: np.ndarray, r: np.ndarray, c: float) -> np.ndarray:
-    """Two-part prediction p x mean responder % + (1 - p) x mean non-responder % (training fold); p from
+def _logistic(fold: _Fold, y: np.ndarray, r: np.ndarray, c: float, w: np.ndarray | None = None) -> np.ndarray:
+    """Two-part prediction p x mean responder % + (1 - p) x mean non-responder % (training fold, means
+    weighted by ``w``: the responder flag is the household's own test, so the flag itself is not reweighted); p from
     an L2 logistic regression (penalty |w|^2 / 2C on the standardised features, intercept free; the
     objective of sklearn's LogisticRegression(C), solved by Newton's method)."""
     yt, rt = y[fold.train], r[fold.train].astype(bool)
+    wt = np.ones(yt.size) if w is None else w[fold.train]
     if rt.all() or not rt.any():
-        return np.full(fold.test.size, yt.mean())
+        return np.full(fold.test.size, np.average(yt, weights=wt))
     x = np.hstack([np.ones((fold.x_train.shape[0], 1)), fold.x_train])
     target = rt.astype(np.float64)
     penalty = np.full(x.shape[1], 1.0 / c)
@@ -207,10 +262,10 @@ def _logistic(fold: _Fold, y: np.ndarray, r: np.ndarray, c: float) -> np.ndarray
         if np.max(np.abs(step)) < 1e-8:
             break
     p = 1.0 / (1.0 + np.exp(-(fold.x_test @ w[1:] + w[0])))
-    return p * yt[rt].mean() + (1 - p) * yt[~rt].mean()
+    return p * np.average(yt[rt], weights=wt[rt]) + (1 - p) * np.average(yt[~rt], weights=wt[~rt])
 
 
-def _boosting(fold: _Fold, y: np.ndarray, seed: int) -> np.ndarray:
+def _boosting(fold: _Fold, y: np.ndarray, seed: int, w: np.ndarray | None = None) -> np.ndarray:
     from sklearn.ensemble import HistGradientBoostingRegressor
     from threadpoolctl import threadpool_limits
 
@@ -218,17 +273,23 @@ def _boosting(fold: _Fold, y: np.ndarray, seed: int) -> np.ndarray:
         max_iter=50, max_depth=2, learning_rate=0.1, min_samples_leaf=5, random_state=seed
     )
     with threadpool_limits(1):
-        model.fit(fold.raw_train, y[fold.train])
+        model.fit(fold.raw_train, y[fold.train], sample_weight=None if w is None else w[fold.train])
         return model.predict(fold.raw_test)
 
 
-def _family_predict(family: str, fold: _Fold, y: np.ndarray, r: np.ndarray, settings: SegmentationSettings):
+def _family_predict(
+    family: str, fold: _Fold, y: np.ndarray, r: np.ndarray, settings: SegmentationSettings, se: np.ndarray | None
+):
+    """The family's predictions of the fold's test rows, trained on its training rows weighted by
+    precision_weights (computed on the training rows alone)."""
+    w = np.ones(y.size)
+    w[fold.train] = precision_weights(y[fold.train], None if se is None else se[fold.train])
     if family == "ridge":
-        return _ridge(fold, y, np.asarray(settings.response_ridge_alphas, dtype=np.float64))
+        return _ridge(fold, y, np.asarray(settings.response_ridge_alphas, dtype=np.float64), w)
     if family == "logistic":
-        return _logistic(fold, y, r, settings.response_logistic_c)
+        return _logistic(fold, y, r, settings.response_logistic_c, w)
     if family == "boosting":
-        return _boosting(fold, y, settings.random_state)
+        return _boosting(fold, y, settings.random_state, w)
     raise ValueError(f"unknown response model family {family!r}; one of {FAMILIES}")
 
 
@@ -299,7 +360,7 @@ class _Run:
     family: str
 
 
-def _run(folds, y, r, seg, load, top, settings) -> _Run:
+def _run(folds, y, r, se, seg, load, top, settings) -> _Run:
     n = y.size
     kw = y * load / 100.0
     reps = len(folds)
@@ -307,7 +368,7 @@ def _run(folds, y, r, seg, load, top, settings) -> _Run:
     for rep, split in enumerate(folds):
         for fold in split:
             for f in settings.response_families:
-                pred[f][rep, fold.test] = _family_predict(f, fold, y, r, settings)
+                pred[f][rep, fold.test] = _family_predict(f, fold, y, r, settings, se)
             pred[SEGMENT_PRIOR][rep, fold.test] = _segment_prior(y[fold.train], seg[fold.train], seg[fold.test])
     fixed = {TEXTBOOK: top.astype(np.float64) + 1e-6 * load, PEAK_LOAD_RULE: load}
     spearman: dict[str, list[float]] = {k: [] for k in (*pred, *fixed)}
@@ -365,6 +426,7 @@ def _cross_validate(measured: pl.DataFrame, settings: SegmentationSettings, grou
     n = measured.height
     y = measured["reduction_pct"].to_numpy().astype(np.float64)
     r = measured["responded"].to_numpy().astype(int)
+    se = measured[SE_COLUMN].to_numpy().astype(np.float64) if SE_COLUMN in measured.columns else None
     load = measured["peak_load_kw" if "peak_load_kw" in measured.columns else "peak_kw"].to_numpy().astype(np.float64)
     if n < 2 * settings.response_cv_folds or not np.isfinite(load).all():
         return _too_few(measured, n, int(r.sum()), load)
@@ -372,14 +434,14 @@ def _cross_validate(measured: pl.DataFrame, settings: SegmentationSettings, grou
     top = measured["is_textbook_top"].to_numpy().astype(bool)
     x = design_matrix(measured, settings, groups)
     folds = [[_Fold(x, tr, te) for tr, te in split] for split in _splits(n, settings)]
-    obs = _run(folds, y, r, seg, load, top, settings)
+    obs = _run(folds, y, r, se, seg, load, top, settings)
     # the permutation null: responses shuffled, every family refitted, the family chosen again
     rng = np.random.default_rng(settings.random_state)
     rules = (*settings.response_families, SEGMENT_PRIOR, TEXTBOOK)
     null: dict[str, list[float]] = {f"{k}:{m}": [] for k in (MODEL, *rules) for m in (SPEARMAN_GAIN, CAPTURE_GAIN)}
     for _ in range(settings.response_permutations):
         p = rng.permutation(n)
-        run = _run(folds, y[p], r[p], seg, load, top, settings)
+        run = _run(folds, y[p], r[p], None if se is None else se[p], seg, load, top, settings)
         for k in (MODEL, *rules):
             src = run.family if k == MODEL else k
             null[f"{k}:{SPEARMAN_GAIN}"].append(float(np.nanmean(run.spearman[src] - run.spearman[PEAK_LOAD_RULE])))
@@ -547,7 +609,12 @@ def fit_predict(
     fold = _Fold(x, np.arange(x_m.shape[0]), np.arange(x_m.shape[0], x.shape[0]))
     y = np.concatenate([measured["reduction_pct"].to_numpy().astype(np.float64), np.zeros(x_o.shape[0])])
     r = np.concatenate([measured["responded"].to_numpy().astype(int), np.zeros(x_o.shape[0], dtype=int)])
-    return _family_predict(family, fold, y, r, settings)
+    se = (
+        np.concatenate([measured[SE_COLUMN].to_numpy().astype(np.float64), np.full(x_o.shape[0], np.nan)])
+        if SE_COLUMN in measured.columns
+        else None
+    )
+    return _family_predict(family, fold, y, r, settings, se)
 
 
 CURVE_RULES = {MODEL: "pred_model", SEGMENT_PRIOR: "pred_prior", TEXTBOOK: "textbook_score", PEAK_LOAD_RULE: "peak_kw"}

@@ -1,9 +1,14 @@
 """Segmentation as of each month, kept for comparison: persona drift between consecutive fits.
 
-History is keyed by DATA SOURCE: every snapshot records a source key (sha256 over the folders and
-layouts of the indexed source files), and drift compares only snapshots of the same source. When the
-source changes (e.g. the built-in synthetic data, then the real files), the history restarts with a
-note, so real households are never compared with synthetic ones that share their ids.
+History is keyed by DATA SOURCE, by content: every snapshot records the content keys of the indexed
+source files (their sha256, ``assets/ingest/file_ledger.py``; ``path:<file>`` for a file not hashed
+yet) in ``model.segment_history_sources``, and drift compares a snapshot only with the latest
+earlier one that shares at least one source file's content. A new monthly delivery (the old files
+stay), a delivery moved into another sub-folder, or a drop folder reorganised (same bytes, new paths)
+keep the history; a different source (e.g. the built-in synthetic data, then the real files: no
+file in common) restarts it with a note, so real households are never compared with synthetic ones
+that share their ids. ``source_key`` (sha256 over the content keys) identifies the data version of a
+snapshot; snapshots written before the content keys existed are matched by it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ HISTORY_DDL = (
     "persona_id VARCHAR, persona_name VARCHAR, model_fingerprint VARCHAR, source_key VARCHAR"
 )
 SOURCE_INDEX = "ingest.source_file_index"
+SOURCES_TABLE = "model.segment_history_sources"
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,18 @@ def no_history(note: str | None = None) -> Drift:
 
 
 def source_key(con: duckdb.DuckDBPyConnection) -> str:
-    """sha256 over the distinct (folder, layout) pairs of the indexed source files ('' without an index)."""
+    """sha256 over the content keys of the indexed source files ('' without an index)."""
+    import hashlib
+
+    from assets.ingest.file_ledger import content_keys
+
+    keys = content_keys(con)
+    return hashlib.sha256("\n".join(keys).encode("utf-8")).hexdigest() if keys else ""
+
+
+def legacy_source_key(con: duckdb.DuckDBPyConnection) -> str:
+    """The source key snapshots recorded before content keys: sha256 over the distinct (folder, layout)
+    pairs of the indexed files. Only used to keep comparing with such snapshots after an upgrade."""
     import hashlib
 
     try:
@@ -60,13 +77,21 @@ def _ensure_table(con: duckdb.DuckDBPyConnection) -> str:
     table = qualified_name(HISTORY_TABLE)
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({HISTORY_DDL})")
     con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS source_key VARCHAR")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {qualified_name(SOURCES_TABLE)} (as_of_month DATE, content_key VARCHAR)")
     return table
 
 
 def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFrame, fingerprint: str) -> int:
     """Replace the month's snapshot of assignments (idempotent per month); returns rows written."""
+    from assets.ingest.file_ledger import content_keys
+
     table = _ensure_table(con)
     key = source_key(con)
+    sources = qualified_name(SOURCES_TABLE)
+    con.execute(f"DELETE FROM {sources} WHERE as_of_month = ?", [as_of])
+    keys = content_keys(con)
+    if keys:
+        con.execute(f"INSERT INTO {sources} SELECT ?, unnest(?::VARCHAR[])", [as_of, keys])
     snapshot = assignments.select(
         pl.lit(as_of).alias("as_of_month"),
         "household_id",
@@ -92,18 +117,9 @@ def record(con: duckdb.DuckDBPyConnection, as_of: date, assignments: pl.DataFram
 def drift_against_previous(con: duckdb.DuckDBPyConnection, as_of: date) -> Drift:
     """Transition matrix and ARI of personas between the previous snapshot and ``as_of``'s."""
     table = qualified_name(HISTORY_TABLE)
-    current_key = con.execute(f"SELECT any_value(source_key) FROM {table} WHERE as_of_month = ?", [as_of]).fetchall()[
-        0
-    ][0]
-    previous = con.execute(
-        f"SELECT max(as_of_month) FROM {table} WHERE as_of_month < ? AND source_key IS NOT DISTINCT FROM ?",
-        [as_of, current_key],
-    ).fetchall()[0][0]
+    previous = _previous_same_source(con, as_of)
     if previous is None:
-        other = con.execute(
-            f"SELECT count(*) FROM {table} WHERE as_of_month < ? AND source_key IS DISTINCT FROM ?",
-            [as_of, current_key],
-        ).fetchall()[0][0]
+        other = con.execute(f"SELECT count(*) FROM {table} WHERE as_of_month < ?", [as_of]).fetchall()[0][0]
         if other:
             return no_history(
                 "The data source changed since the earlier segmentations, so the drift history restarts here "
@@ -113,6 +129,30 @@ def drift_against_previous(con: duckdb.DuckDBPyConnection, as_of: date) -> Drift
     sql = load_sql(__file__, "drift_pairs").format(history=qualified_name(HISTORY_TABLE))
     pairs = con.sql(sql, params={"previous": previous, "current": as_of}).pl()
     return drift_between(pairs, previous)
+
+
+def _previous_same_source(con: duckdb.DuckDBPyConnection, as_of: date) -> date | None:
+    """The latest snapshot before ``as_of`` that shares a source file's content with ``as_of``'s (or,
+    for snapshots recorded before content keys, the same source key: today's, or the folder key those
+    snapshots used, :func:`legacy_source_key`)."""
+    table, sources = qualified_name(HISTORY_TABLE), qualified_name(SOURCES_TABLE)
+    legacy = legacy_source_key(con)
+    schema, name = SOURCES_TABLE.split(".")
+    has_sources = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
+    ).fetchall()[0][0]
+    if not has_sources:  # only snapshots recorded before content keys (read-only here: no table is created)
+        sources = "(SELECT NULL::DATE AS as_of_month, NULL::VARCHAR AS content_key WHERE false)"
+    return con.execute(
+        f"""SELECT max(h.as_of_month) FROM (SELECT DISTINCT as_of_month, source_key FROM {table}) h
+            WHERE h.as_of_month < $as_of AND (
+                EXISTS (SELECT 1 FROM {sources} p JOIN {sources} c USING (content_key)
+                        WHERE p.as_of_month = h.as_of_month AND c.as_of_month = $as_of)
+                OR (NOT EXISTS (SELECT 1 FROM {sources} p WHERE p.as_of_month = h.as_of_month)
+                    AND (h.source_key = $legacy OR h.source_key IS NOT DISTINCT FROM
+                        (SELECT any_value(source_key) FROM {table} WHERE as_of_month = $as_of))))""",
+        {"as_of": as_of, "legacy": legacy},
+    ).fetchall()[0][0]
 
 
 def drift_between(pairs: pl.DataFrame, previous: date | None) -> Drift:

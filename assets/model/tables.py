@@ -10,7 +10,6 @@ import duckdb
 import polars as pl
 
 from assets.clean.clean_readings import CLEAN_TABLE, COVERAGE_TABLE
-from assets.common.engine import engine_from_env
 from assets.common.sql import qualified_name
 from assets.common.warehouse import read_table
 from assets.features.duck import Connection, fetch, table_exists
@@ -28,15 +27,12 @@ CONTRASTS_TABLE = "model.persona_feature_contrasts"
 
 def as_of_month(run_month: date | None, con: duckdb.DuckDBPyConnection, lake: Connection | None = None) -> date:
     """The run's month (its partition or range end), or else the latest month of clean data: the
-    warehouse's clean readings, or with METER_ENGINE=spark the lake's, read through ``lake``
-    (``duck.lake_connection``; its coverage table, written with the readings, holds the same months)."""
+    warehouse's clean readings, or the lake's, read through ``lake`` (``duck.lake_connection``; its
+    coverage table, written with the readings, holds the same months)."""
     month = run_month
     if month is None:
         if lake is not None:
             source, table = lake, COVERAGE_TABLE
-        elif engine_from_env() == "spark":
-            # the clean months live in the lake; a warehouse clean table there is an earlier DuckDB run's
-            raise LookupError("METER_ENGINE=spark: the clean months are in the lake; pass its connection")
         else:
             source, table = con, CLEAN_TABLE
         if not table_exists(source, table):
@@ -67,12 +63,7 @@ def load_segmentation_inputs(con: duckdb.DuckDBPyConnection) -> SegmentationInpu
     return SegmentationInputs(record, model, read_table(con, FEATURES_TABLE), read_table(con, ASSIGNMENTS_TABLE))
 
 
-def run_as_of(run_month: date | None, con: duckdb.DuckDBPyConnection, spark: Any = None) -> date:
-    """:func:`as_of_month` on the run's engine: with ``spark`` (``resources.SparkEngine``, METER_ENGINE=spark)
-    a run without a partition month reads the lake's latest clean month."""
-    if run_month is not None or spark is None:
-        return as_of_month(run_month, con)
-    from assets.features.duck import lake_connection
-
-    with lake_connection(con, spark.session(), spark.lake_root) as lake:
-        return as_of_month(None, con, lake)
+def run_as_of(run_month: date | None, con: duckdb.DuckDBPyConnection, engine: Any) -> date:
+    """The run's month, or else the latest clean month where ``engine`` (the ``engine`` resource) keeps
+    the clean readings."""
+    return run_month if run_month is not None else engine.latest_clean_month(con)

@@ -15,14 +15,9 @@ from assets.model.personas import PersonaResult
 from assets.model.response_model import ResponseModelScores, capture_curve
 from assets.model.segmentation_history import Drift
 from assets.reports.data_confidence import DataConfidence, read_data_confidence  # noqa: F401
-from assets.reports.dr_targets import (
-    DrTargets,
-    add_evening_response,
-    expected_household_reduction,
-    heldout_event_comparison,
-    rank_dr_targets,
-    score_response_model,
-)
+from assets.reports.dr_targets import DrTargets, rank_dr_targets
+from assets.reports.expected_kw import add_evening_response, expected_household_reduction, score_response_model
+from assets.reports.heldout_comparison import heldout_event_comparison
 from assets.reports.html_report import Report, ReportInputs, build_report
 from assets.reports.interventions import build_interventions
 from assets.reports.profiles import PersonaProfiles, read_persona_kw_profiles  # noqa: F401
@@ -107,6 +102,7 @@ def compute_report(
     response_scores: pl.DataFrame | None = None,
     capture: pl.DataFrame | None = None,
     profiles: PersonaProfiles | None = None,
+    month_over_month=None,
 ) -> Report:
     """HTML (self-contained), Markdown summary and the PNGs of the persona report; ``drift``: persona
     drift since the previous segmentation (None: no earlier segmentation to compare with)."""
@@ -124,5 +120,6 @@ def compute_report(
         response_scores=response_scores,
         capture=capture,
         profiles=profiles,
+        month_over_month=month_over_month,
     )
     return build_report(inputs)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from assets.common.engine import engine_from_env
 from assets.common.metadata import (
     OWNERS,
     column_schema,
@@ -21,7 +20,7 @@ from assets.common.metadata import (
     write_table,
 )
 from assets.common.partitions import run_as_of_month
-from assets.common.resources import MeterSource, ReportsDir, SparkEngine, Warehouse
+from assets.common.resources import MeterEngine, MeterSource, ReportsDir, Warehouse
 
 if TYPE_CHECKING:
     from assets.reports.dr_targets import DrTargets as DrTargetsResult
@@ -34,7 +33,7 @@ CAPTURE_CURVE_TABLE = "reports.dr_capture_curve"
 
 
 @dg.asset(
-    deps=["personas", "segment_assignments"],
+    deps=["personas", "segment_assignments", "cluster_model", "household_features", "treatment_event_responses"],
     group_name="reports",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
@@ -71,7 +70,8 @@ def interventions(warehouse: Warehouse):
 
 
 @dg.asset(
-    deps=["personas", "segment_assignments", "treatment_event_responses"],  # the held-out events' rows
+    # the held-out events' rows, the schedule's evening events, the fitted model
+    deps=["personas", "segment_assignments", "treatment_event_responses", "tariff_schedule", "cluster_model"],
     group_name="reports",
     kinds={"polars", "duckdb"},
     owners=OWNERS,
@@ -91,7 +91,7 @@ def dr_targets(warehouse: Warehouse):
     from assets.common.table_model import SchemaViolation, validate
     from assets.model.tables import load_segmentation_inputs
     from assets.reports import api as seg
-    from assets.reports.dr_targets import read_heldout_event_rows
+    from assets.reports.heldout_comparison import read_heldout_event_rows
     from assets.reports.schemas.dr_targets import DrTargetComparison, DrTargets
     from assets.reports.schemas.response_model import CaptureCurve, ResponseModelScores
 
@@ -145,14 +145,15 @@ PERSONA_REPORT_ASSET = dict(
         "treatment_event_responses",
         "placebo_draws",
         "response_checks",
+        "cluster_model",  # the model registry and the load-shape sweep
+        "raw_readings",  # the funnel counts raw readings; the source-file index
+        "clean_readings",  # the kW profiles
     ],
     group_name="reports",
     kinds={"html", "matplotlib"},
     owners=OWNERS,
     name="persona_report",
 )
-# METER_ENGINE=spark: the kW profiles read the lake's clean readings on Spark (features' duck layer).
-ENGINE = engine_from_env()
 
 
 def _persona_report(
@@ -160,7 +161,7 @@ def _persona_report(
     warehouse: Warehouse,
     reports: ReportsDir,
     source: MeterSource,
-    spark: SparkEngine | None,
+    engine: MeterEngine,
 ):
     """The persona report (the docstring of ``persona_report`` below says what it holds)."""
     from assets.common.warehouse import read_table
@@ -168,6 +169,7 @@ def _persona_report(
     from assets.model.personas import PersonaResult
     from assets.model.tables import CONTRASTS_TABLE, PERSONAS_TABLE, TESTS_TABLE, load_segmentation_inputs, run_as_of
     from assets.reports import api as seg
+    from assets.reports import month_over_month
     from assets.reports.publish import publish_report_files
 
     with warehouse.get_connection() as con:
@@ -175,7 +177,20 @@ def _persona_report(
         persona_result = PersonaResult(
             read_table(con, PERSONAS_TABLE), read_table(con, TESTS_TABLE), read_table(con, CONTRASTS_TABLE)
         )
-        month = run_as_of(run_as_of_month(context), con, spark)
+        month = run_as_of(run_as_of_month(context), con, engine)
+        with engine.half_hourly(con) as readings:  # the funnel and the kW profiles read the readings
+            data = seg.read_data_confidence(con, *describe_source(source), readings=readings)
+            profiles = seg.read_persona_kw_profiles(readings, run.model.settings.k_anonymity)
+        drift = segmentation_history.drift_against_previous(con, month)
+        # what changed since the previous segmentation (recorded per month: assets/reports/month_over_month.py)
+        changes = month_over_month.record_and_compare(
+            con,
+            month,
+            drift.previous_month,
+            month_over_month.snapshot_of(data.effect, read_table(con, DR_TARGETS_TABLE), run.assignments),
+            run.model.settings.k_anonymity,
+            drift.note,
+        )
         report = seg.compute_report(
             run.features,
             run.model,
@@ -183,16 +198,18 @@ def _persona_report(
             persona_result,
             read_table(con, INTERVENTIONS_TABLE),
             stored_dr_targets(con),
-            drift=segmentation_history.drift_against_previous(con, month),
+            drift=drift,
             response_scores=read_table(con, RESPONSE_SCORES_TABLE),
             capture=read_table(con, CAPTURE_CURVE_TABLE),
-            data=_data_confidence(con, spark, source),
-            profiles=_kw_profiles(con, spark, run.model.settings.k_anonymity),
+            data=data,
+            profiles=profiles,
+            month_over_month=changes,
         )
     files = {
         "persona_report.html": report.html.encode("utf-8"),
         "dr_targets.csv": report.dr_targets_csv.write_csv().encode("utf-8"),
         "persona_report.md": report.markdown.encode("utf-8"),
+        "month_over_month.csv": report.month_over_month_csv.write_csv().encode("utf-8"),
         **{f"{name}.png": png for name, png in report.images.items()},
     }
     paths = []
@@ -212,59 +229,22 @@ def _persona_report(
     )
 
 
-def _data_confidence(con, spark: SparkEngine | None, source: MeterSource):
-    """The report's data block; with Spark the funnel counts the raw readings in the lake."""
-    from assets.reports import api as seg
-
-    if spark is None:
-        return seg.read_data_confidence(con, *describe_source(source))
-    from assets.features.duck import lake_connection
-
-    with lake_connection(con, spark.session(), spark.lake_root) as lake:
-        return seg.read_data_confidence(con, *describe_source(source), readings=lake)
-
-
-def _kw_profiles(con, spark: SparkEngine | None, k: int):
-    """The persona kW profiles, from the warehouse's clean readings or (Spark) the lake's."""
-    from assets.reports import api as seg
-
-    if spark is None:
-        return seg.read_persona_kw_profiles(con, k)
-    from assets.features.duck import lake_connection
-
-    with lake_connection(con, spark.session(), spark.lake_root) as lake:
-        return seg.read_persona_kw_profiles(lake, k)
-
-
-if ENGINE == "spark":
-
-    @dg.asset(**PERSONA_REPORT_ASSET)
-    def persona_report(
-        context: dg.AssetExecutionContext,
-        warehouse: Warehouse,
-        reports: ReportsDir,
-        source: MeterSource,
-        spark: SparkEngine,
-    ):
-        """The persona report a DR program manager reads without code (data and confidence, personas with kW
-        profiles and the event-day overlay, programs, DR targets, response-model scores, drift): HTML, PNGs,
-        Markdown and dr_targets.csv. The kW profiles are computed on Spark from the lake's clean readings."""
-        return _persona_report(context, warehouse, reports, source, spark)
-
-else:
-
-    @dg.asset(**PERSONA_REPORT_ASSET)
-    def persona_report(
-        context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportsDir, source: MeterSource
-    ):
-        """A report a DR program manager can read without code: data and confidence first (source, with a
-        SYNTHETIC banner for generated data; months, fingerprint, funnel, population effect and placebo,
-        warnings), personas with kW profiles and a High-event vs normal-day overlay of their measured ToU
-        households, every applicable program with its sourced range, the DR target comparison with kW
-        intervals, the out-of-sample response-model scores, load-shape clusters, elbow and silhouette
-        curves, Acorn mix and persona drift. Written as HTML (self-contained), PNGs, Markdown and
-        dr_targets.csv; the plots are also in this metadata."""
-        return _persona_report(context, warehouse, reports, source, None)
+@dg.asset(**PERSONA_REPORT_ASSET)
+def persona_report(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    reports: ReportsDir,
+    source: MeterSource,
+    engine: MeterEngine,
+):
+    """A report a DR program manager can read without code: data and confidence first (source, with a
+    SYNTHETIC banner for generated data; months, fingerprint, funnel, population effect and placebo,
+    warnings), personas with kW profiles and a High-event vs normal-day overlay of their measured ToU
+    households, every applicable program with its sourced range, the DR target comparison with kW
+    intervals, the out-of-sample response-model scores, load-shape clusters, elbow and silhouette
+    curves, Acorn mix and persona drift. Written as HTML (self-contained), PNGs, Markdown and
+    dr_targets.csv; the plots are also in this metadata."""
+    return _persona_report(context, warehouse, reports, source, engine)
 
 
 def describe_source(source: MeterSource) -> tuple[str, bool]:

@@ -70,6 +70,7 @@ class DataConfidence:
     gaps: list[str] = field(default_factory=list)  # what could not be computed, and why
     no_response_reason: str | None = None  # why no population effect exists, when none does
     checks: list[dict] = field(default_factory=list)  # features.response_checks rows (check_lines)
+    month_ranges: list[tuple[str, str]] = field(default_factory=list)  # loaded months, contiguous runs (YYYY-MM)
     placebo_null: dict[str, list[float]] = field(default_factory=dict)  # band -> pooled effect of each draw
     estimands: list = field(default_factory=list)  # estimand.EstimandEffect: all events, evening, winter weekday
     breakdown: list[dict] = field(default_factory=list)  # rows of response_breakdown.sql
@@ -86,18 +87,49 @@ FUNNEL_LABELS = {
 }
 
 
+def month_ranges(months: list) -> list[tuple[str, str]]:
+    """Loaded months (dates) as contiguous runs of calendar months, ``(first, last)`` as ``YYYY-MM``."""
+    from assets.common.months import next_month
+
+    runs: list[list] = []
+    for month in sorted(set(months)):
+        if runs and next_month(runs[-1][1]) == month:
+            runs[-1][1] = month
+        else:
+            runs.append([month, month])
+    return [(f"{a:%Y-%m}", f"{b:%Y-%m}") for a, b in runs]
+
+
+def months_text(data: DataConfidence) -> str:
+    """The loaded months for the report: "2011-12 to 2014-02, 2026-10" (each run of consecutive months)."""
+    if data.month_ranges:
+        return ", ".join(a if a == b else f"{a} to {b}" for a, b in data.month_ranges)
+    return f"{data.first_month} to {data.last_month}" if data.first_month else "unknown"
+
+
 def source_fingerprint(con) -> str:
-    """sha256 over the indexed source files (name, size, rows), in name order; '' without an index.
-    ``con``: the warehouse, or with METER_ENGINE=spark the lake's connection (the index is in the lake)."""
+    """sha256 over the content of the indexed source files (their sha256, ``assets/ingest/file_ledger.py``;
+    name, size and rows for a file not hashed yet), sorted: moving a file to another folder keeps it;
+    '' without an index. ``con``: the warehouse, or with METER_ENGINE=spark the lake's connection (the
+    index is in the lake; it has no content hashes, so there the names count)."""
     from assets.features.duck import fetch
 
-    rows = fetch(
-        con, "SELECT source_file, size_bytes, line_rows FROM ingest.source_file_index ORDER BY source_file"
-    ).rows()
+    index = fetch(con, "SELECT * FROM ingest.source_file_index")
+    hashes = index["content_sha256"].to_list() if "content_sha256" in index.columns else [None] * index.height
+    keys = sorted(
+        sha if sha is not None else "\x1f".join("" if v is None else str(v) for v in (name, size, rows))
+        for sha, name, size, rows in zip(
+            hashes,
+            index["source_file"].to_list(),
+            index["size_bytes"].to_list(),
+            index["line_rows"].to_list(),
+            strict=True,
+        )
+    )
     digest = hashlib.sha256()
-    for row in rows:
-        digest.update("\x1f".join("" if v is None else str(v) for v in row).encode("utf-8") + b"\n")
-    return digest.hexdigest() if rows else ""
+    for key in keys:
+        digest.update(key.encode("utf-8") + b"\n")
+    return digest.hexdigest() if keys else ""
 
 
 def segmentation_warnings(metrics_rows: list[dict], synthetic: bool = False) -> list[str]:
@@ -154,6 +186,7 @@ def read_data_confidence(con, source: str, synthetic: bool, readings=None) -> Da
 
     cols = [*FUNNEL_LABELS, "first_month", "last_month"]
     row = dict(zip(cols, fetch(readings or con, load_sql(__file__, "household_funnel")).row(0), strict=True))
+    loaded = fetch(readings or con, "SELECT DISTINCT reading_month FROM ingest.raw_readings ORDER BY 1")
     effects = {
         r[0]: Effect(float(r[1]), float(r[2]), float(r[3]), int(r[4]), int(r[5]))
         for r in con.execute(load_sql(__file__, "population_effects")).fetchall()
@@ -170,6 +203,7 @@ def read_data_confidence(con, source: str, synthetic: bool, readings=None) -> Da
         first_month=None if row["first_month"] is None else str(row["first_month"])[:7],
         last_month=None if row["last_month"] is None else str(row["last_month"])[:7],
         fingerprint=source_fingerprint(readings or con),
+        month_ranges=month_ranges(loaded["reading_month"].to_list()),
         funnel={k: int(row[k] or 0) for k in FUNNEL_LABELS},  # in FUNNEL_LABELS order
         effect=effects.get("treatment"),
         warnings=[*clock_warnings(readings or con), *segmentation_warnings(metrics, synthetic)],
@@ -400,7 +434,7 @@ def block(data: DataConfidence | None) -> dict:
             "top_warnings": [],
             "breakdown": None,
         }
-    months = f"{data.first_month} to {data.last_month}" if data.first_month else "unknown"
+    months = months_text(data)
     lines = [
         f"Source: SYNTHETIC data, not real households ({data.source})."
         if data.synthetic

@@ -29,18 +29,12 @@ from assets.model.segmentation_history import (
     no_history,
     transition_matrix,
 )
+from assets.reports import month_over_month as mom
 from assets.reports import plots
 from assets.reports.data_confidence import DataConfidence
 from assets.reports.data_confidence import block as data_block
-from assets.reports.dr_targets import (
-    NO_RESPONSE,
-    PEAK_LOAD_RULE,
-    PROGRAM_EVIDENCE,
-    RANKING_RULE,
-    RULES,
-    TEXTBOOK_RULE,
-    DrTargets,
-)
+from assets.reports.dr_targets import DrTargets
+from assets.reports.expected_kw import NO_RESPONSE, PEAK_LOAD_RULE, PROGRAM_EVIDENCE, RANKING_RULE, RULES, TEXTBOOK_RULE
 from assets.reports.interventions import NO_CENTRAL, household_program_kw, program_options
 from assets.reports.privacy import suppress_small_counts, suppress_small_groups
 from assets.reports.profiles import PersonaProfiles, profile_notes
@@ -60,6 +54,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("method", "Method, assumptions and caveats"),
     ("model-details", "Model details"),
     ("drift", "Persona drift since the previous segmentation"),
+    ("month-over-month", "What changed since the previous segmentation"),
 )
 
 Fmt = Callable[[object], str]
@@ -97,6 +92,7 @@ class ReportInputs:
     response_scores: pl.DataFrame | None = None  # reports.response_model_scores (None: not computed)
     capture: pl.DataFrame | None = None  # reports.dr_capture_curve
     profiles: PersonaProfiles | None = None  # kW profiles and the event-day overlay (reports.profiles)
+    month_over_month: mom.MonthOverMonth | None = None  # effect, persona sizes, DR list vs the previous run
 
     @property
     def k(self) -> int:
@@ -109,6 +105,9 @@ class Report:
     markdown: str
     images: dict[str, bytes]
     dr_targets_csv: pl.DataFrame | None = None  # written as reports/dr_targets.csv beside the HTML
+    month_over_month_csv: pl.DataFrame | None = (
+        None  # reports/month_over_month.csv (assets/reports/month_over_month.py)
+    )
 
 
 def dr_targets_csv(inputs: ReportInputs) -> pl.DataFrame:
@@ -807,6 +806,7 @@ def report_context(inputs: ReportInputs) -> dict[str, object]:
             "n_unusable": len(m.unusable),
         },
         "drift": {"sentence": drift_sentence(drift), "table": drift_table(drift, k)},
+        "month_over_month": _month_over_month_context(inputs.month_over_month),
         "response_model": _response_model_context(inputs),
     }
 
@@ -823,6 +823,16 @@ METRIC_LABELS = {
     "auc_responder": "AUC: tells responders from non-responders (first CV repeat)",
     "observed_responder_rate": "observed share of responders",
 }
+
+
+def _month_over_month_context(m: mom.MonthOverMonth | None) -> dict:
+    if m is None:
+        return {"sentence": "No month-over-month comparison for this report.", "table": None}
+    table = mom.display_table(m)
+    return {
+        "sentence": m.sentence,
+        "table": table_data(table, [(c, c, None) for c in table.columns]) if table.height else None,
+    }
 
 
 def _response_model_context(inputs: ReportInputs) -> dict:
@@ -1042,6 +1052,10 @@ def build_markdown_summary(inputs: ReportInputs) -> str:
         f"#### {dict(SECTIONS)['drift']}",
         "",
         _drift_markdown(inputs.drift or no_history(), k),
+        "",
+        f"#### {dict(SECTIONS)['month-over-month']}",
+        "",
+        mom.markdown(inputs.month_over_month),
     ]
     return "\n".join(lines) + "\n"
 
@@ -1054,6 +1068,7 @@ def build_report(inputs: ReportInputs) -> Report:
         markdown=build_markdown_summary(inputs),
         images=images,
         dr_targets_csv=dr_targets_csv(inputs),
+        month_over_month_csv=None if inputs.month_over_month is None else inputs.month_over_month.csv(),
     )
 
 

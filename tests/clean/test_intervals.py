@@ -231,6 +231,7 @@ def test_all_hourly_source_fails_the_clean_run_with_the_sentence_not_a_traceback
 
     from assets.common.resources import MeterSource, ReportsDir, Warehouse
     from pipelines.definitions import defs
+    from pipelines.engines import DuckDBEngine
 
     write_kaggle(tmp_path / "src" / "hourly.csv", hourly_lines([r for r in rows if r[0] == HOUSEHOLDS[0]]))
     result = dg.materialize(
@@ -240,6 +241,7 @@ def test_all_hourly_source_fails_the_clean_run_with_the_sentence_not_a_traceback
             "warehouse": Warehouse(database=str(tmp_path / "warehouse.duckdb")),
             "source": MeterSource(source_dir=str(tmp_path / "src")),
             "reports": ReportsDir(path=str(tmp_path / "reports")),
+            "engine": DuckDBEngine(),
         },
         instance=dg.DagsterInstance.ephemeral(tempdir=str(tmp_path / "home")),
         partition_key="2013-01-01",

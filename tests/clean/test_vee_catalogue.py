@@ -95,12 +95,13 @@ def test_dagster_run_with_bad_vee_config_fails_before_any_sql(tmp_path: Path, ba
 
     from assets.clean.assets import clean
     from assets.common.resources import Warehouse
+    from pipelines.engines import DuckDBEngine
 
     warehouse = tmp_path / "w.duckdb"
     result = dg.materialize(
         [clean],
         partition_key="2012-01-01",
-        resources={"warehouse": Warehouse(database=str(warehouse))},
+        resources={"warehouse": Warehouse(database=str(warehouse)), "engine": DuckDBEngine()},
         run_config={"ops": {"clean": {"config": bad}}},
         raise_on_error=False,
     )

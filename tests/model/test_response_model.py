@@ -94,3 +94,53 @@ def test_the_family_is_chosen_by_held_out_gain_and_the_fit_predicts_with_it():
     assert pred.shape == (10,) and np.isfinite(pred).all()
     with pytest.raises(ValueError, match="response_families"):
         SegmentationSettings(response_families=("forest",))
+
+
+def test_precision_weights_follow_the_measurement_error_and_the_true_spread():
+    """1 / (se^2 + tau^2), tau^2 the DerSimonian-Laird between-household variance, normalised to mean 1."""
+    rng = np.random.default_rng(3)
+    y = rng.normal(5, 3, 40)
+    assert np.allclose(rm.precision_weights(y, np.full(40, 2.0)), 1.0)  # equal errors: equal weights
+    assert np.allclose(rm.precision_weights(y, None), 1.0)
+    assert np.allclose(rm.precision_weights(y, np.full(40, np.nan)), 1.0)
+    se = np.where(np.arange(40) < 20, 1.0, 10.0)
+    w = rm.precision_weights(y, se)
+    assert w[:20].min() > 3 * w[20:].max() and np.isclose(w.mean(), 1.0)
+    # a true spread much larger than both errors: the households count almost equally
+    wide = rm.precision_weights(rng.normal(0, 100, 40), se)
+    assert wide.max() / wide.min() < 1.05
+    # an unknown SE counts as the median one
+    se_missing = se.copy()
+    se_missing[0] = np.nan
+    w = rm.precision_weights(y, se_missing)
+    assert np.isclose(w[0], w[19]) or np.isclose(w[0], w[20])
+
+
+def test_households_measured_precisely_outweigh_noisy_ones():
+    """Planted: 40 households measured precisely (SE 0.5) whose reduction rises with evening_share, 12 measured
+    badly (SE 30) whose noise happens to run the other way. Weighted by their SEs the model keeps the precise
+    slope; without the SEs (equal weights) the noisy ones drag it."""
+    rng = np.random.default_rng(11)
+    n_good, n_bad = 40, 12
+    n = n_good + n_bad
+    cols = {c: rng.normal(scale=0.1, size=n) for c in DEFAULT_LIFESTYLE_FEATURES}
+    x = np.concatenate([np.linspace(-1, 1, n_good), np.linspace(-1, 1, n_bad)])
+    cols["evening_share"] = x
+    reduction = np.where(np.arange(n) < n_good, 6 + 3 * x, 6 - 30 * x)
+    data = pl.DataFrame(
+        {
+            "household_id": [f"H{i:03d}" for i in range(n)],
+            **cols,
+            "acorn_group": ["Comfortable"] * n,
+            "reduction_pct": reduction,
+            rm.SE_COLUMN: np.where(np.arange(n) < n_good, 0.5, 30.0),
+            "responded": reduction > 6,
+        }
+    )
+    probe = pl.DataFrame({**{c: [0.0, 0.0] for c in DEFAULT_LIFESTYLE_FEATURES}, "acorn_group": ["Comfortable"] * 2})
+    probe = probe.with_columns(pl.Series("evening_share", [-1.0, 1.0]))
+    weighted = rm.fit_predict(data, probe, SETTINGS, GROUPS, "ridge")
+    unweighted = rm.fit_predict(data.drop(rm.SE_COLUMN), probe, SETTINGS, GROUPS, "ridge")
+    slope_w, slope_u = (weighted[1] - weighted[0]) / 2, (unweighted[1] - unweighted[0]) / 2
+    print(f"slope per unit evening_share: weighted {slope_w:+.2f}, unweighted {slope_u:+.2f} (precise truth +3)")
+    assert 2.0 < slope_w < 3.5 and slope_u < 0.0

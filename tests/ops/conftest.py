@@ -54,7 +54,8 @@ def cli_materialize(services: DagsterServices, select: str, partition_range: str
 @pytest.fixture(scope="session")
 def loaded_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedServices]:
     services = DagsterServices(tmp_path_factory.mktemp("dagster-services"))
-    services.prepare()
+    # the source-files sensor (STOPPED unless a test starts it: test_operations_daemon.py) ticks every 5 s
+    services.prepare({"METER_SENSOR_INTERVAL_SECONDS": "5"})
     files = write_source(services.source)
     try:
         services.start(daemon=True)

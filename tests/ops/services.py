@@ -24,7 +24,7 @@ from pathlib import Path
 import psutil
 
 from assets.common.warehouse import WarehouseSettings, connect
-from pipelines.backfill import Client
+from pipelines.tooling.backfill import Client
 from tests.lcl_files import kaggle_line, lds_line, write_lines
 
 REPO = Path(__file__).resolve().parents[2]

@@ -24,7 +24,7 @@ from tests.ops.asset_graph import _partitions
 from tests.ops.services import REPO
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.json"
-GROUPS = {"ingest", "clean", "features", "model", "reports"}
+GROUPS = {"ingest", "clean", "features", "model", "reports", "settlement"}
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@ session fixture (conftest.py) loads them once with the CLI. Each test needs only
 another test (checked: the file passes in reverse order, and (b) and (c) each alone).
 
 (a) CLI ``dagster asset materialize --partition-range``: one run, rows for three months.
-(b) ``python -m pipelines.backfill launch``: GraphQL asset backfill of the range -> one run.
+(b) ``python -m pipelines.tooling.backfill launch``: GraphQL asset backfill of the range -> one run.
 (c) A backfill, a launchpad-style run and a CLI run at the same time: all succeed, the queued runs
     do not overlap, no "Could not set lock" anywhere, no duplicated rows.
 (d) One month fails on its own (its file is corrupted in place: same size, same mtime, so runs of
     other months skip it by the file index; March loads meanwhile); after the fix,
-    ``python -m pipelines.backfill rerun`` re-executes only that partition from the failure.
+    ``python -m pipelines.tooling.backfill rerun`` re-executes only that partition from the failure.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import backfill as bf
+from pipelines.tooling import backfill as bf
 from tests.ops.conftest import LoadedServices, all_runs, cli_materialize
 from tests.ops.services import INGEST_CLEAN_ASSETS, LOCK_ERROR, MONTHS, REPO, rows_by_month
 
@@ -43,7 +43,7 @@ def assert_three_months_loaded_once(warehouse: Path) -> None:
 
 
 def backfill_script(services, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "pipelines.backfill", "--url", services.url, "--poll", "1", *args]
+    cmd = [sys.executable, "-m", "pipelines.tooling.backfill", "--url", services.url, "--poll", "1", *args]
     return subprocess.run(cmd, cwd=REPO, env=services.env, capture_output=True, text=True, timeout=timeout)
 
 

@@ -22,7 +22,7 @@ import dagster as dg
 import filelock
 import pytest
 
-import pipelines.backfill as bf
+import pipelines.tooling.backfill as bf
 from pipelines.run_launcher import run_worker_pid
 from tests.ops.conftest import all_runs
 from tests.ops.services import BIN, INGEST_CLEAN_ASSETS, MONTHS, REPO, DagsterServices, write_source

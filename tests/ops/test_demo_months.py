@@ -1,11 +1,11 @@
-"""make demo requests only months that are partitions (pipelines.demo.source_month_range)."""
+"""make demo requests only months that are partitions (pipelines.tooling.demo.source_month_range)."""
 
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from pipelines.demo import source_month_range
+from pipelines.tooling.demo import source_month_range
 
 HEADER = "LCLid,tstp,energy(kWh/hh)\n"
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
+from dagster._core.storage.dagster_run import DagsterRun
 
 import pipelines.definitions
 import pipelines.schedules
@@ -26,9 +29,18 @@ def defs() -> dg.Definitions:
     return pipelines.definitions.defs()
 
 
+@functools.cache
+def _repository() -> dg.RepositoryDefinition:
+    return pipelines.definitions.defs().get_repository_def()
+
+
+def context(when: datetime, instance: dg.DagsterInstance | None = None) -> dg.ScheduleEvaluationContext:
+    repository = _repository()
+    return dg.build_schedule_context(instance=instance, scheduled_execution_time=when, repository_def=repository)
+
+
 def tick(schedule: dg.ScheduleDefinition, when: datetime) -> list[dg.RunRequest]:
-    context = dg.build_schedule_context(scheduled_execution_time=when)
-    return list(schedule.evaluate_tick(context).run_requests or [])
+    return list(schedule.evaluate_tick(context(when)).run_requests or [])
 
 
 def test_runs_on_the_2nd_at_3_utc(defs: dg.Definitions):
@@ -38,17 +50,88 @@ def test_runs_on_the_2nd_at_3_utc(defs: dg.Definitions):
     assert schedule.job_name == "monthly_resegmentation"
 
 
+def _live_ticks() -> list[tuple[datetime, str]]:
+    """Every tick from go-live +1 month for two years: the tick on the 2nd requests the month before."""
+    out, year, month = [], 2026, 11
+    for _ in range(26):
+        previous = (year - (month == 1), (month - 2) % 12 + 1)
+        out.append((datetime(year, month, 2, 3, 0, tzinfo=UTC), f"{previous[0]}-{previous[1]:02d}-01"))
+        year, month = year + (month == 12), month % 12 + 1
+    return out
+
+
 @pytest.mark.parametrize(
     ("when", "partition"),
     [
-        (datetime(2026, 11, 2, 3, 0, tzinfo=UTC), "2026-10-01"),
-        (datetime(2027, 1, 2, 3, 0, tzinfo=UTC), "2026-12-01"),  # across the year boundary
+        (datetime(2026, 11, 2, 3, 0, tzinfo=UTC), "2026-10-01"),  # the first tick after go-live
+        (datetime(2027, 1, 2, 3, 0, tzinfo=UTC), "2026-12-01"),  # across the year end
+        (datetime(2027, 2, 2, 3, 0, tzinfo=UTC), "2027-01-01"),
+        (datetime(2027, 4, 2, 3, 0, tzinfo=UTC), "2027-03-01"),  # after the UK spring clock change (2027-03-28)
+        (datetime(2027, 11, 2, 3, 0, tzinfo=UTC), "2027-10-01"),  # after the autumn clock change (2027-10-31)
+        # the same instants written in UK local time (BST / GMT): the schedule is UTC, nothing moves
+        (datetime(2027, 4, 2, 4, 0, tzinfo=ZoneInfo("Europe/London")), "2027-03-01"),
+        (datetime(2027, 11, 2, 3, 0, tzinfo=ZoneInfo("Europe/London")), "2027-10-01"),
         (datetime(2013, 3, 2, 3, 0, tzinfo=UTC), "2013-02-01"),
+        (datetime(2014, 3, 2, 3, 0, tzinfo=UTC), "2014-02-01"),  # the month after the history's end: its last month
+        *_live_ticks(),
     ],
 )
 def test_tick_requests_the_previous_month(defs: dg.Definitions, when: datetime, partition: str):
     requests = tick(defs.resolve_schedule_def("monthly_resegmentation_schedule"), when)
     assert [(r.partition_key, r.run_key) for r in requests] == [(partition, partition)]
+
+
+def _gap_ticks() -> list[datetime]:
+    """Every tick whose month before is in the gap: 2014-04-02 (targets 2014-03) .. 2026-10-02, the
+    tick on go-live day (targets 2026-09, the month before METER_LIVE_FROM)."""
+    out, year, month = [], 2014, 4
+    while (year, month) <= (2026, 10):
+        out.append(datetime(year, month, 2, 3, 0, tzinfo=UTC))
+        year, month = year + (month == 12), month % 12 + 1
+    return out
+
+
+def test_ticks_between_history_end_and_go_live_request_nothing(defs: dg.Definitions):
+    """Today's main requested 2014-02-01 (the last history partition) on every one of these ticks."""
+    schedule = defs.resolve_schedule_def("monthly_resegmentation_schedule")
+    ticks = _gap_ticks()
+    assert ticks[0] == datetime(2014, 4, 2, 3, tzinfo=UTC) and ticks[-1] == datetime(2026, 10, 2, 3, tzinfo=UTC)
+    assert len(ticks) == 151
+    for when in ticks:
+        result = schedule.evaluate_tick(context(when))
+        assert not result.run_requests, when
+        assert "is not a partition" in result.skip_message, when
+
+
+def test_go_live_day_and_the_day_after(defs: dg.Definitions):
+    schedule = defs.resolve_schedule_def("monthly_resegmentation_schedule")
+    # go-live day itself (METER_LIVE_FROM=2026-10-01): the tick's month before is not live yet
+    go_live = schedule.evaluate_tick(context(datetime(2026, 10, 2, 3, tzinfo=UTC)))
+    assert not go_live.run_requests and "2026-09 is not a partition" in go_live.skip_message
+    assert pipelines.schedules.target_month(datetime(2026, 10, 1, 0, 0, tzinfo=UTC))[0] is None
+    # the first live month is re-segmented on the 2nd of the month after
+    assert pipelines.schedules.target_month(datetime(2026, 11, 2, 3, tzinfo=UTC))[0] == date(2026, 10, 1)
+
+
+def test_a_month_already_resegmented_is_not_run_again(defs: dg.Definitions, tmp_path):
+    """A successful run of the month (a backfill, a manual run) makes the tick skip; a failed one does not."""
+    schedule = defs.resolve_schedule_def("monthly_resegmentation_schedule")
+    when = datetime(2026, 11, 2, 3, tzinfo=UTC)
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+
+        def evaluate():
+            return schedule.evaluate_tick(context(when, instance))
+
+        assert [r.partition_key for r in evaluate().run_requests] == ["2026-10-01"]
+        for status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.SUCCESS):
+            instance.add_run(
+                DagsterRun(job_name="monthly_resegmentation", status=status, tags={"dagster/partition": "2026-10-01"})
+            )
+            result = evaluate()
+            if status == dg.DagsterRunStatus.FAILURE:
+                assert [r.partition_key for r in result.run_requests] == ["2026-10-01"]
+            else:
+                assert not result.run_requests and "already re-segmented" in result.skip_message
 
 
 def test_job_covers_every_monthly_asset_and_is_monthly(defs: dg.Definitions):

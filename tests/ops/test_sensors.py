@@ -12,6 +12,7 @@ import pytest
 
 import pipelines.definitions
 from assets.common.resources import MeterSource, Warehouse
+from pipelines.engines import DuckDBEngine
 from pipelines.sensors import (
     RANGE_END_TAG,
     RANGE_START_TAG,
@@ -20,7 +21,7 @@ from pipelines.sensors import (
     source_files_sensor,
 )
 from tests.lcl_files import kaggle_line, lds_line, write_lines
-from tests.ops.services import MONTHS, rows_by_month, settle, write_source
+from tests.ops.services import MONTHS, rows_by_month, settle, write_month_file, write_source
 
 
 @pytest.fixture
@@ -49,6 +50,13 @@ def evaluate(folder: Path | None, cursor: str | None = None) -> dg.SensorResult 
     return source_files_sensor(context)
 
 
+def refused_error() -> type[Exception]:
+    """The sensor's alert exception, looked up now (tests/ops/test_schedules.py reloads pipelines.sensors)."""
+    import pipelines.sensors
+
+    return pipelines.sensors.SourceFilesRefused
+
+
 def requested(result: dg.SensorResult) -> list[tuple[str, str]]:
     """(first month, last month) of each run request."""
     out = []
@@ -75,8 +83,8 @@ def test_first_tick_requests_all_months_as_one_range_run(source):
     readings = {k: v for k, v in cursor.items() if v[2] is not None}
     assert sorted(v[2] for v in readings.values()) == list(MONTHS)  # each file covers its own month
     # Household and tariff files are remembered but trigger nothing.
-    assert cursor["households/informations_households.csv"][2:] == [None, None]
-    assert cursor["tariffs/Tariffs.csv"][2:] == [None, None]
+    assert cursor["households/informations_households.csv"][2:] == [None, None, None]
+    assert cursor["tariffs/Tariffs.csv"][2:] == [None, None, None]
 
 
 def test_unchanged_files_request_nothing(source):
@@ -147,19 +155,45 @@ def test_current_month_is_not_requested(source):
     assert json.loads(result.cursor)["now.csv"][2] == f"{now:%Y-%m-01}"
 
 
-def test_unreadable_file_is_logged_and_a_formerly_good_file_fails_its_months_loudly(source):
+def test_an_unreadable_new_file_fails_the_tick_naming_it_until_fixed(source):
+    """Today's main skipped the tick ("no new, changed or deleted readings files") and forgot the file."""
     folder, files = source
     cursor = evaluate(folder).cursor
     broken = folder / "broken.csv.gz"
     broken.write_bytes(b"\x1f\x8b not really gzip")
     settle(broken)
-    result = evaluate(folder, cursor)
-    assert not result.run_requests  # new and unreadable: no months known
-    assert json.loads(result.cursor)["broken.csv.gz"][2:] == [None, None]
-    march = files[MONTHS[2]]  # a gzip file
+    with pytest.raises(refused_error(), match=r"broken\.csv\.gz: corrupt gzip stream"):
+        evaluate(folder, cursor)
+    # a tick that has runs to request requests them (other months keep loading) and remembers the refusal
+    march = files[MONTHS[2]]  # a gzip file that used to be readable: its month is requested, to fail loudly
     march.write_bytes(b"\x1f\x8b truncated")
     settle(march, 60)
-    assert requested(evaluate(folder, result.cursor)) == [(MONTHS[2], MONTHS[2])]
+    result = evaluate(folder, cursor)
+    assert requested(result) == [(MONTHS[2], MONTHS[2])]
+    entries = json.loads(result.cursor)
+    assert entries["broken.csv.gz"][2:4] == [None, None] and "gzip" in entries["broken.csv.gz"][4]
+    # ... and the next tick, with nothing new to run, fails naming both files
+    with pytest.raises(refused_error(), match=r"2 readings file\(s\).*broken\.csv\.gz.*readings_2013-03\.csv\.gz"):
+        evaluate(folder, result.cursor)
+    broken.unlink()  # fixed: removed, and the other file replaced by a readable version
+    settle(write_month_file(folder, MONTHS[2]))
+    fixed = evaluate(folder, result.cursor)
+    assert requested(fixed) == [(MONTHS[2], MONTHS[2])]
+    assert not evaluate(folder, fixed.cursor).run_requests  # no refusal left: a plain skip
+
+
+def test_a_new_readable_and_a_new_unreadable_file_in_one_tick(source):
+    folder, _ = source
+    cursor = evaluate(folder).cursor
+    good = write_lines(folder / "new" / "april.csv", [kaggle_line("MAC9", "2013-04-02 00:30:00", "1")])
+    bad = folder / "new" / "bad.csv"
+    bad.write_bytes(b"\x00\x01 binary \x00")
+    settle(good)
+    settle(bad)
+    result = evaluate(folder, cursor)
+    assert requested(result) == [("2013-04-01", "2013-04-01")]
+    with pytest.raises(refused_error(), match=r"new/bad\.csv: binary content"):
+        evaluate(folder, result.cursor)
 
 
 def test_skipped_without_a_source_folder(tmp_path: Path):
@@ -175,7 +209,7 @@ def test_helpers():
         (date(2013, 5, 1), date(2013, 5, 1)),
     ]
     assert parse_cursor(None) == {}
-    assert parse_cursor('{"a.csv": [1, 2]}') == {"a.csv": [1, 2, None, None]}  # cursor of [size, mtime] only
+    assert parse_cursor('{"a.csv": [1, 2]}') == {"a.csv": [1, 2, None, None, None]}  # cursor of [size, mtime] only
 
 
 def test_range_request_runs_the_ingest_and_clean_job(source, tmp_path: Path):
@@ -191,6 +225,7 @@ def test_range_request_runs_the_ingest_and_clean_job(source, tmp_path: Path):
         resources={
             "warehouse": Warehouse(database=str(warehouse)),
             "source": MeterSource(source_dir=str(folder)),
+            "engine": DuckDBEngine(),
         },
     )
     assert result.success

@@ -1,6 +1,6 @@
 """The Dagster UI in headless Chromium: lineage graph, rendered metadata, embedded PNG plots.
 
-Like ``make demo`` then ``make ui``: ``python -m pipelines.demo`` materializes every asset on small
+Like ``make demo`` then ``make ui``: ``python -m pipelines.tooling.demo`` materializes every asset on small
 built-in synthetic data (40 households) into a temporary instance, then dagster-webserver serves it
 on 127.0.0.1 (no daemon needed). Needs the Debian package ``chromium``
 (/usr/bin/chromium; never ``playwright install``): skipped with the reason if it is missing,
@@ -72,7 +72,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterServices]:
     # From the temporary folder, so that data/synthetic and models/ are created there.
     env = services.env | {"PYTHONPATH": str(REPO)}
     demo = subprocess.run(
-        [sys.executable, "-m", "pipelines.demo"],
+        [sys.executable, "-m", "pipelines.tooling.demo"],
         cwd=services.root,
         env=env,
         capture_output=True,

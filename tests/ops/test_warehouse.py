@@ -16,8 +16,10 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 import pipelines.definitions
-from assets.common.resources import MeterSource, ReportsDir, Warehouse, resources_from_env
+from assets.common.resources import MeterSource, ReportsDir, Warehouse
 from assets.common.warehouse import read_table, replace_table, warehouse_lock
+from pipelines.engines import DuckDBEngine
+from pipelines.resources import resources_from_env
 from tests.ops.services import INGEST_CLEAN_ASSETS, MONTHS, REPO, rows_by_month, write_source
 
 ODD_NAME = 'it\'s a "warehouse"; DROP TABLE x; --.duckdb'
@@ -132,6 +134,7 @@ def test_invalid_table_is_not_stored_and_the_check_records_why(
             "warehouse": Warehouse(database=str(warehouse)),
             "source": MeterSource(source_dir=str(folder)),
             "reports": ReportsDir(path=str(tmp_path / "reports")),
+            "engine": DuckDBEngine(),
         },
         instance=dg.DagsterInstance.ephemeral(tempdir=str(tmp_path / "dagster_home")),
         raise_on_error=False,

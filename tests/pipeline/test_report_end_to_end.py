@@ -30,6 +30,12 @@ def test_data_block_states_months_fingerprint_funnel_effect_placebo(pipeline):
     data = html[html.index('<section id="data">') : html.index('<section id="summary">')]
     # the generated files run to the reading stamped 2014-01-01 00:00 (END of the last half hour of 2013)
     assert "Months covered: 2012-01 to 2014-01." in data
+    # what changed since the previous segmentation (the first one here: this month's figures only), and its CSV
+    changes = html[html.index('<section id="month-over-month">') :]
+    assert "No earlier segmentation of this data source to compare with" in changes
+    assert (
+        (pipeline.reports / "month_over_month.csv").read_text().startswith("previous_month,current_month,section,item")
+    )
     assert re.search(r"Data fingerprint \(sha256 of the source files\): [0-9a-f]{16}\.", data)
     for label in (
         "in the files",

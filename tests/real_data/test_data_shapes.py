@@ -20,8 +20,9 @@ import pytest
 
 from assets.common.resources import MeterSource, ReportsDir, Warehouse
 from pipelines.definitions import defs
-from pipelines.demo import source_month_range
+from pipelines.engines import DuckDBEngine
 from pipelines.run_plan import materialize_in_order
+from pipelines.tooling.demo import source_month_range
 from tests.real_data import data_shapes as shapes
 
 pytestmark = [pytest.mark.real_data, pytest.mark.slow]
@@ -55,6 +56,7 @@ def run_graph(source: Path, out: Path) -> Outcome:
         "warehouse": Warehouse(database=str(warehouse)),
         "source": MeterSource(source_dir=str(source)),
         "reports": ReportsDir(path=str(reports)),
+        "engine": DuckDBEngine(),
     }
     instance = dg.DagsterInstance.ephemeral(tempdir=str(out / "dagster_home"))
     first, last = source_month_range(source)

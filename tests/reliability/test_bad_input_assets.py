@@ -11,6 +11,7 @@ import duckdb
 
 from assets.common.resources import MeterSource, ReportsDir, Warehouse
 from pipelines.definitions import defs
+from pipelines.engines import DuckDBEngine
 from tests.lcl_files import lds_line, write_lines
 
 
@@ -31,6 +32,7 @@ def test_odd_ids_and_out_of_range_lines_do_not_block_households_or_clean(tmp_pat
         "warehouse": Warehouse(database=str(database)),
         "source": MeterSource(source_dir=str(src)),
         "reports": ReportsDir(path=str(tmp_path / "reports")),
+        "engine": DuckDBEngine(),
     }
     definitions, instance = defs(), dg.DagsterInstance.ephemeral(tempdir=str(tmp_path / "home"))
     result = dg.materialize(

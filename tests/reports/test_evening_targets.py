@@ -12,7 +12,7 @@ from assets.model import response_model as rm
 from assets.model.cluster_model import household_response
 from assets.model.settings import DEFAULT_LIFESTYLE_FEATURES, SegmentationSettings
 from assets.reports import api as report_api
-from assets.reports.dr_targets import (
+from assets.reports.expected_kw import (
     ALL_EVENTS_BASIS,
     ALL_EVENTS_ONLY_BASIS,
     EVENING_BASIS,
@@ -165,7 +165,7 @@ def test_evening_rows_are_read_from_the_event_table():
     """add_evening_response reads features.treatment_event_responses (evening High 'event' rows only)."""
     import duckdb
 
-    from assets.reports.dr_targets import add_evening_response
+    from assets.reports.expected_kw import add_evening_response
 
     rows = _event_rows().with_columns(
         pl.lit("High").alias("band"), pl.lit("event").alias("kind"), pl.lit("evening").alias("start_bucket")

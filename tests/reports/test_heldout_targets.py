@@ -7,16 +7,16 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.reports.dr_targets import (
+from assets.reports.expected_kw import (
     PEAK_LOAD_RULE,
     PROGRAM_EVIDENCE,
     RANKING_RULE,
     RULES,
     TEXTBOOK_RULE,
     captured_kw_interval,
-    heldout_event_comparison,
     textbook_cluster_choice,
 )
+from assets.reports.heldout_comparison import heldout_event_comparison
 
 N_EVENTS_PER_FOLD = 6
 NOISE = 0.002  # +-0.2 % per event, cancelling within a fold: each fold's mean is exactly the planted value
@@ -132,7 +132,7 @@ def test_heldout_ranking_claims_no_gain_over_peak_load_where_load_alone_is_best(
     est, lo, hi = result.versus_peak_load[RANKING_RULE]
     assert est == pytest.approx(rank - peak, rel=1e-6, abs=1e-9)
     assert est <= 0 and lo <= 0, (est, lo, hi)
-    from assets.reports.dr_targets import add_heldout
+    from assets.reports.heldout_comparison import add_heldout
     from assets.reports.html_report import heldout_sentence
 
     # the same reduction for everyone in both halves: the ranking IS the peak-load order, so their
@@ -204,7 +204,7 @@ def test_heldout_rows_take_the_features_folds_in_order_of_event_start():
 
     import duckdb
 
-    from assets.reports.dr_targets import read_heldout_event_rows
+    from assets.reports.heldout_comparison import read_heldout_event_rows
 
     t0 = datetime(2013, 1, 7, 17, 0)
     starts = {7: 0, 3: 1, 9: 2, 1: 3}  # event id -> order of its start

@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 
 from assets.model.segmentation_history import Drift, drift_between
-from assets.reports import dr_targets, html_report, plots
+from assets.reports import expected_kw, html_report, plots
 from assets.reports.data_confidence import DataConfidence, Effect, block, segmentation_warnings
-from assets.reports.dr_targets import PROGRAM_EVIDENCE
+from assets.reports.expected_kw import PROGRAM_EVIDENCE
 from assets.reports.html_report import (
     SECTIONS,
     ReportInputs,
@@ -403,10 +403,10 @@ def test_report_opens_with_data_block_and_banner_and_writes_target_csv(report_in
     assert (csv["expected_kw_ci_low"] <= csv["expected_kw_ci_high"]).all()
     assert csv["expected_kw_ci_low"].null_count() == 0 and csv["interval_basis"].null_count() == 0
     assert set(csv.filter(pl.col("measured_or_predicted") == "predicted")["interval_basis"]) <= {
-        dr_targets.INTERVAL_MODEL,
+        expected_kw.INTERVAL_MODEL,
     }
     assert set(csv.filter(pl.col("measured_or_predicted") == "program evidence")["interval_basis"]) <= {
-        dr_targets.INTERVAL_EVIDENCE
+        expected_kw.INTERVAL_EVIDENCE
     }
 
 
@@ -566,7 +566,7 @@ def test_peak_kw_interval_is_the_t_interval_over_members(report_inputs):
 def test_one_responder_definition_and_flags_covering_zero_are_labelled():
     """The DR list's responder label is the persona's definition (BH flag with a reduction); a flag whose own
     interval covers 0 says so; unmeasured households are 'not measured'."""
-    from assets.reports.dr_targets import (
+    from assets.reports.expected_kw import (
         FLAG_COVERS_ZERO,
         FLAG_EXCLUDES_ZERO,
         NOT_FLAGGED,
@@ -674,3 +674,39 @@ def test_statistics_table_counts_tests_per_role_and_shows_the_role():
     )
     assert "role" in [c[0] for c in TESTS_COLUMNS]
     assert "circular" in ROLE_LABELS["descriptive"] and "explanatory" in ROLE_LABELS["outside_covariate"]
+
+
+def test_month_over_month_is_an_html_table_and_small_rows_show_no_numbers(report_inputs, images):
+    from datetime import date
+
+    from assets.reports import month_over_month as mom
+
+    def snap(effect, dr, personas):
+        return mom.Snapshot(
+            pl.DataFrame([list(effect)], schema=mom.EFFECT_SCHEMA, orient="row"),
+            pl.DataFrame({"household_ref": list(dr), "expected_kw": list(dr.values())}, schema=mom.DR_SCHEMA),
+            pl.DataFrame(
+                {"persona_name": list(personas), "n_households": list(personas.values())}, schema=mom.PERSONA_SCHEMA
+            ),
+        )
+
+    previous = snap((-0.05, -0.09, -0.01, 400), {f"s{i}": 0.1 for i in range(20)}, {"Evening peakers": 30, "Tiny": 3})
+    current = snap((-0.04, -0.08, 0.0, 410), {**{f"s{i}": 0.1 for i in range(20)}, "n1": 0.4}, {"Evening peakers": 33})
+    changes = mom.MonthOverMonth(
+        date(2024, 2, 1), date(2024, 1, 1), mom.compare(current, previous, 5), "Compared with 2024-01.", 5
+    )
+    report = build_report(dataclasses.replace(report_inputs, images=images, month_over_month=changes))
+    page = _parse(report.html)
+    (table,) = [t for t in page.tables if t["section"] == "month-over-month"]
+    rows = {r[1]: r for r in table["rows"]}
+    assert rows["effect of the dynamic tariff on High-price events (%)"][2:5] == [
+        "-5.0% (-9.0 to -1.0)",
+        "-4.0% (-8.0 to +0.0)",
+        "+1.0",
+    ]
+    assert rows["Evening peakers"][2:5] == ["30", "33", "+3"]
+    assert rows["Tiny"][2] == "suppressed (fewer than 5 households)"  # 3 households before
+    assert rows["entered the DR list (their expected kW now)"][2] == "suppressed (fewer than 5 households)"  # 1 entered
+    assert "Compared with 2024-01." in report.html and "month_over_month.csv" in report.html
+    assert "| persona size | Evening peakers | 30 | 33 | +3 |" in report.markdown
+    assert report.month_over_month_csv.height == changes.rows.height

@@ -8,13 +8,13 @@ import polars as pl
 import pytest
 
 from assets.model.settings import PROGRAMS, SegmentationSettings
-from assets.reports.dr_targets import (
+from assets.reports.dr_targets import rank_dr_targets
+from assets.reports.expected_kw import (
     NO_RESPONSE,
     PROGRAM_EVIDENCE,
     RANKING_RULE,
     TEXTBOOK_RULE,
     offered_program_evidence,
-    rank_dr_targets,
     textbook_cluster_choice,
 )
 from assets.reports.interventions import (
@@ -434,7 +434,7 @@ def test_settings_validation():
 def test_captured_interval_and_total_describe_the_same_households():
     """A program-evidence household whose program reports no central figure has no point value: its range
     bounds must not widen the interval of a total it is not in (the interval would then not contain it)."""
-    from assets.reports.dr_targets import captured_kw_interval
+    from assets.reports.expected_kw import captured_kw_interval
 
     selected = pl.DataFrame(
         {

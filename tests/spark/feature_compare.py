@@ -1,5 +1,5 @@
 """The feature stage on both engines over the same months of a source folder (the comparison itself is
-``pipelines.engine_parity``: one copy for the tests and the parity CLI).
+``pipelines.tooling.engine_parity``: one copy for the tests and the parity CLI).
 
 DuckDB side: ingest (or the raw months of a warehouse that ingested the folder), clean, aggregates
 and features in one warehouse. Spark side: the same raw months bridged to the lake, clean and
@@ -26,7 +26,7 @@ from assets.features.settings import FeatureSettings
 from assets.features.spark_aggregates import build_aggregates_spark
 from assets.ingest.raw_ingest import load_raw_readings
 from assets.ingest.source_files import discover, of_kind
-from pipelines.engine_bench import DIMENSIONS, load_dimensions
+from pipelines.tooling.engine_bench import DIMENSIONS, load_dimensions
 from tests.conftest import copy_raw_window
 
 

@@ -14,7 +14,7 @@ from assets.common.spark import SparkSql
 from assets.common.sql import qualified_name
 from assets.ingest.raw_ingest import load_raw_readings
 from assets.ingest.source_files import discover, of_kind
-from pipelines.engine_parity import CLEAN_OUTPUTS, counts_by_month, row_differences
+from pipelines.tooling.engine_parity import CLEAN_OUTPUTS, counts_by_month, row_differences
 from tests.conftest import copy_raw_window
 from tests.lcl_files import lds_line, write_lines
 

@@ -1,7 +1,7 @@
-"""Engine parity on the real sample through ``pipelines.engine_parity`` (what a team runs before switching
-engines): the whole graph once with ``METER_ENGINE=duckdb`` and once with ``METER_ENGINE=spark``, each in
-a process of its own (``pipelines.whole_graph``), over two months of the real sample, then everything
-they stored compared. The Spark run is the whole-graph-on-Spark proof too (ingest, clean and aggregates
+"""Engine parity on the real sample through ``pipelines.tooling.engine_parity`` (what a team runs before switching
+engines): the whole graph once on each engine, in this process (the ``engine`` resource bound to
+``DuckDBEngine``, then ``SparkEngine``; the assets are the same), over two months of the real sample,
+then everything they stored compared. The Spark run is the whole-graph-on-Spark proof too (ingest, clean and aggregates
 on Spark into the lake, features on Spark over it, model, reports with the kW profiles on Spark).
 
 Two months because the Spark run costs minutes on a 2-core runner (the DuckDB run costs seconds): a
@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import engine_parity
-from pipelines.whole_graph import window_config
+from pipelines.tooling import engine_parity
+from pipelines.tooling.engine_parity import window_config
 from tests.spark.conftest import require_spark
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.real_data]
@@ -70,6 +70,9 @@ def test_both_engines_store_the_same_data_and_the_comparison_can_fail(lcl_sample
     for table in ("features.household_days", "features.household_event_readings", "features.household_reference_slots"):
         assert features[table]["spark_from"] == "lake" and features[table]["equal"], (table, features[table])
     assert features["features.household_event_readings"]["left_rows"] > 0
+    # settlement's windows, read from the lake's clean readings through the engine resource, equal DuckDB's
+    windows = features["settlement.event_day_windows"]
+    assert windows["equal"] and windows["left_rows"] > 0, windows
     effects = comparison["population_effects"]
     assert {e["band"] for e in effects["duckdb"]} == {"High", "Low"}
     assert engine_parity.same_effects(effects["duckdb"], effects["spark"])

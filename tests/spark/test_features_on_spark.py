@@ -12,7 +12,7 @@ import pytest
 from assets.clean.clean_readings import CLEAN_TABLE, COVERAGE_TABLE, QUARANTINE_TABLE
 from assets.features import aggregates
 from assets.features.settings import FeatureSettings
-from pipelines.engine_parity import assert_same_features, counts_by_month, population_effects
+from pipelines.tooling.engine_parity import assert_same_features, counts_by_month, population_effects
 from tests.spark.feature_compare import features_on_both
 
 pytestmark = pytest.mark.spark

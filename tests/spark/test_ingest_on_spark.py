@@ -242,6 +242,30 @@ def test_ingest_on_spark_stores_the_rows_duckdb_stores(con, spark, lake, tmp_pat
     assert_same_raw(con, lake, JAN, MAR)
 
 
+def test_a_source_reached_through_symbolic_links_is_read_as_duckdb_reads_it(con, spark, lake, tmp_path: Path):
+    """Data folders are often links (a mounted share, ``../shared``): a linked source folder, a linked
+    sub-folder and a linked file are each read once, with the same rows on both engines."""
+    real = tmp_path / "real"
+    hand_made(real)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "lds").symlink_to(real / "lds", target_is_directory=True)  # a linked sub-folder
+    (src / "kaggle").mkdir()
+    for f in (real / "kaggle").iterdir():  # linked files
+        (src / "kaggle" / f.name).symlink_to(f)
+    for f in real.iterdir():
+        if f.name not in ("lds", "kaggle"):
+            (src / f.name).symlink_to(f, target_is_directory=f.is_dir())
+    linked = tmp_path / "linked"
+    linked.symlink_to(src, target_is_directory=True)  # the source folder itself through a link
+    files = of_kind(discover(linked), "readings")
+    assert len(files) == 5
+    duck = load_raw_readings(con, files, JAN, MAR)
+    on_spark = ingest_window_spark(spark, lake, files, JAN, MAR)
+    assert on_spark.rows_by_month == duck.rows_by_month == {JAN: 414, FEB: 183}
+    assert_same_raw(con, lake, JAN, MAR)
+
+
 def test_files_spark_cannot_read_exactly_are_refused_by_name(spark, lake, tmp_path: Path):
     src = tmp_path / "src"
     ts = stamps("2012-01-10 00:30:00", 3)

@@ -4,7 +4,7 @@ import pandera.polars as pa
 import polars as pl
 
 from assets.common.table_model import TableModel
-from assets.reports.dr_targets import RULES
+from assets.reports.expected_kw import RULES
 
 
 class DrTargets(TableModel):

@@ -5,7 +5,7 @@ import polars as pl
 
 from assets.common.table_model import TableModel
 from assets.model.response_model import FAMILIES, METHODS
-from assets.reports.dr_targets import RULES
+from assets.reports.expected_kw import RULES
 
 
 class ResponseModelScores(TableModel):

@@ -9,5 +9,7 @@ SELECT
     (SELECT count(*) FROM features.treatment_features t
         JOIN model.segment_assignments a USING (household_id)
         WHERE t.responder AND t.high_did_pct < 0) AS responders,
-    (SELECT min(first_month) FROM ingest.source_file_index) AS first_month,
-    (SELECT max(last_month) FROM ingest.source_file_index) AS last_month
+    -- the months loaded (partitions of raw_readings), not what the files reach: a file may hold the
+    -- current, incomplete month, which is no partition yet
+    (SELECT min(reading_month) FROM ingest.raw_readings) AS first_month,
+    (SELECT max(reading_month) FROM ingest.raw_readings) AS last_month

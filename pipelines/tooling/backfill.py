@@ -1,29 +1,46 @@
 """Launch and follow backfills through the Dagster webserver's GraphQL API (scripted backfills).
 
-Needs a running webserver and daemon (``make ui``). Standard library only.
+Needs a running webserver and daemon (``make ui``). One-run launches use Dagster's own
+``dagster_graphql.DagsterGraphQLClient``; backfills, re-execution, run tags and step failures have no
+method there, so they use the webserver's GraphQL API directly (the queries below).
 
 Asset backfill of a month range (the assets' single-run policy makes it ONE run)::
 
-    python -m pipelines.backfill launch \\
+    python -m pipelines.tooling.backfill launch \\
         --assets raw_readings,clean_readings,quarantined_readings,household_month_coverage \\
         --from 2013-01-01 --to 2013-03-01
 
 Backfill of a job's partitions (the daemon still groups them by the assets' single-run policy)::
 
-    python -m pipelines.backfill launch --job monthly_resegmentation --partitions 2013-01-01,2013-02-01
+    python -m pipelines.tooling.backfill launch --job monthly_resegmentation --partitions 2013-01-01,2013-02-01
 
 Re-run what a finished backfill did not materialize (for a single-run range that is the whole
 range), follow a backfill, launch one month of a job, re-execute one failed run (only its partition
 or range, only the failed steps and what depends on them)::
 
-    python -m pipelines.backfill retry <backfill id>
-    python -m pipelines.backfill status <backfill id>
-    python -m pipelines.backfill run --job ingest_and_clean --partition 2013-02-01
-    python -m pipelines.backfill rerun <run id>
+    python -m pipelines.tooling.backfill retry <backfill id>
+    python -m pipelines.tooling.backfill status <backfill id>
+    python -m pipelines.tooling.backfill run --job ingest_and_clean --partition 2013-02-01
+    python -m pipelines.tooling.backfill rerun <run id>
 
-``launch``, ``retry``, ``run`` and ``rerun`` wait until the backfill/run finishes (``--no-wait`` to
-return at once) and print progress; the exit code is 0 on success, 1 on failure, 2 on a timeout or an API
-error. ``--url`` (or ``DAGSTER_URL``) defaults to http://127.0.0.1:3000.
+Materialize unpartitioned assets in one run (``tariff_schedule`` first, before loading a history)::
+
+    python -m pipelines.tooling.backfill materialize --assets tariff_schedule
+
+``launch``, ``retry``, ``run``, ``materialize`` and ``rerun`` wait until the backfill/run finishes (``--no-wait`` to
+return at once) and print progress. They tell the truth about failures:
+
+* a failed run that Dagster will retry (``run_retries`` in dagster.yaml: tag ``dagster/will_retry=true``)
+  is followed into its retry (``dagster/auto_retry_run_id``), and the outcome reported is the last
+  run's: a transient failure the retry fixed is a success;
+* every failed run (after its retries) is printed with the step that failed and its error;
+* the exit code is 0 on success, 1 on failure (``status`` too, for a finished failed backfill), 2 on a
+  timeout or an API error. ``status`` of a backfill still running exits 0 (without ``--wait``).
+
+Only runs launched through the webserver or the daemon (this tool, the UI, schedules, sensors,
+backfills) are retried; ``dagster asset materialize`` runs from the CLI never are (Dagster cannot
+re-launch a run without a code-location origin). ``--url`` (or ``DAGSTER_URL``) defaults to
+http://127.0.0.1:3000.
 
 The same functions are importable (``launch_asset_backfill``, ``wait_for_backfill``, ...).
 """
@@ -177,24 +194,55 @@ def retry_backfill(client: Client, backfill_id: str, strategy: str = "FROM_FAILU
     ]
 
 
+def graphql_client(client: Client):
+    """Dagster's own client (``dagster_graphql.DagsterGraphQLClient``) for the same webserver."""
+    from urllib.parse import urlsplit
+
+    from dagster_graphql import DagsterGraphQLClient
+
+    url = urlsplit(client.url)
+    return DagsterGraphQLClient(
+        url.hostname or "127.0.0.1",
+        port_number=url.port,
+        use_https=url.scheme == "https",
+        timeout=int(client.timeout_s),
+        path_prefix=url.path.rstrip("/"),
+    )
+
+
+def submit(client: Client, job: str, tags: Mapping[str, str], asset_selection: Sequence[str] | None = None) -> str:
+    """``DagsterGraphQLClient.submit_job_execution``; returns the run id. (dagster-graphql 1.13 calls gql
+    with arguments gql 4 deprecates: that DeprecationWarning is Dagster's, silenced for this call.)"""
+    import warnings
+
+    from dagster_graphql import DagsterGraphQLClientError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="Using variable_values and operation_name", category=DeprecationWarning
+            )
+            return graphql_client(client).submit_job_execution(
+                job,
+                run_config={},
+                tags=dict(tags),
+                asset_selection=[a.split("/") for a in asset_selection] if asset_selection else None,
+            )
+    except DagsterGraphQLClientError as exc:
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        raise GraphQLError(f"submit_job_execution of {job} failed: {exc.args[0].splitlines()[0]}{cause}") from exc
+
+
 def launch_partition_run(client: Client, job: str, partition: str, tags: Mapping[str, str] | None = None) -> str:
-    """One run of ``job`` for one partition (as the launchpad does); returns the run id."""
-    repository, location = code_location(client)
-    query = f"""
-    mutation($params: ExecutionParams!) {{
-      launchRun(executionParams: $params) {{
-        {ERROR_FIELDS}
-        ... on RunConfigValidationInvalid {{ errors {{ message }} }}
-        ... on LaunchRunSuccess {{ run {{ runId }} }}
-      }}
-    }}"""
-    params = {
-        "selector": {"jobName": job, "repositoryName": repository, "repositoryLocationName": location},
-        "runConfigData": {},
-        "executionMetadata": {"tags": _tags({"dagster/partition": partition, **(tags or {})})},
-    }
-    result = client.execute(query, {"params": params})["launchRun"]
-    return _unwrap(result, "LaunchRunSuccess", "launchRun")["run"]["runId"]
+    """One run of ``job`` for one partition (as the launchpad does), through Dagster's
+    ``DagsterGraphQLClient.submit_job_execution``; returns the run id."""
+    return submit(client, job, {"dagster/partition": partition, **(tags or {})})
+
+
+def launch_asset_run(client: Client, assets: Sequence[str], tags: Mapping[str, str] | None = None) -> str:
+    """One run materializing unpartitioned ``assets`` (e.g. ``tariff_schedule`` before a history load),
+    through ``DagsterGraphQLClient.submit_job_execution`` on Dagster's implicit asset job; returns the run id."""
+    return submit(client, "__ASSET_JOB", dict(tags or {}), asset_selection=assets)
 
 
 def rerun(client: Client, run_id: str, strategy: str = "FROM_FAILURE", tags: Mapping[str, str] | None = None) -> str:
@@ -223,7 +271,11 @@ class BackfillState:
     @property
     def done(self) -> bool:
         # Finished runs may still be retried (run_retries); wait for those too.
-        return self.status in BACKFILL_TERMINAL and all(r["status"] in RUN_TERMINAL for r in self.runs)
+        return (
+            self.status in BACKFILL_TERMINAL
+            and all(r["status"] in RUN_TERMINAL for r in self.runs)
+            and not any(waiting_for_retry(r["status"], r["tags"]) for r in self.runs)
+        )
 
     @property
     def succeeded(self) -> bool:
@@ -283,10 +335,26 @@ def wait_for_backfill(
         time.sleep(poll_s)
 
 
+WILL_RETRY_TAG = "dagster/will_retry"
+AUTO_RETRY_RUN_ID_TAG = "dagster/auto_retry_run_id"
+
+
+def waiting_for_retry(status: str, tags: Mapping[str, str]) -> bool:
+    """A failed run Dagster will retry whose retry has not been launched yet (Dagster's
+    ``DagsterRun.is_complete_and_waiting_to_retry``)."""
+    return status == "FAILURE" and tags.get(WILL_RETRY_TAG) == "true" and not tags.get(AUTO_RETRY_RUN_ID_TAG)
+
+
+def run_info(client: Client, run_id: str) -> tuple[str, dict[str, str]]:
+    """(status, tags) of a run."""
+    query = """query($id: ID!) { runOrError(runId: $id) { __typename
+      ... on Run { status tags { key value } } ... on Error { message } } }"""
+    data = _unwrap(client.execute(query, {"id": run_id})["runOrError"], "Run", "runOrError")
+    return data["status"], {t["key"]: t["value"] for t in data["tags"]}
+
+
 def run_status(client: Client, run_id: str) -> str:
-    query = "query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } ... on Error { message } } }"
-    data = client.execute(query, {"id": run_id})["runOrError"]
-    return _unwrap(data, "Run", "runOrError")["status"]
+    return run_info(client, run_id)[0]
 
 
 def wait_for_run(
@@ -296,6 +364,7 @@ def wait_for_run(
     poll_s: float = 2.0,
     progress: Callable[[str], None] | None = print,
 ) -> str:
+    """Poll until the run is finished (this run only; :func:`follow_run` follows retries too)."""
     deadline, last = time.monotonic() + timeout_s, ""
     while True:
         status = run_status(client, run_id)
@@ -307,6 +376,120 @@ def wait_for_run(
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout_s:.0f} s: run {run_id} is {status}")
         time.sleep(poll_s)
+
+
+@dataclass
+class RunOutcome:
+    """The end of a run's retry chain: the last run's id and status, and every run of the chain."""
+
+    run_id: str
+    status: str
+    chain: list[str]
+
+
+def follow_run(
+    client: Client,
+    run_id: str,
+    timeout_s: float = 3600.0,
+    poll_s: float = 2.0,
+    progress: Callable[[str], None] | None = print,
+    tag_grace_s: float = 10.0,
+) -> RunOutcome:
+    """Wait for the run and for every automatic retry Dagster launches after it; the outcome is the
+    last run's. ``tag_grace_s``: how long a failed run may lack the ``dagster/will_retry`` tag (Dagster
+    adds it just after the failure event) before the failure counts as final."""
+    deadline, chain = time.monotonic() + timeout_s, [run_id]
+    while True:
+        status = wait_for_run(client, run_id, max(1.0, deadline - time.monotonic()), poll_s, progress)
+        if status != "FAILURE":
+            return RunOutcome(run_id, status, chain)
+        grace = time.monotonic() + tag_grace_s
+        while True:
+            _, tags = run_info(client, run_id)
+            if tags.get(AUTO_RETRY_RUN_ID_TAG):
+                break
+            if tags.get(WILL_RETRY_TAG) == "false" or (WILL_RETRY_TAG not in tags and time.monotonic() > grace):
+                return RunOutcome(run_id, status, chain)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"timed out after {timeout_s:.0f} s waiting for the retry of run {run_id}")
+            time.sleep(poll_s)
+        retry = tags[AUTO_RETRY_RUN_ID_TAG]
+        if progress:
+            progress(f"run {run_id} failed; Dagster retries it as run {retry}")
+        run_id = retry
+        chain.append(run_id)
+
+
+FAILURES_QUERY = """
+query($id: ID!) { logsForRun(runId: $id, limit: 10000) { __typename
+  ... on EventConnection { events { __typename
+    ... on ExecutionStepFailureEvent { stepKey error { message causes { message } } }
+    ... on RunFailureEvent { message error { message causes { message } } } } }
+  ... on Error { message } } }"""
+
+
+def _error_text(error: Mapping[str, Any] | None) -> str:
+    if not error:
+        return ""
+    parts = [error.get("message", "").strip()] + [c.get("message", "").strip() for c in error.get("causes") or []]
+    return " <- caused by: ".join(p for p in parts if p)
+
+
+def run_failures(client: Client, run_id: str) -> list[tuple[str, str]]:
+    """(step, error) of each failed step of a run; ("(run)", message) when no step failed (e.g. the run
+    worker was killed) but the run did."""
+    data = client.execute(FAILURES_QUERY, {"id": run_id})["logsForRun"]
+    events = data.get("events") or []
+    steps = [
+        (e["stepKey"], _error_text(e.get("error"))) for e in events if e["__typename"] == "ExecutionStepFailureEvent"
+    ]
+    if steps:
+        return steps
+    return [
+        ("(run)", _error_text(e.get("error")) or e.get("message") or "failed")
+        for e in events
+        if e["__typename"] == "RunFailureEvent"
+    ]
+
+
+def print_failures(client: Client, run_id: str, out: Callable[[str], None] = print) -> None:
+    for step, error in run_failures(client, run_id) or [("(run)", "no failure event recorded")]:
+        out(f"    failed step {step}: {error}")
+
+
+def report_run(client: Client, outcome: RunOutcome, out: Callable[[str], None] = print) -> int:
+    """Print the outcome (with each failed run's step and error) and return the exit code."""
+    retried = (
+        f" after {len(outcome.chain) - 1} automatic retr{'y' if len(outcome.chain) == 2 else 'ies'}"
+        if len(outcome.chain) > 1
+        else ""
+    )
+    out(f"run {outcome.run_id}: {outcome.status}{retried}")
+    for run_id in outcome.chain:
+        status, _ = run_info(client, run_id)
+        if status == "FAILURE":
+            out(f"  run {run_id} FAILURE{' (retried)' if run_id != outcome.run_id else ''}:")
+            print_failures(client, run_id, out)
+    return 0 if outcome.status == "SUCCESS" else 1
+
+
+def report_backfill(client: Client, state: BackfillState, out: Callable[[str], None] = print) -> int:
+    """Each run of a finished backfill (failed ones with their step and error) and the exit code: 0 if
+    the backfill succeeded, else 1."""
+    for r in state.runs:
+        tags = r["tags"]
+        partition = tags.get("dagster/partition") or "..".join(
+            filter(
+                None, [tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")]
+            )
+        )
+        retried = f" (retried as {tags[AUTO_RETRY_RUN_ID_TAG]})" if tags.get(AUTO_RETRY_RUN_ID_TAG) else ""
+        out(f"  run {r['runId']}  {r['status']:<8}  {partition}{retried}")
+        if r["status"] == "FAILURE":
+            print_failures(client, r["runId"], out)
+    if state.error:
+        out(f"  backfill error: {state.error}")
+    return 0 if state.succeeded else 1
 
 
 def _parse_tags(items: Sequence[str]) -> dict[str, str]:
@@ -325,7 +508,7 @@ def _split(text: str | None) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m pipelines.backfill",
+        prog="python -m pipelines.tooling.backfill",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -360,6 +543,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     again.add_argument("--tag", action="append", default=[])
     again.add_argument("--no-wait", action="store_true")
 
+    materialize = commands.add_parser("materialize", help="one run of unpartitioned assets (e.g. tariff_schedule)")
+    materialize.add_argument("--assets", required=True, help="comma-separated asset keys")
+    materialize.add_argument("--tag", action="append", default=[])
+    materialize.add_argument("--no-wait", action="store_true")
+
     run = commands.add_parser("run", help="launch one run of a job for one partition")
     run.add_argument("--job", required=True)
     run.add_argument("--partition", required=True)
@@ -369,8 +557,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     client = Client(args.url)
     try:
-        if args.command in ("run", "rerun"):
-            if args.command == "run":
+        if args.command in ("run", "rerun", "materialize"):
+            if args.command == "materialize":
+                run_id = launch_asset_run(client, _split(args.assets), _parse_tags(args.tag))
+            elif args.command == "run":
                 run_id = launch_partition_run(client, args.job, args.partition, _parse_tags(args.tag))
             else:
                 strategy = "ALL_STEPS" if args.all_steps else "FROM_FAILURE"
@@ -378,7 +568,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"launched run {run_id}")
             if args.no_wait:
                 return 0
-            return 0 if wait_for_run(client, run_id, args.timeout, args.poll) == "SUCCESS" else 1
+            return report_run(client, follow_run(client, run_id, args.timeout, args.poll))
         if args.command == "launch":
             partitions = _split(args.partitions) or None
             if (args.start or args.end) and partitions:
@@ -406,23 +596,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             backfill_id = args.backfill_id
             if not args.wait:
-                print(backfill_state(client, backfill_id).summary())
-                return 0
+                state = backfill_state(client, backfill_id)
+                print(state.summary())
+                return report_backfill(client, state) if state.done else 0
         if getattr(args, "no_wait", False):
             return 0
         state = wait_for_backfill(client, backfill_id, args.timeout, args.poll)
-        for r in state.runs:
-            partition = r["tags"].get("dagster/partition") or "..".join(
-                filter(
-                    None,
-                    [
-                        r["tags"].get("dagster/asset_partition_range_start"),
-                        r["tags"].get("dagster/asset_partition_range_end"),
-                    ],
-                )
-            )
-            print(f"  run {r['runId']}  {r['status']:<8}  {partition}")
-        return 0 if state.succeeded else 1
+        return report_backfill(client, state)
     except (GraphQLError, urllib.error.URLError, TimeoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,13 +1,14 @@
 """Engine parity: run the whole graph on DuckDB and on Spark over the same months of a source folder
 and prove they stored the same data: ``make engine-parity PARITY_ARGS="..."``.
 
-    python -m pipelines.engine_parity --source ../shared/data/lcl --first 2011-11-01 --last 2014-02-01 \
+    python -m pipelines.tooling.engine_parity --source ../shared/data/lcl --first 2011-11-01 --last 2014-02-01 \
         [--out bench-results/parity-<ts>.json] [--work DIR] [--engines duckdb,spark|none] [--config JSON]
 
-What a data team runs before switching ``METER_ENGINE``. Each engine runs the code location's
-definitions in a process of its own (``pipelines.whole_graph``: the partitioned assets over the month
-range, then features, model and reports with the FeatureConfig defaults unless ``--config`` overrides
-them), in its own folder under ``--work`` (``duckdb/``, ``spark/``). Then, all in DuckDB:
+What a data team runs before switching ``METER_ENGINE``. The code location's definitions run once per
+engine, in this process, with the ``engine`` resource bound to :class:`pipelines.engines.DuckDBEngine`
+then :class:`pipelines.engines.SparkEngine` (:func:`run_whole_graph`: the partitioned assets over the
+month range, then features, model and reports with the FeatureConfig defaults unless ``--config``
+overrides them), each in its own folder under ``--work`` (``duckdb/``, ``spark/``). Then, all in DuckDB:
 
 * per month, the rows of raw readings, clean readings, quarantine, coverage and file balance: the
   DuckDB warehouse against the lake's Parquet (``read_parquet`` over the hive-partitioned folders, the
@@ -34,8 +35,7 @@ import json
 import math
 import os
 import shutil
-import subprocess
-import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -44,7 +44,6 @@ from typing import TYPE_CHECKING
 from assets.clean.clean_readings import BALANCE_TABLE, CLEAN_TABLE, COVERAGE_TABLE, QUARANTINE_TABLE
 from assets.ingest.raw_ingest import INDEX_TABLE as FILE_INDEX
 from assets.ingest.raw_ingest import RAW_TABLE
-from pipelines.whole_graph import ENGINES, LAKE_FOLDER, RUN_FILE, WAREHOUSE_FILE
 
 if TYPE_CHECKING:
     import duckdb
@@ -58,10 +57,159 @@ if TYPE_CHECKING:
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
 
+
+# ---------------------------------------------------------------------------------------------------
+# The whole graph on one engine, in this process
+# ---------------------------------------------------------------------------------------------------
+
+ENGINES = ("duckdb", "spark")
+RUN_FILE = "run.json"
+WAREHOUSE_FILE = "warehouse.duckdb"
+LAKE_FOLDER = "lake"
+
+
+class _LoadSampler:
+    """The 1-minute load average every ``every`` seconds while a run lasts (the machine is shared)."""
+
+    def __init__(self, every: float = 15.0) -> None:
+        self.samples: list[float] = [os.getloadavg()[0]]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, args=(every,), daemon=True)
+
+    def _loop(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self) -> _LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self.samples.append(os.getloadavg()[0])
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "mean": round(sum(self.samples) / len(self.samples), 2),
+            "max": round(max(self.samples), 2),
+            "samples": len(self.samples),
+        }
+
+
+def _step_seconds(instance, run_id: str) -> dict[str, float]:
+    return {
+        s.step_key: round(s.end_time - s.start_time, 1)
+        for s in instance.get_run_step_stats(run_id)
+        if s.start_time is not None and s.end_time is not None
+    }
+
+
+def run_whole_graph(engine: str, root: Path, source: Path, first: str, last: str, config: dict | None = None) -> dict:
+    """Materialize the whole graph on ``engine`` into ``root``, in this process (the code location's
+    definitions, in the order of ``pipelines/run_plan.py``, the ``engine`` resource bound to the engine's
+    implementation); returns (and writes to ``ROOT/run.json``) the run record: success, wall time of each
+    materialize and step, the load average, the checks, what the warehouse holds."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r}: expected one of {ENGINES}")
+    root.mkdir(parents=True, exist_ok=True)
+    lake = root / LAKE_FOLDER
+    import dagster as dg
+    import duckdb
+
+    from assets.common.resources import MeterSource, ReportsDir, Warehouse
+    from assets.features.assets import FeatureConfig
+    from pipelines.definitions import defs
+    from pipelines.engines import DuckDBEngine, SparkEngine
+    from pipelines.run_plan import materialize_in_order
+
+    feature_config = FeatureConfig(**(config or {}))
+    definitions = defs()
+    warehouse = root / WAREHOUSE_FILE
+    resources = {
+        "warehouse": Warehouse(database=str(warehouse)),
+        "source": MeterSource(source_dir=str(source)),
+        "reports": ReportsDir(path=str(root / "reports")),
+        # the one resource that differs between the runs: the assets are the same
+        "engine": SparkEngine(master="local[2]", lake=str(lake), shuffle_partitions=2)
+        if engine == "spark"
+        else DuckDBEngine(),
+    }
+    instance = dg.DagsterInstance.ephemeral(tempdir=str(root / "dagster_home"))
+    record: dict = {
+        "engine": engine,
+        "source": str(source),
+        "first_month": first,
+        "last_month": last,
+        "feature_config": feature_config.model_dump(),
+        "cpu_count": os.cpu_count(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    checks: list[tuple] = []
+    steps: dict[str, float] = {}
+    success = True
+    ends: list[float] = []  # when each run ended: the tariff schedule, the partitioned range, the rest
+    with _LoadSampler() as load:
+        t0 = time.perf_counter()
+        runs = materialize_in_order(
+            definitions, resources, instance, first, last, dg.RunConfig(ops={"features": feature_config})
+        )
+        for result in runs:
+            steps.update(_step_seconds(instance, result.run_id))
+            checks += result.get_asset_check_evaluations()
+            success = result.success
+            ends.append(time.perf_counter())
+    ends += [ends[-1]] * (3 - len(ends))  # a failed run ends the plan
+    t1, t2 = ends[1], ends[2]
+    evaluations = [
+        (e.asset_check_key.asset_key.to_user_string(), e.asset_check_key.name, e.passed, str(e.severity))
+        for e in checks
+    ]
+    record.update(
+        success=success,
+        seconds={"partitioned": round(t1 - t0, 1), "unpartitioned": round(t2 - t1, 1), "total": round(t2 - t0, 1)},
+        step_seconds=steps,
+        load_average=load.summary(),
+        checks=len(evaluations),
+        failed_checks=[c for c in evaluations if not c[2]],
+    )
+    if warehouse.exists():
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            tables = con.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables ORDER BY 1, 2"
+            ).fetchall()
+        record["warehouse_tables"] = [f"{s}.{t}" for s, t in tables]
+        record["warehouse_schemas"] = sorted({s for s, _ in tables})
+    record["lake_clean_months"] = sorted(p.name for p in (lake / "clean" / "clean_readings").glob("reading_month=*"))
+    record["lake_aggregate_months"] = sorted(
+        p.name for p in (lake / "features" / "household_days").glob("reading_month=*")
+    )
+    report = root / "reports" / "persona_report.html"
+    record["report_has_kw_profiles"] = report.exists() and "kW profile:" in report.read_text(encoding="utf-8")
+    (root / RUN_FILE).write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    return record
+
+
+def window_config(first: str, last: str, bootstrap_replicates: int = 100) -> dict:
+    """FeatureConfig fields for a short run: the baseline window the first month, the trial the rest."""
+    from assets.common.months import next_month
+
+    start, end = date.fromisoformat(first), next_month(date.fromisoformat(last))
+    trial = next_month(start)
+    return {
+        "baseline_start": start.isoformat(),
+        "baseline_end": trial.isoformat(),
+        "treatment_start": trial.isoformat(),
+        "treatment_end": end.isoformat(),
+        "bootstrap_replicates": bootstrap_replicates,
+    }
+
+
 CLEAN_OUTPUTS = (CLEAN_TABLE, QUARANTINE_TABLE, COVERAGE_TABLE, BALANCE_TABLE)
 MONTHLY_TABLES = (RAW_TABLE, *CLEAN_OUTPUTS)
 # Downstream of the features: compared and reported, not a parity failure on their own.
-MODEL_OUTPUTS = ("model.segment_assignments", "reports.dr_targets")
+MODEL_OUTPUTS = ("model.segment_assignments", "reports.dr_targets", "settlement.event_settlement")
+# Read from the engine's half-hourly tables outside the features: compared as strictly as the features.
+HALF_HOURLY_PRODUCTS = ("settlement.event_day_windows",)
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 
 
@@ -142,7 +290,8 @@ def row_differences(
     reading months (the whole table when ``start`` is None)."""
     from assets.common.sql import qualified_name, quote_identifier
 
-    columns = table_columns(con, table)
+    # the file index's content hash is filled by the DuckDB ingest's ledger only (assets/ingest/file_ledger.py)
+    columns = [c for c in table_columns(con, table) if c != "content_sha256"]
     cols = ", ".join(quote_identifier(c) for c in columns)
     window = "" if start is None else "WHERE reading_month >= $start AND reading_month < $end"
     duck = f"SELECT {cols} FROM {qualified_name(table)} {window}"
@@ -405,6 +554,7 @@ def compare_runs(duck_root: Path, spark_root: Path, first: date, last: date) -> 
         _attach(con, spark_root / WAREHOUSE_FILE, "spark")
         feature_tables = set(_catalog_tables(con, "duck", "features")) | set(_catalog_tables(con, "spark", "features"))
         feature_tables |= {f"features.{p.name}" for p in (lake / "features").glob("*") if p.is_dir()}
+        feature_tables |= set(HALF_HOURLY_PRODUCTS)
         features = {}
         for table in sorted(feature_tables):
             features[table] = outcome = compare_tables(con, table, lake)
@@ -436,20 +586,17 @@ def _difference(outcome: dict) -> str:
 
 
 def run_engine(engine: str, root: Path, source: Path, first: str, last: str, config: dict | None) -> dict:
-    """``pipelines.whole_graph`` on ``engine`` in a subprocess, into a fresh ``root`` (log beside it)."""
+    """:func:`run_whole_graph` on ``engine`` into a fresh ``root``, in this process; an exception becomes a
+    failed run record with its message."""
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
-    command = [sys.executable, "-m", "pipelines.whole_graph", engine, str(root), str(source), first, last]
-    if config:
-        command.append(json.dumps(config))
     started = time.perf_counter()
-    with (root.parent / f"{engine}.log").open("w", encoding="utf-8") as log:
-        done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=False)
-    record_file = root / RUN_FILE
-    record = json.loads(record_file.read_text(encoding="utf-8")) if record_file.exists() else {"success": False}
+    try:
+        record = run_whole_graph(engine, root, source, first, last, config)
+    except Exception as error:  # the comparison reports a failed run; the message says why
+        record = {"success": False, "error": f"{type(error).__name__}: {error}"}
     record["process_seconds"] = round(time.perf_counter() - started, 1)
-    record["exit_code"] = done.returncode
     return record
 
 
@@ -524,7 +671,7 @@ def main(argv: list[str] | None = None) -> int:
     for engine in ENGINES:
         root = work / engine
         if engine in engines:
-            print(f"running the whole graph on {engine} into {root} (log: {work / (engine + '.log')})", flush=True)
+            print(f"running the whole graph on {engine} into {root}", flush=True)
             runs[engine] = run_engine(engine, root, args.source, args.first, args.last, config)
         elif (root / RUN_FILE).exists():
             runs[engine] = json.loads((root / RUN_FILE).read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ the kernel (``wait4`` rusage), not estimated:
 * ``scan``      the bare floor: one native DuckDB ``read_csv`` pass per layout over every readings
   file (gzip included), parsing the timestamp, trimming the value, ``Null`` -> NULL, aggregated per
   household (``sql/bare_scan.sql``). No pipeline can do less than read its input once;
-* ``ingest``, ``clean``, ``features``, ``model``, ``reports``: the pipeline's asset groups,
+* ``ingest``, ``clean``, ``features``, ``model``, ``reports``, ``settlement``: the pipeline's asset groups,
   materialized in-process with the stock Dagster API (``dg.materialize`` on the code location's
   assets, an ephemeral instance, the bench warehouse). The partitioned assets run as one
   single-run range over every generated month except the last, which is held back;
@@ -17,14 +17,16 @@ the kernel (``wait4`` rusage), not estimated:
   ``materialize`` call to the run's first ``STEP_START`` event (instance, run record, execution
   plan, resources); it writes to a scratch warehouse, never the bench one;
 * ``month``     the monthly increment on top of that full warehouse: the held-back month loaded
-  and cleaned as one partition, then features, model and reports recomputed (what the monthly
+  and cleaned as one partition, then features, model, reports and settlement recomputed (what the monthly
   schedule's job does), each again its own child process.
 
 For each stage it prints rows, seconds, rows/s, peak RSS and the ratio of its time to the bare
-scan; then the whole-graph total (ingest .. reports) and its ratio, the monthly increment's time
-and its ratio to the full run, and the warehouse size on disk. "Rows" is what the stage works
+scan; then the whole-graph total (ingest .. settlement) and its ratio, the settlement stage's time
+against the features stage's, the monthly increment's time and its ratio to the full run, and the
+warehouse size on disk. "Rows" is what the stage works
 through: the lines the scan parses, the raw rows ingest writes, the clean rows clean writes, the
-clean rows the features read, the household feature rows the model and reports consume. Results
+clean rows the features read, the household feature rows the model and reports consume, the event x
+household rows settlement writes. Results
 also go to ``bench-results/<timestamp>.json``.
 
     make bench                                          # full LCL scale: 5,567 households, 2 years
@@ -48,7 +50,7 @@ from assets.common.months import add_months
 
 LCL_HOUSEHOLDS = 5567
 GENERATION_MARKER = "bench-generation.json"
-GRAPH_STAGES = ("ingest", "clean", "features", "model", "reports")
+GRAPH_STAGES = ("ingest", "clean", "features", "model", "reports", "settlement")
 MONTH_STAGES = tuple(f"month-{s}" for s in GRAPH_STAGES)
 ALL_STAGES = ("generate", "scan", "startup", *GRAPH_STAGES, *MONTH_STAGES)
 # --stages names: the monthly increment is one name for its five child processes.
@@ -284,7 +286,8 @@ def _materialize(args: argparse.Namespace, group: str, window: tuple[date, date]
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     from assets.common.resources import MeterSource, ReportsDir, Warehouse, warehouse_connection_config
     from pipelines.definitions import defs
-    from pipelines.demo import QUIET_CONSOLE
+    from pipelines.engines import DuckDBEngine
+    from pipelines.tooling.demo import QUIET_CONSOLE
 
     definitions = defs()
     graph = definitions.resolve_asset_graph()
@@ -301,6 +304,7 @@ def _materialize(args: argparse.Namespace, group: str, window: tuple[date, date]
         ),
         "source": MeterSource(source_dir=str(Path(args.data).resolve())),
         "reports": ReportsDir(path=str(Path(args.reports).resolve())),
+        "engine": DuckDBEngine(),
     }
     instance = dg.DagsterInstance.ephemeral()
     partitioned = [k for k in keys if graph.get(k).is_partitioned]
@@ -371,6 +375,8 @@ def _graph_stage(args: argparse.Namespace, stage: str) -> dict:
         rows = _window_rows(args, CLEAN_TABLE, window)
     elif group == "features":
         rows = _table_rows(args, CLEAN_TABLE)
+    elif group == "settlement":
+        rows = _table_rows(args, "settlement.event_settlement")
     else:
         rows = _table_rows(args, FEATURES_TABLE)
     if group in ("ingest", "clean"):
@@ -389,7 +395,8 @@ def _stage_startup(args: argparse.Namespace) -> dict:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     from assets.common.resources import MeterSource, ReportsDir, Warehouse, warehouse_connection_config
     from pipelines.definitions import defs
-    from pipelines.demo import QUIET_CONSOLE
+    from pipelines.engines import DuckDBEngine
+    from pipelines.tooling.demo import QUIET_CONSOLE
 
     definitions = defs()
     repository = definitions.get_repository_def()
@@ -403,6 +410,7 @@ def _stage_startup(args: argparse.Namespace) -> dict:
             ),
             "source": MeterSource(source_dir=str(Path(args.data).resolve())),
             "reports": ReportsDir(path=str(Path(scratch) / "reports")),
+            "engine": DuckDBEngine(),
         }
         instance = dg.DagsterInstance.ephemeral()
         called = time.time()
@@ -440,7 +448,7 @@ STAGES = {
 
 
 def _child_command(stage: str, args: argparse.Namespace) -> list[str]:
-    cmd = [sys.executable, "-m", "pipelines.bench", "--stage", stage, "--spawned-at", repr(time.time())]
+    cmd = [sys.executable, "-m", "pipelines.tooling.bench", "--stage", stage, "--spawned-at", repr(time.time())]
     for option in ("data", "warehouse", "reports", "households", "seed", "memory_limit", "start", "end"):
         cmd += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
     if args.cluster_config:
@@ -483,7 +491,7 @@ def compile_bytecode() -> dict:
     started = time.monotonic()
     roots = [
         Path(sysconfig.get_paths()["purelib"]),
-        *(Path(__file__).resolve().parents[1] / d for d in ("assets", "pipelines")),
+        *(Path(__file__).resolve().parents[2] / d for d in ("assets", "pipelines")),
     ]
     files = sum(1 for root in roots for _ in root.rglob("*.py"))
     for root in roots:
@@ -519,6 +527,11 @@ def summarise(results: list[dict], warehouse_bytes: dict[str, int]) -> dict:
             "rows": by_stage["ingest"]["rows"],
             "rows_per_second": round(by_stage["ingest"]["rows"] / seconds) if seconds else None,
         }
+    if "settlement" in by_stage and "features" in by_stage:  # issue 25's goal: settlement <= features
+        features_seconds = by_stage["features"]["seconds"]
+        summary["settlement_to_features"] = (
+            round(by_stage["settlement"]["seconds"] / features_seconds, 2) if features_seconds else None
+        )
     month = [by_stage[s] for s in MONTH_STAGES if s in by_stage]
     if len(month) == len(MONTH_STAGES):
         seconds = sum(r["seconds"] for r in month)
@@ -642,9 +655,11 @@ def _report(results: list[dict], summary: dict) -> str:
     graph, month = summary.get("graph"), summary.get("month")
     if graph:
         lines.append(
-            f"whole graph (ingest..reports): {graph['seconds']:.1f} s, "
+            f"whole graph (ingest..settlement): {graph['seconds']:.1f} s, "
             f"{graph['ratio_to_scan'] or 0:.2f}x the bare scan, peak RSS {graph['peak_rss_mib']:,.0f} MiB"
         )
+    if summary.get("settlement_to_features") is not None:
+        lines.append(f"settlement stage: {summary['settlement_to_features']:.2f}x the features stage")
     if month:
         share = f", {month['ratio_to_full_run']:.3f} of the full run" if month["ratio_to_full_run"] else ""
         lines.append(f"monthly increment: {month['rows']:,} rows in {month['seconds']:.1f} s{share}")
