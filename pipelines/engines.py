@@ -34,11 +34,23 @@ class DuckDBEngine(MeterEngine):
     def name(self) -> str:
         return "duckdb"
 
-    def ingest_window(self, warehouse: Warehouse, readings: list, start: date, end: date) -> Any:
+    def ingest_window(self, warehouse: Warehouse, files: list, start: date, end: date) -> tuple[Any, list, dict]:
+        """The window's files loaded in the warehouse; a new file that cannot be read is refused and the
+        file ledger (content hashes, departures, refusals) updated (assets/ingest/file_ledger.py)."""
+        from assets.ingest import file_ledger
         from assets.ingest.raw_ingest import load_raw_readings
 
+        def load(readings: list) -> Any:
+            with warehouse.get_connection() as con:
+                return load_raw_readings(con, readings, start, end)
+
         with warehouse.get_connection() as con:
-            return load_raw_readings(con, readings, start, end)
+            known = file_ledger.indexed_months(con)
+        result, refused = file_ledger.load_refusing_new_files(known, files, start, end, load)
+        present = {f.relative: (f.path, f.size_bytes, f.mtime_ns) for f in files}
+        with warehouse.get_connection() as con:
+            ledger = file_ledger.update_ledger(con, present, refused)
+        return result, refused, ledger
 
     def clean_window(self, con: duckdb.DuckDBPyConnection, start: date, end: date, settings: Any) -> Any:
         from assets.clean.clean_readings import clean_window
@@ -89,10 +101,17 @@ class SparkEngine(MeterEngine):
             config={"spark.sql.shuffle.partitions": str(self.shuffle_partitions)},
         )
 
-    def ingest_window(self, warehouse: Warehouse, readings: list, start: date, end: date) -> Any:
+    def ingest_window(self, warehouse: Warehouse, files: list, start: date, end: date) -> tuple[Any, list, dict]:
+        """The window's files loaded into the lake. The lake's file index has no ledger yet: a file that
+        cannot be read fails the run, naming it (nothing refused, no ledger counts)."""
+        from assets.ingest.source_files import of_kind
+        from assets.ingest.source_layouts import SourceFileError
         from assets.ingest.spark_ingest import ingest_window_spark
 
-        return ingest_window_spark(self.session(), self.lake_root, readings, start, end)
+        if unreadable := of_kind(files, "unreadable"):
+            raise SourceFileError(unreadable[0].relative, unreadable[0].problem or "cannot be read")
+        readings = of_kind(files, "readings")
+        return ingest_window_spark(self.session(), self.lake_root, readings, start, end), [], {}
 
     def clean_window(self, con: duckdb.DuckDBPyConnection, start: date, end: date, settings: Any) -> Any:
         from assets.clean.spark_clean import clean_window_spark

@@ -158,8 +158,10 @@ class MeterEngine(dg.ConfigurableResource):
     def name(self) -> str:
         raise NotImplementedError
 
-    def ingest_window(self, warehouse: Warehouse, readings: list, start: date, end: date) -> Any:
-        """Replace the raw readings of months ``start <= m < end`` from ``readings`` (source files)."""
+    def ingest_window(self, warehouse: Warehouse, files: list, start: date, end: date) -> tuple[Any, list, dict]:
+        """Replace the raw readings of months ``start <= m < end`` from the readings files of ``files`` (every
+        file discovery found). Returns (the load's result, the files refused: new and unreadable, listed
+        and not loaded, counts of the file ledger for the asset's metadata)."""
         raise NotImplementedError
 
     def clean_window(self, con: duckdb.DuckDBPyConnection, start: date, end: date, settings: Any) -> Any:

@@ -71,11 +71,9 @@ def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source
     import polars as pl
 
     from assets.common.table_model import SchemaViolation
-    from assets.ingest import file_ledger
     from assets.ingest.raw_ingest import RAW_TABLE
     from assets.ingest.schemas.raw_readings import RawReadings
     from assets.ingest.source_files import discover, of_kind
-    from assets.ingest.source_layouts import SourceFileError
 
     start, end = month_window(context)
     files = discover(source.folder())
@@ -83,26 +81,11 @@ def raw_readings(context: dg.AssetExecutionContext, warehouse: Warehouse, source
     unreadable = of_kind(files, "unreadable")
     if not readings and not unreadable:
         raise FileNotFoundError(f"no readings files found in {source.folder()}")
-    refused: list = []
-    ledger: dict = {}
     try:
-        if engine.name != "duckdb":
-            # the file index of the Spark engine is in the lake, which the ledger does not read: any
-            # unreadable file fails the run, naming it
-            if unreadable:
-                raise SourceFileError(unreadable[0].relative, unreadable[0].problem or "cannot be read")
-            result = engine.ingest_window(warehouse, readings, start, end)
-        else:
-            with warehouse.get_connection() as con:
-                known = file_ledger.indexed_months(con)
-            result, refused = file_ledger.load_refusing_new_files(
-                known, files, start, end, lambda to_read: engine.ingest_window(warehouse, to_read, start, end)
-            )
-            present = {f.relative: (f.path, f.size_bytes, f.mtime_ns) for f in files}
-            with warehouse.get_connection() as con:
-                ledger = file_ledger.update_ledger(con, present, refused)
-            for r in refused:
-                context.log.error(f"refused (not loaded): {r.line()}")
+        # the engine loads the readings files and refuses new files it cannot read (listed, not loaded)
+        result, refused, ledger = engine.ingest_window(warehouse, files, start, end)
+        for r in refused:
+            context.log.error(f"refused (not loaded): {r.line()}")
     except SchemaViolation as violation:
         yield schema_check_failed("raw_readings", violation)
         raise

@@ -65,3 +65,34 @@ def test_odd_ids_and_out_of_range_lines_do_not_block_households_or_clean(tmp_pat
         ]
         rules = con.execute("SELECT source_line, rule_id FROM clean.quarantined_readings ORDER BY 1").fetchall()
     assert rules == [(2, "V10_INVALID_HOUSEHOLD_ID"), (3, "V11_OUT_OF_RANGE_TIMESTAMP")]
+
+
+def test_a_new_unreadable_file_is_refused_by_the_asset_and_the_other_files_load(tmp_path: Path):
+    """Through the asset and the engine resource: a corrupt gzip delivered beside a good file is refused
+    (listed in ingest.refused_source_files, the source_files_readable check fails naming it), and the good
+    file's month loads."""
+    src = tmp_path / "src"
+    write_lines(src / "good.csv", [lds_line("MAC000001", "2013-01-10 00:30:00", "0.2")])
+    (src / "broken.csv.gz").write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
+    database = tmp_path / "warehouse.duckdb"
+    resources = {
+        "warehouse": Warehouse(database=str(database)),
+        "source": MeterSource(source_dir=str(src)),
+        "reports": ReportsDir(path=str(tmp_path / "reports")),
+        "engine": DuckDBEngine(),
+    }
+    result = dg.materialize(
+        defs().assets,
+        selection=dg.AssetSelection.assets("raw_readings"),
+        resources=resources,
+        instance=dg.DagsterInstance.ephemeral(tempdir=str(tmp_path / "home")),
+        partition_key="2013-01-01",
+        raise_on_error=False,
+    )
+    assert result.success
+    (readable,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "source_files_readable"]
+    assert not readable.passed and "broken.csv.gz" in readable.description
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM ingest.raw_readings").fetchone()[0] == 1
+        refused = con.execute("SELECT source_file FROM ingest.refused_source_files").fetchall()
+    assert refused == [("broken.csv.gz",)]
