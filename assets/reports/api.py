@@ -18,9 +18,10 @@ from assets.reports.data_confidence import DataConfidence, read_data_confidence 
 from assets.reports.dr_targets import DrTargets, rank_dr_targets
 from assets.reports.expected_kw import add_evening_response, expected_household_reduction, score_response_model
 from assets.reports.heldout_comparison import heldout_event_comparison
-from assets.reports.html_report import Report, ReportInputs, build_report
+from assets.reports.html_report import Report, build_report
 from assets.reports.interventions import build_interventions
 from assets.reports.profiles import PersonaProfiles, read_persona_kw_profiles  # noqa: F401
+from assets.reports.report_tables import ReportInputs
 from assets.reports.schemas.dr_targets import DrTargetComparison
 from assets.reports.schemas.dr_targets import DrTargets as DrTargetsSchema
 from assets.reports.schemas.interventions import Interventions

@@ -133,7 +133,7 @@ def test_heldout_ranking_claims_no_gain_over_peak_load_where_load_alone_is_best(
     assert est == pytest.approx(rank - peak, rel=1e-6, abs=1e-9)
     assert est <= 0 and lo <= 0, (est, lo, hi)
     from assets.reports.heldout_comparison import add_heldout
-    from assets.reports.html_report import heldout_sentence
+    from assets.reports.report_text import heldout_sentence
 
     # the same reduction for everyone in both halves: the ranking IS the peak-load order, so their
     # difference is 0 in every bootstrap draw and the two rules' kW and intervals coincide

@@ -18,14 +18,9 @@ from assets.model.segmentation_history import Drift, drift_between
 from assets.reports import expected_kw, html_report, plots
 from assets.reports.data_confidence import DataConfidence, Effect, block, segmentation_warnings
 from assets.reports.expected_kw import PROGRAM_EVIDENCE
-from assets.reports.html_report import (
-    SECTIONS,
-    ReportInputs,
-    build_markdown_summary,
-    build_report,
-    render_images,
-    write_html_report,
-)
+from assets.reports.html_report import build_report, render_images, write_html_report
+from assets.reports.markdown_report import build_markdown_summary
+from assets.reports.report_tables import SECTIONS, ReportInputs
 
 
 @pytest.fixture(scope="module")
@@ -499,7 +494,7 @@ def test_every_applicable_program_is_shown_with_range_source_and_reason(report_i
 
 
 def test_persona_table_shows_the_dr_lists_prior_with_its_basis(report_inputs, images):
-    from assets.reports.html_report import DR_PRIOR_HEADER
+    from assets.reports.report_tables import DR_PRIOR_HEADER
 
     html = build_report(dataclasses.replace(report_inputs, images=images)).html
     page = _parse(html)
@@ -553,7 +548,7 @@ def test_every_kw_figure_in_the_tables_has_an_interval(report_inputs, images):
 def test_peak_kw_interval_is_the_t_interval_over_members(report_inputs):
     from scipy import stats
 
-    from assets.reports.html_report import peak_kw_intervals
+    from assets.reports.report_tables import peak_kw_intervals
 
     intervals = peak_kw_intervals(report_inputs)
     name = outputs_names(report_inputs)[0]
@@ -663,7 +658,8 @@ def test_data_block_shows_the_sized_estimand_and_warns_at_the_top():
 
 
 def test_statistics_table_counts_tests_per_role_and_shows_the_role():
-    from assets.reports.html_report import ROLE_LABELS, TESTS_COLUMNS, tests_per_role
+    from assets.reports.report_tables import ROLE_LABELS, TESTS_COLUMNS
+    from assets.reports.report_text import tests_per_role
 
     tests = pl.DataFrame(
         {"role": ["outside_covariate", "outside_covariate", "descriptive", "descriptive", "response_among_measured"]}
