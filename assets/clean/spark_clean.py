@@ -146,7 +146,7 @@ def clean_window_spark(
                 check_schema(runner.sql(rows), model, table)
             # Coverage is the batch's commit marker: emptied first, written last. A crash between the
             # table writes leaves months with new readings and no coverage, which the aggregates' check
-            # (aggregates.aggregates_usable: coverage against the aggregates' counts) and the blocking
+            # (aggregate_reads.aggregates_usable: coverage against the aggregates' counts) and the blocking
             # conservation check see, instead of old coverage beside new readings matching old aggregates.
             coverage = next(o for o in OUTPUTS if o[0] == COVERAGE_TABLE)
             overwrite_partitions(runner, COVERAGE_TABLE, f"SELECT * FROM ({coverage[2]}) WHERE false", batch)

@@ -329,15 +329,16 @@ def features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse
 
 
 def _stale_aggregate_months(con) -> list:
-    """Months whose schedule aggregates the features could not use (see aggregates.stale_schedule_months)."""
-    from assets.features import aggregates
+    """Months whose schedule aggregates the features could not use (see aggregate_reads.stale_schedule_months)."""
 
-    return aggregates.stale_schedule_months(con) if aggregates.schedule_aggregates_stored(con) else []
+    from assets.features import aggregate_reads
+
+    return aggregate_reads.stale_schedule_months(con) if aggregate_reads.schedule_aggregates_stored(con) else []
 
 
 def _features(context: dg.AssetExecutionContext, config: FeatureConfig, warehouse: Warehouse, engine: MeterEngine):
     from assets.common.table_model import SchemaViolation
-    from assets.features import aggregates
+    from assets.features import aggregate_reads
     from assets.features import compute as feat
 
     settings = config.settings()
@@ -347,7 +348,7 @@ def _features(context: dg.AssetExecutionContext, config: FeatureConfig, warehous
         # the source: the warehouse itself, or the lake with the warehouse
         with (
             warehouse.get_connection() as con,
-            aggregates.recorded_reads() as reads,
+            aggregate_reads.recorded_reads() as reads,
             engine.half_hourly(con) as source,
         ):
             validated = _compute_and_store(source, con, settings, models)
@@ -355,7 +356,7 @@ def _features(context: dg.AssetExecutionContext, config: FeatureConfig, warehous
     except SchemaViolation as violation:
         yield schema_check_failed(violating_asset(violation, tables, "household_features"), violation)
         raise
-    sources = aggregates.read_sources(reads)
+    sources = aggregate_reads.read_sources(reads)
     fallback = sorted(reader for reader, answered_by in sources.items() if settings.readings_table in answered_by)
     context.log.info(f"reads answered by {settings.readings_table} (not the aggregates): {fallback}")
     if stale:

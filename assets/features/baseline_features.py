@@ -9,7 +9,7 @@ import polars as pl
 
 from assets.common.column_spec import conform
 from assets.common.table_model import validate
-from assets.features import aggregates, meter_health
+from assets.features import aggregate_reads, aggregates, meter_health
 from assets.features.duck import distinct_households
 from assets.features.lifestyle import compute_lifestyle_features, expected_half_hours
 from assets.features.schemas.feature_exclusions import EXCLUSION_COLS, BaselineExclusions
@@ -81,12 +81,12 @@ def compute_baseline_features(con: duckdb.DuckDBPyConnection, settings: FeatureS
     of meter_health.py when flagged days, counted as missing, took it below the gate).
     """
     lifestyle = compute_lifestyle_features(con, settings, "baseline")
-    if aggregates.aggregates_usable(con, settings):
-        universe = aggregates.households_with_readings(con)
-        aggregates.answered(con, "households with readings", aggregates.DAYS_TABLE)
+    if aggregate_reads.aggregates_usable(con, settings):
+        universe = aggregate_reads.households_with_readings(con)
+        aggregate_reads.answered(con, "households with readings", aggregates.DAYS_TABLE)
     else:
         universe = distinct_households(con, settings.readings_table)
-        aggregates.answered(con, "households with readings", settings.readings_table)
+        aggregate_reads.answered(con, "households with readings", settings.readings_table)
     expected = expected_half_hours(con, settings, "baseline")
     passed, excluded = gate_on_coverage(lifestyle, universe, settings, "baseline", "baseline_features", expected)
     return BaselineResult(

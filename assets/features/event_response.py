@@ -21,7 +21,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from assets.features import aggregates
+from assets.features import aggregate_reads, aggregates
 from assets.features.duck import fetch, scratch, statement
 from assets.features.local_time import window_utc_bounds
 from assets.features.reference_days import baseline_year_reference, within_window_reference
@@ -67,7 +67,7 @@ def compute_event_responses(
     ``source`` names the schedule it was built from ('tariff', or 'placebo' for the tariff shifted
     placebo_shift_days back): the event half hours and the within-window reference then come from the
     per-household-month aggregates of that schedule where they answer exactly
-    (:func:`aggregates.event_aggregates`), else from the readings.
+    (:func:`aggregate_reads.event_aggregates`), else from the readings.
     """
     unknown = set(methods) - set(METHODS)
     if unknown:
@@ -88,13 +88,13 @@ def compute_event_responses(
         m = s.frame("members", schedule.members)
         h = s.frame("households", hh)
         p = s.frame("pairs", pairs.select("household_id", "control_id"))
-        use = aggregates.event_aggregates(con, settings, schedule, window, source)
+        use = aggregate_reads.event_aggregates(con, settings, schedule, window, source)
         label = f"({source} schedule {window[0]}..{window[1]})"
-        aggregates.answered(
+        aggregate_reads.answered(
             con, f"event half hours {label}", aggregates.EVENTS_TABLE if use else settings.readings_table
         )
         if "within" in methods:
-            aggregates.answered(
+            aggregate_reads.answered(
                 con, f"within-window reference {label}", aggregates.REFERENCE_TABLE if use else settings.readings_table
             )
         rows_sql = (

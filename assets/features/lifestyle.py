@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from assets.features import aggregates, meter_health
+from assets.features import aggregate_reads, aggregates, meter_health
 from assets.features.catalogue import LIFESTYLE, PROFILE_COLUMNS, SHAPE_COLUMNS, feature
 from assets.features.duck import fetch, scratch, statement
 from assets.features.local_time import local_grid, window_utc_bounds
@@ -108,13 +108,13 @@ def _aggregate_sql(
     ``whole_days_only``: the grid holds every half hour of [start, end) (no day left out), so the slot
     sums of whole local months can come from the month aggregates. ``normal_days``: the grid holds the
     window's days without a High/Low half hour, whose slot sums can come from the tariff schedule's
-    event-free-day aggregates. Which table answered each read is noted (:func:`aggregates.answered`).
+    event-free-day aggregates. Which table answered each read is noted (:func:`aggregate_reads.answered`).
     """
     lo, hi = window_utc_bounds(start, end, settings.timezone)
     block_slots = settings.entropy_block_hours * 2
     n_blocks = N_SLOTS // block_slots
     base_lo, base_hi = feature("base_load_kwh").slots(settings)
-    usable = aggregates.aggregates_usable(con, settings)
+    usable = aggregate_reads.aggregates_usable(con, settings)
     with scratch(con) as s:
         g = s.frame(
             "grid",
@@ -124,18 +124,18 @@ def _aggregate_sql(
         bounds = {"lo": lo, "hi": hi}
         label = f"({window or 'window'} {start}..{end})"
         slot, slot_table = None, settings.readings_table
-        if usable and whole_days_only and aggregates.whole_local_months(start, end):
-            slot, slot_table = aggregates.slot_sums(con, settings, start, end), aggregates.SLOTS_TABLE
+        if usable and whole_days_only and aggregate_reads.whole_local_months(start, end):
+            slot, slot_table = aggregate_reads.slot_sums(con, settings, start, end), aggregates.SLOTS_TABLE
         elif usable and normal_days:
             slot, slot_table = (
-                aggregates.normal_day_slot_sums(con, settings, grid, start, end),
+                aggregate_reads.normal_day_slot_sums(con, settings, grid, start, end),
                 aggregates.REFERENCE_TABLE,
             )
         if slot is None:
             slot, slot_table = fetch(con, statement("lifestyle_slot", **tables), bounds), settings.readings_table
-        aggregates.answered(con, f"lifestyle slot sums {label}", slot_table)
-        day = aggregates.day_sums(con, settings, grid) if usable else None
-        aggregates.answered(
+        aggregate_reads.answered(con, f"lifestyle slot sums {label}", slot_table)
+        day = aggregate_reads.day_sums(con, settings, grid) if usable else None
+        aggregate_reads.answered(
             con, f"lifestyle daily sums {label}", aggregates.DAYS_TABLE if day is not None else settings.readings_table
         )
         if day is None:
@@ -147,7 +147,7 @@ def _aggregate_sql(
             statement("lifestyle_base_load", **tables),
             {**bounds, "quantile": float(settings.base_load_quantile), "slot_lo": base_lo, "slot_hi": base_hi},
         )
-        aggregates.answered(con, f"lifestyle base-load quantile {label}", settings.readings_table)  # always
+        aggregate_reads.answered(con, f"lifestyle base-load quantile {label}", settings.readings_table)  # always
     return slot, day, night
 
 

@@ -24,7 +24,7 @@ from datetime import date
 import polars as pl
 
 from assets.common.sql import qualified_name
-from assets.features import aggregates
+from assets.features import aggregate_reads, aggregates
 from assets.features.duck import Scratch, statement
 from assets.features.local_time import local_grid, window_utc_bounds
 from assets.features.settings import FeatureSettings
@@ -36,7 +36,7 @@ def within_window_reference(
     grid_table: str,
     event_rows: str,
     window: tuple[date, date],
-    use: aggregates.EventAggregates | None = None,
+    use: aggregate_reads.EventAggregates | None = None,
 ) -> str:
     """TEMP table (household_id, slot, day_type, week_idx, ref_kwh, ref_n) for the cells in ``event_rows``.
 
@@ -47,7 +47,7 @@ def within_window_reference(
     """
     n = int(settings.reference_weeks)
     if use is not None:
-        base = aggregates.event_reference_base(s, use, window, event_rows)
+        base = aggregate_reads.event_reference_base(s, use, window, event_rows)
     else:
         lo, hi = window_utc_bounds(*window, settings.timezone)
         base = s.query(
@@ -72,16 +72,16 @@ def baseline_year_reference(s: Scratch, settings: FeatureSettings, event_rows: s
     ).unique()
     nb = s.frame("month_neighbours", neighbours)
     reader = f"baseline-year reference ({settings.baseline_start}..{settings.baseline_end})"
-    if aggregates.whole_local_months(settings.baseline_start, settings.baseline_end) and aggregates.aggregates_usable(
-        s.con, settings
-    ):
-        aggregates.answered(s.con, reader, aggregates.SLOTS_TABLE)
+    if aggregate_reads.whole_local_months(
+        settings.baseline_start, settings.baseline_end
+    ) and aggregate_reads.aggregates_usable(s.con, settings):
+        aggregate_reads.answered(s.con, reader, aggregates.SLOTS_TABLE)
         return s.query(
             "ref_baseline",
             statement("ref_baseline_agg", slots=aggregates.SLOTS_TABLE, neighbours=nb, events=event_rows),
             {"lo": settings.baseline_start, "hi": settings.baseline_end},
         )
-    aggregates.answered(s.con, reader, settings.readings_table)
+    aggregate_reads.answered(s.con, reader, settings.readings_table)
     lo, hi = window_utc_bounds(settings.baseline_start, settings.baseline_end, settings.timezone)
     return s.query(
         "ref_baseline",

@@ -16,8 +16,8 @@ replaced in one transaction (one Spark job commits per table: docs/SCALING.md, "
 is rewritten in this order: (1) its row of ``features.aggregate_month_inputs`` is deleted, (2) the four
 aggregate tables are replaced, each checked against its table model first (``check_schema``), (3) the
 fingerprint row is written. A crash anywhere in (1)-(3) leaves the month without a fingerprint: the
-readers (:func:`aggregates.verified_schedule_inputs`, :func:`aggregates.aggregates_usable` on Spark) treat
-it as not built and read the readings, and :func:`aggregates.stale_schedule_months` lists it, until a
+readers (:func:`aggregate_reads.verified_schedule_inputs`, :func:`aggregate_reads.aggregates_usable` on Spark) treat
+it as not built and read the readings, and :func:`aggregate_reads.stale_schedule_months` lists it, until a
 re-run completes. The fingerprint lives in the lake beside the rows it vouches for (not in the warehouse):
 written by the same engine, in the same order, readable by the same connection, and a lake restored or
 shared without the warehouse still says which of its months are complete.
@@ -81,7 +81,7 @@ def ensure_aggregate_tables(spark: SparkSession, lake: str | Path) -> None:
     empty if missing), with the months written so far. A table stored with other columns than its model
     (built under an older aggregate definition) is an error naming its folder: the lake is not deleted
     here, and a write would keep only the stored columns (the readers do not use it meanwhile:
-    :func:`aggregates.aggregates_usable` checks the columns)."""
+    :func:`aggregate_reads.aggregates_usable` checks the columns)."""
     for table in AGGREGATE_LAKE_TABLES:
         ensure_lake_table(spark, lake, table)
         spark.catalog.recoverPartitions(table.name)

@@ -25,7 +25,7 @@ import polars as pl
 from assets.common.column_spec import conform
 from assets.common.sql import qualified_name
 from assets.common.table_model import validate
-from assets.features import aggregates
+from assets.features import aggregate_reads, aggregates
 from assets.features.baseline_features import BaselineResult, compute_baseline_features
 from assets.features.crossfit import CrossFit, cross_fit
 from assets.features.duck import fetch, statement
@@ -80,10 +80,10 @@ def read_households(con: duckdb.DuckDBPyConnection, settings: FeatureSettings) -
 
 def _window_counts(con: duckdb.DuckDBPyConnection, settings: FeatureSettings, start, end) -> pl.DataFrame:
     reader = f"actual half hours ({start}..{end})"
-    if aggregates.aggregates_usable(con, settings):
-        aggregates.answered(con, reader, aggregates.DAYS_TABLE)
-        return aggregates.actual_counts(con, start, end)
-    aggregates.answered(con, reader, settings.readings_table)
+    if aggregate_reads.aggregates_usable(con, settings):
+        aggregate_reads.answered(con, reader, aggregates.DAYS_TABLE)
+        return aggregate_reads.actual_counts(con, start, end)
+    aggregate_reads.answered(con, reader, settings.readings_table)
     lo, hi = window_utc_bounds(start, end, settings.timezone)
     return fetch(con, statement("window_counts", readings=settings.readings_table), {"lo": lo, "hi": hi})
 

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from assets.common.months import next_month
-from assets.features import aggregates
+from assets.features import aggregate_reads, aggregates
 from assets.features import compute as feat
 from assets.features.settings import FeatureSettings
 from tests.features.feature_fixtures import (
@@ -95,7 +95,7 @@ def test_features_from_aggregates_equal_features_from_readings(windows):
     from_readings = _features(con, settings)
 
     aggregates.build_aggregates(con, FIRST, END)
-    assert aggregates.aggregates_usable(con, settings)
+    assert aggregate_reads.aggregates_usable(con, settings)
     from_aggregates = _features(con, settings)
 
     _assert_same(from_readings, from_aggregates)
@@ -117,7 +117,7 @@ def test_month_slot_sums_regroup_the_readings_exactly():
            WHERE quality_code = 'A' AND interval_start_utc >= $lo AND interval_start_utc < $hi GROUP BY ALL""",
         params={"lo": lo, "hi": hi},
     ).pl()
-    got = aggregates.slot_sums(con, settings, start, end)
+    got = aggregate_reads.slot_sums(con, settings, start, end)
     keys = ["household_id", "slot", "day_type", "season"]
     joined = expected.join(got, on=keys, how="full", coalesce=True)
     assert joined.height == expected.height == got.height
@@ -135,14 +135,14 @@ def test_stale_or_foreign_aggregates_are_not_used():
     settings = trial_settings()
     con = _warehouse()
     aggregates.build_aggregates(con, FIRST, END)
-    assert aggregates.aggregates_usable(con, settings)
-    assert not aggregates.aggregates_usable(con, trial_settings(bank_holidays=()))  # other day types
-    assert not aggregates.aggregates_usable(con, trial_settings(readings_table="clean.other_readings"))
+    assert aggregate_reads.aggregates_usable(con, settings)
+    assert not aggregate_reads.aggregates_usable(con, trial_settings(bank_holidays=()))  # other day types
+    assert not aggregate_reads.aggregates_usable(con, trial_settings(readings_table="clean.other_readings"))
 
     # the readings of one month change after the aggregates were built (re-cleaned, not re-aggregated)
     con.execute("DELETE FROM clean.clean_readings WHERE household_id = 'S02' AND reading_month = DATE '2013-02-01'")
     write_month_coverage(con)
-    assert not aggregates.aggregates_usable(con, settings)
+    assert not aggregate_reads.aggregates_usable(con, settings)
     stale = _features(con, settings)  # falls back to the readings
     con.execute("DROP TABLE features.household_days")
     con.execute("DROP TABLE features.household_month_slots")
@@ -152,7 +152,7 @@ def test_stale_or_foreign_aggregates_are_not_used():
     con = _warehouse()
     aggregates.build_aggregates(con, FIRST, END)
     con.execute("DROP TABLE clean.household_month_coverage")
-    assert not aggregates.aggregates_usable(con, settings)
+    assert not aggregate_reads.aggregates_usable(con, settings)
 
 
 def test_a_month_rebuild_replaces_that_month_only_and_is_idempotent():
@@ -173,7 +173,7 @@ def test_a_month_rebuild_replaces_that_month_only_and_is_idempotent():
         np.testing.assert_allclose(
             new.filter(month)["kwh"].fill_null(0).to_numpy(), 2 * old.filter(month)["kwh"].fill_null(0).to_numpy()
         )
-    assert aggregates.aggregates_usable(con, trial_settings())
+    assert aggregate_reads.aggregates_usable(con, trial_settings())
 
 
 @pytest.mark.parametrize("window", ["baseline", "treatment_normal_days"])
@@ -189,7 +189,7 @@ def test_day_sums_regroup_the_readings_exactly(window):
     on_readings = trial_settings(
         baseline_start=date(2012, 1, 1), baseline_end=date(2012, 6, 1), readings_table="clean.readings_view"
     )
-    assert aggregates.aggregates_usable(con, settings) and not aggregates.aggregates_usable(con, on_readings)
+    assert aggregate_reads.aggregates_usable(con, settings) and not aggregate_reads.aggregates_usable(con, on_readings)
     grid, start, end = lifestyle_grid(con, settings, window)
     keys = ["household_id", "local_date"]
     expected = _aggregate_sql(con, on_readings, grid, start, end)[1].sort(keys)
@@ -273,7 +273,7 @@ def dst_case() -> tuple[duckdb.DuckDBPyConnection, dict[str, pl.DataFrame]]:
 def _spy_uses(monkeypatch) -> list:
     """Record what event_aggregates and normal_day_slot_sums answered in each call."""
     uses: list = []
-    event_aggregates, normal = aggregates.event_aggregates, aggregates.normal_day_slot_sums
+    event_aggregates, normal = aggregate_reads.event_aggregates, aggregate_reads.normal_day_slot_sums
 
     def spy_events(*args, **kwargs):
         uses.append(("events", event_aggregates(*args, **kwargs)))
@@ -283,8 +283,8 @@ def _spy_uses(monkeypatch) -> list:
         uses.append(("normal", normal(*args, **kwargs)))
         return uses[-1][1]
 
-    monkeypatch.setattr(aggregates, "event_aggregates", spy_events)
-    monkeypatch.setattr(aggregates, "normal_day_slot_sums", spy_normal)
+    monkeypatch.setattr(aggregate_reads, "event_aggregates", spy_events)
+    monkeypatch.setattr(aggregate_reads, "normal_day_slot_sums", spy_normal)
     return uses
 
 
@@ -293,14 +293,14 @@ def test_schedule_aggregates_equal_the_readings_across_clock_changes_and_month_e
     event-free-day profile from the aggregates: every table equal to the readings' computation."""
     con, from_readings = dst_case
     settings = _dst_settings()
-    assert aggregates.verified_schedule_inputs(con, settings) is not None
+    assert aggregate_reads.verified_schedule_inputs(con, settings) is not None
     uses = _spy_uses(monkeypatch)
     from_aggregates = _dst_features(con, settings)
     events = [u for kind, u in uses if kind == "events"]
     assert events == [  # the trial DiD, the placebo, the sensitivity: each answered by the aggregates
-        aggregates.EventAggregates("tariff", True),
-        aggregates.EventAggregates("placebo", True),
-        aggregates.EventAggregates("tariff", False),
+        aggregate_reads.EventAggregates("tariff", True),
+        aggregate_reads.EventAggregates("placebo", True),
+        aggregate_reads.EventAggregates("tariff", False),
     ]
     assert all(u is not None for kind, u in uses if kind == "normal")
     # the fixture reaches the cases: event rows on both clock-change days and across both month ends
@@ -362,7 +362,7 @@ def test_a_wrong_aggregate_fails_the_comparison(dst_case, mutate):
         mutated.execute(f'CREATE TABLE "{schema}"."{table}" AS SELECT * FROM _copy')
         mutated.unregister("_copy")
     mutate(mutated)
-    assert aggregates.verified_schedule_inputs(mutated, settings) is not None  # not detectable as stale
+    assert aggregate_reads.verified_schedule_inputs(mutated, settings) is not None  # not detectable as stale
     with pytest.raises(AssertionError):
         _assert_same(from_readings, _dst_features(mutated, settings))
 
@@ -373,7 +373,7 @@ def test_a_changed_schedule_is_detected_and_its_months_rebuilt():
     con = _dst_warehouse()
     settings = _dst_settings()
     aggregates.build_aggregates(con, FIRST, END)
-    assert aggregates.stale_schedule_months(con) == []
+    assert aggregate_reads.stale_schedule_months(con) == []
     # the Low event of 2013-11-05 moves a day later
     con.execute(
         "UPDATE ingest.tariff_schedule SET band = 'Normal', event_id = NULL, event_start_utc = NULL, "
@@ -384,9 +384,9 @@ def test_a_changed_schedule_is_detected_and_its_months_rebuilt():
         "event_start_utc = TIMESTAMP '2013-11-06 17:00', event_start_local = TIMESTAMP '2013-11-06 17:00' "
         "WHERE interval_start_utc >= TIMESTAMP '2013-11-06 17:00' AND interval_start_utc < TIMESTAMP '2013-11-06 20:00'"
     )
-    stale = aggregates.stale_schedule_months(con)
+    stale = aggregate_reads.stale_schedule_months(con)
     assert stale == [date(2012, 11, 1), date(2013, 11, 1)]  # the trial month and its placebo month
-    assert aggregates.verified_schedule_inputs(con, settings) is None
+    assert aggregate_reads.verified_schedule_inputs(con, settings) is None
     # what the features asset reports in its metadata and run log (the asset's helper)
     from assets.features.assets import _stale_aggregate_months
 
@@ -402,8 +402,8 @@ def test_a_changed_schedule_is_detected_and_its_months_rebuilt():
         con.execute(f"ALTER TABLE features.saved_{table} RENAME TO {table}")
     for month in stale:
         aggregates.build_aggregates(con, month, next_month(month))
-    assert aggregates.stale_schedule_months(con) == []
-    assert aggregates.verified_schedule_inputs(con, settings) is not None
+    assert aggregate_reads.stale_schedule_months(con) == []
+    assert aggregate_reads.verified_schedule_inputs(con, settings) is not None
     _assert_same(from_readings, _dst_features(con, settings))
 
 
@@ -417,9 +417,9 @@ WHOLE_MONTHS = {
 
 
 def _sources(con, settings) -> tuple[dict[str, pl.DataFrame], dict[str, list[str]]]:
-    with aggregates.recorded_reads() as reads:
+    with aggregate_reads.recorded_reads() as reads:
         frames = _features(con, settings)
-    return frames, aggregates.read_sources(reads, "duckdb")
+    return frames, aggregate_reads.read_sources(reads, "duckdb")
 
 
 def test_the_readers_say_which_table_answered_and_a_month_without_its_fingerprint_is_not_used():
@@ -441,8 +441,8 @@ def test_the_readers_say_which_table_answered_and_a_month_without_its_fingerprin
     _assert_same(from_readings, from_aggregates)
 
     con.execute("DELETE FROM features.aggregate_month_inputs WHERE reading_month = DATE '2013-02-01'")
-    assert aggregates.stale_schedule_months(con) == [date(2013, 2, 1)]
-    assert not aggregates.aggregates_usable(con, settings)  # the counts still match: the marker decides
+    assert aggregate_reads.stale_schedule_months(con) == [date(2013, 2, 1)]
+    assert not aggregate_reads.aggregates_usable(con, settings)  # the counts still match: the marker decides
     fallback, missing = _sources(con, settings)
     assert missing == before, missing
     _assert_same(from_readings, fallback)

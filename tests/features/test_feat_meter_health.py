@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.features import aggregates
+from assets.features import aggregate_reads, aggregates
 from assets.features import compute as feat
 from assets.features.settings import FeatureSettings
 from tests.conftest import LCL_SAMPLE
@@ -178,10 +178,10 @@ def test_the_implausible_level_rule_flags_a_sustained_level_no_domestic_supply_c
 def test_meter_health_is_the_same_from_the_aggregates_and_from_the_readings(case):
     con, from_readings = case
     aggregates.build_aggregates(con, FIRST, END)
-    assert aggregates.aggregates_usable(con, settings())
-    with aggregates.recorded_reads() as reads:
+    assert aggregate_reads.aggregates_usable(con, settings())
+    with aggregate_reads.recorded_reads() as reads:
         from_aggregates = _features(con, settings())
-    assert aggregates.DAYS_TABLE in {t for tables in aggregates.read_sources(reads).values() for t in tables}
+    assert aggregates.DAYS_TABLE in {t for tables in aggregate_reads.read_sources(reads).values() for t in tables}
     for name, frame in from_readings.items():
         other = from_aggregates[name]
         assert frame.columns == other.columns and frame.height == other.height, name
@@ -199,16 +199,16 @@ def test_aggregates_of_an_older_definition_are_not_used_and_a_rebuild_replaces_t
     aggregates.build_aggregates(con, FIRST, END)
     con.execute("ALTER TABLE features.household_days DROP COLUMN min_kwh")
     con.execute("ALTER TABLE features.aggregate_month_inputs DROP COLUMN definition")
-    assert not aggregates.aggregates_usable(con, s)
+    assert not aggregate_reads.aggregates_usable(con, s)
     assert _reasons(_features(con, s)["baseline_exclusions"]) == _reasons(expected["baseline_exclusions"])
     aggregates.build_aggregates(con, date(2013, 1, 1), date(2013, 2, 1))  # one month: the others are missing
-    assert not aggregates.aggregates_usable(con, s)
+    assert not aggregate_reads.aggregates_usable(con, s)
     aggregates.build_aggregates(con, FIRST, END)
-    assert aggregates.aggregates_usable(con, s) and aggregates.stale_schedule_months(con) == []
+    assert aggregate_reads.aggregates_usable(con, s) and aggregate_reads.stale_schedule_months(con) == []
 
     monkeypatch.setattr(aggregates, "DEFINITION", "another definition")
     monkeypatch.setattr(aggregates, "_INPUTS_CACHE", {})
-    assert not aggregates.aggregates_usable(con, s)
-    assert len(aggregates.stale_schedule_months(con)) == 10  # every month with readings
+    assert not aggregate_reads.aggregates_usable(con, s)
+    assert len(aggregate_reads.stale_schedule_months(con)) == 10  # every month with readings
     aggregates.build_aggregates(con, FIRST, END)
-    assert aggregates.aggregates_usable(con, s) and aggregates.stale_schedule_months(con) == []
+    assert aggregate_reads.aggregates_usable(con, s) and aggregate_reads.stale_schedule_months(con) == []

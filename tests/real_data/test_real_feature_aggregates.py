@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.features import aggregates
+from assets.features import aggregate_reads
 from assets.features import compute as feat
 from assets.features.event_response import compute_event_responses
 from assets.features.local_time import local_grid
@@ -67,7 +67,7 @@ def real_copy(real_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) ->
     are stale: the features there read the aggregates."""
     path = copy_warehouse(real_warehouse, tmp_path_factory.mktemp("real_aggregates") / "warehouse.duckdb")
     con = duckdb.connect(str(path))
-    assert aggregates.stale_schedule_months(con) == []
+    assert aggregate_reads.stale_schedule_months(con) == []
     assert (
         con.execute(
             "SELECT count(DISTINCT reading_month) FROM features.household_event_readings WHERE reading_month >= $m",
@@ -81,8 +81,8 @@ def real_copy(real_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 def test_every_feature_table_from_the_aggregates_equals_the_readings(real_copy, monkeypatch):
     con, settings = real_copy, FeatureSettings()
-    assert aggregates.stale_schedule_months(con) == []
-    assert aggregates.verified_schedule_inputs(con, settings) is not None
+    assert aggregate_reads.stale_schedule_months(con) == []
+    assert aggregate_reads.verified_schedule_inputs(con, settings) is not None
     # the real schedule reaches the cases: events across local and UTC midnight in March and October 2013
     # (event 51: 2013-03-28 23:00 UTC for 30 hours; 2013-10-20 22:00 UTC = 23:00 BST) and reference weeks
     # holding a clock-change day (trial year: 2013-03-31, 2013-10-27; placebo year: 2012-10-28)
@@ -100,17 +100,17 @@ def test_every_feature_table_from_the_aggregates_equals_the_readings(real_copy, 
         ).fetchall()[0][0]
         assert rows > 0, (schedule, week)
     answered: list = []
-    event_aggregates = aggregates.event_aggregates
+    event_aggregates = aggregate_reads.event_aggregates
     monkeypatch.setattr(
-        aggregates, "event_aggregates", lambda *a, **k: answered.append(event_aggregates(*a, **k)) or answered[-1]
+        aggregate_reads, "event_aggregates", lambda *a, **k: answered.append(event_aggregates(*a, **k)) or answered[-1]
     )
     from_aggregates = _features(con, settings)
     assert answered == [  # trial DiD, placebo, adjacent-day sensitivity: all from the aggregates
-        aggregates.EventAggregates("tariff", True),
-        aggregates.EventAggregates("placebo", True),
-        aggregates.EventAggregates("tariff", False),
+        aggregate_reads.EventAggregates("tariff", True),
+        aggregate_reads.EventAggregates("placebo", True),
+        aggregate_reads.EventAggregates("tariff", False),
     ]
-    monkeypatch.setattr(aggregates, "aggregates_usable", lambda con, settings: False)  # every read on the readings
+    monkeypatch.setattr(aggregate_reads, "aggregates_usable", lambda con, settings: False)  # every read on the readings
     assert_same(_features(con, settings), from_aggregates)
 
 
@@ -130,7 +130,7 @@ def test_a_week_keyed_wrongly_at_a_month_end_changes_the_real_did(real_copy):
             "UPDATE features.household_reference_slots SET week_start = week_start + 7 "
             "WHERE week_start < local_month AND month(local_month) IN (4, 11)"  # weeks from March / October
         )
-        assert aggregates.event_aggregates(con, settings, schedule, window, "tariff") is not None
+        assert aggregate_reads.event_aggregates(con, settings, schedule, window, "tariff") is not None
         after = compute_event_responses(con, settings, schedule, window, households, pairs, methods=("within",))
     finally:
         con.execute("ROLLBACK")

@@ -15,7 +15,7 @@ from assets.clean.clean_readings import clean_window
 from assets.clean.spark_clean import clean_window_spark, export_raw_from_duckdb
 from assets.common.sql import qualified_name
 from assets.common.warehouse import replace_table
-from assets.features import aggregates, spark_aggregates
+from assets.features import aggregate_reads, aggregates, spark_aggregates
 from assets.features.aggregates import (
     DAYS_TABLE,
     EVENTS_TABLE,
@@ -233,11 +233,11 @@ def test_a_crash_between_table_writes_sends_the_readers_to_the_readings(con, spa
         return original(runner, table, rows_sql, months)
 
     try:
-        with lake_connection(spark_con, spark, str(lake)) as on_lake, aggregates.recorded_reads() as reads:
-            assert aggregates.stale_schedule_months(on_lake) == []
-            assert aggregates.aggregates_usable(on_lake, SETTINGS)
+        with lake_connection(spark_con, spark, str(lake)) as on_lake, aggregate_reads.recorded_reads() as reads:
+            assert aggregate_reads.stale_schedule_months(on_lake) == []
+            assert aggregate_reads.aggregates_usable(on_lake, SETTINGS)
             whole = lifestyle_aggregates(on_lake, SETTINGS, "baseline")
-        complete = aggregates.read_sources(reads, "spark")
+        complete = aggregate_reads.read_sources(reads, "spark")
         assert complete["lifestyle slot sums (baseline 2012-01-01..2012-02-01)"] == [SLOTS_TABLE], complete
         assert complete["lifestyle daily sums (baseline 2012-01-01..2012-02-01)"] == [DAYS_TABLE], complete
 
@@ -246,12 +246,14 @@ def test_a_crash_between_table_writes_sends_the_readers_to_the_readings(con, spa
             build_aggregates_spark(spark_con, spark, lake, JAN, FEB)
         monkeypatch.setattr(spark_aggregates, "overwrite_partitions", original)
 
-        with lake_connection(spark_con, spark, str(lake)) as on_lake, aggregates.recorded_reads() as reads:
-            assert aggregates.stale_schedule_months(on_lake) == [JAN]  # reported stale (metadata, run log)
-            assert not aggregates.aggregates_usable(on_lake, SETTINGS)  # the counts still match: the marker decides
-            assert aggregates.verified_schedule_inputs(on_lake, SETTINGS) is None
+        with lake_connection(spark_con, spark, str(lake)) as on_lake, aggregate_reads.recorded_reads() as reads:
+            assert aggregate_reads.stale_schedule_months(on_lake) == [JAN]  # reported stale (metadata, run log)
+            assert not aggregate_reads.aggregates_usable(
+                on_lake, SETTINGS
+            )  # the counts still match: the marker decides
+            assert aggregate_reads.verified_schedule_inputs(on_lake, SETTINGS) is None
             fallback = lifestyle_aggregates(on_lake, SETTINGS, "baseline")
-        crashed = aggregates.read_sources(reads, "spark")
+        crashed = aggregate_reads.read_sources(reads, "spark")
         assert crashed["lifestyle slot sums (baseline 2012-01-01..2012-02-01)"] == [SETTINGS.readings_table], crashed
         assert crashed["lifestyle daily sums (baseline 2012-01-01..2012-02-01)"] == [SETTINGS.readings_table], crashed
         for a, b in zip(whole, fallback, strict=True):  # the readings give what the aggregates gave
@@ -263,8 +265,8 @@ def test_a_crash_between_table_writes_sends_the_readers_to_the_readings(con, spa
         build_aggregates_spark(spark_con, spark, lake, JAN, FEB)  # the re-run completes
         assert_same_aggregates(con, spark, JAN, FEB)
         with lake_connection(spark_con, spark, str(lake)) as on_lake:
-            assert aggregates.stale_schedule_months(on_lake) == []
-            assert aggregates.aggregates_usable(on_lake, SETTINGS)
+            assert aggregate_reads.stale_schedule_months(on_lake) == []
+            assert aggregate_reads.aggregates_usable(on_lake, SETTINGS)
     finally:
         spark_con.close()
 

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from assets.clean.clean_readings import CLEAN_TABLE, COVERAGE_TABLE, QUARANTINE_TABLE
-from assets.features import aggregates
+from assets.features import aggregate_reads, aggregates
 from assets.features.settings import FeatureSettings
 from pipelines.tooling.engine_parity import assert_same_features, counts_by_month, population_effects
 from tests.spark.feature_compare import features_on_both
@@ -39,7 +39,7 @@ SETTINGS = FeatureSettings(
 def test_real_sample_features_equal_on_both_engines(
     con, spark, lake, lcl_sample: Path, real_warehouse: Path, tmp_path: Path
 ):
-    with aggregates.recorded_reads() as reads:
+    with aggregate_reads.recorded_reads() as reads:
         on_duckdb, on_spark, spark_con = features_on_both(
             con, spark, lake, lcl_sample, START, END, SETTINGS, tmp_path / "spark_side.duckdb", real_warehouse
         )
@@ -48,7 +48,7 @@ def test_real_sample_features_equal_on_both_engines(
         # the aggregates can answer was answered by them, the same table on both engines. The documented
         # fallbacks only read the readings: the exact base-load quantile, and the placebo shifted 4 weeks
         # (the aggregates hold the default 52-week placebo's half hours).
-        on_duck, on_lake = aggregates.read_sources(reads, "duckdb"), aggregates.read_sources(reads, "spark")
+        on_duck, on_lake = aggregate_reads.read_sources(reads, "duckdb"), aggregate_reads.read_sources(reads, "spark")
         assert on_lake == on_duck, (on_duck, on_lake)
         by_readings = {reader for reader, tables in on_duck.items() if SETTINGS.readings_table in tables}
         assert all("base-load" in r or "placebo schedule" in r for r in by_readings), by_readings
