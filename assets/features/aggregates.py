@@ -56,7 +56,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import polars as pl
 
-from assets.common.months import next_month
+from assets.common.months import months_in, next_month
 from assets.common.sql import load_sql, qualified_name
 from assets.common.table_model import column_names, create_table_if_missing, validate_query
 from assets.common.warehouse import transaction
@@ -302,7 +302,7 @@ def aggregate_result(con: Connection, start: date, end: date) -> AggregateResult
         "WHERE reading_month >= $lo AND reading_month < $hi",
         params,
     ).row(0)
-    months = (end.year - start.year) * 12 + end.month - start.month
+    months = len(months_in(start, end))
     return AggregateResult(
         months,
         int(rows[SLOTS_TABLE]),
