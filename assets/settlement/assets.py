@@ -252,7 +252,8 @@ def settlement_report(warehouse: Warehouse, reports: ReportsDir):
     return dg.MaterializeResult(
         metadata={
             "settlement_csv": dg.MetadataValue.path(str((folder / "settlement.csv").resolve())),
-            "rows": dg.MetadataValue.int(
+            # the rows of settlement.csv (household x real event)
+            "dagster/row_count": dg.MetadataValue.int(
                 tables["settlement.event_settlement"]
                 .filter(tables["settlement.event_settlement"]["schedule"] == "tariff")
                 .height

@@ -24,7 +24,7 @@ def test_every_asset_materialized_with_description(pipeline):
 
 def test_tables_carry_row_count_and_column_schema(pipeline):
     for name, mat in materializations(pipeline).items():
-        if name == "persona_report":
+        if name in ("persona_report", "settlement_report"):  # report files: the tables they show carry the schemas
             continue
         assert "dagster/row_count" in mat.metadata, name
         assert "dagster/column_schema" in mat.metadata, name
