@@ -169,4 +169,4 @@ def test_bench_runs_every_stage_of_the_whole_graph(tmp_path: Path, capsys: pytes
     assert summary["warehouse_bytes"]["end"] > summary["warehouse_bytes"]["full_run"] > 0
     assert results["ingest"]["table_rows"]["raw_readings"] == results["ingest"]["rows"]  # one count per table
     assert report["machine"]["cores"] >= 1 and len(report["machine"]["load_average_before"]) == 3
-    assert "whole graph (ingest..reports)" in out and "monthly increment" in out
+    assert "whole graph (ingest..settlement)" in out and "monthly increment" in out

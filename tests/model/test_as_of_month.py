@@ -38,11 +38,20 @@ def test_duckdb_reads_the_clean_table(con, monkeypatch: pytest.MonkeyPatch):
     assert as_of_month(None, con) == date(2013, 1, 1)
 
 
-def test_spark_reads_the_lake_and_ignores_leftover_warehouse_tables(con, lake, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("METER_ENGINE", "spark")
-    assert as_of_month(None, con, lake) == date(2013, 3, 1)
-    with pytest.raises(LookupError, match="lake"):  # never the warehouse's leftovers on Spark
-        as_of_month(None, con)
+def test_spark_reads_the_lake_and_ignores_leftover_warehouse_tables(con, lake):
+    assert as_of_month(None, con, lake) == date(2013, 3, 1)  # the lake's months, not the warehouse's leftovers
+
+
+def test_a_run_without_a_partition_asks_its_engine(con):
+    """run_as_of: the engine resource knows where its clean months are (SparkEngine: the lake)."""
+    from assets.model.tables import run_as_of
+
+    class LakeEngine:
+        def latest_clean_month(self, con):
+            return date(2013, 3, 1)
+
+    assert run_as_of(None, con, LakeEngine()) == date(2013, 3, 1)
+    assert run_as_of(date(2012, 6, 1), con, LakeEngine()) == date(2012, 6, 1)
 
 
 def test_a_partition_month_wins(con, lake):

@@ -155,12 +155,14 @@ def test_every_asset_is_drawn_in_the_lineage_graph(ui: DagsterServices, page):
     except PlaywrightTimeoutError:  # a single group is drawn expanded: no such menu item
         page.keyboard.press("Escape")
     page.wait_for_timeout(1000)
+    # the layout of ~50 assets in 6 groups is computed in a web worker: wait until the first asset is drawn
+    page.locator('[class*="AssetNode_assetName"]').first.wait_for(timeout=60_000)
     zoom_out = page.locator('button:has([aria-label="zoom_out"])').first
-    for _ in range(10):  # nodes outside the viewport are not rendered: zoom out until all are
+    for _ in range(15):  # nodes outside the viewport are not rendered: zoom out until all are
         if drawn_asset_names(page, expected) == expected:
             break
         zoom_out.click()
-        page.wait_for_timeout(300)
+        page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "asset_graph.png"))
     assert expected - drawn_asset_names(page, expected) == set()
 

@@ -101,8 +101,9 @@ def test_replace_and_read_quote_identifiers(tmp_path: Path):
 def test_every_table_asset_has_a_blocking_schema_check(defs: dg.Definitions):
     graph = defs.resolve_asset_graph()
     tables = [k for k in graph.materializable_asset_keys if "duckdb" in graph.get(k).kinds]
-    # every DuckDB table asset: comparison_balance, the 4 feature aggregates, placebo_draws, response_checks
-    assert len(tables) == 27
+    # every DuckDB table asset: comparison_balance, the 4 feature aggregates, placebo_draws, response_checks,
+    # and settlement's 7 tables (the monthly event-day windows and the six settlement tables)
+    assert len(tables) == 34
     missing = [
         k.to_user_string()
         for k in tables

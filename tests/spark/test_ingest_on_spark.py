@@ -108,7 +108,7 @@ def quarantine_of(raw_rows: str, index_rows: str, con: duckdb.DuckDBPyConnection
         private.register("raw_in", con.sql(raw_rows).to_arrow_table())
         private.register("index_in", con.sql(index_rows).to_arrow_table())
         private.execute(f"INSERT INTO {RAW} SELECT * FROM raw_in")
-        private.execute(f"INSERT INTO {INDEX} SELECT * FROM index_in")
+        private.execute(f"INSERT INTO {INDEX} BY NAME SELECT * FROM index_in")  # the lake index: no ledger hash
         clean_window(private, start, end)
         return private.execute(
             f"SELECT source_file, source_line, rule_id FROM {qualified_name(QUARANTINE_TABLE)} ORDER BY ALL"
