@@ -21,7 +21,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from assets.common.months import months_between, next_month
+from assets.common.months import add_months, months_in
 from assets.common.sql import load_sql, qualified_name
 from assets.common.table_model import create_table_if_missing, validate, validate_query
 from assets.common.warehouse import transaction
@@ -36,10 +36,6 @@ from assets.settlement.settings import FEATURE_SETTINGS, SettlementSettings
 def statement(name: str, **tables: str) -> str:
     """``sql/<name>.sql`` with each ``{placeholder}`` replaced by a quoted table name."""
     return load_sql(__file__, name).format(**{key: qualified_name(value) for key, value in tables.items()})
-
-
-def previous_month(month: date) -> date:
-    return date(month.year - (month.month == 1), 12 if month.month == 1 else month.month - 1, 1)
 
 
 @dataclass(frozen=True)
@@ -85,7 +81,7 @@ def build_day_windows(
     calendar, grid = read_calendar(con, settings, fs)
     create_table_if_missing(con, WINDOWS_TABLE, EventDayWindows)
     rows = 0
-    for month in months_between(start, previous_month(end)):
+    for month in months_in(start, end):
         rows += _replace_month(con, readings, month, calendar, grid, settings, fs)
     households = fetch(
         con,
@@ -96,7 +92,7 @@ def build_day_windows(
     counts = calendar.events.group_by("schedule").len()
     n = dict(counts.iter_rows())
     return WindowsResult(
-        len(months_between(start, previous_month(end))),
+        len(months_in(start, end)),
         rows,
         int(households),
         int(n.get("tariff", 0)),
@@ -115,7 +111,7 @@ def _replace_month(
 ) -> int:
     windows = window_map(calendar, grid, settings, month)
     expected = windows.group_by("schedule", "event_id", "local_date", "role").agg(n=pl.len().cast(pl.Int64))
-    params = {"lo": previous_month(month), "hi": next_month(next_month(month)), "month": month}
+    params = {"lo": add_months(month, -1), "hi": add_months(month, 2), "month": month}
     table = qualified_name(WINDOWS_TABLE)
     if readings is not con:  # the readings are elsewhere (the lake): the month's rows come back via Arrow
         with scratch(readings) as s:
