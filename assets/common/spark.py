@@ -362,15 +362,40 @@ def ensure_lake_table(spark: SparkSession, lake: str | Path, table: LakeTable) -
 
     schema_name = table.name.split(".")[0]
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {spark_identifier(schema_name)}")
+    location = table_location(lake, table.name)
     if spark.catalog.tableExists(table.name):
-        return
+        if same_location(registered_location(spark, table.name), location):
+            return
+        # Registered by an earlier engine of this process over another lake (one session per process:
+        # getOrCreate hands it back): forget that registration (an external table: no file is touched).
+        spark.sql(f"DROP TABLE {spark_qualified(table.name)}")
     schema = StructType([StructField(n, _parse_datatype_string(t), True) for n, t in spark_columns(table.model)])
-    writer = spark.createDataFrame([], schema).write.format("parquet").option("path", table_location(lake, table.name))
+    writer = spark.createDataFrame([], schema).write.format("parquet").option("path", location)
     if table.partitioned:
         writer = writer.partitionBy(PARTITION_COLUMN)
     writer.mode("append").saveAsTable(table.name)
     if table.partitioned:  # months already in the folder (a lake written by an earlier session)
         spark.catalog.recoverPartitions(table.name)
+
+
+def registered_location(spark: SparkSession, table: str) -> str:
+    """The folder the session catalog has ``table`` registered over (``DESCRIBE TABLE EXTENDED``)."""
+    rows = spark.sql(f"DESCRIBE TABLE EXTENDED {spark_qualified(table)}").collect()
+    return next((str(r["data_type"]) for r in rows if r["col_name"] == "Location"), "")
+
+
+def same_location(registered: str, wanted: str) -> bool:
+    """Whether a catalog location (``file:/tmp/lake/x``) and a lake location (``/tmp/lake/x``, or a URI)
+    name the same folder."""
+    from urllib.parse import urlparse
+
+    def normal(location: str) -> str:
+        parsed = urlparse(location)
+        if parsed.scheme in ("", "file"):
+            return str(Path(parsed.path or location).resolve())
+        return location.rstrip("/")
+
+    return bool(registered) and normal(registered) == normal(wanted)
 
 
 def stored_columns(spark: SparkSession, table: str) -> list[str]:
