@@ -27,7 +27,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import sync_playwright
 
 import pipelines.definitions
