@@ -53,7 +53,9 @@ from assets.common.spark import (
     check_schema,
     ensure_lake_table,
     overwrite_partitions,
+    registered_location,
     release_checkpoint,
+    same_location,
     spark_columns,
     spark_identifier,
     spark_qualified,
@@ -375,11 +377,14 @@ def ensure_index_table(spark: SparkSession, lake: str | Path) -> None:
     from pyspark.sql.types import StructField, StructType, _parse_datatype_string
 
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {spark_identifier(INDEX_TABLE.split('.')[0])}")
+    location = table_location(lake, INDEX_TABLE)
     if spark.catalog.tableExists(INDEX_TABLE):
-        return
+        if same_location(registered_location(spark, INDEX_TABLE), location):
+            return
+        spark.sql(f"DROP TABLE {spark_qualified(INDEX_TABLE)}")  # another lake's (see ensure_lake_table)
     schema = StructType([StructField(n, _parse_datatype_string(t), True) for n, t in INDEX_COLUMNS])
     # an external table over the folder (its files, if a previous session wrote some, keep their rows)
-    spark.catalog.createTable(INDEX_TABLE, path=table_location(lake, INDEX_TABLE), source="parquet", schema=schema)
+    spark.catalog.createTable(INDEX_TABLE, path=location, source="parquet", schema=schema)
 
 
 def _stored_index(spark: SparkSession) -> dict[str, tuple]:

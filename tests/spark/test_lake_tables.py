@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from assets.common.spark import LakeTable, ensure_lake_table, registered_location, same_location, table_location
-from assets.ingest.spark_ingest import RAW_LAKE_TABLE
+from assets.ingest.raw_ingest import INDEX_TABLE
+from assets.ingest.spark_ingest import RAW_LAKE_TABLE, ensure_index_table
 
 
 def test_a_second_lake_in_the_same_session_gets_its_own_tables(spark, lake: Path, tmp_path: Path):
@@ -22,6 +23,13 @@ def test_a_second_lake_in_the_same_session_gets_its_own_tables(spark, lake: Path
 
     ensure_lake_table(spark, second, table)  # the same lake again: the registration is kept
     assert same_location(registered_location(spark, table.name), table_location(second, table.name))
+
+
+def test_a_second_lake_in_the_same_session_gets_its_own_file_index(spark, lake: Path, tmp_path: Path):
+    first, second = lake, tmp_path / "second-lake"
+    ensure_index_table(spark, first)
+    ensure_index_table(spark, second)
+    assert same_location(registered_location(spark, INDEX_TABLE), table_location(second, INDEX_TABLE))
 
 
 def test_locations_compare_as_folders():
