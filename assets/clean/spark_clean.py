@@ -38,6 +38,7 @@ from assets.common.spark import (
     check_schema,
     ensure_lake_table,
     overwrite_partitions,
+    registered_here,
 )
 from assets.ingest.raw_ingest import INDEX_TABLE, RAW_TABLE
 from assets.ingest.schemas.raw_readings import RawReadings
@@ -89,7 +90,7 @@ def export_raw_from_duckdb(
     index = con.sql(f"SELECT * FROM {qualified_name(INDEX_TABLE)}").to_arrow_table()
     index_location = Path(table_location(lake, INDEX_TABLE))
     _replace_folder(index_location, lambda d: pq.write_table(index, d / "part-0.parquet"))
-    if not spark.catalog.tableExists(INDEX_TABLE):
+    if not registered_here(spark, INDEX_TABLE, str(index_location)):
         spark.catalog.createTable(INDEX_TABLE, path=str(index_location), source="parquet")
     spark.catalog.recoverPartitions(RAW_TABLE)  # the session catalog learns the months written
     for table in (RAW_TABLE, INDEX_TABLE):

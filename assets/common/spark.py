@@ -363,12 +363,8 @@ def ensure_lake_table(spark: SparkSession, lake: str | Path, table: LakeTable) -
     schema_name = table.name.split(".")[0]
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {spark_identifier(schema_name)}")
     location = table_location(lake, table.name)
-    if spark.catalog.tableExists(table.name):
-        if same_location(registered_location(spark, table.name), location):
-            return
-        # Registered by an earlier engine of this process over another lake (one session per process:
-        # getOrCreate hands it back): forget that registration (an external table: no file is touched).
-        spark.sql(f"DROP TABLE {spark_qualified(table.name)}")
+    if registered_here(spark, table.name, location):
+        return
     schema = StructType([StructField(n, _parse_datatype_string(t), True) for n, t in spark_columns(table.model)])
     writer = spark.createDataFrame([], schema).write.format("parquet").option("path", location)
     if table.partitioned:
@@ -376,6 +372,19 @@ def ensure_lake_table(spark: SparkSession, lake: str | Path, table: LakeTable) -
     writer.mode("append").saveAsTable(table.name)
     if table.partitioned:  # months already in the folder (a lake written by an earlier session)
         spark.catalog.recoverPartitions(table.name)
+
+
+def registered_here(spark: SparkSession, table: str, location: str) -> bool:
+    """Whether the session catalog has ``table`` registered over ``location``. A registration over
+    another folder is forgotten (``DROP TABLE`` of an external table: no file is touched): one session
+    serves a whole process (``getOrCreate``), and an earlier engine of it may have worked on another
+    lake (the parity tool runs two; a test suite runs many)."""
+    if not spark.catalog.tableExists(table):
+        return False
+    if same_location(registered_location(spark, table), location):
+        return True
+    spark.sql(f"DROP TABLE {spark_qualified(table)}")
+    return False
 
 
 def registered_location(spark: SparkSession, table: str) -> str:

@@ -142,7 +142,7 @@ def lake_connection(warehouse: duckdb.DuckDBPyConnection, spark: object, lake: s
     from pathlib import Path
 
     from assets.clean.spark_clean import INPUT_TABLES, OUTPUT_TABLES
-    from assets.common.spark import LakeTable, ensure_lake_table, spark_connection, table_location
+    from assets.common.spark import LakeTable, ensure_lake_table, registered_here, spark_connection, table_location
     from assets.features.schemas.aggregates import STORED_TABLES
     from assets.ingest.raw_ingest import INDEX_TABLE
 
@@ -152,7 +152,7 @@ def lake_connection(warehouse: duckdb.DuckDBPyConnection, spark: object, lake: s
         spark.catalog.recoverPartitions(table.name)  # type: ignore[attr-defined]  # months other runs wrote
         spark.catalog.refreshTable(table.name)  # type: ignore[attr-defined]
     index = table_location(lake, INDEX_TABLE)  # the source-file index (one row per file), if written
-    if not spark.catalog.tableExists(INDEX_TABLE) and "://" not in index and Path(index).is_dir():  # type: ignore[attr-defined]
+    if not registered_here(spark, INDEX_TABLE, index) and "://" not in index and Path(index).is_dir():  # type: ignore[arg-type]
         spark.catalog.createTable(INDEX_TABLE, path=index, source="parquet")  # type: ignore[attr-defined]
     with spark_connection(spark, warehouse) as connection:  # type: ignore[arg-type]
         yield connection

@@ -53,9 +53,8 @@ from assets.common.spark import (
     check_schema,
     ensure_lake_table,
     overwrite_partitions,
-    registered_location,
+    registered_here,
     release_checkpoint,
-    same_location,
     spark_columns,
     spark_identifier,
     spark_qualified,
@@ -378,10 +377,8 @@ def ensure_index_table(spark: SparkSession, lake: str | Path) -> None:
 
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {spark_identifier(INDEX_TABLE.split('.')[0])}")
     location = table_location(lake, INDEX_TABLE)
-    if spark.catalog.tableExists(INDEX_TABLE):
-        if same_location(registered_location(spark, INDEX_TABLE), location):
-            return
-        spark.sql(f"DROP TABLE {spark_qualified(INDEX_TABLE)}")  # another lake's (see ensure_lake_table)
+    if registered_here(spark, INDEX_TABLE, location):
+        return
     schema = StructType([StructField(n, _parse_datatype_string(t), True) for n, t in INDEX_COLUMNS])
     # an external table over the folder (its files, if a previous session wrote some, keep their rows)
     spark.catalog.createTable(INDEX_TABLE, path=location, source="parquet", schema=schema)
