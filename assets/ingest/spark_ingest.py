@@ -61,27 +61,29 @@ from assets.common.spark import (
     table_location,
 )
 from assets.common.sql import load_sql, quote_identifier
-from assets.ingest.raw_ingest import (
+from assets.ingest.load_plan import (
+    INDEX_COLUMNS,
     INDEX_TABLE,
     RAW_TABLE,
+    FileStats,
     RawLoadResult,
     TextFile,
-    _can_skip,
-    _FileStats,
-    _fill,
-    _refuse_unusable,
-    _sql,
-    _truncated_line,
-    parquet_index_row,
+    check_row_rules,
+    count_rows,
+    ingest_sql,
     parse_parameters,
     parse_sql,
-    plan_text_file,
+    plan_load,
     refuse_changed_files,
-    text_index_rows,
+    row_rules_parameters,
+    row_rules_sql,
+    settle_files,
 )
+from assets.ingest.load_plan import fill_months as _fill  # a module name: tests hook it between the passes
+from assets.ingest.raw_ingest import parquet_index_row
 from assets.ingest.schemas.raw_readings import RawReadings
 from assets.ingest.source_files import SourceFile
-from assets.ingest.source_layouts import LAYOUTS, SourceFileError, parquet_to_raw_rows
+from assets.ingest.source_layouts import SourceFileError, parquet_to_raw_rows
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -109,17 +111,9 @@ _SCAN, _KEYS, _LINES, _FILES, _FILL, _WANTED, _STAGED = (
     "_ingest_wanted",
     "_ingest_staged",
 )
-# The columns of ingest.source_file_index (sql/create_source_file_index.sql), Spark types.
-INDEX_COLUMNS = (
-    ("source_file", "string"),
-    ("size_bytes", "bigint"),
-    ("mtime_ns", "bigint"),
-    ("source_layout", "string"),
-    ("first_month", "date"),
-    ("last_month", "date"),
-    ("line_rows", "bigint"),
-    ("truncated_last_line", "bigint"),
-    ("interval_seconds", "bigint"),
+# The columns of ingest.source_file_index (load_plan.INDEX_COLUMNS), as Spark types.
+SPARK_INDEX_COLUMNS = tuple(
+    (name, {"VARCHAR": "string", "BIGINT": "bigint", "DATE": "date"}[sql_type]) for name, sql_type in INDEX_COLUMNS
 )
 
 
@@ -238,9 +232,7 @@ def _scan(spark: SparkSession, texts: list[TextFile]) -> DataFrame:
     return scanned.join(F.broadcast(key_frame), "file_key").drop("file_key")
 
 
-def _pass1(
-    runner: SparkSql, scan: DataFrame, texts: list[TextFile]
-) -> tuple[dict[int, _Blocks], dict[int, _FileStats]]:
+def _pass1(runner: SparkSql, scan: DataFrame, texts: list[TextFile]) -> tuple[dict[int, _Blocks], dict[int, FileStats]]:
     """Blocks and per-file statistics (the DuckDB ingest's pass 1), from one Spark job."""
     from pyspark.sql import functions as F
 
@@ -257,7 +249,7 @@ def _pass1(
         key = row[0]
         per_file.setdefault(key >> BLOCK_BITS, []).append((key & ((1 << BLOCK_BITS) - 1), *row[1:]))
     blocks: dict[int, _Blocks] = {}
-    stats: dict[int, _FileStats] = {}
+    stats: dict[int, FileStats] = {}
     for i, block_rows in per_file.items():
         block_rows.sort()
         b = _Blocks([r[0] for r in block_rows], [r[1] for r in block_rows], [r[2] for r in block_rows])
@@ -270,7 +262,7 @@ def _pass1(
         months = [m for r in block_rows for m in (r[3], r[4]) if m is not None]
         stamps = [s for r in block_rows for s in (r[6], r[7]) if s is not None]
         unmonthed = sorted(b.line_of(r) for row in block_rows for r in (row[8] or []))
-        stats[i] = _FileStats(
+        stats[i] = FileStats(
             n_lines=b.n_lines,
             first_rn=1,
             first_month=min(months, default=None),
@@ -311,9 +303,9 @@ def _numbered(spark: SparkSession, scan: DataFrame, blocks: dict[int, _Blocks]) 
     )
 
 
-def _add_neighbours(runner: SparkSql, texts: list[TextFile], stats: dict[int, _FileStats]) -> None:
+def _add_neighbours(runner: SparkSql, texts: list[TextFile], stats: dict[int, FileStats]) -> None:
     """Complete pass 1's edges with the months of the in-range lines next to each line without a month
-    of its own (what ``raw_ingest._fill`` files such a line under). Header lines are not rows: a load
+    of its own (what ``load_plan.fill_months`` files such a line under). Header lines are not rows: a load
     whose only such lines are headers needs no query."""
     from pyspark.sql.types import LongType, StructField, StructType
 
@@ -340,10 +332,10 @@ def _add_neighbours(runner: SparkSql, texts: list[TextFile], stats: dict[int, _F
         s.edges.sort(key=lambda e: e["rn"])
 
 
-def _add_intervals(runner: SparkSql, stats: dict[int, _FileStats]) -> None:
+def _add_intervals(runner: SparkSql, stats: dict[int, FileStats]) -> None:
     """Each file's reading interval (``sql/file_intervals.sql``, as in the DuckDB ingest's pass 1) over
     the numbered lines: one more job over the files (a window over each household's stamps)."""
-    statement = _sql("file_intervals").format(stamps=f"({parse_sql(_LINES)})")
+    statement = ingest_sql("file_intervals").format(stamps=f"({parse_sql(_LINES)})")
     for i, seconds in runner.execute(statement, parse_parameters()).fetchall():
         if i in stats:
             stats[i].interval_seconds = seconds
@@ -354,7 +346,7 @@ def _staged_sql(texts: list[TextFile]) -> str:
     import sqlglot
     from sqlglot import exp
 
-    insert = _sql("insert_raw").format(raw="_unused", parsed=parse_sql(_LINES), files=_FILES, fill=_FILL)
+    insert = ingest_sql("insert_raw").format(raw="_unused", parsed=parse_sql(_LINES), files=_FILES, fill=_FILL)
     tree = sqlglot.parse_one(insert, read="duckdb")
     if not isinstance(tree, exp.Insert) or not isinstance(tree.expression, exp.Select):
         raise EngineError("insert_raw.sql is expected to be one INSERT ... SELECT")
@@ -367,10 +359,6 @@ def _staged_sql(texts: list[TextFile]) -> str:
     return f"SELECT {columns} FROM ({select}) AS staged({names})"
 
 
-def _register(spark: SparkSession, name: str, rows: list[tuple], schema: str) -> None:
-    spark.createDataFrame(rows, schema).createOrReplaceTempView(name)
-
-
 def ensure_index_table(spark: SparkSession, lake: str | Path) -> None:
     """Register the lake's ``ingest.source_file_index`` (unpartitioned Parquet), created empty if missing."""
     from pyspark.sql.types import StructField, StructType, _parse_datatype_string
@@ -379,7 +367,7 @@ def ensure_index_table(spark: SparkSession, lake: str | Path) -> None:
     location = table_location(lake, INDEX_TABLE)
     if registered_here(spark, INDEX_TABLE, location):
         return
-    schema = StructType([StructField(n, _parse_datatype_string(t), True) for n, t in INDEX_COLUMNS])
+    schema = StructType([StructField(n, _parse_datatype_string(t), True) for n, t in SPARK_INDEX_COLUMNS])
     # an external table over the folder (its files, if a previous session wrote some, keep their rows)
     spark.catalog.createTable(INDEX_TABLE, path=location, source="parquet", schema=schema)
 
@@ -397,7 +385,7 @@ def _write_index(spark: SparkSession, stored: dict[str, tuple], updates: list[li
     merged = dict(stored)
     for row in updates:
         merged[row[0]] = tuple(row)
-    schema = ", ".join(f"{n} {t}" for n, t in INDEX_COLUMNS)
+    schema = ", ".join(f"{n} {t}" for n, t in SPARK_INDEX_COLUMNS)
     spark.createDataFrame(sorted(merged.values()), schema).createOrReplaceTempView("_ingest_index")
     try:
         spark.sql(f"INSERT OVERWRITE TABLE {spark_qualified(INDEX_TABLE)} SELECT * FROM `_ingest_index`")
@@ -406,25 +394,8 @@ def _write_index(spark: SparkSession, stored: dict[str, tuple], updates: list[li
 
 
 def _check_rows(runner: SparkSql) -> None:
-    """raw_ingest._check_window's row rules on the staged rows, before anything is written."""
-    from assets.common.table_model import SchemaViolation
-
-    failing = runner.execute(
-        f"""SELECT source_file, source_line, reading_month, source_layout, field_count FROM {_STAGED}
-            WHERE source_file IS NULL OR source_line IS NULL OR source_line < 1 OR reading_month IS NULL
-               OR NOT list_contains($layouts, source_layout) OR field_count < 0
-            LIMIT 5""",
-        {"layouts": [*LAYOUTS, "parquet"]},
-    ).fetchall()
-    if failing:
-        import polars as pl
-
-        frame = pl.DataFrame(
-            failing,
-            schema=["source_file", "source_line", "reading_month", "source_layout", "field_count"],
-            orient="row",
-        )
-        raise SchemaViolation(RAW_TABLE, frame, f"{RAW_TABLE}: rows break the schema's row rules: {failing}")
+    """The row rules (load_plan.row_rules_sql) on the staged rows, before anything is written."""
+    check_row_rules(runner.execute(row_rules_sql(_STAGED), row_rules_parameters()).fetchall())
 
 
 def ingest_window_spark(
@@ -444,43 +415,28 @@ def ingest_window_spark(
     ensure_lake_table(spark, lake, RAW_LAKE_TABLE)
     ensure_index_table(spark, lake)
     stored_index = _stored_index(spark)
-    result = RawLoadResult()
-    to_read = []
-    for f in files:
-        entry = stored_index.get(f.relative)
-        if _can_skip(None if entry is None else (entry[1], entry[2], entry[4], entry[5]), f, start, end):
-            result.files_skipped += 1
-        else:
-            to_read.append(f)
-    result.files_read = len(to_read)
-    parquet = [f for f in to_read if f.path.name.lower().endswith(".parquet")]
-    texts = [plan_text_file(f) for f in to_read if f not in parquet]
+    indexed = {name: (row[1], row[2], row[4], row[5]) for name, row in stored_index.items()}
+    plan = plan_load(files, indexed, start, end)
+    to_read, texts, parquet = plan.to_read, plan.texts, plan.parquet
+    result = RawLoadResult(files_read=len(to_read), files_skipped=plan.files_skipped)
     for t in texts:
         _refuse_on_spark(t)
     runner = SparkSql(spark)
     staged: DataFrame | None = None
     try:
         with _pinned(spark, {**SPLIT_SETTINGS, **(split_settings or {})}):
-            stats: dict[int, _FileStats] = {}
+            index_updates: list[list] = []
             if texts:
                 scan = _scan(spark, texts)
                 blocks, stats = _pass1(runner, scan, texts)
                 _refuse_unread(texts, stats)
-                _refuse_unusable(texts, stats)
                 _numbered(spark, scan, blocks).createOrReplaceTempView(_LINES)
                 _add_neighbours(runner, texts, stats)
                 _add_intervals(runner, stats)
-                truncated = {
-                    i: _truncated_line(t, stats[i].n_lines) if i in stats else None for i, t in enumerate(texts)
-                }
-                _register(
-                    spark,
-                    _FILES,
-                    [(i, t.file.relative, t.has_header, truncated[i]) for i, t in enumerate(texts)],
-                    "file_index bigint, source_file string, has_header boolean, truncated_last_line bigint",
-                )
-                fill = _fill(texts, stats)
-                _register(spark, _FILL, fill.rows(), "file_index bigint, source_line bigint, month date")
+                settled = settle_files(texts, stats, fill=_fill)
+                spark.createDataFrame(settled.files.to_arrow()).createOrReplaceTempView(_FILES)
+                spark.createDataFrame(settled.fill.to_arrow()).createOrReplaceTempView(_FILL)
+                index_updates = settled.index_rows
                 params = {**parse_parameters(), "start": start, "end": end}
                 staged = runner.sql(_staged_sql(texts), params)
             for f in parquet:
@@ -508,18 +464,13 @@ def ingest_window_spark(
             refuse_changed_files(to_read)  # before the month overwrite
             overwrite_partitions(runner, RAW_TABLE, f"SELECT * FROM {_STAGED}", months)
             spark.catalog.refreshTable(RAW_TABLE)
-            updates = text_index_rows(texts, stats, truncated)
-            updates += [_parquet_index_row(f) for f in parquet]
-            _write_index(spark, stored_index, updates)
+            _write_index(spark, stored_index, index_updates + [_parquet_index_row(f) for f in parquet])
     finally:
         if staged is not None:
             release_checkpoint(staged)
         for name in (_SCAN, _LINES, _FILES, _FILL, _WANTED, _STAGED):
             spark.catalog.dropTempView(name)
-    for month, layout, n in counts:
-        result.rows_by_month[month] = result.rows_by_month.get(month, 0) + n
-        result.rows_by_layout[layout] = result.rows_by_layout.get(layout, 0) + n
-    return result
+    return count_rows(result, counts)
 
 
 def lake_runner(spark: SparkSession, lake: str | Path) -> SparkSql:
