@@ -345,3 +345,15 @@ def test_a_file_changing_while_spark_reads_it_is_refused_and_nothing_stored(spar
         assert after == before, f"a refused load ({change} file) must not replace the month"
         write_lines(path, [lds_line("MAC1", t, "0.3") for t in stamps("2012-01-10 00:30:00", 4)])
         files = of_kind(discover(src), "readings")
+
+
+def test_a_load_of_parquet_files_only_on_spark(con, spark, lake, tmp_path: Path):
+    """No text file to read: the Parquet file's rows and its index row are stored as on DuckDB."""
+    src = tmp_path / "src"
+    hand_made(src)
+    files = [f for f in of_kind(discover(src), "readings") if f.path.name.endswith(".parquet")]
+    assert len(files) == 1
+    duck = load_raw_readings(con, files, JAN, MAR)
+    result = ingest_window_spark(spark, lake, files, JAN, MAR)
+    assert result.rows_by_month == duck.rows_by_month and result.rows > 0
+    assert_same_raw(con, lake, JAN, MAR)
