@@ -300,11 +300,14 @@ def _segment_prior(train_y: np.ndarray, train_seg: np.ndarray, seg: np.ndarray) 
 
     mean = float(np.mean(train_y)) if train_y.size else 0.0
     strength = segment_prior_strength(train_y, train_seg)
-    out = np.empty(seg.shape[0])
-    for i, s in enumerate(seg):
-        members = train_y[train_seg == s]
-        out[i] = mean if not np.isfinite(strength) else (members.sum() + strength * mean) / (members.size + strength)
-    return out
+    if not np.isfinite(strength) or not train_y.size:
+        return np.full(seg.shape[0], mean)
+    segments, members = np.unique(train_seg, return_inverse=True)
+    sums = np.bincount(members, weights=train_y, minlength=segments.size)
+    counts = np.bincount(members, minlength=segments.size)
+    at = np.minimum(np.searchsorted(segments, seg), segments.size - 1)
+    known = segments[at] == seg  # a segment without training members gets the fold's mean
+    return np.where(known, (sums[at] + strength * mean) / (counts[at] + strength), mean)
 
 
 # --- scoring -----------------------------------------------------------------------------------
@@ -322,7 +325,14 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     """Spearman's rho (Pearson correlation of average ranks); nan when either side is constant."""
     if a.size < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return float("nan")
-    return float(np.corrcoef(_ranks(a), _ranks(b))[0, 1])
+    return _rank_correlation(_ranks(a), _ranks(b))
+
+
+def _rank_correlation(ra: np.ndarray, rb: np.ndarray) -> float:
+    """Pearson correlation of two vectors of average ranks of the same n (each has mean (n + 1) / 2)."""
+    centre = (ra.size + 1) / 2.0
+    ca, cb = ra - centre, rb - centre
+    return float(ca @ cb / np.sqrt((ca @ ca) * (cb @ cb)))
 
 
 def _ranks(a: np.ndarray) -> np.ndarray:
@@ -376,10 +386,14 @@ def _run(folds, y, r, se, seg, load, top, settings) -> _Run:
     for rep, split in enumerate(folds):
         for fold in split:
             t = fold.test
+            realised = kw[t]
+            # the realised kW's ranks once per fold, shared by every rule (_spearman, unrolled)
+            realised_ranks = _ranks(realised) if t.size >= 3 and np.ptp(realised) > 0 else None
             scores = {k: v[rep, t] * load[t] for k, v in pred.items()} | {k: v[t] for k, v in fixed.items()}
             for k, sc in scores.items():
-                spearman[k].append(_spearman(sc, kw[t]))
-                captured[k].append(_captured(sc, kw[t], settings.response_capture_share))
+                ranked = realised_ranks is not None and np.ptp(sc) > 0
+                spearman[k].append(_rank_correlation(_ranks(sc), realised_ranks) if ranked else float("nan"))
+                captured[k].append(_captured(sc, realised, settings.response_capture_share))
     sp = {k: np.asarray(v) for k, v in spearman.items()}
     cap = {k: np.asarray(v) for k, v in captured.items()}
     gains = {f: np.nanmean(sp[f] - sp[PEAK_LOAD_RULE]) for f in settings.response_families}

@@ -144,3 +144,30 @@ def test_households_measured_precisely_outweigh_noisy_ones():
     slope_w, slope_u = (weighted[1] - weighted[0]) / 2, (unweighted[1] - unweighted[0]) / 2
     print(f"slope per unit evening_share: weighted {slope_w:+.2f}, unweighted {slope_u:+.2f} (precise truth +3)")
     assert 2.0 < slope_w < 3.5 and slope_u < 0.0
+
+
+def test_rank_correlation_is_spearmans_rho_with_ties():
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        a = rng.integers(0, 6, 40).astype(float)  # many ties
+        b = a + rng.normal(0, 2, 40)
+        assert rm._spearman(a, b) == pytest.approx(spearmanr(a, b).statistic, abs=1e-12)
+    assert np.isnan(rm._spearman(np.ones(5), np.arange(5.0)))
+
+
+def test_segment_prior_shrinks_each_segment_to_the_fold_mean():
+    from assets.model.responsiveness import segment_prior_strength
+
+    rng = np.random.default_rng(4)
+    train_seg = rng.integers(0, 4, 60).astype(np.int32)
+    train_y = rng.normal(train_seg * 3.0, 2.0)
+    seg = np.array([0, 1, 2, 3, 7], dtype=np.int32)  # segment 7 has no training member
+    n0, mean = segment_prior_strength(train_y, train_seg), train_y.mean()
+    expected = [
+        (train_y[train_seg == s].sum() + n0 * mean) / ((train_seg == s).sum() + n0) if s in train_seg else mean
+        for s in seg
+    ]
+    assert np.isfinite(n0)
+    np.testing.assert_allclose(rm._segment_prior(train_y, train_seg, seg), expected, rtol=1e-12)
