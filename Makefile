@@ -27,9 +27,10 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # SYNC_EXTRAS="--extra spark" (what .ci/run and env-spark pass) adds the optional Spark engine.
+# --inexact: a re-sync after a lock change (make test, bench, ...) keeps an extra installed before.
 SYNC_EXTRAS ?=
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen $(SYNC_EXTRAS) --python $(PYTHON)
+	$(UV) sync --frozen --inexact $(SYNC_EXTRAS) --python $(PYTHON)
 	@touch $@
 
 env: $(VENV)/.synced

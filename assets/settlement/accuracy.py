@@ -68,7 +68,8 @@ def replicate_totals(tw: TwoWay, reps: int, rng: np.random.Generator, events_too
     """Per replicate, each sum's total with households (and events) resampled."""
     wh = bootstrap_weights(len(tw.households), reps, rng)
     we = bootstrap_weights(len(tw.events), reps, rng) if events_too else np.ones((reps, len(tw.events)))
-    return {name: np.einsum("rh,he,re->r", wh, m, we) for name, m in tw.sums.items()}
+    # sum over h and e of wh[r, h] m[h, e] we[r, e]: one matrix product, then a row-wise dot with we
+    return {name: np.einsum("re,re->r", wh @ m, we) for name, m in tw.sums.items()}
 
 
 def _interval(draws: np.ndarray, level: float) -> tuple[float | None, float | None]:

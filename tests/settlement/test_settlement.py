@@ -170,6 +170,28 @@ def test_partition_writes_are_idempotent_and_additive():
         con.close()
 
 
+def test_window_kwh_is_the_decimal_sum_whatever_the_order_of_addition():
+    """0.1 + 0.2 is 0.30000000000000004 in binary floating point, and a parallel sum adds in no fixed
+    order: the stored window kWh is rounded, so a run, a re-run and the other engine store one value."""
+    con, _ = build_settlement_warehouse(n_controls=4, n_treated=4, n_preloaders=1)
+    try:
+        first_high = "(SELECT min(interval_start_utc) FROM ingest.tariff_schedule WHERE band = 'High')"
+        con.execute(
+            "UPDATE clean.clean_readings SET kwh = CASE WHEN interval_start_utc = " + first_high + " THEN 0.1 "
+            "ELSE 0.2 END WHERE household_id = 'T000' AND interval_start_utc >= " + first_high + " "
+            "AND interval_start_utc < " + first_high + " + INTERVAL 1 HOUR"
+        )
+        build_day_windows(con, date(2013, 1, 1), date(2013, 2, 1), FAST)
+        kwh = con.execute(
+            "SELECT kwh FROM settlement.event_day_windows WHERE household_id = 'T000' AND schedule = 'tariff' "
+            "AND role = 'event' AND local_date = $d",
+            {"d": EVENT_DAYS[0]},
+        ).fetchall()
+        assert kwh and all(k == round(k, 9) for (k,) in kwh), kwh  # no binary tail below 1e-9 kWh
+    finally:
+        con.close()
+
+
 def test_calendar_day_selection_follows_the_rules(planted):
     con, _, _ = planted
     calendar, _ = read_calendar(con, FAST)

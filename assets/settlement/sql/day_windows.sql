@@ -4,9 +4,12 @@
 -- half hour of every window (calendar.window_map); {expected}: the same keys with the window's half hours.
 -- $lo, $hi: the partition months of the readings to read (the local days' month, the one before and after:
 -- windows reach across midnight and month ends). Standard SQL (the Spark engine transpiles it).
+-- The kWh is rounded to 1e-9 kWh: a parallel sum adds in no fixed order, so its last bits differ run to
+-- run (and engine to engine); unrounded, a reduction of exactly 0 could come out as +-1e-16 and be paid
+-- in one run and not in the next. Readings carry 3 decimals: the rounding changes no real digit.
 WITH w AS (
     SELECT r.household_id, m.schedule, m.event_id, m.local_date, m.role,
-           sum(r.kwh) AS kwh, count(*) AS n
+           round(sum(r.kwh), 9) AS kwh, count(*) AS n
     FROM {readings} r
     JOIN {windows} m ON r.interval_start_utc = m.interval_start_utc
     WHERE r.quality_code = 'A' AND r.reading_month >= $lo AND r.reading_month < $hi
