@@ -95,9 +95,11 @@ def plot_load_shape_clusters(
         x = x / x.mean(axis=1, keepdims=True)
         centroid = x.mean(axis=0)
         if part.height >= k:
+            from matplotlib.collections import LineCollection
+
             idx = rng.choice(part.height, size=min(max_lines, part.height), replace=False)
-            for row in x[np.sort(idx)]:
-                ax.plot(HOURS, row, color="0.6", lw=0.4, alpha=0.35)
+            members = [np.column_stack([HOURS, row]) for row in x[np.sort(idx)]]
+            ax.add_collection(LineCollection(members, colors="0.6", linewidths=0.4, alpha=0.35))  # one artist
             ymax = max(ymax, float(np.quantile(x, 0.99)))
         ax.plot(HOURS, centroid, color=COLOURS[i % len(COLOURS)], lw=2.6, label="centroid")
         ymax = max(ymax, float(centroid.max()))
