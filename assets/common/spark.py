@@ -375,33 +375,55 @@ def ensure_lake_table(spark: SparkSession, lake: str | Path, table: LakeTable) -
 
 
 def registered_here(spark: SparkSession, table: str, location: str) -> bool:
-    """Whether the session catalog has ``table`` registered over ``location``. A registration over
-    another folder is forgotten (``DROP TABLE`` of an external table: no file is touched): one session
+    """Whether the session catalog has ``table`` registered over ``location``. An external registration
+    over another folder is forgotten (``DROP TABLE`` of an external table touches no file): one session
     serves a whole process (``getOrCreate``), and an earlier engine of it may have worked on another
-    lake (the parity tool runs two; a test suite runs many)."""
+    lake (the parity tool runs two; a test suite runs many). A managed table of that name (a shared
+    metastore's) is never dropped: that would delete its data; the load stops naming it instead."""
     if not spark.catalog.tableExists(table):
         return False
-    if same_location(registered_location(spark, table), location):
+    details = _table_details(spark, table)
+    if same_location(details.get("Location", ""), location):
         return True
+    if details.get("Type", "").upper() != "EXTERNAL":
+        raise EngineError(
+            f"{table} is registered in the Spark catalog as a {details.get('Type', 'unknown').lower()} table at "
+            f"{details.get('Location', '?')}, not over the lake's {location}: drop or rename it, or point "
+            "METER_LAKE there"
+        )
     spark.sql(f"DROP TABLE {spark_qualified(table)}")
     return False
 
 
 def registered_location(spark: SparkSession, table: str) -> str:
     """The folder the session catalog has ``table`` registered over (``DESCRIBE TABLE EXTENDED``)."""
+    return _table_details(spark, table).get("Location", "")
+
+
+def _table_details(spark: SparkSession, table: str) -> dict[str, str]:
+    """The "Detailed Table Information" rows of ``DESCRIBE TABLE EXTENDED`` (Type, Location, ...), not
+    the column rows above them (a column may be called Location)."""
     rows = spark.sql(f"DESCRIBE TABLE EXTENDED {spark_qualified(table)}").collect()
-    return next((str(r["data_type"]) for r in rows if r["col_name"] == "Location"), "")
+    details: dict[str, str] = {}
+    in_details = False
+    for r in rows:
+        name = str(r["col_name"] or "").strip()
+        if name.startswith("# Detailed Table Information"):
+            in_details = True
+        elif in_details and name and not name.startswith("#"):
+            details.setdefault(name, str(r["data_type"] or ""))
+    return details
 
 
 def same_location(registered: str, wanted: str) -> bool:
-    """Whether a catalog location (``file:/tmp/lake/x``) and a lake location (``/tmp/lake/x``, or a URI)
-    name the same folder."""
-    from urllib.parse import urlparse
+    """Whether a catalog location (``file:/tmp/lake/x``, percent-encoded) and a lake location
+    (``/tmp/lake/x``, or a URI) name the same folder."""
+    from urllib.parse import unquote, urlparse
 
     def normal(location: str) -> str:
         parsed = urlparse(location)
         if parsed.scheme in ("", "file"):
-            return str(Path(parsed.path or location).resolve())
+            return str(Path(unquote(parsed.path) if parsed.scheme else location).resolve())
         return location.rstrip("/")
 
     return bool(registered) and normal(registered) == normal(wanted)

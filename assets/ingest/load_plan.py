@@ -367,7 +367,6 @@ def plan_load(files: list[SourceFile], indexed: Mapping[str, tuple], start: date
 class SettledFiles:
     """What pass 1 decided about the text files of a load, in the relations pass 2 joins."""
 
-    truncated: dict[int, int | None]  # file index -> its cut last line
     files: pl.DataFrame  # FILES_SCHEMA
     fill: pl.DataFrame  # FILL_SCHEMA
     index_rows: list[list]  # the index rows of the text files
@@ -386,7 +385,7 @@ def settle_files(
         schema=FILES_SCHEMA,
         orient="row",
     )
-    return SettledFiles(truncated, files, (fill or fill_months)(texts, stats), text_index_rows(texts, stats, truncated))
+    return SettledFiles(files, (fill or fill_months)(texts, stats), text_index_rows(texts, stats, truncated))
 
 
 def row_rules_sql(rows: str) -> str:

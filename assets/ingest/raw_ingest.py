@@ -59,7 +59,6 @@ from assets.ingest.schemas.raw_readings import RawReadings
 from assets.ingest.source_files import SourceFile
 from assets.ingest.source_layouts import LAYOUTS, parquet_to_raw_rows
 
-_sql = ingest_sql
 _RAW, _INDEX = (qualified_name(t) for t in (RAW_TABLE, INDEX_TABLE))
 _LEGACY_STAGING = qualified_name("ingest._raw_readings_staging")
 # The reader's column delimiter: the ASCII unit separator, which no readings line holds (a line
@@ -80,9 +79,10 @@ def ensure_index(con: duckdb.DuckDBPyConnection) -> None:
     last lines and reading intervals); an index of an older version gains the newer columns (NULL
     interval: not detected yet, read as half-hourly until the file's months are ingested again)."""
     columns = ", ".join(f"{quote_identifier(name)} {sql_type}" for name, sql_type in INDEX_COLUMNS)
-    con.execute(f"CREATE TABLE IF NOT EXISTS {_INDEX} ({columns}, PRIMARY KEY (source_file))")
-    con.execute(f"ALTER TABLE {_INDEX} ADD COLUMN IF NOT EXISTS truncated_last_line BIGINT")
-    con.execute(f"ALTER TABLE {_INDEX} ADD COLUMN IF NOT EXISTS interval_seconds BIGINT")
+    key = quote_identifier(INDEX_COLUMNS[0][0])
+    con.execute(f"CREATE TABLE IF NOT EXISTS {_INDEX} ({columns}, PRIMARY KEY ({key}))")
+    for name, sql_type in INDEX_COLUMNS[1:]:  # an index of an older version gains the columns added since
+        con.execute(f"ALTER TABLE {_INDEX} ADD COLUMN IF NOT EXISTS {quote_identifier(name)} {sql_type}")
     # sha256 of the file's bytes: filled after a load by assets/ingest/file_ledger.py, emptied here when
     # a new version of the file is indexed
     con.execute(f"ALTER TABLE {_INDEX} ADD COLUMN IF NOT EXISTS content_sha256 VARCHAR")
@@ -107,7 +107,7 @@ def _parsed_sql(native: list[TextFile], has_python: bool, numbered: bool) -> tup
         if layout not in LAYOUTS or native[offset : offset + len(group)] != group:
             raise ValueError(f"native files must be grouped by a known layout ({layout})")
         g = len(branches)
-        reader = _sql("read_lines").replace("$files", f"$files_{g}")
+        reader = ingest_sql("read_lines").replace("$files", f"$files_{g}")
         line = f"rn - list_extract($first_rns, file_index + {offset + 1}) + 1" if numbered else "rn"
         lines = (
             f"(SELECT file_index + {offset} AS file_index, {line} AS source_line, line_text, "
@@ -132,7 +132,9 @@ def _run_pass1(con: duckdb.DuckDBPyConnection, native: list[TextFile], python: l
     texts = native + python
     parsed, params = _parsed_sql(native, bool(python), False)
     params |= {**parse_parameters(), "layouts": [t.layout for t in texts]}
-    statement = _sql("file_stats").format(parsed=f"({parsed})", intervals=_sql("file_intervals").format(stamps="w"))
+    statement = ingest_sql("file_stats").format(
+        parsed=f"({parsed})", intervals=ingest_sql("file_intervals").format(stamps="w")
+    )
     rows = con.execute(statement, _used(parsed, params)).fetchall()
     return {r[0]: FileStats(*r[1:]) for r in rows}
 
@@ -181,7 +183,7 @@ def _duckdb_reads(con: duckdb.DuckDBPyConnection, t: TextFile) -> bool:
     """Whether DuckDB's strict line reader reads this one file."""
     try:
         con.execute(
-            f"SELECT count(*) FROM ({_sql('read_lines')})",
+            f"SELECT count(*) FROM ({ingest_sql('read_lines')})",
             {"files": [str(t.file.path)], "delimiter": DELIMITER, "buffer_size": READER_BUFFER_BYTES},
         ).fetchall()
     except duckdb.Error:
@@ -220,7 +222,7 @@ def load_raw_readings(con: duckdb.DuckDBPyConnection, files: list[SourceFile], s
             con.execute(f"DELETE FROM {_RAW} WHERE reading_month >= ? AND reading_month < ?", [start, end])
             if texts:
                 parsed, params = _parsed_sql(native, bool(python), True)
-                insert = _sql("insert_raw").format(raw=_RAW, parsed=parsed, files=_FILES, fill=_FILL)
+                insert = ingest_sql("insert_raw").format(raw=_RAW, parsed=parsed, files=_FILES, fill=_FILL)
                 params |= {
                     **parse_parameters(),
                     "layouts": [t.layout for t in texts],
@@ -273,7 +275,7 @@ def frame_interval(frame: pl.DataFrame) -> int | None:
     stamps = frame.select(pl.lit(0, dtype=pl.Int64).alias("file_index"), "household_id", "reading_end_utc")
     with duckdb.connect() as con:
         con.register("_stamps", stamps.to_arrow())
-        row = con.execute(_sql("file_intervals").format(stamps="_stamps")).fetchone()
+        row = con.execute(ingest_sql("file_intervals").format(stamps="_stamps")).fetchone()
     return None if row is None else row[1]
 
 

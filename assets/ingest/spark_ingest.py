@@ -1,7 +1,7 @@
 """The ingest stage on Spark: source files -> ``ingest.raw_readings`` on the Parquet lake, one definition.
 
 What a line becomes is defined once, for both engines: the layout of each file by
-``source_layouts`` (Python, from the file's first lines, as on DuckDB: :func:`raw_ingest.plan_text_file`),
+``source_layouts`` (Python, from the file's first lines, as on DuckDB: :func:`load_plan.plan_text_file`),
 the parse by ``sql/parse_lines.sql``, which lines become rows (header, raw text kept, months of
 lines without a stamp of their own, the window) by ``sql/insert_raw.sql``, and the file-level rules
 (a file without any usable stamp is refused, a cut last line) by the same Python functions as the
@@ -75,6 +75,7 @@ from assets.ingest.load_plan import (
     parse_sql,
     plan_load,
     refuse_changed_files,
+    refuse_unusable,
     row_rules_parameters,
     row_rules_sql,
     settle_files,
@@ -102,16 +103,16 @@ SPLIT_SETTINGS = {
     "spark.sql.files.maxPartitionNum": "",  # unset: no rescaling of the partitions
 }
 # Session-local views of one load.
-_SCAN, _KEYS, _LINES, _FILES, _FILL, _WANTED, _STAGED = (
+_SCAN, _LINES, _FILES, _FILL, _WANTED, _STAGED = (
     "_ingest_scan",
-    "_ingest_file_keys",
     "_ingest_lines",
     "_ingest_files",
     "_ingest_fill",
     "_ingest_wanted",
     "_ingest_staged",
 )
-# The columns of ingest.source_file_index (load_plan.INDEX_COLUMNS), as Spark types.
+# The columns of ingest.source_file_index (load_plan.INDEX_COLUMNS), as Spark types (a column of another
+# SQL type needs its Spark name here).
 SPARK_INDEX_COLUMNS = tuple(
     (name, {"VARCHAR": "string", "BIGINT": "bigint", "DATE": "date"}[sql_type]) for name, sql_type in INDEX_COLUMNS
 )
@@ -430,6 +431,7 @@ def ingest_window_spark(
                 scan = _scan(spark, texts)
                 blocks, stats = _pass1(runner, scan, texts)
                 _refuse_unread(texts, stats)
+                refuse_unusable(texts, stats)  # before the next jobs (settle_files checks it again, cheaply)
                 _numbered(spark, scan, blocks).createOrReplaceTempView(_LINES)
                 _add_neighbours(runner, texts, stats)
                 _add_intervals(runner, stats)

@@ -322,10 +322,15 @@ def _auc(y: np.ndarray, score: np.ndarray) -> float:
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman's rho (Pearson correlation of average ranks); nan when either side is constant."""
-    if a.size < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+    """Spearman's rho (Pearson correlation of average ranks); nan when either side cannot be ranked."""
+    if not (_rankable(a) and _rankable(b)):
         return float("nan")
     return _rank_correlation(_ranks(a), _ranks(b))
+
+
+def _rankable(a: np.ndarray) -> bool:
+    """At least 3 values, all finite, not all equal: a rank correlation with them means something."""
+    return a.size >= 3 and bool(np.isfinite(a).all()) and bool(np.ptp(a) > 0)
 
 
 def _rank_correlation(ra: np.ndarray, rb: np.ndarray) -> float:
@@ -388,10 +393,10 @@ def _run(folds, y, r, se, seg, load, top, settings) -> _Run:
             t = fold.test
             realised = kw[t]
             # the realised kW's ranks once per fold, shared by every rule (_spearman, unrolled)
-            realised_ranks = _ranks(realised) if t.size >= 3 and np.ptp(realised) > 0 else None
+            realised_ranks = _ranks(realised) if _rankable(realised) else None
             scores = {k: v[rep, t] * load[t] for k, v in pred.items()} | {k: v[t] for k, v in fixed.items()}
             for k, sc in scores.items():
-                ranked = realised_ranks is not None and np.ptp(sc) > 0
+                ranked = realised_ranks is not None and _rankable(sc)
                 spearman[k].append(_rank_correlation(_ranks(sc), realised_ranks) if ranked else float("nan"))
                 captured[k].append(_captured(sc, realised, settings.response_capture_share))
     sp = {k: np.asarray(v) for k, v in spearman.items()}

@@ -248,4 +248,6 @@ def long_settlements(frame: pl.DataFrame, methods: tuple[str, ...] = METHODS) ->
     ]
     parts = [frame.select(*keep, method=pl.lit(m), baseline_kwh=pl.col(f"baseline_{m}_kwh")) for m in methods]
     out = pl.concat(parts).drop_nulls("baseline_kwh")
-    return out.with_columns(reduction_kwh=pl.col("baseline_kwh") - pl.col("actual_kwh"))
+    # rounded to 1e-9 kWh like the windows (sql/day_windows.sql): a baseline that equals the actual use
+    # but was summed in another order differs in the last bits, and a reduction of +1e-16 would be paid
+    return out.with_columns(reduction_kwh=(pl.col("baseline_kwh") - pl.col("actual_kwh")).round(9))

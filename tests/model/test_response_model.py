@@ -155,6 +155,7 @@ def test_rank_correlation_is_spearmans_rho_with_ties():
         b = a + rng.normal(0, 2, 40)
         assert rm._spearman(a, b) == pytest.approx(spearmanr(a, b).statistic, abs=1e-12)
     assert np.isnan(rm._spearman(np.ones(5), np.arange(5.0)))
+    assert np.isnan(rm._spearman(np.array([1.0, np.nan, 3.0, 4.0]), np.arange(4.0)))  # never ranked as the top
 
 
 def test_segment_prior_shrinks_each_segment_to_the_fold_mean():

@@ -342,6 +342,9 @@ def test_long_settlements_reduction_sign():
     )
     long = long_settlements(frame)
     assert long.height == 8 and (long["reduction_kwh"] == 0.5).all()
+    # a baseline equal to the actual use, summed in another order: no reduction, so nothing to pay
+    same = frame.with_columns(actual_kwh=pl.lit(0.1 + 0.2 + 0.3), baseline_caiso_kwh=pl.lit(0.3 + 0.2 + 0.1))
+    assert (long_settlements(same).filter(pl.col("method") == "caiso")["reduction_kwh"] == 0.0).all()
 
 
 def test_sql_is_portable_to_spark():

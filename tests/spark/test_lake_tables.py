@@ -17,9 +17,12 @@ def test_a_second_lake_in_the_same_session_gets_its_own_tables(spark, lake: Path
     ensure_lake_table(spark, first, table)
     assert same_location(registered_location(spark, table.name), table_location(first, table.name))
 
+    spark.sql(f"INSERT INTO {table.name} SELECT * FROM {table.name} WHERE false")  # the table is usable
+    written = {"file": [str(p) for p in Path(table_location(first, table.name)).rglob("*") if p.is_file()]}
     ensure_lake_table(spark, second, table)
     assert same_location(registered_location(spark, table.name), table_location(second, table.name))
-    assert Path(table_location(first, table.name)).is_dir()  # the first lake's folder is left as it was
+    # the first lake's files are left as they were (an external registration forgotten, no file deleted)
+    assert [str(p) for p in Path(table_location(first, table.name)).rglob("*") if p.is_file()] == written["file"]
 
     ensure_lake_table(spark, second, table)  # the same lake again: the registration is kept
     assert same_location(registered_location(spark, table.name), table_location(second, table.name))
@@ -38,3 +41,4 @@ def test_locations_compare_as_folders():
     assert not same_location("file:/tmp/other/ingest/raw_readings", "/tmp/lake/ingest/raw_readings")
     assert same_location("s3a://bucket/meter/ingest/raw_readings", "s3a://bucket/meter/ingest/raw_readings/")
     assert not same_location("", "/tmp/lake/ingest/raw_readings")
+    assert same_location("file:/tmp/my%20lake/ingest/raw_readings", "/tmp/my lake/ingest/raw_readings")
