@@ -320,7 +320,7 @@ def fill_months(texts: list[TextFile], stats: dict[int, FileStats]) -> pl.DataFr
                 before = e["month"]
                 rows.extend((i, rn - s.first_rn + 1, before) for rn in pending)
                 pending = []
-    return pl.DataFrame(rows, schema={"file_index": pl.Int64, "source_line": pl.Int64, "month": pl.Date}, orient="row")
+    return pl.DataFrame(rows, schema=FILL_SCHEMA, orient="row")
 
 
 def text_index_rows(texts: list[TextFile], stats: dict[int, FileStats], truncated: dict[int, int | None]) -> list[list]:

@@ -416,7 +416,9 @@ def ingest_window_spark(
     ensure_lake_table(spark, lake, RAW_LAKE_TABLE)
     ensure_index_table(spark, lake)
     stored_index = _stored_index(spark)
-    indexed = {name: (row[1], row[2], row[4], row[5]) for name, row in stored_index.items()}
+    names = [name for name, _ in SPARK_INDEX_COLUMNS]
+    at = [names.index(n) for n in ("size_bytes", "mtime_ns", "first_month", "last_month")]  # what plan_load reads
+    indexed = {name: tuple(row[i] for i in at) for name, row in stored_index.items()}
     plan = plan_load(files, indexed, start, end)
     to_read, texts, parquet = plan.to_read, plan.texts, plan.parquet
     result = RawLoadResult(files_read=len(to_read), files_skipped=plan.files_skipped)

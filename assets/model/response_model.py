@@ -321,15 +321,9 @@ def _auc(y: np.ndarray, score: np.ndarray) -> float:
     return float(roc_auc_score(y, score))
 
 
-def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman's rho (Pearson correlation of average ranks); nan when either side cannot be ranked."""
-    if not (_rankable(a) and _rankable(b)):
-        return float("nan")
-    return _rank_correlation(_ranks(a), _ranks(b))
-
-
 def _rankable(a: np.ndarray) -> bool:
-    """At least 3 values, all finite, not all equal: a rank correlation with them means something."""
+    """At least 3 values, all finite, not all equal: a rank correlation with them means something (a
+    Spearman's rho is ``_rank_correlation(_ranks(a), _ranks(b))`` of two rankable vectors, else nan)."""
     return a.size >= 3 and bool(np.isfinite(a).all()) and bool(np.ptp(a) > 0)
 
 
@@ -392,7 +386,7 @@ def _run(folds, y, r, se, seg, load, top, settings) -> _Run:
         for fold in split:
             t = fold.test
             realised = kw[t]
-            # the realised kW's ranks once per fold, shared by every rule (_spearman, unrolled)
+            # the realised kW's ranks once per fold, shared by every rule
             realised_ranks = _ranks(realised) if _rankable(realised) else None
             scores = {k: v[rep, t] * load[t] for k, v in pred.items()} | {k: v[t] for k, v in fixed.items()}
             for k, sc in scores.items():

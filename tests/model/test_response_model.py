@@ -153,9 +153,10 @@ def test_rank_correlation_is_spearmans_rho_with_ties():
     for _ in range(20):
         a = rng.integers(0, 6, 40).astype(float)  # many ties
         b = a + rng.normal(0, 2, 40)
-        assert rm._spearman(a, b) == pytest.approx(spearmanr(a, b).statistic, abs=1e-12)
-    assert np.isnan(rm._spearman(np.ones(5), np.arange(5.0)))
-    assert np.isnan(rm._spearman(np.array([1.0, np.nan, 3.0, 4.0]), np.arange(4.0)))  # never ranked as the top
+        assert rm._rank_correlation(rm._ranks(a), rm._ranks(b)) == pytest.approx(spearmanr(a, b).statistic, abs=1e-12)
+    assert not rm._rankable(np.ones(5)) and not rm._rankable(np.arange(2.0))
+    assert not rm._rankable(np.array([1.0, np.nan, 3.0, 4.0]))  # a NaN is never ranked as the top
+    assert rm._rankable(np.arange(3.0))
 
 
 def test_segment_prior_shrinks_each_segment_to_the_fold_mean():

@@ -17,12 +17,14 @@ def test_a_second_lake_in_the_same_session_gets_its_own_tables(spark, lake: Path
     ensure_lake_table(spark, first, table)
     assert same_location(registered_location(spark, table.name), table_location(first, table.name))
 
-    spark.sql(f"INSERT INTO {table.name} SELECT * FROM {table.name} WHERE false")  # the table is usable
-    written = {"file": [str(p) for p in Path(table_location(first, table.name)).rglob("*") if p.is_file()]}
+    kept = Path(table_location(first, table.name)) / "reading_month=2012-01-01" / "part-0.parquet"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_bytes(b"a month the first lake holds")  # dropping a managed registration would delete it
+    first_files = sorted(p for p in Path(table_location(first, table.name)).rglob("*") if p.is_file())
     ensure_lake_table(spark, second, table)
     assert same_location(registered_location(spark, table.name), table_location(second, table.name))
     # the first lake's files are left as they were (an external registration forgotten, no file deleted)
-    assert [str(p) for p in Path(table_location(first, table.name)).rglob("*") if p.is_file()] == written["file"]
+    assert sorted(p for p in Path(table_location(first, table.name)).rglob("*") if p.is_file()) == first_files
 
     ensure_lake_table(spark, second, table)  # the same lake again: the registration is kept
     assert same_location(registered_location(spark, table.name), table_location(second, table.name))
